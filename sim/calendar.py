@@ -1,0 +1,70 @@
+"""Day lists: far-future person events wait outside SimPy's heap until their day.
+
+Each person has at most one live entry (their next state change); an entry is
+stale when the person's token has moved on, and is then skipped without
+costing an event.  On each day the day's entries are sorted by time and run
+from one process, so the heap holds only today's work.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import simpy
+
+
+class Calendar:
+    def __init__(self, env: simpy.Environment, handler: Callable[[int, int, int], None], tokens: list[int]) -> None:
+        self.env = env
+        self.handler = handler  # handler(pid, kind, token)
+        self.tokens = tokens
+        self.days: dict[int, list[tuple[float, int, int, int, int]]] = {}
+        self._seq = 0
+        self._today = 0  # entries for days before this one go straight onto the heap
+        self.dispatched = 0
+        self.stale = 0
+
+    def add(self, t: float, pid: int, kind: int, token: int) -> None:
+        day = int(t)
+        self._seq += 1
+        if day < self._today:
+            delay = t - self.env.now
+            ev = self.env.timeout(delay if delay > 0 else 0.0)
+            ev.callbacks.append(lambda _e, pid=pid, kind=kind, token=token: self._fire(pid, kind, token))
+            return
+        bucket = self.days.get(day)
+        if bucket is None:
+            bucket = self.days[day] = []
+        bucket.append((t, self._seq, pid, kind, token))
+
+    def _fire(self, pid: int, kind: int, token: int) -> None:
+        if token >= 0 and self.tokens[pid] != token:
+            self.stale += 1
+            return
+        self.dispatched += 1
+        self.handler(pid, kind, token)
+
+    def run(self):
+        """The one process that walks the days."""
+        env = self.env
+        while True:
+            day = self._today
+            self._today = day + 1
+            bucket = self.days.pop(day, None)
+            if bucket:
+                bucket.sort()
+                tokens = self.tokens
+                for t, _seq, pid, kind, token in bucket:
+                    if token >= 0 and tokens[pid] != token:
+                        self.stale += 1
+                        continue
+                    if t > env.now:
+                        yield env.timeout(t - env.now)
+                        if token >= 0 and tokens[pid] != token:
+                            self.stale += 1
+                            continue
+                    self.dispatched += 1
+                    self.handler(pid, kind, token)
+            wait = self._today - env.now
+            if wait > 0:
+                yield env.timeout(wait)

@@ -1,0 +1,143 @@
+"""One place's system, wired: population, services, calendar, records, and the hazards they share.
+
+The ``Model`` holds state and the small helpers that pathways call (draws,
+rates, spells).  The care pathways themselves live in ``sim.pathways``, as
+plain functions and SimPy generators that read like the pathway.
+"""
+
+from __future__ import annotations
+
+import math
+
+import simpy
+
+from .calendar import Calendar
+from .distributions import LogNormal
+from .params import Params, per_place
+from .population import DAYS_PER_YEAR, Care, Population
+from .records import Place, Records, Reason, Spell
+from .services import CapacityPool, DailySlots
+from .streams import Streams
+
+
+class Model:
+    def __init__(self, params: Params, seed: int, replication: int, log_events: bool = True) -> None:
+        self.p = params
+        self.seed = seed
+        self.replication = replication
+        self.env = simpy.Environment()
+        self.streams = Streams(seed, replication)
+        self.pop = Population(params, self.streams)
+        self.rec = Records()
+        self.window_start = params.time.warmup_days
+        self.window_end = params.time.warmup_days + params.time.horizon_days
+        n = params.place.registered_population
+        pa, sc = params.acute, params.social_care
+        env = self.env
+        self.core_beds = per_place(pa.beds_per_100k, n)
+        self.beds = CapacityPool(env, "acute_beds", self.core_beds + per_place(pa.escalation_beds_per_100k, n))
+        self.social_workers = CapacityPool(env, "social_workers", per_place(sc.social_workers_per_100k, n))
+        self.home_care = CapacityPool(env, "home_care", per_place(sc.home_care_packages_per_100k, n), priorities=2)
+        self.reablement = CapacityPool(env, "reablement", per_place(sc.reablement_places_per_100k, n), priorities=2)
+        self.intermediate_care = CapacityPool(env, "intermediate_care", per_place(sc.intermediate_care_beds_per_100k, n))
+        self.care_homes = CapacityPool(env, "care_homes", per_place(sc.care_home_places_per_100k, n), priorities=2)
+        self.gp_slots = DailySlots(per_place(params.routing.gp_urgent_slots_per_100k_per_day, n))
+        self.pools = (self.beds, self.social_workers, self.home_care, self.reablement, self.intermediate_care, self.care_homes)
+        self.calendar = Calendar(env, self._dispatch, self.pop.token)
+        self.delayed_now = 0
+        # per-person bookkeeping beside the population
+        self.home_since: list[float] = []  # start of the current GP-contact spell (nan: not at home)
+        self.held: list[CapacityPool | None] = []  # community unit held (home care, reablement, care home)
+        self.spell: list[list | None] = []
+        self.reablement_end: list[float] = []
+        self.last_discharge: list[float] = []
+        self.gp_spells: list[tuple[float, int, float, float]] = []  # end, pid, expected contacts, uniform
+        self._los = tuple(LogNormal(m, m * pa.los_cv) for m in pa.los_to_fit_mean_days)
+        self._handlers: dict[int, object] = {}
+        self.log_events = log_events
+
+    # --- streams ----------------------------------------------------------
+    def u(self, name: str, pid: int) -> float:
+        return self.streams.person(name).next(pid)
+
+    # --- people --------------------------------------------------------
+    def new_person_slots(self) -> None:
+        """Grow the per-person bookkeeping to the population's size."""
+        missing = len(self.pop) - len(self.home_since)
+        if missing > 0:
+            self.home_since.extend([math.nan] * missing)
+            self.held.extend([None] * missing)
+            self.spell.extend([None] * missing)
+            self.reablement_end.extend([math.inf] * missing)
+            self.last_discharge.extend([-math.inf] * missing)
+
+    def band(self, pid: int) -> int:
+        return self.pop.band(pid, self.env.now)
+
+    def los(self, pid: int) -> LogNormal:
+        return self._los[self.band(pid)]
+
+    # --- hazards, per day --------------------------------------------------
+    def crisis_rate(self, pid: int) -> float:
+        """Persistent crisis hazard per day (without the transient part)."""
+        c, pop = self.p.crisis, self.pop
+        r = c.fit_per_year[self.band(pid)] * c.frailty_hr[pop.frailty[pid]] * c.need_hr[pop.need[pid]] * pop.risk[pid]
+        if pop.alone[pid]:
+            r *= c.lives_alone_hr
+        if pop.place[pid] == Place.CARE_HOME:
+            r *= c.care_home_hr
+        return r / DAYS_PER_YEAR
+
+    def death_rate(self, pid: int) -> float:
+        m, pop = self.p.mortality, self.pop
+        r = m.at_home_fit_per_year[self.band(pid)] * m.frailty_hr[pop.frailty[pid]]
+        if pop.place[pid] == Place.CARE_HOME:
+            r *= m.care_home_hr
+        return r / DAYS_PER_YEAR
+
+    def gp_rate(self, pid: int) -> float:
+        pr = self.p.primary
+        return pr.routine_gp_per_year[self.band(pid)] * pr.frailty_gp_multiplier[self.pop.frailty[pid]] / DAYS_PER_YEAR
+
+    # --- GP contacts counted in bulk from time at home ---------------------
+    def home_spell_open(self, pid: int) -> None:
+        self.home_since[pid] = self.env.now
+
+    def home_spell_close(self, pid: int) -> None:
+        start = self.home_since[pid]
+        if start != start:  # nan: not in a spell
+            return
+        now = self.env.now
+        self.home_since[pid] = math.nan
+        if now > start:
+            self.gp_spells.append((now, pid, self.gp_rate(pid) * (now - start), self.u("gp_contacts", pid)))
+
+    # --- care held over time -------------------------------------------
+    def hold(self, pid: int, pool: CapacityPool, kind: Spell, funded: int = 1) -> None:
+        self.held[pid] = pool
+        self.spell[pid] = self.rec.spell_open(pid, kind, self.env.now, funded)
+
+    def release(self, pid: int) -> None:
+        pool = self.held[pid]
+        if pool is None:
+            return
+        pool.give_back()
+        self.held[pid] = None
+        row = self.spell[pid]
+        if row is not None:
+            row[3] = self.env.now
+            self.spell[pid] = None
+        self.reablement_end[pid] = math.inf
+        if self.pop.care[pid] != Care.CARE_HOME or pool is self.care_homes:
+            self.pop.care[pid] = Care.NONE
+
+    def delay(self, pid: int, start: float, reason: Reason) -> None:
+        if self.env.now > start:
+            self.rec.delays.append((pid, start, self.env.now, int(reason)))
+
+    # --- dispatch of calendar entries -------------------------------------
+    def on(self, kind: int, handler) -> None:
+        self._handlers[kind] = handler
+
+    def _dispatch(self, pid: int, kind: int, token: int) -> None:
+        self._handlers[kind](self, pid)  # type: ignore[operator]

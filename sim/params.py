@@ -1,0 +1,189 @@
+"""The parameter tree of caresim: every number the model uses, with unit and source.
+
+Per-band tuples follow ``AGE_BANDS`` (younger adults with complex needs, 65-74,
+75-84, 85+); per-frailty tuples follow ``FRAILTY`` (fit, mild, moderate,
+severe); per-need tuples follow ``NEEDS``.  Capacities are per 100,000
+registered people so they scale with the place.  Sources cite rows of the
+evidence sheet (EVIDENCE.md, section and figure), a seed file, or state
+"assumption: why".  Values marked "calibrated" were fitted to the baseline
+ranges listed in ``calibration/baseline.md`` (what, to which figure, how).
+"""
+
+from __future__ import annotations
+
+from .paramtree import Group, ParameterError, frozen, group, param
+
+AGE_BANDS = ("under65_complex", "65_74", "75_84", "85plus")
+FRAILTY = ("fit", "mild", "moderate", "severe")
+NEEDS = ("physical_frailty", "dementia", "mental_health", "end_of_life", "substance_misuse", "physical_disability")
+
+EFI_HR_MORTALITY = "EVIDENCE 2: Clegg et al., Age and Ageing 2016 (eFI mortality hazard ratios 1.92/3.10/4.52)"
+EFI_HR_ADMISSION = "EVIDENCE 2: Clegg et al., Age and Ageing 2016 (eFI hospitalisation hazard ratios 1.93/3.04/4.73)"
+
+
+def _shares(name: str, values: tuple[float, ...]) -> None:
+    if abs(sum(values) - 1.0) > 1e-6:
+        raise ParameterError(f"{name}: shares must sum to 1, they sum to {sum(values):.6g}")
+
+
+@frozen
+class Place(Group):
+    registered_population: int = param(250_000, "people", "DESIGN 2: default place of 250,000 registered people", lo=1_000, hi=5_000_000)
+    share_65_74: float = param(0.089, "share of registered", "EVIDENCE 2: HSCIC 2014, 1 in 6 aged 65+ (England 2012); split by band from ONS mid-2012 estimates (approximate)", lo=0, hi=1)
+    share_75_84: float = param(0.055, "share of registered", "EVIDENCE 2: as share_65_74", lo=0, hi=1)
+    share_85plus: float = param(0.023, "share of registered", "EVIDENCE 2: HSCIC 2014, 1 in 44 aged 85+", lo=0, hi=1)
+    share_under65_complex: float = param(0.033, "share of registered", "assumption: younger adults with complex long-term needs make the cohort about 50,000 at 250,000 registered (DESIGN 2)", lo=0, hi=1)
+
+    def check(self) -> None:
+        total = self.share_65_74 + self.share_75_84 + self.share_85plus + self.share_under65_complex
+        if total > 1:
+            raise ParameterError(f"cohort shares: the cohort shares sum to {total:.3f}, more than the whole place")
+
+
+@frozen
+class Time(Group):
+    horizon_days: float = param(730.0, "days", "seed 000_15772bc302cd49ff.txt: the pilots were evaluated over two years", lo=1, hi=36_500)
+    warmup_days: float = param(180.0, "days", "MSER-5 on acute occupancy, see docs/warmup.md", lo=0, hi=36_500)
+    timeseries_step_days: float = param(7.0, "days", "DESIGN 8: weekly time series", lo=1, hi=365)
+
+
+@frozen
+class People(Group):
+    frailty_under65_complex: tuple[float, ...] = param((0.50, 0.30, 0.15, 0.05), "shares fit/mild/moderate/severe", "assumption: younger adults with complex needs are mostly not frail", length=4)
+    frailty_65_74: tuple[float, ...] = param((0.62, 0.28, 0.08, 0.02), "shares", "assumption by band, weighted to the eFI prevalence of Clegg et al. 2016 (65+: fit 50%, mild 35%, moderate 12%, severe 3%)", length=4)
+    frailty_75_84: tuple[float, ...] = param((0.42, 0.40, 0.14, 0.04), "shares", "as frailty_65_74", length=4)
+    frailty_85plus: tuple[float, ...] = param((0.22, 0.45, 0.24, 0.09), "shares", "as frailty_65_74", length=4)
+    frailty_step_per_year: tuple[float, ...] = param((0.10, 0.130, 0.214, 0.380), "per person-year, by band", "EVIDENCE 2: fit -> frail per 1,000 person-years 130/214/380 (Age and Ageing 2023), applied to each step up; under-65: assumption", length=4)
+    need_65plus: tuple[float, ...] = param((0.62, 0.14, 0.08, 0.04, 0.01, 0.11), "shares by main need", "assumption: physical frailty most common; dementia about 7% of 65+ and more of the frail (seed 000 lists the need groups)", length=6)
+    need_under65_complex: tuple[float, ...] = param((0.05, 0.02, 0.45, 0.03, 0.15, 0.30), "shares by main need", "assumption: complex needs under 65 are mostly mental health, disability, substance misuse", length=6)
+    lives_alone: tuple[float, ...] = param((0.30, 0.25, 0.38, 0.55), "share, by band", "assumption: about a third of 65+ live alone, more with age (ONS families and households, approximate)", lo=0, hi=1, length=4)
+    persistent_risk_sd: float = param(0.8, "sd of a mean-1 log-normal multiplier", "assumption: heterogeneity so that a few use much (EVIDENCE 3 validation: 10% use 55% of inpatient days, not fitted)", lo=0, hi=5)
+    risk_score_noise_sd: float = param(0.5, "sd of log-normal noise", "assumption: placeholder for case finding (next issue)", lo=0, hi=5)
+
+    def check(self) -> None:
+        for name in ("frailty_under65_complex", "frailty_65_74", "frailty_75_84", "frailty_85plus", "need_65plus", "need_under65_complex"):
+            _shares(name, getattr(self, name))
+
+
+@frozen
+class Mortality(Group):
+    at_home_fit_per_year: tuple[float, ...] = param((0.004, 0.006, 0.015, 0.040), "deaths per person-year outside hospital, fit, by band", "calibrated: with in-hospital deaths, gives about 1.5%/4.5%/14% a year at 65-74/75-84/85+ (ONS age-specific mortality, approximate)", lo=0, hi=1, length=4)
+    frailty_hr: tuple[float, ...] = param((1.0, 1.92, 3.10, 4.52), "hazard ratio", EFI_HR_MORTALITY, lo=0, length=4)
+    care_home_hr: float = param(1.6, "hazard ratio", "assumption: care home residents are frailer than their eFI level shows; care home stays (EVIDENCE 4, validation) are compared, not fitted", lo=0, hi=20)
+    in_hospital_by_frailty: tuple[float, ...] = param((0.03, 0.05, 0.08, 0.12), "probability per emergency admission", "assumption: in-hospital mortality rises with frailty (about 6% of older emergency admissions die in hospital)", lo=0, hi=1, length=4)
+
+
+@frozen
+class Crisis(Group):
+    fit_per_year: tuple[float, ...] = param((0.30, 0.26, 0.40, 0.62), "crises per person-year, fit, by band", "calibrated: emergency admissions of 65+ about 245 per 1,000 a year (EVIDENCE 3)", lo=0, hi=50, length=4)
+    frailty_hr: tuple[float, ...] = param((1.0, 1.93, 3.04, 4.73), "hazard ratio", EFI_HR_ADMISSION, lo=0, length=4)
+    need_hr: tuple[float, ...] = param((1.0, 1.2, 1.2, 1.5, 1.5, 1.0), "hazard ratio by main need", "assumption: dementia, mental health, end of life and substance misuse raise crisis risk", lo=0, length=6)
+    lives_alone_hr: float = param(1.15, "hazard ratio", "assumption: living alone without a carer raises crisis risk", lo=0, hi=10)
+    care_home_hr: float = param(0.8, "hazard ratio", "assumption: care homes prevent some crises of their frail residents", lo=0, hi=10)
+    transient_boost: float = param(2.5, "extra hazard, multiple of persistent, just after a crisis", "calibrated: 30-day readmissions 13.7% of emergency admissions, about 1 in 6 for 75+ (EVIDENCE 3)", lo=0, hi=100)
+    transient_half_life_days: float = param(60.0, "days", "assumption: a recent crisis raises risk for months, then fades (DESIGN 2)", lo=1, hi=3650)
+
+
+@frozen
+class Routing(Group):
+    gp_first: float = param(0.40, "share of crises that see a GP first when a same-day slot is free", "assumption: many crises go straight to A&E by ambulance", lo=0, hi=1)
+    gp_refers_to_ae: float = param(0.35, "share of GP-seen crises sent on to A&E", "assumption", lo=0, hi=1)
+    admit_from_ae_by_frailty: tuple[float, ...] = param((0.35, 0.48, 0.58, 0.66), "probability", "EVIDENCE 3: almost 1 in 2 A&E attendances of 65+ lead to admission (HSCIC 2013); rising with frailty (assumption)", lo=0, hi=1, length=4)
+    gp_urgent_slots_per_100k_per_day: float = param(40.0, "slots per day per 100,000 registered", "assumption: same-day urgent slots left for crises after routine booking", lo=0)
+
+
+@frozen
+class Acute(Group):
+    beds_per_100k: float = param(180.0, "beds per 100,000 registered", "EVIDENCE 3: about 100,000 general and acute beds, 180 per 100,000 (KH03 2019/20, derived)", lo=0)
+    escalation_beds_per_100k: float = param(6.0, "beds per 100,000 registered", "assumption: escalation beds of about 3% of the bed base open when the hospital is full", lo=0)
+    los_to_fit_mean_days: tuple[float, ...] = param((5.0, 6.0, 7.5, 9.0), "days, by band", "calibrated: mean emergency stay 7.9 days all ages, 10.8 aged 85+ incl. delays (EVIDENCE 3, Health Foundation 2023)", lo=0.05, length=4)
+    los_cv: float = param(1.0, "coefficient of variation of the log-normal stay", "assumption: stays are right-skewed", lo=0.01, hi=10)
+    background_admissions_per_100k_per_year: float = param(5400.0, "admissions per 100,000 registered a year", "calibrated: with the cohort, mean acute occupancy near 90% (KH03 general and acute occupancy about 90% in 2019/20)", lo=0)
+    background_los_mean_days: float = param(4.0, "days", "assumption: under-65 stays are short (mean all ages 7.9, EVIDENCE 3)", lo=0.05)
+
+
+@frozen
+class Discharge(Group):
+    home_care_by_frailty: tuple[float, ...] = param((0.02, 0.05, 0.09, 0.13), "probability of a new home care package, people not already on care", "calibrated: delayed days 2-7% of bed days; about 20% of new social care requests come from hospital discharge (EVIDENCE 4)", lo=0, hi=1, length=4)
+    reablement_by_frailty: tuple[float, ...] = param((0.02, 0.03, 0.04, 0.04), "probability", "EVIDENCE 4: about 3% of older people discharged are offered reablement (ASCOF 2B(2), low confidence)", lo=0, hi=1, length=4)
+    intermediate_care_by_frailty: tuple[float, ...] = param((0.01, 0.03, 0.05, 0.06), "probability", "assumption: bed-based intermediate care for a few per cent of discharges", lo=0, hi=1, length=4)
+    care_home_by_frailty: tuple[float, ...] = param((0.002, 0.008, 0.025, 0.06), "probability", "calibrated: permanent care home admissions 578-659 per 100,000 65+ a year (EVIDENCE 4, ASCOF 2A(2))", lo=0, hi=1, length=4)
+    dementia_care_home_hr: float = param(2.0, "multiplier on care home probability", "assumption: dementia makes a care home more likely", lo=0, hi=20)
+    lives_alone_support_hr: float = param(1.3, "multiplier on supported destinations", "assumption: no carer at home makes support more likely", lo=0, hi=20)
+    knows_whom_to_contact: float = param(0.71, "share of people discharged who know whom to contact", "EVIDENCE 1: seed 000_15772bc302cd49ff.txt, 71% of pilot patients before the pilots", lo=0, hi=1)
+    assessment_days: float = param(1.5, "days of a social worker's assessment, elapsed", "assumption: a discharge assessment takes one to two working days", lo=0.01)
+
+    def check(self) -> None:
+        for f in range(4):
+            total = (self.home_care_by_frailty[f] + self.reablement_by_frailty[f]
+                     + self.intermediate_care_by_frailty[f] + self.care_home_by_frailty[f])
+            if total > 1:
+                raise ParameterError(f"destination probabilities for frailty '{FRAILTY[f]}' sum to {total:.3f}, more than 1")
+
+
+@frozen
+class SocialCare(Group):
+    social_workers_per_100k: float = param(4.0, "assessments in progress at once per 100,000", "assumption: hospital social work team size", lo=0)
+    home_care_packages_per_100k: float = param(680.0, "packages per 100,000 registered", "EVIDENCE 4: about 640 older people on home care per 100,000 (Wittenberg & Hu 2015) plus about 6% headroom (assumption)", lo=0)
+    initial_home_care_occupancy: float = param(0.94, "share of packages in use at the start", "EVIDENCE 4: 640 of 680 per 100,000", lo=0, hi=1)
+    home_care_end_per_year: float = param(0.25, "packages ending (recovery, family care) per client-year", "assumption: many packages end within two years", lo=0)
+    community_home_care_by_frailty: tuple[float, ...] = param((0.005, 0.02, 0.06, 0.12), "new home care requests from the community per person-year", "assumption: about 80% of new requests do not come from hospital (EVIDENCE 4)", lo=0, length=4)
+    reablement_places_per_100k: float = param(18.0, "places per 100,000 registered", "assumption: enough for about 3% of discharges at six weeks each", lo=0)
+    reablement_days: float = param(42.0, "days", "assumption: reablement is free for up to six weeks", lo=1)
+    reablement_outcome: tuple[float, ...] = param((0.62, 0.33, 0.05), "shares independent / long-term home care / care home", "EVIDENCE 4: Glendinning et al. 2010 (reablement cuts later care use); shares an assumption", length=3)
+    intermediate_care_beds_per_100k: float = param(12.0, "beds per 100,000 registered", "assumption: enough for about 4% of discharges at three weeks each", lo=0)
+    intermediate_care_days: float = param(21.0, "mean days", "assumption: bed-based intermediate care lasts about three weeks", lo=1)
+    intermediate_care_outcome: tuple[float, ...] = param((0.68, 0.24, 0.08), "shares home / home care / care home", "assumption", length=3)
+    care_home_places_per_100k: float = param(530.0, "places per 100,000 registered", "EVIDENCE 4: about 490 residents 65+ per 100,000 (IAU 2019) and about 8% vacancies (assumption)", lo=0)
+    initial_care_home_occupancy: float = param(0.92, "share of places in use at the start", "EVIDENCE 4: 490 of 530 per 100,000", lo=0, hi=1)
+    community_care_home_by_frailty: tuple[float, ...] = param((0.0, 0.001, 0.006, 0.02), "care home entries from the community per person-year", "calibrated with Discharge.care_home_by_frailty to ASCOF 2A(2) (EVIDENCE 4)", lo=0, length=4)
+    self_funder_share: float = param(0.41, "share of care home entrants paying for themselves", "assumption: CMA care homes market study 2017 (about 41% self-funded); like ASCOF 2A(2), care_home_admissions counts the council-supported only", lo=0, hi=1)
+
+    def check(self) -> None:
+        _shares("reablement_outcome", self.reablement_outcome)
+        _shares("intermediate_care_outcome", self.intermediate_care_outcome)
+
+
+@frozen
+class Primary(Group):
+    routine_gp_per_year: tuple[float, ...] = param((8.0, 6.5, 9.0, 11.0), "GP and nurse contacts per person-year at home, fit, by band", "EVIDENCE 3: 5.2 per person a year all ages, 13-14 at 85-89 (Hobbs et al. 2016; Hippisley-Cox 2009)", lo=0, length=4)
+    frailty_gp_multiplier: tuple[float, ...] = param((1.0, 1.2, 1.4, 1.6), "multiplier", "assumption: frailer people see their GP more", lo=0, length=4)
+
+
+@frozen
+class Costs(Group):
+    price_year: int = param(2018, "financial year starting (2018 = 2018/19)", "DESIGN 2: one price year for everything", lo=2000, hi=2100)
+    uplift_per_year: float = param(0.02, "annual uplift to the price year", "assumption: about 2% a year, the approximate annual change of the PSSRU NHS cost inflation index (pay and prices); replace with the index values", lo=0, hi=1)
+    discount_rate: float = param(0.0, "per year", "DESIGN 2: no discounting over the default two years (a parameter)", lo=0, hi=1)
+    acute_bed_day: float = param(313.0, "GBP per bed-day held (2016/17)", "EVIDENCE 5: excess bed day, NHS Reference Costs 2016/17", lo=0)
+    emergency_admission: float = param(1590.0, "GBP per admission (2016/17)", "EVIDENCE 5: non-elective inpatient episode, NHS Reference Costs 2016/17", lo=0)
+    ae_attendance: float = param(148.0, "GBP (2016/17)", "EVIDENCE 5: NHS Reference Costs 2016/17", lo=0)
+    gp_contact: float = param(45.0, "GBP (2013/14)", "EVIDENCE 5: PSSRU Unit Costs 2013", lo=0)
+    social_worker_year: float = param(40.0 * 37.5 * 42, "GBP per social worker a year (2013/14)", "EVIDENCE 5: about GBP 40 an hour (PSSRU 2014) x 37.5 hours x 42 weeks (assumption)", lo=0)
+    home_care_hour: float = param(18.93, "GBP (2018/19)", "EVIDENCE 5: UKHCA sustainable minimum 2019", lo=0)
+    home_care_hours_per_week: float = param(10.0, "hours per package per week", "assumption: a typical older person's package", lo=0)
+    reablement_place_year: float = param(2088.0 * 365 / 42, "GBP per place a year (2010)", "EVIDENCE 5: reablement episode GBP 2,088 (Glendinning 2010) over a six-week place", lo=0)
+    intermediate_care_bed_day: float = param(313.0, "GBP per bed-day held (2016/17)", "assumption: priced as an excess acute bed day", lo=0)
+    care_home_week: float = param(651.0, "GBP per resident week (2018/19)", "EVIDENCE 5: residential care week, LaingBuisson 2018/19", lo=0)
+
+
+@frozen
+class Params(Group):
+    """Everything the model reads. Build with ``Params()`` or ``apply_overrides``."""
+
+    place: Place = group(Place)
+    time: Time = group(Time)
+    people: People = group(People)
+    mortality: Mortality = group(Mortality)
+    crisis: Crisis = group(Crisis)
+    routing: Routing = group(Routing)
+    acute: Acute = group(Acute)
+    discharge: Discharge = group(Discharge)
+    social_care: SocialCare = group(SocialCare)
+    primary: Primary = group(Primary)
+    costs: Costs = group(Costs)
+
+
+def per_place(per_100k: float, registered: int) -> int:
+    """Whole units of a capacity given per 100,000 registered people."""
+    return int(round(per_100k * registered / 100_000))

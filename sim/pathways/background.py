@@ -1,0 +1,52 @@
+"""Background load: admissions of people outside the simulated cohort, occupying acute beds.
+
+They are not tracked as people: a Poisson stream of stays that take a bed
+(waiting in A&E like anybody else when the hospital is full) and leave after a
+log-normal stay.  Two events per stay, no process.
+"""
+
+from __future__ import annotations
+
+from ..distributions import LogNormal
+from ..records import BACKGROUND
+
+
+class BackgroundLoad:
+    def __init__(self, m) -> None:
+        self.m = m
+        a = m.p.acute
+        self.rate_per_day = a.background_admissions_per_100k_per_year * m.p.place.registered_population / 100_000 / 365.25
+        self.los = LogNormal(a.background_los_mean_days, a.background_los_mean_days * a.los_cv)
+        self.rng = m.streams.generator("background")
+
+    def start(self) -> None:
+        """Patients already in at time 0 (stays in progress, length-biased), then arrivals."""
+        m, rng = self.m, self.rng
+        n0 = min(int(rng.poisson(self.rate_per_day * self.los.mean)), m.beds.free)
+        residual = self.los.length_biased().sample(rng, n0) * rng.random(n0)
+        for r in residual:
+            m.beds.preload(1)
+            self._leave_after(float(r), m.rec.stay_open(BACKGROUND, True, 0.0, 0.0))
+        if self.rate_per_day > 0:
+            self._next_arrival()
+
+    def _next_arrival(self) -> None:
+        gap = self.rng.exponential(1.0 / self.rate_per_day)
+        self.m.env.timeout(gap).callbacks.append(self._arrive)
+
+    def _arrive(self, _event) -> None:
+        m = self.m
+        arrived = m.env.now
+        m.beds.join_queue().callbacks.append(lambda _e: self._admitted(arrived))
+        self._next_arrival()
+
+    def _admitted(self, arrived: float) -> None:
+        m = self.m
+        row = m.rec.stay_open(BACKGROUND, True, arrived, m.env.now)
+        self._leave_after(self.los.ppf(self.rng.random()), row)
+
+    def _leave_after(self, days: float, row: list) -> None:
+        def leave(_e) -> None:
+            row[4] = row[5] = self.m.env.now
+            self.m.beds.give_back()
+        self.m.env.timeout(days).callbacks.append(leave)

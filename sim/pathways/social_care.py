@@ -1,0 +1,126 @@
+"""Social care outside hospital: requests from the community, reablement, intermediate care, care homes.
+
+Hospital discharges have priority 0 for a unit of care; requests from the
+community (and people finishing reablement) queue behind them at priority 1,
+so a full service shows first as delayed discharges.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..distributions import Exponential
+from ..population import Care
+from ..records import Ev, Place, Spell
+from . import home
+
+COMMUNITY = 1
+
+
+def _pick(u: float, shares) -> int:
+    acc = 0.0
+    for i, s in enumerate(shares):
+        acc += s
+        if u < acc:
+            return i
+    return len(shares) - 1
+
+
+def enter_care_home(m, pid: int) -> None:
+    """Move into a care home place already taken for this person (permanent admission)."""
+    m.home_spell_close(pid)
+    m.release(pid)  # a home care package ends
+    funded = int(m.u("self_funder", pid) >= m.p.social_care.self_funder_share)
+    m.pop.care[pid] = Care.CARE_HOME
+    m.hold(pid, m.care_homes, Spell.CARE_HOME, funded)
+    m.rec.event(m.env.now, pid, Ev.CARE_HOME_ADMISSION, 1, funded)
+    home.arrive_home(m, pid, Place.CARE_HOME)
+
+
+def request_home_care(m, pid: int) -> None:
+    """Ask for a home care package from the community; it starts when a package is free."""
+    m.pop.pending[pid] = True
+    m.home_care.join_queue(COMMUNITY).callbacks.append(lambda _e: _home_care_granted(m, pid))
+
+
+def _home_care_granted(m, pid: int) -> None:
+    pop = m.pop
+    pop.pending[pid] = False
+    if pop.place[pid] == Place.HOME and pop.care[pid] == Care.NONE:
+        pop.care[pid] = Care.HOME_CARE
+        m.hold(pid, m.home_care, Spell.HOME_CARE)
+        home.schedule_next(m, pid)
+    else:
+        m.home_care.give_back()
+        if pop.place[pid] == Place.HOME:
+            home.schedule_next(m, pid)
+
+
+def request_care_home(m, pid: int) -> None:
+    """A care home from the community; the person stays home until a place is free."""
+    m.pop.pending[pid] = True
+    m.care_homes.join_queue(COMMUNITY).callbacks.append(lambda _e: _care_home_granted(m, pid))
+
+
+def _care_home_granted(m, pid: int) -> None:
+    pop = m.pop
+    pop.pending[pid] = False
+    if pop.place[pid] == Place.HOME:
+        enter_care_home(m, pid)
+    else:
+        m.care_homes.give_back()
+
+
+def on_home_care_request(m, pid: int) -> None:
+    request_home_care(m, pid)
+    home.schedule_next(m, pid)
+
+
+def on_care_home_request(m, pid: int) -> None:
+    request_care_home(m, pid)
+    home.schedule_next(m, pid)
+
+
+def on_home_care_ends(m, pid: int) -> None:
+    m.release(pid)
+    home.schedule_next(m, pid)
+
+
+def on_reablement_ends(m, pid: int) -> None:
+    """Reablement ends with the person independent, on long-term home care, or needing a care home."""
+    outcome = _pick(m.u("reablement_outcome", pid), m.p.social_care.reablement_outcome)
+    m.release(pid)
+    if outcome == 1:
+        request_home_care(m, pid)
+    elif outcome == 2:
+        request_care_home(m, pid)
+    home.schedule_next(m, pid)
+
+
+def intermediate_care_stay(m, pid: int):
+    """SimPy process: a bed-based intermediate care stay; onward care is awaited in the bed."""
+    env, sc = m.env, m.p.social_care
+    u_len, u_death, u_out = m.u("ic_length", pid), m.u("ic_death", pid), m.u("ic_outcome", pid)
+    m.pop.place[pid] = Place.INTERMEDIATE_CARE
+    length = Exponential(sc.intermediate_care_days).ppf(u_len)
+    rate = m.death_rate(pid)
+    death_after = -math.log1p(-u_death) / rate if rate > 0 else math.inf
+    if death_after < length:
+        yield env.timeout(death_after)
+        home.die(m, pid, Place.INTERMEDIATE_CARE)
+        return
+    yield env.timeout(length)
+    outcome = _pick(u_out, sc.intermediate_care_outcome)
+    if outcome == 0:
+        m.release(pid)
+        home.arrive_home(m, pid)
+    elif outcome == 1:
+        yield from m.home_care.take()
+        m.release(pid)
+        m.pop.care[pid] = Care.HOME_CARE
+        m.hold(pid, m.home_care, Spell.HOME_CARE)
+        home.arrive_home(m, pid)
+    else:
+        yield from m.care_homes.take()
+        m.release(pid)
+        enter_care_home(m, pid)

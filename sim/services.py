@@ -1,0 +1,127 @@
+"""Capacitated services: pools of units with priority FIFO queues, and daily slot counters.
+
+``CapacityPool`` is the one queueing class of the model (acute beds, social
+workers, home care packages, reablement places, intermediate care beds, care
+home places).  It is lighter than ``simpy.Resource``: a unit that is free is
+taken without any event; only a wait creates one.  It keeps the time integrals
+of units in use and of the queue, so occupancy and Little's law can be checked
+from the pool itself, independently of the records.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import simpy
+
+
+class CapacityPool:
+    """``capacity`` identical units; requests wait FIFO within priority (0 first)."""
+
+    __slots__ = ("env", "name", "capacity", "in_use", "queues", "waiting", "_last", "area_in_use", "area_queue",
+                 "served", "max_in_use")
+
+    def __init__(self, env: simpy.Environment, name: str, capacity: int, priorities: int = 1) -> None:
+        if capacity < 0:
+            raise ValueError(f"{name}: capacity must be at least 0, got {capacity}")
+        self.env = env
+        self.name = name
+        self.capacity = int(capacity)
+        self.in_use = 0
+        self.queues: tuple[deque, ...] = tuple(deque() for _ in range(priorities))
+        self.waiting = 0
+        self._last = env.now
+        self.area_in_use = 0.0  # integral of units in use over time
+        self.area_queue = 0.0  # integral of the number waiting over time
+        self.served = 0
+        self.max_in_use = 0
+
+    def _tick(self) -> None:
+        now = self.env.now
+        dt = now - self._last
+        if dt:
+            self.area_in_use += self.in_use * dt
+            self.area_queue += self.waiting * dt
+            self._last = now
+
+    @property
+    def free(self) -> int:
+        return self.capacity - self.in_use
+
+    def try_take(self, reserve: int = 0) -> bool:
+        """Take a unit now if more than ``reserve`` are free and nobody waits; no event."""
+        if self.capacity - self.in_use > reserve and not self.waiting:
+            self._tick()
+            self.in_use += 1
+            self.served += 1
+            if self.in_use > self.max_in_use:
+                self.max_in_use = self.in_use
+            return True
+        return False
+
+    def take(self, priority: int = 0):
+        """Generator for ``yield from pool.take()``: returns at once if free, else waits its turn."""
+        if self.try_take():
+            return
+        event = simpy.Event(self.env)
+        self._tick()
+        self.queues[priority].append(event)
+        self.waiting += 1
+        yield event
+
+    def join_queue(self, priority: int = 0) -> simpy.Event:
+        """An event that fires when a unit is handed over (for callers that are not processes)."""
+        event = simpy.Event(self.env)
+        if self.try_take():
+            event.succeed()
+            return event
+        self._tick()
+        self.queues[priority].append(event)
+        self.waiting += 1
+        return event
+
+    def give_back(self) -> None:
+        """Release a unit: the first waiter in the highest priority gets it."""
+        self._tick()
+        for q in self.queues:
+            if q:
+                self.waiting -= 1
+                self.served += 1
+                q.popleft().succeed()
+                return
+        self.in_use -= 1
+        if self.in_use < 0:
+            raise RuntimeError(f"{self.name}: more units given back than taken")
+
+    def preload(self, units: int) -> None:
+        """Mark units in use at the start (the initial state)."""
+        if units > self.capacity:
+            raise ValueError(f"{self.name}: cannot start with {units} units in use of {self.capacity}")
+        self.in_use += units
+        self.max_in_use = max(self.max_in_use, self.in_use)
+
+
+class DailySlots:
+    """Slots per day (GP, outpatients): a contact takes a slot today or is deferred. Not a queue."""
+
+    __slots__ = ("per_day", "day", "used", "deferred", "used_total")
+
+    def __init__(self, per_day: int) -> None:
+        if per_day < 0:
+            raise ValueError(f"slots per day must be at least 0, got {per_day}")
+        self.per_day = int(per_day)
+        self.day = -1
+        self.used = 0
+        self.deferred = 0
+        self.used_total = 0
+
+    def take(self, now: float) -> bool:
+        d = int(now)
+        if d != self.day:
+            self.day, self.used = d, 0
+        if self.used < self.per_day:
+            self.used += 1
+            self.used_total += 1
+            return True
+        self.deferred += 1
+        return False
