@@ -3,8 +3,8 @@
 Who is in a care home, on home care, or in hospital at the start is chosen by
 weighted sampling without replacement (Efraimidis-Spirakis keys from each
 person's own stream), so the choice of one person never moves another's draws.
-Entrants (turning 65, new complex needs) arrive as a Poisson stream whose rate
-equals the cohort's expected deaths at the start, so the baseline stays stable.
+Entrants (turning 65, new complex needs) arrive as an exogenous Poisson stream
+whose rate is calibrated so that the baseline cohort stays stable.
 """
 
 from __future__ import annotations
@@ -87,20 +87,13 @@ def populate(m) -> None:
 
 
 class Entrants:
-    """People joining the cohort at the rate it loses people at the start."""
+    """People joining the cohort: an exogenous Poisson stream (turning 65, new complex needs)."""
 
     def __init__(self, m) -> None:
         self.m = m
-        pop, p = m.pop, m.p
-        deaths_young = deaths_old = 0.0
-        for pid in range(len(pop)):
-            d = m.death_rate(pid) + admission_rate(m, pid) * p.mortality.in_hospital_by_frailty[pop.frailty[pid]]
-            if pop.band(pid, 0.0) == 0:
-                deaths_young += d
-            else:
-                deaths_old += d
-        self.rate_per_day = deaths_young + deaths_old
-        self.young_share = deaths_young / self.rate_per_day if self.rate_per_day > 0 else 0.0
+        pl = m.p.place
+        self.rate_per_day = pl.entrants_per_100k_per_year * pl.registered_population / 100_000 / 365.25
+        self.young_share = pl.entrant_share_under65_complex
         self.rng = m.streams.generator("entrants")
 
     def start(self) -> None:

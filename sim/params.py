@@ -32,6 +32,8 @@ class Place(Group):
     share_65_74: float = param(0.089, "share of registered", "EVIDENCE 2: HSCIC 2014, 1 in 6 aged 65+ (England 2012); split by band from ONS mid-2012 estimates (approximate)", lo=0, hi=1)
     share_75_84: float = param(0.055, "share of registered", "EVIDENCE 2: as share_65_74", lo=0, hi=1)
     share_85plus: float = param(0.023, "share of registered", "EVIDENCE 2: HSCIC 2014, 1 in 44 aged 85+", lo=0, hi=1)
+    entrants_per_100k_per_year: float = param(1000.0, "people joining the cohort a year per 100,000 registered", "calibrated: keeps the baseline cohort's size stable over the run (deaths replaced by people turning 65 and new complex needs)", lo=0)
+    entrant_share_under65_complex: float = param(0.1, "share of entrants", "assumption: most entrants are turning 65", lo=0, hi=1)
     share_under65_complex: float = param(0.033, "share of registered", "assumption: younger adults with complex long-term needs make the cohort about 50,000 at 250,000 registered (DESIGN 2)", lo=0, hi=1)
 
     def check(self) -> None:
@@ -69,18 +71,18 @@ class People(Group):
 class Mortality(Group):
     at_home_fit_per_year: tuple[float, ...] = param((0.004, 0.006, 0.015, 0.040), "deaths per person-year outside hospital, fit, by band", "calibrated: with in-hospital deaths, gives about 1.5%/4.5%/14% a year at 65-74/75-84/85+ (ONS age-specific mortality, approximate)", lo=0, hi=1, length=4)
     frailty_hr: tuple[float, ...] = param((1.0, 1.92, 3.10, 4.52), "hazard ratio", EFI_HR_MORTALITY, lo=0, length=4)
-    care_home_hr: float = param(1.6, "hazard ratio", "assumption: care home residents are frailer than their eFI level shows; care home stays (EVIDENCE 4, validation) are compared, not fitted", lo=0, hi=20)
+    care_home_hr: float = param(3.0, "hazard ratio", "assumption: care home residents are frailer than their eFI level shows; care home stays (EVIDENCE 4, validation) are compared, not fitted", lo=0, hi=20)
     in_hospital_by_frailty: tuple[float, ...] = param((0.03, 0.05, 0.08, 0.12), "probability per emergency admission", "assumption: in-hospital mortality rises with frailty (about 6% of older emergency admissions die in hospital)", lo=0, hi=1, length=4)
 
 
 @frozen
 class Crisis(Group):
-    fit_per_year: tuple[float, ...] = param((0.30, 0.26, 0.40, 0.62), "crises per person-year, fit, by band", "calibrated: emergency admissions of 65+ about 245 per 1,000 a year (EVIDENCE 3)", lo=0, hi=50, length=4)
+    fit_per_year: tuple[float, ...] = param((0.15, 0.135, 0.20, 0.32), "crises per person-year, fit, by band", "calibrated: emergency admissions of 65+ about 245 per 1,000 a year (EVIDENCE 3)", lo=0, hi=50, length=4)
     frailty_hr: tuple[float, ...] = param((1.0, 1.93, 3.04, 4.73), "hazard ratio", EFI_HR_ADMISSION, lo=0, length=4)
     need_hr: tuple[float, ...] = param((1.0, 1.2, 1.2, 1.5, 1.5, 1.0), "hazard ratio by main need", "assumption: dementia, mental health, end of life and substance misuse raise crisis risk", lo=0, length=6)
     lives_alone_hr: float = param(1.15, "hazard ratio", "assumption: living alone without a carer raises crisis risk", lo=0, hi=10)
     care_home_hr: float = param(0.8, "hazard ratio", "assumption: care homes prevent some crises of their frail residents", lo=0, hi=10)
-    transient_boost: float = param(2.5, "extra hazard, multiple of persistent, just after a crisis", "calibrated: 30-day readmissions 13.7% of emergency admissions, about 1 in 6 for 75+ (EVIDENCE 3)", lo=0, hi=100)
+    transient_boost: float = param(3.0, "extra hazard, multiple of persistent, just after a crisis", "calibrated: 30-day readmissions 13.7% of emergency admissions, about 1 in 6 for 75+ (EVIDENCE 3)", lo=0, hi=100)
     transient_half_life_days: float = param(60.0, "days", "assumption: a recent crisis raises risk for months, then fades (DESIGN 2)", lo=1, hi=3650)
 
 
@@ -88,7 +90,7 @@ class Crisis(Group):
 class Routing(Group):
     gp_first: float = param(0.40, "share of crises that see a GP first when a same-day slot is free", "assumption: many crises go straight to A&E by ambulance", lo=0, hi=1)
     gp_refers_to_ae: float = param(0.35, "share of GP-seen crises sent on to A&E", "assumption", lo=0, hi=1)
-    admit_from_ae_by_frailty: tuple[float, ...] = param((0.35, 0.48, 0.58, 0.66), "probability", "EVIDENCE 3: almost 1 in 2 A&E attendances of 65+ lead to admission (HSCIC 2013); rising with frailty (assumption)", lo=0, hi=1, length=4)
+    admit_from_ae_by_frailty: tuple[float, ...] = param((0.40, 0.52, 0.62, 0.70), "probability", "EVIDENCE 3: almost 1 in 2 A&E attendances of 65+ lead to admission (HSCIC 2013); rising with frailty (assumption)", lo=0, hi=1, length=4)
     gp_urgent_slots_per_100k_per_day: float = param(40.0, "slots per day per 100,000 registered", "assumption: same-day urgent slots left for crises after routine booking", lo=0)
 
 
@@ -96,9 +98,9 @@ class Routing(Group):
 class Acute(Group):
     beds_per_100k: float = param(180.0, "beds per 100,000 registered", "EVIDENCE 3: about 100,000 general and acute beds, 180 per 100,000 (KH03 2019/20, derived)", lo=0)
     escalation_beds_per_100k: float = param(6.0, "beds per 100,000 registered", "assumption: escalation beds of about 3% of the bed base open when the hospital is full", lo=0)
-    los_to_fit_mean_days: tuple[float, ...] = param((5.0, 6.0, 7.5, 9.0), "days, by band", "calibrated: mean emergency stay 7.9 days all ages, 10.8 aged 85+ incl. delays (EVIDENCE 3, Health Foundation 2023)", lo=0.05, length=4)
+    los_to_fit_mean_days: tuple[float, ...] = param((5.5, 6.5, 8.0, 10.0), "days, by band", "calibrated: mean emergency stay 7.9 days all ages, 10.8 aged 85+ incl. delays (EVIDENCE 3, Health Foundation 2023)", lo=0.05, length=4)
     los_cv: float = param(1.0, "coefficient of variation of the log-normal stay", "assumption: stays are right-skewed", lo=0.01, hi=10)
-    background_admissions_per_100k_per_year: float = param(5400.0, "admissions per 100,000 registered a year", "calibrated: with the cohort, mean acute occupancy near 90% (KH03 general and acute occupancy about 90% in 2019/20)", lo=0)
+    background_admissions_per_100k_per_year: float = param(4400.0, "admissions per 100,000 registered a year", "calibrated: with the cohort, mean acute occupancy near 90% (KH03 general and acute occupancy about 90% in 2019/20)", lo=0)
     background_los_mean_days: float = param(4.0, "days", "assumption: under-65 stays are short (mean all ages 7.9, EVIDENCE 3)", lo=0.05)
 
 
@@ -106,7 +108,7 @@ class Acute(Group):
 class Discharge(Group):
     home_care_by_frailty: tuple[float, ...] = param((0.02, 0.05, 0.09, 0.13), "probability of a new home care package, people not already on care", "calibrated: delayed days 2-7% of bed days; about 20% of new social care requests come from hospital discharge (EVIDENCE 4)", lo=0, hi=1, length=4)
     reablement_by_frailty: tuple[float, ...] = param((0.02, 0.03, 0.04, 0.04), "probability", "EVIDENCE 4: about 3% of older people discharged are offered reablement (ASCOF 2B(2), low confidence)", lo=0, hi=1, length=4)
-    intermediate_care_by_frailty: tuple[float, ...] = param((0.01, 0.03, 0.05, 0.06), "probability", "assumption: bed-based intermediate care for a few per cent of discharges", lo=0, hi=1, length=4)
+    intermediate_care_by_frailty: tuple[float, ...] = param((0.01, 0.02, 0.035, 0.045), "probability", "assumption: bed-based intermediate care for a few per cent of discharges", lo=0, hi=1, length=4)
     care_home_by_frailty: tuple[float, ...] = param((0.002, 0.008, 0.025, 0.06), "probability", "calibrated: permanent care home admissions 578-659 per 100,000 65+ a year (EVIDENCE 4, ASCOF 2A(2))", lo=0, hi=1, length=4)
     dementia_care_home_hr: float = param(2.0, "multiplier on care home probability", "assumption: dementia makes a care home more likely", lo=0, hi=20)
     lives_alone_support_hr: float = param(1.3, "multiplier on supported destinations", "assumption: no carer at home makes support more likely", lo=0, hi=20)
@@ -123,20 +125,20 @@ class Discharge(Group):
 
 @frozen
 class SocialCare(Group):
-    social_workers_per_100k: float = param(4.0, "assessments in progress at once per 100,000", "assumption: hospital social work team size", lo=0)
+    social_workers_per_100k: float = param(5.0, "assessments in progress at once per 100,000", "assumption: hospital social work team size", lo=0)
     home_care_packages_per_100k: float = param(680.0, "packages per 100,000 registered", "EVIDENCE 4: about 640 older people on home care per 100,000 (Wittenberg & Hu 2015) plus about 6% headroom (assumption)", lo=0)
     initial_home_care_occupancy: float = param(0.94, "share of packages in use at the start", "EVIDENCE 4: 640 of 680 per 100,000", lo=0, hi=1)
-    home_care_end_per_year: float = param(0.25, "packages ending (recovery, family care) per client-year", "assumption: many packages end within two years", lo=0)
-    community_home_care_by_frailty: tuple[float, ...] = param((0.005, 0.02, 0.06, 0.12), "new home care requests from the community per person-year", "assumption: about 80% of new requests do not come from hospital (EVIDENCE 4)", lo=0, length=4)
-    reablement_places_per_100k: float = param(18.0, "places per 100,000 registered", "assumption: enough for about 3% of discharges at six weeks each", lo=0)
+    home_care_end_per_year: float = param(0.5, "packages ending (recovery, family care) per client-year", "assumption: many packages end within two years", lo=0)
+    community_home_care_by_frailty: tuple[float, ...] = param((0.0005, 0.002, 0.008, 0.015), "new home care requests from the community per person-year", "assumption: about 80% of new requests do not come from hospital (EVIDENCE 4)", lo=0, length=4)
+    reablement_places_per_100k: float = param(24.0, "places per 100,000 registered", "assumption: enough for about 3% of discharges at six weeks each", lo=0)
     reablement_days: float = param(42.0, "days", "assumption: reablement is free for up to six weeks", lo=1)
     reablement_outcome: tuple[float, ...] = param((0.62, 0.33, 0.05), "shares independent / long-term home care / care home", "EVIDENCE 4: Glendinning et al. 2010 (reablement cuts later care use); shares an assumption", length=3)
-    intermediate_care_beds_per_100k: float = param(12.0, "beds per 100,000 registered", "assumption: enough for about 4% of discharges at three weeks each", lo=0)
+    intermediate_care_beds_per_100k: float = param(14.0, "beds per 100,000 registered", "assumption: enough for about 4% of discharges at three weeks each", lo=0)
     intermediate_care_days: float = param(21.0, "mean days", "assumption: bed-based intermediate care lasts about three weeks", lo=1)
     intermediate_care_outcome: tuple[float, ...] = param((0.68, 0.24, 0.08), "shares home / home care / care home", "assumption", length=3)
     care_home_places_per_100k: float = param(530.0, "places per 100,000 registered", "EVIDENCE 4: about 490 residents 65+ per 100,000 (IAU 2019) and about 8% vacancies (assumption)", lo=0)
     initial_care_home_occupancy: float = param(0.92, "share of places in use at the start", "EVIDENCE 4: 490 of 530 per 100,000", lo=0, hi=1)
-    community_care_home_by_frailty: tuple[float, ...] = param((0.0, 0.001, 0.006, 0.02), "care home entries from the community per person-year", "calibrated with Discharge.care_home_by_frailty to ASCOF 2A(2) (EVIDENCE 4)", lo=0, length=4)
+    community_care_home_by_frailty: tuple[float, ...] = param((0.0, 0.0005, 0.003, 0.01), "care home entries from the community per person-year", "calibrated with Discharge.care_home_by_frailty to ASCOF 2A(2) (EVIDENCE 4)", lo=0, length=4)
     self_funder_share: float = param(0.41, "share of care home entrants paying for themselves", "assumption: CMA care homes market study 2017 (about 41% self-funded); like ASCOF 2A(2), care_home_admissions counts the council-supported only", lo=0, hi=1)
 
     def check(self) -> None:

@@ -1,0 +1,238 @@
+"""The ``caresim`` command.
+
+``caresim run [SCENARIO.toml]`` runs replications of a scenario (the built-in
+baseline without a file), prints a summary table and, with ``--out``, writes
+``kpis.csv``, ``timeseries.csv`` and (with ``--events``) ``events.csv``.
+
+Bad input ends with one line on stderr, ``caresim: error: <where>: <what>``,
+and exit status 2; a replication that fails gives exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .paramtree import ParameterError, apply_overrides
+from .runner import ReplicationFailed, multiple_replications, write_outputs
+from .scenario import Scenario, ScenarioError, baseline, load
+from .stats import rates_per_1000_py, summarise
+
+MAIN_METRICS = (
+    "person_years", "emergency_admissions", "ae_attendances", "readmissions_30d", "bed_days", "mean_los_days",
+    "delayed_discharge_days", "trolley_wait_hours", "care_home_admissions", "deaths", "cost_total_gbp",
+    "acute_occupancy",
+)
+SHARE_METRICS = ("at_home_91d_after_reablement", "knows_whom_to_contact", "acute_occupancy")
+FLAG_KEYS = {  # flag -> (attribute, parameter group, parameter)
+    "--population": ("population", "place", "registered_population"),
+    "--horizon-days": ("horizon_days", "time", "horizon_days"),
+    "--warmup-days": ("warmup_days", "time", "warmup_days"),
+}
+
+
+class UsageError(Exception):
+    """Bad input: the message is ``<where>: <what>``."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        message = " ".join(message.split())
+        if message.startswith("argument "):
+            raise UsageError(message[len("argument "):])
+        raise UsageError(f"command line: {message}")
+
+
+def _whole(lo: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be at least {lo}, got {value}")
+        return value
+    return parse
+
+
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of days, got '{text}'") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number of days, got '{text}'")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="caresim", description="A discrete-event simulator of integrated health and social care.")
+    parser.add_argument("--version", action="version", version=f"caresim {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="command", parser_class=_Parser)
+    run = commands.add_parser(
+        "run", help="run replications of one scenario and print a summary",
+        description="Run replications of one scenario (the built-in baseline without a file) and print the mean "
+                    "and 95% confidence interval of every metric by cohort.")
+    run.add_argument("scenario", nargs="?", metavar="SCENARIO.toml", help="scenario file (default: the built-in baseline)")
+    run.add_argument("--reps", type=_whole(1), default=5, metavar="N", help="replications (default: 5)")
+    run.add_argument("--seed", type=_whole(0), default=1, metavar="S", help="master random seed (default: 1)")
+    run.add_argument("--population", type=_int, metavar="P",
+                     help="registered people in the place (default: the scenario's, 250000 in the baseline)")
+    run.add_argument("--horizon-days", type=_days, metavar="D",
+                     help="length of the statistics window in days (default: the scenario's, 730 in the baseline)")
+    run.add_argument("--warmup-days", type=_days, metavar="W",
+                     help="warm-up before the window, discarded (default: the scenario's parameter)")
+    run.add_argument("--out", metavar="DIR", help="write kpis.csv and timeseries.csv (and events.csv) to DIR")
+    run.add_argument("--events", action="store_true", help="also record the window's events (events.csv)")
+    return parser
+
+
+def resolve(args: argparse.Namespace) -> Scenario:
+    """The scenario named on the command line with the run flags applied to its parameters."""
+    scenario = load(args.scenario) if args.scenario else baseline()
+    params = scenario.params
+    for flag, (attr, grp, key) in FLAG_KEYS.items():
+        value = getattr(args, attr)
+        if value is None:
+            continue
+        try:
+            params = apply_overrides(params, {grp: {key: value}})
+        except ParameterError as e:
+            message = str(e).removeprefix(f"{grp}.{key}: ")
+            raise UsageError(f"{flag}: {message}") from None
+    return Scenario(scenario.name, scenario.description, scenario.path, params, scenario.overrides)
+
+
+def _prepare_out(out: str) -> Path:
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out: '{out}' exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out: cannot create '{out}': {e.strerror or e}") from None
+    return path
+
+
+def _pair(mean: float, half: float, share: bool) -> str:
+    """A value and its half-width with the same scale and decimals, in ASCII."""
+    if not math.isfinite(mean):
+        return "n/a"
+    if share:
+        text, half_text = f"{100 * mean:.1f}%", f"{100 * half:.1f}"
+        return text if not math.isfinite(half) else f"{text} +/- {half_text}"
+    size = abs(mean)
+    scale, suffix, decimals = (1e6, "m", 2) if size >= 1e6 else (1.0, "", 0 if size >= 100 else 1 if size >= 10 else 2 if size >= 1 else 3)
+    text = f"{mean / scale:,.{decimals}f}{suffix}"
+    return text if not math.isfinite(half) else f"{text} +/- {half / scale:,.{decimals}f}{suffix}"
+
+
+def _table(summary: pd.DataFrame, order: list[str], reps: int) -> list[str]:
+    cohorts = list(dict.fromkeys(summary["cohort"]))
+    cells = {(r.metric, r.cohort): r for r in summary.itertuples(index=False)}
+    rows = []
+    for metric in order:
+        row = [metric]
+        for cohort in cohorts:
+            r = cells.get((metric, cohort))
+            if r is None:
+                row.append("")
+                continue
+            cell = _pair(r.mean, (r.ci_high - r.ci_low) / 2, metric in SHARE_METRICS or metric.endswith("_share"))
+            if r.n != reps and r.n > 0:
+                cell += f" (n={r.n})"
+            row.append(cell)
+        rows.append(row)
+    head = ["metric"] + cohorts
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    line = lambda cols: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths)))
+    return [line(head), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]
+
+
+def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int, seed: int) -> str:
+    """The printed summary: the main metrics first, then all others, then admission rates."""
+    kpis = frames["kpis"]
+    summary = summarise(kpis)
+    metrics = list(dict.fromkeys(summary["metric"]))
+    main = [m for m in MAIN_METRICS if m in metrics]
+    rest = [m for m in metrics if m not in main]
+    p = scenario.params
+    out = [f"caresim {__version__}: scenario '{scenario.name}'"]
+    if scenario.description:
+        out += textwrap.wrap(scenario.description, 100, initial_indent="  ", subsequent_indent="  ")
+    out.append(f"  {reps} replication{'s' if reps != 1 else ''}, seed {seed}, {p.place.registered_population:,} registered "
+               f"people, {p.time.horizon_days:g} days after a {p.time.warmup_days:g}-day warm-up")
+    if reps == 1:
+        out.append("  n=1: one replication, so values are shown without confidence intervals.")
+    else:
+        out.append(f"  Mean +/- half-width of the 95% confidence interval (t distribution, n={reps}); "
+                   "shares in per cent, costs in GBP (m = million).")
+    out += ["", "Main results"] + _table(summary, main, reps)
+    out += ["", "All other metrics"] + _table(summary, rest, reps)
+    rates = summarise(rates_per_1000_py(kpis))
+    if len(rates):
+        out += ["", "Admissions per 1,000 person-years"] + _table(rates, list(dict.fromkeys(rates["metric"])), reps)
+    return "\n".join(out)
+
+
+def _progress(done: int, total: int, seconds: float) -> None:
+    if sys.stderr.isatty():
+        print(f"caresim: replication {done}/{total} done in {seconds:.1f} s", file=sys.stderr, flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    scenario = resolve(args)
+    out = _prepare_out(args.out) if args.out else None
+    t0 = time.perf_counter()
+    frames = multiple_replications(scenario.params, scenario.name, args.reps, args.seed, log_events=args.events,
+                                   progress=_progress)
+    seconds = time.perf_counter() - t0
+    print(summary_text(scenario, frames, args.reps, args.seed))
+    print(f"\nRan {args.reps} replication{'s' if args.reps != 1 else ''} in {seconds:.1f} s.")
+    if out is not None:
+        try:
+            written = write_outputs(out, frames)
+        except OSError as e:
+            print(f"caresim: error: --out: cannot write to '{args.out}': {e.strerror or e}", file=sys.stderr)
+            return 1
+        print(f"Wrote {', '.join(p.name for p in written)} to {args.out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``caresim`` command; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise UsageError("command line: choose a command: run (see caresim --help)")
+        return _run(args)
+    except SystemExit as e:  # --help and --version
+        return e.code if isinstance(e.code, int) else 0
+    except (UsageError, ScenarioError) as e:
+        print(f"caresim: error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 2
+    except ReplicationFailed as e:
+        print(f"caresim: error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("caresim: error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
