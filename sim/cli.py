@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import textwrap
 import time
 from pathlib import Path
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .paramtree import ParameterError, apply_overrides
-from .runner import ReplicationFailed, multiple_replications, write_outputs
 from .scenario import Scenario, ScenarioError, baseline, load
-from .stats import rates_per_1000_py, summarise
+
+if TYPE_CHECKING:
+    import pandas as pd
+# The model, pandas and scipy are imported when a run starts, so that help and
+# bad input are answered at once.
 
 MAIN_METRICS = (
     "person_years", "emergency_admissions", "ae_attendances", "readmissions_30d", "bed_days", "mean_los_days",
@@ -40,6 +44,10 @@ FLAG_KEYS = {  # flag -> (attribute, parameter group, parameter)
 
 class UsageError(Exception):
     """Bad input: the message is ``<where>: <what>``."""
+
+
+class RunFailed(Exception):
+    """A replication raised: the message is ``<where>: <what>``."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,7 +143,9 @@ def _pair(mean: float, half: float, share: bool) -> str:
     if share:
         text, half_text = f"{100 * mean:.1f}%", f"{100 * half:.1f}"
         return text if not math.isfinite(half) else f"{text} +/- {half_text}"
-    size = abs(mean)
+    if mean == 0 and (half == 0 or not math.isfinite(half)):
+        return "0"
+    size = max(abs(mean), abs(half) if math.isfinite(half) else 0.0)
     scale, suffix, decimals = (1e6, "m", 2) if size >= 1e6 else (1.0, "", 0 if size >= 100 else 1 if size >= 10 else 2 if size >= 1 else 3)
     text = f"{mean / scale:,.{decimals}f}{suffix}"
     return text if not math.isfinite(half) else f"{text} +/- {half / scale:,.{decimals}f}{suffix}"
@@ -165,6 +175,8 @@ def _table(summary: pd.DataFrame, order: list[str], reps: int) -> list[str]:
 
 def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int, seed: int) -> str:
     """The printed summary: the main metrics first, then all others, then admission rates."""
+    from .stats import rates_per_1000_py, summarise
+
     kpis = frames["kpis"]
     summary = summarise(kpis)
     metrics = list(dict.fromkeys(summary["metric"]))
@@ -197,9 +209,14 @@ def _progress(done: int, total: int, seconds: float) -> None:
 def _run(args: argparse.Namespace) -> int:
     scenario = resolve(args)
     out = _prepare_out(args.out) if args.out else None
+    from .runner import ReplicationFailed, multiple_replications, write_outputs
+
     t0 = time.perf_counter()
-    frames = multiple_replications(scenario.params, scenario.name, args.reps, args.seed, log_events=args.events,
-                                   progress=_progress)
+    try:
+        frames = multiple_replications(scenario.params, scenario.name, args.reps, args.seed,
+                                       log_events=args.events, progress=_progress)
+    except ReplicationFailed as e:
+        raise RunFailed(str(e)) from None
     seconds = time.perf_counter() - t0
     print(summary_text(scenario, frames, args.reps, args.seed))
     print(f"\nRan {args.reps} replication{'s' if args.reps != 1 else ''} in {seconds:.1f} s.")
@@ -226,8 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ScenarioError) as e:
         print(f"caresim: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2
-    except ReplicationFailed as e:
+    except RunFailed as e:
         print(f"caresim: error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the reader of our output went away (e.g. ``| head``)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:
         print("caresim: error: interrupted", file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .params import per_place
 from .population import Care
 from .records import Ev, Place, Spell
 from .pathways import emergency, home
@@ -53,7 +54,7 @@ def populate(m) -> None:
     need = np.array(pop.need)
 
     w = np.take(CARE_HOME_WEIGHT_FRAILTY, frail) * np.take(CARE_HOME_WEIGHT_BAND, band) * np.where(need == DEMENTIA, 3.0, 1.0)
-    n_ch = int(round(m.care_homes.capacity * m.p.social_care.initial_care_home_occupancy))
+    n_ch = min(per_place(m.p.social_care.initial_care_home_per_100k, m.p.place.registered_population), m.care_homes.capacity)
     for pid in _choose(m, "init_care_home", w, n_ch):
         m.care_homes.preload(1)
         pop.place[pid] = Place.CARE_HOME
@@ -63,7 +64,7 @@ def populate(m) -> None:
 
     at_home = np.array([pl == Place.HOME for pl in pop.place])
     w = np.take(HOME_CARE_WEIGHT_FRAILTY, frail) * np.take(HOME_CARE_WEIGHT_BAND, band) * at_home
-    n_hc = int(round(m.home_care.capacity * m.p.social_care.initial_home_care_occupancy))
+    n_hc = min(per_place(m.p.social_care.initial_home_care_per_100k, m.p.place.registered_population), m.home_care.capacity)
     for pid in _choose(m, "init_home_care", w, n_hc):
         m.home_care.preload(1)
         pop.care[pid] = Care.HOME_CARE

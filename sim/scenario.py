@@ -16,6 +16,7 @@ applied on top of the parameters its parent resolved to.  Every problem is a
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .params import Params
-from .paramtree import ParameterError, apply_overrides, closest
+from .paramtree import ParameterError, apply_overrides
 
 BASELINE = "baseline"
 BASELINE_DESCRIPTION = (
@@ -64,7 +65,7 @@ def _load(path: Path, shown: str, chain: tuple[Path, ...]) -> Scenario:
     if unknown:
         key = unknown[0]
         valid = list(META_KEYS) + _group_names()
-        guess = closest(key, valid)
+        guess = next(iter(difflib.get_close_matches(key, valid, n=1, cutoff=0.6)), None)
         hint = f"; did you mean '{guess}'?" if guess else f"; valid keys: {', '.join(valid)}"
         raise ScenarioError(f"{shown}: unknown top-level key '{key}'{hint}")
     name = _text(data, "name", shown, required=True)

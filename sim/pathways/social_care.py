@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from ..distributions import Exponential
+from ..params import per_place
 from ..population import Care
 from ..records import Ev, Place, Spell
 from . import home
@@ -37,8 +38,18 @@ def enter_care_home(m, pid: int) -> None:
     home.arrive_home(m, pid, Place.CARE_HOME)
 
 
+def _waiting_list_full(m, pool) -> bool:
+    limit = per_place(m.p.social_care.community_waiting_list_per_100k, m.p.place.registered_population)
+    return len(pool.queues[COMMUNITY]) >= limit
+
+
 def request_home_care(m, pid: int) -> None:
-    """Ask for a home care package from the community; it starts when a package is free."""
+    """Ask for a home care package from the community; it starts when a package is free.
+
+    When the council's waiting list is full the request goes unmet (no wait is recorded).
+    """
+    if _waiting_list_full(m, m.home_care):
+        return
     m.pop.pending[pid] = True
     m.home_care.join_queue(COMMUNITY).callbacks.append(lambda _e: _home_care_granted(m, pid))
 
@@ -57,7 +68,9 @@ def _home_care_granted(m, pid: int) -> None:
 
 
 def request_care_home(m, pid: int) -> None:
-    """A care home from the community; the person stays home until a place is free."""
+    """A care home from the community; the person stays home until a place is free (if the list has room)."""
+    if _waiting_list_full(m, m.care_homes):
+        return
     m.pop.pending[pid] = True
     m.care_homes.join_queue(COMMUNITY).callbacks.append(lambda _e: _care_home_granted(m, pid))
 

@@ -1,0 +1,87 @@
+"""Baseline levels against the evidence ranges, and model-logic checks on paired means.
+
+Ranges (cohort 65plus, EVIDENCE sections 3 and 4) are those of the foundations
+issue; the parameters fitted to them are listed in calibration/baseline.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.replication import single_run
+from smallplace import small
+
+REPS = 3
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    p = small(population=50_000, horizon=730.0, warmup=180.0)
+    runs = [single_run(p, seed=1, replication=r) for r in range(REPS)]
+    return [r.kpis.pivot(index="metric", columns="cohort", values="value") for r in runs]
+
+
+def _mean(tables, fn):
+    return float(np.mean([fn(t) for t in tables]))
+
+
+RANGES = {
+    "emergency admissions per 1,000 person-years": (180, 320, lambda k: 1000 * k["65plus"]["emergency_admissions"] / k["65plus"]["person_years"]),
+    "mean emergency length of stay, days": (7, 12, lambda k: k["65plus"]["mean_los_days"]),
+    "30-day readmissions, share of emergency admissions": (0.12, 0.18, lambda k: k["65plus"]["readmissions_30d"] / k["65plus"]["emergency_admissions"]),
+    "delayed days, share of acute bed days": (0.02, 0.07, lambda k: k["65plus"]["delayed_discharge_days"] / k["65plus"]["bed_days"]),
+    "at home 91 days after reablement": (0.75, 0.88, lambda k: k["65plus"]["at_home_91d_after_reablement"]),
+    "care home admissions per 100,000 person-years": (450, 750, lambda k: 1e5 * k["65plus"]["care_home_admissions"] / k["65plus"]["person_years"]),
+}
+
+
+@pytest.mark.parametrize("name", list(RANGES))
+def test_baseline_level_in_evidence_range(baseline, name):
+    lo, hi, fn = RANGES[name]
+    value = _mean(baseline, fn)
+    assert lo <= value <= hi, f"{name}: {value:.4g} outside {lo}-{hi}"
+
+
+def test_hospital_runs_busy_but_not_overflowing(baseline):
+    occupancy = _mean(baseline, lambda k: k["all"]["acute_occupancy"])
+    assert 0.75 <= occupancy <= 0.98
+
+
+def _paired(metric: str, a_params, b_params, reps: int = 6, cohort: str = "65plus", transform=lambda x: x):
+    """Mean and 95% interval of the paired difference b - a over replications with common random numbers."""
+    diffs = []
+    for r in range(reps):
+        a = single_run(a_params, seed=7, replication=r).kpis
+        b = single_run(b_params, seed=7, replication=r).kpis
+        pick = lambda k: float(k[(k["cohort"] == cohort) & (k["metric"] == metric)]["value"].iloc[0])  # noqa: E731
+        diffs.append(transform(pick(b)) - transform(pick(a)))
+    d = np.array(diffs)
+    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    return d.mean(), d.mean() - half, d.mean() + half
+
+
+def test_more_home_care_gives_fewer_delayed_days():
+    scarce = small(population=30_000, horizon=365.0, warmup=90.0, social_care={"home_care_packages_per_100k": 620.0})
+    more = small(population=30_000, horizon=365.0, warmup=90.0, social_care={"home_care_packages_per_100k": 760.0})
+    mean, lo, hi = _paired("delayed_days_awaiting_home_care", scarce, more)
+    assert hi < 0, (mean, lo, hi)
+    mean, lo, hi = _paired("delayed_discharge_days", scarce, more)
+    assert hi < 0, (mean, lo, hi)
+
+
+def test_more_beds_give_shorter_trolley_waits():
+    few = small(population=30_000, horizon=365.0, warmup=90.0, acute={"beds_per_100k": 165.0})
+    many = small(population=30_000, horizon=365.0, warmup=90.0, acute={"beds_per_100k": 200.0})
+    # trolley waits are heavy-tailed (a bad winter dominates a replication): compare log hours
+    mean, lo, hi = _paired("trolley_wait_hours", few, many, cohort="all", transform=np.log1p)
+    assert hi < 0, (mean, lo, hi)
+
+
+def test_extreme_values():
+    """No crises: no A&E, no admissions, no cohort bed days; people still live, age and die."""
+    none = single_run(small(population=8_000, horizon=120.0, warmup=30.0, crisis={"fit_per_year": [0, 0, 0, 0]}), 1, 0).kpis
+    get = lambda k, m: float(k[(k["cohort"] == "all") & (k["metric"] == m)]["value"].iloc[0])  # noqa: E731
+    assert get(none, "crises") == 0 and get(none, "emergency_admissions") == 0 and get(none, "ae_attendances") == 0
+    assert get(none, "bed_days") == 0 and get(none, "person_years") > 0 and get(none, "deaths") > 0

@@ -1,0 +1,94 @@
+"""Reproducibility, common random numbers and isolation between people (brief sections 4 and 9)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.paramtree import to_dict
+from sim.pathways import home
+from sim.records import Ev, Place
+from sim.replication import build, single_run
+from smallplace import UNLIMITED, small
+
+
+def test_same_seed_gives_identical_tables():
+    p = small(population=12_000, horizon=200.0, warmup=30.0)
+    a, b = single_run(p, seed=5, replication=2), single_run(p, seed=5, replication=2)
+    pd.testing.assert_frame_equal(a.kpis, b.kpis)
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+    pd.testing.assert_frame_equal(a.events(), b.events())
+
+
+def test_different_seeds_and_replications_differ():
+    p = small(population=12_000, horizon=200.0, warmup=30.0)
+    base = single_run(p, seed=5, replication=0).kpis["value"].to_numpy()
+    for seed, rep in ((6, 0), (5, 1)):
+        other = single_run(p, seed=seed, replication=rep).kpis["value"].to_numpy()
+        assert not np.allclose(base, other, equal_nan=True)
+
+
+def test_a_run_never_changes_its_inputs():
+    p = small(population=8_000, horizon=100.0, warmup=20.0)
+    before = to_dict(p)
+    single_run(p, seed=1, replication=0)
+    assert to_dict(p) == before
+
+
+def test_capacity_of_an_unused_service_changes_nothing_but_its_capacity_cost():
+    """Nobody is sent to reablement; its number of places changes no activity and only its capacity cost."""
+    none = {"reablement_by_frailty": [0.0, 0.0, 0.0, 0.0]}
+    a = single_run(small(population=12_000, horizon=200.0, warmup=30.0, discharge=none,
+                         social_care={"reablement_places_per_100k": 24.0}), seed=2, replication=0)
+    b = single_run(small(population=12_000, horizon=200.0, warmup=30.0, discharge=none,
+                         social_care={"reablement_places_per_100k": 48.0}), seed=2, replication=0)
+    ka = a.kpis.set_index(["cohort", "metric"])["value"]
+    kb = b.kpis.set_index(["cohort", "metric"])["value"]
+    activity = [i for i in ka.index if not i[1].startswith("cost_") or i[1] in ("cost_activity_gbp", "cost_primary_care_gbp", "cost_hospital_gbp", "cost_community_gbp")]
+    pd.testing.assert_series_equal(ka[activity], kb[activity])
+    pd.testing.assert_frame_equal(a.events(), b.events())
+    extra_places = b.data.capacity["reablement"] - a.data.capacity["reablement"]
+    years = (a.data.window_end - a.data.window_start) / 365.25
+    from sim.costs import unit_costs
+    expected = extra_places * years * unit_costs(a.data.params.costs)["reablement_place_year"]
+    diff = kb[("all", "cost_capacity_gbp")] - ka[("all", "cost_capacity_gbp")]
+    assert extra_places > 0 and np.isclose(diff, expected)
+    assert np.isclose(kb[("all", "cost_total_gbp")] - ka[("all", "cost_total_gbp")], expected)
+
+
+def _run_with_forced_death(p, seed: int, victim: int | None, when: float):
+    m = build(p, seed=seed, replication=0)
+    if victim is not None:
+        def kill(_e):
+            if m.pop.place[victim] in (Place.HOME, Place.CARE_HOME):
+                home.die(m, victim, Place(m.pop.place[victim]))
+        m.env.timeout(when).callbacks.append(kill)
+    m.env.run(until=m.window_end)
+    return m
+
+
+def _draw_counts(m, victim: int) -> dict[str, list[int]]:
+    """How many uniforms each person used from each stream (which numbers they were is fixed by the key)."""
+    n = len(m.pop)
+    return {name: [s.draws_used(pid) for pid in range(n) if pid != victim]
+            for name, s in sorted(m.streams._person_streams.items())}
+
+
+def test_one_persons_changed_path_leaves_everyone_else_unchanged():
+    """Forcing one person to die early leaves others' draws identical and, with unlimited capacity, their crises."""
+    p = small(population=8_000, horizon=200.0, warmup=10.0, **UNLIMITED)
+    base = _run_with_forced_death(p, seed=11, victim=None, when=0)
+    ev0 = base.rec.frames()["events"]
+    crises = ev0[ev0["event"] == Ev.CRISIS]
+    victim = int(crises["pid"].value_counts().index[0])  # somebody with several crises
+    changed = _run_with_forced_death(p, seed=11, victim=victim, when=5.0)
+    ev1 = changed.rec.frames()["events"]
+    assert changed.pop.place[victim] == Place.DEAD and ev1[ev1["pid"] == victim]["time"].max() <= 5.0 + 1e-9
+    # the victim's own history did change
+    assert len(ev1[ev1["pid"] == victim]) < len(ev0[ev0["pid"] == victim])
+    others0 = ev0[ev0["pid"] != victim].sort_values(["pid", "time", "event"]).reset_index(drop=True)
+    others1 = ev1[ev1["pid"] != victim].sort_values(["pid", "time", "event"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(others0[others0["event"] == Ev.CRISIS], others1[others1["event"] == Ev.CRISIS])
+    pd.testing.assert_frame_equal(others0, others1)
+    # and every other person drew the same number of uniforms from every stream: the same numbers
+    assert _draw_counts(base, victim) == _draw_counts(changed, victim)
