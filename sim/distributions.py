@@ -10,6 +10,7 @@ let tests compare sample moments with theory.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Protocol, runtime_checkable
@@ -33,8 +34,12 @@ class Distribution(Protocol):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray: ...
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
 def _positive(name: str, value: float) -> None:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+    if not (_number(value) and math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite number above 0, got {value!r}")
 
 
@@ -101,7 +106,8 @@ class LogNormal(_Base):
         return math.exp(self._mu + self._sigma * _STD_NORMAL.inv_cdf(min(max(u, 1e-12), 1 - 1e-12)))  # type: ignore[attr-defined]
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return stats.lognorm.ppf(rng.random(size), s=self.sigma, scale=math.exp(self.mu))
+        u = np.clip(rng.random(size), 1e-12, 1 - 1e-12)
+        return stats.lognorm.ppf(u, s=self.sigma, scale=math.exp(self.mu))
 
     def length_biased(self) -> "LogNormal":
         """The distribution of the stay in progress at a random moment (for the initial state)."""
@@ -115,7 +121,7 @@ class Deterministic(_Base):
     value: float
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.value) and self.value >= 0):
+        if not (_number(self.value) and math.isfinite(self.value) and self.value >= 0):
             raise ValueError(f"Deterministic value must be finite and at least 0, got {self.value!r}")
 
     @property
@@ -140,7 +146,8 @@ class Uniform(_Base):
     high: float
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.high > self.low):
+        if not (_number(self.low) and _number(self.high) and math.isfinite(self.low) and math.isfinite(self.high)
+                and self.high > self.low):
             raise ValueError(f"Uniform needs finite low < high, got {self.low!r}, {self.high!r}")
 
     @property
@@ -165,5 +172,5 @@ def poisson_counts(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     out = np.zeros(u.shape, dtype=np.int64)
     pos = mean > 0
     if pos.any():
-        out[pos] = stats.poisson.ppf(u[pos], mean[pos]).astype(np.int64)
+        out[pos] = np.maximum(stats.poisson.ppf(u[pos], mean[pos]), 0).astype(np.int64)
     return out

@@ -114,8 +114,8 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
     # the 91-day check counts when the discharge into reablement was inside the cohort's window
     chk = e[(kind == Ev.AT_HOME_91D)]
     chk = chk[chk["time"].to_numpy() - 91.0 >= lo[chk["pid"].to_numpy()]]
-    out["at_home_91d_after_reablement"] = float(chk["count"].mean()) if len(chk) else float("nan")
-    knows = count[kind == Ev.KNOWS_CONTACT]
+    out["at_home_91d_after_reablement"] = float(chk["detail"].mean()) if len(chk) else float("nan")
+    knows = detail[kind == Ev.KNOWS_CONTACT]
     out["knows_whom_to_contact"] = float(knows.mean()) if len(knows) else float("nan")
 
     st = data.stays[data.stays["pid"] >= 0]

@@ -32,20 +32,20 @@ class Place(Group):
     share_65_74: float = param(0.089, "share of registered", "EVIDENCE 2: HSCIC 2014, 1 in 6 aged 65+ (England 2012); split by band from ONS mid-2012 estimates (approximate)", lo=0, hi=1)
     share_75_84: float = param(0.055, "share of registered", "EVIDENCE 2: as share_65_74", lo=0, hi=1)
     share_85plus: float = param(0.023, "share of registered", "EVIDENCE 2: HSCIC 2014, 1 in 44 aged 85+", lo=0, hi=1)
-    entrants_per_100k_per_year: float = param(1000.0, "people joining the cohort a year per 100,000 registered", "calibrated: keeps the baseline cohort's size stable over the run (deaths replaced by people turning 65 and new complex needs)", lo=0)
+    entrants_per_100k_per_year: float = param(900.0, "people joining the cohort a year per 100,000 registered", "calibrated: keeps the baseline cohort's size stable over the run (deaths replaced by people turning 65 and new complex needs)", lo=0)
     entrant_share_under65_complex: float = param(0.1, "share of entrants", "assumption: most entrants are turning 65", lo=0, hi=1)
     share_under65_complex: float = param(0.033, "share of registered", "assumption: younger adults with complex long-term needs make the cohort about 50,000 at 250,000 registered (DESIGN 2)", lo=0, hi=1)
 
     def check(self) -> None:
         total = self.share_65_74 + self.share_75_84 + self.share_85plus + self.share_under65_complex
         if total > 1:
-            raise ParameterError(f"cohort shares: the cohort shares sum to {total:.3f}, more than the whole place")
+            raise ParameterError(f"share_65_74 + share_75_84 + share_85plus + share_under65_complex: the cohort shares sum to {total:.3f}, more than the whole place")
 
 
 @frozen
 class Time(Group):
     horizon_days: float = param(730.0, "days", "seed 000_15772bc302cd49ff.txt: the pilots were evaluated over two years", lo=1, hi=36_500)
-    warmup_days: float = param(180.0, "days", "MSER-5 on acute occupancy, see docs/warmup.md", lo=0, hi=36_500)
+    warmup_days: float = param(365.0, "days", "MSER-5 on the baseline's daily series: acute occupancy settles by about 180 days, social care use by about a year (docs/warmup.md)", lo=0, hi=36_500)
     timeseries_step_days: float = param(7.0, "days", "DESIGN 8: weekly time series", lo=1, hi=365)
 
 
@@ -56,6 +56,7 @@ class People(Group):
     frailty_75_84: tuple[float, ...] = param((0.42, 0.40, 0.14, 0.04), "shares", "as frailty_65_74", length=4)
     frailty_85plus: tuple[float, ...] = param((0.22, 0.45, 0.24, 0.09), "shares", "as frailty_65_74", length=4)
     frailty_step_per_year: tuple[float, ...] = param((0.10, 0.130, 0.214, 0.380), "per person-year, by band", "EVIDENCE 2: fit -> frail per 1,000 person-years 130/214/380 (Age and Ageing 2023), applied to each step up; under-65: assumption", length=4)
+    frailty_recovery_per_year: tuple[float, ...] = param((0.30, 0.36, 0.22, 0.20), "steps down per person-year, by band", "calibrated: keeps each band's frailty prevalence stable at baseline given the progression rates (frailty is dynamic: transitions to less frail states are common, Gill et al., Arch Intern Med 2006)", lo=0, length=4)
     need_65plus: tuple[float, ...] = param((0.62, 0.14, 0.08, 0.04, 0.01, 0.11), "shares by main need", "assumption: physical frailty most common; dementia about 7% of 65+ and more of the frail (seed 000 lists the need groups)", length=6)
     need_under65_complex: tuple[float, ...] = param((0.05, 0.02, 0.45, 0.03, 0.15, 0.30), "shares by main need", "assumption: complex needs under 65 are mostly mental health, disability, substance misuse", length=6)
     lives_alone: tuple[float, ...] = param((0.30, 0.25, 0.38, 0.55), "share, by band", "assumption: about a third of 65+ live alone, more with age (ONS families and households, approximate)", lo=0, hi=1, length=4)
@@ -77,19 +78,19 @@ class Mortality(Group):
 
 @frozen
 class Crisis(Group):
-    fit_per_year: tuple[float, ...] = param((0.15, 0.135, 0.20, 0.32), "crises per person-year, fit, by band", "calibrated: emergency admissions of 65+ about 245 per 1,000 a year (EVIDENCE 3)", lo=0, hi=50, length=4)
+    fit_per_year: tuple[float, ...] = param((0.16, 0.143, 0.214, 0.34), "crises per person-year, fit, by band", "calibrated: emergency admissions of 65+ about 245 per 1,000 a year (EVIDENCE 3)", lo=0, hi=50, length=4)
     frailty_hr: tuple[float, ...] = param((1.0, 1.93, 3.04, 4.73), "hazard ratio", EFI_HR_ADMISSION, lo=0, length=4)
     need_hr: tuple[float, ...] = param((1.0, 1.2, 1.2, 1.5, 1.5, 1.0), "hazard ratio by main need", "assumption: dementia, mental health, end of life and substance misuse raise crisis risk", lo=0, length=6)
     lives_alone_hr: float = param(1.15, "hazard ratio", "assumption: living alone without a carer raises crisis risk", lo=0, hi=10)
     care_home_hr: float = param(0.8, "hazard ratio", "assumption: care homes prevent some crises of their frail residents", lo=0, hi=10)
-    transient_boost: float = param(3.0, "extra hazard, multiple of persistent, just after a crisis", "calibrated: 30-day readmissions 13.7% of emergency admissions, about 1 in 6 for 75+ (EVIDENCE 3)", lo=0, hi=100)
+    transient_boost: float = param(3.5, "extra hazard, multiple of persistent, just after a crisis", "calibrated: 30-day readmissions 13.7% of emergency admissions, about 1 in 6 for 75+ (EVIDENCE 3)", lo=0, hi=100)
     transient_half_life_days: float = param(60.0, "days", "assumption: a recent crisis raises risk for months, then fades (DESIGN 2)", lo=1, hi=3650)
 
 
 @frozen
 class Routing(Group):
     gp_first: float = param(0.40, "share of crises that see a GP first when a same-day slot is free", "assumption: many crises go straight to A&E by ambulance", lo=0, hi=1)
-    gp_refers_to_ae: float = param(0.35, "share of GP-seen crises sent on to A&E", "assumption", lo=0, hi=1)
+    gp_refers_to_ae: float = param(0.35, "share of GP-seen crises sent on to A&E", "assumption: a GP manages most same-day crises at home", lo=0, hi=1)
     admit_from_ae_by_frailty: tuple[float, ...] = param((0.40, 0.52, 0.62, 0.70), "probability", "EVIDENCE 3: almost 1 in 2 A&E attendances of 65+ lead to admission (HSCIC 2013); rising with frailty (assumption)", lo=0, hi=1, length=4)
     gp_urgent_slots_per_100k_per_day: float = param(40.0, "slots per day per 100,000 registered", "assumption: same-day urgent slots left for crises after routine booking", lo=0)
 
@@ -109,7 +110,7 @@ class Discharge(Group):
     home_care_by_frailty: tuple[float, ...] = param((0.02, 0.05, 0.09, 0.13), "probability of a new home care package, people not already on care", "calibrated: delayed days 2-7% of bed days; about 20% of new social care requests come from hospital discharge (EVIDENCE 4)", lo=0, hi=1, length=4)
     reablement_by_frailty: tuple[float, ...] = param((0.02, 0.03, 0.04, 0.04), "probability", "EVIDENCE 4: about 3% of older people discharged are offered reablement (ASCOF 2B(2), low confidence)", lo=0, hi=1, length=4)
     intermediate_care_by_frailty: tuple[float, ...] = param((0.01, 0.02, 0.035, 0.045), "probability", "assumption: bed-based intermediate care for a few per cent of discharges", lo=0, hi=1, length=4)
-    care_home_by_frailty: tuple[float, ...] = param((0.002, 0.008, 0.025, 0.06), "probability", "calibrated: permanent care home admissions 578-659 per 100,000 65+ a year (EVIDENCE 4, ASCOF 2A(2))", lo=0, hi=1, length=4)
+    care_home_by_frailty: tuple[float, ...] = param((0.0026, 0.0104, 0.0325, 0.078), "probability", "calibrated: permanent care home admissions 578-659 per 100,000 65+ a year (EVIDENCE 4, ASCOF 2A(2))", lo=0, hi=1, length=4)
     dementia_care_home_hr: float = param(2.0, "multiplier on care home probability", "assumption: dementia makes a care home more likely", lo=0, hi=20)
     lives_alone_support_hr: float = param(1.3, "multiplier on supported destinations", "assumption: no carer at home makes support more likely", lo=0, hi=20)
     knows_whom_to_contact: float = param(0.71, "share of people discharged who know whom to contact", "EVIDENCE 1: seed 000_15772bc302cd49ff.txt, 71% of pilot patients before the pilots", lo=0, hi=1)
@@ -120,15 +121,15 @@ class Discharge(Group):
             total = (self.home_care_by_frailty[f] + self.reablement_by_frailty[f]
                      + self.intermediate_care_by_frailty[f] + self.care_home_by_frailty[f])
             if total > 1:
-                raise ParameterError(f"destination probabilities for frailty '{FRAILTY[f]}' sum to {total:.3f}, more than 1")
+                raise ParameterError(f"home_care_by_frailty + reablement_by_frailty + intermediate_care_by_frailty + care_home_by_frailty: for frailty '{FRAILTY[f]}' they sum to {total:.3f}, more than 1")
 
 
 @frozen
 class SocialCare(Group):
-    social_workers_per_100k: float = param(5.0, "assessments in progress at once per 100,000", "assumption: hospital social work team size", lo=0)
-    home_care_packages_per_100k: float = param(680.0, "packages per 100,000 registered", "EVIDENCE 4: about 640 older people on home care per 100,000 (Wittenberg & Hu 2015) plus about 6% headroom (assumption)", lo=0)
-    initial_home_care_per_100k: float = param(640.0, "people on home care at the start per 100,000 registered", "EVIDENCE 4: more than 350,000 older people on home care, about 640 per 100,000 (Wittenberg & Hu 2015)", lo=0)
-    home_care_end_per_year: float = param(0.5, "packages ending (recovery, family care) per client-year", "assumption: many packages end within two years", lo=0)
+    social_workers_per_100k: float = param(6.0, "assessments in progress at once per 100,000", "assumption: hospital social work team size", lo=0)
+    home_care_packages_per_100k: float = param(650.0, "packages per 100,000 registered", "EVIDENCE 4: about 640 older people on home care per 100,000 (Wittenberg & Hu 2015); the market runs full (assumption: council waiting lists are common)", lo=0)
+    initial_home_care_per_100k: float = param(650.0, "people on home care at the start per 100,000 registered", "EVIDENCE 4: more than 350,000 older people on home care, about 640 per 100,000 (Wittenberg & Hu 2015); started full, as the market runs full", lo=0)
+    home_care_end_per_year: float = param(0.65, "packages ending (recovery, family care) per client-year", "assumption: many packages end within two years", lo=0)
     community_home_care_by_frailty: tuple[float, ...] = param((0.002, 0.008, 0.025, 0.05), "new home care requests from the community per person-year", "assumption: about 80% of new requests do not come from hospital (EVIDENCE 4)", lo=0, length=4)
     community_waiting_list_per_100k: float = param(20.0, "people waiting at home for home care or a care home, at most, per 100,000", "assumption: councils keep waiting lists short; others are told to wait or arrange care themselves (unmet need)", lo=0)
     reablement_places_per_100k: float = param(24.0, "places per 100,000 registered", "assumption: enough for about 3% of discharges at six weeks each", lo=0)
@@ -136,10 +137,10 @@ class SocialCare(Group):
     reablement_outcome: tuple[float, ...] = param((0.57, 0.33, 0.10), "shares independent / long-term home care / care home", "EVIDENCE 4: Glendinning et al. 2010 (reablement cuts later care use); shares an assumption", length=3)
     intermediate_care_beds_per_100k: float = param(14.0, "beds per 100,000 registered", "assumption: enough for about 4% of discharges at three weeks each", lo=0)
     intermediate_care_days: float = param(21.0, "mean days", "assumption: bed-based intermediate care lasts about three weeks", lo=1)
-    intermediate_care_outcome: tuple[float, ...] = param((0.68, 0.24, 0.08), "shares home / home care / care home", "assumption", length=3)
+    intermediate_care_outcome: tuple[float, ...] = param((0.68, 0.24, 0.08), "shares home / home care / care home", "assumption: most people go home from intermediate care, some with support", length=3)
     care_home_places_per_100k: float = param(530.0, "places per 100,000 registered", "EVIDENCE 4: about 490 residents 65+ per 100,000 (IAU 2019) and about 8% vacancies (assumption)", lo=0)
     initial_care_home_per_100k: float = param(490.0, "care home residents at the start per 100,000 registered", "EVIDENCE 4: about 274,000 people 65+ in care homes, about 490 per 100,000 (IAU, Health Foundation 2019)", lo=0)
-    community_care_home_by_frailty: tuple[float, ...] = param((0.0, 0.0005, 0.003, 0.01), "care home entries from the community per person-year", "calibrated with Discharge.care_home_by_frailty to ASCOF 2A(2) (EVIDENCE 4)", lo=0, length=4)
+    community_care_home_by_frailty: tuple[float, ...] = param((0.0, 0.00065, 0.0039, 0.013), "care home entries from the community per person-year", "calibrated with Discharge.care_home_by_frailty to ASCOF 2A(2) (EVIDENCE 4)", lo=0, length=4)
     self_funder_share: float = param(0.41, "share of care home entrants paying for themselves", "assumption: CMA care homes market study 2017 (about 41% self-funded); like ASCOF 2A(2), care_home_admissions counts the council-supported only", lo=0, hi=1)
 
     def check(self) -> None:

@@ -115,6 +115,8 @@ def apply_overrides(obj: Any, overrides: dict[str, Any], prefix: str = "") -> An
                 value = tuple(value)
             if hints[key] is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
+            elif hints[key] is int and isinstance(value, float) and value.is_integer():
+                value = int(value)
             changes[key] = value
     try:
         return dataclasses.replace(obj, **changes)

@@ -33,9 +33,9 @@ class Ev(IntEnum):
     RAPID_RESPONSE = 12
     MDT_ENROLMENT = 13
     MDT_REVIEW = 14
-    AT_HOME_91D = 15  # count: 1 at home, 0 not; time = discharge into reablement + 91 days
-    KNOWS_CONTACT = 16  # count: 1 knows whom to contact after discharge, 0 not
-    FRAILTY_STEP = 17
+    AT_HOME_91D = 15  # detail: 1 at home, 0 not; time = discharge into reablement + 91 days
+    KNOWS_CONTACT = 16  # detail: 1 knows whom to contact after discharge, 0 not
+    FRAILTY_STEP = 17  # detail: +1 frailer, -1 less frail
     ENTRY = 18
 
 

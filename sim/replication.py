@@ -41,6 +41,7 @@ def _register(m: Model) -> None:
     m.on(kinds.DEATH, home.on_death)
     m.on(kinds.FRAILTY_STEP, home.on_frailty_step)
     m.on(kinds.BAND_CHANGE, home.on_band_change)
+    m.on(kinds.FRAILTY_RECOVERY, home.on_frailty_recovery)
     m.on(kinds.HOME_CARE_REQUEST, social_care.on_home_care_request)
     m.on(kinds.CARE_HOME_REQUEST, social_care.on_care_home_request)
     m.on(kinds.HOME_CARE_ENDS, social_care.on_home_care_ends)

@@ -89,14 +89,15 @@ class CapacityPool:
                 self.served += 1
                 q.popleft().succeed()
                 return
-        self.in_use -= 1
-        if self.in_use < 0:
+        if self.in_use <= 0:
             raise RuntimeError(f"{self.name}: more units given back than taken")
+        self.in_use -= 1
 
     def preload(self, units: int) -> None:
         """Mark units in use at the start (the initial state)."""
-        if units > self.capacity:
-            raise ValueError(f"{self.name}: cannot start with {units} units in use of {self.capacity}")
+        if self.in_use + units > self.capacity:
+            raise ValueError(f"{self.name}: cannot have {self.in_use + units} units in use of {self.capacity}")
+        self._tick()
         self.in_use += units
         self.max_in_use = max(self.max_in_use, self.in_use)
 

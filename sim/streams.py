@@ -93,9 +93,9 @@ class Streams:
     """All random streams of one replication, keyed by name."""
 
     def __init__(self, seed: int, replication: int, persons: int = 0) -> None:
-        if not isinstance(seed, (int, np.integer)) or seed < 0:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        if not isinstance(replication, (int, np.integer)) or replication < 0:
+        if isinstance(replication, bool) or not isinstance(replication, (int, np.integer)) or replication < 0:
             raise ValueError(f"replication must be a non-negative integer, got {replication!r}")
         self.seed = int(seed)
         self.replication = int(replication)

@@ -63,7 +63,7 @@ def _paired(metric: str, a_params, b_params, reps: int = 6, cohort: str = "65plu
 
 
 def test_more_home_care_gives_fewer_delayed_days():
-    scarce = small(population=30_000, horizon=365.0, warmup=90.0, social_care={"home_care_packages_per_100k": 620.0})
+    scarce = small(population=30_000, horizon=365.0, warmup=90.0, social_care={"home_care_packages_per_100k": 560.0})
     more = small(population=30_000, horizon=365.0, warmup=90.0, social_care={"home_care_packages_per_100k": 760.0})
     mean, lo, hi = _paired("delayed_days_awaiting_home_care", scarce, more)
     assert hi < 0, (mean, lo, hi)

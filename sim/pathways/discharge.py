@@ -69,7 +69,7 @@ def leave_acute_bed(m, pid: int, stay: list):
     m.beds.give_back()
     stay[5] = env.now
     m.rec.event(env.now, pid, Ev.DISCHARGE, 1, int(dest))
-    m.rec.event(env.now, pid, Ev.KNOWS_CONTACT, int(u_know < m.p.discharge.knows_whom_to_contact))
+    m.rec.event(env.now, pid, Ev.KNOWS_CONTACT, 1, int(u_know < m.p.discharge.knows_whom_to_contact))
     m.last_discharge[pid] = env.now
     pop.last_crisis[pid] = env.now  # the transient risk restarts: readmissions
     go_to(m, pid, dest, returning_resident)

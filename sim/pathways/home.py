@@ -67,6 +67,8 @@ def schedule_next(m, pid: int) -> None:
     compete(m.death_rate(pid), "death", kinds.DEATH)
     if pop.frailty[pid] < 3:
         compete(m.p.people.frailty_step_per_year[m.band(pid)] / 365.25, "frailty", kinds.FRAILTY_STEP)
+    if pop.frailty[pid] > 0:
+        compete(m.p.people.frailty_recovery_per_year[m.band(pid)] / 365.25, "frailty_recovery", kinds.FRAILTY_RECOVERY)
     if not in_care_home and not pop.pending[pid]:
         sc = m.p.social_care
         f = pop.frailty[pid]
@@ -112,11 +114,19 @@ def on_death(m, pid: int) -> None:
     die(m, pid, Place(m.pop.place[pid]))
 
 
-def on_frailty_step(m, pid: int) -> None:
+def _frailty_change(m, pid: int, step: int) -> None:
     m.home_spell_close(pid)
-    m.pop.frailty[pid] += 1
-    m.rec.event(m.env.now, pid, Ev.FRAILTY_STEP)
+    m.pop.frailty[pid] += step
+    m.rec.event(m.env.now, pid, Ev.FRAILTY_STEP, 1, step)
     arrive_home(m, pid, Place(m.pop.place[pid]))
+
+
+def on_frailty_step(m, pid: int) -> None:
+    _frailty_change(m, pid, +1)
+
+
+def on_frailty_recovery(m, pid: int) -> None:
+    _frailty_change(m, pid, -1)
 
 
 def on_band_change(m, pid: int) -> None:
@@ -126,4 +136,4 @@ def on_band_change(m, pid: int) -> None:
 
 def on_check_91d(m, pid: int) -> None:
     """Still at home 91 days after discharge into reablement? (deaths count as not at home)."""
-    m.rec.event(m.env.now, pid, Ev.AT_HOME_91D, int(m.pop.place[pid] == Place.HOME))
+    m.rec.event(m.env.now, pid, Ev.AT_HOME_91D, 1, int(m.pop.place[pid] == Place.HOME))

@@ -9,3 +9,4 @@ CARE_HOME_REQUEST = 5
 HOME_CARE_ENDS = 6
 REABLEMENT_ENDS = 7
 CHECK_91D = 8  # not a state change: never stale
+FRAILTY_RECOVERY = 9

@@ -1,0 +1,290 @@
+"""Speed and memory of one replication of the default place, against bare SimPy measured in the same run.
+
+    python benchmarks/run.py [--population N] [--horizon-days D] [--warmup-days W] [--reps R]
+                             [--seed S] [--scaling] [--no-memory] [--json FILE]
+
+Prints a plain table; ``--json FILE`` also writes the figures as JSON.  See
+``benchmarks/README.md`` for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import simpy  # noqa: E402
+
+from sim.params import Params  # noqa: E402
+from sim.paramtree import apply_overrides  # noqa: E402
+from sim.replication import single_run  # noqa: E402
+
+TARGET_RATIO = 1.5  # model seconds per replication / bare SimPy seconds per 1,000,000 events (performance issue)
+BARE_EVENTS = 1_000_000
+BARE_PROCESSES = 2_000
+
+
+# --- bare SimPy -----------------------------------------------------------------------------------
+
+
+def bare_simpy(events: int = BARE_EVENTS, processes: int = BARE_PROCESSES, seed: int = 1) -> tuple[float, int]:
+    """Seconds bare SimPy needs to process ``events`` events, and the count it processed.
+
+    ``processes`` processes each loop ``yield env.timeout(exponential)``; the
+    exponentials come from a numpy Generator in one vectorised call made before
+    the clock starts.  Every process start and every timeout is one event; the
+    run stops when ``events`` of them have been processed.
+    """
+    draws = iter(np.random.default_rng(seed).exponential(1.0, events + processes).tolist())
+    env = simpy.Environment()
+    done = env.event()
+    count = [0]
+
+    def loop():
+        count[0] += 1  # the process's start (its Initialize event)
+        while True:
+            yield env.timeout(next(draws))
+            count[0] += 1
+            if count[0] >= events and not done.triggered:
+                done.succeed()
+
+    t0 = time.perf_counter()
+    for _ in range(processes):
+        env.process(loop())
+    env.run(until=done)
+    return time.perf_counter() - t0, count[0]
+
+
+# --- the model ------------------------------------------------------------------------------------
+
+
+def params_for(population: int | None, horizon: float | None, warmup: float | None) -> Params:
+    over: dict[str, Any] = {}
+    if population is not None:
+        over.setdefault("place", {})["registered_population"] = population
+    if horizon is not None:
+        over.setdefault("time", {})["horizon_days"] = horizon
+    if warmup is not None:
+        over.setdefault("time", {})["warmup_days"] = warmup
+    return apply_overrides(Params(), over)
+
+
+def timed_run(params: Params, seed: int, replication: int) -> dict[str, float]:
+    return dict(single_run(params, seed, replication).stats)
+
+
+_CHILD = """
+import json, resource, sys
+sys.path.insert(0, sys.argv[1])
+from sim.params import Params
+from sim.paramtree import apply_overrides
+from sim.replication import single_run
+over = json.loads(sys.argv[2])
+single_run(apply_overrides(Params(), over), int(sys.argv[3]), 0)
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"ru_maxrss": rss}))
+"""
+
+
+def peak_rss_mb(params: Params, seed: int) -> float:
+    """Peak resident memory of a fresh process that runs one replication (interpreter and libraries included)."""
+    over = {"place": {"registered_population": params.place.registered_population},
+            "time": {"horizon_days": params.time.horizon_days, "warmup_days": params.time.warmup_days}}
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT), json.dumps(over), str(seed)],
+                         capture_output=True, text=True, check=True)
+    rss = json.loads(out.stdout.strip().splitlines()[-1])["ru_maxrss"]
+    return rss / 2**20 if sys.platform == "darwin" else rss / 2**10  # bytes on macOS, KiB on Linux
+
+
+def seconds_per_person_year(params: Params, seed: int) -> tuple[float, float, float]:
+    s = timed_run(params, seed, 0)
+    return s["wall_seconds_simulation"] / s["person_years_simulated"], s["wall_seconds_simulation"], s["person_years_simulated"]
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+def fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        a = abs(value)
+        if a == 0:
+            return "0"
+        if a >= 1000:
+            return f"{value:,.0f}"
+        if a >= 10:
+            return f"{value:,.1f}"
+        if a >= 0.01:
+            return f"{value:.3f}"
+        return f"{value:.3g}"
+    return str(value)
+
+
+def print_table(rows: list[tuple[str, Any, str]]) -> None:
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(fmt(r[1])) for r in rows)
+    for name, value, unit in rows:
+        print(f"{name:<{w0}}  {fmt(value):>{w1}}  {unit}".rstrip())
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Time one replication of the default place against bare SimPy.")
+    ap.add_argument("--population", type=int, default=None, help="registered people (default: Params())")
+    ap.add_argument("--horizon-days", type=float, default=None, help="statistics window in days (default: Params())")
+    ap.add_argument("--warmup-days", type=float, default=None, help="warm-up in days (default: Params())")
+    ap.add_argument("--reps", type=int, default=1, help="replications timed; figures are their median (default 1)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--bare-repeats", type=int, default=3, help="bare SimPy measurements; their median is used")
+    ap.add_argument("--scaling", action="store_true", help="also time population P and 2P, horizon H and 2H")
+    ap.add_argument("--no-memory", action="store_true", help="skip the two memory runs")
+    ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    args = ap.parse_args(argv)
+    if args.reps < 1 or args.bare_repeats < 1:
+        ap.error("--reps and --bare-repeats must be at least 1")
+
+    try:
+        params = params_for(args.population, args.horizon_days, args.warmup_days)
+    except ValueError as e:
+        print(f"benchmarks: error: {e}", file=sys.stderr)
+        return 2
+    pop = params.place.registered_population
+    default_pop = Params().place.registered_population
+    default_place = pop == default_pop
+    horizon = params.time.horizon_days
+    warmup = params.time.warmup_days
+
+    # bare SimPy, in this process, before and after the model (median of all measurements)
+    bare_times: list[float] = []
+    half = (args.bare_repeats + 1) // 2
+    for i in range(half):
+        t, n = bare_simpy(seed=i + 1)
+        bare_times.append(t * BARE_EVENTS / n)
+
+    runs = [timed_run(params, args.seed, r) for r in range(args.reps)]
+
+    for i in range(half, args.bare_repeats):
+        t, n = bare_simpy(seed=i + 1)
+        bare_times.append(t * BARE_EVENTS / n)
+    bare = statistics.median(bare_times)
+
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
+    wall = med("wall_seconds_simulation")
+    wall_total = med("wall_seconds_total")
+    events = med("events")
+    py = med("person_years_simulated")
+    ratio = wall / bare
+    fig: dict[str, Any] = {
+        "registered_population": pop,
+        "cohort_people_simulated": med("people") if "people" in runs[0] else None,
+        "horizon_days": horizon,
+        "warmup_days": warmup,
+        "replications_timed": args.reps,
+        "wall_seconds_simulation": wall,
+        "wall_seconds_total": wall_total,
+        "events": events,
+        "events_per_second": events / wall,
+        "events_per_person_year": events / py,
+        "person_years_simulated": py,
+        "person_years_per_second": py / wall,
+        "seconds_per_person_year": wall / py,
+        "bare_simpy_seconds_per_1m_events": bare,
+        "bare_simpy_events_per_second": BARE_EVENTS / bare,
+        "ratio_to_bare_simpy_1m": ratio,
+        "ratio_target": TARGET_RATIO,
+        "ratio_target_met": ratio <= TARGET_RATIO,
+        "ratio_target_applies": default_place,  # the target is stated for the default place
+    }
+
+    if not args.no_memory:
+        mem = single_run(params, args.seed, 0, measure_memory=True).stats
+        fig["peak_memory_mb_tracemalloc"] = mem["peak_memory_mb"]
+        fig["peak_rss_mb_subprocess"] = peak_rss_mb(params, args.seed)
+
+    if args.scaling:
+        p2 = params_for(2 * pop, horizon, warmup)
+        h2 = params_for(pop, 2 * horizon, warmup)
+        base_spy = wall / py
+        fig["scaling"] = {
+            "population": pop, "population_x2": 2 * pop, "horizon_days": horizon, "horizon_days_x2": 2 * horizon,
+            "seconds_per_person_year_base": base_spy,
+            "seconds_per_person_year_population_x2": seconds_per_person_year(p2, args.seed)[0],
+            "seconds_per_person_year_horizon_x2": seconds_per_person_year(h2, args.seed)[0],
+        }
+
+    rows: list[tuple[str, Any, str]] = [
+        ("registered population", pop, "people"),
+        ("cohort simulated", int(fig["cohort_people_simulated"] or 0), "people (person-level, incl. entrants)"),
+        ("warm-up + horizon", f"{warmup:g} + {horizon:g}", "days"),
+        ("replications timed", args.reps, "(median reported)"),
+        ("wall time, simulation", wall, "s (build + run, no KPIs)"),
+        ("wall time, total", wall_total, "s (with KPIs)"),
+        ("SimPy events", int(events), "scheduled"),
+        ("events per second", fig["events_per_second"], "events/s"),
+        ("events per person-year", fig["events_per_person_year"], "events"),
+        ("person-years simulated", py, "person-years (warm-up included)"),
+        ("person-years per second", fig["person_years_per_second"], "person-years/s"),
+        ("seconds per person-year", fig["seconds_per_person_year"], "s"),
+    ]
+    if "peak_memory_mb_tracemalloc" in fig:
+        rows += [("peak memory (tracemalloc)", fig["peak_memory_mb_tracemalloc"], "MiB allocated by Python, separate run"),
+                 ("peak RSS (subprocess)", fig["peak_rss_mb_subprocess"], "MiB, whole process, separate run")]
+    rows += [
+        ("bare SimPy, 1M events", bare, f"s (median of {args.bare_repeats}; {BARE_PROCESSES:,} processes)"),
+        ("bare SimPy events per second", fig["bare_simpy_events_per_second"], "events/s"),
+        ("ratio model / bare SimPy 1M", ratio, f"target <= {TARGET_RATIO}: {'met' if fig['ratio_target_met'] else 'not met'}"
+         + ("" if default_place else f" (the target is for the default place of {default_pop:,})")),
+    ]
+    if args.scaling:
+        sc = fig["scaling"]
+        rows += [
+            (f"s per person-year, population {pop:,}", sc["seconds_per_person_year_base"], "s"),
+            (f"s per person-year, population {2 * pop:,}", sc["seconds_per_person_year_population_x2"],
+             f"s (x{sc['seconds_per_person_year_population_x2'] / sc['seconds_per_person_year_base']:.2f})"),
+            (f"s per person-year, horizon {horizon:g} d", sc["seconds_per_person_year_base"], "s"),
+            (f"s per person-year, horizon {2 * horizon:g} d", sc["seconds_per_person_year_horizon_x2"],
+             f"s (x{sc['seconds_per_person_year_horizon_x2'] / sc['seconds_per_person_year_base']:.2f})"),
+        ]
+    print_table(rows)
+
+    if args.json:
+        meta = {"python": platform.python_version(), "simpy": simpy.__version__, "numpy": np.__version__,
+                "machine": platform.machine(), "system": platform.system(), "cpus": os.cpu_count(),
+                "seed": args.seed, "git_commit": git_commit(),
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "per_replication": runs,
+                "bare_simpy_seconds_per_1m_events_all": bare_times}
+        Path(args.json).write_text(json.dumps({"figures": fig, "meta": meta}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
