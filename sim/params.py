@@ -72,7 +72,7 @@ class People(Group):
 class Mortality(Group):
     at_home_fit_per_year: tuple[float, ...] = param((0.004, 0.006, 0.015, 0.040), "deaths per person-year outside hospital, fit, by band", "calibrated: with in-hospital deaths, gives about 1.5%/4.5%/14% a year at 65-74/75-84/85+ (ONS age-specific mortality, approximate)", lo=0, hi=1, length=4)
     frailty_hr: tuple[float, ...] = param((1.0, 1.92, 3.10, 4.52), "hazard ratio", EFI_HR_MORTALITY, lo=0, length=4)
-    care_home_hr: float = param(3.0, "hazard ratio", "assumption: care home residents are frailer than their eFI level shows; care home stays (EVIDENCE 4, validation) are compared, not fitted", lo=0, hi=20)
+    care_home_hr: float = param(3.0, "hazard ratio", "calibrated: care home turnover (places free up as residents die) so that admissions fit ASCOF 2A(2); residents are frailer than their eFI level shows; care home stays (EVIDENCE 4, validation) are compared, not fitted", lo=0, hi=20)
     in_hospital_by_frailty: tuple[float, ...] = param((0.03, 0.05, 0.08, 0.12), "probability per emergency admission", "assumption: in-hospital mortality rises with frailty (about 6% of older emergency admissions die in hospital)", lo=0, hi=1, length=4)
 
 
@@ -101,7 +101,7 @@ class Acute(Group):
     escalation_beds_per_100k: float = param(6.0, "beds per 100,000 registered", "assumption: escalation beds of about 3% of the bed base open when the hospital is full", lo=0)
     los_to_fit_mean_days: tuple[float, ...] = param((5.5, 6.5, 8.0, 10.0), "days, by band", "calibrated: mean emergency stay 7.9 days all ages, 10.8 aged 85+ incl. delays (EVIDENCE 3, Health Foundation 2023)", lo=0.05, length=4)
     los_cv: float = param(1.0, "coefficient of variation of the log-normal stay", "assumption: stays are right-skewed", lo=0.01, hi=10)
-    background_admissions_per_100k_per_year: float = param(4400.0, "admissions per 100,000 registered a year", "calibrated: with the cohort, mean acute occupancy near 90% (KH03 general and acute occupancy about 90% in 2019/20)", lo=0)
+    background_admissions_per_100k_per_year: float = param(4400.0, "admissions per 100,000 registered a year", "calibrated: with the cohort, mean acute occupancy of 85-90% (NHS England KH03, general and acute occupancy about 90% in 2019/20, approximate)", lo=0)
     background_los_mean_days: float = param(4.0, "days", "assumption: under-65 stays are short (mean all ages 7.9, EVIDENCE 3)", lo=0.05)
 
 
@@ -126,15 +126,15 @@ class Discharge(Group):
 
 @frozen
 class SocialCare(Group):
-    social_workers_per_100k: float = param(6.0, "assessments in progress at once per 100,000", "assumption: hospital social work team size", lo=0)
+    social_workers_per_100k: float = param(6.0, "assessments in progress at once per 100,000", "calibrated: assessment waits within the delayed-days range (EVIDENCE 4); hospital social work team size", lo=0)
     home_care_packages_per_100k: float = param(650.0, "packages per 100,000 registered", "EVIDENCE 4: about 640 older people on home care per 100,000 (Wittenberg & Hu 2015); the market runs full (assumption: council waiting lists are common)", lo=0)
     initial_home_care_per_100k: float = param(650.0, "people on home care at the start per 100,000 registered", "EVIDENCE 4: more than 350,000 older people on home care, about 640 per 100,000 (Wittenberg & Hu 2015); started full, as the market runs full", lo=0)
-    home_care_end_per_year: float = param(0.65, "packages ending (recovery, family care) per client-year", "assumption: many packages end within two years", lo=0)
+    home_care_end_per_year: float = param(0.65, "packages ending (recovery, family care) per client-year", "calibrated: package turnover so that delayed days are 2-7% of bed days (EVIDENCE 4); many packages end within two years", lo=0)
     community_home_care_by_frailty: tuple[float, ...] = param((0.002, 0.008, 0.025, 0.05), "new home care requests from the community per person-year", "assumption: about 80% of new requests do not come from hospital (EVIDENCE 4)", lo=0, length=4)
     community_waiting_list_per_100k: float = param(20.0, "people waiting at home for home care or a care home, at most, per 100,000", "assumption: councils keep waiting lists short; others are told to wait or arrange care themselves (unmet need)", lo=0)
     reablement_places_per_100k: float = param(24.0, "places per 100,000 registered", "assumption: enough for about 3% of discharges at six weeks each", lo=0)
     reablement_days: float = param(42.0, "days", "assumption: reablement is free for up to six weeks", lo=1)
-    reablement_outcome: tuple[float, ...] = param((0.57, 0.33, 0.10), "shares independent / long-term home care / care home", "EVIDENCE 4: Glendinning et al. 2010 (reablement cuts later care use); shares an assumption", length=3)
+    reablement_outcome: tuple[float, ...] = param((0.57, 0.33, 0.10), "shares independent / long-term home care / care home", "calibrated: at home 91 days after reablement about 82% (ASCOF 2B(1), EVIDENCE 4); most end independent (Glendinning et al. 2010)", length=3)
     intermediate_care_beds_per_100k: float = param(14.0, "beds per 100,000 registered", "assumption: enough for about 4% of discharges at three weeks each", lo=0)
     intermediate_care_days: float = param(21.0, "mean days", "assumption: bed-based intermediate care lasts about three weeks", lo=1)
     intermediate_care_outcome: tuple[float, ...] = param((0.68, 0.24, 0.08), "shares home / home care / care home", "assumption: most people go home from intermediate care, some with support", length=3)

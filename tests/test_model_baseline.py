@@ -1,7 +1,7 @@
 """Baseline levels against the evidence ranges, and model-logic checks on paired means.
 
-Ranges (cohort 65plus, EVIDENCE sections 3 and 4) are those of the foundations
-issue; the parameters fitted to them are listed in calibration/baseline.md.
+Ranges (cohort 65plus, EVIDENCE sections 3 and 4) live in sim/plausibility.py;
+the parameters fitted to them are listed in calibration/baseline.md.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sim.plausibility import CHECKS
 from sim.replication import single_run
 from smallplace import small
 
@@ -27,21 +28,10 @@ def _mean(tables, fn):
     return float(np.mean([fn(t) for t in tables]))
 
 
-RANGES = {
-    "emergency admissions per 1,000 person-years": (180, 320, lambda k: 1000 * k["65plus"]["emergency_admissions"] / k["65plus"]["person_years"]),
-    "mean emergency length of stay, days": (7, 12, lambda k: k["65plus"]["mean_los_days"]),
-    "30-day readmissions, share of emergency admissions": (0.12, 0.18, lambda k: k["65plus"]["readmissions_30d"] / k["65plus"]["emergency_admissions"]),
-    "delayed days, share of acute bed days": (0.02, 0.07, lambda k: k["65plus"]["delayed_discharge_days"] / k["65plus"]["bed_days"]),
-    "at home 91 days after reablement": (0.75, 0.88, lambda k: k["65plus"]["at_home_91d_after_reablement"]),
-    "care home admissions per 100,000 person-years": (450, 750, lambda k: 1e5 * k["65plus"]["care_home_admissions"] / k["65plus"]["person_years"]),
-}
-
-
-@pytest.mark.parametrize("name", list(RANGES))
-def test_baseline_level_in_evidence_range(baseline, name):
-    lo, hi, fn = RANGES[name]
-    value = _mean(baseline, fn)
-    assert lo <= value <= hi, f"{name}: {value:.4g} outside {lo}-{hi}"
+@pytest.mark.parametrize("check", CHECKS, ids=[c.name for c in CHECKS])
+def test_baseline_level_in_evidence_range(baseline, check):
+    value = _mean(baseline, check.level)
+    assert check.low <= value <= check.high, f"{check.name}: {value:.4g} outside {check.low}-{check.high} ({check.source})"
 
 
 def test_hospital_runs_busy_but_not_overflowing(baseline):

@@ -99,8 +99,3 @@ def go_to(m, pid: int, dest: Dest, returning_resident: bool = False) -> None:
     else:
         social_care.enter_care_home(m, pid)
 
-
-def stop_reablement(m, pid: int) -> None:
-    """Admission ends a reablement episode (its place is freed for somebody else)."""
-    if m.pop.care[pid] == Care.REABLEMENT:
-        m.release(pid)

@@ -57,7 +57,6 @@ def emergency_stay(m, pid: int, arrived: float, elapsed: float | None = None):
         to_fit = elapsed
     pop.place[pid] = Place.ACUTE
     stay = m.rec.stay_open(pid, True, arrived, admitted)
-    discharge.stop_reablement(m, pid)
 
     if u_death < m.p.mortality.in_hospital_by_frailty[pop.frailty[pid]]:
         yield env.timeout(to_fit * u_when)

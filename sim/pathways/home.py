@@ -93,9 +93,15 @@ def arrive_home(m, pid: int, place: Place = Place.HOME) -> None:
 
 
 def leave_home(m, pid: int) -> None:
-    """The person leaves the community for a while (hospital): their scheduled events go stale."""
+    """The person leaves the community for a while (hospital): their scheduled events go stale.
+
+    A reablement episode ends (its place is freed for somebody else); home care
+    packages and care home places are kept for the person's return.
+    """
     m.pop.token[pid] += 1
     m.home_spell_close(pid)
+    if m.pop.care[pid] == Care.REABLEMENT:
+        m.release(pid)
 
 
 def die(m, pid: int, where: Place) -> None:
