@@ -20,6 +20,12 @@ SOURCE_YEAR = {
     "reablement_place_year": 2010,  # Glendinning et al. 2010
     "intermediate_care_bed_day": 2016,
     "care_home_week": 2018,  # LaingBuisson 2018/19
+    "outpatient_attendance": 2016,
+    "elective_admission": 2016,
+    "day_case": 2016,
+    "district_nurse_visit": 2010,  # PSSRU Unit Costs 2010
+    "rapid_response_team_year": 2013,
+    "coordinator_year": 2013,
 }
 
 

@@ -70,7 +70,8 @@ def _lower_bound(data: RunData, c: Cohort) -> np.ndarray:
     lo = np.maximum(data.people["entered"], data.window_start)
     if c.start is not None:
         start = np.full(lo.shape, np.nan)
-        start[: len(c.start)] = c.start
+        n = min(len(start), len(c.start))
+        start[:n] = c.start[:n]
         lo = np.maximum(lo, start)
     if c.min_age is not None:
         lo = np.maximum(lo, (c.min_age - data.people["age0"]) * DAYS_PER_YEAR)
@@ -137,7 +138,11 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
     for r in Reason:
         out[f"delayed_days_awaiting_{r.name.lower()}"] = float(days[reason == r].sum())
 
-    out.update(_costs(data, c, lo, out))
+    aux = {
+        "elective_day_cases": float(((kind == Ev.ELECTIVE_ADMISSION) & (detail == 1)).sum()),
+        "community_nursing_visits": float(count[kind == Ev.COMMUNITY_NURSING].sum()),
+    }
+    out.update(_costs(data, c, lo, {**out, **aux}))
     return out
 
 
@@ -172,6 +177,15 @@ def _costs(data: RunData, c: Cohort, lo: np.ndarray, k: dict[str, float]) -> dic
     def total_days(s: Spell) -> float:
         return float(all_spell_days[kind == s].sum())
 
+    k = dict(k)
+    k["mdt_person_days"] = days_of(Spell.MDT)
+    k["mdt_person_days_all"] = total_days(Spell.MDT)
+    ev = data.events
+    t_all = ev["time"].to_numpy()
+    pid_all = ev["pid"].to_numpy()
+    rr = (ev["event"].to_numpy() == Ev.RAPID_RESPONSE) & (pid_all >= 0)
+    k["rapid_responses_all"] = float((rr & (t_all < data.window_end) & (t_all >= lo_all[np.where(rr, pid_all, 0)])).sum())
+
     bed_capacity = cap["acute_beds"] * years * DAYS_PER_YEAR * uc["acute_bed_day"] * share(k["bed_days"], data.bed_days_all)
     ic_capacity = (cap["intermediate_care"] * years * DAYS_PER_YEAR * uc["intermediate_care_bed_day"]
                    * share(days_of(Spell.INTERMEDIATE_CARE), total_days(Spell.INTERMEDIATE_CARE)))
@@ -182,17 +196,23 @@ def _costs(data: RunData, c: Cohort, lo: np.ndarray, k: dict[str, float]) -> dic
     sw_capacity = cap["social_workers"] * years * uc["social_worker_year"] * share(k["delayed_days_awaiting_assessment"], all_assess)
 
     gp = k["gp_contacts"] * uc["gp_contact"]
-    hospital_activity = k["ae_attendances"] * uc["ae_attendance"] + k["emergency_admissions"] * uc["emergency_admission"]
+    day_cases = k["elective_day_cases"]
+    hospital_activity = (k["ae_attendances"] * uc["ae_attendance"] + k["emergency_admissions"] * uc["emergency_admission"]
+                         + k["outpatient_attendances"] * uc["outpatient_attendance"]
+                         + (k["elective_admissions"] - day_cases) * uc["elective_admission"] + day_cases * uc["day_case"])
+    nursing = k["community_nursing_visits"] * uc["district_nurse_visit"]
+    coordinators = cap["mdt_coordinators"] * years * uc["coordinator_year"] * share(k["mdt_person_days"], k["mdt_person_days_all"])
+    rapid_response = cap["rapid_response"] * years * uc["rapid_response_team_year"] * share(k["rapid_responses"], k["rapid_responses_all"])
     home_care = days_of(Spell.HOME_CARE) * p.costs.home_care_hours_per_week / 7 * uc["home_care_hour"]
     care_home = days_of(Spell.CARE_HOME, only_funded=True) / 7 * uc["care_home_week"]
 
     out = {
         "cost_primary_care_gbp": gp,
-        "cost_community_gbp": ic_capacity,
+        "cost_community_gbp": ic_capacity + coordinators + rapid_response + nursing,
         "cost_hospital_gbp": bed_capacity + hospital_activity,
         "cost_social_care_gbp": sw_capacity + reab_capacity + home_care + care_home,
-        "cost_capacity_gbp": bed_capacity + ic_capacity + reab_capacity + sw_capacity,
-        "cost_activity_gbp": gp + hospital_activity + home_care + care_home,
+        "cost_capacity_gbp": bed_capacity + ic_capacity + reab_capacity + sw_capacity + coordinators + rapid_response,
+        "cost_activity_gbp": gp + hospital_activity + home_care + care_home + nursing,
     }
     out["cost_health_gbp"] = out["cost_primary_care_gbp"] + out["cost_community_gbp"] + out["cost_hospital_gbp"]
     out["cost_total_gbp"] = out["cost_health_gbp"] + out["cost_social_care_gbp"]
@@ -201,6 +221,21 @@ def _costs(data: RunData, c: Cohort, lo: np.ndarray, k: dict[str, float]) -> dic
 
 def standard_cohorts() -> tuple[Cohort, ...]:
     return (Cohort("all"), Cohort("65plus", 65.0), Cohort("85plus", 85.0))
+
+
+def mdt_cohorts(data: RunData, enrolled_in: RunData | None = None) -> tuple[Cohort, ...]:
+    """The ``mdt`` cohort: people enrolled in ``enrolled_in`` (default: this run), each from their enrolment.
+
+    Measured on ``data``: with another run's enrolments this is the same people's counterfactual.
+    """
+    source = enrolled_in if enrolled_in is not None else data
+    e = source.events[source.events["event"] == Ev.MDT_ENROLMENT]
+    if e.empty:
+        return ()
+    first = e.groupby("pid")["time"].min()
+    start = np.full(max(len(data.people["age0"]), int(first.index.max()) + 1), np.nan)
+    start[first.index.to_numpy()] = first.to_numpy()
+    return (Cohort("mdt", start=start),)
 
 
 def kpi_table(data: RunData, cohorts: tuple[Cohort, ...] | None = None) -> pd.DataFrame:

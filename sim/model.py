@@ -42,7 +42,10 @@ class Model:
         self.intermediate_care = CapacityPool(env, "intermediate_care", per_place(sc.intermediate_care_beds_per_100k, n))
         self.care_homes = CapacityPool(env, "care_homes", per_place(sc.care_home_places_per_100k, n), priorities=2)
         self.gp_slots = DailySlots(per_place(params.routing.gp_urgent_slots_per_100k_per_day, n))
-        self.pools = (self.beds, self.social_workers, self.home_care, self.reablement, self.intermediate_care, self.care_homes)
+        self.outpatient_slots = DailySlots(per_place(params.elective.outpatient_slots_per_100k_per_day, n))
+        self.rapid_response = CapacityPool(env, "rapid_response", per_place(params.community.rapid_response_per_100k, n))
+        self.pools = (self.beds, self.social_workers, self.home_care, self.reablement, self.intermediate_care,
+                      self.care_homes, self.rapid_response)
         self.calendar = Calendar(env, self._dispatch, self.pop.token)
         self.delayed_now = 0
         # per-person bookkeeping beside the population
@@ -51,9 +54,18 @@ class Model:
         self.spell: list[list | None] = []
         self.reablement_end: list[float] = []
         self.last_discharge: list[float] = []
-        self.gp_spells: list[tuple[float, int, float, float]] = []  # end, pid, expected contacts, uniform
+        self.op_active: list[bool] = []  # in an outpatient episode (referral to last attendance or admission)
+        self.op_left: list[int] = []  # follow-up attendances still to come in the episode
+        self.mdt: list[int] = []  # co-ordinator's discipline (index), -1 when not on a caseload
+        self.recent_admissions: list[list[float]] = []  # emergency admission times (case finding looks back a year)
+        self.recent_ae: list[list[float]] = []  # A&E attendance times
+        # home spells: end, pid, expected GP contacts, uniform, expected community nursing visits, uniform
+        self.gp_spells: list[tuple[float, int, float, float, float, float]] = []
         self._los = tuple(LogNormal(m, m * pa.los_cv) for m in pa.los_to_fit_mean_days)
         self._handlers: dict[int, object] = {}
+        cm = params.community
+        self.support_factor = 1.0 + cm.support_crisis_elasticity * (1.0 - cm.support_funding)  # cuts raise crises
+        self.teams = None  # the MDTs (sim.pathways.mdt.Teams), set when the model is built
         self.log_events = log_events
 
     # --- streams ----------------------------------------------------------
@@ -70,6 +82,11 @@ class Model:
             self.spell.extend([None] * missing)
             self.reablement_end.extend([math.inf] * missing)
             self.last_discharge.extend([-math.inf] * missing)
+            self.op_active.extend([False] * missing)
+            self.op_left.extend([0] * missing)
+            self.mdt.extend([-1] * missing)
+            self.recent_admissions.extend([] for _ in range(missing))
+            self.recent_ae.extend([] for _ in range(missing))
 
     def band(self, pid: int) -> int:
         return self.pop.band(pid, self.env.now)
@@ -86,7 +103,7 @@ class Model:
             r *= c.lives_alone_hr
         if pop.place[pid] == Place.CARE_HOME:
             r *= c.care_home_hr
-        return r / DAYS_PER_YEAR
+        return r * self.support_factor / DAYS_PER_YEAR
 
     def death_rate(self, pid: int) -> float:
         m, pop = self.p.mortality, self.pop
@@ -99,7 +116,7 @@ class Model:
         pr = self.p.primary
         return pr.routine_gp_per_year[self.band(pid)] * pr.frailty_gp_multiplier[self.pop.frailty[pid]] / DAYS_PER_YEAR
 
-    # --- GP contacts counted in bulk from time at home ---------------------
+    # --- GP contacts and community nursing counted in bulk from time at home ---
     def home_spell_open(self, pid: int) -> None:
         self.home_since[pid] = self.env.now
 
@@ -110,7 +127,10 @@ class Model:
         now = self.env.now
         self.home_since[pid] = math.nan
         if now > start:
-            self.gp_spells.append((now, pid, self.gp_rate(pid) * (now - start), self.u("gp_contacts", pid)))
+            days = now - start
+            nursing = self.p.community.nursing_visits_per_year[self.pop.frailty[pid]] / DAYS_PER_YEAR
+            self.gp_spells.append((now, pid, self.gp_rate(pid) * days, self.u("gp_contacts", pid),
+                                   nursing * days, self.u("nursing_visits", pid)))
 
     # --- care held over time -------------------------------------------
     def hold(self, pid: int, pool: CapacityPool, kind: Spell, funded: int = 1) -> None:

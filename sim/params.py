@@ -155,6 +155,64 @@ class Primary(Group):
 
 
 @frozen
+class Elective(Group):
+    """GP referral -> first outpatient attendance -> follow-ups -> elective admission."""
+
+    referral_per_year: tuple[float, ...] = param((2.25, 2.0, 2.75, 2.75), "outpatient referrals per person-year at home, fit, by band, while not in an outpatient episode", "calibrated: outpatient attendances 2-6 per person-year at 65+ (EVIDENCE 3: 96.4m attended in 2019/20, follow-ups about 2 per first attendance, HES Outpatient Activity); fitted by hand to about 3.4 at 65+ (50,000 people, seed 1); the hazard is high because a person has one outpatient episode at a time", lo=0, length=4)
+    frailty_referral_multiplier: tuple[float, ...] = param((1.0, 1.2, 1.3, 1.2), "multiplier", "assumption: frailer people are referred more, the most frail slightly less", lo=0, length=4)
+    first_wait_days: float = param(42.0, "days from referral to first attendance", "assumption: about six weeks", lo=0)
+    follow_ups_mean: float = param(2.0, "follow-up attendances per first attendance", "EVIDENCE 3: follow-ups about 2 per first attendance (HES Outpatient Activity)", lo=0)
+    follow_up_interval_days: float = param(56.0, "days between attendances", "assumption: about eight weeks", lo=1)
+    admit_after_outpatients: float = param(0.18, "probability of an elective admission after an outpatient episode", "calibrated: elective admissions 100-500 per 1,000 person-years at 65+, ordinary and day case (HES Admitted Patient Care, approximate); fitted by hand to about 200 at 65+ (50,000 people, seed 1), in the lower half of the range because planned stays add to a hospital already calibrated to 85-90% occupancy", lo=0, hi=1)
+    day_case_share: float = param(0.75, "share of elective admissions that are day cases", "assumption: most elective care of older people is day case (HES)", lo=0, hi=1)
+    wait_to_admission_days: float = param(70.0, "days from decision to admit to the admission date", "assumption: about ten weeks", lo=0)
+    ordinary_los_days: float = param(4.0, "mean days in a bed, ordinary elective admission", "assumption: short planned stays", lo=0.05)
+    day_case_bed_days: float = param(0.3, "days a day case holds a bed", "assumption: a day case uses a bed for part of a day", lo=0.01, hi=1)
+    rebook_days: float = param(14.0, "days to a new date after a cancellation", "assumption: two weeks", lo=1)
+    outpatient_slots_per_100k_per_day: float = param(260.0, "outpatient slots per day per 100,000 registered (cohort only)", "assumption: about 20% above the cohort's demand", lo=0)
+
+
+@frozen
+class Community(Group):
+    """Rapid response, community nursing, low-level support, routing of crises."""
+
+    rapid_response_per_100k: float = param(1.0, "visits in progress at once per 100,000", "assumption: a small rapid response service before integration (seed 001 lists rapid response teams among the pioneers' plans)", lo=0)
+    rapid_response_share: float = param(0.10, "share of crises offered rapid response when it has room", "assumption: few crises reach rapid response without a single point of access", lo=0, hi=1)
+    rapid_response_resolves: float = param(0.6, "probability a rapid response keeps the person at home", "assumption", lo=0, hi=1)
+    rapid_response_visit_days: float = param(0.25, "days a rapid response visit holds the team", "assumption: a few hours", lo=0.01)
+    single_point_of_access: bool = param(False, "on/off", "seed 001_e52c56eb44723f98.txt: a single point of access for services")
+    spa_rapid_response_share: float = param(0.30, "share of crises offered rapid response with a single point of access", "assumption: a single point of access routes more crises to community teams", lo=0, hi=1)
+    care_navigators: bool = param(False, "on/off", "seed 001_e52c56eb44723f98.txt: care navigators give information and advice on accessing care")
+    navigator_knows_contact: float = param(0.80, "share of people discharged who know whom to contact, with navigators", "assumption: navigators act as a named contact for those not on an MDT caseload", lo=0, hi=1)
+    support_funding: float = param(1.0, "community support funding relative to baseline", "seed 001_e52c56eb44723f98.txt: befriending, lunch clubs and peer support cut", lo=0, hi=5)
+    support_crisis_elasticity: float = param(0.10, "relative rise in crisis risk per unit of funding lost", "assumption: the integration paradox of seed 001; sensitivity analysis covers it", lo=0, hi=2)
+    nursing_visits_per_year: tuple[float, ...] = param((0.0, 2.0, 6.0, 12.0), "community nursing visits per person-year at home, by frailty", "assumption: district nursing for the frail", lo=0, length=4)
+
+
+@frozen
+class Mdt(Group):
+    """Multidisciplinary teams with named case co-ordinators; off at baseline."""
+
+    coordinators_per_100k: tuple[float, ...] = param((0.0, 0.0, 0.0, 0.0), "co-ordinators per 100,000: nurse, social worker, mental health, occupational therapist", "DESIGN 2: off at baseline", lo=0, length=4)
+    caseload: int = param(50, "people per co-ordinator", "EVIDENCE 6: case manager caseload guidance 50-80, observed 10-55 (Sargent et al. 2008)", lo=1, hi=500)
+    preferred_discipline: tuple[float, ...] = param((0, 0, 0, 0, 0, 0), "discipline index per main need (0 nurse, 1 social worker, 2 mental health, 3 OT)", "seed 000_15772bc302cd49ff.txt: the pilots' case managers were mostly nurses", lo=0, hi=3, length=6)
+    social_care_in_team: bool = param(False, "on/off", "seed 000_15772bc302cd49ff.txt: social care marginal in the pilots; seed 002 calls for it at the heart of MDTs")
+    restratify_every_days: float = param(90.0, "days between case-finding rounds", "assumption: quarterly risk stratification", lo=1)
+    enrol_top_share: float = param(0.05, "share of the cohort, highest risk first, eligible to enrol", "assumption: case management targets the top few per cent by risk (seed 000 pilots: high-risk older people)", lo=0, hi=1)
+    review_every_days: float = param(30.0, "days between scheduled reviews", "assumption: monthly", lo=1)
+    crisis_reduction: float = param(0.15, "relative fall in crisis risk with a fitting co-ordinator", "prior: to be calibrated (issue: calibration)", lo=0, hi=1)
+    mismatch_effect_share: float = param(0.5, "share of the crisis effect when the discipline does not fit the need", "assumption: seed 002, the co-ordinator's discipline should fit the main need; prior-driven", lo=0, hi=1)
+    social_care_effect_multiplier: float = param(1.3, "multiplier on the crisis effect when social care is in the team", "assumption: seed 002; no target informs it, prior-driven", lo=0, hi=5)
+    follow_up_substitution: float = param(0.3, "share of outpatient follow-ups the co-ordinator replaces", "prior: pilots' outpatient attendances fell 20% (seed 000)", lo=0, hi=1)
+    unmet_need_referral_hr: float = param(1.2, "multiplier on outpatient referrals once enrolled", "prior: co-ordinators find unmet need (seed 000: emergency admissions rose 2%)", lo=0, hi=10)
+    unmet_need_admission_hr: float = param(1.1, "multiplier on the chance A&E admits an enrolled person", "prior: as unmet_need_referral_hr", lo=0, hi=10)
+    signposting_crisis_hr: float = param(0.95, "multiplier on crisis risk from sign-posting to community support", "assumption: seed 003, 55% saw better sign-posting to low-level help", lo=0, hi=2)
+    inreach_assessment_share: float = param(0.7, "share of assessment time left when the co-ordinator reaches into hospital", "prior: seed 003, 57% saw fewer delayed discharges", lo=0, hi=1)
+    knows_contact: float = param(0.80, "share of enrolled people discharged who know whom to contact", "seed 000_15772bc302cd49ff.txt: 71% -> 80% of pilot patients", lo=0, hi=1)
+    exit_stable_per_review: float = param(0.05, "probability of leaving the caseload at a review with no crisis since the last", "assumption: stable people are discharged from case management", lo=0, hi=1)
+
+
+@frozen
 class Costs(Group):
     price_year: int = param(2018, "financial year starting (2018 = 2018/19)", "DESIGN 2: one price year for everything", lo=2000, hi=2100)
     uplift_per_year: float = param(0.02, "annual uplift to the price year", "assumption: about 2% a year, the approximate annual change of the PSSRU NHS cost inflation index (pay and prices); replace with the index values", lo=0, hi=1)
@@ -168,6 +226,12 @@ class Costs(Group):
     home_care_hours_per_week: float = param(10.0, "hours per package per week", "assumption: a typical older person's package", lo=0)
     reablement_place_year: float = param(2088.0 * 365 / 42, "GBP per place a year (2010)", "EVIDENCE 5: reablement episode GBP 2,088 (Glendinning 2010) over a six-week place", lo=0)
     intermediate_care_bed_day: float = param(313.0, "GBP per bed-day held (2016/17)", "assumption: priced as an excess acute bed day", lo=0)
+    outpatient_attendance: float = param(120.0, "GBP (2016/17)", "EVIDENCE 5: NHS Reference Costs 2016/17", lo=0)
+    elective_admission: float = param(3684.0, "GBP per ordinary elective episode (2016/17)", "EVIDENCE 5: NHS Reference Costs 2016/17", lo=0)
+    day_case: float = param(738.0, "GBP (2016/17)", "EVIDENCE 5: NHS Reference Costs 2016/17", lo=0)
+    district_nurse_visit: float = param(39.0, "GBP (2010/11)", "EVIDENCE 5: PSSRU Unit Costs 2010", lo=0)
+    rapid_response_team_year: float = param(43.0 * 37.5 * 44 * 2, "GBP per visit-in-progress of capacity a year (2013/14)", "assumption: two community nurses' time at about GBP 43 an hour (PSSRU 2014) for each visit the team can run at once", lo=0)
+    coordinator_year: float = param(43.0 * 37.5 * 44, "GBP per co-ordinator a year (2013/14)", "assumption: about GBP 43 an hour (PSSRU 2014, specialist nurse; social worker GBP 40) x 37.5 hours x 44 weeks", lo=0)
     care_home_week: float = param(651.0, "GBP per resident week (2018/19)", "EVIDENCE 5: residential care week, LaingBuisson 2018/19", lo=0)
 
 
@@ -185,6 +249,9 @@ class Params(Group):
     discharge: Discharge = group(Discharge)
     social_care: SocialCare = group(SocialCare)
     primary: Primary = group(Primary)
+    elective: Elective = group(Elective)
+    community: Community = group(Community)
+    mdt: Mdt = group(Mdt)
     costs: Costs = group(Costs)
 
 

@@ -45,6 +45,12 @@ CHECKS = (
           "EVIDENCE 4: about 82% (ASCOF 2B(1), 2011/12-2019/20)", lambda k: k["65plus"]["at_home_91d_after_reablement"]),
     Check("care home admissions per 100,000 person-years", 450, 750,
           "EVIDENCE 4: 659 (2014/15) to 578 (2018/19) per 100,000 aged 65+ (ASCOF 2A(2))", _per("care_home_admissions", 1e5)),
+    Check("outpatient attendances per person-year", 2, 6,
+          "EVIDENCE 3: 96.4m attendances in 2019/20 (about 1.7 per person of all ages, more at 65+), follow-ups about 2 "
+          "per first attendance (HES Outpatient Activity)", _per("outpatient_attendances", 1)),
+    Check("elective admissions per 1,000 person-years", 100, 500,
+          "HES Admitted Patient Care: elective admissions, ordinary and day case, of people 65+ (approximate range)",
+          _per("elective_admissions", 1000)),
     Check("share of acute bed days used by people 65+ (all patients)", 0.45, 0.65,
           "EVIDENCE 3 validation: 54% (HSCIC 2014); not fitted",
           lambda k: k["65plus"]["bed_days"] / (k["all"]["acute_occupancy"] * k["all"]["acute_beds"] * _window_days(k)),

@@ -22,7 +22,7 @@ class Ev(IntEnum):
     GP_CONTACT = 1  # counted in bulk: one row per person and home spell, with a count
     AE_ATTENDANCE = 2
     EMERGENCY_ADMISSION = 3
-    ELECTIVE_ADMISSION = 4
+    ELECTIVE_ADMISSION = 4  # detail: 1 day case, 0 ordinary
     ELECTIVE_CANCELLATION = 5
     OUTPATIENT_ATTENDANCE = 6
     MEDICALLY_FIT = 7
@@ -37,6 +37,9 @@ class Ev(IntEnum):
     KNOWS_CONTACT = 16  # detail: 1 knows whom to contact after discharge, 0 not
     FRAILTY_STEP = 17  # detail: +1 frailer, -1 less frail
     ENTRY = 18
+    COMMUNITY_NURSING = 19  # counted in bulk like GP contacts
+    MDT_EXIT = 20  # detail: why (0 stable, 1 death, 2 care home)
+    OUTPATIENT_REFERRAL = 21
 
 
 class Place(IntEnum):
@@ -75,6 +78,7 @@ class Spell(IntEnum):
     REABLEMENT = 1
     INTERMEDIATE_CARE = 2
     CARE_HOME = 3  # funded column: 1 council-supported
+    MDT = 4  # on a co-ordinator's caseload
 
 
 class Stay(NamedTuple):

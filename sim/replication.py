@@ -16,10 +16,10 @@ import pandas as pd
 
 from .distributions import poisson_counts
 from .initial_state import Entrants, populate
-from .metrics import RunData, kpi_table
+from .metrics import RunData, kpi_table, mdt_cohorts, standard_cohorts
 from .model import Model
 from .params import Params
-from .pathways import emergency, home, kinds, social_care
+from .pathways import elective, emergency, home, kinds, mdt, social_care
 from .pathways.background import BackgroundLoad
 from .records import Ev
 
@@ -47,15 +47,21 @@ def _register(m: Model) -> None:
     m.on(kinds.HOME_CARE_ENDS, social_care.on_home_care_ends)
     m.on(kinds.REABLEMENT_ENDS, social_care.on_reablement_ends)
     m.on(kinds.CHECK_91D, home.on_check_91d)
+    m.on(kinds.REFERRAL, elective.on_referral)
+    m.on(kinds.OUTPATIENT, elective.on_outpatient)
+    m.on(kinds.ELECTIVE_DATE, elective.on_elective_date)
+    m.on(kinds.MDT_REVIEW, mdt.on_review)
 
 
 def build(params: Params, seed: int, replication: int) -> Model:
     """A model at time 0, initial state drawn, processes started (not yet run)."""
     m = Model(params, seed, replication)
+    m.teams = mdt.Teams(m)
     _register(m)
     populate(m)
     Entrants(m).start()
     BackgroundLoad(m).start()
+    m.teams.start()
     m.env.process(m.calendar.run())
     return m
 
@@ -107,7 +113,8 @@ def single_run(params: Params, seed: int = 1, replication: int = 0, measure_memo
     for pid in range(len(m.pop)):
         m.home_spell_close(pid)
     data = _run_data(m, snap)
-    res = RunResult(kpi_table(data), pd.DataFrame(rows, columns=["day", "series", "value"]), data)
+    res = RunResult(kpi_table(data, standard_cohorts() + mdt_cohorts(data)),
+                    pd.DataFrame(rows, columns=["day", "series", "value"]), data)
     py = data.people
     alive_to = np.where(np.isnan(py["died"]), m.window_end, py["died"])
     res.stats = {
@@ -126,14 +133,15 @@ def single_run(params: Params, seed: int = 1, replication: int = 0, measure_memo
 
 def _run_data(m: Model, snap: dict) -> RunData:
     frames = m.rec.frames()
-    spells = m.gp_spells
-    if spells:
-        end, pid, mu, u = (np.array(c) for c in zip(*spells))
-        counts = poisson_counts(u, mu)
-        keep = counts > 0
-        gp = pd.DataFrame({"time": end[keep], "pid": pid[keep].astype(int), "event": int(Ev.GP_CONTACT),
-                           "count": counts[keep], "detail": 1})
-        frames["events"] = pd.concat([frames["events"], gp], ignore_index=True).sort_values("time", kind="stable", ignore_index=True)
+    if m.gp_spells:
+        end, pid, mu_gp, u_gp, mu_nurse, u_nurse = (np.array(c) for c in zip(*m.gp_spells))
+        bulk = [frames["events"]]
+        for ev, mu, u in ((Ev.GP_CONTACT, mu_gp, u_gp), (Ev.COMMUNITY_NURSING, mu_nurse, u_nurse)):
+            counts = poisson_counts(u, mu)
+            keep = counts > 0
+            bulk.append(pd.DataFrame({"time": end[keep], "pid": pid[keep].astype(int), "event": int(ev),
+                                      "count": counts[keep], "detail": 1}))
+        frames["events"] = pd.concat(bulk, ignore_index=True).sort_values("time", kind="stable", ignore_index=True)
     n = m.p.place.registered_population
     return RunData(
         params=m.p,
@@ -144,7 +152,7 @@ def _run_data(m: Model, snap: dict) -> RunData:
         people=m.pop.table(),
         window_start=m.window_start,
         window_end=m.window_end,
-        capacity={pool.name: pool.capacity for pool in m.pools},
+        capacity={**{pool.name: pool.capacity for pool in m.pools}, "mdt_coordinators": sum(m.teams.coordinators)},
         bed_days_all=m.beds.area_in_use - snap.get("beds_area", 0.0),
         core_beds=m.core_beds,
     )

@@ -160,7 +160,7 @@ def test_run_writes_the_contract_files(capsys, tmp_path):
     assert series["day"].min() == 0 and series["day"].max() < 120
     assert "acute_beds_occupied" in set(series["series"])
     assert events["time_days"].between(0, 120).all()
-    bulk = events["event"].isin(["gp_contact", "outpatient_attendance"])
+    bulk = events["event"].isin(["gp_contact", "outpatient_attendance", "community_nursing"])
     assert (events.loc[~bulk, "count"] == 1).all()  # section 8: count is 1 for every event but bulk contacts
     assert (events.loc[bulk, "count"] >= 1).all()
 

@@ -59,7 +59,10 @@ def leave_acute_bed(m, pid: int, stay: list):
         m.delayed_now += 1
         start = env.now
         yield from m.social_workers.take()
-        yield env.timeout(Exponential(m.p.discharge.assessment_days).ppf(u_assess))
+        assessment = Exponential(m.p.discharge.assessment_days).ppf(u_assess)
+        if m.mdt[pid] >= 0:
+            assessment *= m.p.mdt.inreach_assessment_share  # the co-ordinator reaches into hospital
+        yield env.timeout(assessment)
         m.social_workers.give_back()
         m.delay(pid, start, Reason.ASSESSMENT)
         start = env.now
@@ -69,10 +72,19 @@ def leave_acute_bed(m, pid: int, stay: list):
     m.beds.give_back()
     stay[5] = env.now
     m.rec.event(env.now, pid, Ev.DISCHARGE, 1, int(dest))
-    m.rec.event(env.now, pid, Ev.KNOWS_CONTACT, 1, int(u_know < m.p.discharge.knows_whom_to_contact))
+    m.rec.event(env.now, pid, Ev.KNOWS_CONTACT, 1, int(u_know < knows_contact_share(m, pid)))
     m.last_discharge[pid] = env.now
     pop.last_crisis[pid] = env.now  # the transient risk restarts: readmissions
     go_to(m, pid, dest, returning_resident)
+
+
+def knows_contact_share(m, pid: int) -> float:
+    """Chance a person leaving hospital knows whom to contact: a named co-ordinator, a navigator, or neither."""
+    if m.mdt[pid] >= 0:
+        return m.p.mdt.knows_contact
+    if m.p.community.care_navigators:
+        return m.p.community.navigator_knows_contact
+    return m.p.discharge.knows_whom_to_contact
 
 
 def go_to(m, pid: int, dest: Dest, returning_resident: bool = False) -> None:

@@ -1,6 +1,7 @@
 """A crisis and the emergency admission that may follow it.
 
-crisis -> GP (if a same-day slot is free) or A&E -> admitted with a probability
+crisis -> rapid response at home (if offered and the team has room), GP (if a
+same-day slot is free) or A&E -> admitted with a probability
 set by frailty -> wait for a bed in A&E if the hospital is full (trolley wait)
 -> acute stay -> medically fit (or death in hospital) -> discharge pathway.
 
@@ -19,17 +20,30 @@ def on_crisis(m, pid: int) -> None:
     now = m.env.now
     pop = m.pop
     r = m.p.routing
+    cm = m.p.community
     m.rec.event(now, pid, Ev.CRISIS)
     u_route, u_gp, u_admit = m.u("route", pid), m.u("gp_outcome", pid), m.u("admit", pid)
-    m.home_spell_close(pid)  # the transient risk changes the GP rate below
+    u_rr, u_rr_outcome = m.u("rapid_response", pid), m.u("rapid_response_outcome", pid)
+    m.home_spell_close(pid)  # every route below ends in arrive_home or leave_home
     pop.last_crisis[pid] = now
-    if u_route < r.gp_first and m.gp_slots.take(now):
+    rr_share = cm.spa_rapid_response_share if cm.single_point_of_access else cm.rapid_response_share
+    if u_rr < rr_share and m.rapid_response.try_take():
+        m.rec.event(now, pid, Ev.RAPID_RESPONSE)
+        m.env.timeout(cm.rapid_response_visit_days).callbacks.append(lambda _e: m.rapid_response.give_back())
+        if u_rr_outcome < cm.rapid_response_resolves:
+            home.arrive_home(m, pid, Place(pop.place[pid]))  # crisis resolved at home
+            return
+    elif u_route < r.gp_first and m.gp_slots.take(now):
         m.rec.event(now, pid, Ev.GP_CONTACT)
         if u_gp >= r.gp_refers_to_ae:
             home.arrive_home(m, pid, Place(pop.place[pid]))  # managed at home
             return
     m.rec.event(now, pid, Ev.AE_ATTENDANCE)
-    if u_admit >= r.admit_from_ae_by_frailty[pop.frailty[pid]]:
+    m.recent_ae[pid].append(now)
+    admit = r.admit_from_ae_by_frailty[pop.frailty[pid]]
+    if m.mdt[pid] >= 0:
+        admit = min(1.0, admit * m.p.mdt.unmet_need_admission_hr)  # unmet need found by the co-ordinator
+    if u_admit >= admit:
         home.arrive_home(m, pid, Place(pop.place[pid]))  # sent home from A&E
         return
     home.leave_home(m, pid)
@@ -49,6 +63,7 @@ def emergency_stay(m, pid: int, arrived: float, elapsed: float | None = None):
         yield from m.beds.take()
         admitted = env.now
         m.rec.event(admitted, pid, Ev.EMERGENCY_ADMISSION, 1, -1)
+        m.recent_admissions[pid].append(admitted)
         if admitted - m.last_discharge[pid] <= 30.0:
             m.rec.event(admitted, pid, Ev.READMISSION_30D)
         to_fit = m.los(pid).ppf(u_los)

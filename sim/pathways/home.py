@@ -14,7 +14,7 @@ import math
 
 from ..population import Care
 from ..records import Ev, Place
-from . import kinds
+from . import kinds, mdt
 
 LN2 = math.log(2.0)
 
@@ -53,7 +53,8 @@ def schedule_next(m, pid: int) -> None:
 
     tau = c.transient_half_life_days / LN2
     boost = c.transient_boost * math.exp(-(now - pop.last_crisis[pid]) / tau)
-    t = now + crisis_delay(m.crisis_rate(pid), boost, tau, -math.log1p(-m.u("crisis", pid)))
+    rate = m.crisis_rate(pid) * mdt.crisis_multiplier(m, pid)
+    t = now + crisis_delay(rate, boost, tau, -math.log1p(-m.u("crisis", pid)))
     if t < best:
         best, kind = t, kinds.CRISIS
 
@@ -69,6 +70,12 @@ def schedule_next(m, pid: int) -> None:
         compete(m.p.people.frailty_step_per_year[m.band(pid)] / 365.25, "frailty", kinds.FRAILTY_STEP)
     if pop.frailty[pid] > 0:
         compete(m.p.people.frailty_recovery_per_year[m.band(pid)] / 365.25, "frailty_recovery", kinds.FRAILTY_RECOVERY)
+    if not m.op_active[pid]:  # a GP referral to an outpatient clinic (the elective route)
+        e = m.p.elective
+        referral = e.referral_per_year[m.band(pid)] * e.frailty_referral_multiplier[pop.frailty[pid]] / 365.25
+        if m.mdt[pid] >= 0:
+            referral *= m.p.mdt.unmet_need_referral_hr
+        compete(referral, "referral", kinds.REFERRAL)
     if not in_care_home and not pop.pending[pid]:
         sc = m.p.social_care
         f = pop.frailty[pid]
@@ -113,6 +120,7 @@ def die(m, pid: int, where: Place) -> None:
     pop.care[pid] = Care.NONE
     pop.died[pid] = m.env.now
     pop.token[pid] += 1
+    m.teams.leave(pid, mdt.EXIT_DEATH)
     m.rec.event(m.env.now, pid, Ev.DEATH, 1, int(where))
 
 

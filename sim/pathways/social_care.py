@@ -14,6 +14,7 @@ from ..params import per_place
 from ..population import Care
 from ..records import Ev, Place, Spell
 from . import home
+from .mdt import EXIT_CARE_HOME
 
 COMMUNITY = 1
 
@@ -34,6 +35,7 @@ def enter_care_home(m, pid: int) -> None:
     funded = int(m.u("self_funder", pid) >= m.p.social_care.self_funder_share)
     m.pop.care[pid] = Care.CARE_HOME
     m.hold(pid, m.care_homes, Spell.CARE_HOME, funded)
+    m.teams.leave(pid, EXIT_CARE_HOME)
     m.rec.event(m.env.now, pid, Ev.CARE_HOME_ADMISSION, 1, funded)
     home.arrive_home(m, pid, Place.CARE_HOME)
 

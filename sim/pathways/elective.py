@@ -1,0 +1,179 @@
+"""The elective route: GP referral -> first outpatient attendance -> follow-ups -> elective admission.
+
+A referral is one of the competing hazards of life at home (``home.schedule_next``),
+open while the person is not already in an outpatient episode.  It books the
+first attendance a few weeks later and draws how many follow-ups the episode
+will need.  Outpatient clinics are daily slot counters: an attendance takes
+one of today's slots or is moved to the next day.  After the last attendance
+the consultant decides whether to admit; a planned admission is booked some
+weeks ahead, as a day case or an ordinary stay.  Planned admissions share the
+acute beds with emergencies: on the day, if every core bed is taken (or an
+emergency is waiting for one) the admission is cancelled and rebooked.
+
+Appointments and admission dates are booked entries of the calendar (they
+never go stale), so each handler looks at where the person is now: dead (the
+episode ends), away from home, e.g. in hospital after a crisis (a new date),
+or at home or in a care home (it goes ahead).
+
+For a person on an MDT caseload, the co-ordinator replaces each follow-up with
+probability ``mdt.follow_up_substitution``; whether the person is on a caseload
+is looked at when that follow-up is booked (at the attendance before it).
+
+Every step draws the same uniforms from the same streams whatever its outcome
+(the number of follow-ups at referral; one substitution uniform per follow-up;
+the admission decision and day case at the end of the outpatient episode; the
+length of stay at admission), so scenarios keep common random numbers.
+
+Assumptions:
+- reablement, delayed discharge and the social worker's assessment do not
+  apply to planned stays: the person goes back to where they live (their own
+  home or their care home) when the stay ends;
+- nobody dies during a planned stay (deaths in hospital after elective care
+  are rare; their home death hazard pauses for the few days of the stay);
+- a planned stay is not the start of a 30-day readmission window and does not
+  raise the transient crisis risk (the readmission target counts emergency
+  admissions after emergency stays);
+- an appointment missed because the person is away (in hospital, in
+  intermediate care) is offered again a week later.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..distributions import Deterministic, Exponential
+from ..population import Care
+from ..records import Dest, Ev, Place
+from . import home, kinds
+
+BOOKED = -1  # calendar token of a booked entry: never stale
+AWAY_REBOOK_DAYS = 7.0  # assumption: a new appointment a week later when the person is away
+NEXT_DAY = 1.0
+AT_HOME = (Place.HOME, Place.CARE_HOME)
+
+
+def follow_ups(mean: float, u: float) -> int:
+    """Number of follow-up attendances: geometric on 0, 1, 2, ... with the given mean (inverse CDF of ``u``)."""
+    if mean <= 0:
+        return 0
+    q = mean / (1.0 + mean)  # P(at least k+1 | at least k)
+    return int(math.floor(math.log1p(-u) / math.log(q)))
+
+
+def admission_list(m) -> dict[int, bool]:
+    """People with an elective admission booked, and whether it is a day case (kept on the model)."""
+    booked = getattr(m, "elective_list", None)
+    if booked is None:
+        booked = m.elective_list = {}
+    return booked
+
+
+# --- referral and outpatient attendances ---------------------------------------
+
+def on_referral(m, pid: int) -> None:
+    """Calendar handler: the GP refers the person to an outpatient clinic."""
+    e, now = m.p.elective, m.env.now
+    m.rec.event(now, pid, Ev.OUTPATIENT_REFERRAL)
+    m.op_active[pid] = True
+    m.op_left[pid] = follow_ups(e.follow_ups_mean, m.u("follow_ups", pid))
+    m.calendar.add(now + e.first_wait_days, pid, kinds.OUTPATIENT, BOOKED)
+    home.schedule_next(m, pid)  # the person's other hazards go on (no new referral while in the episode)
+
+
+def on_outpatient(m, pid: int) -> None:
+    """Calendar handler: an outpatient appointment (first or follow-up)."""
+    now, place = m.env.now, m.pop.place[pid]
+    if place == Place.DEAD:
+        end_episode(m, pid)
+        return
+    if place not in AT_HOME:
+        m.calendar.add(now + AWAY_REBOOK_DAYS, pid, kinds.OUTPATIENT, BOOKED)
+        return
+    if not m.outpatient_slots.take(now):
+        m.calendar.add(now + NEXT_DAY, pid, kinds.OUTPATIENT, BOOKED)
+        return
+    m.rec.event(now, pid, Ev.OUTPATIENT_ATTENDANCE, 1)
+    book_follow_up(m, pid)
+
+
+def book_follow_up(m, pid: int) -> None:
+    """After an attendance: book the next follow-up, or decide on admission when none is left.
+
+    A follow-up the co-ordinator takes on passes without an attendance; the
+    next one comes an interval after it.
+    """
+    e = m.p.elective
+    substitution = m.p.mdt.follow_up_substitution
+    t = m.env.now
+    while m.op_left[pid] > 0:
+        m.op_left[pid] -= 1
+        t += e.follow_up_interval_days
+        u = m.u("follow_up_substitution", pid)  # drawn for every follow-up, on a caseload or not
+        if m.mdt[pid] >= 0 and u < substitution:
+            continue
+        m.calendar.add(t, pid, kinds.OUTPATIENT, BOOKED)
+        return
+    decide_admission(m, pid)
+
+
+def decide_admission(m, pid: int) -> None:
+    """End of the outpatient episode: book a planned admission, or discharge the person back to the GP."""
+    e, now = m.p.elective, m.env.now
+    u_admit, u_day_case = m.u("elective_decision", pid), m.u("day_case", pid)
+    if u_admit < e.admit_after_outpatients:
+        admission_list(m)[pid] = u_day_case < e.day_case_share
+        m.calendar.add(now + e.wait_to_admission_days, pid, kinds.ELECTIVE_DATE, BOOKED)
+    else:
+        end_episode(m, pid)
+
+
+def end_episode(m, pid: int) -> None:
+    """The episode is over: a new referral can compete again (rescheduled now if the person is at home)."""
+    m.op_active[pid] = False
+    m.op_left[pid] = 0
+    admission_list(m).pop(pid, None)
+    if m.pop.place[pid] in AT_HOME:
+        home.schedule_next(m, pid)
+
+
+# --- the planned admission ------------------------------------------------------
+
+def hospital_full(m) -> bool:
+    """No core bed free, or an emergency already waiting for one: planned admissions are cancelled."""
+    return m.beds.in_use >= m.core_beds or m.beds.waiting > 0
+
+
+def on_elective_date(m, pid: int) -> None:
+    """Calendar handler: the date of a planned admission."""
+    e, now, place = m.p.elective, m.env.now, m.pop.place[pid]
+    if place == Place.DEAD:
+        end_episode(m, pid)
+        return
+    if place not in AT_HOME:
+        m.calendar.add(now + e.rebook_days, pid, kinds.ELECTIVE_DATE, BOOKED)
+        return
+    if hospital_full(m) or not m.beds.try_take():
+        m.rec.event(now, pid, Ev.ELECTIVE_CANCELLATION)
+        m.calendar.add(now + e.rebook_days, pid, kinds.ELECTIVE_DATE, BOOKED)
+        return
+    day_case = admission_list(m).pop(pid)
+    home.leave_home(m, pid)
+    m.pop.place[pid] = Place.ACUTE
+    m.env.process(elective_stay(m, pid, day_case))
+
+
+def elective_stay(m, pid: int, day_case: bool):
+    """SimPy process: a planned stay in the acute bed the person has just taken, then home again."""
+    env, e = m.env, m.p.elective
+    u_los = m.u("elective_los", pid)  # drawn for day cases too
+    stay = m.rec.stay_open(pid, False, env.now, env.now)
+    m.rec.event(env.now, pid, Ev.ELECTIVE_ADMISSION, 1, int(day_case))
+    length = Deterministic(e.day_case_bed_days) if day_case else Exponential(e.ordinary_los_days)
+    yield env.timeout(length.ppf(u_los))
+    m.beds.give_back()
+    stay[4] = stay[5] = env.now  # fit when leaving: planned stays have no delays
+    m.rec.event(env.now, pid, Ev.DISCHARGE, 1, int(Dest.HOME))
+    m.op_active[pid] = False
+    m.op_left[pid] = 0
+    lives_in = Place.CARE_HOME if m.pop.care[pid] == Care.CARE_HOME else Place.HOME
+    home.arrive_home(m, pid, lives_in)

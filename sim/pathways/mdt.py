@@ -1,0 +1,161 @@
+"""Community multidisciplinary teams: case finding, named co-ordinators, reviews and exits.
+
+Case finding ranks people by a risk score built only from what a GP can see
+(age, frailty, emergency admissions and A&E visits in the last 12 months) and
+enrols the highest-ranked while co-ordinators have room on their caseloads.
+A co-ordinator of the discipline that fits the person's main need is used when
+one is free.  The team starts at the start of the statistics window, like a
+pilot's launch.  What enrolment changes (crisis risk, referrals, follow-ups,
+discharge in-reach, a named contact) is applied where those things happen, by
+asking ``enrolled`` / ``crisis_multiplier`` here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..params import per_place
+from ..records import Ev, Place, Spell
+from . import kinds
+
+LOOKBACK_DAYS = 365.0
+EXIT_STABLE, EXIT_DEATH, EXIT_CARE_HOME = 0, 1, 2
+
+# weights of the GP-visible risk score (log scale); an assumption, checked by its AUC (tests/test_mdt.py)
+SCORE_AGE_PER_YEAR = 0.03
+SCORE_PER_FRAILTY_LEVEL = 0.45
+SCORE_PER_ADMISSION = 0.55
+SCORE_PER_AE_VISIT = 0.25
+
+
+def recent(times: list[float], now: float) -> int:
+    """Events in the last year; drops older ones from the list as it goes."""
+    while times and times[0] < now - LOOKBACK_DAYS:
+        times.pop(0)
+    return len(times)
+
+
+def risk_scores(m, pids: np.ndarray, now: float) -> np.ndarray:
+    """The GP-visible risk score of each person in ``pids`` at time ``now``."""
+    pop = m.pop
+    age = np.array([pop.age(i, now) for i in pids])
+    frailty = np.array([pop.frailty[i] for i in pids])
+    adm = np.array([recent(m.recent_admissions[i], now) for i in pids])
+    ae = np.array([recent(m.recent_ae[i], now) for i in pids])
+    return (SCORE_AGE_PER_YEAR * np.clip(age - 65.0, 0, None) + SCORE_PER_FRAILTY_LEVEL * frailty
+            + SCORE_PER_ADMISSION * adm + SCORE_PER_AE_VISIT * ae)
+
+
+class Teams:
+    """Co-ordinators by discipline, their free caseload places, and who is enrolled."""
+
+    def __init__(self, m) -> None:
+        self.m = m
+        p = m.p.mdt
+        n = m.p.place.registered_population
+        self.coordinators = tuple(per_place(c, n) for c in p.coordinators_per_100k)
+        self.free = [c * p.caseload for c in self.coordinators]
+        self.capacity = sum(self.free)
+        self.enrolled = 0
+        self.max_enrolled = 0
+        self.spells: dict[int, list] = {}
+        self.rounds = 0
+
+    def start(self) -> None:
+        if self.capacity > 0:
+            self.m.env.process(self._case_finding())
+
+    def _case_finding(self):
+        env = self.m.env
+        yield env.timeout(self.m.window_start)
+        while True:
+            self.stratify()
+            yield env.timeout(self.m.p.mdt.restratify_every_days)
+
+    def stratify(self) -> None:
+        """Rank the cohort living at home by risk and enrol the top while places are free."""
+        m, pop, now = self.m, self.m.pop, self.m.env.now
+        self.rounds += 1
+        alive_home = np.array([i for i in range(len(pop)) if pop.place[i] == Place.HOME], dtype=int)
+        if not len(alive_home) or not any(self.free):
+            return
+        scores = risk_scores(m, alive_home, now)
+        eligible = int(math.floor(m.p.mdt.enrol_top_share * len(alive_home)))
+        order = alive_home[np.argsort(-scores, kind="stable")][:eligible]
+        preferred = m.p.mdt.preferred_discipline
+        for pid in order:
+            if not any(self.free):
+                break
+            if m.mdt[pid] >= 0:
+                continue
+            want = int(preferred[pop.need[pid]])
+            d = want if self.free[want] > 0 else max(range(len(self.free)), key=lambda k: self.free[k])
+            self.enrol(int(pid), d)
+
+    def enrol(self, pid: int, discipline: int) -> None:
+        m = self.m
+        now = m.env.now
+        self.free[discipline] -= 1
+        self.enrolled += 1
+        self.max_enrolled = max(self.max_enrolled, self.enrolled)
+        m.mdt[pid] = discipline
+        self.spells[pid] = m.rec.spell_open(pid, Spell.MDT, now, 1)
+        m.rec.event(now, pid, Ev.MDT_ENROLMENT, 1, discipline)
+        m.calendar.add(now + m.p.mdt.review_every_days, pid, kinds.MDT_REVIEW, -1)
+        if m.pop.place[pid] in (Place.HOME, Place.CARE_HOME):
+            _reschedule(m, pid)  # the crisis hazard changes
+
+    def leave(self, pid: int, why: int) -> None:
+        m = self.m
+        d = m.mdt[pid]
+        if d < 0:
+            return
+        self.free[d] += 1
+        self.enrolled -= 1
+        m.mdt[pid] = -1
+        row = self.spells.pop(pid, None)
+        if row is not None:
+            row[3] = m.env.now
+        m.rec.event(m.env.now, pid, Ev.MDT_EXIT, 1, why)
+
+
+def _reschedule(m, pid: int) -> None:
+    from .home import schedule_next  # home imports this module for crisis_multiplier
+
+    schedule_next(m, pid)
+
+
+def crisis_multiplier(m, pid: int) -> float:
+    """How enrolment changes a person's crisis risk: discipline fit, social care in the team, sign-posting."""
+    d = m.mdt[pid]
+    if d < 0:
+        return 1.0
+    p = m.p.mdt
+    fit = 1.0 if d == int(p.preferred_discipline[m.pop.need[pid]]) else p.mismatch_effect_share
+    team = p.social_care_effect_multiplier if p.social_care_in_team else 1.0
+    return max(0.0, 1.0 - p.crisis_reduction * fit * team) * p.signposting_crisis_hr
+
+
+def on_review(m, pid: int) -> None:
+    """A scheduled review: counted; people with no crisis since the last review may leave the caseload."""
+    if m.mdt[pid] < 0 or m.pop.place[pid] == Place.DEAD:
+        return
+    now = m.env.now
+    p = m.p.mdt
+    m.rec.event(now, pid, Ev.MDT_REVIEW)
+    stable = m.pop.last_crisis[pid] < now - p.review_every_days
+    if m.u("mdt_exit", pid) < p.exit_stable_per_review and stable:
+        m.teams.leave(pid, EXIT_STABLE)
+        if m.pop.place[pid] in (Place.HOME, Place.CARE_HOME):
+            _reschedule(m, pid)
+        return
+    m.calendar.add(now + p.review_every_days, pid, kinds.MDT_REVIEW, -1)
+
+
+def enrolment_times(events) -> dict[int, float]:
+    """First enrolment time of each person enrolled in a run (from its events table)."""
+    e = events[events["event"] == Ev.MDT_ENROLMENT]
+    return e.groupby("pid")["time"].min().to_dict()
+
