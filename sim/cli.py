@@ -4,6 +4,14 @@
 baseline without a file), prints a summary table and, with ``--out``, writes
 ``kpis.csv``, ``timeseries.csv`` and (with ``--events``) ``events.csv``.
 
+``caresim validate FILE`` resolves a scenario and prints how it differs from
+the built-in baseline, in plain words, with what its shifts move.
+
+``caresim compare A.toml B.toml ...`` runs the scenarios with common random
+numbers, prints the main changes against the first with 95% intervals and,
+with ``--out``, writes ``kpis.csv``, ``timeseries.csv``, ``comparison.csv``
+and charts (PNG).  Both live in ``sim/cli_whatif.py``.
+
 Bad input ends with one line on stderr, ``caresim: error: <where>: <what>``,
 and exit status 2; a replication that fails gives exit status 1.
 """
@@ -21,8 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .params import Params
 from .paramtree import ParameterError, apply_overrides
-from .scenario import Scenario, ScenarioError, baseline, load
+from .scenario import RunSettings, Scenario, ScenarioError, baseline, load
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,6 +96,19 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
 
 
+def _run_flags(cmd: argparse.ArgumentParser, out_help: str) -> None:
+    cmd.add_argument("--reps", type=_whole(1), default=5, metavar="N", help="replications (default: 5)")
+    cmd.add_argument("--seed", type=_whole(0), default=1, metavar="S", help="master random seed (default: 1)")
+    cmd.add_argument("--population", type=_int, metavar="P",
+                     help="registered people in the place (default: the scenario's, 250000 in the baseline)")
+    cmd.add_argument("--horizon-days", type=_days, metavar="D",
+                     help="length of the statistics window in days (default: the scenario's, 730 in the baseline)")
+    cmd.add_argument("--warmup-days", type=_days, metavar="W",
+                     help="warm-up before the window, discarded (default: the scenario's parameter)")
+    cmd.add_argument("--out", metavar="DIR", help=out_help)
+    cmd.add_argument("--events", action="store_true", help="also record the window's events (events.csv)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="caresim", description="A discrete-event simulator of integrated health and social care.")
     parser.add_argument("--version", action="version", version=f"caresim {__version__}")
@@ -96,33 +118,44 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run replications of one scenario (the built-in baseline without a file) and print the mean "
                     "and 95% confidence interval of every metric by cohort.")
     run.add_argument("scenario", nargs="?", metavar="SCENARIO.toml", help="scenario file (default: the built-in baseline)")
-    run.add_argument("--reps", type=_whole(1), default=5, metavar="N", help="replications (default: 5)")
-    run.add_argument("--seed", type=_whole(0), default=1, metavar="S", help="master random seed (default: 1)")
-    run.add_argument("--population", type=_int, metavar="P",
-                     help="registered people in the place (default: the scenario's, 250000 in the baseline)")
-    run.add_argument("--horizon-days", type=_days, metavar="D",
-                     help="length of the statistics window in days (default: the scenario's, 730 in the baseline)")
-    run.add_argument("--warmup-days", type=_days, metavar="W",
-                     help="warm-up before the window, discarded (default: the scenario's parameter)")
-    run.add_argument("--out", metavar="DIR", help="write kpis.csv and timeseries.csv (and events.csv) to DIR")
-    run.add_argument("--events", action="store_true", help="also record the window's events (events.csv)")
+    _run_flags(run, "write kpis.csv and timeseries.csv (and events.csv) to DIR")
+    validate = commands.add_parser(
+        "validate", help="check a scenario file and print how it differs from the baseline",
+        description="Resolve a scenario file (extends chain, overrides, interventions, shifts) and print every "
+                    "parameter that differs from the built-in baseline, and what each shift moves, in pounds and units.")
+    validate.add_argument("scenario", metavar="FILE", help="scenario file")
+    compare = commands.add_parser(
+        "compare", help="run scenarios with common random numbers and compare them with the first",
+        description="Run every scenario with the same seed and replications (common random numbers) and report "
+                    "every metric as a change against the first scenario with a 95% confidence interval: paired "
+                    "over replications, or unpaired (Welch) where the populations differ. The MDT cohort of a "
+                    "scenario is compared with the same people in the first scenario's runs.")
+    compare.add_argument("scenarios", nargs="+", metavar="SCENARIO.toml",
+                         help="scenario files; the first is the reference (the word 'baseline' for the built-in one)")
+    _run_flags(compare, "write kpis.csv, timeseries.csv, comparison.csv and charts (PNG) to DIR")
     return parser
 
 
-def resolve(args: argparse.Namespace) -> Scenario:
-    """The scenario named on the command line with the run flags applied to its parameters."""
-    scenario = load(args.scenario) if args.scenario else baseline()
-    params = scenario.params
+def run_settings(args: argparse.Namespace) -> RunSettings:
+    """The run flags, each checked against its parameter."""
+    values = {}
     for flag, (attr, grp, key) in FLAG_KEYS.items():
         value = getattr(args, attr)
         if value is None:
             continue
         try:
-            params = apply_overrides(params, {grp: {key: value}})
+            apply_overrides(Params(), {grp: {key: value}})
         except ParameterError as e:
             message = str(e).removeprefix(f"{grp}.{key}: ")
             raise UsageError(f"{flag}: {message}") from None
-    return Scenario(scenario.name, scenario.description, scenario.path, params, scenario.overrides)
+        values[attr] = value
+    return RunSettings(**values)
+
+
+def resolve(args: argparse.Namespace) -> Scenario:
+    """The scenario named on the command line with the run flags applied to its parameters."""
+    settings = run_settings(args)
+    return load(args.scenario, settings) if args.scenario else baseline(settings)
 
 
 def _prepare_out(out: str) -> Path:
@@ -186,6 +219,8 @@ def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int,
     out = [f"caresim {__version__}: scenario '{scenario.name}'"]
     if scenario.description:
         out += textwrap.wrap(scenario.description, 100, initial_indent="  ", subsequent_indent="  ")
+    for report in scenario.shifts:
+        out += ["  " + line for line in report.lines()]
     out.append(f"  {reps} replication{'s' if reps != 1 else ''}, seed {seed}, {p.place.registered_population:,} registered "
                f"people, {p.time.horizon_days:g} days after a {p.time.warmup_days:g}-day warm-up")
     if reps == 1:
@@ -236,7 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("command line: choose a command: run (see caresim --help)")
+            raise UsageError("command line: choose a command: run, validate or compare (see caresim --help)")
+        if args.command == "validate":
+            from .cli_whatif import validate
+            return validate(args)
+        if args.command == "compare":
+            from .cli_whatif import compare
+            return compare(args)
         return _run(args)
     except SystemExit as e:  # --help and --version
         return e.code if isinstance(e.code, int) else 0

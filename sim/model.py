@@ -13,7 +13,7 @@ import simpy
 
 from .calendar import Calendar
 from .distributions import LogNormal
-from .params import Params, per_place
+from .params import Params, capacity_basis, per_place
 from .population import DAYS_PER_YEAR, Care, Population
 from .records import Place, Records, Reason, Spell
 from .services import CapacityPool, DailySlots
@@ -21,7 +21,7 @@ from .streams import Streams
 
 
 class Model:
-    def __init__(self, params: Params, seed: int, replication: int, log_events: bool = True) -> None:
+    def __init__(self, params: Params, seed: int, replication: int) -> None:
         self.p = params
         self.seed = seed
         self.replication = replication
@@ -31,7 +31,7 @@ class Model:
         self.rec = Records()
         self.window_start = params.time.warmup_days
         self.window_end = params.time.warmup_days + params.time.horizon_days
-        n = params.place.registered_population
+        n = capacity_basis(params)  # capacities per 100,000 apply to this population
         pa, sc = params.acute, params.social_care
         env = self.env
         self.core_beds = per_place(pa.beds_per_100k, n)
@@ -66,11 +66,15 @@ class Model:
         cm = params.community
         self.support_factor = 1.0 + cm.support_crisis_elasticity * (1.0 - cm.support_funding)  # cuts raise crises
         self.teams = None  # the MDTs (sim.pathways.mdt.Teams), set when the model is built
-        self.log_events = log_events
+        self._draws: dict = {}  # stream name -> bound PersonStream.next
 
     # --- streams ----------------------------------------------------------
     def u(self, name: str, pid: int) -> float:
-        return self.streams.person(name).next(pid)
+        """Person ``pid``'s next uniform from stream ``name``."""
+        draw = self._draws.get(name)
+        if draw is None:
+            draw = self._draws[name] = self.streams.person(name).next
+        return draw(pid)
 
     # --- people --------------------------------------------------------
     def new_person_slots(self) -> None:

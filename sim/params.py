@@ -32,6 +32,7 @@ class Place(Group):
     share_65_74: float = param(0.089, "share of registered", "EVIDENCE 2: HSCIC 2014, 1 in 6 aged 65+ (England 2012); split by band from ONS mid-2012 estimates (approximate)", lo=0, hi=1)
     share_75_84: float = param(0.055, "share of registered", "EVIDENCE 2: as share_65_74", lo=0, hi=1)
     share_85plus: float = param(0.023, "share of registered", "EVIDENCE 2: HSCIC 2014, 1 in 44 aged 85+", lo=0, hi=1)
+    capacity_population: int = param(0, "people; 0 = the registered population", "DESIGN 5: a scenario may pin capacities in absolute numbers, so a growing population meets the same beds: capacities per 100,000 are then applied to this population", lo=0, hi=5_000_000)
     entrants_per_100k_per_year: float = param(900.0, "people joining the cohort a year per 100,000 registered", "calibrated: keeps the baseline cohort's size stable over the run (deaths replaced by people turning 65 and new complex needs)", lo=0)
     entrant_share_under65_complex: float = param(0.1, "share of entrants", "assumption: most entrants are turning 65", lo=0, hi=1)
     share_under65_complex: float = param(0.033, "share of registered", "assumption: younger adults with complex long-term needs make the cohort about 50,000 at 250,000 registered (DESIGN 2)", lo=0, hi=1)
@@ -258,3 +259,8 @@ class Params(Group):
 def per_place(per_100k: float, registered: int) -> int:
     """Whole units of a capacity given per 100,000 registered people."""
     return int(round(per_100k * registered / 100_000))
+
+
+def capacity_basis(p: "Params") -> int:
+    """The population capacities are scaled to: the registered one, unless a scenario pins it."""
+    return p.place.capacity_population or p.place.registered_population

@@ -138,7 +138,8 @@ class Population:
         return self.age0[pid] + t / DAYS_PER_YEAR
 
     def band(self, pid: int, t: float) -> int:
-        return band_of(self.age0[pid] + t / DAYS_PER_YEAR)
+        age = self.age0[pid] + t / DAYS_PER_YEAR
+        return 0 if age < 65 else 1 if age < 75 else 2 if age < 85 else 3
 
     def next_band_time(self, pid: int, t: float) -> float:
         """When the person next crosses a band boundary (65, 75, 85); inf if never."""

@@ -1,4 +1,4 @@
-"""Scenario files: a name, a description, what they extend, and parameter overrides.
+"""Scenario files: a name, a description, what they extend, overrides, interventions and shifts.
 
 A scenario is a TOML file::
 
@@ -9,9 +9,25 @@ A scenario is a TOML file::
     [acute]
     beds_per_100k = 150
 
-``extends`` chains are resolved parent first: each file's overrides are
-applied on top of the parameters its parent resolved to.  Every problem is a
-:class:`ScenarioError` whose message is one line, ``<file>: <what>``.
+    [intervention.rapid_response]  # named interventions: sim/interventions.py
+    teams_per_100k = 2
+
+    [[shift]]                      # money moved between services: sim/shifts.py
+    from = "acute_beds"
+    amount_gbp_per_year = 500_000
+    to = { reablement_places = 1.0 }
+
+Each file is resolved on top of what its parent resolved to (``extends``,
+parent first), in this order: its parameter overrides, then its
+interventions (in file order), then its shifts (in file order).  Every
+problem is a :class:`ScenarioError` whose message is one line,
+``<file>: <what>``.
+
+Run settings (population, horizon, warm-up) given on the command line win
+over any file in the chain.  The population given is the place *before* a
+scenario's own changes: a demographic intervention grows it, and shift
+amounts are scaled with it (``population_scale``), like every capacity per
+100,000.
 """
 
 from __future__ import annotations
@@ -23,8 +39,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from . import interventions, shifts
 from .params import Params
 from .paramtree import ParameterError, apply_overrides
+from .shifts import ShiftReport
 
 BASELINE = "baseline"
 BASELINE_DESCRIPTION = (
@@ -32,6 +50,7 @@ BASELINE_DESCRIPTION = (
     "published levels and no MDT."
 )
 META_KEYS = ("name", "description", "extends")
+LEVER_KEYS = ("intervention", "shift")
 
 
 class ScenarioError(ValueError):
@@ -47,24 +66,47 @@ class Scenario:
     path: Path | None  # None for the built-in baseline
     params: Params
     overrides: dict[str, Any] = field(default_factory=dict)  # merged over the extends chain
+    interventions: tuple[str, ...] = ()  # names applied, over the chain, parent first
+    shifts: tuple[ShiftReport, ...] = ()  # over the chain, parent first
+    population_scale: float = 1.0  # population run / the scenario's own population
 
 
-def baseline() -> Scenario:
-    """The built-in baseline, as a scenario named ``baseline``."""
-    return Scenario(BASELINE, BASELINE_DESCRIPTION, None, Params(), {})
+@dataclass(frozen=True)
+class RunSettings:
+    """Run settings from the command line; ``None`` keeps the scenario's."""
+
+    population: int | None = None
+    horizon_days: float | None = None
+    warmup_days: float | None = None
+
+    def time_overrides(self) -> dict[str, Any]:
+        t = {k: v for k, v in (("horizon_days", self.horizon_days), ("warmup_days", self.warmup_days)) if v is not None}
+        return {"time": t} if t else {}
 
 
-def load(path: str | os.PathLike[str]) -> Scenario:
-    """Read a scenario file, resolve its ``extends`` chain and validate its parameters."""
-    return _load(Path(path), Path(path).as_posix(), ())
+def baseline(settings: RunSettings | None = None) -> Scenario:
+    """The built-in baseline, as a scenario named ``baseline`` (with run settings, if given)."""
+    s = settings or RunSettings()
+    params = Params()
+    overrides: dict[str, Any] = s.time_overrides()
+    scale = 1.0
+    if s.population is not None:
+        overrides = _merge(overrides, {"place": {"registered_population": s.population}})
+        scale = s.population / params.place.registered_population
+    return Scenario(BASELINE, BASELINE_DESCRIPTION, None, apply_overrides(params, overrides), {}, population_scale=scale)
 
 
-def _load(path: Path, shown: str, chain: tuple[Path, ...]) -> Scenario:
+def load(path: str | os.PathLike[str], settings: RunSettings | None = None) -> Scenario:
+    """Read a scenario file, resolve its ``extends`` chain, interventions and shifts, and validate."""
+    return _load(Path(path), Path(path).as_posix(), (), settings or RunSettings())
+
+
+def _load(path: Path, shown: str, chain: tuple[Path, ...], settings: RunSettings) -> Scenario:
     data = _read_toml(path, shown)
-    unknown = [k for k in data if k not in META_KEYS and k not in _group_names()]
+    valid = list(META_KEYS) + list(LEVER_KEYS) + _group_names()
+    unknown = [k for k in data if k not in valid]
     if unknown:
         key = unknown[0]
-        valid = list(META_KEYS) + _group_names()
         guess = next(iter(difflib.get_close_matches(key, valid, n=1, cutoff=0.6)), None)
         hint = f"; did you mean '{guess}'?" if guess else f"; valid keys: {', '.join(valid)}"
         raise ScenarioError(f"{shown}: unknown top-level key '{key}'{hint}")
@@ -76,18 +118,57 @@ def _load(path: Path, shown: str, chain: tuple[Path, ...]) -> Scenario:
     description = _text(data, "description", shown, required=False)
     extends = _text(data, "extends", shown, required=False) or BASELINE
 
-    parent = _parent(path, shown, extends, chain)
-    own = {k: v for k, v in data.items() if k not in META_KEYS}
+    parent = _parent(path, shown, extends, chain, settings)
+    own = {k: v for k, v in data.items() if k not in META_KEYS and k not in LEVER_KEYS}
     try:
         params = apply_overrides(parent.params, own)
+        params, scale = _settings_win(params, own, parent.population_scale, settings)
+        overrides = _merge(parent.overrides, own)
+        names = parent.interventions
+        if "intervention" in data:
+            params, applied = interventions.apply(data["intervention"], params)
+            for ov in applied.values():
+                overrides = _merge(overrides, ov)
+            names += tuple(applied)
+        reports = parent.shifts
+        if "shift" in data:
+            params, ov, own_reports = shifts.apply(data["shift"], params, scale)
+            overrides = _merge(overrides, ov)
+            reports += own_reports
     except ParameterError as e:
         raise ScenarioError(f"{shown}: {_one_line(str(e))}") from None
-    return Scenario(name, description, path, params, _merge(parent.overrides, own))
+    return Scenario(name, description, path, params, overrides, names, reports, scale)
 
 
-def _parent(path: Path, shown: str, extends: str, chain: tuple[Path, ...]) -> Scenario:
+def _settings_win(params: Params, own: dict[str, Any], scale: float, s: RunSettings) -> tuple[Params, float]:
+    """Run settings over a file's own overrides; the population scale of what this file set."""
+    over = s.time_overrides()
+    place = own.get("place", {}) if isinstance(own.get("place"), dict) else {}
+    if s.population is not None:
+        if "registered_population" in place:
+            scale = s.population / place["registered_population"]
+            over = _merge(over, {"place": {"registered_population": s.population}})
+        if place.get("capacity_population"):
+            over = _merge(over, {"place": {"capacity_population": int(round(place["capacity_population"] * scale))}})
+    return (apply_overrides(params, over) if over else params), scale
+
+
+def check_names(scenarios: "list[Scenario] | tuple[Scenario, ...]") -> None:
+    """Scenario names must be unique within a comparison: a :class:`ScenarioError` names both files."""
+    seen: dict[str, Scenario] = {}
+    for s in scenarios:
+        if s.name in seen:
+            first = seen[s.name]
+            where = s.path.as_posix() if s.path else "the built-in baseline"
+            other = first.path.as_posix() if first.path else "the built-in baseline"
+            raise ScenarioError(f"{where}: name '{s.name}' is also the name of {other}; "
+                                "names must be unique in a comparison")
+        seen[s.name] = s
+
+
+def _parent(path: Path, shown: str, extends: str, chain: tuple[Path, ...], settings: RunSettings) -> Scenario:
     if extends == BASELINE:
-        return baseline()
+        return baseline(settings)
     here = path.resolve()
     target = (path.parent / extends).resolve()
     target_shown = Path(os.path.normpath(Path(shown).parent / extends)).as_posix()
@@ -97,7 +178,7 @@ def _parent(path: Path, shown: str, extends: str, chain: tuple[Path, ...]) -> Sc
         raise ScenarioError(f"{shown}: 'extends' makes a cycle: {loop}")
     if not target.is_file():
         raise ScenarioError(f"{shown}: 'extends' names '{extends}', which is not a file (looked for {target_shown})")
-    return _load(target, target_shown, seen)
+    return _load(target, target_shown, seen, settings)
 
 
 def _read_toml(path: Path, shown: str) -> dict[str, Any]:

@@ -70,8 +70,10 @@ def test_more_beds_give_shorter_trolley_waits():
 
 
 def test_extreme_values():
-    """No crises: no A&E, no admissions, no cohort bed days; people still live, age and die."""
-    none = single_run(small(population=8_000, horizon=120.0, warmup=30.0, crisis={"fit_per_year": [0, 0, 0, 0]}), 1, 0).kpis
+    """No crises and no referrals: no A&E, no admissions, no cohort bed days; people still live, age and die."""
+    none = single_run(small(population=8_000, horizon=120.0, warmup=30.0, crisis={"fit_per_year": [0, 0, 0, 0]},
+                            elective={"referral_per_year": [0, 0, 0, 0]}), 1, 0).kpis
     get = lambda k, m: float(k[(k["cohort"] == "all") & (k["metric"] == m)]["value"].iloc[0])  # noqa: E731
     assert get(none, "crises") == 0 and get(none, "emergency_admissions") == 0 and get(none, "ae_attendances") == 0
     assert get(none, "bed_days") == 0 and get(none, "person_years") > 0 and get(none, "deaths") > 0
+    assert get(none, "elective_admissions") == 0 and get(none, "outpatient_attendances") == 0

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.records import BACKGROUND, Place
+from sim.records import BACKGROUND, Ev, Place
 from sim.replication import build, single_run
 from smallplace import small
 
@@ -73,7 +73,9 @@ def check_run(res) -> None:
     assert math.isclose(res.data.bed_days_all, overlap, rel_tol=1e-9, abs_tol=1e-6)
     # every cohort admission ends in a discharge, a death, or a bed still occupied at the end
     ev = res.data.events
-    assert (ev["event"] == 3).sum() == (s["pid"] >= 0).sum() - int(((s["pid"] >= 0) & (s["admitted"] <= 0)).sum())
+    cohort = s[(s["pid"] >= 0) & (s["admitted"] > 0)]  # stays in progress at time 0 have no admission event
+    assert (ev["event"] == Ev.EMERGENCY_ADMISSION).sum() == cohort["emergency"].sum()
+    assert (ev["event"] == Ev.ELECTIVE_ADMISSION).sum() == (~cohort["emergency"].astype(bool)).sum()
 
 
 def test_conservation_and_littles_law_default_parameters():

@@ -97,8 +97,9 @@ def errors(path) -> str:
 
 
 @pytest.mark.parametrize("body, fragment", [
-    ('name = "x"\n[intervention.mdt]\nco_ordinators = 4\n', "unknown top-level key 'intervention'"),
-    ('name = "x"\n[[shift]]\nfrom = "acute"\n', "unknown top-level key 'shift'"),
+    ('name = "x"\n[intervention.mdt]\nco_ordinators = 4\n', "unknown key 'intervention.mdt.co_ordinators'; did you mean"),
+    ('name = "x"\n[[shift]]\nfrom = "acute"\n', "shift[1]: missing 'amount_gbp_per_year'"),
+    ('name = "x"\nintervnetion = 1\n', "did you mean 'intervention'?"),
     ('name = "x"\nnmae = "y"\n', "did you mean 'name'?"),
     ('name = ""\n', "'name' must not be empty"),
     ('name = "x"\ndescription = 3\n', "'description' must be text"),
@@ -144,6 +145,11 @@ BROKEN_EXPECTED = {
     "empty.toml": "the file is empty",
     "non_utf8.toml": "not UTF-8 text (byte 0xe9 on line 2)",
     "missing_name.toml": "missing required key 'name'",
+    "shift_shares_do_not_sum.toml": "shift[1].to: shares must sum to 1, they sum to 1.2",
+    "shift_larger_than_source.toml": "shift[1]: GBP 50,000,000 a year from rapid response teams is 319.1 rapid response teams",
+    "shift_to_unknown_service.toml": "shift[1].to: unknown service 'reablement'; did you mean 'reablement_places'?",
+    "unknown_intervention.toml": "unknown intervention 'intervention.rapid_responce'; did you mean 'intervention.rapid_response'?",
+    "misspelt_intervention_key.toml": "unknown key 'intervention.mdt.casload'; did you mean 'intervention.mdt.caseload'?",
 }
 
 

@@ -13,7 +13,8 @@ emergency is waiting for one) the admission is cancelled and rebooked.
 Appointments and admission dates are booked entries of the calendar (they
 never go stale), so each handler looks at where the person is now: dead (the
 episode ends), away from home, e.g. in hospital after a crisis (a new date),
-or at home or in a care home (it goes ahead).
+or at home or in a care home (it goes ahead).  Leaving the bed after a planned stay
+is recorded as a discharge home, like any departure from an acute bed.
 
 For a person on an MDT caseload, the co-ordinator replaces each follow-up with
 probability ``mdt.follow_up_substitution``; whether the person is on a caseload
@@ -33,6 +34,10 @@ Assumptions:
 - a planned stay is not the start of a 30-day readmission window and does not
   raise the transient crisis risk (the readmission target counts emergency
   admissions after emergency stays);
+- an ordinary planned stay is exponential with mean ``ordinary_los_days``; a
+  day case holds the bed for ``day_case_bed_days``;
+- as any hospital stay, a planned admission ends a reablement episode
+  (``home.leave_home``); home care packages and care home places are kept;
 - an appointment missed because the person is away (in hospital, in
   intermediate care) is offered again a week later.
 """
@@ -100,7 +105,8 @@ def book_follow_up(m, pid: int) -> None:
     """After an attendance: book the next follow-up, or decide on admission when none is left.
 
     A follow-up the co-ordinator takes on passes without an attendance; the
-    next one comes an interval after it.
+    next one comes an interval after it.  When the co-ordinator takes on all
+    the follow-ups left, the decision on admission is made at this attendance.
     """
     e = m.p.elective
     substitution = m.p.mdt.follow_up_substitution
@@ -173,7 +179,6 @@ def elective_stay(m, pid: int, day_case: bool):
     m.beds.give_back()
     stay[4] = stay[5] = env.now  # fit when leaving: planned stays have no delays
     m.rec.event(env.now, pid, Ev.DISCHARGE, 1, int(Dest.HOME))
-    m.op_active[pid] = False
-    m.op_left[pid] = 0
+    end_episode(m, pid)
     lives_in = Place.CARE_HOME if m.pop.care[pid] == Care.CARE_HOME else Place.HOME
     home.arrive_home(m, pid, lives_in)

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ..params import per_place
+from ..params import capacity_basis, per_place
 from ..records import Ev, Place, Spell
 from . import kinds
 
@@ -54,7 +54,7 @@ class Teams:
     def __init__(self, m) -> None:
         self.m = m
         p = m.p.mdt
-        n = m.p.place.registered_population
+        n = capacity_basis(m.p)
         self.coordinators = tuple(per_place(c, n) for c in p.coordinators_per_100k)
         self.free = [c * p.caseload for c in self.coordinators]
         self.capacity = sum(self.free)
