@@ -248,7 +248,7 @@ def _run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     try:
-        frames = multiple_replications(scenario.params, scenario.name, args.reps, args.seed,
+        frames = multiple_replications(scenario.params, scenario.name, args.reps, args.seed, prelaunch=scenario.prelaunch,
                                        log_events=args.events, progress=_progress)
     except ReplicationFailed as e:
         raise RunFailed(str(e)) from None

@@ -121,7 +121,7 @@ def run_comparison(scenarios: Sequence[Scenario], reps: int, seed: int, log_even
         nonlocal done
         t0 = time.perf_counter()
         try:
-            res = single_run(s.params, seed=seed, replication=rep)
+            res = single_run(s.params, seed=seed, replication=rep, prelaunch=s.prelaunch)
             if log_events:
                 events.append(_tag(res.events(), s.name, rep))
         except Exception as e:

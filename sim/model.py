@@ -20,6 +20,25 @@ from .services import CapacityPool, DailySlots
 from .streams import Streams
 
 
+def capacities(p: Params) -> dict[str, int]:
+    """Whole units of every capacitated service at the place's size (or its pinned size)."""
+    n = capacity_basis(p)
+    pa, sc = p.acute, p.social_care
+    core = per_place(pa.beds_per_100k, n)
+    return {
+        "core_beds": core,
+        "acute_beds": core + per_place(pa.escalation_beds_per_100k, n),
+        "social_workers": per_place(sc.social_workers_per_100k, n),
+        "home_care": per_place(sc.home_care_packages_per_100k, n),
+        "reablement": per_place(sc.reablement_places_per_100k, n),
+        "intermediate_care": per_place(sc.intermediate_care_beds_per_100k, n),
+        "care_homes": per_place(sc.care_home_places_per_100k, n),
+        "rapid_response": per_place(p.community.rapid_response_per_100k, n),
+        "gp_slots": per_place(p.routing.gp_urgent_slots_per_100k_per_day, n),
+        "outpatient_slots": per_place(p.elective.outpatient_slots_per_100k_per_day, n),
+    }
+
+
 class Model:
     def __init__(self, params: Params, seed: int, replication: int) -> None:
         self.p = params
@@ -31,19 +50,18 @@ class Model:
         self.rec = Records()
         self.window_start = params.time.warmup_days
         self.window_end = params.time.warmup_days + params.time.horizon_days
-        n = capacity_basis(params)  # capacities per 100,000 apply to this population
-        pa, sc = params.acute, params.social_care
         env = self.env
-        self.core_beds = per_place(pa.beds_per_100k, n)
-        self.beds = CapacityPool(env, "acute_beds", self.core_beds + per_place(pa.escalation_beds_per_100k, n))
-        self.social_workers = CapacityPool(env, "social_workers", per_place(sc.social_workers_per_100k, n))
-        self.home_care = CapacityPool(env, "home_care", per_place(sc.home_care_packages_per_100k, n), priorities=2)
-        self.reablement = CapacityPool(env, "reablement", per_place(sc.reablement_places_per_100k, n), priorities=2)
-        self.intermediate_care = CapacityPool(env, "intermediate_care", per_place(sc.intermediate_care_beds_per_100k, n))
-        self.care_homes = CapacityPool(env, "care_homes", per_place(sc.care_home_places_per_100k, n), priorities=2)
-        self.gp_slots = DailySlots(per_place(params.routing.gp_urgent_slots_per_100k_per_day, n))
-        self.outpatient_slots = DailySlots(per_place(params.elective.outpatient_slots_per_100k_per_day, n))
-        self.rapid_response = CapacityPool(env, "rapid_response", per_place(params.community.rapid_response_per_100k, n))
+        cap = capacities(params)
+        self.core_beds = cap["core_beds"]
+        self.beds = CapacityPool(env, "acute_beds", cap["acute_beds"])
+        self.social_workers = CapacityPool(env, "social_workers", cap["social_workers"])
+        self.home_care = CapacityPool(env, "home_care", cap["home_care"], priorities=2)
+        self.reablement = CapacityPool(env, "reablement", cap["reablement"], priorities=2)
+        self.intermediate_care = CapacityPool(env, "intermediate_care", cap["intermediate_care"])
+        self.care_homes = CapacityPool(env, "care_homes", cap["care_homes"], priorities=2)
+        self.rapid_response = CapacityPool(env, "rapid_response", cap["rapid_response"])
+        self.gp_slots = DailySlots(cap["gp_slots"])
+        self.outpatient_slots = DailySlots(cap["outpatient_slots"])
         self.pools = (self.beds, self.social_workers, self.home_care, self.reablement, self.intermediate_care,
                       self.care_homes, self.rapid_response)
         self.calendar = Calendar(env, self._dispatch, self.pop.token)
@@ -61,14 +79,34 @@ class Model:
         self.recent_ae: list[list[float]] = []  # A&E attendance times
         # home spells: end, pid, expected GP contacts, uniform, expected community nursing visits, uniform
         self.gp_spells: list[tuple[float, int, float, float, float, float]] = []
-        self._los = tuple(LogNormal(m, m * pa.los_cv) for m in pa.los_to_fit_mean_days)
         self._handlers: dict[int, object] = {}
-        cm = params.community
-        self.support_factor = 1.0 + cm.support_crisis_elasticity * (1.0 - cm.support_funding)  # cuts raise crises
-        self.teams = None  # the MDTs (sim.pathways.mdt.Teams), set when the model is built
         self._draws: dict = {}  # stream name -> bound PersonStream.next
+        self._derive()
+        self.teams = None  # the MDTs (sim.pathways.mdt.Teams), set when the model is built
 
-    # --- streams ----------------------------------------------------------
+    def _derive(self) -> None:
+        """Values computed once from the parameters."""
+        pa, cm = self.p.acute, self.p.community
+        self._los = tuple(LogNormal(m, m * pa.los_cv) for m in pa.los_to_fit_mean_days)
+        self.support_factor = 1.0 + cm.support_crisis_elasticity * (1.0 - cm.support_funding)  # cuts raise crises
+
+    def launch(self, params: Params) -> None:
+        """Switch to the scenario's services at the start of the statistics window, like a pilot's launch.
+
+        Capacities change (a cut takes effect as units are released), and so do
+        the rates the pathways read from the parameters.  Who lives in the place
+        does not change here: that was fixed when the model was built.
+        """
+        self.p = params
+        self._derive()
+        cap = capacities(params)
+        self.core_beds = cap["core_beds"]
+        for pool in self.pools:
+            pool.resize(cap[pool.name])
+        self.gp_slots.per_day = cap["gp_slots"]
+        self.outpatient_slots.per_day = cap["outpatient_slots"]
+
+    # --- streams ------------------------------------------------------------
     def u(self, name: str, pid: int) -> float:
         """Person ``pid``'s next uniform from stream ``name``."""
         draw = self._draws.get(name)

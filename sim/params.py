@@ -102,7 +102,7 @@ class Acute(Group):
     escalation_beds_per_100k: float = param(6.0, "beds per 100,000 registered", "assumption: escalation beds of about 3% of the bed base open when the hospital is full", lo=0)
     los_to_fit_mean_days: tuple[float, ...] = param((5.5, 6.5, 8.0, 10.0), "days, by band", "calibrated: mean emergency stay 7.9 days all ages, 10.8 aged 85+ incl. delays (EVIDENCE 3, Health Foundation 2023)", lo=0.05, length=4)
     los_cv: float = param(1.0, "coefficient of variation of the log-normal stay", "assumption: stays are right-skewed", lo=0.01, hi=10)
-    background_admissions_per_100k_per_year: float = param(4400.0, "admissions per 100,000 registered a year", "calibrated: with the cohort, mean acute occupancy of 85-90% (NHS England KH03, general and acute occupancy about 90% in 2019/20, approximate)", lo=0)
+    background_admissions_per_100k_per_year: float = param(3700.0, "admissions per 100,000 registered a year", "calibrated: with the cohort, mean acute occupancy of 85-90% (NHS England KH03, general and acute occupancy about 90% in 2019/20, approximate)", lo=0)
     background_los_mean_days: float = param(4.0, "days", "assumption: under-65 stays are short (mean all ages 7.9, EVIDENCE 3)", lo=0.05)
 
 
@@ -196,7 +196,8 @@ class Mdt(Group):
 
     coordinators_per_100k: tuple[float, ...] = param((0.0, 0.0, 0.0, 0.0), "co-ordinators per 100,000: nurse, social worker, mental health, occupational therapist", "DESIGN 2: off at baseline", lo=0, length=4)
     caseload: int = param(50, "people per co-ordinator", "EVIDENCE 6: case manager caseload guidance 50-80, observed 10-55 (Sargent et al. 2008)", lo=1, hi=500)
-    preferred_discipline: tuple[float, ...] = param((0, 0, 0, 0, 0, 0), "discipline index per main need (0 nurse, 1 social worker, 2 mental health, 3 OT)", "seed 000_15772bc302cd49ff.txt: the pilots' case managers were mostly nurses", lo=0, hi=3, length=6)
+    preferred_discipline: tuple[float, ...] = param((0, 0, 0, 0, 0, 0), "discipline index per main need that the team assigns first (0 nurse, 1 social worker, 2 mental health, 3 OT)", "seed 000_15772bc302cd49ff.txt: the pilots' case managers were mostly nurses", lo=0, hi=3, length=6)
+    fitting_discipline: tuple[float, ...] = param((0, 2, 2, 0, 1, 3), "discipline index per main need that fits it (0 nurse, 1 social worker, 2 mental health, 3 OT)", "seed 002_07b6fbdf829a5eaa.txt: a mental health professional for dementia or mental health, an OT for physical disability; nurses for frailty and end of life, a social worker for substance misuse (assumption)", lo=0, hi=3, length=6)
     social_care_in_team: bool = param(False, "on/off", "seed 000_15772bc302cd49ff.txt: social care marginal in the pilots; seed 002 calls for it at the heart of MDTs")
     restratify_every_days: float = param(90.0, "days between case-finding rounds", "assumption: quarterly risk stratification", lo=1)
     enrol_top_share: float = param(0.05, "share of the cohort, highest risk first, eligible to enrol", "assumption: case management targets the top few per cent by risk (seed 000 pilots: high-risk older people)", lo=0, hi=1)

@@ -6,7 +6,7 @@ returns DataFrames; it writes no files and prints nothing.
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import time
 import tracemalloc
 from dataclasses import dataclass, field
@@ -21,7 +21,7 @@ from .model import Model
 from .params import Params
 from .pathways import elective, emergency, home, kinds, mdt, social_care
 from .pathways.background import BackgroundLoad
-from .records import Ev
+from .records import Ev, Place
 
 
 @dataclass
@@ -53,17 +53,40 @@ def _register(m: Model) -> None:
     m.on(kinds.MDT_REVIEW, mdt.on_review)
 
 
-def build(params: Params, seed: int, replication: int) -> Model:
-    """A model at time 0, initial state drawn, processes started (not yet run)."""
-    m = Model(params, seed, replication)
+def before_launch(params: Params, prelaunch: Params | None) -> Params:
+    """The parameters of the warm-up: ``prelaunch`` services with the scenario's own place and people."""
+    if prelaunch is None:
+        return params
+    return dataclasses.replace(prelaunch, place=params.place, people=params.people, time=params.time)
+
+
+def build(params: Params, seed: int, replication: int, prelaunch: Params | None = None) -> Model:
+    """A model at time 0, initial state drawn, processes started (not yet run).
+
+    The warm-up runs with ``prelaunch`` services (default: the scenario's own);
+    the scenario's services switch on at the start of the statistics window.
+    """
+    m = Model(before_launch(params, prelaunch), seed, replication)
     m.teams = mdt.Teams(m)
     _register(m)
     populate(m)
     Entrants(m).start()
     BackgroundLoad(m).start()
-    m.teams.start()
     m.env.process(m.calendar.run())
+    m.env.process(_launch(m, params))
     return m
+
+
+def _launch(m: Model, params: Params):
+    """At the window's start: split GP spells at the edge, switch services on, everyone's hazards redrawn."""
+    yield m.env.timeout(m.window_start)
+    _split_home_spells(m)
+    m.launch(params)
+    m.teams = mdt.Teams(m)
+    m.teams.start()
+    for pid in range(len(m.pop)):
+        if m.pop.place[pid] in (Place.HOME, Place.CARE_HOME):
+            home.schedule_next(m, pid)
 
 
 def _split_home_spells(m: Model) -> None:
@@ -78,7 +101,6 @@ def _monitor(m: Model, rows: list, snap: dict):
     """Weekly time series over the window; snapshots of pool integrals at its start."""
     env = m.env
     yield env.timeout(m.window_start)
-    _split_home_spells(m)
     for pool in m.pools:
         pool._tick()
     snap["beds_area"] = m.beds.area_in_use
@@ -96,12 +118,17 @@ def _monitor(m: Model, rows: list, snap: dict):
         yield env.timeout(step)
 
 
-def single_run(params: Params, seed: int = 1, replication: int = 0, measure_memory: bool = False) -> RunResult:
-    """Run one replication and return its KPIs, weekly time series and records."""
+def single_run(params: Params, seed: int = 1, replication: int = 0, measure_memory: bool = False,
+               prelaunch: Params | None = None) -> RunResult:
+    """Run one replication and return its KPIs, weekly time series and records.
+
+    ``prelaunch``: the services before the scenario's launch (its interventions
+    and shifts stripped), used for the warm-up; ``None`` runs ``params`` throughout.
+    """
     if measure_memory:
         tracemalloc.start()
     t0 = time.perf_counter()
-    m = build(params, seed, replication)
+    m = build(params, seed, replication, prelaunch)
     rows: list = []
     snap: dict = {}
     m.env.process(_monitor(m, rows, snap))

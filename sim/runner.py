@@ -41,7 +41,8 @@ def _tag(frame: pd.DataFrame, scenario: str, replication: int) -> pd.DataFrame:
 
 
 def multiple_replications(params: Params, scenario_name: str, reps: int, seed: int, log_events: bool = False, *,
-                          progress: Callable[[int, int, float], None] | None = None) -> dict[str, pd.DataFrame]:
+                          progress: Callable[[int, int, float], None] | None = None,
+                          prelaunch: Params | None = None) -> dict[str, pd.DataFrame]:
     """Run replications 0..reps-1 with ``seed``; return ``kpis``, ``timeseries`` and (if asked) ``events``.
 
     ``progress(done, reps, seconds)`` is called after each replication.  A
@@ -53,7 +54,7 @@ def multiple_replications(params: Params, scenario_name: str, reps: int, seed: i
     for rep in range(reps):
         t0 = time.perf_counter()
         try:
-            res = single_run(params, seed=seed, replication=rep)
+            res = single_run(params, seed=seed, replication=rep, prelaunch=prelaunch)
             if log_events:
                 events.append(_tag(res.events(), scenario_name, rep))
         except Exception as e:  # reported with the replication it came from

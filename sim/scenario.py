@@ -69,6 +69,12 @@ class Scenario:
     interventions: tuple[str, ...] = ()  # names applied, over the chain, parent first
     shifts: tuple[ShiftReport, ...] = ()  # over the chain, parent first
     population_scale: float = 1.0  # population run / the scenario's own population
+    base_params: Params | None = None  # before the launch: plain overrides only, no interventions or shifts
+
+    @property
+    def prelaunch(self) -> Params:
+        """The services of the warm-up; interventions and shifts switch on at the window's start."""
+        return self.base_params if self.base_params is not None else self.params
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,7 @@ def _load(path: Path, shown: str, chain: tuple[Path, ...], settings: RunSettings
     try:
         params = apply_overrides(parent.params, own)
         params, scale = _settings_win(params, own, parent.population_scale, settings)
+        base, _ = _settings_win(apply_overrides(parent.prelaunch, own), own, parent.population_scale, settings)
         overrides = _merge(parent.overrides, own)
         names = parent.interventions
         if "intervention" in data:
@@ -137,7 +144,7 @@ def _load(path: Path, shown: str, chain: tuple[Path, ...], settings: RunSettings
             reports += own_reports
     except ParameterError as e:
         raise ScenarioError(f"{shown}: {_one_line(str(e))}") from None
-    return Scenario(name, description, path, params, overrides, names, reports, scale)
+    return Scenario(name, description, path, params, overrides, names, reports, scale, base)
 
 
 def _settings_win(params: Params, own: dict[str, Any], scale: float, s: RunSettings) -> tuple[Params, float]:

@@ -81,8 +81,11 @@ class CapacityPool:
         return event
 
     def give_back(self) -> None:
-        """Release a unit: the first waiter in the highest priority gets it."""
+        """Release a unit: the first waiter in the highest priority gets it (unless the pool is shrinking)."""
         self._tick()
+        if self.in_use > self.capacity:  # capacity was cut: units leave as they are released
+            self.in_use -= 1
+            return
         for q in self.queues:
             if q:
                 self.waiting -= 1
@@ -92,6 +95,22 @@ class CapacityPool:
         if self.in_use <= 0:
             raise RuntimeError(f"{self.name}: more units given back than taken")
         self.in_use -= 1
+
+    def resize(self, capacity: int) -> None:
+        """Change the number of units (a scenario's launch): new units go to waiters at once."""
+        if capacity < 0:
+            raise ValueError(f"{self.name}: capacity must be at least 0, got {capacity}")
+        self._tick()
+        self.capacity = int(capacity)
+        while self.waiting and self.in_use < self.capacity:
+            for q in self.queues:
+                if q:
+                    self.waiting -= 1
+                    self.served += 1
+                    self.in_use += 1
+                    q.popleft().succeed()
+                    break
+        self.max_in_use = max(self.max_in_use, self.in_use)
 
     def preload(self, units: int) -> None:
         """Mark units in use at the start (the initial state)."""

@@ -209,7 +209,7 @@ def test_runner_rejects_no_replications():
 def test_runner_names_the_failing_replication(monkeypatch):
     calls = []
 
-    def flaky(params, seed=1, replication=0):
+    def flaky(params, seed=1, replication=0, prelaunch=None):
         calls.append((seed, replication))
         raise ValueError("bad")
     monkeypatch.setattr(sim.runner, "single_run", flaky)

@@ -19,7 +19,7 @@ REPS = 3
 
 @pytest.fixture(scope="module")
 def baseline():
-    p = small(population=50_000, horizon=730.0, warmup=180.0)
+    p = small(population=50_000, horizon=730.0, warmup=365.0)
     runs = [single_run(p, seed=1, replication=r) for r in range(REPS)]
     return [r.kpis.pivot(index="metric", columns="cohort", values="value") for r in runs]
 
@@ -28,15 +28,10 @@ def _mean(tables, fn):
     return float(np.mean([fn(t) for t in tables]))
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=[c.name for c in CHECKS])
+@pytest.mark.parametrize("check", [c for c in CHECKS if c.fitted], ids=[c.name for c in CHECKS if c.fitted])
 def test_baseline_level_in_evidence_range(baseline, check):
     value = _mean(baseline, check.level)
     assert check.low <= value <= check.high, f"{check.name}: {value:.4g} outside {check.low}-{check.high} ({check.source})"
-
-
-def test_hospital_runs_busy_but_not_overflowing(baseline):
-    occupancy = _mean(baseline, lambda k: k["all"]["acute_occupancy"])
-    assert 0.75 <= occupancy <= 0.98
 
 
 def _paired(metric: str, a_params, b_params, reps: int = 6, cohort: str = "65plus", transform=lambda x: x):

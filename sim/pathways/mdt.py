@@ -4,8 +4,8 @@ Case finding ranks people by a risk score built only from what a GP can see
 (age, frailty, emergency admissions and A&E visits in the last 12 months) and
 enrols the highest-ranked while co-ordinators have room on their caseloads.
 A co-ordinator of the discipline that fits the person's main need is used when
-one is free.  The team starts at the start of the statistics window, like a
-pilot's launch.  What enrolment changes (crisis risk, referrals, follow-ups,
+one is free.  The teams start at the launch (the start of the statistics
+window), like a pilot.  What enrolment changes (crisis risk, referrals, follow-ups,
 discharge in-reach, a named contact) is applied where those things happen, by
 asking ``enrolled`` / ``crisis_multiplier`` here.
 """
@@ -64,12 +64,12 @@ class Teams:
         self.rounds = 0
 
     def start(self) -> None:
+        """Start case finding now (the launch) if the teams have any places."""
         if self.capacity > 0:
             self.m.env.process(self._case_finding())
 
     def _case_finding(self):
         env = self.m.env
-        yield env.timeout(self.m.window_start)
         while True:
             self.stratify()
             yield env.timeout(self.m.p.mdt.restratify_every_days)
@@ -133,7 +133,7 @@ def crisis_multiplier(m, pid: int) -> float:
     if d < 0:
         return 1.0
     p = m.p.mdt
-    fit = 1.0 if d == int(p.preferred_discipline[m.pop.need[pid]]) else p.mismatch_effect_share
+    fit = 1.0 if d == int(p.fitting_discipline[m.pop.need[pid]]) else p.mismatch_effect_share
     team = p.social_care_effect_multiplier if p.social_care_in_team else 1.0
     return max(0.0, 1.0 - p.crisis_reduction * fit * team) * p.signposting_crisis_hr
 
