@@ -92,3 +92,22 @@ def test_one_persons_changed_path_leaves_everyone_else_unchanged():
     pd.testing.assert_frame_equal(others0, others1)
     # and every other person drew the same number of uniforms from every stream: the same numbers
     assert _draw_counts(base, victim) == _draw_counts(changed, victim)
+
+
+def test_a_scenarios_warm_up_is_the_reference_warm_up_and_it_launches_at_the_window():
+    """Interventions switch on at the window's start: before it, a scenario and its reference are the same run."""
+    base = small(population=12_000, horizon=150.0, warmup=60.0)
+    scenario = small(population=12_000, horizon=150.0, warmup=60.0,
+                     community={"rapid_response_per_100k": 40.0, "single_point_of_access": True},
+                     acute={"beds_per_100k": 150.0})
+    a = single_run(base, seed=3, replication=1)
+    b = single_run(scenario, seed=3, replication=1, prelaunch=base)
+    W = a.data.window_start
+    before = lambda r: r.data.events[r.data.events["time"] < W].reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(before(a), before(b))
+    after = lambda r: r.data.events[r.data.events["time"] >= W]  # noqa: E731
+    assert (after(b)["event"] == Ev.RAPID_RESPONSE).sum() > 5 * max(1, (after(a)["event"] == Ev.RAPID_RESPONSE).sum())
+    assert b.data.capacity["acute_beds"] < a.data.capacity["acute_beds"]
+    # without a separate warm-up the scenario differs from the start
+    c = single_run(scenario, seed=3, replication=1)
+    assert not before(c).equals(before(a))
