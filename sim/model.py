@@ -85,10 +85,20 @@ class Model:
         self.teams = None  # the MDTs (sim.pathways.mdt.Teams), set when the model is built
 
     def _derive(self) -> None:
-        """Values computed once from the parameters."""
-        pa, cm = self.p.acute, self.p.community
+        """Values computed once from the parameters: stays, and hazard tables per day by band and frailty."""
+        p = self.p
+        pa, cm, c, mo, pe, e, sc = p.acute, p.community, p.crisis, p.mortality, p.people, p.elective, p.social_care
         self._los = tuple(LogNormal(m, m * pa.los_cv) for m in pa.los_to_fit_mean_days)
         self.support_factor = 1.0 + cm.support_crisis_elasticity * (1.0 - cm.support_funding)  # cuts raise crises
+        bands, levels = range(len(c.fit_per_year)), range(len(c.frailty_hr))
+        self.crisis_fit_hr = [[c.fit_per_year[b] * c.frailty_hr[f] for f in levels] for b in bands]
+        self.death_fit_hr = [[mo.at_home_fit_per_year[b] * mo.frailty_hr[f] for f in levels] for b in bands]
+        self.frailty_up = [pe.frailty_step_per_year[b] / 365.25 for b in bands]
+        self.frailty_down = [pe.frailty_recovery_per_year[b] / 365.25 for b in bands]
+        self.referral = [[e.referral_per_year[b] * e.frailty_referral_multiplier[f] / 365.25 for f in levels] for b in bands]
+        self.home_care_request = [r / 365.25 for r in sc.community_home_care_by_frailty]
+        self.care_home_request = [r / 365.25 for r in sc.community_care_home_by_frailty]
+        self.home_care_end = sc.home_care_end_per_year / 365.25
 
     def launch(self, params: Params) -> None:
         """Switch to the scenario's services at the start of the statistics window, like a pilot's launch.
@@ -140,7 +150,7 @@ class Model:
     def crisis_rate(self, pid: int) -> float:
         """Persistent crisis hazard per day (without the transient part)."""
         c, pop = self.p.crisis, self.pop
-        r = c.fit_per_year[self.band(pid)] * c.frailty_hr[pop.frailty[pid]] * c.need_hr[pop.need[pid]] * pop.risk[pid]
+        r = self.crisis_fit_hr[self.band(pid)][pop.frailty[pid]] * c.need_hr[pop.need[pid]] * pop.risk[pid]
         if pop.alone[pid]:
             r *= c.lives_alone_hr
         if pop.place[pid] == Place.CARE_HOME:
@@ -148,10 +158,10 @@ class Model:
         return r * self.support_factor / DAYS_PER_YEAR
 
     def death_rate(self, pid: int) -> float:
-        m, pop = self.p.mortality, self.pop
-        r = m.at_home_fit_per_year[self.band(pid)] * m.frailty_hr[pop.frailty[pid]]
+        pop = self.pop
+        r = self.death_fit_hr[self.band(pid)][pop.frailty[pid]]
         if pop.place[pid] == Place.CARE_HOME:
-            r *= m.care_home_hr
+            r *= self.p.mortality.care_home_hr
         return r / DAYS_PER_YEAR
 
     def gp_rate(self, pid: int) -> float:

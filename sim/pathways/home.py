@@ -40,51 +40,74 @@ def crisis_delay(base: float, boost: float, tau: float, e: float) -> float:
 
 
 def schedule_next(m, pid: int) -> None:
-    """Draw the person's competing event times and file the earliest in the calendar."""
+    """Draw the person's competing event times and file the earliest in the calendar.
+
+    Each hazard draws from its own stream, so changing one rate (say referrals
+    for people on an MDT caseload) leaves the person's other event times alone.
+    """
     pop = m.pop
     now = m.env.now
-    pop.token[pid] += 1
-    token = pop.token[pid]
-    in_care_home = pop.place[pid] == Place.CARE_HOME
+    token = pop.token[pid] = pop.token[pid] + 1
+    band = pop.band(pid, now)
+    frailty = pop.frailty[pid]
     care = pop.care[pid]
-    c = m.p.crisis
+    u = m.u
+    log1p = math.log1p
 
     best, kind = pop.next_band_time(pid, now), kinds.BAND_CHANGE
 
+    c = m.p.crisis
     tau = c.transient_half_life_days / LN2
     boost = c.transient_boost * math.exp(-(now - pop.last_crisis[pid]) / tau)
     rate = m.crisis_rate(pid) * mdt.crisis_multiplier(m, pid)
-    t = now + crisis_delay(rate, boost, tau, -math.log1p(-m.u("crisis", pid)))
+    t = now + crisis_delay(rate, boost, tau, -log1p(-u("crisis", pid)))
     if t < best:
         best, kind = t, kinds.CRISIS
 
-    def compete(rate: float, stream: str, k: int) -> None:
-        nonlocal best, kind
+    rate = m.death_rate(pid)
+    if rate > 0:
+        t = now - log1p(-u("death", pid)) / rate
+        if t < best:
+            best, kind = t, kinds.DEATH
+    if frailty < 3:
+        rate = m.frailty_up[band]
         if rate > 0:
-            t = now - math.log1p(-m.u(stream, pid)) / rate
+            t = now - log1p(-u("frailty", pid)) / rate
             if t < best:
-                best, kind = t, k
-
-    compete(m.death_rate(pid), "death", kinds.DEATH)
-    if pop.frailty[pid] < 3:
-        compete(m.p.people.frailty_step_per_year[m.band(pid)] / 365.25, "frailty", kinds.FRAILTY_STEP)
-    if pop.frailty[pid] > 0:
-        compete(m.p.people.frailty_recovery_per_year[m.band(pid)] / 365.25, "frailty_recovery", kinds.FRAILTY_RECOVERY)
+                best, kind = t, kinds.FRAILTY_STEP
+    if frailty > 0:
+        rate = m.frailty_down[band]
+        if rate > 0:
+            t = now - log1p(-u("frailty_recovery", pid)) / rate
+            if t < best:
+                best, kind = t, kinds.FRAILTY_RECOVERY
     if not m.op_active[pid]:  # a GP referral to an outpatient clinic (the elective route)
-        e = m.p.elective
-        referral = e.referral_per_year[m.band(pid)] * e.frailty_referral_multiplier[pop.frailty[pid]] / 365.25
+        rate = m.referral[band][frailty]
         if m.mdt[pid] >= 0:
-            referral *= m.p.mdt.unmet_need_referral_hr
-        compete(referral, "referral", kinds.REFERRAL)
-    if not in_care_home and not pop.pending[pid]:
-        sc = m.p.social_care
-        f = pop.frailty[pid]
+            rate *= m.p.mdt.unmet_need_referral_hr
+        if rate > 0:
+            t = now - log1p(-u("referral", pid)) / rate
+            if t < best:
+                best, kind = t, kinds.REFERRAL
+    if pop.place[pid] != Place.CARE_HOME and not pop.pending[pid]:
         if care == Care.NONE:
-            compete(sc.community_home_care_by_frailty[f] / 365.25, "home_care_request", kinds.HOME_CARE_REQUEST)
-        if care in (Care.NONE, Care.HOME_CARE):
-            compete(sc.community_care_home_by_frailty[f] / 365.25, "care_home_request", kinds.CARE_HOME_REQUEST)
+            rate = m.home_care_request[frailty]
+            if rate > 0:
+                t = now - log1p(-u("home_care_request", pid)) / rate
+                if t < best:
+                    best, kind = t, kinds.HOME_CARE_REQUEST
+        if care == Care.NONE or care == Care.HOME_CARE:
+            rate = m.care_home_request[frailty]
+            if rate > 0:
+                t = now - log1p(-u("care_home_request", pid)) / rate
+                if t < best:
+                    best, kind = t, kinds.CARE_HOME_REQUEST
         if care == Care.HOME_CARE:
-            compete(sc.home_care_end_per_year / 365.25, "home_care_end", kinds.HOME_CARE_ENDS)
+            rate = m.home_care_end
+            if rate > 0:
+                t = now - log1p(-u("home_care_end", pid)) / rate
+                if t < best:
+                    best, kind = t, kinds.HOME_CARE_ENDS
     if care == Care.REABLEMENT and m.reablement_end[pid] < best:
         best, kind = m.reablement_end[pid], kinds.REABLEMENT_ENDS
 
