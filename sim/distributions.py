@@ -174,3 +174,13 @@ def poisson_counts(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     if pos.any():
         out[pos] = np.maximum(stats.poisson.ppf(u[pos], mean[pos]), 0).astype(np.int64)
     return out
+
+
+def categorical(u: float, shares) -> int:
+    """Index of the category a uniform falls in, with the given shares (inverse transform; the last absorbs rounding)."""
+    acc = 0.0
+    for i, s in enumerate(shares):
+        acc += s
+        if u < acc:
+            return i
+    return len(shares) - 1

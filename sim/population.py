@@ -15,7 +15,8 @@ import math
 import numpy as np
 from statistics import NormalDist
 
-from .params import AGE_BANDS, Params
+from .distributions import categorical
+from .params import Params
 from .records import Place
 from .streams import Streams
 
@@ -30,31 +31,11 @@ class Care:
     CARE_HOME = 3
 
 
-def band_of(age: float) -> int:
-    """Index into AGE_BANDS."""
-    if age < 65:
-        return 0
-    if age < 75:
-        return 1
-    if age < 85:
-        return 2
-    return 3
-
-
 def cohort_sizes(p: Params) -> np.ndarray:
     """People per band (under-65 complex, 65-74, 75-84, 85+) at the place's size."""
     pl = p.place
     shares = np.array([pl.share_under65_complex, pl.share_65_74, pl.share_75_84, pl.share_85plus])
     return np.rint(shares * pl.registered_population).astype(int)
-
-
-def _pick(u: float, shares: tuple[float, ...]) -> int:
-    acc = 0.0
-    for i, s in enumerate(shares):
-        acc += s
-        if u < acc:
-            return i
-    return len(shares) - 1
 
 
 class Population:
@@ -90,8 +71,8 @@ class Population:
         u = self.init_stream.next
         pp = self.p.people
         frail_shares = (pp.frailty_under65_complex, pp.frailty_65_74, pp.frailty_75_84, pp.frailty_85plus)[band]
-        frailty = _pick(u(pid), frail_shares)
-        need = _pick(u(pid), pp.need_under65_complex if band == 0 else pp.need_65plus)
+        frailty = categorical(u(pid), frail_shares)
+        need = categorical(u(pid), pp.need_under65_complex if band == 0 else pp.need_65plus)
         alone = u(pid) < pp.lives_alone[band]
         z = _NORMAL.inv_cdf(min(max(u(pid), 1e-12), 1 - 1e-12)) if self._risk_sigma else 0.0
         risk = math.exp(self._risk_sigma * z - self._risk_sigma**2 / 2)
@@ -149,12 +130,6 @@ class Population:
                 return (edge - self.age0[pid]) * DAYS_PER_YEAR
         return math.inf
 
-    def counts_by_place(self) -> dict[str, int]:
-        out = {pl.name.lower(): 0 for pl in Place}
-        for pl in self.place:
-            out[Place(pl).name.lower()] += 1
-        return out
-
     def table(self) -> dict[str, np.ndarray]:
         return {
             "age0": np.asarray(self.age0),
@@ -167,5 +142,3 @@ class Population:
             "place": np.asarray(self.place),
         }
 
-
-BAND_NAMES = AGE_BANDS

@@ -169,7 +169,6 @@ def _run_data(m: Model, snap: dict) -> RunData:
             bulk.append(pd.DataFrame({"time": end[keep], "pid": pid[keep].astype(int), "event": int(ev),
                                       "count": counts[keep], "detail": 1}))
         frames["events"] = pd.concat(bulk, ignore_index=True).sort_values("time", kind="stable", ignore_index=True)
-    n = m.p.place.registered_population
     return RunData(
         params=m.p,
         events=frames["events"],

@@ -68,7 +68,7 @@ def test_extends_chain_child_wins_and_overrides_merge(tmp_path):
 
 def test_extends_is_relative_to_the_file_not_the_working_directory(tmp_path, monkeypatch):
     write(tmp_path, "dir/parent.toml", 'name = "parent"\n[acute]\nbeds_per_100k = 120\n')
-    child = write(tmp_path, "dir/child.toml", 'name = "child"\nextends = "parent.toml"\n')
+    write(tmp_path, "dir/child.toml", 'name = "child"\nextends = "parent.toml"\n')
     monkeypatch.chdir(tmp_path)
     assert load("dir/child.toml").params.acute.beds_per_100k == 120
 

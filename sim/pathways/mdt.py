@@ -153,9 +153,3 @@ def on_review(m, pid: int) -> None:
         return
     m.calendar.add(now + p.review_every_days, pid, kinds.MDT_REVIEW, -1)
 
-
-def enrolment_times(events) -> dict[int, float]:
-    """First enrolment time of each person enrolled in a run (from its events table)."""
-    e = events[events["event"] == Ev.MDT_ENROLMENT]
-    return e.groupby("pid")["time"].min().to_dict()
-

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from ..distributions import Exponential
+from ..distributions import Exponential, categorical
 from ..params import per_place
 from ..population import Care
 from ..records import Ev, Place, Spell
@@ -17,15 +17,6 @@ from . import home
 from .mdt import EXIT_CARE_HOME
 
 COMMUNITY = 1
-
-
-def _pick(u: float, shares) -> int:
-    acc = 0.0
-    for i, s in enumerate(shares):
-        acc += s
-        if u < acc:
-            return i
-    return len(shares) - 1
 
 
 def enter_care_home(m, pid: int) -> None:
@@ -103,7 +94,7 @@ def on_home_care_ends(m, pid: int) -> None:
 
 def on_reablement_ends(m, pid: int) -> None:
     """Reablement ends with the person independent, on long-term home care, or needing a care home."""
-    outcome = _pick(m.u("reablement_outcome", pid), m.p.social_care.reablement_outcome)
+    outcome = categorical(m.u("reablement_outcome", pid), m.p.social_care.reablement_outcome)
     m.release(pid)
     if outcome == 1:
         request_home_care(m, pid)
@@ -125,7 +116,7 @@ def intermediate_care_stay(m, pid: int):
         home.die(m, pid, Place.INTERMEDIATE_CARE)
         return
     yield env.timeout(length)
-    outcome = _pick(u_out, sc.intermediate_care_outcome)
+    outcome = categorical(u_out, sc.intermediate_care_outcome)
     if outcome == 0:
         m.release(pid)
         home.arrive_home(m, pid)
