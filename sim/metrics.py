@@ -1,22 +1,18 @@
-"""KPIs (brief section 8) computed from the records of one run, for any cohort.
+"""KPIs (brief section 8) computed from the records of one run, for any cohort (``sim.rundata``).
 
-A cohort is a set of people, each counted from a start time (the window's
-start, or their enrolment) to the end of the window, optionally only while
-aged over a threshold.  Counts, days and shares only: rates come from
-``person_years``.
+Counts, days and shares only: rates come from ``person_years``.  Costs come
+from ``sim.costs``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-from .costs import unit_costs
-from .params import Params
+from .costs import cohort_costs
 from .population import DAYS_PER_YEAR
-from .records import Ev, Place, Reason, Spell
+from .records import Ev, Place, Reason
+from .rundata import Cohort, RunData, lower_bound, overlap
 
 METRICS = (
     "person_years", "gp_contacts", "ae_attendances", "emergency_admissions", "elective_admissions",
@@ -39,59 +35,9 @@ _COUNTED = {
 }
 
 
-@dataclass(frozen=True)
-class RunData:
-    """Everything KPIs are computed from: records, people, window and capacities."""
-
-    params: Params
-    events: pd.DataFrame
-    stays: pd.DataFrame
-    delays: pd.DataFrame
-    spells: pd.DataFrame
-    people: dict[str, np.ndarray]
-    window_start: float
-    window_end: float
-    capacity: dict[str, int]  # units held: acute_beds, core_beds, social_workers, reablement, intermediate_care
-    bed_days_all: float  # all patients, background included, from the bed pool
-    core_beds: int
-
-
-@dataclass(frozen=True)
-class Cohort:
-    """People counted from ``start[pid]`` (default: the window start), optionally only at ``min_age``+."""
-
-    name: str
-    min_age: float | None = None
-    start: np.ndarray | None = None  # per pid; nan: not in the cohort
-
-
-def _lower_bound(data: RunData, c: Cohort) -> np.ndarray:
-    """Per pid, the earliest time the person counts (nan if never)."""
-    lo = np.maximum(data.people["entered"], data.window_start)
-    if c.start is not None:
-        start = np.full(lo.shape, np.nan)
-        n = min(len(start), len(c.start))
-        start[:n] = c.start[:n]
-        lo = np.maximum(lo, start)
-    if c.min_age is not None:
-        lo = np.maximum(lo, (c.min_age - data.people["age0"]) * DAYS_PER_YEAR)
-    return lo
-
-
-def _overlap(pid: np.ndarray, start: np.ndarray, end: np.ndarray, lo: np.ndarray, hi: float) -> np.ndarray:
-    """Days of [start, end) inside [lo[pid], hi); open ends (nan) run to hi."""
-    if len(pid) == 0:
-        return np.zeros(0)
-    end = np.where(np.isnan(end), hi, end)
-    a = np.maximum(start, lo[pid])
-    b = np.minimum(end, hi)
-    d = b - a
-    return np.where(np.isnan(d) | (d < 0), 0.0, d)
-
-
 def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
     W, E = data.window_start, data.window_end
-    lo = _lower_bound(data, c)
+    lo = lower_bound(data, c)
     ppl = data.people
     out: dict[str, float] = {}
 
@@ -121,7 +67,7 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
 
     st = data.stays[data.stays["pid"] >= 0]
     spid = st["pid"].to_numpy()
-    bed_days = _overlap(spid, st["admitted"].to_numpy(), st["left"].to_numpy(), lo, E)
+    bed_days = overlap(spid, st["admitted"].to_numpy(), st["left"].to_numpy(), lo, E)
     out["bed_days"] = float(bed_days.sum())
     out["mean_occupied_beds"] = out["bed_days"] / (E - W)
     left = st["left"].to_numpy()
@@ -132,7 +78,7 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
     out["trolley_wait_hours"] = float(((admitted - arrived) * 24.0)[admitted_in].sum())
 
     de = data.delays
-    days = _overlap(de["pid"].to_numpy(), de["start"].to_numpy(), de["end"].to_numpy(), lo, E)
+    days = overlap(de["pid"].to_numpy(), de["start"].to_numpy(), de["end"].to_numpy(), lo, E)
     reason = de["reason"].to_numpy()
     out["delayed_discharge_days"] = float(days.sum())
     for r in Reason:
@@ -142,80 +88,7 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
         "elective_day_cases": float(((kind == Ev.ELECTIVE_ADMISSION) & (detail == 1)).sum()),
         "community_nursing_visits": float(count[kind == Ev.COMMUNITY_NURSING].sum()),
     }
-    out.update(_costs(data, c, lo, {**out, **aux}))
-    return out
-
-
-def _costs(data: RunData, c: Cohort, lo: np.ndarray, k: dict[str, float]) -> dict[str, float]:
-    """Capacity costs (held, used or not) and activity costs (per use), by sector, GBP in the price year."""
-    p = data.params
-    uc = unit_costs(p.costs)
-    years = (data.window_end - data.window_start) / DAYS_PER_YEAR
-    sp = data.spells
-    spell_days = _overlap(sp["pid"].to_numpy(), sp["start"].to_numpy(), sp["end"].to_numpy(), lo, data.window_end)
-    kind, funded = sp["kind"].to_numpy(), sp["funded"].to_numpy()
-
-    def days_of(s: Spell, only_funded: bool = False) -> float:
-        mask = kind == s
-        if only_funded:
-            mask &= funded == 1
-        return float(spell_days[mask].sum())
-
-    everyone = c.start is None and c.min_age is None
-
-    def share(used: float, total: float) -> float:
-        """The cohort's share of a capacity: all of it for the whole cohort, else its share of use."""
-        if everyone:
-            return 1.0
-        return used / total if total > 0 else 0.0
-
-    cap = data.capacity
-    whole = Cohort("all")
-    lo_all = _lower_bound(data, whole) if not everyone else lo
-    all_spell_days = _overlap(sp["pid"].to_numpy(), sp["start"].to_numpy(), sp["end"].to_numpy(), lo_all, data.window_end)
-
-    def total_days(s: Spell) -> float:
-        return float(all_spell_days[kind == s].sum())
-
-    k = dict(k)
-    k["mdt_person_days"] = days_of(Spell.MDT)
-    k["mdt_person_days_all"] = total_days(Spell.MDT)
-    ev = data.events
-    t_all = ev["time"].to_numpy()
-    pid_all = ev["pid"].to_numpy()
-    rr = (ev["event"].to_numpy() == Ev.RAPID_RESPONSE) & (pid_all >= 0)
-    k["rapid_responses_all"] = float((rr & (t_all < data.window_end) & (t_all >= lo_all[np.where(rr, pid_all, 0)])).sum())
-
-    bed_capacity = cap["acute_beds"] * years * DAYS_PER_YEAR * uc["acute_bed_day"] * share(k["bed_days"], data.bed_days_all)
-    ic_capacity = (cap["intermediate_care"] * years * DAYS_PER_YEAR * uc["intermediate_care_bed_day"]
-                   * share(days_of(Spell.INTERMEDIATE_CARE), total_days(Spell.INTERMEDIATE_CARE)))
-    reab_capacity = cap["reablement"] * years * uc["reablement_place_year"] * share(days_of(Spell.REABLEMENT), total_days(Spell.REABLEMENT))
-    de = data.delays
-    assess = de["reason"].to_numpy() == Reason.ASSESSMENT
-    all_assess = float(_overlap(de["pid"].to_numpy(), de["start"].to_numpy(), de["end"].to_numpy(), lo_all, data.window_end)[assess].sum())
-    sw_capacity = cap["social_workers"] * years * uc["social_worker_year"] * share(k["delayed_days_awaiting_assessment"], all_assess)
-
-    gp = k["gp_contacts"] * uc["gp_contact"]
-    day_cases = k["elective_day_cases"]
-    hospital_activity = (k["ae_attendances"] * uc["ae_attendance"] + k["emergency_admissions"] * uc["emergency_admission"]
-                         + k["outpatient_attendances"] * uc["outpatient_attendance"]
-                         + (k["elective_admissions"] - day_cases) * uc["elective_admission"] + day_cases * uc["day_case"])
-    nursing = k["community_nursing_visits"] * uc["district_nurse_visit"]
-    coordinators = cap["mdt_coordinators"] * years * uc["coordinator_year"] * share(k["mdt_person_days"], k["mdt_person_days_all"])
-    rapid_response = cap["rapid_response"] * years * uc["rapid_response_team_year"] * share(k["rapid_responses"], k["rapid_responses_all"])
-    home_care = days_of(Spell.HOME_CARE) * p.costs.home_care_hours_per_week / 7 * uc["home_care_hour"]
-    care_home = days_of(Spell.CARE_HOME, only_funded=True) / 7 * uc["care_home_week"]
-
-    out = {
-        "cost_primary_care_gbp": gp,
-        "cost_community_gbp": ic_capacity + coordinators + rapid_response + nursing,
-        "cost_hospital_gbp": bed_capacity + hospital_activity,
-        "cost_social_care_gbp": sw_capacity + reab_capacity + home_care + care_home,
-        "cost_capacity_gbp": bed_capacity + ic_capacity + reab_capacity + sw_capacity + coordinators + rapid_response,
-        "cost_activity_gbp": gp + hospital_activity + home_care + care_home + nursing,
-    }
-    out["cost_health_gbp"] = out["cost_primary_care_gbp"] + out["cost_community_gbp"] + out["cost_hospital_gbp"]
-    out["cost_total_gbp"] = out["cost_health_gbp"] + out["cost_social_care_gbp"]
+    out.update(cohort_costs(data, c, lo, {**out, **aux}))
     return out
 
 
@@ -245,6 +118,7 @@ def kpi_table(data: RunData, cohorts: tuple[Cohort, ...] | None = None) -> pd.Da
         for metric, value in cohort_kpis(data, c).items():
             rows.append((c.name, metric, value))
     days = data.window_end - data.window_start
-    rows.append(("all", "acute_occupancy", data.bed_days_all / days / data.core_beds if data.core_beds else float("nan")))
-    rows.append(("all", "acute_beds", float(data.core_beds)))
+    occupancy = data.bed_days_all / days / data.core_beds if data.core_beds else float("nan")
+    for metric, value in zip(PLACE_METRICS, (occupancy, float(data.core_beds))):
+        rows.append(("all", metric, value))
     return pd.DataFrame(rows, columns=["cohort", "metric", "value"])

@@ -16,7 +16,8 @@ import pandas as pd
 
 from .distributions import poisson_counts
 from .initial_state import Entrants, populate
-from .metrics import RunData, kpi_table, mdt_cohorts, standard_cohorts
+from .metrics import kpi_table, mdt_cohorts, standard_cohorts
+from .rundata import RunData
 from .model import Model
 from .params import Params
 from .pathways import elective, emergency, home, kinds, mdt, social_care
