@@ -77,6 +77,7 @@ class Model:
         self.mdt: list[int] = []  # co-ordinator's discipline (index), -1 when not on a caseload
         self.recent_admissions: list[list[float]] = []  # emergency admission times (case finding looks back a year)
         self.recent_ae: list[list[float]] = []  # A&E attendance times
+        self.elective_list: dict[int, bool] = {}  # planned admissions booked: person -> day case
         # home spells: end, pid, expected GP contacts, uniform, expected community nursing visits, uniform
         self.gp_spells: list[tuple[float, int, float, float, float, float]] = []
         self._handlers: dict[int, object] = {}

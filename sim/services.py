@@ -59,26 +59,36 @@ class CapacityPool:
             return True
         return False
 
-    def take(self, priority: int = 0):
-        """Generator for ``yield from pool.take()``: returns at once if free, else waits its turn."""
-        if self.try_take():
-            return
+    def _enqueue(self, priority: int) -> simpy.Event:
         event = simpy.Event(self.env)
-        self._tick()
-        self.queues[priority].append(event)
-        self.waiting += 1
-        yield event
-
-    def join_queue(self, priority: int = 0) -> simpy.Event:
-        """An event that fires when a unit is handed over (for callers that are not processes)."""
-        event = simpy.Event(self.env)
-        if self.try_take():
-            event.succeed()
-            return event
         self._tick()
         self.queues[priority].append(event)
         self.waiting += 1
         return event
+
+    def _hand_over(self) -> bool:
+        """Give a unit to the first waiter in the highest priority, if anyone waits."""
+        for q in self.queues:
+            if q:
+                self.waiting -= 1
+                self.served += 1
+                q.popleft().succeed()
+                return True
+        return False
+
+    def take(self, priority: int = 0):
+        """Generator for ``yield from pool.take()``: returns at once if free, else waits its turn."""
+        if self.try_take():
+            return
+        yield self._enqueue(priority)
+
+    def join_queue(self, priority: int = 0) -> simpy.Event:
+        """An event that fires when a unit is handed over (for callers that are not processes)."""
+        if self.try_take():
+            event = simpy.Event(self.env)
+            event.succeed()
+            return event
+        return self._enqueue(priority)
 
     def give_back(self) -> None:
         """Release a unit: the first waiter in the highest priority gets it (unless the pool is shrinking)."""
@@ -86,12 +96,8 @@ class CapacityPool:
         if self.in_use > self.capacity:  # capacity was cut: units leave as they are released
             self.in_use -= 1
             return
-        for q in self.queues:
-            if q:
-                self.waiting -= 1
-                self.served += 1
-                q.popleft().succeed()
-                return
+        if self._hand_over():
+            return
         if self.in_use <= 0:
             raise RuntimeError(f"{self.name}: more units given back than taken")
         self.in_use -= 1
@@ -103,13 +109,8 @@ class CapacityPool:
         self._tick()
         self.capacity = int(capacity)
         while self.waiting and self.in_use < self.capacity:
-            for q in self.queues:
-                if q:
-                    self.waiting -= 1
-                    self.served += 1
-                    self.in_use += 1
-                    q.popleft().succeed()
-                    break
+            self.in_use += 1
+            self._hand_over()
         self.max_in_use = max(self.max_in_use, self.in_use)
 
     def preload(self, units: int) -> None:

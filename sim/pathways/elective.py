@@ -65,14 +65,6 @@ def follow_ups(mean: float, u: float) -> int:
     return int(math.floor(math.log1p(-u) / math.log(q)))
 
 
-def admission_list(m) -> dict[int, bool]:
-    """People with an elective admission booked, and whether it is a day case (kept on the model)."""
-    booked = getattr(m, "elective_list", None)
-    if booked is None:
-        booked = m.elective_list = {}
-    return booked
-
-
 # --- referral and outpatient attendances ---------------------------------------
 
 def on_referral(m, pid: int) -> None:
@@ -127,7 +119,7 @@ def decide_admission(m, pid: int) -> None:
     e, now = m.p.elective, m.env.now
     u_admit, u_day_case = m.u("elective_decision", pid), m.u("day_case", pid)
     if u_admit < e.admit_after_outpatients:
-        admission_list(m)[pid] = u_day_case < e.day_case_share
+        m.elective_list[pid] = u_day_case < e.day_case_share
         m.calendar.add(now + e.wait_to_admission_days, pid, kinds.ELECTIVE_DATE, BOOKED)
     else:
         end_episode(m, pid)
@@ -137,7 +129,7 @@ def end_episode(m, pid: int) -> None:
     """The episode is over: a new referral can compete again (rescheduled now if the person is at home)."""
     m.op_active[pid] = False
     m.op_left[pid] = 0
-    admission_list(m).pop(pid, None)
+    m.elective_list.pop(pid, None)
     if m.pop.place[pid] in AT_HOME:
         home.schedule_next(m, pid)
 
@@ -162,7 +154,7 @@ def on_elective_date(m, pid: int) -> None:
         m.rec.event(now, pid, Ev.ELECTIVE_CANCELLATION)
         m.calendar.add(now + e.rebook_days, pid, kinds.ELECTIVE_DATE, BOOKED)
         return
-    day_case = admission_list(m).pop(pid)
+    day_case = m.elective_list.pop(pid)
     home.leave_home(m, pid)
     m.pop.place[pid] = Place.ACUTE
     m.env.process(elective_stay(m, pid, day_case))
