@@ -35,8 +35,11 @@ def _colour(i: int):
 
 
 def forest_plot(comparison: pd.DataFrame, reference: str, metrics: Sequence[str] = FOREST_METRICS,
-                cohorts: Sequence[str] = ("all", "mdt")) -> Figure:
-    """Percent change against ``reference`` with 95% intervals; one panel per cohort present."""
+                cohorts: Sequence[str] = ("all", "mdt"), note: str = "") -> Figure:
+    """Percent change against ``reference`` with 95% intervals; one panel per cohort present.
+
+    ``note`` adds a second line to the title.
+    """
     present = [c for c in cohorts if (comparison["cohort"] == c).any()]
     present = present or ["all"]
     names = list(dict.fromkeys(comparison["scenario"]))
@@ -72,16 +75,19 @@ def forest_plot(comparison: pd.DataFrame, reference: str, metrics: Sequence[str]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(names), 4), frameon=False,
                bbox_to_anchor=(0.5, 0.0))
     paired = comparison["paired"].astype(bool)
-    note = "paired 95% intervals over replications, common random numbers"
+    pairs = "paired 95% intervals over replications, common random numbers"
     if (~paired).any():
-        note = "paired 95% intervals, except unpaired (Welch) for " + ", ".join(dict.fromkeys(comparison.loc[~paired, "scenario"]))
-    fig.suptitle(f"Change against '{reference}': {note}", fontsize=10)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+        pairs = "paired 95% intervals, except unpaired (Welch) for " + ", ".join(dict.fromkeys(comparison.loc[~paired, "scenario"]))
+    fig.suptitle(f"Change against '{reference}': {pairs}" + (f"\n{note}" if note else ""), fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.94 if note else 0.97))
     return fig
 
 
-def costs_by_sector(kpis: pd.DataFrame, names: Sequence[str], cohort: str = "all") -> Figure:
-    """Mean cost over replications by sector, stacked, one bar per scenario (GBP million)."""
+def costs_by_sector(kpis: pd.DataFrame, names: Sequence[str], cohort: str = "all", note: str = "") -> Figure:
+    """Mean cost over replications by sector, stacked, one bar per scenario (GBP million).
+
+    ``note`` adds a second line to the title.
+    """
     k = kpis[(kpis["cohort"] == cohort) & kpis["metric"].isin(list(COST_SECTORS))]
     means = k.groupby(["scenario", "metric"])["value"].mean().unstack("metric").reindex(index=list(names), columns=list(COST_SECTORS))
     means = means.fillna(0.0) / 1e6
@@ -97,7 +103,7 @@ def costs_by_sector(kpis: pd.DataFrame, names: Sequence[str], cohort: str = "all
     ax.set_xticks(x)
     ax.set_xticklabels(names, rotation=15 if len(names) > 3 else 0, ha="right" if len(names) > 3 else "center")
     ax.set_ylabel("GBP million over the statistics window")
-    ax.set_title(f"Costs by sector (cohort '{cohort}', mean over replications)", fontsize=10)
+    ax.set_title(f"Costs by sector (cohort '{cohort}', mean over replications)" + (f"\n{note}" if note else ""), fontsize=10)
     ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_ylim(0, bottom.max() * 1.12 if bottom.max() > 0 else 1)
     fig.tight_layout()

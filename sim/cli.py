@@ -7,6 +7,10 @@ baseline without a file), prints a summary table and, with ``--out``, writes
 ``caresim validate FILE`` resolves a scenario and prints how it differs from
 the built-in baseline, in plain words, with what its shifts move.
 
+``caresim experiment FILE`` runs an experiment file (scenarios x grid x
+replications) on a process pool or Dask, resumably, and ``caresim report
+DIR`` writes its HTML report: both in ``sim/cli_batch.py``.
+
 ``caresim compare A.toml B.toml ...`` runs the scenarios with common random
 numbers, prints the main changes against the first with 95% intervals and,
 with ``--out``, writes ``kpis.csv``, ``timeseries.csv``, ``comparison.csv``
@@ -132,7 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "scenario is compared with the same people in the first scenario's runs.")
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO.toml",
                          help="scenario files; the first is the reference (the word 'baseline' for the built-in one)")
-    _run_flags(compare, "write kpis.csv, timeseries.csv, comparison.csv and charts (PNG) to DIR")
+    _run_flags(compare, "write kpis.csv, timeseries.csv, comparison.csv, charts (PNG), metadata.json and report.html to DIR")
+    from .cli_batch import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -271,13 +278,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("command line: choose a command: run, validate or compare (see caresim --help)")
+            raise UsageError("command line: choose a command: run, validate, compare, experiment or report "
+                             "(see caresim --help)")
         if args.command == "validate":
             from .cli_whatif import validate
             return validate(args)
         if args.command == "compare":
             from .cli_whatif import compare
             return compare(args)
+        if args.command in ("experiment", "report"):
+            from . import cli_batch
+            return getattr(cli_batch, args.command)(args)
         return _run(args)
     except SystemExit as e:  # --help and --version
         return e.code if isinstance(e.code, int) else 0

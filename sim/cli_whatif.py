@@ -5,7 +5,8 @@ that differs from the built-in baseline (baseline value, scenario value,
 unit, and whole units of capacity where the parameter is one) and what each
 shift moves.  ``compare`` runs scenarios with common random numbers, prints
 the main changes against the first with 95% intervals and, with ``--out``,
-writes ``kpis.csv``, ``timeseries.csv``, ``comparison.csv`` and PNG charts.
+writes ``kpis.csv``, ``timeseries.csv``, ``comparison.csv``, PNG charts,
+``metadata.json`` and ``report.html``.
 """
 
 from __future__ import annotations
@@ -262,7 +263,9 @@ def compare(args: argparse.Namespace) -> int:
     print(compare_text(scenarios, table, args.reps, args.seed))
     print(f"\nRan {len(scenarios)} x {args.reps} replication{'s' if args.reps != 1 else ''} in {seconds:.1f} s.")
     if out is not None:
+        from . import metadata
         from .charts import comparison_charts, save
+        from .report import build_report
 
         try:
             written = write_outputs(out, frames)
@@ -270,6 +273,11 @@ def compare(args: argparse.Namespace) -> int:
             table.to_csv(path, index=False)
             written.append(path)
             written += save(comparison_charts(frames, table, names), out)
+            meta = metadata.base_metadata("compare", "comparison", scenarios, pairing(scenarios), names[0],
+                                          args.reps, args.seed)
+            meta["wall_seconds"] = round(seconds, 3)
+            written.append(metadata.write(out, meta))
+            written.append(build_report(out))
         except OSError as e:
             print(f"caresim: error: --out: cannot write to '{args.out}': {e.strerror or e}", file=sys.stderr)
             return 1

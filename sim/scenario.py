@@ -42,6 +42,7 @@ from typing import Any
 from . import interventions, shifts
 from .params import Params
 from .paramtree import ParameterError, apply_overrides
+from .patch import Patch
 from .shifts import ShiftReport
 
 BASELINE = "baseline"
@@ -102,13 +103,21 @@ def baseline(settings: RunSettings | None = None) -> Scenario:
     return Scenario(BASELINE, BASELINE_DESCRIPTION, None, apply_overrides(params, overrides), {}, population_scale=scale)
 
 
-def load(path: str | os.PathLike[str], settings: RunSettings | None = None) -> Scenario:
-    """Read a scenario file, resolve its ``extends`` chain, interventions and shifts, and validate."""
-    return _load(Path(path), Path(path).as_posix(), (), settings or RunSettings())
+def load(path: str | os.PathLike[str], settings: RunSettings | None = None, patch: Patch | None = None) -> Scenario:
+    """Read a scenario file, resolve its ``extends`` chain, interventions and shifts, and validate.
+
+    ``patch`` sets one value in the file itself before it is resolved (an experiment's grid point).
+    """
+    return _load(Path(path), Path(path).as_posix(), (), settings or RunSettings(), patch)
 
 
-def _load(path: Path, shown: str, chain: tuple[Path, ...], settings: RunSettings) -> Scenario:
+def _load(path: Path, shown: str, chain: tuple[Path, ...], settings: RunSettings, patch: Patch | None = None) -> Scenario:
     data = _read_toml(path, shown)
+    if patch is not None:
+        try:
+            patch.apply(data)
+        except ValueError as e:
+            raise ScenarioError(f"{shown}: {e}") from None
     valid = list(META_KEYS) + list(LEVER_KEYS) + _group_names()
     unknown = [k for k in data if k not in valid]
     if unknown:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import math
 from pathlib import Path
 
@@ -104,6 +106,15 @@ def test_every_scenario_runs_in_one_comparison(capsys, tmp_path):
     assert "Unpaired: 'demographic_growth'" in out
     for png in ("forest_plot.png", "costs_by_sector.png", "delayed_discharges.png", "acute_beds_occupied.png"):
         assert (out_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # what the report is built from, and the report itself
+    meta = json.loads((out_dir / "metadata.json").read_text())
+    assert meta["kind"] == "compare" and meta["reference"] == "baseline" and meta["replications"] == 1
+    assert [s["name"] for s in meta["scenarios"]] == names
+    assert {s["name"]: s["paired"] for s in meta["scenarios"]}["demographic_growth"] is False
+    html = (out_dir / "report.html").read_text(encoding="utf-8")
+    for png in ("forest_plot", "costs_by_sector", "delayed_discharges", "acute_beds_occupied"):
+        assert png in html
+    assert all(s["file_sha256"] in html for s in meta["scenarios"])
 
 
 # --- zero difference, pairing, statistics -----------------------------------------------------------
