@@ -11,6 +11,8 @@ the built-in baseline, in plain words, with what its shifts move.
 replications) on a process pool or Dask, resumably, and ``caresim report
 DIR`` writes its HTML report: both in ``sim/cli_batch.py``.
 
+``caresim app`` starts the what-if page for commissioners (``sim/app/``).
+
 ``caresim compare A.toml B.toml ...`` runs the scenarios with common random
 numbers, prints the main changes against the first with 95% intervals and,
 with ``--out``, writes ``kpis.csv``, ``timeseries.csv``, ``comparison.csv``
@@ -137,9 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO.toml",
                          help="scenario files; the first is the reference (the word 'baseline' for the built-in one)")
     _run_flags(compare, "write kpis.csv, timeseries.csv, comparison.csv, charts (PNG), metadata.json and report.html to DIR")
+    from .app.command import add_app_command
     from .cli_batch import add_commands
 
     add_commands(commands)
+    add_app_command(commands)
     return parser
 
 
@@ -278,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("command line: choose a command: run, validate, compare, experiment or report "
+            raise UsageError("command line: choose a command: run, validate, compare, experiment, report or app "
                              "(see caresim --help)")
         if args.command == "validate":
             from .cli_whatif import validate
@@ -289,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("experiment", "report"):
             from . import cli_batch
             return getattr(cli_batch, args.command)(args)
+        if args.command == "app":
+            from .app.command import app
+            return app(args)
         return _run(args)
     except SystemExit as e:  # --help and --version
         return e.code if isinstance(e.code, int) else 0

@@ -109,6 +109,10 @@ def test_help(capsys):
     assert code == 0
     for flag in ("--reps", "--seed", "--population", "--horizon-days", "--warmup-days", "--out", "--events"):
         assert flag in out
+    for command, flags in (("experiment", ("--workers", "--dask", "--resume", "--quiet", "--reps", "--population", "--out")),
+                           ("report", ()), ("app", ("--port", "--host"))):
+        code, out, _ = cli(capsys, command, "--help")
+        assert code == 0 and all(flag in out for flag in flags), command
 
 
 # --- what run resolves ------------------------------------------------------------------------
