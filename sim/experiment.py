@@ -36,7 +36,6 @@ import difflib
 import hashlib
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +43,7 @@ from typing import Any
 from .metrics import METRICS, PLACE_METRICS
 from .paramtree import ParameterError
 from .patch import Patch, parse_path
-from .scenario import BASELINE, RunSettings, Scenario, ScenarioError, baseline, check_names, load
+from .scenario import BASELINE, RunSettings, Scenario, ScenarioError, baseline, check_names, load, read_toml
 
 CHARTS = ("forest", "timeseries", "costs", "ledger", "response")
 KEYS = ("name", "description", "scenarios", "reference", "replications", "seed", "population", "horizon_days",
@@ -126,11 +125,12 @@ def load_experiment(path: str | Path, *, reps: int | None = None, population: in
     """Read and check an experiment file; ``reps``, ``population`` and ``out`` override the file's."""
     path = Path(path)
     shown = path.as_posix()
-    data = _read(path, shown)
-    _known(data, KEYS, shown, "")
+    data = read_toml(path, shown, "an experiment", ExperimentError)
 
     def err(what: str) -> ExperimentError:
         return ExperimentError(f"{shown}: {what}")
+
+    _known(data, KEYS, err)
 
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or "\n" in name:
@@ -190,29 +190,13 @@ def load_experiment(path: str | Path, *, reps: int | None = None, population: in
 
 # --- pieces ---------------------------------------------------------------------------------------
 
-def _read(path: Path, shown: str) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ExperimentError(f"{shown}: no such file") from None
-    except IsADirectoryError:
-        raise ExperimentError(f"{shown}: is a directory, not an experiment file") from None
-    except UnicodeDecodeError:
-        raise ExperimentError(f"{shown}: not UTF-8 text; save the file as UTF-8") from None
-    except OSError as e:
-        raise ExperimentError(f"{shown}: cannot read the file ({e.strerror or e})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ExperimentError(f"{shown}: not valid TOML: {' '.join(str(e).split())}") from None
-
-
-def _known(data: dict[str, Any], valid: tuple[str, ...], shown: str, prefix: str) -> None:
+def _known(data: dict[str, Any], valid: tuple[str, ...], err, prefix: str = "") -> None:
+    """Unknown keys are errors that suggest the closest valid key."""
     for key in data:
         if key not in valid:
             guess = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
             hint = f"did you mean '{prefix}{guess[0]}'?" if guess else f"valid keys: {', '.join(valid)}"
-            raise ExperimentError(f"{shown}: unknown key '{prefix}{key}'; {hint}")
+            raise err(f"unknown key '{prefix}{key}'; {hint}")
 
 
 def _whole(value: Any, key: str, lo: int, err) -> int:
@@ -268,10 +252,7 @@ def _grid(value: Any, names: list[str], reference: str, err) -> Grid | None:
         return None
     if not isinstance(value, dict):
         raise err("'grid' must be a table with parameter and values")
-    for key in value:
-        if key not in GRID_KEYS:
-            guess = difflib.get_close_matches(key, GRID_KEYS, n=1, cutoff=0.6)
-            raise err(f"unknown key 'grid.{key}'" + (f"; did you mean 'grid.{guess[0]}'?" if guess else ""))
+    _known(value, GRID_KEYS, err, "grid.")
     parameter = value.get("parameter")
     try:
         parse_path(parameter)
@@ -304,10 +285,7 @@ def _precision(value: Any, err) -> Precision | None:
         return None
     if not isinstance(value, dict):
         raise err("'precision' must be a table with metrics and half_width_pct")
-    for key in value:
-        if key not in PRECISION_KEYS:
-            guess = difflib.get_close_matches(key, PRECISION_KEYS, n=1, cutoff=0.6)
-            raise err(f"unknown key 'precision.{key}'" + (f"; did you mean 'precision.{guess[0]}'?" if guess else ""))
+    _known(value, PRECISION_KEYS, err, "precision.")
     metrics = _names(value.get("metrics", []), "metrics", ALL_METRICS, err)
     if not metrics:
         raise err("precision.metrics must name at least one metric")

@@ -112,7 +112,7 @@ def load(path: str | os.PathLike[str], settings: RunSettings | None = None, patc
 
 
 def _load(path: Path, shown: str, chain: tuple[Path, ...], settings: RunSettings, patch: Patch | None = None) -> Scenario:
-    data = _read_toml(path, shown)
+    data = read_toml(path, shown)
     if patch is not None:
         try:
             patch.apply(data)
@@ -197,26 +197,27 @@ def _parent(path: Path, shown: str, extends: str, chain: tuple[Path, ...], setti
     return _load(target, target_shown, seen, settings)
 
 
-def _read_toml(path: Path, shown: str) -> dict[str, Any]:
+def read_toml(path: Path, shown: str, kind: str = "a scenario", error: type[ValueError] = ScenarioError) -> dict[str, Any]:
+    """A TOML file's contents; every problem is ``error("<shown>: <what>")`` on one line."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ScenarioError(f"{shown}: no such file") from None
+        raise error(f"{shown}: no such file") from None
     except IsADirectoryError:
-        raise ScenarioError(f"{shown}: is a directory, not a scenario file") from None
+        raise error(f"{shown}: is a directory, not {kind} file") from None
     except OSError as e:
-        raise ScenarioError(f"{shown}: cannot read the file ({e.strerror or e})") from None
+        raise error(f"{shown}: cannot read the file ({e.strerror or e})") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise ScenarioError(f"{shown}: not UTF-8 text (byte 0x{raw[e.start]:02x} on line {line}); save the file as UTF-8") from None
+        raise error(f"{shown}: not UTF-8 text (byte 0x{raw[e.start]:02x} on line {line}); save the file as UTF-8") from None
     if not text.strip():
-        raise ScenarioError(f"{shown}: the file is empty; a scenario needs at least a name")
+        raise error(f"{shown}: the file is empty; {kind} needs at least a name")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(f"{shown}: not valid TOML: {_one_line(str(e))}") from None
+        raise error(f"{shown}: not valid TOML: {_one_line(str(e))}") from None
 
 
 def _text(data: dict[str, Any], key: str, shown: str, required: bool) -> str:
