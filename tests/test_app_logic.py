@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.app import logic
+from sim.app import levers, logic, runs
 from sim.app.jobs import CANCELLED, DONE, FAILED, Job
-from sim.app.logic import Levers, Settings
+from sim.app.levers import Levers, Settings
 from sim.cli import main as cli_main
 from sim.scenario import RunSettings, load
 
@@ -98,11 +98,11 @@ def test_invalid_levers_are_explained_by_control(change, key, words):
 
 
 def test_shares_need_not_add_up_without_money_nor_the_mix_without_a_team():
-    assert not logic.check_levers(Levers(shift_gbp=0, share_mdt=0, mix_nurse=0))
+    assert not levers.check_levers(Levers(shift_gbp=0, share_mdt=0, mix_nurse=0))
 
 
 def test_the_name_must_differ_from_the_reference():
-    errors = logic.check_levers(Levers(name="rapid_response"), reference="rapid_response")
+    errors = levers.check_levers(Levers(name="rapid_response"), reference="rapid_response")
     assert "compare against" in errors["name"]
 
 
@@ -113,7 +113,7 @@ def test_the_model_s_own_checks_land_next_to_the_control():
     assert "more than the 450 the place holds" in message and "tmp" not in message
     assert logic.control_of("x.toml: intervention.mdt.caseload: bad") == "caseload"
     assert logic.control_of("x.toml: shift[1].to: shares must sum to 1") == "shares"
-    assert logic.control_of("x.toml: something else") == logic.GENERAL
+    assert logic.control_of("x.toml: something else") == levers.GENERAL
 
 
 def test_small_places_warn_that_the_money_buys_nothing():
@@ -127,10 +127,10 @@ def test_small_places_warn_that_the_money_buys_nothing():
                                          ({"seed": -1}, "seed"), ({"horizon_days": 0}, "horizon_days"),
                                          ({"population": 5000.5}, "population")])
 def test_invalid_run_settings_are_explained(change, key):
-    errors = logic.check_settings(Settings(**{**logic.SETTING_DEFAULTS, **change}))
+    errors = levers.check_settings(Settings(**{**levers.SETTING_DEFAULTS, **change}))
     assert set(errors) == {key}
-    assert not logic.check_settings(Settings())
-    assert logic.build(Levers(), Settings(**{**logic.SETTING_DEFAULTS, **change})).scenario is None
+    assert not levers.check_settings(Settings())
+    assert logic.build(Levers(), Settings(**{**levers.SETTING_DEFAULTS, **change})).scenario is None
 
 
 def test_library_lists_the_scenarios_but_not_the_baseline():
@@ -156,7 +156,7 @@ def test_headline_table_in_plain_words():
              diff_ci_high=-1e5),
         _row(metric="crises"),  # not a headline measure
     ])
-    h = logic.headline(table, "b", reps=5)
+    h = runs.headline(table, "b", reps=5)
     assert list(h["Measure"]) == ["Emergency admissions", "Acute bed days", "At home 91 days after reablement",
                                   "Cost: hospital (GBP)"]
     words = dict(zip(h["Measure"], h["In plain words"]))
@@ -164,39 +164,39 @@ def test_headline_table_in_plain_words():
     assert words["Emergency admissions"].startswith("No clear change")
     assert words["At home 91 days after reablement"] == "Higher, by 5.0 percentage points: a clear change."
     assert h.set_index("Measure").loc["Acute bed days", "Change [95% interval]"] == "-10.0 [-15.0, -5.00]"
-    one = logic.headline(table.assign(diff_ci_low=math.nan, diff_ci_high=math.nan), "b", reps=1)
+    one = runs.headline(table.assign(diff_ci_low=math.nan, diff_ci_high=math.nan), "b", reps=1)
     assert set(one["In plain words"]) == {"One replication: no interval, so no conclusion. Run more replications."}
 
 
 def test_execute_writes_the_folder_compare_writes(tmp_path, capsys):
     built = logic.build(Levers(shift_gbp=20_000_000), TINY)
     seen = []
-    out = logic.execute(logic.Request(TINY, scenario_text=built.toml, file_name="my_what_if.toml"), tmp_path / "run",
+    out = runs.execute(runs.Request(TINY, scenario_text=built.toml, file_name="my_what_if.toml"), tmp_path / "run",
                         progress=lambda done, total, s: seen.append((done, total)))
     assert seen[-1] == (4, 4)
     for name in ("kpis.csv", "timeseries.csv", "comparison.csv", "forest_plot.png", "costs_by_sector.png",
                  "delayed_discharges.png", "acute_beds_occupied.png", "metadata.json", "report.html",
                  "my_what_if.toml", "summary.txt"):
         assert (out / name).is_file(), name
-    h = logic.headline(logic.read_comparison(out), "my_what_if", TINY.reps)
+    h = runs.headline(runs.read_comparison(out), "my_what_if", TINY.reps)
     assert "Emergency admissions" in set(h["Measure"]) and "Cost: social care (GBP)" in set(h["Measure"])
     assert "my_what_if against baseline" in (out / "summary.txt").read_text()
     assert cli_main(["report", str(out)]) == 0
     _validate(tmp_path, (out / "my_what_if.toml").read_text(), capsys)
-    assert len(logic.zip_folder(out)) > 1000
+    assert len(runs.zip_folder(out)) > 1000
 
 
 def test_a_progress_callback_can_stop_a_run(tmp_path):
     def stop(done, total, seconds):
-        raise logic.Cancelled()
+        raise runs.Cancelled()
 
-    with pytest.raises(logic.Cancelled):
-        logic.execute(logic.Request(TINY, scenario_path=str(ROOT / "scenarios" / "rapid_response.toml")),
+    with pytest.raises(runs.Cancelled):
+        runs.execute(runs.Request(TINY, scenario_path=str(ROOT / "scenarios" / "rapid_response.toml")),
                       tmp_path / "run", progress=stop)
 
 
 def test_a_job_runs_in_the_background_and_reports_progress(tmp_path):
-    req = logic.Request(TINY, scenario_path=str(ROOT / "scenarios" / "rapid_response.toml"))
+    req = runs.Request(TINY, scenario_path=str(ROOT / "scenarios" / "rapid_response.toml"))
     job = Job(req, tmp_path / "job")
     assert job.poll() == "running"
     assert job.wait(timeout=90) == DONE, (job.error, job.details)
@@ -206,7 +206,7 @@ def test_a_job_runs_in_the_background_and_reports_progress(tmp_path):
 
 def test_a_job_can_be_cancelled_at_once(tmp_path):
     slow = Settings(population=50_000, reps=3, horizon_days=730, warmup_days=365)
-    job = Job(logic.Request(slow, scenario_path=str(ROOT / "scenarios" / "rapid_response.toml")), tmp_path / "job")
+    job = Job(runs.Request(slow, scenario_path=str(ROOT / "scenarios" / "rapid_response.toml")), tmp_path / "job")
     time.sleep(1.0)
     t0 = time.monotonic()
     job.cancel()
@@ -216,7 +216,7 @@ def test_a_job_can_be_cancelled_at_once(tmp_path):
 
 
 def test_a_failing_job_says_why(tmp_path):
-    req = logic.Request(TINY, reference=str(tmp_path / "missing.toml"),
+    req = runs.Request(TINY, reference=str(tmp_path / "missing.toml"),
                         scenario_path=str(ROOT / "scenarios" / "rapid_response.toml"))
     job = Job(req, tmp_path / "job")
     assert job.wait(timeout=60) == FAILED
@@ -224,9 +224,9 @@ def test_a_failing_job_says_why(tmp_path):
 
 
 def test_run_folders_are_new_and_named_after_the_scenario(tmp_path):
-    a, b = logic.new_run_folder("my what/if", tmp_path), logic.new_run_folder("my what/if", tmp_path)
+    a, b = runs.new_run_folder("my what/if", tmp_path), runs.new_run_folder("my what/if", tmp_path)
     assert a != b and a.is_dir() and "my_what_if" in a.name
-    assert logic.file_name("GBP 2m -> MDT") == "GBP_2m_-_MDT.toml"
+    assert runs.file_name("GBP 2m -> MDT") == "GBP_2m_-_MDT.toml"
 
 
 def test_run_settings_match_the_command_line():

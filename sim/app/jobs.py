@@ -1,7 +1,7 @@
 """One comparison in a separate process, so that the page stays responsive and a run can be cancelled.
 
 :class:`Job` starts ``python -m sim.app.jobs REQUEST.json`` in its results folder; the child runs
-:func:`sim.app.logic.execute` and after each replication replaces ``progress.json`` in the folder
+:func:`sim.app.runs.execute` and after each replication replaces ``progress.json`` in the folder
 (``done``, ``total``, ``seconds``), then writes ``status.json`` (``done`` or ``failed`` with the
 message).  The page reads those files without waiting; cancelling terminates the child at once,
 not only between replications.  A plain child process, rather than :mod:`multiprocessing`, so that
@@ -19,7 +19,8 @@ import traceback
 from dataclasses import asdict
 from pathlib import Path
 
-from .logic import Request, Settings, execute
+from .levers import Settings
+from .runs import Request, execute
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
 REQUEST, PROGRESS, STATUS, LOG = "request.json", "progress.json", "status.json", "run.log"

@@ -1,8 +1,8 @@
 """The what-if page (Streamlit): controls, a run button, the answer.
 
 Started by ``caresim app``; run by hand with ``streamlit run sim/app/page.py``.  This file only lays
-out the page: the scenario file, the checks, the run and the tables come from :mod:`sim.app.logic`
-and :mod:`sim.app.jobs`.  Widget values live in ``st.session_state`` under ``lv_<lever>`` and
+out the page: the levers and the scenario file come from :mod:`sim.app.levers`, the checks from
+:mod:`sim.app.logic`, the run and the tables from :mod:`sim.app.runs` and :mod:`sim.app.jobs`.  Widget values live in ``st.session_state`` under ``lv_<lever>`` and
 ``set_<setting>``, so the problems of the current values are known before the controls are drawn
 and each is shown next to its control.  Run settings can be given in the address, e.g.
 ``?population=20000&reps=2``.
@@ -17,13 +17,13 @@ from pathlib import Path
 import streamlit as st
 
 from sim import __version__
-from sim.app import logic
+from sim.app import levers, logic, runs
 from sim.app.jobs import CANCELLED, DONE, FAILED, RUNNING, Job
 from sim.cli_whatif import validate_text
 from sim.scenario import BASELINE, ScenarioError, load
 
 OWN, READY = "Move the levers myself", "Pick a ready-made scenario"
-TYPES = typing.get_type_hints(logic.Levers) | typing.get_type_hints(logic.Settings)
+TYPES = typing.get_type_hints(levers.Levers) | typing.get_type_hints(levers.Settings)
 
 
 def _cast(name: str, value):
@@ -34,10 +34,10 @@ def _cast(name: str, value):
 def init() -> None:
     """Defaults into the session once; run settings may come from the address."""
     ss = st.session_state
-    for name, value in logic.LEVER_DEFAULTS.items():
+    for name, value in levers.LEVER_DEFAULTS.items():
         ss.setdefault(f"lv_{name}", _cast(name, value))
     query = st.query_params
-    for name, value in logic.SETTING_DEFAULTS.items():
+    for name, value in levers.SETTING_DEFAULTS.items():
         if f"set_{name}" in ss:
             continue
         if name in query:
@@ -50,12 +50,12 @@ def init() -> None:
     ss.setdefault("reference", BASELINE)
 
 
-def current_levers() -> logic.Levers:
-    return logic.Levers(**{f.name: st.session_state[f"lv_{f.name}"] for f in fields(logic.Levers)})
+def current_levers() -> levers.Levers:
+    return levers.Levers(**{f.name: st.session_state[f"lv_{f.name}"] for f in fields(levers.Levers)})
 
 
-def current_settings() -> logic.Settings:
-    return logic.Settings(**{f.name: st.session_state[f"set_{f.name}"] for f in fields(logic.Settings)})
+def current_settings() -> levers.Settings:
+    return levers.Settings(**{f.name: st.session_state[f"set_{f.name}"] for f in fields(levers.Settings)})
 
 
 def problem(errors: dict[str, str], key: str) -> None:
@@ -119,8 +119,8 @@ def money_section(errors: dict[str, str], built: logic.Built) -> None:
         n = built.scenario.params.place.registered_population
         st.markdown(f"**What the money buys** in this run's place of {n:,} people:")
         st.table(logic.capacity_rows(built.scenario), hide_index=True)
-        if built.at_place is not None and n != logic.PLACE:
-            with st.expander(f"What it buys at a place of {logic.PLACE:,} people"):
+        if built.at_place is not None and n != levers.PLACE:
+            with st.expander(f"What it buys at a place of {levers.PLACE:,} people"):
                 st.table(logic.capacity_rows(built.at_place), hide_index=True)
     for w in built.warnings:
         st.warning(w)
@@ -141,7 +141,7 @@ def mdt_section(errors: dict[str, str]) -> None:
                max_value=100.0, step=1.0, format="%g")
     st.markdown("Co-ordinators by discipline (per cent; adds up to 100%):")
     cols = st.columns(4)
-    for col, (d, label) in zip(cols, logic.MIX_LABELS.items()):
+    for col, (d, label) in zip(cols, levers.MIX_LABELS.items()):
         with col:
             number(label + " (%)", f"mix_{d}", errors, min_value=0.0, max_value=100.0, step=10.0, format="%g")
     problem(errors, "mix")
@@ -186,8 +186,8 @@ def name_section(errors: dict[str, str]) -> None:
 
 # --- running ---------------------------------------------------------------------------------
 
-def start(request: logic.Request, name: str, reference: str, toml: str) -> None:
-    folder = logic.new_run_folder(name)
+def start(request: runs.Request, name: str, reference: str, toml: str) -> None:
+    folder = runs.new_run_folder(name)
     st.session_state.job = Job(request, folder)
     st.session_state.job_info = {"name": name, "reference": reference, "toml": toml, "file_name": request.file_name,
                                  "reps": int(request.settings.reps), "folder": str(folder)}
@@ -234,18 +234,18 @@ def results(current_toml: str | None) -> None:
                 f"each with common random numbers ({res['seconds']:.0f} s). Counts and costs are totals over the "
                 "statistics window for everyone in the simulated cohort; costs in GBP (m = million). A change is "
                 "*clear* when its 95% interval excludes no change.")
-    lines = logic.moved(folder)
+    lines = runs.moved(folder)
     if lines:
         st.markdown("**What the money moved in this run:**\n\n" + "\n".join(f"- {x}" for x in lines))
-    comparison = logic.read_comparison(folder)
-    st.table(logic.headline(comparison, res["name"], res["reps"]), hide_index=True)
-    mdt = logic.headline(comparison, res["name"], res["reps"], cohort="mdt")
+    comparison = runs.read_comparison(folder)
+    st.table(runs.headline(comparison, res["name"], res["reps"]), hide_index=True)
+    mdt = runs.headline(comparison, res["name"], res["reps"], cohort="mdt")
     if len(mdt):
         st.markdown("**The people enrolled in the MDT**, against the same people in the reference, from their "
                     "enrolment date:")
         st.table(mdt, hide_index=True)
     st.subheader("Charts")
-    charts = [(folder / f, caption) for f, caption in logic.CHARTS.items() if (folder / f).is_file()]
+    charts = [(folder / f, caption) for f, caption in runs.CHARTS.items() if (folder / f).is_file()]
     if charts:  # the forest plot across the page, the others two by two
         st.image(str(charts[0][0]), caption=charts[0][1])
     for i in range(1, len(charts), 2):
@@ -264,7 +264,7 @@ def results(current_toml: str | None) -> None:
     for i, (label, name, mime) in enumerate(files):
         with cols[i % 3]:
             if name is None:
-                data, name = logic.zip_folder(folder), folder.name + ".zip"
+                data, name = runs.zip_folder(folder), folder.name + ".zip"
             else:
                 data = (folder / name).read_bytes() if (folder / name).is_file() else b""
             st.download_button(label, data, file_name=name, mime=mime, key=f"dl_{i}", on_click="ignore")
@@ -281,7 +281,7 @@ def main() -> None:
     init()
     entries = library_entries()
     settings = current_settings()
-    settings_errors = logic.check_settings(settings)
+    settings_errors = levers.check_settings(settings)
     st.title("What if? Health and social care for a place")
     st.markdown("Pick a ready-made scenario or move the levers, press **Run**, and read how emergency admissions, "
                 "bed days, delayed discharges and costs change against today's services, with 95% intervals. "
@@ -292,23 +292,23 @@ def main() -> None:
     request = toml = name = None
     problems: list[str] = [m for m in settings_errors.values()]
     if st.session_state.mode == OWN:
-        levers = current_levers()
+        chosen = current_levers()
         ref_name = BASELINE if reference == BASELINE else next(e.name for e in entries if str(e.path) == reference)
-        built = logic.build(levers, settings, ref_name)
+        built = logic.build(chosen, settings, ref_name)
         errors = dict(built.errors)
         money_section(errors, built)
         mdt_section(errors)
         other_sections(errors)
         name_section(errors)
-        problem(errors, logic.GENERAL)
+        problem(errors, levers.GENERAL)
         with st.expander("The scenario file this builds"):
             st.code(built.toml, language="toml")
             if built.scenario is not None:
                 st.code(validate_text(built.scenario), language=None)
         problems += list(errors.values())
-        name, toml = levers.name.strip(), built.toml
+        name, toml = chosen.name.strip(), built.toml
         if built.ok and not settings_errors:
-            request = logic.Request(settings, reference=reference, scenario_text=toml, file_name=logic.file_name(name))
+            request = runs.Request(settings, reference=reference, scenario_text=toml, file_name=runs.file_name(name))
     else:
         if not entries:
             st.error("No scenario library was found: set CARESIM_APP_SCENARIOS to a folder of scenario files.")
@@ -327,7 +327,7 @@ def main() -> None:
                 try:
                     with st.expander("What it changes"):
                         st.code(validate_text(load(entry.path, settings.run_settings())), language=None)
-                    request = logic.Request(settings, reference=reference, scenario_path=str(entry.path),
+                    request = runs.Request(settings, reference=reference, scenario_path=str(entry.path),
                                             file_name=entry.path.name)
                 except ScenarioError as e:
                     problems.append(str(e))

@@ -1,0 +1,204 @@
+"""Running a what-if and reading its results, without the page.
+
+:func:`execute` runs one comparison and writes its folder as ``caresim compare --out`` does
+(``kpis.csv``, ``timeseries.csv``, ``comparison.csv``, the charts, ``metadata.json`` and
+``report.html``), plus the scenario file and the printed summary; :func:`headline` turns
+``comparison.csv`` into the page's plain-English table.  The comparison, charts and report are
+the existing modules.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..scenario import BASELINE, Scenario, baseline, check_names, load
+from .levers import Settings
+
+# --- running a comparison -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Request:
+    """One comparison: the reference (``baseline`` or a file) and a scenario (a file or scenario text)."""
+
+    settings: Settings
+    reference: str = BASELINE
+    scenario_path: str | None = None
+    scenario_text: str | None = None
+    file_name: str = "what_if.toml"
+
+
+class Cancelled(Exception):
+    """The run was cancelled between two replications."""
+
+
+def _scenarios(req: Request, out: Path) -> list[Scenario]:
+    rs = req.settings.run_settings()
+    if req.reference == BASELINE and not Path(req.reference).exists():
+        ref = baseline(rs)
+    else:
+        ref = load(req.reference, rs)
+    if req.scenario_text is not None:
+        path = out / req.file_name
+        path.write_text(req.scenario_text, encoding="utf-8")
+    elif req.scenario_path is not None:
+        path = Path(req.scenario_path)
+        (out / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    else:
+        raise ValueError("a request needs a scenario file or scenario text")
+    scenarios = [ref, load(path, rs)]
+    check_names(scenarios)
+    return scenarios
+
+
+def execute(req: Request, out: Path, progress: Callable[[int, int, float], None] | None = None) -> Path:
+    """Run the comparison and write its folder as ``caresim compare --out`` does; return the folder.
+
+    Besides ``compare``'s files the folder holds the scenario file and ``summary.txt`` (what
+    ``caresim compare`` prints).  ``progress(done, total, seconds)`` is called after each run;
+    it may raise (e.g. :class:`Cancelled`) to stop.
+    """
+    from .. import metadata
+    from ..charts import comparison_charts, save
+    from ..cli_whatif import compare_text
+    from ..compare import comparison_table, pairing, run_comparison
+    from ..report import build_report
+    from ..runner import write_outputs
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    scenarios = _scenarios(req, out)
+    s = req.settings
+    t0 = time.perf_counter()
+    frames = run_comparison(scenarios, int(s.reps), int(s.seed), progress=progress)
+    seconds = time.perf_counter() - t0
+    names = [sc.name for sc in scenarios]
+    paired = pairing(scenarios)
+    table = comparison_table(frames["kpis"], names, paired)
+    write_outputs(out, frames)
+    table.to_csv(out / "comparison.csv", index=False)
+    save(comparison_charts(frames, table, names), out)
+    meta = metadata.base_metadata("compare", "comparison", scenarios, paired, names[0], int(s.reps), int(s.seed))
+    meta["wall_seconds"] = round(seconds, 3)
+    metadata.write(out, meta)
+    build_report(out)
+    text = compare_text(scenarios, table, int(s.reps), int(s.seed))
+    (out / "summary.txt").write_text(text + f"\n\nRan {len(scenarios)} x {s.reps} replications in {seconds:.1f} s.\n",
+                                     encoding="utf-8")
+    return out
+
+
+# --- reading the results ------------------------------------------------------------------------
+
+HEADLINE = ("emergency_admissions", "bed_days", "delayed_discharge_days", "at_home_91d_after_reablement",
+            "cost_primary_care_gbp", "cost_community_gbp", "cost_hospital_gbp", "cost_social_care_gbp",
+            "cost_total_gbp")
+CHARTS = {
+    "forest_plot.png": "Per cent change of each measure, with its 95% interval (a bar crossing 0 means no clear change).",
+    "costs_by_sector.png": "Costs by sector over the statistics window.",
+    "delayed_discharges.png": "Patients in hospital waiting to be discharged, week by week.",
+    "acute_beds_occupied.png": "Acute beds occupied, week by week.",
+}
+DOWNLOADS = {"comparison.csv": "text/csv", "kpis.csv": "text/csv", "timeseries.csv": "text/csv",
+             "report.html": "text/html"}
+
+
+def _label(metric: str) -> str:
+    from ..compare import COST_SECTORS, MAIN_METRICS
+
+    if metric in COST_SECTORS:
+        return f"Cost: {COST_SECTORS[metric].lower()} (GBP)"
+    return MAIN_METRICS.get(metric, metric)
+
+
+def _in_words(metric: str, r: Any, reps: int) -> str:
+    from ..compare import SHARE_METRICS
+
+    if not (math.isfinite(r.reference_mean) and math.isfinite(r.scenario_mean)):
+        return "Not measured (no one in this group)."
+    if reps < 2 or not math.isfinite(r.diff_ci_low):
+        return "One replication: no interval, so no conclusion. Run more replications."
+    share = metric in SHARE_METRICS
+    if r.diff_ci_low > 0 or r.diff_ci_high < 0:
+        verb = "Higher" if r.diff_mean > 0 else "Lower"
+        if share:
+            return f"{verb}, by {abs(100 * r.diff_mean):.1f} percentage points: a clear change."
+        if math.isfinite(r.pct_change):
+            return f"{verb}, by {abs(r.pct_change):.1f}%: a clear change."
+        return f"{verb}: a clear change."
+    return "No clear change: the interval includes no change."
+
+
+def headline(comparison, scenario: str, reps: int, cohort: str = "all", metrics=HEADLINE):
+    """The page's table: each headline measure in both scenarios, the change with its 95% interval, in words."""
+    import pandas as pd
+
+    from ..cli_whatif import _cells
+
+    rows = comparison[(comparison["scenario"] == scenario) & (comparison["cohort"] == cohort)]
+    by_metric = {r.metric: r for r in rows.itertuples(index=False)}
+    out = []
+    for m in metrics:
+        if m not in by_metric:
+            continue
+        r = by_metric[m]
+        ref, sc, change, pct = _cells(m, r)
+        out.append({"Measure": _label(m), "Reference": ref, "What-if": sc, "Change [95% interval]": change,
+                    "Change in % [95% interval]": pct, "In plain words": _in_words(m, r, reps)})
+    return pd.DataFrame(out, columns=["Measure", "Reference", "What-if", "Change [95% interval]",
+                                      "Change in % [95% interval]", "In plain words"])
+
+
+def read_comparison(folder: Path):
+    import pandas as pd
+
+    return pd.read_csv(Path(folder) / "comparison.csv", dtype={"scenario": str, "cohort": str, "metric": str})
+
+
+def zip_folder(folder: Path) -> bytes:
+    """The results folder as a ZIP archive (the run's own bookkeeping files left out)."""
+    import io
+    import zipfile
+
+    skip = {"request.json", "progress.json", "status.json", "run.log"}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for path in sorted(Path(folder).iterdir()):
+            if path.is_file() and path.name not in skip:
+                z.write(path, path.name)
+    return buf.getvalue()
+
+
+def results_root() -> Path:
+    """Where each run's folder is written: ``CARESIM_APP_RESULTS``, else a folder in the temporary directory."""
+    root = os.environ.get("CARESIM_APP_RESULTS")
+    return Path(root) if root else Path(tempfile.gettempdir()) / "caresim-app"
+
+
+def new_run_folder(name: str, root: Path | None = None) -> Path:
+    """A new, empty folder for one run, named by the time and the scenario."""
+    root = Path(root or results_root())
+    root.mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:40] or "what_if"
+    return Path(tempfile.mkdtemp(prefix=f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}-", dir=root))
+
+
+def file_name(name: str) -> str:
+    """A scenario file name for a scenario name."""
+    return (re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:60] or "what_if") + ".toml"
+
+
+def moved(folder: Path) -> list[str]:
+    """What the compared scenario's shifts moved in the run, in words (from ``metadata.json``)."""
+    from .. import metadata
+
+    meta = metadata.read(Path(folder)) or {}
+    scenarios = meta.get("scenarios") or []
+    return list(scenarios[-1].get("shifts", [])) if len(scenarios) > 1 else []
