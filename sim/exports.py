@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .compare import compare_values
+from .compare import MDT_PREFIX, compare_values
 from .experiment import Experiment
 from .stats import mean_ci
 from .store import Store
-from .tasks import MDT_PREFIX
 from .warmup import mser
 
 KPI_COLUMNS = ["scenario", "grid", "replication", "cohort", "metric", "value"]

@@ -96,19 +96,27 @@ def standard_cohorts() -> tuple[Cohort, ...]:
     return (Cohort("all"), Cohort("65plus", 65.0), Cohort("85plus", 85.0))
 
 
+def enrolment_starts(data: RunData) -> tuple[np.ndarray, np.ndarray]:
+    """Each person enrolled in an MDT in this run, and the time of their first enrolment, in id order."""
+    e = data.events[data.events["event"] == Ev.MDT_ENROLMENT]
+    first = e.groupby("pid")["time"].min()
+    return first.index.to_numpy(np.int64), first.to_numpy(np.float64)
+
+
+def mdt_cohort(data: RunData, pids: np.ndarray, times: np.ndarray) -> Cohort:
+    """The ``mdt`` cohort on ``data``: ``pids``, each counted from their enrolment time."""
+    start = np.full(max(len(data.people["age0"]), int(pids.max()) + 1 if len(pids) else 0), np.nan)
+    start[pids] = times
+    return Cohort("mdt", start=start)
+
+
 def mdt_cohorts(data: RunData, enrolled_in: RunData | None = None) -> tuple[Cohort, ...]:
     """The ``mdt`` cohort: people enrolled in ``enrolled_in`` (default: this run), each from their enrolment.
 
     Measured on ``data``: with another run's enrolments this is the same people's counterfactual.
     """
-    source = enrolled_in if enrolled_in is not None else data
-    e = source.events[source.events["event"] == Ev.MDT_ENROLMENT]
-    if e.empty:
-        return ()
-    first = e.groupby("pid")["time"].min()
-    start = np.full(max(len(data.people["age0"]), int(first.index.max()) + 1), np.nan)
-    start[first.index.to_numpy()] = first.to_numpy()
-    return (Cohort("mdt", start=start),)
+    pids, times = enrolment_starts(enrolled_in if enrolled_in is not None else data)
+    return (mdt_cohort(data, pids, times),) if len(pids) else ()
 
 
 def kpi_table(data: RunData, cohorts: tuple[Cohort, ...] | None = None) -> pd.DataFrame:

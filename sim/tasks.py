@@ -21,14 +21,11 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .metrics import cohort_kpis
+from .compare import MDT_PREFIX
+from .metrics import cohort_kpis, enrolment_starts, mdt_cohort
 from .params import Params
 from .paramtree import to_dict
-from .records import Ev
-from .rundata import Cohort, RunData
-
-MDT_PREFIX = "mdt:"
-
+from .rundata import RunData
 
 def scenario_hash(params: Params, prelaunch: Params) -> str:
     """SHA-256 of the resolved parameters (window and warm-up services), as canonical JSON."""
@@ -80,20 +77,11 @@ class TaskResult:
     events: int = 0
 
 
-def enrolment_starts(data: RunData) -> tuple[np.ndarray, np.ndarray]:
-    """Each enrolled person's id and first enrolment time, in id order."""
-    e = data.events[data.events["event"] == Ev.MDT_ENROLMENT]
-    first = e.groupby("pid")["time"].min()
-    return first.index.to_numpy(np.int64), first.to_numpy(np.float64)
-
-
 def counterfactual(data: RunData, enrolled: Enrolled) -> pd.DataFrame:
     """``data``'s run measured over people enrolled elsewhere, each from their enrolment."""
     if len(enrolled.pids) == 0:
         return pd.DataFrame({"cohort": [], "metric": [], "value": []})
-    start = np.full(max(len(data.people["age0"]), int(enrolled.pids.max()) + 1), np.nan)
-    start[enrolled.pids] = enrolled.times
-    kpis = cohort_kpis(data, Cohort("mdt", start=start))
+    kpis = cohort_kpis(data, mdt_cohort(data, enrolled.pids, enrolled.times))
     return pd.DataFrame({"cohort": MDT_PREFIX + enrolled.scenario, "metric": list(kpis), "value": list(kpis.values())})
 
 
