@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -130,6 +131,10 @@ def experiment(args: argparse.Namespace) -> int:
         outcome = run_experiment(
             exp, store, executor, commit, progress=bar.step,
             on_plan=lambda tasks, reps: bar.plan(tasks, reps, sum(status.get(t.key) == "ok" for t in tasks)))
+    except (OSError, sqlite3.Error) as e:
+        executor.close()
+        store.close()
+        raise RunFailed(f"{out / 'results.sqlite'}: cannot store results: {e}") from None
     except KeyboardInterrupt:
         bar.close()
         stored = sum(1 for s in store.status().values() if s == "ok")
