@@ -84,7 +84,7 @@ def populate(m) -> None:
 
     for pid in range(n):
         if pop.place[pid] in (Place.HOME, Place.CARE_HOME):
-            home.arrive_home(m, pid, Place(pop.place[pid]))
+            home.arrive_home(m, pid, pop.place[pid])
 
 
 class Entrants:

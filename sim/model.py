@@ -8,16 +8,40 @@ plain functions and SimPy generators that read like the pathway.
 from __future__ import annotations
 
 import math
+import struct
 
-import simpy
 
-from .calendar import Calendar
+from .calendar import Calendar, Environment
 from .distributions import LogNormal
 from .params import Params, capacity_basis, per_place
 from .population import DAYS_PER_YEAR, Care, Population
 from .records import Place, Records, Reason, Spell
 from .services import CapacityPool, DailySlots
 from .streams import Streams
+
+LN2 = math.log(2.0)
+_PACK_SPELL = struct.Struct("=6d").pack
+# the streams of the competing hazards of life at home, in the order home.schedule_next unpacks them
+HAZARD_STREAMS = ("crisis", "death", "frailty", "frailty_recovery", "referral", "home_care_request",
+                  "care_home_request", "home_care_end")
+# streams drawn from together, kept side by side in memory, with how many of each person's first draws to
+# keep at hand (the rest are made when needed); neither changes any number drawn, only memory and speed
+STREAM_GROUPS = (
+    (HAZARD_STREAMS, 16),
+    (("gp_contacts", "nursing_visits"), 16),  # a home spell's bulk counts
+    (("route", "gp_outcome", "admit", "rapid_response", "rapid_response_outcome"), 8),  # a crisis
+    (("los", "hospital_death", "death_time"), 4),  # an emergency stay
+    (("destination", "assessment", "knows_contact"), 4),  # leaving the acute bed
+    (("follow_ups",), 8),  # a referral
+    (("follow_up_substitution",), 16),  # each follow-up
+    (("elective_decision", "day_case"), 8),  # the end of an outpatient episode
+    (("elective_los",), 4),
+    (("init",), 8),  # a person's attributes
+    (("init_care_home",), 1), (("init_home_care",), 1), (("init_hospital",), 1),  # the initial state
+    # few people draw from these
+    (("self_funder",), 0), (("init_stay",), 0), (("ic_length", "ic_death", "ic_outcome"), 0),
+    (("reablement_outcome",), 0), (("mdt_exit",), 0),
+)
 
 
 def capacities(p: Params) -> dict[str, int]:
@@ -44,8 +68,10 @@ class Model:
         self.p = params
         self.seed = seed
         self.replication = replication
-        self.env = simpy.Environment()
+        self.env = Environment()
         self.streams = Streams(seed, replication)
+        for names, width in STREAM_GROUPS:
+            self.streams.group(names, width)
         self.pop = Population(params, self.streams)
         self.rec = Records()
         self.window_start = params.time.warmup_days
@@ -78,10 +104,12 @@ class Model:
         self.recent_admissions: list[list[float]] = []  # emergency admission times (case finding looks back a year)
         self.recent_ae: list[list[float]] = []  # A&E attendance times
         self.elective_list: dict[int, bool] = {}  # planned admissions booked: person -> day case
-        # home spells: end, pid, expected GP contacts, uniform, expected community nursing visits, uniform
-        self.gp_spells: list[tuple[float, int, float, float, float, float]] = []
+        # home spells, six doubles each: end, pid, expected GP contacts, uniform, expected nursing visits, uniform
+        self.gp_spells = bytearray()
         self._handlers: dict[int, object] = {}
         self._draws: dict = {}  # stream name -> bound PersonStream.next
+        self.hazard_draws = tuple(self.stream(name) for name in HAZARD_STREAMS)  # read by home.schedule_next
+        self._u_gp, self._u_nursing = self.stream("gp_contacts"), self.stream("nursing_visits")
         self._derive()
         self.teams = None  # the MDTs (sim.pathways.mdt.Teams), set when the model is built
 
@@ -100,6 +128,14 @@ class Model:
         self.home_care_request = [r / 365.25 for r in sc.community_home_care_by_frailty]
         self.care_home_request = [r / 365.25 for r in sc.community_care_home_by_frailty]
         self.home_care_end = sc.home_care_end_per_year / 365.25
+        # constants of the competing hazards (home.schedule_next), read once per parameter set
+        self.crisis_tau = c.transient_half_life_days / LN2
+        self.crisis_boost = c.transient_boost
+        self.crisis_need_hr = tuple(c.need_hr)
+        self.crisis_alone_hr = c.lives_alone_hr
+        self.crisis_care_home_hr = c.care_home_hr
+        self.death_care_home_hr = mo.care_home_hr
+        self.mdt_referral_hr = p.mdt.unmet_need_referral_hr
 
     def launch(self, params: Params) -> None:
         """Switch to the scenario's services at the start of the statistics window, like a pilot's launch.
@@ -120,10 +156,17 @@ class Model:
     # --- streams ------------------------------------------------------------
     def u(self, name: str, pid: int) -> float:
         """Person ``pid``'s next uniform from stream ``name``."""
+        try:
+            return self._draws[name](pid)
+        except KeyError:
+            return self.stream(name)(pid)
+
+    def stream(self, name: str):
+        """The draw function of stream ``name``: ``stream(name)(pid)`` is ``u(name, pid)``."""
         draw = self._draws.get(name)
         if draw is None:
             draw = self._draws[name] = self.streams.person(name).next
-        return draw(pid)
+        return draw
 
     # --- people --------------------------------------------------------
     def new_person_slots(self) -> None:
@@ -182,8 +225,8 @@ class Model:
         if now > start:
             days = now - start
             nursing = self.p.community.nursing_visits_per_year[self.pop.frailty[pid]] / DAYS_PER_YEAR
-            self.gp_spells.append((now, pid, self.gp_rate(pid) * days, self.u("gp_contacts", pid),
-                                   nursing * days, self.u("nursing_visits", pid)))
+            self.gp_spells += _PACK_SPELL(now, pid, self.gp_rate(pid) * days, self._u_gp(pid),
+                                          nursing * days, self._u_nursing(pid))
 
     # --- care held over time -------------------------------------------
     def hold(self, pid: int, pool: CapacityPool, kind: Spell, funded: int = 1) -> None:

@@ -57,6 +57,7 @@ class Population:
         self.died: list[float] = []
         self.token: list[int] = []  # bumps when a person's scheduled events go stale
         self.pending: list[bool] = []  # waiting in the community for home care or a care home
+        self.deaths = 0  # people with a time of death (so len(self) - deaths are alive)
         sd = p.people.persistent_risk_sd
         self._risk_sigma = math.sqrt(math.log1p(sd * sd)) if sd > 0 else 0.0
 

@@ -115,7 +115,7 @@ def _monitor(m: Model, rows: list, snap: dict):
         for pool in m.pools[1:]:
             rows.append((day, f"{pool.name}_in_use", pool.in_use))
             rows.append((day, f"{pool.name}_queue", pool.waiting))
-        rows.append((day, "cohort_alive", sum(1 for d in m.pop.died if d != d)))
+        rows.append((day, "cohort_alive", len(m.pop) - m.pop.deaths))
         yield env.timeout(step)
 
 
@@ -162,7 +162,7 @@ def single_run(params: Params, seed: int = 1, replication: int = 0, measure_memo
 def _run_data(m: Model, snap: dict) -> RunData:
     frames = m.rec.frames()
     if m.gp_spells:
-        end, pid, mu_gp, u_gp, mu_nurse, u_nurse = (np.array(c) for c in zip(*m.gp_spells))
+        end, pid, mu_gp, u_gp, mu_nurse, u_nurse = np.frombuffer(m.gp_spells, dtype=np.float64).reshape(-1, 6).T.copy()
         bulk = [frames["events"]]
         for ev, mu, u in ((Ev.GP_CONTACT, mu_gp, u_gp), (Ev.COMMUNITY_NURSING, mu_nurse, u_nurse)):
             counts = poisson_counts(u, mu)

@@ -22,6 +22,7 @@ import numpy as np
 
 CHUNK = 4096  # persons per generated chunk
 BLOCK = 16  # draws per person per block
+_PCG64_PERIOD = 1 << 128
 
 
 def stream_key(name: str) -> int:
@@ -35,58 +36,118 @@ def _generator(seed: int, spawn_key: tuple[int, ...]) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=spawn_key)))
 
 
+class _FirstDraws:
+    """The first draws of one or more streams, kept person by person and draw by draw.
+
+    Person ``p``'s ``k``-th draw of the ``j``-th stream sits at
+    ``(p * width + k) * streams + j``: the next draws of streams a pathway
+    draws from together are side by side in memory, and draw counters are
+    kept person by person too (``p * streams + j``).  ``width`` (at most
+    ``BLOCK``) is how many draws most people need; where a number is kept
+    never changes which number it is.
+    """
+
+    __slots__ = ("seed", "rep", "keys", "width", "first", "count", "rows")
+
+    def __init__(self, seed: int, replication: int, keys: tuple[int, ...], width: int = BLOCK) -> None:
+        if not 0 <= width <= BLOCK:
+            raise ValueError(f"width must be between 0 and {BLOCK}, got {width}")
+        self.seed = seed
+        self.rep = replication
+        self.keys = keys
+        self.width = width
+        self.first = array("d")
+        self.count: list[int] = []  # next draw number, per person and stream
+        self.rows = 0  # persons covered
+
+    def ensure(self, persons: int) -> None:
+        while self.rows < persons:
+            if self.width:
+                chunk = self.rows // CHUNK
+                blocks = [_generator(self.seed, (self.rep, key, chunk, 0)).random((CHUNK, BLOCK))[:, :self.width]
+                          for key in self.keys]
+                data = np.ascontiguousarray(np.stack(blocks, axis=2))  # persons x draws x streams
+                self.first.frombytes(data.tobytes())  # the same doubles, without making Python floats
+            self.rows += CHUNK
+        missing = self.rows * len(self.keys) - len(self.count)
+        if missing > 0:
+            self.count.extend([0] * missing)
+
+
 class PersonStream:
     """Uniform(0, 1) draws for each person, counted per person.
 
-    ``next(pid)`` returns person ``pid``'s next draw.  The first ``BLOCK`` draws
-    of every person sit in one flat array (the fast path); later blocks are
-    made on demand per chunk.
+    ``next(pid)`` returns person ``pid``'s next draw.  The first draws of every
+    person sit in one flat array (the fast path), possibly shared with other
+    streams of a group (``Streams.group``).  Later draws, which few people
+    need, are made one block row at a time, on demand, by moving the block's
+    generator to the person's row (the same numbers as making the whole
+    block), and only the row in use is kept.
     """
 
-    __slots__ = ("name", "_seed", "_rep", "_key", "_first", "_rows", "_count", "_extra")
+    __slots__ = ("name", "_seed", "_rep", "_key", "_store", "_first", "_count", "_stride", "_slot", "_width",
+                 "_extra", "_gens")
 
-    def __init__(self, seed: int, replication: int, name: str, persons: int = 0) -> None:
+    def __init__(self, seed: int, replication: int, name: str, persons: int = 0,
+                 store: _FirstDraws | None = None, slot: int = 0) -> None:
         self.name = name
         self._seed = int(seed)
         self._rep = int(replication)
         self._key = stream_key(name)
-        self._first = array("d")  # block 0 of every covered person, row-major
-        self._rows = 0  # persons covered by _first
-        self._count: list[int] = []  # next draw number, per person
-        self._extra: dict[tuple[int, int], array] = {}
+        if store is None:
+            store = _FirstDraws(self._seed, self._rep, (self._key,))
+        if store.keys[slot] != self._key:
+            raise ValueError(f"stream {name!r} is not in slot {slot} of its group")
+        self._store = store
+        self._first = store.first  # grows in place
+        self._count = store.count
+        self._stride = len(store.keys)
+        self._slot = slot
+        self._width = store.width
+        self._extra: dict[int, tuple[int, array]] = {}  # pid -> (block, its row) past the first draws
+        self._gens: dict[tuple[int, int], list] = {}  # (chunk, block) -> [bit generator, generator, its position]
         self.ensure(persons)
 
-    def _block(self, chunk: int, block: int) -> np.ndarray:
-        g = _generator(self._seed, (self._rep, self._key, chunk, block))
-        return g.random((CHUNK, BLOCK))
-
     def ensure(self, persons: int) -> None:
-        """Make sure ids ``0 .. persons-1`` have their first block."""
-        while self._rows < persons:
-            chunk = self._rows // CHUNK
-            self._first.extend(self._block(chunk, 0).ravel().tolist())
-            self._rows += CHUNK
-        if len(self._count) < self._rows:
-            self._count.extend([0] * (self._rows - len(self._count)))
+        """Make sure ids ``0 .. persons-1`` are covered."""
+        self._store.ensure(persons)
 
     def next(self, pid: int) -> float:
-        k = self._count[pid]
-        self._count[pid] = k + 1
-        if k < BLOCK:
-            return self._first[pid * BLOCK + k]
+        i = pid * self._stride + self._slot
+        k = self._count[i]
+        self._count[i] = k + 1
+        if k < self._width:
+            return self._first[(pid * self._width + k) * self._stride + self._slot]
         return self._later(pid, k)
 
     def _later(self, pid: int, k: int) -> float:
-        chunk, row = divmod(pid, CHUNK)
         block, col = divmod(k, BLOCK)
+        got = self._extra.get(pid)
+        if got is None or got[0] != block:
+            got = self._extra[pid] = (block, self._row(pid, block))
+        return got[1][col]
+
+    def _row(self, pid: int, block: int) -> array:
+        """Row ``pid`` of its chunk's block ``block``: the block's generator moved to the row and read.
+
+        Each (chunk, block) keeps its generator and where it stands; the
+        generator moves by a whole number of draws (one 64-bit output per
+        double), forwards or, modulo its period, backwards.
+        """
+        chunk, row = divmod(pid, CHUNK)
         key = (chunk, block)
-        blk = self._extra.get(key)
-        if blk is None:
-            blk = self._extra[key] = array("d", self._block(chunk, block).ravel().tolist())
-        return blk[row * BLOCK + col]
+        got = self._gens.get(key)
+        if got is None:
+            bits = np.random.PCG64(np.random.SeedSequence(self._seed, spawn_key=(self._rep, self._key, chunk, block)))
+            got = self._gens[key] = [bits, np.random.Generator(bits), 0]
+        bits, gen, at = got
+        start = row * BLOCK
+        bits.advance((start - at) % _PCG64_PERIOD)
+        got[2] = start + BLOCK
+        return array("d", gen.random(BLOCK).tobytes())
 
     def draws_used(self, pid: int) -> int:
-        return self._count[pid]
+        return self._count[pid * self._stride + self._slot]
 
 
 class Streams:
@@ -102,17 +163,33 @@ class Streams:
         self._persons = persons
         self._person_streams: dict[str, PersonStream] = {}
 
-    def person(self, name: str) -> PersonStream:
-        s = self._person_streams.get(name)
-        if s is None:
-            s = self._person_streams[name] = PersonStream(self.seed, self.replication, name, self._persons)
-        return s
+    def person(self, name: str, width: int = BLOCK) -> PersonStream:
+        """The stream ``name``, made on first use keeping each person's first ``width`` draws at hand.
+
+        ``width`` only sets memory against speed (0 for a stream few people
+        draw from); the numbers are the same whatever it is.
+        """
+        return self.group((name,), width)[0]
+
+    def group(self, names: tuple[str, ...], width: int = BLOCK) -> tuple[PersonStream, ...]:
+        """Streams drawn from together, made at once and kept side by side (their numbers are unchanged).
+
+        Streams that exist already stay as they are.  ``width``: as in ``person``.
+        """
+        new = [n for n in dict.fromkeys(names) if n not in self._person_streams]
+        if new:
+            store = _FirstDraws(self.seed, self.replication, tuple(stream_key(n) for n in new), width)
+            for slot, n in enumerate(new):
+                self._person_streams[n] = PersonStream(self.seed, self.replication, n, self._persons, store, slot)
+        return tuple(self._person_streams[n] for n in names)
 
     def ensure(self, persons: int) -> None:
         """Extend every person stream to cover ``persons`` ids (new entrants)."""
-        self._persons = max(self._persons, persons)
+        if persons <= self._persons:  # every stream covers them already
+            return
+        self._persons = -(-persons // CHUNK) * CHUNK  # streams grow a whole chunk at a time anyway
         for s in self._person_streams.values():
-            s.ensure(persons)
+            s.ensure(self._persons)
 
     def generator(self, name: str) -> np.random.Generator:
         """A process-level numpy Generator (not per person), e.g. for background arrivals."""

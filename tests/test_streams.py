@@ -120,6 +120,43 @@ def test_any_interleaving_gives_each_person_their_own_sequence(order, seed):
         assert got[pid] == draws(ref, pid, len(got[pid]))
 
 
+@settings(max_examples=40, deadline=None)
+@given(order=st.lists(st.tuples(st.integers(min_value=0, max_value=2), st.sampled_from([0, 1, CHUNK - 1, CHUNK + 3])),
+                      min_size=1, max_size=150),
+       width=st.sampled_from([0, 1, 4, BLOCK]), seed=st.integers(min_value=0, max_value=2**63))
+def test_groups_and_widths_keep_every_number(order, width, seed):
+    """How streams are stored (side by side in a group, few or many first draws at hand) never changes a number."""
+    names = ("g0", "g1", "g2")
+    grouped = Streams(seed, 1, persons=CHUNK + 4)
+    grouped.group(names, width)
+    got: dict[tuple[int, int], list[float]] = {}
+    for j, pid in order:
+        got.setdefault((j, pid), []).append(grouped.person(names[j]).next(pid))
+    for (j, pid), values in got.items():
+        assert values == isolated(seed, 1, names[j], pid, len(values))
+        assert grouped.person(names[j]).draws_used(pid) == len(values)
+
+
+def test_a_group_leaves_existing_streams_alone_and_widths_are_checked():
+    s = Streams(3, 0, persons=10)
+    a = s.person("a")
+    draws(a, 2, 5)
+    ga, gb = s.group(("a", "b"), 1)
+    assert ga is a and a.draws_used(2) == 5
+    assert draws(gb, 2, 2 * BLOCK + 1) == isolated(3, 0, "b", 2, 2 * BLOCK + 1)
+    with pytest.raises(ValueError):
+        s.group(("c",), BLOCK + 1)
+
+
+def test_draws_far_past_the_first_block_jump_back_and_forth():
+    """Later blocks are made a row at a time: rows asked for in any order are those of the whole block."""
+    s = Streams(17, 2, persons=CHUNK).person("far", width=2)
+    pids = (CHUNK - 1, 0, 2000, 1, 1999)
+    got = {pid: draws(s, pid, 3 * BLOCK + 2) for pid in pids}
+    for pid in pids:
+        assert got[pid] == isolated(17, 2, "far", pid, 3 * BLOCK + 2)
+
+
 def test_generator_streams_are_reproducible_and_independent_of_person_streams():
     a = Streams(8, 3)
     b = Streams(8, 3, persons=20)

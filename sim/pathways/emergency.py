@@ -31,12 +31,12 @@ def on_crisis(m, pid: int) -> None:
         m.rec.event(now, pid, Ev.RAPID_RESPONSE)
         m.env.timeout(cm.rapid_response_visit_days).callbacks.append(lambda _e: m.rapid_response.give_back())
         if u_rr_outcome < cm.rapid_response_resolves:
-            home.arrive_home(m, pid, Place(pop.place[pid]))  # crisis resolved at home
+            home.arrive_home(m, pid, pop.place[pid])  # crisis resolved at home
             return
     elif u_route < r.gp_first and m.gp_slots.take(now):
         m.rec.event(now, pid, Ev.GP_CONTACT)
         if u_gp >= r.gp_refers_to_ae:
-            home.arrive_home(m, pid, Place(pop.place[pid]))  # managed at home
+            home.arrive_home(m, pid, pop.place[pid])  # managed at home
             return
     m.rec.event(now, pid, Ev.AE_ATTENDANCE)
     m.recent_ae[pid].append(now)
@@ -44,7 +44,7 @@ def on_crisis(m, pid: int) -> None:
     if m.mdt[pid] >= 0:
         admit = min(1.0, admit * m.p.mdt.unmet_need_admission_hr)  # unmet need found by the co-ordinator
     if u_admit >= admit:
-        home.arrive_home(m, pid, Place(pop.place[pid]))  # sent home from A&E
+        home.arrive_home(m, pid, pop.place[pid])  # sent home from A&E
         return
     home.leave_home(m, pid)
     m.env.process(emergency_stay(m, pid, arrived=now))

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 
-from ..population import Care
+from ..population import DAYS_PER_YEAR, Care
 from ..records import Ev, Place
 from . import kinds, mdt
 
-LN2 = math.log(2.0)
+CARE_HOME = Place.CARE_HOME  # the member itself; a module name is much quicker to read than an enum attribute
 
 
 def crisis_delay(base: float, boost: float, tau: float, e: float) -> float:
@@ -44,68 +44,95 @@ def schedule_next(m, pid: int) -> None:
 
     Each hazard draws from its own stream, so changing one rate (say referrals
     for people on an MDT caseload) leaves the person's other event times alone.
+    This runs at every change of a person's state, so it reads the person's
+    attributes and the model's rate tables directly (the same arithmetic as
+    ``Model.crisis_rate``, ``Model.death_rate`` and ``Population.band``).
     """
     pop = m.pop
     now = m.env.now
     token = pop.token[pid] = pop.token[pid] + 1
-    band = pop.band(pid, now)
+    age0 = pop.age0[pid]
+    age = age0 + now / DAYS_PER_YEAR
+    if age < 65:
+        band, best = 0, (65.0 - age0) * DAYS_PER_YEAR
+    elif age < 75:
+        band, best = 1, (75.0 - age0) * DAYS_PER_YEAR
+    elif age < 85:
+        band, best = 2, (85.0 - age0) * DAYS_PER_YEAR
+    else:
+        band, best = 3, math.inf
+    kind = kinds.BAND_CHANGE
     frailty = pop.frailty[pid]
     care = pop.care[pid]
-    u = m.u
+    in_care_home = pop.place[pid] == CARE_HOME
+    u_crisis, u_death, u_frailty, u_recovery, u_referral, u_home_care, u_care_home, u_home_care_end = m.hazard_draws
     log1p = math.log1p
 
-    best, kind = pop.next_band_time(pid, now), kinds.BAND_CHANGE
-
-    c = m.p.crisis
-    tau = c.transient_half_life_days / LN2
-    boost = c.transient_boost * math.exp(-(now - pop.last_crisis[pid]) / tau)
-    rate = m.crisis_rate(pid) * mdt.crisis_multiplier(m, pid)
-    t = now + crisis_delay(rate, boost, tau, -log1p(-u("crisis", pid)))
+    tau = m.crisis_tau
+    boost = m.crisis_boost * math.exp(-(now - pop.last_crisis[pid]) / tau)
+    rate = m.crisis_fit_hr[band][frailty] * m.crisis_need_hr[pop.need[pid]] * pop.risk[pid]
+    if pop.alone[pid]:
+        rate *= m.crisis_alone_hr
+    if in_care_home:
+        rate *= m.crisis_care_home_hr
+    rate = rate * m.support_factor / DAYS_PER_YEAR
+    if m.mdt[pid] >= 0:  # (the multiplier is 1 off a caseload)
+        rate *= mdt.crisis_multiplier(m, pid)
+    e = -log1p(-u_crisis(pid))
+    if rate <= 0:
+        t = math.inf
+    elif boost < 1e-9:
+        t = now + e / rate
+    else:
+        t = now + crisis_delay(rate, boost, tau, e)
     if t < best:
         best, kind = t, kinds.CRISIS
 
-    rate = m.death_rate(pid)
+    rate = m.death_fit_hr[band][frailty]
+    if in_care_home:
+        rate *= m.death_care_home_hr
+    rate = rate / DAYS_PER_YEAR
     if rate > 0:
-        t = now - log1p(-u("death", pid)) / rate
+        t = now - log1p(-u_death(pid)) / rate
         if t < best:
             best, kind = t, kinds.DEATH
     if frailty < 3:
         rate = m.frailty_up[band]
         if rate > 0:
-            t = now - log1p(-u("frailty", pid)) / rate
+            t = now - log1p(-u_frailty(pid)) / rate
             if t < best:
                 best, kind = t, kinds.FRAILTY_STEP
     if frailty > 0:
         rate = m.frailty_down[band]
         if rate > 0:
-            t = now - log1p(-u("frailty_recovery", pid)) / rate
+            t = now - log1p(-u_recovery(pid)) / rate
             if t < best:
                 best, kind = t, kinds.FRAILTY_RECOVERY
     if not m.op_active[pid]:  # a GP referral to an outpatient clinic (the elective route)
         rate = m.referral[band][frailty]
         if m.mdt[pid] >= 0:
-            rate *= m.p.mdt.unmet_need_referral_hr
+            rate *= m.mdt_referral_hr
         if rate > 0:
-            t = now - log1p(-u("referral", pid)) / rate
+            t = now - log1p(-u_referral(pid)) / rate
             if t < best:
                 best, kind = t, kinds.REFERRAL
-    if pop.place[pid] != Place.CARE_HOME and not pop.pending[pid]:
+    if not in_care_home and not pop.pending[pid]:
         if care == Care.NONE:
             rate = m.home_care_request[frailty]
             if rate > 0:
-                t = now - log1p(-u("home_care_request", pid)) / rate
+                t = now - log1p(-u_home_care(pid)) / rate
                 if t < best:
                     best, kind = t, kinds.HOME_CARE_REQUEST
         if care == Care.NONE or care == Care.HOME_CARE:
             rate = m.care_home_request[frailty]
             if rate > 0:
-                t = now - log1p(-u("care_home_request", pid)) / rate
+                t = now - log1p(-u_care_home(pid)) / rate
                 if t < best:
                     best, kind = t, kinds.CARE_HOME_REQUEST
         if care == Care.HOME_CARE:
             rate = m.home_care_end
             if rate > 0:
-                t = now - log1p(-u("home_care_end", pid)) / rate
+                t = now - log1p(-u_home_care_end(pid)) / rate
                 if t < best:
                     best, kind = t, kinds.HOME_CARE_ENDS
     if care == Care.REABLEMENT and m.reablement_end[pid] < best:
@@ -141,6 +168,8 @@ def die(m, pid: int, where: Place) -> None:
     m.release(pid)
     pop.place[pid] = Place.DEAD
     pop.care[pid] = Care.NONE
+    if pop.died[pid] != pop.died[pid]:  # nan: first death (the count of the living follows it)
+        pop.deaths += 1
     pop.died[pid] = m.env.now
     pop.token[pid] += 1
     m.teams.leave(pid, mdt.EXIT_DEATH)
@@ -148,14 +177,14 @@ def die(m, pid: int, where: Place) -> None:
 
 
 def on_death(m, pid: int) -> None:
-    die(m, pid, Place(m.pop.place[pid]))
+    die(m, pid, m.pop.place[pid])
 
 
 def _frailty_change(m, pid: int, step: int) -> None:
     m.home_spell_close(pid)
     m.pop.frailty[pid] += step
     m.rec.event(m.env.now, pid, Ev.FRAILTY_STEP, 1, step)
-    arrive_home(m, pid, Place(m.pop.place[pid]))
+    arrive_home(m, pid, m.pop.place[pid])
 
 
 def on_frailty_step(m, pid: int) -> None:
@@ -168,7 +197,7 @@ def on_frailty_recovery(m, pid: int) -> None:
 
 def on_band_change(m, pid: int) -> None:
     m.home_spell_close(pid)
-    arrive_home(m, pid, Place(m.pop.place[pid]))
+    arrive_home(m, pid, m.pop.place[pid])
 
 
 def on_check_91d(m, pid: int) -> None:

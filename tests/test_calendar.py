@@ -1,0 +1,81 @@
+"""Day lists (sim.calendar): moving the clock straight to an entry changes nothing but the count of heap events."""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from sim.calendar import Calendar, Environment
+
+
+def _run(env: simpy.Environment, seed: int, until: float = 60.0) -> tuple[list[tuple], int]:
+    """Entries that add entries and make people's entries stale, next to processes on the heap; the log of it all."""
+    rng = np.random.default_rng(seed)
+    log: list[tuple] = []
+    people = 40
+    tokens = [0] * people
+
+    def handler(pid: int, kind: int, token: int) -> None:
+        log.append((env.now, "entry", pid, kind))
+        r = rng.random()
+        if r < 0.3:  # the person's next state change (later today or on a later day)
+            tokens[pid] += 1
+            cal.add(env.now + float(rng.exponential(2.0)), pid, 0, tokens[pid])
+        elif r < 0.4:  # a booked entry at this very time (never stale)
+            cal.add(env.now, pid, 1, -1)
+        elif r < 0.5:  # somebody else's scheduled change goes stale
+            tokens[int(rng.integers(people))] += 1
+        elif r < 0.6:  # a process started now (an event at the current time)
+            env.process(stay(pid))
+
+    def stay(pid: int):
+        log.append((env.now, "stay starts", pid))
+        yield env.timeout(float(rng.choice([0.0, 0.5, 1.0, rng.exponential(1.0)])))
+        log.append((env.now, "stay ends", pid))
+
+    def arrivals():
+        while True:
+            # whole and half days fall exactly on some entries' times
+            yield env.timeout(float(rng.choice([0.5, 1.0, rng.exponential(0.7)])))
+            log.append((env.now, "arrival"))
+            if rng.random() < 0.5:
+                pid = int(rng.integers(people))
+                cal.add(env.now + float(rng.choice([0.0, 0.5, 1.0, 3.0])), pid, 2, -1)
+
+    cal = Calendar(env, handler, tokens)
+    for pid in range(people):
+        tokens[pid] += 1
+        cal.add(float(rng.choice([0.0, 0.5, 1.0, rng.uniform(0, 30)])), pid, 0, tokens[pid])
+    env.process(cal.run())
+    env.process(arrivals())
+    env.run(until=until)
+    return log, cal.dispatched
+
+
+def test_moving_the_clock_keeps_every_time_and_the_order():
+    for seed in range(5):
+        plain_log, plain_n = _run(simpy.Environment(), seed)
+        env = Environment()
+        moved_log, moved_n = _run(env, seed)
+        assert moved_log == plain_log
+        assert moved_n == plain_n > 100
+
+
+def test_moving_saves_heap_events():
+    plain, moved = simpy.Environment(), Environment()
+    _run(plain, 3)
+    _run(moved, 3)
+    assert next(moved._eid) < next(plain._eid)
+
+
+def test_move_refuses_to_pass_a_scheduled_event():
+    env = Environment()
+    env.timeout(2.0)
+    assert not env.move(2.0)  # an event due then goes first
+    assert env.now == 0
+    assert env.move(1.5)
+    assert env.now == 1.5
+    assert not env.move(1.0)
+    env.run()
+    assert env.now == 2.0
+    assert env.move(5.0) and env.now == 7.0  # nothing scheduled
