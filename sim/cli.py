@@ -11,6 +11,9 @@ the built-in baseline, in plain words, with what its shifts move.
 replications) on a process pool or Dask, resumably, and ``caresim report
 DIR`` writes its HTML report: both in ``sim/cli_batch.py``.
 
+``caresim sweep FILE`` and ``caresim calibrate FILE`` sweep and fit a
+calibration study (``sim/cli_calibrate.py``).
+
 ``caresim app`` starts the what-if page for commissioners (``sim/app/``).
 
 ``caresim compare A.toml B.toml ...`` runs the scenarios with common random
@@ -139,10 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO.toml",
                          help="scenario files; the first is the reference (the word 'baseline' for the built-in one)")
     _run_flags(compare, "write kpis.csv, timeseries.csv, comparison.csv, charts (PNG), metadata.json and report.html to DIR")
+    from . import cli_batch, cli_calibrate
     from .app.command import add_app_command
-    from .cli_batch import add_commands
 
-    add_commands(commands)
+    cli_batch.add_commands(commands)
+    cli_calibrate.add_commands(commands)
     add_app_command(commands)
     return parser
 
@@ -282,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("command line: choose a command: run, validate, compare, experiment, report or app "
+            raise UsageError("command line: choose a command: run, validate, compare, experiment, report, sweep, "
+                             "calibrate or app "
                              "(see caresim --help)")
         if args.command == "validate":
             from .cli_whatif import validate
@@ -293,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("experiment", "report"):
             from . import cli_batch
             return getattr(cli_batch, args.command)(args)
+        if args.command in ("sweep", "calibrate"):
+            from . import cli_calibrate
+            return getattr(cli_calibrate, args.command)(args)
         if args.command == "app":
             from .app.command import app
             return app(args)

@@ -103,19 +103,22 @@ def baseline(settings: RunSettings | None = None) -> Scenario:
     return Scenario(BASELINE, BASELINE_DESCRIPTION, None, apply_overrides(params, overrides), {}, population_scale=scale)
 
 
-def load(path: str | os.PathLike[str], settings: RunSettings | None = None, patch: Patch | None = None) -> Scenario:
+def load(path: str | os.PathLike[str], settings: RunSettings | None = None,
+         patch: Patch | tuple[Patch, ...] | None = None) -> Scenario:
     """Read a scenario file, resolve its ``extends`` chain, interventions and shifts, and validate.
 
-    ``patch`` sets one value in the file itself before it is resolved (an experiment's grid point).
+    ``patch`` sets values in the file itself before it is resolved (an experiment's grid point, or
+    a calibration's parameter set).
     """
     return _load(Path(path), Path(path).as_posix(), (), settings or RunSettings(), patch)
 
 
-def _load(path: Path, shown: str, chain: tuple[Path, ...], settings: RunSettings, patch: Patch | None = None) -> Scenario:
+def _load(path: Path, shown: str, chain: tuple[Path, ...], settings: RunSettings,
+          patch: Patch | tuple[Patch, ...] | None = None) -> Scenario:
     data = read_toml(path, shown)
-    if patch is not None:
+    for one in (patch,) if isinstance(patch, Patch) else patch or ():
         try:
-            patch.apply(data)
+            one.apply(data)
         except ValueError as e:
             raise ScenarioError(f"{shown}: {e}") from None
     valid = list(META_KEYS) + list(LEVER_KEYS) + _group_names()

@@ -130,7 +130,7 @@ class Store:
 
     def _select(self, sql: str, keys: list[str]) -> pd.DataFrame:
         frames = []
-        for i in range(0, len(keys), 500):  # SQLite's limit on bound parameters
+        for i in range(0, max(len(keys), 1), 500):  # SQLite's limit on bound parameters; IN () when none
             chunk = keys[i:i + 500]
             frames.append(pd.read_sql_query(sql.format(",".join("?" * len(chunk))), self.db, params=chunk))
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,229 @@
+"""Approximate Bayesian computation by sequential Monte Carlo (ABC-SMC).
+
+The population Monte Carlo scheme of Beaumont, Cornuet, Marin and Robert
+(2009): generation 0 is a sample from the prior; each later generation
+resamples the previous one by weight, perturbs the draws with a Gaussian
+kernel of twice the weighted covariance, keeps the proposals whose distance
+to the observed targets is within a tolerance (a weighted quantile of the
+previous generation's distances), and reweights them by prior density over
+the mixture of kernels they could have come from.
+
+pyabc is the reference implementation, but it drives the sampling loop one
+particle at a time and keeps its own database. Here the simulations are run
+by the project's resumable, parallel experiment runner, which takes a whole
+batch of parameter sets at once and caches every result in the results store
+by parameter values; so this compact version proposes a whole batch, hands it
+to ``evaluate`` in one call, and leaves running and caching to the caller.
+Everything is deterministic given ``seed``: the same seed and the same
+``evaluate`` give bit-identical generations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+from scipy.special import logsumexp
+
+
+@dataclass(frozen=True)
+class Prior:
+    """Independent uniform priors on the box ``low <= x <= high``."""
+
+    names: tuple[str, ...]
+    low: np.ndarray
+    high: np.ndarray
+
+    def __post_init__(self):
+        low = np.asarray(self.low, dtype=float).reshape(-1)
+        high = np.asarray(self.high, dtype=float).reshape(-1)
+        if not (len(self.names) == low.size == high.size) or low.size == 0:
+            raise ValueError("prior: names, low and high must have the same, non-zero length")
+        if not np.all(np.isfinite(low) & np.isfinite(high) & (low < high)):
+            raise ValueError("prior: every bound must be finite with low < high")
+        object.__setattr__(self, "names", tuple(self.names))
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` independent draws, shape ``(n, d)``."""
+        return rng.uniform(self.low, self.high, size=(n, self.low.size))
+
+    def inside(self, x) -> np.ndarray:
+        """Whether each row of ``x`` lies in the box (bounds included)."""
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        return np.all((x >= self.low) & (x <= self.high), axis=1)
+
+    def pdf(self, x) -> np.ndarray:
+        """Density of each row of ``x``, shape ``(n,)``; 0 outside the box."""
+        density = 1.0 / float(np.prod(self.high - self.low))
+        return np.where(self.inside(x), density, 0.0)
+
+
+Evaluate = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""``evaluate(thetas (n, d)) -> (means (n, m), standard_errors (n, m))``, one call per batch."""
+
+
+@dataclass
+class Generation:
+    """One SMC generation. ``proposed`` counts the proposals evaluated up to the
+    one that completed the generation, so the acceptance rate is ``accepted / proposed``."""
+
+    tolerance: float
+    particles: np.ndarray
+    weights: np.ndarray
+    distances: np.ndarray
+    proposed: int
+    accepted: int
+
+    @property
+    def acceptance_rate(self) -> float:
+        return self.accepted / self.proposed if self.proposed else math.nan
+
+
+def weighted_quantile(values, weights, q: float) -> float:
+    """The smallest value whose cumulative normalised weight reaches ``q``."""
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(np.asarray(weights, dtype=float)[order])
+    cumulative /= cumulative[-1]
+    position = min(int(np.searchsorted(cumulative, q, side="left")), values.size - 1)
+    return float(values[order][position])
+
+
+@dataclass
+class Posterior:
+    """The generations of a run; the last one is the posterior sample.
+    ``simulations`` counts every evaluated proposal, including any beyond the last kept one."""
+
+    prior: Prior
+    generations: list[Generation]
+    simulations: int
+
+    def sample(self) -> pd.DataFrame:
+        """The last generation: one column per parameter, plus ``weight``."""
+        last = self.generations[-1]
+        frame = pd.DataFrame(last.particles, columns=list(self.prior.names))
+        frame["weight"] = last.weights
+        return frame
+
+    def interval(self, level: float = 0.9) -> pd.DataFrame:
+        """Per parameter: weighted mean, equal-tailed ``level`` interval, prior width and
+        shrinkage, ``1 - interval width / prior width`` (0 = nothing learnt)."""
+        last = self.generations[-1]
+        rows = []
+        for k, name in enumerate(self.prior.names):
+            x = last.particles[:, k]
+            lower = weighted_quantile(x, last.weights, (1 - level) / 2)
+            upper = weighted_quantile(x, last.weights, (1 + level) / 2)
+            width = float(self.prior.high[k] - self.prior.low[k])
+            rows.append({"parameter": name, "mean": float(np.dot(last.weights, x)), "lower": lower,
+                         "upper": upper, "prior_width": width, "shrinkage": 1 - (upper - lower) / width})
+        return pd.DataFrame(rows).set_index("parameter")
+
+
+def distance(means, ses, observed, sd) -> np.ndarray:
+    """sqrt(sum(((mean - observed) / sqrt(sd^2 + se^2))^2)) per row: replication noise (se)
+    added to the target's own uncertainty (sd)."""
+    means = np.atleast_2d(np.asarray(means, dtype=float))
+    scale = np.sqrt(np.asarray(sd, dtype=float) ** 2 + np.atleast_2d(np.asarray(ses, dtype=float)) ** 2)
+    return np.sqrt(np.sum(((means - np.asarray(observed, dtype=float)) / scale) ** 2, axis=1))
+
+
+def _kernel_cholesky(particles: np.ndarray, weights: np.ndarray, prior: Prior) -> np.ndarray:
+    """Lower Cholesky factor of twice the weighted covariance, with a tiny ridge
+    (relative to the prior widths) so that collapsed dimensions stay usable."""
+    cov = np.atleast_2d(np.cov(particles, rowvar=False, aweights=weights, ddof=0))
+    ridge = 1e-12 * (prior.high - prior.low) ** 2
+    return linalg.cholesky(2.0 * cov + np.diag(ridge), lower=True)
+
+
+def _log_kernel_mixture(x: np.ndarray, centres: np.ndarray, weights: np.ndarray, chol: np.ndarray) -> np.ndarray:
+    """log sum_j w_j N(x_i; centre_j, L L^T) for each row of ``x``."""
+    d = x.shape[1]
+    diffs = (x[:, None, :] - centres[None, :, :]).reshape(-1, d)
+    z = linalg.solve_triangular(chol, diffs.T, lower=True).T.reshape(x.shape[0], centres.shape[0], d)
+    log_norm = -0.5 * d * math.log(2 * math.pi) - float(np.sum(np.log(np.diag(chol))))
+    log_k = log_norm - 0.5 * np.sum(z * z, axis=2)
+    with np.errstate(divide="ignore"):
+        return logsumexp(log_k + np.log(weights)[None, :], axis=1)
+
+
+def _evaluate(evaluate: Evaluate, thetas: np.ndarray, observed: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    means, ses = evaluate(thetas.copy())
+    means, ses = np.asarray(means, dtype=float), np.asarray(ses, dtype=float)
+    shape = (thetas.shape[0], observed.size)
+    if means.shape != shape or ses.shape != shape:
+        raise ValueError(f"evaluate returned shapes {means.shape} and {ses.shape}, expected {shape} for both")
+    d = distance(means, ses, observed, sd)
+    return np.where(np.isnan(d), np.inf, d)  # a failed simulation is never accepted
+
+
+def abc_smc(evaluate: Evaluate, prior: Prior, observed: np.ndarray, sd: np.ndarray, *, particles: int = 100,
+            generations: int = 5, batch: int | None = None, quantile: float = 0.5, seed: int = 1,
+            min_acceptance: float = 0.02, on_generation: Callable[[Generation], None] | None = None) -> Posterior:
+    """Run ABC-SMC for up to ``generations`` generations of ``particles`` particles.
+
+    Proposals go to ``evaluate`` in batches of ``batch`` (default ``particles``), one
+    call per batch, and never lie outside the prior box. A later generation stops
+    proposing once its acceptance rate can no longer reach ``min_acceptance``; the run
+    then ends with the generations completed so far (a generation that completes below
+    the rate is kept, and is the last one). ``on_generation`` is called after each
+    completed generation.
+    """
+    observed = np.asarray(observed, dtype=float).reshape(-1)
+    sd = np.asarray(sd, dtype=float).reshape(-1)
+    batch = particles if batch is None else batch
+    if sd.shape != observed.shape or not np.all(sd > 0):
+        raise ValueError("sd must be positive, one per observed target")
+    if particles < 1 or batch < 1 or generations < 1 or not 0 < quantile <= 1 or not 0 <= min_acceptance < 1:
+        raise ValueError("need particles, batch, generations >= 1, 0 < quantile <= 1 and 0 <= min_acceptance < 1")
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    d = prior.low.size
+    budget = math.inf if min_acceptance == 0 else math.ceil(particles / min_acceptance)
+
+    thetas = prior.sample(particles, rng)
+    dists = np.concatenate([_evaluate(evaluate, thetas[i:i + batch], observed, sd)
+                            for i in range(0, particles, batch)])
+    simulations = particles
+    current = Generation(math.inf, thetas, np.full(particles, 1.0 / particles), dists, particles, particles)
+    history = [current]
+    if on_generation is not None:
+        on_generation(current)
+
+    for _ in range(1, generations):
+        tolerance = weighted_quantile(current.distances, current.weights, quantile)
+        chol = _kernel_cholesky(current.particles, current.weights, prior)
+        kept_thetas, kept_dists, proposed = [], [], 0
+        while len(kept_thetas) < particles and proposed < budget:
+            candidates = np.empty((0, d))
+            while candidates.shape[0] < batch:  # rejection from the box costs no simulation
+                parents = current.particles[rng.choice(particles, size=batch, p=current.weights)]
+                draws = parents + rng.standard_normal((batch, d)) @ chol.T
+                candidates = np.vstack([candidates, draws[prior.inside(draws)]])
+            candidates = candidates[:batch]
+            dist = _evaluate(evaluate, candidates, observed, sd)
+            simulations += batch
+            for k in range(batch):
+                proposed += 1
+                if dist[k] <= tolerance:
+                    kept_thetas.append(candidates[k])
+                    kept_dists.append(dist[k])
+                    if len(kept_thetas) == particles:
+                        break
+        if len(kept_thetas) < particles:
+            break  # abandoned: the acceptance rate is below min_acceptance
+        new = np.array(kept_thetas)
+        log_w = np.log(prior.pdf(new)) - _log_kernel_mixture(new, current.particles, current.weights, chol)
+        weights = np.exp(log_w - logsumexp(log_w))
+        current = Generation(tolerance, new, weights / weights.sum(), np.array(kept_dists), proposed, particles)
+        history.append(current)
+        if on_generation is not None:
+            on_generation(current)
+        if current.acceptance_rate < min_acceptance:
+            break
+    return Posterior(prior, history, simulations)

@@ -1,0 +1,179 @@
+"""``caresim sweep FILE`` and ``caresim calibrate FILE``: a calibration study's sweep and fit.
+
+Both check the study (targets, priors, every scenario with the priors set)
+before anything runs, then run through the experiment runner into
+``calibration/fitted/<study>/results.sqlite`` (or ``--out``), so an
+interrupted sweep or fit resumes with the same command and ``--resume``.
+
+- ``sweep``: a Latin hypercube over the priors x replications with common
+  random numbers (``sweep.csv``: parameters, simulated targets and their
+  standard errors, distances standardised by each target's sd), then Morris screening (``morris.csv``,
+  ``screened.txt``).
+- ``calibrate``: ABC-SMC (``posterior.csv``, ``generations.csv``,
+  ``intervals.csv``) and a point estimate by ``scipy.optimize`` from the
+  posterior mean (``fitted.json``), with the fit report (``report.html`` and
+  PNG charts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .cli import RunFailed, UsageError
+
+
+def add_commands(commands) -> None:
+    from .cli import _whole
+
+    for name, text in (("sweep", "a space-filling sweep of a calibration study, and Morris screening"),
+                       ("calibrate", "fit a calibration study by ABC-SMC, with a point estimate and a fit report")):
+        cmd = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        cmd.add_argument("study", metavar="FILE", help="calibration study (calibration/<study>.toml)")
+        cmd.add_argument("--workers", type=_whole(1), metavar="N", help="worker processes; 1 runs serially (default: all cores)")
+        cmd.add_argument("--dask", metavar="ADDRESS", help="run on a Dask scheduler, or 'local'")
+        cmd.add_argument("--resume", action="store_true", help="continue an existing results folder")
+        cmd.add_argument("--quiet", action="store_true", help="no progress output")
+        cmd.add_argument("--reps", type=_whole(1), metavar="N", help="replications per parameter set (overrides the file)")
+        cmd.add_argument("--population", type=_whole(1000), metavar="P", help="registered people (overrides the file)")
+        cmd.add_argument("--out", metavar="DIR", help="results folder (default: calibration/fitted/<study>)")
+
+
+def _prepare(args: argparse.Namespace):
+    from .cli_batch import _check_out
+    from .executors import ExecutorError, make_executor
+    from .study import StudyError, load_study
+
+    try:
+        study = load_study(args.study, population=args.population, reps=args.reps)
+    except StudyError as e:
+        raise UsageError(str(e)) from None
+    out = Path(args.out) if args.out else study.path.parent / "fitted" / study.name
+    _check_out(out, args.resume)
+    try:
+        executor = make_executor(args.workers, args.dask)
+    except ExecutorError as e:
+        raise UsageError(str(e)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    return study, out, executor
+
+
+def _evaluator(study, out: Path, executor, quiet: bool):
+    from .calibrate import Evaluator
+    from .metadata import git_commit
+    from .store import Store
+
+    def progress(task, error) -> None:
+        if not quiet and error:
+            print(f"caresim: run failed: {task.variant.name}, replication {task.replication}: {error}", file=sys.stderr)
+
+    return Evaluator(study, Store(out), executor, git_commit(), out, progress)
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command that reproduces the numbers (where it runs does not change them)."""
+    words = ["caresim", args.command, args.study]
+    for flag in ("reps", "population", "out"):
+        if getattr(args, flag) is not None:
+            words += [f"--{flag}", str(getattr(args, flag))]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def sweep(args: argparse.Namespace) -> int:
+    from .calibrate import BudgetExceeded, evaluations, latin_hypercube
+    from .sensitivity import morris, screen
+
+    study, out, executor = _prepare(args)
+    evaluate = _evaluator(study, out, executor, args.quiet)
+    t0 = time.perf_counter()
+    try:
+        evaluate(latin_hypercube(study))
+        design = evaluations(evaluate)
+        outputs = [t.name for t in study.targets]
+        indices = morris(lambda X: evaluate(X)[0], list(study.names), study.low, study.high, outputs,
+                         trajectories=study.morris_trajectories, seed=study.seed)
+    except BudgetExceeded as e:
+        raise RunFailed(f"{study.path.as_posix()}: {e}") from None
+    finally:
+        executor.close()
+        evaluate.store.close()
+    kept = screen(indices)
+    design.to_csv(out / "sweep.csv", index=False)
+    indices.to_csv(out / "morris.csv", index=False)
+    (out / "screened.txt").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    best = design.sort_values("distance").iloc[0]
+    print(f"caresim: sweep of '{study.name}': {len(design)} parameter sets x {study.runs_per_point} runs "
+          f"({evaluate.runs} run now) in {time.perf_counter() - t0:.1f} s.")
+    print(f"  Closest set (distance {best['distance']:.2f}): "
+          + ", ".join(f"{n} = {best[n]:.4g}" for n in study.names))
+    print(f"  Morris screening keeps {len(kept)} of {len(study.names)} parameters: {', '.join(kept) or 'none'}")
+    print(f"Wrote sweep.csv, morris.csv, screened.txt to {out}")
+    return 0
+
+
+def calibrate(args: argparse.Namespace) -> int:
+    from .abc_smc import Prior, abc_smc
+    from .calibrate import BudgetExceeded, evaluations, point_estimate, weighted_mean
+    from .design import point_id
+    from .fit_report import write_report
+
+    study, out, executor = _prepare(args)
+    evaluate = _evaluator(study, out, executor, args.quiet)
+    prior = Prior(study.names, study.low, study.high)
+    t0 = time.perf_counter()
+
+    def said(g) -> None:
+        if not args.quiet:
+            print(f"caresim: generation: tolerance {g.tolerance:.3g}, accepted {g.accepted} of {g.proposed} proposed",
+                  file=sys.stderr, flush=True)
+
+    try:
+        posterior = abc_smc(evaluate, prior, study.observed, study.sd, particles=study.abc_particles,
+                            generations=study.abc_generations, quantile=study.abc_quantile, seed=study.seed,
+                            on_generation=said)
+        sample = posterior.sample()
+        best = point_estimate(evaluate, weighted_mean(sample, study.names))
+        fitted = np.clip(best.x, study.low, study.high)
+        means, _ = evaluate(fitted[None, :])
+        ses = evaluations(evaluate).set_index("point").loc[int(point_id(fitted))]
+    except BudgetExceeded as e:
+        raise RunFailed(f"{study.path.as_posix()}: {e}") from None
+    finally:
+        executor.close()
+        evaluate.store.close()
+    seconds = time.perf_counter() - t0
+    sample.to_csv(out / "posterior.csv", index=False)
+    intervals = posterior.interval(0.9)
+    intervals.to_csv(out / "intervals.csv")
+    gens = [{"generation": i, "tolerance": g.tolerance, "proposed": g.proposed, "accepted": g.accepted,
+             "acceptance_rate": g.accepted / g.proposed if g.proposed else float("nan")}
+            for i, g in enumerate(posterior.generations)]
+    import pandas as pd
+
+    pd.DataFrame(gens).to_csv(out / "generations.csv", index=False)
+    evaluations(evaluate).to_csv(out / "evaluations.csv", index=False)
+    result = {
+        "study": study.name, "command": _command(args), "seconds": round(seconds, 1), "runs": evaluate.runs,
+        "simulations": posterior.simulations, "fitted": dict(zip(study.names, map(float, fitted))),
+        "distance": float(best.fun),
+        "pooled_se": dict(zip((t.name for t in study.targets), map(float, evaluate.pooled_se()))),
+        "targets": [{"name": t.name, "observed": t.value, "sd": t.sd, "simulated": float(m),
+                     "se": float(ses[t.name + "_se"]), "source": t.source} for t, m in zip(study.targets, means[0])],
+    }
+    (out / "fitted.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    report = write_report(out, study, posterior, result)
+    print(f"caresim: fit of '{study.name}': {posterior.simulations} parameter sets in "
+          f"{len(posterior.generations)} generations, {evaluate.runs} runs, {seconds:.1f} s.")
+    for name, value in result["fitted"].items():
+        row = intervals.loc[name]
+        print(f"  {name} = {value:.4g} (90% posterior interval {row['lower']:.4g} to {row['upper']:.4g})")
+    for t in result["targets"]:
+        print(f"  {t['name']}: target {t['observed']:g} +/- {t['sd']:g}, simulated {t['simulated']:.3g} +/- {t['se']:.2g}")
+    print(f"Wrote posterior.csv, intervals.csv, generations.csv, evaluations.csv, fitted.json, {report.name} to {out}")
+    return 0
