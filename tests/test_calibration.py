@@ -144,3 +144,14 @@ def test_broken_studies(name, tmp_path, capsys):
     assert code == 2, err
     assert len(err.splitlines()) == 1 and err.startswith("caresim: error: ") and name in err
     assert not out.exists()
+
+
+def test_the_pilots_study_is_valid_and_cites_its_targets():
+    study = load_study(ROOT / "calibration" / "pilots.toml")
+    changes = {t.name: t.value for t in study.targets if t.kind == "change"}
+    assert changes == {"icp_emergency_admissions": 2.0, "icp_elective_admissions": -4.0,
+                       "icp_outpatient_attendances": -20.0, "cm_emergency_admissions": 9.0,
+                       "cm_elective_admissions": -21.0, "cm_outpatient_attendances": -22.0}
+    assert all(t.source and (t.kind == "level" or t.sd_source) for t in study.targets)
+    assert all(p.reason for p in study.priors)
+    assert [p.name for p in study.scenarios] == ["baseline.toml", "integrated_care_pilot.toml", "case_management.toml"]
