@@ -20,9 +20,21 @@ from pathlib import Path
 from .cli import RunFailed, UsageError
 
 
+def add_runner_flags(cmd, reps_help: str, out_help: str, min_population: int = 1) -> None:
+    """The flags of every command that runs through the experiment runner."""
+    from .cli import _whole
+
+    cmd.add_argument("--workers", type=_whole(1), metavar="N", help="worker processes; 1 runs serially (default: all cores)")
+    cmd.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, or 'local' for a LocalCluster")
+    cmd.add_argument("--resume", action="store_true", help="continue an existing results folder, computing only what is missing")
+    cmd.add_argument("--quiet", action="store_true", help="no progress output")
+    cmd.add_argument("--reps", type=_whole(1), metavar="N", help=reps_help)
+    cmd.add_argument("--population", type=_whole(min_population), metavar="P", help="registered people (overrides the file)")
+    cmd.add_argument("--out", metavar="DIR", help=out_help)
+
+
 def add_commands(commands) -> None:
     """The ``experiment`` and ``report`` sub-commands."""
-    from .cli import _whole
 
     exp = commands.add_parser(
         "experiment", help="run an experiment file: scenarios x grid x replications, resumable, in parallel",
@@ -32,13 +44,7 @@ def add_commands(commands) -> None:
                     "so an interrupted experiment resumes with --resume. Writes kpis.csv, timeseries.csv, "
                     "summary.csv, warmup.csv, metadata.json, charts (PNG and SVG) and report.html.")
     exp.add_argument("experiment", metavar="FILE", help="experiment file (see experiments/)")
-    exp.add_argument("--workers", type=_whole(1), metavar="N", help="worker processes; 1 runs serially (default: all cores)")
-    exp.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, or 'local' for a LocalCluster")
-    exp.add_argument("--resume", action="store_true", help="continue an existing results folder, computing only what is missing")
-    exp.add_argument("--quiet", action="store_true", help="no progress bar")
-    exp.add_argument("--reps", type=_whole(1), metavar="N", help="replications (overrides the file)")
-    exp.add_argument("--population", type=_whole(1), metavar="P", help="registered people (overrides the file)")
-    exp.add_argument("--out", metavar="DIR", help="results folder (overrides the file's 'out')")
+    add_runner_flags(exp, "replications (overrides the file)", "results folder (overrides the file's 'out')")
     rep = commands.add_parser(
         "report", help="write report.html for an experiment's or a comparison's results folder",
         description="Build one self-contained HTML report (charts embedded, headline table, metadata and a "

@@ -30,19 +30,14 @@ from .cli import RunFailed, UsageError
 
 
 def add_commands(commands) -> None:
-    from .cli import _whole
+    from .cli_batch import add_runner_flags
 
     for name, text in (("sweep", "a space-filling sweep of a calibration study, and Morris screening"),
                        ("calibrate", "fit a calibration study by ABC-SMC, with a point estimate and a fit report")):
         cmd = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         cmd.add_argument("study", metavar="FILE", help="calibration study (calibration/<study>.toml)")
-        cmd.add_argument("--workers", type=_whole(1), metavar="N", help="worker processes; 1 runs serially (default: all cores)")
-        cmd.add_argument("--dask", metavar="ADDRESS", help="run on a Dask scheduler, or 'local'")
-        cmd.add_argument("--resume", action="store_true", help="continue an existing results folder")
-        cmd.add_argument("--quiet", action="store_true", help="no progress output")
-        cmd.add_argument("--reps", type=_whole(1), metavar="N", help="replications per parameter set (overrides the file)")
-        cmd.add_argument("--population", type=_whole(1000), metavar="P", help="registered people (overrides the file)")
-        cmd.add_argument("--out", metavar="DIR", help="results folder (default: calibration/fitted/<study>)")
+        add_runner_flags(cmd, "replications per parameter set (overrides the file)",
+                         "results folder (default: calibration/fitted/<study>)", min_population=1000)
 
 
 def _prepare(args: argparse.Namespace):
