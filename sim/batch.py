@@ -24,6 +24,7 @@ import pandas as pd
 from . import __version__
 from .compare import same_population
 from .experiment import Experiment, Variant
+from .exports import collect
 from .precision import assess, next_replications
 from .store import Store
 from .tasks import Enrolled, TaskResult, TaskSpec, run_task, scenario_hash, task_key
@@ -46,15 +47,23 @@ class Planned:
 
 @dataclass
 class Outcome:
-    """What happened: tasks planned, run now, found already stored, and failed (key -> error)."""
+    """What happened: the tasks planned, those run in this session, and those that failed (key -> error)."""
 
     tasks: list[Planned]
-    ran: int = 0
-    reused: int = 0
+    keys_run: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)
     replications: int = 0
     events: int = 0
     assessment: pd.DataFrame | None = None
+
+    @property
+    def ran(self) -> int:
+        return len(self.keys_run)
+
+    @property
+    def reused(self) -> int:
+        """Tasks found in the store, not run in this session."""
+        return sum(t.key not in self.keys_run for t in self.tasks)
 
 
 def paired_with_reference(exp: Experiment) -> dict[str, bool]:
@@ -89,9 +98,7 @@ def run_tasks(tasks: list[Planned], exp: Experiment, store: Store, executor, com
     for t in tasks:
         if t.is_reference:
             refs.append(t)
-        elif status.get(t.key) == "ok":
-            out.reused += 1
-        else:
+        elif status.get(t.key) != "ok":
             queue.append(t)
     unsettled = {t.key for t in queue}  # partners still to run in this session
     in_flight: dict[Any, Planned] = {}
@@ -102,13 +109,8 @@ def run_tasks(tasks: list[Planned], exp: Experiment, store: Store, executor, com
         ready = [t for t in refs if not unsettled.intersection(t.deps)]
         for t in ready:
             refs.remove(t)
-        rerun = []
-        for t in ready:
-            ok = {d for d in t.deps if status.get(d) == "ok"}
-            if status.get(t.key) == "ok" and store.linked(t.key) >= ok:
-                out.reused += 1
-            else:
-                rerun.append(t)
+        rerun = [t for t in ready if status.get(t.key) != "ok"
+                 or not store.linked(t.key) >= {d for d in t.deps if status.get(d) == "ok"}]
         queue.extendleft(reversed(rerun))
 
     while queue or refs or in_flight:
@@ -130,7 +132,7 @@ def run_tasks(tasks: list[Planned], exp: Experiment, store: Store, executor, com
                 store.put(result, t.meta(exp.seed, commit))
             status[t.key] = "failed" if result.error else "ok"
             unsettled.discard(t.key)
-            out.ran += 1
+            out.keys_run.add(t.key)
             out.events += result.events
             if result.error:
                 out.failed[t.key] = result.error
@@ -182,11 +184,10 @@ def run_experiment(exp: Experiment, store: Store, executor, commit: str | None,
         if on_plan is not None:
             on_plan(tasks, reps)
         out = run_tasks(tasks, exp, store, executor, commit, progress)
-        total = Outcome(tasks, total.ran + out.ran, out.reused, {**total.failed, **out.failed}, reps,
+        total = Outcome(tasks, total.keys_run | out.keys_run, {**total.failed, **out.failed}, reps,
                         total.events + out.events)
         if exp.precision is None or out.failed:
             return total
-        from .exports import collect
         assessment = assess(collect(store, tasks, exp)["kpis"], exp.precision)
         total.assessment = assessment
         more = next_replications(assessment, exp.precision, reps, executor.workers)

@@ -124,8 +124,3 @@ def evaluations(evaluate: Evaluator) -> pd.DataFrame:
     if not evaluate.log:
         return pd.DataFrame()
     return pd.concat(evaluate.log, ignore_index=True).drop_duplicates("point").reset_index(drop=True)
-
-
-def weighted_mean(sample: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
-    w = sample["weight"].to_numpy()
-    return np.array([float(np.sum(w * sample[n].to_numpy()) / np.sum(w)) for n in names])

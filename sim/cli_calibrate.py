@@ -114,7 +114,7 @@ def sweep(args: argparse.Namespace) -> int:
 
 def calibrate(args: argparse.Namespace) -> int:
     from .abc_smc import Prior, abc_smc
-    from .calibrate import BudgetExceeded, evaluations, point_estimate, weighted_mean
+    from .calibrate import BudgetExceeded, evaluations, point_estimate
     from .design import point_id
     from .fit_report import write_report
 
@@ -133,10 +133,12 @@ def calibrate(args: argparse.Namespace) -> int:
                             generations=study.abc_generations, quantile=study.abc_quantile, seed=study.seed,
                             on_generation=said)
         sample = posterior.sample()
-        best = point_estimate(evaluate, weighted_mean(sample, study.names))
+        intervals = posterior.interval(0.9)
+        best = point_estimate(evaluate, intervals.loc[list(study.names), "mean"].to_numpy())
         fitted = np.clip(best.x, study.low, study.high)
         means, _ = evaluate(fitted[None, :])
-        ses = evaluations(evaluate).set_index("point").loc[int(point_id(fitted))]
+        table = evaluations(evaluate)
+        ses = table.set_index("point").loc[int(point_id(fitted))]
     except BudgetExceeded as e:
         raise RunFailed(f"{study.path.as_posix()}: {e}") from None
     finally:
@@ -144,7 +146,6 @@ def calibrate(args: argparse.Namespace) -> int:
         evaluate.store.close()
     seconds = time.perf_counter() - t0
     sample.to_csv(out / "posterior.csv", index=False)
-    intervals = posterior.interval(0.9)
     intervals.to_csv(out / "intervals.csv")
     gens = [{"generation": i, "tolerance": g.tolerance, "proposed": g.proposed, "accepted": g.accepted,
              "acceptance_rate": g.accepted / g.proposed if g.proposed else float("nan")}
@@ -152,7 +153,7 @@ def calibrate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     pd.DataFrame(gens).to_csv(out / "generations.csv", index=False)
-    evaluations(evaluate).to_csv(out / "evaluations.csv", index=False)
+    table.to_csv(out / "evaluations.csv", index=False)
     result = {
         "study": study.name, "command": _command(args), "seconds": round(seconds, 1), "runs": evaluate.runs,
         "simulations": posterior.simulations, "fitted": dict(zip(study.names, map(float, fitted))),

@@ -34,12 +34,12 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .filecheck import days, known_keys, short_name, whole
 from .metrics import METRICS, PLACE_METRICS
 from .paramtree import ParameterError
 from .patch import Patch, parse_path
@@ -130,20 +130,18 @@ def load_experiment(path: str | Path, *, reps: int | None = None, population: in
     def err(what: str) -> ExperimentError:
         return ExperimentError(f"{shown}: {what}")
 
-    _known(data, KEYS, err)
+    known_keys(data, KEYS, err)
 
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip() or "\n" in name:
-        raise err("'name' is required: a short name on one line, in quotes")
+    name = short_name(data, err)
     description = data.get("description", "")
     if not isinstance(description, str):
         raise err("'description' must be text in quotes")
-    replications = reps if reps is not None else _whole(data.get("replications", 5), "replications", 1, err)
-    seed = _whole(data.get("seed", 1), "seed", 0, err)
+    replications = reps if reps is not None else whole(data.get("replications", 5), "replications", 1, err)
+    seed = whole(data.get("seed", 1), "seed", 0, err)
     if population is None and "population" in data:
-        population = _whole(data["population"], "population", 1, err)
-    horizon = _days(data, "horizon_days", err)
-    warmup = _days(data, "warmup_days", err)
+        population = whole(data["population"], "population", 1, err)
+    horizon = days(data, "horizon_days", err)
+    warmup = days(data, "warmup_days", err)
     settings = RunSettings(population=population, horizon_days=horizon, warmup_days=warmup)
 
     files = data.get("scenarios")
@@ -190,32 +188,6 @@ def load_experiment(path: str | Path, *, reps: int | None = None, population: in
 
 # --- pieces ---------------------------------------------------------------------------------------
 
-def _known(data: dict[str, Any], valid: tuple[str, ...], err, prefix: str = "") -> None:
-    """Unknown keys are errors that suggest the closest valid key."""
-    for key in data:
-        if key not in valid:
-            guess = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
-            hint = f"did you mean '{prefix}{guess[0]}'?" if guess else f"valid keys: {', '.join(valid)}"
-            raise err(f"unknown key '{prefix}{key}'; {hint}")
-
-
-def _whole(value: Any, key: str, lo: int, err) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise err(f"'{key}' must be a whole number, got {value!r}")
-    if value < lo:
-        raise err(f"'{key}' must be at least {lo}, got {value}")
-    return value
-
-
-def _days(data: dict[str, Any], key: str, err) -> float | None:
-    if key not in data:
-        return None
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise err(f"'{key}' must be a number of days (0 or more), got {value!r}")
-    return float(value)
-
-
 def _names(value: Any, key: str, valid: tuple[str, ...], err) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise err(f"'{key}' must be a list of names in quotes")
@@ -252,7 +224,7 @@ def _grid(value: Any, names: list[str], reference: str, err) -> Grid | None:
         return None
     if not isinstance(value, dict):
         raise err("'grid' must be a table with parameter and values")
-    _known(value, GRID_KEYS, err, "grid.")
+    known_keys(value, GRID_KEYS, err, "grid.")
     parameter = value.get("parameter")
     try:
         parse_path(parameter)
@@ -285,7 +257,7 @@ def _precision(value: Any, err) -> Precision | None:
         return None
     if not isinstance(value, dict):
         raise err("'precision' must be a table with metrics and half_width_pct")
-    _known(value, PRECISION_KEYS, err, "precision.")
+    known_keys(value, PRECISION_KEYS, err, "precision.")
     metrics = _names(value.get("metrics", []), "metrics", ALL_METRICS, err)
     if not metrics:
         raise err("precision.metrics must name at least one metric")
@@ -295,6 +267,6 @@ def _precision(value: Any, err) -> Precision | None:
     cohort = value.get("cohort", "all")
     if cohort not in COHORTS:
         raise err(f"precision.cohort must be one of {', '.join(COHORTS)}, got {cohort!r}")
-    max_reps = _whole(value.get("max_replications", 50), "precision.max_replications", 2, err)
-    look = _whole(value.get("look_ahead", 5), "precision.look_ahead", 0, err)
+    max_reps = whole(value.get("max_replications", 50), "precision.max_replications", 2, err)
+    look = whole(value.get("look_ahead", 5), "precision.look_ahead", 0, err)
     return Precision(metrics, float(hw), max_reps, cohort, look)

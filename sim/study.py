@@ -39,6 +39,7 @@ Every problem is a :class:`StudyError` whose message is one line, ``<file>: <wha
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 from dataclasses import dataclass
@@ -47,7 +48,8 @@ from typing import Any
 
 import numpy as np
 
-from .experiment import ALL_METRICS, COHORTS, _known
+from .experiment import ALL_METRICS, COHORTS
+from .filecheck import days, known_keys, short_name, whole
 from .params import Params
 from .paramtree import walk
 from .scenario import RunSettings, Scenario, ScenarioError, load, read_toml
@@ -141,14 +143,12 @@ def load_study(path: str | Path, *, population: int | None = None, reps: int | N
     def err(what: str) -> StudyError:
         return StudyError(f"{shown}: {what}")
 
-    _known(data, KEYS, err)
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip() or "\n" in name:
-        raise err("'name' is required: a short name on one line, in quotes")
+    known_keys(data, KEYS, err)
+    name = short_name(data, err)
     if population is None and "population" in data:
-        population = _whole(data["population"], "population", 1000, err)
-    settings = RunSettings(population=population, horizon_days=_days(data, "horizon_days", err),
-                           warmup_days=_days(data, "warmup_days", err))
+        population = whole(data["population"], "population", 1000, err)
+    settings = RunSettings(population=population, horizon_days=days(data, "horizon_days", err),
+                           warmup_days=days(data, "warmup_days", err))
     reference = _file(path, data.get("reference"), "reference", err)
     targets = tuple(_target(t, i, path, err) for i, t in enumerate(_tables(data, "target", err), start=1))
     priors = tuple(_prior(p, i, err) for i, p in enumerate(_tables(data, "prior", err), start=1))
@@ -164,18 +164,18 @@ def load_study(path: str | Path, *, population: int | None = None, reps: int | N
     for table, keys, label in ((sweep, SWEEP_KEYS, "sweep."), (abc, ABC_KEYS, "abc.")):
         if not isinstance(table, dict):
             raise err(f"'{label[:-1]}' must be a table")
-        _known(table, keys, err, label)
+        known_keys(table, keys, err, label)
     quantile = abc.get("quantile", 0.5)
     if isinstance(quantile, bool) or not isinstance(quantile, (int, float)) or not 0 < quantile < 1:
         raise err(f"abc.quantile must be between 0 and 1, got {quantile!r}")
     return Study(name, " ".join(str(data.get("description", "")).split()), path, reference, scenarios, targets,
-                 priors, reps if reps is not None else _whole(data.get("replications", 4), "replications", 1, err),
-                 _whole(data.get("seed", 1), "seed", 0, err), settings,
-                 _whole(data.get("budget_runs", 10_000), "budget_runs", 1, err),
-                 _whole(sweep.get("points", 64), "sweep.points", 2, err),
-                 _whole(sweep.get("morris_trajectories", 8), "sweep.morris_trajectories", 2, err),
-                 _whole(abc.get("particles", 60), "abc.particles", 4, err),
-                 _whole(abc.get("generations", 4), "abc.generations", 1, err), float(quantile))
+                 priors, reps if reps is not None else whole(data.get("replications", 4), "replications", 1, err),
+                 whole(data.get("seed", 1), "seed", 0, err), settings,
+                 whole(data.get("budget_runs", 10_000), "budget_runs", 1, err),
+                 whole(sweep.get("points", 64), "sweep.points", 2, err),
+                 whole(sweep.get("morris_trajectories", 8), "sweep.morris_trajectories", 2, err),
+                 whole(abc.get("particles", 60), "abc.particles", 4, err),
+                 whole(abc.get("generations", 4), "abc.generations", 1, err), float(quantile))
 
 
 def _resolve(file: Path, settings: RunSettings, priors: tuple[Prior, ...], err) -> Scenario:
@@ -195,25 +195,10 @@ def _tables(data: dict[str, Any], key: str, err) -> list[dict[str, Any]]:
     return value
 
 
-def _whole(value: Any, key: str, lo: int, err) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-        raise err(f"'{key}' must be a whole number of at least {lo}, got {value!r}")
-    return value
-
-
 def _number(value: Any, key: str, err) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise err(f"'{key}' must be a finite number, got {value!r}")
     return float(value)
-
-
-def _days(data: dict[str, Any], key: str, err) -> float | None:
-    if key not in data:
-        return None
-    value = _number(data[key], key, err)
-    if value < 0:
-        raise err(f"'{key}' must not be negative, got {value:g}")
-    return value
 
 
 def _file(study: Path, entry: Any, key: str, err) -> Path:
@@ -227,7 +212,7 @@ def _file(study: Path, entry: Any, key: str, err) -> Path:
 
 def _target(t: dict[str, Any], i: int, study: Path, err) -> Target:
     where = f"target[{i}]"
-    _known(t, TARGET_KEYS, err, f"{where}.")
+    known_keys(t, TARGET_KEYS, err, f"{where}.")
     for key in ("name", "kind", "scenario", "metric", "value", "sd", "source"):
         if key not in t:
             raise err(f"{where}: missing '{key}'")
@@ -250,15 +235,13 @@ def _target(t: dict[str, Any], i: int, study: Path, err) -> Target:
 
 def _prior(p: dict[str, Any], i: int, err) -> Prior:
     where = f"prior[{i}]"
-    _known(p, PRIOR_KEYS, err, f"{where}.")
+    known_keys(p, PRIOR_KEYS, err, f"{where}.")
     for key in PRIOR_KEYS:
         if key not in p:
             raise err(f"{where}: missing '{key}'")
     bounds = {key: (lo, hi) for key, _, meta in walk(Params()) for lo, hi in [(meta.get("lo"), meta.get("hi"))]}
     parameter = p["parameter"]
     if parameter not in bounds:
-        import difflib
-
         guess = difflib.get_close_matches(str(parameter), list(bounds), n=1, cutoff=0.6)
         raise err(f"{where}.parameter: unknown parameter {parameter!r}" + (f"; did you mean '{guess[0]}'?" if guess else ""))
     low, high = _number(p["low"], f"{where}.low", err), _number(p["high"], f"{where}.high", err)
