@@ -1,7 +1,10 @@
 """Running an experiment: plan its tasks, run what the store lacks, and commit each as it finishes.
 
-Tasks are (scenario at a grid point) x replication.  A reference task depends
-on the tasks of the same replication that it is compared with in pairs:
+Tasks are (scenario at a grid point, on a posterior draw where the experiment
+has a ``[posterior]`` table) x replication; a draw's number and values are
+part of the store key, so draws never share a run and a draw asked for again
+finds its runs.  A reference task depends on the tasks of the same
+replication (and draw) that it is compared with in pairs:
 it runs once they have finished, so that it can measure their enrolled
 people in its own run (the same-people MDT counterfactual).  Tasks are
 submitted replication by replication, references first as soon as they are
@@ -47,7 +50,7 @@ class Planned:
 
 @dataclass
 class Outcome:
-    """What happened: the tasks planned, those run in this session, and those that failed (key -> error)."""
+    """What happened: the tasks planned, those run by this call, and those that failed (key -> error)."""
 
     tasks: list[Planned]
     keys_run: set[str] = field(default_factory=set)
@@ -62,7 +65,7 @@ class Outcome:
 
     @property
     def reused(self) -> int:
-        """Tasks found in the store, not run in this session."""
+        """Tasks found in the store, not run by this call."""
         return sum(t.key not in self.keys_run for t in self.tasks)
 
 
@@ -77,13 +80,15 @@ def plan(exp: Experiment, replications: int, commit: str | None) -> list[Planned
     hashes = [scenario_hash(v.scenario.params, v.scenario.prelaunch) for v in exp.variants]
     tasks = []
     for rep in range(replications):
-        keys = [task_key(h, v.grid, exp.seed, rep, commit) for h, v in zip(hashes, exp.variants)]
+        keys = [task_key(h, v.grid, exp.seed, rep, commit, None if v.draw is None else v.draw.identity())
+                for h, v in zip(hashes, exp.variants)]
         for i, v in enumerate(exp.variants):
             is_ref = v.name == exp.reference
             deps = ()
             if is_ref:
                 deps = tuple(k for k, w in zip(keys, exp.variants)
-                             if w.name != exp.reference and paired[w.name] and (v.grid is None or w.grid == v.grid))
+                             if w.name != exp.reference and paired[w.name] and (v.grid is None or w.grid == v.grid)
+                             and w.draw == v.draw)
             tasks.append(Planned(keys[i], v, i, rep, hashes[i], is_ref, deps))
     return tasks
 
@@ -100,7 +105,7 @@ def run_tasks(tasks: list[Planned], exp: Experiment, store: Store, executor, com
             refs.append(t)
         elif status.get(t.key) != "ok":
             queue.append(t)
-    unsettled = {t.key for t in queue}  # partners still to run in this session
+    unsettled = {t.key for t in queue}  # partners still to run in this call
     in_flight: dict[Any, Planned] = {}
     capacity = max(1, executor.workers)
 

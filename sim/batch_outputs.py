@@ -1,8 +1,9 @@
 """Everything an experiment writes into its results folder, from its store, at the end of a run.
 
 ``kpis.csv``, ``timeseries.csv``, ``summary.csv``, ``warmup.csv``,
-``replications.csv`` (with a precision target), ``metadata.json``, the charts
-(PNG and SVG) and ``report.html``.
+``replications.csv`` (with a precision target), ``uncertainty.csv`` (over
+posterior draws), ``metadata.json``, the charts (PNG and SVG) and
+``report.html``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from . import metadata
 from .batch import Outcome, paired_with_reference
-from .exports import collect, summary, warmup_check, write_table
+from .exports import SUMMARY_COLUMNS, collect, summary, warmup_check, write_table
 from .experiment import Experiment
 from .store import Store
 
@@ -39,9 +40,15 @@ def experiment_metadata(exp: Experiment, outcome: Outcome, commit: str | None, s
         "metrics": list(exp.metrics),
         "charts": list(exp.charts),
         "failed": [{"scenario": by_key[k].variant.name, "grid": by_key[k].variant.grid,
-                    "replication": by_key[k].replication, "error": e} for k, e in outcome.failed.items()],
+                    "replication": by_key[k].replication, "error": e,
+                    **({"draw": by_key[k].variant.draw.index} if by_key[k].variant.draw is not None else {})}
+                   for k, e in outcome.failed.items()],
         "precision": None,
     })
+    if exp.posterior is not None:
+        from .posterior import posterior_metadata
+
+        meta["posterior"] = posterior_metadata(exp.posterior.file, exp.draws)
     if exp.precision is not None:
         p = exp.precision
         meta["precision"] = {"metrics": list(p.metrics), "cohort": p.cohort, "half_width_pct": p.half_width_pct,
@@ -54,9 +61,15 @@ def write_all(exp: Experiment, store: Store, outcome: Outcome, commit: str | Non
     """Write every output of the experiment; return the paths written."""
     out = exp.out
     frames = collect(store, outcome.tasks, exp)
-    frames["summary"] = summary(frames["kpis"], exp, paired_with_reference(exp))
+    table = summary(frames["kpis"], exp, paired_with_reference(exp))
+    frames["summary"] = table[SUMMARY_COLUMNS]
     warm = warmup_check(frames["timeseries"], exp)
     written = [write_table(frames[k], out / f"{k}.csv") for k in ("kpis", "timeseries", "summary")]
+    if exp.posterior is not None:
+        from .uncertainty import uncertainty_table
+
+        written.append(write_table(uncertainty_table(table, ["scenario", "grid", "cohort", "metric"]),
+                                   out / "uncertainty.csv"))
     written.append(write_table(warm, out / "warmup.csv"))
     meta = experiment_metadata(exp, outcome, commit, seconds, where)
     meta["warmup_check"] = warm.to_dict(orient="records")

@@ -142,11 +142,19 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO.toml",
                          help="scenario files; the first is the reference (the word 'baseline' for the built-in one)")
     _run_flags(compare, "write kpis.csv, timeseries.csv, comparison.csv, charts (PNG), metadata.json and report.html to DIR")
-    from . import cli_batch, cli_calibrate
+    compare.add_argument("--posterior", type=_whole(2), metavar="K",
+                         help="run K posterior draws of the calibrated parameters x the replications; intervals then "
+                              "carry calibration uncertainty and randomness, and uncertainty.csv says which dominates")
+    compare.add_argument("--posterior-file", metavar="CSV",
+                         help="the posterior sample (default: calibration/fitted/pilots/posterior.csv, written by "
+                              "caresim calibrate calibration/pilots.toml)")
+    from . import cli_batch, cli_calibrate, cli_sensitivity, cli_sites
     from .app.command import add_app_command
 
     cli_batch.add_commands(commands)
     cli_calibrate.add_commands(commands)
+    cli_sensitivity.add_commands(commands)
+    cli_sites.add_commands(commands)
     add_app_command(commands)
     return parser
 
@@ -287,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             raise UsageError("command line: choose a command: run, validate, compare, experiment, report, sweep, "
-                             "calibrate or app "
+                             "calibrate, sensitivity, sites or app "
                              "(see caresim --help)")
         if args.command == "validate":
             from .cli_whatif import validate
@@ -301,6 +309,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("sweep", "calibrate"):
             from . import cli_calibrate
             return getattr(cli_calibrate, args.command)(args)
+        if args.command == "sites":
+            from .cli_sites import sites
+            return sites(args)
+        if args.command == "sensitivity":
+            from .cli_sensitivity import sensitivity
+            return sensitivity(args)
         if args.command == "app":
             from .app.command import app
             return app(args)

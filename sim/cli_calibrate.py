@@ -38,6 +38,11 @@ def add_commands(commands) -> None:
         cmd.add_argument("study", metavar="FILE", help="calibration study (calibration/<study>.toml)")
         add_runner_flags(cmd, "replications per parameter set (overrides the file)",
                          "results folder (default: calibration/fitted/<study>)", min_population=1000)
+        if name == "calibrate":
+            cmd.add_argument("--check", action="store_true",
+                             help="check the committed fit instead: the package defaults are the fitted values, and "
+                                  "a fresh run at the default population (or --population; --reps, default 5) "
+                                  "reproduces each target within two standard errors; into <results folder>/check")
 
 
 def _prepare(args: argparse.Namespace):
@@ -112,7 +117,63 @@ def sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def check(args: argparse.Namespace) -> int:
+    """``caresim calibrate FILE --check``: the fitted defaults against the targets in a fresh, full-size run."""
+    from .cli_batch import _check_out
+    from .executors import ExecutorError, make_executor
+    from .fit_check import (FitCheckError, add_to_report, check_html, check_study, check_table, defaults,
+                            defaults_match, read_fitted)
+    from .params import Params
+    from .study import StudyError, load_study
+
+    population = args.population or Params().place.registered_population
+    try:
+        study = load_study(args.study, population=population)
+    except StudyError as e:
+        raise UsageError(str(e)) from None
+    fitted_dir = Path(args.out) if args.out else study.path.parent / "fitted" / study.name
+    try:
+        wrong = defaults_match(study, read_fitted(fitted_dir))
+    except FitCheckError as e:
+        raise UsageError(str(e)) from None
+    if wrong:
+        raise UsageError(f"{study.path.as_posix()}: the package defaults are not the fitted values "
+                         f"({'; '.join(wrong)}); write {(fitted_dir / 'fitted.json').as_posix()} into sim/params.py")
+    study = check_study(study, population, args.reps or 5)
+    out = fitted_dir / "check"
+    _check_out(out, args.resume)
+    try:
+        executor = make_executor(args.workers, args.dask)
+    except ExecutorError as e:
+        raise UsageError(str(e)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    evaluate = _evaluator(study, out, executor, args.quiet)
+    t0 = time.perf_counter()
+    try:
+        means, ses = evaluate(defaults(study.names)[None, :])
+    finally:
+        executor.close()
+        evaluate.store.close()
+    table = check_table(study, means[0], ses[0])
+    table.to_csv(out / "check.csv", index=False)
+    command = _command(args) + " --check"
+    report = fitted_dir / "report.html"
+    if report.is_file():
+        add_to_report(report, check_html(table, command, population, study.replications, study.seed))
+    held = int(table["within_2se"].sum())
+    print(f"caresim: check of '{study.name}': {held} of {len(table)} targets within two standard errors with the "
+          f"fitted defaults ({population:,} people, {study.replications} replications, seed {study.seed}, "
+          f"{evaluate.runs} runs in {time.perf_counter() - t0:.1f} s).")
+    for r in table.itertuples():
+        print(f"  {r.target}: target {r.observed:g} +/- {r.sd:g}, simulated {r.simulated:.3g} +/- {r.simulated_se:.2g}"
+              f" (z {r.z:+.2f}{'' if r.within_2se else ', outside two standard errors'})")
+    print(f"Wrote check.csv to {out}" + (f" and the check into {report}" if report.is_file() else ""))
+    return 0
+
+
 def calibrate(args: argparse.Namespace) -> int:
+    if args.check:
+        return check(args)
     from .abc_smc import Prior, abc_smc
     from .calibrate import BudgetExceeded, evaluations, point_estimate
     from .design import point_id

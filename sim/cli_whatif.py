@@ -6,7 +6,10 @@ unit, and whole units of capacity where the parameter is one) and what each
 shift moves.  ``compare`` runs scenarios with common random numbers, prints
 the main changes against the first with 95% intervals and, with ``--out``,
 writes ``kpis.csv``, ``timeseries.csv``, ``comparison.csv``, PNG charts,
-``metadata.json`` and ``report.html``.
+``metadata.json`` and ``report.html``.  With ``--posterior K`` it runs K
+posterior draws x the replications (:mod:`sim.posterior`); the intervals
+then carry calibration uncertainty as well as randomness, the printed table
+says which dominates, and ``uncertainty.csv`` holds the split.
 """
 
 from __future__ import annotations
@@ -182,18 +185,37 @@ def _sentences(rows) -> list[str]:
     return out
 
 
-def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int) -> str:
-    """What ``caresim compare`` prints: the setting, what each scenario changes, and the main changes."""
+def _dominant(r) -> str:
+    """Which part of a change's variance is the larger, with its share (runs over posterior draws)."""
+    share = r.diff_calibration_share
+    if r.diff_dominant == "none":
+        return "none"
+    if not math.isfinite(share):
+        return "n/a"
+    return f"calibration {100 * share:.0f}%" if r.diff_dominant == "calibration" else f"randomness {100 * (1 - share):.0f}%"
+
+
+def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int, draws: int = 0) -> str:
+    """What ``caresim compare`` prints: the setting, what each scenario changes, and the main changes.
+
+    ``draws``: the number of posterior draws run (0 without ``--posterior``).
+    """
     from .compare import MAIN_METRICS
 
     ref = scenarios[0]
     p = ref.params
+    each = f"{draws} posterior draws x " if draws else ""
     out = [f"caresim {__version__}: {len(scenarios)} scenarios compared with '{ref.name}'",
-           f"  {reps} replication{'s' if reps != 1 else ''} each, seed {seed}, {p.place.registered_population:,} registered "
+           f"  {each}{reps} replication{'s' if reps != 1 else ''} each, seed {seed}, {p.place.registered_population:,} registered "
            f"people in '{ref.name}', {p.time.horizon_days:g} days after a {p.time.warmup_days:g}-day warm-up.",
            "  Common random numbers: replication r of every scenario draws the same random numbers, person by person."]
     if reps == 1:
         out.append("  n=1: one replication, so changes are shown without confidence intervals.")
+    elif draws:
+        out.append("  Changes are means over posterior draws and replications with [95% intervals] that carry both "
+                   "calibration uncertainty (between draws) and randomness (between replications); the last column "
+                   "says which part of the variance is the larger (more replications narrow only the randomness). "
+                   "pp = percentage points; costs in GBP over the window (m = million).")
     else:
         out.append("  Changes are means over replications with [95% confidence intervals]; pp = percentage points; "
                    "costs in GBP over the window (m = million).")
@@ -219,9 +241,9 @@ def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int) ->
             out += ["", f"  {s.name} against {ref.name}: {title}"]
             table = []
             for m in metrics:
-                table.append([MAIN_METRICS[m], *_cells(m, c[m])])
+                table.append([MAIN_METRICS[m], *_cells(m, c[m])] + ([_dominant(c[m])] if draws else []))
             head = ["measure", ref.name, s.name, "change [95% CI]" if reps > 1 else "change (n=1)",
-                    "% change [95% CI]" if reps > 1 else "% change (n=1)"]
+                    "% change [95% CI]" if reps > 1 else "% change (n=1)"] + (["dominant part"] if draws else [])
             out += ["    " + line for line in _columns(head + [""], [t + [""] for t in table], right=(1, 2, 3, 4))]
             said = _sentences([c[m] for m in metrics])
             if reps > 1:
@@ -229,7 +251,20 @@ def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int) ->
                     out += ["    Clear changes (the 95% interval excludes no change):"] + ["      " + x for x in said]
                 else:
                     out.append("    No main measure changed clearly: every 95% interval includes no change.")
+            if draws and reps > 1 and (sentence := _dominance_sentence([c[m] for m in metrics])):
+                out.append("    " + sentence)
     return "\n".join(out)
+
+
+def _dominance_sentence(rows) -> str:
+    """Which source dominates the intervals of these measures, in words ('' when none has any spread)."""
+    parts = [r.diff_dominant for r in rows]
+    calibration, randomness = parts.count("calibration"), parts.count("randomness")
+    if calibration + randomness == 0:
+        return ""
+    return (f"Of these {calibration + randomness} intervals with any spread, calibration uncertainty dominates "
+            f"{calibration} (better evidence on the calibrated parameters would narrow them) and randomness "
+            f"{randomness} (more replications would).")
 
 
 def _load_all(paths: list[str], settings: RunSettings) -> list[Scenario]:
@@ -248,20 +283,27 @@ def compare(args: argparse.Namespace) -> int:
     settings = run_settings(args)
     scenarios = _load_all(args.scenarios, settings)
     check_names(scenarios)
+    draws = posterior_draws(args)
+    scenario_sets = [_load_all(args.scenarios, d.settings(settings)) for d in draws]
     out = _prepare_out(args.out) if args.out else None
-    from .compare import comparison_table, pairing, run_comparison
+    from .compare import COMPARISON_COLUMNS, comparison_table, pairing, run_comparison
+    from .posterior import run_over_draws
     from .runner import ReplicationFailed, write_outputs
 
     t0 = time.perf_counter()
     try:
-        frames = run_comparison(scenarios, args.reps, args.seed, log_events=args.events, progress=_progress)
+        if draws:
+            frames = run_over_draws(scenario_sets, draws, args.reps, args.seed, args.events, progress=_progress)
+        else:
+            frames = run_comparison(scenarios, args.reps, args.seed, log_events=args.events, progress=_progress)
     except ReplicationFailed as e:
         raise RunFailed(str(e)) from None
     seconds = time.perf_counter() - t0
     names = [s.name for s in scenarios]
     table = comparison_table(frames["kpis"], names, pairing(scenarios))
-    print(compare_text(scenarios, table, args.reps, args.seed))
-    print(f"\nRan {len(scenarios)} x {args.reps} replication{'s' if args.reps != 1 else ''} in {seconds:.1f} s.")
+    print(compare_text(scenarios, table, args.reps, args.seed, len(draws)))
+    runs = f"{len(draws)} draws x " if draws else ""
+    print(f"\nRan {len(scenarios)} x {runs}{args.reps} replication{'s' if args.reps != 1 else ''} in {seconds:.1f} s.")
     if out is not None:
         from . import metadata
         from .charts import comparison_charts, save
@@ -270,12 +312,22 @@ def compare(args: argparse.Namespace) -> int:
         try:
             written = write_outputs(out, frames)
             path = out / "comparison.csv"
-            table.to_csv(path, index=False)
+            table[COMPARISON_COLUMNS].to_csv(path, index=False)
             written.append(path)
+            if draws:
+                from .uncertainty import uncertainty_table
+
+                path = out / "uncertainty.csv"
+                uncertainty_table(table, ["scenario", "cohort", "metric"]).to_csv(path, index=False)
+                written.append(path)
             written += save(comparison_charts(frames, table, names), out)
             meta = metadata.base_metadata("compare", "comparison", scenarios, pairing(scenarios), names[0],
                                           args.reps, args.seed)
             meta["wall_seconds"] = round(seconds, 3)
+            if draws:
+                from .posterior import posterior_metadata
+
+                meta["posterior"] = posterior_metadata(args.posterior_file, draws)
             written.append(metadata.write(out, meta))
             written.append(build_report(out))
         except OSError as e:
@@ -283,3 +335,21 @@ def compare(args: argparse.Namespace) -> int:
             return 1
         print(f"Wrote {', '.join(p.name for p in written)} to {args.out}")
     return 0
+
+
+def posterior_draws(args: argparse.Namespace) -> tuple:
+    """The posterior draws asked for with ``--posterior K`` (none without it); bad input is a :class:`UsageError`."""
+    if args.posterior is None:
+        if args.posterior_file is not None:
+            raise UsageError("--posterior-file: give the number of draws too (--posterior K)")
+        return ()
+    if args.reps < 2:
+        raise UsageError(f"--posterior: needs at least 2 replications (--reps) to tell calibration uncertainty "
+                         f"from randomness, got {args.reps}")
+    from .posterior import PosteriorError, load_posterior
+
+    flag = "--posterior-file" if args.posterior_file is not None else "--posterior"
+    try:
+        return load_posterior(args.posterior_file).draws(args.posterior, args.seed)
+    except PosteriorError as e:
+        raise UsageError(f"{flag}: {e}") from None

@@ -169,6 +169,14 @@ def welch_interval(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[f
     return d - half, d + half
 
 
+def percent(diff: float, lo: float, hi: float, ref_mean: float) -> tuple[float, float, float]:
+    """A difference and its interval in per cent of the reference mean (NaN where that is 0 or unknown)."""
+    if not (math.isfinite(ref_mean) and ref_mean != 0):
+        return math.nan, math.nan, math.nan
+    pct, a, b = (100.0 * v / ref_mean for v in (diff, lo, hi))
+    return (pct, min(a, b), max(a, b)) if math.isfinite(a) else (pct, math.nan, math.nan)
+
+
 def compare_values(reference: pd.Series, scenario: pd.Series, paired: bool, level: float = 0.95) -> dict[str, float]:
     """Means, difference and interval, percent change and interval, of per-replication values.
 
@@ -186,11 +194,7 @@ def compare_values(reference: pd.Series, scenario: pd.Series, paired: bool, leve
         lo, hi = welch_interval(s, r, level)
     ref_mean = float(r.mean()) if len(r) else math.nan
     sc_mean = float(s.mean()) if len(s) else math.nan
-    if math.isfinite(ref_mean) and ref_mean != 0:
-        pct, a, b = (100.0 * v / ref_mean for v in (diff, lo, hi))
-        pct_lo, pct_hi = (min(a, b), max(a, b)) if math.isfinite(a) else (math.nan, math.nan)
-    else:
-        pct = pct_lo = pct_hi = math.nan
+    pct, pct_lo, pct_hi = percent(diff, lo, hi, ref_mean)
     return {"reference_mean": ref_mean, "scenario_mean": sc_mean, "diff_mean": diff, "diff_ci_low": lo,
             "diff_ci_high": hi, "pct_change": pct, "pct_ci_low": pct_lo, "pct_ci_high": pct_hi}
 
@@ -200,9 +204,16 @@ def comparison_table(kpis: pd.DataFrame, names: Sequence[str], paired: dict[str,
     """Every metric and cohort of each later scenario against the first (columns as DESIGN section 8).
 
     Cohort ``mdt`` of scenario X is compared with cohort ``mdt:X`` of the reference: the same people.
+    KPIs with a ``draw`` column (runs over posterior draws) are compared over draws x replications
+    (:mod:`sim.uncertainty`), and the table gains the parts of each change's variance at the end.
     """
     ref = names[0]
-    values = {key: g.set_index("replication")["value"] for key, g in kpis.groupby(["scenario", "cohort", "metric"], sort=False)}
+    compare, table = compare_values, lambda g: g.set_index("replication")["value"]
+    extra: list[str] = []
+    if "draw" in kpis.columns:
+        from .uncertainty import DIFF_PARTS, difference_over_draws, draw_table
+        compare, table, extra = difference_over_draws, draw_table, DIFF_PARTS
+    values = {key: table(g) for key, g in kpis.groupby(["scenario", "cohort", "metric"], sort=False)}
     rows = []
     for name in names[1:]:
         own = kpis[(kpis["scenario"] == name) & ~kpis["cohort"].str.startswith(MDT_PREFIX)]
@@ -211,6 +222,6 @@ def comparison_table(kpis: pd.DataFrame, names: Sequence[str], paired: dict[str,
             r = values.get((ref, ref_cohort, metric))
             if r is None:
                 continue
-            stats = compare_values(r, values[(name, cohort, metric)], paired[name], level)
+            stats = compare(r, values[(name, cohort, metric)], paired[name], level)
             rows.append({"scenario": name, "cohort": cohort, "metric": metric, **stats, "paired": bool(paired[name])})
-    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS + extra)

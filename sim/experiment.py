@@ -25,6 +25,10 @@ An experiment is a TOML file::
     half_width_pct = 5.0             # 95% half-width as a percentage of the mean
     max_replications = 40
 
+    [posterior]                      # optional: run K posterior draws x replications (sim/posterior.py)
+    draws = 5                        # at least 2
+    file = "../calibration/fitted/pilots/posterior.csv"   # relative to this file (this is the default)
+
 Every problem is an :class:`ExperimentError` whose message is one line,
 ``<file>: <what>``; nothing runs before the whole file and every scenario in
 it has been checked.
@@ -43,13 +47,15 @@ from .filecheck import days, known_keys, short_name, whole
 from .metrics import METRICS, PLACE_METRICS
 from .paramtree import ParameterError
 from .patch import Patch, parse_path
+from .posterior import DEFAULT_FILE, Draw, PosteriorError, load_posterior
 from .scenario import BASELINE, RunSettings, Scenario, ScenarioError, baseline, check_names, load, read_toml
 
 CHARTS = ("forest", "timeseries", "costs", "ledger", "response")
 KEYS = ("name", "description", "scenarios", "reference", "replications", "seed", "population", "horizon_days",
-        "warmup_days", "metrics", "charts", "out", "grid", "precision")
+        "warmup_days", "metrics", "charts", "out", "grid", "precision", "posterior")
 GRID_KEYS = ("parameter", "values", "scenarios", "label")
 PRECISION_KEYS = ("metrics", "cohort", "half_width_pct", "max_replications", "look_ahead")
+POSTERIOR_KEYS = ("draws", "file")
 COHORTS = ("all", "65plus", "85plus", "mdt")
 ALL_METRICS = tuple(METRICS) + tuple(PLACE_METRICS)
 
@@ -84,11 +90,21 @@ class Precision:
 
 
 @dataclass(frozen=True)
+class Posterior:
+    """Run every scenario on ``draws`` posterior draws from ``file`` (:mod:`sim.posterior`)."""
+
+    draws: int
+    file: Path
+
+
+@dataclass(frozen=True)
 class Variant:
-    """One scenario at one grid point (``grid`` None where the grid does not apply)."""
+    """One scenario at one grid point (``grid`` None where the grid does not apply), on one posterior draw
+    (``draw`` None without a posterior)."""
 
     scenario: Scenario
     grid: Any = None
+    draw: Draw | None = None
 
     @property
     def name(self) -> str:
@@ -114,6 +130,8 @@ class Experiment:
     grid: Grid | None = None
     precision: Precision | None = None
     variants: tuple[Variant, ...] = field(default=())
+    posterior: Posterior | None = None
+    draws: tuple[Draw, ...] = ()
 
     @property
     def sha256(self) -> str | None:
@@ -173,17 +191,34 @@ def load_experiment(path: str | Path, *, reps: int | None = None, population: in
     out_dir = Path(out) if out is not None else Path(data.get("out", f"results/{name}"))
     if not isinstance(data.get("out", ""), str):
         raise err("'out' must be a folder path in quotes")
+    posterior = _posterior(data.get("posterior"), path, err)
+    draws: tuple[Draw | None, ...] = (None,)
+    if posterior is not None:
+        if precision is not None:
+            raise err("[posterior] and [precision] cannot be combined: the precision rule counts replications "
+                      "of one parameter set")
+        if replications < 2:
+            raise err(f"[posterior] needs at least 2 replications to tell calibration from randomness, "
+                      f"got {replications}")
+        try:
+            draws = load_posterior(posterior.file).draws(posterior.draws, seed)
+        except PosteriorError as e:
+            raise err(f"posterior.file: {e}") from None
 
     variants = []
     for scenario, source in zip(scenarios, sources):
-        if grid is not None and scenario.name in grid.scenarios:
-            for value in grid.values:
-                patched, _ = _scenario(path, source, settings, Patch(grid.parameter, value))
-                variants.append(Variant(patched, value))
-        else:
-            variants.append(Variant(scenario))
+        points = grid.values if grid is not None and scenario.name in grid.scenarios else (None,)
+        for value in points:
+            patch = None if value is None else Patch(grid.parameter, value)
+            for draw in draws:
+                if draw is None and patch is None:
+                    variants.append(Variant(scenario))
+                    continue
+                own = settings if draw is None else draw.settings(settings)
+                variants.append(Variant(_scenario(path, source, own, patch)[0], value, draw))
     return Experiment(name, description, path, tuple(scenarios), tuple(_file(path, f) for f in sources), reference,
-                      replications, seed, settings, metrics, charts, out_dir, grid, precision, tuple(variants))
+                      replications, seed, settings, metrics, charts, out_dir, grid, precision, tuple(variants),
+                      posterior, tuple(d for d in draws if d is not None))
 
 
 # --- pieces ---------------------------------------------------------------------------------------
@@ -270,3 +305,18 @@ def _precision(value: Any, err) -> Precision | None:
     max_reps = whole(value.get("max_replications", 50), "precision.max_replications", 2, err)
     look = whole(value.get("look_ahead", 5), "precision.look_ahead", 0, err)
     return Precision(metrics, float(hw), max_reps, cohort, look)
+
+
+def _posterior(value: Any, experiment: Path, err) -> Posterior | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise err("'posterior' must be a table with draws (and optionally file)")
+    known_keys(value, POSTERIOR_KEYS, err, "posterior.")
+    if "draws" not in value:
+        raise err("posterior.draws is required: how many posterior draws to run (at least 2)")
+    draws = whole(value["draws"], "posterior.draws", 2, err)
+    file = value.get("file")
+    if file is not None and not isinstance(file, str):
+        raise err("posterior.file must be a CSV file path in quotes (relative to this file)")
+    return Posterior(draws, Path(os.path.normpath(experiment.parent / file)) if file is not None else DEFAULT_FILE)

@@ -34,14 +34,15 @@ def _grid(value) -> float:
 
 
 def collect(store: Store, tasks: list, exp: Experiment) -> dict[str, pd.DataFrame]:
-    """KPIs and time series of the tasks that succeeded, in experiment order (scenario, grid, replication).
+    """KPIs and time series of the tasks that succeeded, in experiment order (scenario, grid, draw, replication).
 
     A reference run's measurements of another run's enrolled people carry cohort ``mdt:<scenario>`` and
-    that scenario's grid point.
+    that scenario's grid point.  With a ``[posterior]`` table both frames have a ``draw`` column after ``grid``.
     """
     status = store.status()
     done = [t for t in tasks if status.get(t.key) == "ok"]
-    ident = {t.key: (t.variant.name, _grid(t.variant.grid), t.replication, t.order) for t in done}
+    ident = {t.key: (t.variant.name, _grid(t.variant.grid), t.replication, t.order,
+                     t.variant.draw.index if t.variant.draw is not None else -1) for t in done}
     kpis = store.kpis(list(ident))
     pairs = [(t.key, d) for t in done if t.is_reference for d in t.deps if d in ident]
     cf = store.counterfactual_kpis(pairs)
@@ -52,6 +53,7 @@ def collect(store: Store, tasks: list, exp: Experiment) -> dict[str, pd.DataFram
         frames.append(pd.DataFrame({
             "scenario": frame["key"].map(lambda k: ident[k][0]),
             "grid": frame[grid_of].map(lambda k: ident[k][1]),
+            "draw": frame["key"].map(lambda k: ident[k][4]),
             "replication": frame["key"].map(lambda k: ident[k][2]),
             "cohort": frame["cohort"], "metric": frame["metric"], "value": frame["value"],
             "_order": frame["key"].map(lambda k: ident[k][3]),
@@ -59,17 +61,28 @@ def collect(store: Store, tasks: list, exp: Experiment) -> dict[str, pd.DataFram
     ts = store.timeseries(list(ident))
     series = pd.DataFrame({
         "scenario": ts["key"].map(lambda k: ident[k][0]), "grid": ts["key"].map(lambda k: ident[k][1]),
+        "draw": ts["key"].map(lambda k: ident[k][4]),
         "replication": ts["key"].map(lambda k: ident[k][2]), "day": ts["day"], "series": ts["series"],
         "value": ts["value"], "_order": ts["key"].map(lambda k: ident[k][3]),
-    }) if len(ts) else pd.DataFrame(columns=TIMESERIES_COLUMNS + ["_order"])
-    kpi_frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=KPI_COLUMNS + ["_order"])
-    return {"kpis": _ordered(kpi_frame, KPI_COLUMNS), "timeseries": _ordered(series, TIMESERIES_COLUMNS)}
+    }) if len(ts) else pd.DataFrame(columns=TIMESERIES_COLUMNS + ["draw", "_order"])
+    kpi_frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=KPI_COLUMNS + ["draw", "_order"])
+    with_draw = exp.posterior is not None
+    return {"kpis": _ordered(kpi_frame, columns(KPI_COLUMNS, with_draw)),
+            "timeseries": _ordered(series, columns(TIMESERIES_COLUMNS, with_draw))}
+
+
+def columns(base: list[str], with_draw: bool) -> list[str]:
+    """A table's columns, with ``draw`` after ``grid`` for runs over posterior draws."""
+    return base[:2] + ["draw"] + base[2:] if with_draw else base
 
 
 def _ordered(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rows by the variant's place in the experiment (scenario, grid, draw), then replication."""
     order = np.lexsort((frame["replication"].to_numpy(dtype=int), frame["_order"].to_numpy(dtype=int)))
     out = frame.iloc[order].reset_index(drop=True)[columns]
     out["grid"] = out["grid"].astype(float)
+    if "draw" in out.columns:
+        out["draw"] = out["draw"].astype(int)
     return out
 
 
@@ -79,10 +92,19 @@ def _no_grid(grid) -> object:
 
 
 def summary(kpis: pd.DataFrame, exp: Experiment, paired: dict[str, bool]) -> pd.DataFrame:
-    """Mean and 95% interval of each metric, and its change against the reference (section 8 columns)."""
+    """Mean and 95% interval of each metric, and its change against the reference (section 8 columns).
+
+    Over posterior draws (a ``draw`` column), means, changes and intervals are over draws x
+    replications (:mod:`sim.uncertainty`), and the parts of each variance follow at the end.
+    """
     ref_gridded = exp.grid is not None and exp.reference in exp.grid.scenarios
     k = kpis[kpis["metric"].isin(exp.metrics)]
-    groups = {(s, _no_grid(g), c, m): v.set_index("replication")["value"]
+    over_draws = "draw" in kpis.columns
+    level, compare, table, extra = _plain_level, compare_values, lambda v: v.set_index("replication")["value"], []
+    if over_draws:
+        from .uncertainty import DIFF_PARTS, PARTS, difference_over_draws, draw_table, level_over_draws
+        level, compare, table, extra = level_over_draws, difference_over_draws, draw_table, PARTS + DIFF_PARTS
+    groups = {(s, _no_grid(g), c, m): table(v)
               for (s, g, c, m), v in k.groupby(["scenario", "grid", "cohort", "metric"], sort=False, dropna=False)}
 
     def reference(scenario: str, grid, cohort: str, metric: str):
@@ -92,15 +114,19 @@ def summary(kpis: pd.DataFrame, exp: Experiment, paired: dict[str, bool]) -> pd.
 
     rows = []
     for (scenario, grid, cohort, metric), values in groups.items():
-        n, mean, _, lo, hi = mean_ci(values.to_numpy())
-        row = {"scenario": scenario, "grid": _grid(grid), "cohort": cohort, "metric": metric, "n": n, "mean": mean,
-               "ci_low": lo, "ci_high": hi, "paired": bool(paired.get(scenario, True))}
+        row = {"scenario": scenario, "grid": _grid(grid), "cohort": cohort, "metric": metric, **level(values),
+               "paired": bool(paired.get(scenario, True))}
         ref = None if scenario == exp.reference else reference(scenario, grid, cohort, metric)
         if ref is not None:
-            stats = compare_values(ref, values, row["paired"])
-            row.update({k: stats[k] for k in SUMMARY_COLUMNS if k in stats})
+            stats = compare(ref, values, row["paired"])
+            row.update({k: stats[k] for k in SUMMARY_COLUMNS + extra if k in stats})
         rows.append(row)
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS + extra)
+
+
+def _plain_level(values: pd.Series) -> dict[str, float]:
+    n, mean, _, lo, hi = mean_ci(values.to_numpy())
+    return {"n": n, "mean": mean, "ci_low": lo, "ci_high": hi}
 
 
 def warmup_check(timeseries: pd.DataFrame, exp: Experiment, series: str = WARMUP_SERIES) -> pd.DataFrame:

@@ -80,11 +80,16 @@ class Scenario:
 
 @dataclass(frozen=True)
 class RunSettings:
-    """Run settings from the command line; ``None`` keeps the scenario's."""
+    """Run settings from the command line; ``None`` keeps the scenario's.
+
+    ``defaults`` replaces the package defaults underneath every scenario (a posterior draw,
+    :mod:`sim.posterior`): the built-in baseline is built from it, so a file's own settings still win.
+    """
 
     population: int | None = None
     horizon_days: float | None = None
     warmup_days: float | None = None
+    defaults: Params | None = None
 
     def time_overrides(self) -> dict[str, Any]:
         t = {k: v for k, v in (("horizon_days", self.horizon_days), ("warmup_days", self.warmup_days)) if v is not None}
@@ -94,7 +99,7 @@ class RunSettings:
 def baseline(settings: RunSettings | None = None) -> Scenario:
     """The built-in baseline, as a scenario named ``baseline`` (with run settings, if given)."""
     s = settings or RunSettings()
-    params = Params()
+    params = s.defaults if s.defaults is not None else Params()
     overrides: dict[str, Any] = s.time_overrides()
     scale = 1.0
     if s.population is not None:
@@ -200,8 +205,8 @@ def _parent(path: Path, shown: str, extends: str, chain: tuple[Path, ...], setti
     return _load(target, target_shown, seen, settings)
 
 
-def read_toml(path: Path, shown: str, kind: str = "a scenario", error: type[ValueError] = ScenarioError) -> dict[str, Any]:
-    """A TOML file's contents; every problem is ``error("<shown>: <what>")`` on one line."""
+def read_text(path: Path, shown: str, kind: str, error: type[ValueError]) -> str:
+    """A text file's contents; every problem is ``error("<shown>: <what>")`` on one line."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -211,10 +216,15 @@ def read_toml(path: Path, shown: str, kind: str = "a scenario", error: type[Valu
     except OSError as e:
         raise error(f"{shown}: cannot read the file ({e.strerror or e})") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise error(f"{shown}: not UTF-8 text (byte 0x{raw[e.start]:02x} on line {line}); save the file as UTF-8") from None
+
+
+def read_toml(path: Path, shown: str, kind: str = "a scenario", error: type[ValueError] = ScenarioError) -> dict[str, Any]:
+    """A TOML file's contents; every problem is ``error("<shown>: <what>")`` on one line."""
+    text = read_text(path, shown, kind, error)
     if not text.strip():
         raise error(f"{shown}: the file is empty; {kind} needs at least a name")
     try:

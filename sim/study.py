@@ -34,6 +34,20 @@
     high = 0.4
     reason = "..."
 
+    [sensitivity]                                 # optional: what ``caresim sensitivity`` asks
+    scenarios = ["../scenarios/social_care_led_mdt.toml"]  # what-ifs, answered as changes against the reference
+    metrics = ["emergency_admissions", "bed_days"]  # default: the four of DEFAULT_SENSITIVITY_METRICS
+    samples = 32                                  # n of scipy.stats.sobol_indices: a power of two
+    population = 20_000                           # default: the study's
+    replications = 2                              # per parameter set, common random numbers (default: the study's)
+    morris_trajectories = 6
+
+    [[sensitivity.prior]]                         # a parameter that no target informs, held at its prior
+    parameter = "mdt.social_care_effect_multiplier"
+    low = 1.0
+    high = 2.0
+    reason = "..."
+
 Every problem is a :class:`StudyError` whose message is one line, ``<file>: <what>``.
 """
 
@@ -42,7 +56,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +69,14 @@ from .paramtree import walk
 from .scenario import RunSettings, Scenario, ScenarioError, load, read_toml
 
 KEYS = ("name", "description", "reference", "replications", "seed", "population", "horizon_days", "warmup_days",
-        "budget_runs", "target", "prior", "sweep", "abc")
+        "budget_runs", "target", "prior", "sweep", "abc", "sensitivity")
 TARGET_KEYS = ("name", "kind", "scenario", "metric", "cohort", "value", "sd", "per_1000_person_years", "source",
                "sd_source")
 PRIOR_KEYS = ("parameter", "low", "high", "reason")
 SWEEP_KEYS = ("points", "morris_trajectories")
 ABC_KEYS = ("particles", "generations", "quantile")
+SENSITIVITY_KEYS = ("scenarios", "metrics", "samples", "population", "replications", "morris_trajectories", "prior")
+DEFAULT_SENSITIVITY_METRICS = ("emergency_admissions", "bed_days", "delayed_discharge_days", "cost_total_gbp")
 KINDS = ("level", "change")
 
 
@@ -91,6 +107,23 @@ class Prior:
 
 
 @dataclass(frozen=True)
+class Sensitivity:
+    """What ``caresim sensitivity`` asks: which answers, to which parameters no target informs, at what size.
+
+    The answers are each metric (cohort ``all``) at the reference, as a level, and in each what-if
+    scenario, as the per cent change against the reference over paired replications.
+    """
+
+    scenarios: tuple[Path, ...]  # the what-if scenarios (the reference is the study's)
+    metrics: tuple[str, ...]
+    samples: int  # n of scipy.stats.sobol_indices, a power of two
+    population: int | None  # None: the study's
+    replications: int
+    morris_trajectories: int
+    priors: tuple[Prior, ...]  # parameters no target informs
+
+
+@dataclass(frozen=True)
 class Study:
     name: str
     description: str
@@ -108,6 +141,7 @@ class Study:
     abc_particles: int = 60
     abc_generations: int = 4
     abc_quantile: float = 0.5
+    sensitivity: Sensitivity | None = None  # the [sensitivity] table, when there is one
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -168,14 +202,17 @@ def load_study(path: str | Path, *, population: int | None = None, reps: int | N
     quantile = abc.get("quantile", 0.5)
     if isinstance(quantile, bool) or not isinstance(quantile, (int, float)) or not 0 < quantile < 1:
         raise err(f"abc.quantile must be between 0 and 1, got {quantile!r}")
+    replications = reps if reps is not None else whole(data.get("replications", 4), "replications", 1, err)
+    sensitivity = None
+    if "sensitivity" in data:
+        sensitivity = _sensitivity(data["sensitivity"], path, settings, priors, replications, err)
     return Study(name, " ".join(str(data.get("description", "")).split()), path, reference, scenarios, targets,
-                 priors, reps if reps is not None else whole(data.get("replications", 4), "replications", 1, err),
-                 whole(data.get("seed", 1), "seed", 0, err), settings,
+                 priors, replications, whole(data.get("seed", 1), "seed", 0, err), settings,
                  whole(data.get("budget_runs", 10_000), "budget_runs", 1, err),
                  whole(sweep.get("points", 64), "sweep.points", 2, err),
                  whole(sweep.get("morris_trajectories", 8), "sweep.morris_trajectories", 2, err),
                  whole(abc.get("particles", 60), "abc.particles", 4, err),
-                 whole(abc.get("generations", 4), "abc.generations", 1, err), float(quantile))
+                 whole(abc.get("generations", 4), "abc.generations", 1, err), float(quantile), sensitivity)
 
 
 def _resolve(file: Path, settings: RunSettings, priors: tuple[Prior, ...], err) -> Scenario:
@@ -233,8 +270,8 @@ def _target(t: dict[str, Any], i: int, study: Path, err) -> Target:
                   str(t["source"]), str(t.get("sd_source", "")))
 
 
-def _prior(p: dict[str, Any], i: int, err) -> Prior:
-    where = f"prior[{i}]"
+def _prior(p: dict[str, Any], i: int, err, table: str = "prior") -> Prior:
+    where = f"{table}[{i}]"
     known_keys(p, PRIOR_KEYS, err, f"{where}.")
     for key in PRIOR_KEYS:
         if key not in p:
@@ -251,3 +288,48 @@ def _prior(p: dict[str, Any], i: int, err) -> Prior:
     if (lo is not None and low < lo) or (hi is not None and high > hi):
         raise err(f"{where}: [{low:g}, {high:g}] leaves the parameter's valid range [{lo}, {hi}]")
     return Prior(parameter, low, high, str(p["reason"]))
+
+
+def _sensitivity(table: Any, study: Path, settings: RunSettings, priors: tuple[Prior, ...], replications: int,
+                 err) -> Sensitivity:
+    if not isinstance(table, dict):
+        raise err("'sensitivity' must be a table")
+    known_keys(table, SENSITIVITY_KEYS, err, "sensitivity.")
+    entries = table.get("scenarios", [])
+    if not isinstance(entries, list):
+        raise err("'sensitivity.scenarios' must be a list of scenario files (relative to this file)")
+    scenarios = tuple(dict.fromkeys(_file(study, e, f"sensitivity.scenarios[{i}]", err)
+                                    for i, e in enumerate(entries, start=1)))
+    metrics = table.get("metrics", list(DEFAULT_SENSITIVITY_METRICS))
+    if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
+        raise err("'sensitivity.metrics' must be a list of metric names in quotes")
+    for m in metrics:
+        if m not in ALL_METRICS:
+            guess = difflib.get_close_matches(m, ALL_METRICS, n=1, cutoff=0.6)
+            raise err(f"sensitivity.metrics: unknown metric '{m}'" + (f"; did you mean '{guess[0]}'?" if guess else ""))
+    samples = whole(table.get("samples", 32), "sensitivity.samples", 2, err)
+    if samples & (samples - 1):
+        below = 1 << (samples.bit_length() - 1)
+        raise err(f"'sensitivity.samples' must be a power of two (n of scipy.stats.sobol_indices), got {samples}; "
+                  f"try {below} or {2 * below}")
+    population = table.get("population")
+    if population is not None:
+        population = whole(population, "sensitivity.population", 1000, err)
+        settings = replace(settings, population=population)
+    tables = table.get("prior", [])
+    if not isinstance(tables, list) or not all(isinstance(p, dict) for p in tables):
+        raise err("'sensitivity.prior' must be [[sensitivity.prior]] tables")
+    uninformed = tuple(_prior(p, i, err, "sensitivity.prior") for i, p in enumerate(tables, start=1))
+    informed = {p.parameter for p in priors}
+    for p in uninformed:
+        if p.parameter in informed:
+            raise err(f"sensitivity.prior: '{p.parameter}' already has a [[prior]]; list here only the parameters "
+                      "that no target informs")
+    if len({p.parameter for p in uninformed}) != len(uninformed):
+        raise err("a parameter has two [[sensitivity.prior]] entries")
+    for file in scenarios:
+        _resolve(file, settings, priors + uninformed, err)
+    return Sensitivity(scenarios, tuple(dict.fromkeys(metrics)), samples, population,
+                       whole(table.get("replications", replications), "sensitivity.replications", 1, err),
+                       whole(table.get("morris_trajectories", 8), "sensitivity.morris_trajectories", 2, err),
+                       uninformed)

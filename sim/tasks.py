@@ -34,9 +34,12 @@ def scenario_hash(params: Params, prelaunch: Params) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def task_key(scenario_hash_: str, grid: Any, seed: int, replication: int, commit: str | None) -> str:
-    """The results store's key: scenario hash, grid point, seed, replication, version and commit."""
-    text = json.dumps([scenario_hash_, grid, seed, replication, __version__, commit], separators=(",", ":"))
+def task_key(scenario_hash_: str, grid: Any, seed: int, replication: int, commit: str | None,
+             draw: Any = None) -> str:
+    """The results store's key: scenario hash, grid point, seed, replication, version and commit, and
+    a posterior draw's number and values where there is one (without one, the key is as it always was)."""
+    parts = [scenario_hash_, grid, seed, replication, __version__, commit] + ([draw] if draw is not None else [])
+    text = json.dumps(parts, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

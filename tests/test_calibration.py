@@ -155,3 +155,47 @@ def test_the_pilots_study_is_valid_and_cites_its_targets():
     assert all(t.source and (t.kind == "level" or t.sd_source) for t in study.targets)
     assert all(p.reason for p in study.priors)
     assert [p.name for p in study.scenarios] == ["baseline.toml", "integrated_care_pilot.toml", "case_management.toml"]
+
+
+def _fitted(folder: Path, values: dict[str, float]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "fitted.json").write_text(json.dumps({"fitted": values}))
+    (folder / "report.html").write_text("<html><body><h1>Fit</h1><h2>Charts</h2></body></html>")
+
+
+def test_check_reruns_the_targets_with_the_defaults_in_a_fresh_run(tmp_path, capsys):
+    """With defaults equal to the fitted values, the check runs a fresh seed and says which targets hold."""
+    from sim.fit_check import defaults
+
+    path = tmp_path / "recovery.toml"
+    path.write_text(study_text(0, 1, 0, 1))  # targets at 0 cannot be reproduced: the check must say so
+    names = load_study(path).names
+    _fitted(tmp_path / "fitted" / "recovery", dict(zip(names, defaults(names))))
+    assert main(["calibrate", str(path), "--check", "--population", "3000", "--reps", "2", "--workers", "1",
+                 "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "0 of 2 targets within two standard errors" in printed
+    table = pd.read_csv(tmp_path / "fitted" / "recovery" / "check" / "check.csv")
+    assert list(table["target"]) == ["crises", "ae"]
+    assert (table["simulated"] > 10).all() and not table["within_2se"].any()
+    report = (tmp_path / "fitted" / "recovery" / "report.html").read_text()
+    assert report.index("<h2>Check:") < report.index("<h2>Charts</h2>")
+
+    # targets set to what the check itself simulates (another seed than the fit's) do hold
+    path.write_text(study_text(*(float(x) for pair in zip(table["simulated"], table["simulated"] * 0.05 + 1)
+                                 for x in pair)))
+    assert main(["calibrate", str(path), "--check", "--population", "3000", "--reps", "2", "--workers", "1",
+                 "--quiet", "--resume"]) == 0
+    assert "2 of 2 targets within two standard errors" in capsys.readouterr().out
+    assert (tmp_path / "fitted" / "recovery" / "report.html").read_text().count("<h2>Check:") == 1
+
+
+def test_check_refuses_defaults_that_are_not_the_fitted_values(tmp_path, capsys):
+    path = tmp_path / "recovery.toml"
+    path.write_text(study_text(0, 1, 0, 1))
+    assert main(["calibrate", str(path), "--check"]) == 2
+    assert "no fit to check" in capsys.readouterr().err
+    _fitted(tmp_path / "fitted" / "recovery", {"crisis.transient_boost": 7.9, "routing.gp_refers_to_ae": 0.01})
+    assert main(["calibrate", str(path), "--check"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "not the fitted values" in err and "crisis.transient_boost" in err
