@@ -130,9 +130,12 @@ def over_time(timeseries: pd.DataFrame, series: str, names: Sequence[str], title
         if levels and name in levels and math.isfinite(levels[name]):
             ax.axhline(levels[name], color=_colour(i), ls="--", lw=1.0)
     reps = ts.groupby("scenario")["replication"].nunique().max() if len(ts) else 0
+    draws = ts.groupby("scenario")["draw"].nunique().max() if "draw" in ts and len(ts) else 0
     band = " (band: 95% CI of the mean)" if reps and reps > 1 else " (one replication: no band)"
     dashed = f"; dashed: {level_label}" if levels else ""
-    ax.set_title(f"{title}\nmean of {reps} replication{'s' if reps != 1 else ''}, weekly{band}{dashed}", fontsize=10)
+    runs = f"{draws} posterior draws x " if draws else ""
+    ax.set_title(f"{title}\nmean of {runs}{reps} replication{'s' if reps != 1 else ''}, weekly{band}{dashed}",
+                 fontsize=10)
     ax.set_xlabel("day of the statistics window")
     ax.set_ylabel(ylabel)
     ax.grid(color="0.92")

@@ -174,9 +174,12 @@ def experiment(args: argparse.Namespace) -> int:
 
 def _summary_text(exp, outcome, seconds: float, where: str, written: list[Path]) -> str:
     n = len(outcome.tasks)
-    lines = [f"caresim: experiment '{exp.name}': {n} runs ({len(exp.variants)} scenario variants x "
-             f"{outcome.replications} replications), {outcome.ran} run now {where}, {outcome.reused} already stored; "
-             f"{seconds:.1f} s."]
+    draws = len(exp.draws)
+    variants = len(exp.variants) // draws if draws else len(exp.variants)
+    lines = [f"caresim: experiment '{exp.name}': {n} runs ({variants} scenario variants x "
+             + (f"{draws} posterior draws x " if draws else "")
+             + f"{outcome.replications} replications), {outcome.ran} run now {where}, {outcome.reused} already "
+             f"stored; {seconds:.1f} s."]
     if outcome.assessment is not None:
         a = outcome.assessment
         reached = int(a["reached"].sum())

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .cli_whatif import _cells, _number
 from .compare import COMPARISON_COLUMNS, COST_SECTORS, MAIN_METRICS, MDT_PREFIX, SHARE_METRICS
-from .report_sections import charts_html, checks_html, grid_text, metadata_html, stress_html
+from .report_sections import charts_html, checks_html, grid_text, metadata_html, stress_html, table
 
 SUMMARY_COLUMNS = ["scenario", "grid", "cohort", "metric", "n", "mean", "ci_low", "ci_high", "diff_mean", "diff_ci_low",
                    "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high", "paired"]
@@ -307,6 +307,22 @@ HOW_TO_READ = ("A change is the scenario's mean minus the reference's mean over 
                "population) are marked unpaired.")
 
 
+def uncertainty_html(folder: Path) -> str:
+    """Which part of each headline change's interval is the larger, when the runs were over posterior draws."""
+    path = folder / "uncertainty.csv"
+    if not path.exists():
+        return ""
+    u = pd.read_csv(path)
+    u = u[u["metric"].isin(HEADLINE_METRICS) & (u.get("quantity", "diff") == "diff")]
+    rows = [[r.scenario, r.cohort, r.metric.replace("_", " "), f"{100 * r.calibration_share:.0f}%", r.dominant]
+            for r in u.itertuples()]
+    return ("<h2>Calibration uncertainty</h2><p>These runs were made over draws from the calibration's posterior "
+            "sample, so the intervals above combine the calibration's uncertainty with the simulation's randomness "
+            "(law of total variance). Where calibration dominates, better evidence would narrow the interval and more "
+            "replications would not. All changes are in uncertainty.csv.</p>"
+            + table(["scenario", "cohort", "metric", "calibration's share of the variance", "dominant"], rows))
+
+
 def render(res: Results) -> str:
     meta = res.meta
     title = (meta or {}).get("name") if res.kind == "experiment" else "Comparison of scenarios"
@@ -317,7 +333,7 @@ def render(res: Results) -> str:
                      "the software version, seed, scenario files and parameters behind these results cannot be "
                      "shown; everything below comes from the CSV files alone.</p>")
     parts += ["<h2>What changed</h2>", findings_html(res), f"<p>{escape(HOW_TO_READ)}</p>",
-              "<h2>Headline figures</h2>", headline_html(res),
+              "<h2>Headline figures</h2>", headline_html(res), uncertainty_html(res.folder),
               "<h2>Charts</h2>", charts_html(res.folder),
               "<h2>Run checks</h2>", checks_html(res.folder, meta),
               "<h2>Metadata</h2>", metadata_html(meta),

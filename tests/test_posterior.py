@@ -300,6 +300,8 @@ def test_compare_writes_the_draw_column_and_the_split(tmp_path, capsys):
     assert set(split["dominant"].dropna()) <= {"calibration", "randomness", "none"}
     meta = json.loads((out / "metadata.json").read_text())
     assert [d["draw"] for d in meta["posterior"]["draws"]] == [0, 1, 2]
+    report = (out / "report.html").read_text()
+    assert "<h2>Calibration uncertainty</h2>" in report and "emergency admissions" in report
 
 
 def test_experiment_draws_have_their_own_store_keys_and_are_reused(tmp_path, capsys):
@@ -324,7 +326,8 @@ def test_experiment_draws_have_their_own_store_keys_and_are_reused(tmp_path, cap
     out = tmp_path / "r"
     code, text, err = cli(capsys, "experiment", path.as_posix(), "--workers", "1", "--quiet", "--out", out.as_posix())
     assert code == 0, err
-    assert "8 run now" in text
+    assert "8 run now" in text and "(2 scenario variants x 2 posterior draws x 2 replications)" in text
+    assert "<h2>Calibration uncertainty</h2>" in (out / "report.html").read_text()
     kpis = pd.read_csv(out / "kpis.csv")
     assert list(kpis.columns) == ["scenario", "grid", "draw", "replication", "cohort", "metric", "value"]
     assert (kpis.groupby(["scenario", "cohort", "metric"]).size() == 2 * 2).all()
