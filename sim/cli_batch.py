@@ -52,6 +52,29 @@ def add_commands(commands) -> None:
     rep.add_argument("folder", metavar="DIR", help="results folder")
 
 
+def open_runner(out: Path, args: argparse.Namespace):
+    """Check the results folder, start the executor and open the store: ``(executor, store)``.
+
+    Every problem is one line (``UsageError``) and nothing is started that is not closed again.
+    """
+    from .executors import ExecutorError, make_executor
+    from .store import Store
+
+    _check_out(out, args.resume)
+    if args.dask and args.workers == 1:
+        raise UsageError("--workers: 1 runs serially in this process; it cannot be combined with --dask")
+    try:
+        executor = make_executor(args.workers, args.dask)
+    except ExecutorError as e:
+        raise UsageError(str(e)) from None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return executor, Store(out)
+    except OSError as e:
+        executor.close()
+        raise UsageError(f"--out: cannot create '{out}': {e.strerror or e}") from None
+
+
 def _check_out(out: Path, resume: bool) -> None:
     """The output folder must be new (or empty), or an earlier run of this experiment with --resume."""
     if out.exists() and not out.is_dir():
@@ -110,28 +133,13 @@ def experiment(args: argparse.Namespace) -> int:
     except ExperimentError as e:
         raise UsageError(str(e)) from None
     out = exp.out
-    _check_out(out, args.resume)
-    if args.dask and args.workers == 1:
-        raise UsageError("--workers: 1 runs serially in this process; it cannot be combined with --dask")
-    from .executors import ExecutorError, make_executor
-
-    try:
-        executor = make_executor(args.workers, args.dask)
-    except ExecutorError as e:
-        raise UsageError(str(e)) from None
+    executor, store = open_runner(out, args)
     from .batch import run_experiment
     from .metadata import git_commit
-    from .store import Store
 
     commit = git_commit()
     bar = _Bar(args.quiet)
     t0 = time.perf_counter()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        store = Store(out)
-    except OSError as e:
-        executor.close()
-        raise UsageError(f"--out: cannot create '{out}': {e.strerror or e}") from None
     try:
         status = store.status()
         outcome = run_experiment(

@@ -46,8 +46,7 @@ def add_commands(commands) -> None:
 
 
 def _prepare(args: argparse.Namespace):
-    from .cli_batch import _check_out
-    from .executors import ExecutorError, make_executor
+    from .cli_batch import open_runner
     from .study import StudyError, load_study
 
     try:
@@ -55,25 +54,18 @@ def _prepare(args: argparse.Namespace):
     except StudyError as e:
         raise UsageError(str(e)) from None
     out = Path(args.out) if args.out else study.path.parent / "fitted" / study.name
-    _check_out(out, args.resume)
-    try:
-        executor = make_executor(args.workers, args.dask)
-    except ExecutorError as e:
-        raise UsageError(str(e)) from None
-    out.mkdir(parents=True, exist_ok=True)
-    return study, out, executor
+    return (study, out, *open_runner(out, args))
 
 
-def _evaluator(study, out: Path, executor, quiet: bool):
+def _evaluator(study, out: Path, executor, store, quiet: bool):
     from .calibrate import Evaluator
     from .metadata import git_commit
-    from .store import Store
 
     def progress(task, error) -> None:
         if not quiet and error:
             print(f"caresim: run failed: {task.variant.name}, replication {task.replication}: {error}", file=sys.stderr)
 
-    return Evaluator(study, Store(out), executor, git_commit(), out, progress)
+    return Evaluator(study, store, executor, git_commit(), out, progress)
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -89,8 +81,8 @@ def sweep(args: argparse.Namespace) -> int:
     from .calibrate import BudgetExceeded, evaluations, latin_hypercube
     from .sensitivity import morris, screen
 
-    study, out, executor = _prepare(args)
-    evaluate = _evaluator(study, out, executor, args.quiet)
+    study, out, executor, store = _prepare(args)
+    evaluate = _evaluator(study, out, executor, store, args.quiet)
     t0 = time.perf_counter()
     try:
         evaluate(latin_hypercube(study))
@@ -119,8 +111,7 @@ def sweep(args: argparse.Namespace) -> int:
 
 def check(args: argparse.Namespace) -> int:
     """``caresim calibrate FILE --check``: the fitted defaults against the targets in a fresh, full-size run."""
-    from .cli_batch import _check_out
-    from .executors import ExecutorError, make_executor
+    from .cli_batch import open_runner
     from .fit_check import (FitCheckError, add_to_report, check_html, check_study, check_table, defaults,
                             defaults_match, read_fitted)
     from .params import Params
@@ -141,13 +132,8 @@ def check(args: argparse.Namespace) -> int:
                          f"({'; '.join(wrong)}); write {(fitted_dir / 'fitted.json').as_posix()} into sim/params.py")
     study = check_study(study, population, args.reps or 5)
     out = fitted_dir / "check"
-    _check_out(out, args.resume)
-    try:
-        executor = make_executor(args.workers, args.dask)
-    except ExecutorError as e:
-        raise UsageError(str(e)) from None
-    out.mkdir(parents=True, exist_ok=True)
-    evaluate = _evaluator(study, out, executor, args.quiet)
+    executor, store = open_runner(out, args)
+    evaluate = _evaluator(study, out, executor, store, args.quiet)
     t0 = time.perf_counter()
     try:
         means, ses = evaluate(defaults(study.names)[None, :])
@@ -179,8 +165,8 @@ def calibrate(args: argparse.Namespace) -> int:
     from .design import point_id
     from .fit_report import write_report
 
-    study, out, executor = _prepare(args)
-    evaluate = _evaluator(study, out, executor, args.quiet)
+    study, out, executor, store = _prepare(args)
+    evaluate = _evaluator(study, out, executor, store, args.quiet)
     prior = Prior(study.names, study.low, study.high)
     t0 = time.perf_counter()
 

@@ -63,11 +63,9 @@ class _Progress:
 
 def sensitivity(args: argparse.Namespace) -> int:
     from .calibrate import Evaluator
-    from .cli_batch import _check_out
-    from .executors import ExecutorError, make_executor
+    from .cli_batch import open_runner
     from .metadata import git_commit
     from .sensitivity_study import NothingToVary, analyse, answer_study, parameters, read_screened
-    from .store import Store
     from .study import StudyError, load_study
 
     try:
@@ -84,17 +82,7 @@ def sensitivity(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UsageError(str(e)) from None
     runner_study, answers = answer_study(study, params, args.population, args.reps)
-    _check_out(out, args.resume)
-    try:
-        executor = make_executor(args.workers, args.dask)
-    except ExecutorError as e:
-        raise UsageError(str(e)) from None
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        store = Store(out)
-    except OSError as e:
-        executor.close()
-        raise UsageError(f"--out: cannot create '{out}': {e.strerror or e}") from None
+    executor, store = open_runner(out, args)
     progress = _Progress(args.quiet)
     evaluate = Evaluator(runner_study, store, executor, git_commit(), out, progress)
     t0 = time.perf_counter()

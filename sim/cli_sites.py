@@ -84,6 +84,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def sites(args: argparse.Namespace) -> int:
+    from .cli_batch import open_runner
     from .sites import SitesError, load_sites
 
     try:
@@ -92,27 +93,18 @@ def sites(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     out = Path(args.out) if args.out else study.path.parent / "fitted" / study.name
     _check_out(out, args.resume)
-    if args.dask and args.workers == 1:
-        raise UsageError("--workers: 1 runs serially in this process; it cannot be combined with --dask")
-    from .executors import ExecutorError, make_executor
-
-    try:
-        executor = make_executor(args.workers, args.dask)
-    except ExecutorError as e:
-        raise UsageError(str(e)) from None
+    executor, store = open_runner(out, args)
     from .batch import run_tasks
     from .metadata import file_sha256, git_commit
     from .sites_run import experiment, plan_sites
-    from .store import Store
 
     try:
-        out.mkdir(parents=True, exist_ok=True)
         if not (out / "metadata.json").is_file():
             _write(out / "metadata.json", json.dumps({"kind": KIND, "study": study.name}, indent=1) + "\n")
-        store = Store(out)
     except OSError as e:
         executor.close()
-        raise UsageError(f"--out: cannot create '{out}': {e.strerror or e}") from None
+        store.close()
+        raise UsageError(f"--out: cannot write to '{out}': {e.strerror or e}") from None
     commit = git_commit()
     tasks, roles = plan_sites(study, commit)
     status = store.status()
