@@ -114,7 +114,7 @@ class Discharge(Group):
     care_home_by_frailty: tuple[float, ...] = param((0.0026, 0.0104, 0.0325, 0.078), "probability", "calibrated: permanent care home admissions 578-659 per 100,000 65+ a year (EVIDENCE 4, ASCOF 2A(2))", lo=0, hi=1, length=4)
     dementia_care_home_hr: float = param(2.0, "multiplier on care home probability", "assumption: dementia makes a care home more likely", lo=0, hi=20)
     lives_alone_support_hr: float = param(1.3, "multiplier on supported destinations", "assumption: no carer at home makes support more likely", lo=0, hi=20)
-    knows_whom_to_contact: float = param(0.71, "share of people discharged who know whom to contact", "EVIDENCE 1: seed 000_15772bc302cd49ff.txt, 71% of pilot patients before the pilots", lo=0, hi=1)
+    knows_whom_to_contact: float = param(0.6894, "share of people discharged who know whom to contact", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml), point estimate; 90% posterior interval 0.516 to 0.802; before the fit: EVIDENCE 1: seed 000_15772bc302cd49ff.txt, 71% of pilot patients before the pilots", lo=0, hi=1)
     assessment_days: float = param(1.5, "days of a social worker's assessment, elapsed", "assumption: a discharge assessment takes one to two working days", lo=0.01)
 
     def check(self) -> None:
@@ -202,15 +202,15 @@ class Mdt(Group):
     restratify_every_days: float = param(90.0, "days between case-finding rounds", "assumption: quarterly risk stratification", lo=1)
     enrol_top_share: float = param(0.05, "share of the cohort, highest risk first, eligible to enrol", "assumption: case management targets the top few per cent by risk (seed 000 pilots: high-risk older people)", lo=0, hi=1)
     review_every_days: float = param(30.0, "days between scheduled reviews", "assumption: monthly", lo=1)
-    crisis_reduction: float = param(0.15, "relative fall in crisis risk with a fitting co-ordinator", "prior: to be calibrated (issue: calibration)", lo=0, hi=1)
+    crisis_reduction: float = param(0.1928, "relative fall in crisis risk with a fitting co-ordinator", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml), point estimate; 90% posterior interval 0.00174 to 0.408; before the fit: prior: to be calibrated (issue: calibration)", lo=0, hi=1)
     mismatch_effect_share: float = param(0.5, "share of the crisis effect when the discipline does not fit the need", "assumption: seed 002, the co-ordinator's discipline should fit the main need; prior-driven", lo=0, hi=1)
     social_care_effect_multiplier: float = param(1.3, "multiplier on the crisis effect when social care is in the team", "assumption: seed 002; no target informs it, prior-driven", lo=0, hi=5)
-    follow_up_substitution: float = param(0.3, "share of outpatient follow-ups the co-ordinator replaces", "prior: pilots' outpatient attendances fell 20% (seed 000)", lo=0, hi=1)
-    unmet_need_referral_hr: float = param(1.2, "multiplier on outpatient referrals once enrolled", "prior: co-ordinators find unmet need (seed 000: emergency admissions rose 2%)", lo=0, hi=10)
-    unmet_need_admission_hr: float = param(1.1, "multiplier on the chance A&E admits an enrolled person", "prior: as unmet_need_referral_hr", lo=0, hi=10)
+    follow_up_substitution: float = param(0.4627, "share of outpatient follow-ups the co-ordinator replaces", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml), point estimate; 90% posterior interval 0.186 to 0.749; before the fit: prior: pilots' outpatient attendances fell 20% (seed 000)", lo=0, hi=1)
+    unmet_need_referral_hr: float = param(1.099, "multiplier on outpatient referrals once enrolled", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml), point estimate; 90% posterior interval 0.856 to 1.55; before the fit: prior: co-ordinators find unmet need (seed 000: emergency admissions rose 2%)", lo=0, hi=10)
+    unmet_need_admission_hr: float = param(1.45, "multiplier on the chance A&E admits an enrolled person", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml), point estimate; 90% posterior interval 1.08 to 1.92; before the fit: prior: as unmet_need_referral_hr", lo=0, hi=10)
     signposting_crisis_hr: float = param(0.95, "multiplier on crisis risk from sign-posting to community support", "assumption: seed 003, 55% saw better sign-posting to low-level help", lo=0, hi=2)
-    inreach_assessment_share: float = param(0.7, "share of assessment time left when the co-ordinator reaches into hospital", "prior: seed 003, 57% saw fewer delayed discharges", lo=0, hi=1)
-    knows_contact: float = param(0.80, "share of enrolled people discharged who know whom to contact", "seed 000_15772bc302cd49ff.txt: 71% -> 80% of pilot patients", lo=0, hi=1)
+    inreach_assessment_share: float = param(0.6789, "share of assessment time left when the co-ordinator reaches into hospital", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml), point estimate; 90% posterior interval 0.309 to 0.994; before the fit: prior: seed 003, 57% saw fewer delayed discharges", lo=0, hi=1)
+    knows_contact: float = param(0.7851, "share of enrolled people discharged who know whom to contact", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml), point estimate; 90% posterior interval 0.636 to 0.983; before the fit: seed 000_15772bc302cd49ff.txt: 71% -> 80% of pilot patients", lo=0, hi=1)
     exit_stable_per_review: float = param(0.05, "probability of leaving the caseload at a review with no crisis since the last", "assumption: stable people are discharged from case management", lo=0, hi=1)
 
 
