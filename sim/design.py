@@ -60,7 +60,8 @@ def simulated_targets(kpis: pd.DataFrame, study: Study, exp: Experiment, ids: li
     ``100 * mean(scenario - reference) / mean(reference)`` over paired replications, with the
     standard error of that mean difference over the same denominator.
     """
-    values = _values(kpis)
+    needed = {t.metric for t in study.targets} | {"person_years"}
+    values = _values(kpis[kpis["metric"].isin(needed)])  # grouping every metric of every cohort is most of the time
     names = {f: s.name for f, s in zip(study.scenarios, exp.scenarios)}
     ref = exp.reference
     means = np.full((len(ids), len(study.targets)), np.nan)
