@@ -225,7 +225,8 @@ def noise_share(last: pd.DataFrame, answers: list[Answer], replications: int) ->
     for a in answers:
         values, ses = last[a.label].to_numpy(dtype=float), last[a.label + "_se"].to_numpy(dtype=float)
         ok = np.isfinite(values) & np.isfinite(ses)
-        spread = float(np.var(values[ok], ddof=1)) if ok.sum() > 1 else 0.0
+        # an answer equal in every set has no spread: np.var of equal floats can still round above 0
+        spread = float(np.var(values[ok], ddof=1)) if ok.sum() > 1 and np.ptp(values[ok]) > 0 else 0.0
         out[a.label] = float(np.mean(ses[ok] ** 2)) / spread if replications > 1 and spread > 0 else math.nan
     return out
 

@@ -183,6 +183,17 @@ def test_prior_driven_share_and_threshold():
     assert (table["threshold"] == 0.3).all()
 
 
+def test_noise_share_is_undefined_for_an_answer_equal_in_every_set():
+    from sim.sensitivity_study import Answer, noise_share
+
+    # 0.7 three times: numpy's sample variance of these equal floats rounds to about 2e-32, not 0
+    last = pd.DataFrame({"ref: m": [0.7] * 3, "ref: m_se": [0.2] * 3,
+                         "x: m": [1.0, 2.0, 3.0], "x: m_se": [0.5] * 3})
+    share = noise_share(last, [Answer("ref", "m", False), Answer("x", "m", True)], replications=2)
+    assert np.isnan(share["ref: m"])
+    assert share["x: m"] == pytest.approx(0.25)
+
+
 # --- on the model -------------------------------------------------------------------------------
 
 
