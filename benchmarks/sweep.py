@@ -33,34 +33,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from sim.batch import run_experiment  # noqa: E402
+from parallel import experiment_file, timed_run  # noqa: E402  (benchmarks/parallel.py, beside this file)
 from sim.executors import Pool  # noqa: E402
-from sim.experiment import load_experiment  # noqa: E402
-from sim.store import Store  # noqa: E402
 
 TARGET_MINUTES = 30.0  # 1,000 runs at 50,000 people on 2 cores (performance issue)
 TARGET_RUNS = 1000
 TARGET_POPULATION = 50_000
-
-
-def experiment(folder: Path, name: str, runs: int, population: int, extra: str = ""):
-    path = folder / f"{name}.toml"
-    path.write_text(f'name = "{name}"\nscenarios = ["baseline"]\nreplications = {runs}\n'
-                    f"population = {population}\ncharts = []\n{extra}\n", encoding="utf-8")
-    out = folder / name
-    exp = load_experiment(path, out=out)
-    out.mkdir()
-    return exp, out
-
-
-def run_all(exp, out: Path, pool: Pool) -> float:
-    """Wall seconds for the runner to make every run of ``exp`` into a fresh store in ``out``."""
-    t0 = time.perf_counter()
-    with Store(out) as store:
-        outcome = run_experiment(exp, store, pool, None)
-    if outcome.failed:
-        raise RuntimeError(f"runs failed: {outcome.failed}")
-    return time.perf_counter() - t0
 
 
 def sweep_seconds(runs: int, population: int, workers: int, folder: Path) -> tuple[float, float]:
@@ -68,9 +46,10 @@ def sweep_seconds(runs: int, population: int, workers: int, folder: Path) -> tup
     t0 = time.perf_counter()
     pool = Pool(workers)
     try:
-        run_all(*experiment(folder, "warm", workers, 1000, "horizon_days = 7\nwarmup_days = 0"), pool)
+        timed_run(experiment_file(folder, "warm", workers, 1000, "horizon_days = 7\nwarmup_days = 0"), pool,
+                  folder / "warm")
         start = time.perf_counter() - t0
-        return start, run_all(*experiment(folder, "sweep", runs, population), pool)
+        return start, timed_run(experiment_file(folder, "sweep", runs, population), pool, folder / "sweep")
     finally:
         pool.close()
 
