@@ -58,6 +58,32 @@ def timed_run(path: Path, executor, out: Path) -> float:
     return seconds
 
 
+def started(make, workers: int, folder: Path):
+    """A new executor ``make()``, after a first tiny task on each worker, and the seconds this took."""
+    folder.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    executor = make()
+    timed_run(experiment_file(folder, "warm", workers, 1000, "horizon_days = 7\nwarmup_days = 0"), executor,
+              folder / "warm")
+    return executor, time.perf_counter() - t0
+
+
+def speedup(big: Path, pool, folder: Path) -> dict[str, float]:
+    """Wall seconds of the experiment ``big`` through the runner serially and on ``pool``, and their ratio."""
+    serial = timed_run(big, Serial(), folder / "b_serial")
+    parallel = timed_run(big, pool, folder / "b_pool")
+    return {"serial_s": serial, "pool_s": parallel, "speedup_pool": serial / parallel}
+
+
+def pool_speedup(population: int, reps: int, cores: int, folder: Path) -> dict[str, float]:
+    """``speedup`` of ``reps`` baseline replications at ``population`` people on a new pool of ``cores``."""
+    pool, start = started(lambda: Pool(cores), cores, folder)
+    try:
+        return {**speedup(experiment_file(folder, "big", reps, population), pool, folder), "pool_start_s": start}
+    finally:
+        pool.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cores = os.cpu_count() or 1
@@ -83,22 +109,14 @@ def main() -> None:
         bare = time.perf_counter() - t0
         figures["tiny_bare_s_per_task"] = bare / a.tiny_tasks
         figures["overhead_serial_s_per_task"] = (timed_run(tiny, Serial(), tmp / "t_serial") - bare) / a.tiny_tasks
-        t0 = time.perf_counter()
-        pool = Pool(cores)
-        timed_run(experiment_file(tmp, "warm", cores, 1000, "horizon_days = 7\nwarmup_days = 0"), pool, tmp / "warm_pool")
-        figures["pool_start_s"] = time.perf_counter() - t0
+        pool, figures["pool_start_s"] = started(lambda: Pool(cores), cores, tmp / "pool")
         try:
             figures["overhead_pool_s_per_task"] = timed_run(tiny, pool, tmp / "t_pool") / a.tiny_tasks * cores - bare / a.tiny_tasks
-            figures["serial_s"] = timed_run(big, Serial(), tmp / "b_serial")
-            figures["pool_s"] = timed_run(big, pool, tmp / "b_pool")
+            figures.update(speedup(big, pool, tmp))
         finally:
             pool.close()
-        figures["speedup_pool"] = figures["serial_s"] / figures["pool_s"]
         if not a.no_dask:
-            t0 = time.perf_counter()
-            dask = Dask("local", cores)
-            timed_run(experiment_file(tmp, "warm", cores, 1000, "horizon_days = 7\nwarmup_days = 0"), dask, tmp / "warm_dask")
-            figures["dask_start_s"] = time.perf_counter() - t0
+            dask, figures["dask_start_s"] = started(lambda: Dask("local", cores), cores, tmp / "dask")
             try:
                 figures["overhead_dask_s_per_task"] = (timed_run(tiny, dask, tmp / "t_dask") / a.tiny_tasks * cores
                                                        - bare / a.tiny_tasks)

@@ -1,21 +1,27 @@
 """Speed and memory of one replication of the default place, against bare SimPy measured in the same run.
 
     python benchmarks/run.py [--population N] [--horizon-days D] [--warmup-days W] [--reps R]
-                             [--seed S] [--scaling] [--no-memory] [--json FILE]
+                             [--seed S] [--scaling] [--all] [--sweep-sample K] [--no-memory] [--json FILE]
 
-Prints a plain table; ``--json FILE`` also writes the figures as JSON.  See
-``benchmarks/README.md`` for what each figure means.
+Prints a plain table of figures, then every target of the performance issue
+with its measured figure and whether it is met (``--all`` measures them all:
+the scaling runs, the process pool's speed-up of ``benchmarks/parallel.py``
+and the 1,000-run sweep of ``benchmarks/sweep.py``); ``--json FILE`` also
+writes the figures as JSON.  See ``benchmarks/README.md`` for what each
+figure means.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,11 +33,18 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 import numpy as np  # noqa: E402
 import simpy  # noqa: E402
 
+import parallel  # noqa: E402  (benchmarks/parallel.py and sweep.py, beside this file)
+import sweep  # noqa: E402
 from sim.params import Params  # noqa: E402
 from sim.paramtree import apply_overrides  # noqa: E402
 from sim.replication import single_run  # noqa: E402
+from sim.runner import FILES, multiple_replications, write_outputs  # noqa: E402
 
-TARGET_RATIO = 1.5  # model seconds per replication / bare SimPy seconds per 1,000,000 events (performance issue)
+# the performance issue's targets, on the 2-core machine
+TARGET_RATIO = 1.5  # model seconds per replication / bare SimPy seconds per 1,000,000 events, at the default place
+TARGET_EVENTS_PER_PERSON_YEAR = 10.0
+TARGET_SCALING = 1.15  # seconds per person-year when population or horizon doubles / before
+TARGET_MEMORY_MIB = 1e9 / 2**20  # peak memory of the default place: 1 GB
 BARE_EVENTS = 1_000_000
 BARE_PROCESSES = 2_000
 
@@ -113,6 +126,21 @@ def seconds_per_person_year(params: Params, seed: int) -> tuple[float, float, fl
     return s["wall_seconds_simulation"] / s["person_years_simulated"], s["wall_seconds_simulation"], s["person_years_simulated"]
 
 
+def event_log_size(params: Params, seed: int, folder: Path) -> dict[str, float]:
+    """One replication with the event log on, written as ``caresim run --events`` writes it: its size per million events."""
+    t0 = time.perf_counter()
+    frames = multiple_replications(params, "baseline", 1, seed, log_events=True)
+    write_outputs(folder, {"events": frames["events"]})
+    seconds = time.perf_counter() - t0
+    rows = len(frames["events"])
+    csv_mb = (folder / FILES["events"]).stat().st_size / 1e6
+    table_mb = frames["events"].memory_usage(deep=True).sum() / 1e6
+    per_million = 1e6 / rows if rows else math.nan
+    return {"event_log_rows": rows, "event_log_csv_mb": csv_mb, "event_log_table_mb": table_mb,
+            "event_log_csv_mb_per_million": csv_mb * per_million,
+            "event_log_table_mb_per_million": table_mb * per_million, "event_log_seconds": seconds}
+
+
 # --- output ---------------------------------------------------------------------------------------
 
 
@@ -152,6 +180,48 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def target_rows(fig: dict[str, Any], default_place: bool) -> list[tuple[str, Any, str]]:
+    """Each target with its measured figure and whether it is met (or how to measure it)."""
+
+    def verdict(met: bool, target: str) -> str:
+        return f"target {target}: {'met' if met else 'NOT met'}"
+
+    ratio = fig["ratio_to_bare_simpy_1m"]
+    rows: list[tuple[str, Any, str]] = [
+        ("replication / bare SimPy 1M events", ratio, verdict(ratio <= TARGET_RATIO, f"<= {TARGET_RATIO}")
+         + ("" if default_place else " (the target is for the default place)")),
+        ("events per person-year", fig["events_per_person_year"],
+         verdict(fig["events_per_person_year"] <= TARGET_EVENTS_PER_PERSON_YEAR, f"<= {TARGET_EVENTS_PER_PERSON_YEAR:g}")),
+    ]
+    if "scaling" in fig:
+        sc = fig["scaling"]
+        for what in ("population", "horizon"):
+            x = sc[f"seconds_per_person_year_{what}_x2"] / sc["seconds_per_person_year_base"]
+            rows.append((f"s per person-year, {what} doubled", x, verdict(x <= TARGET_SCALING, f"<= x{TARGET_SCALING}")))
+    else:
+        rows.append(("s per person-year, population and horizon doubled", "-", "not measured (--scaling or --all)"))
+    if "peak_rss_mb_subprocess" in fig:
+        rss = fig["peak_rss_mb_subprocess"]
+        rows += [("peak memory (RSS, whole process)", rss, "MiB, " + verdict(rss <= TARGET_MEMORY_MIB, "<= 1 GB (954 MiB)")
+                  + ("" if default_place else " (the target is for the default place)")),
+                 ("event log size per million events", fig["event_log_csv_mb_per_million"],
+                  f"MB as events.csv ({fig['event_log_table_mb_per_million']:.1f} MB as a table in memory): stated")]
+    else:
+        rows.append(("peak memory, event log size", "-", "not measured (without --no-memory)"))
+    if "sweep" in fig:
+        sw = fig["sweep"]
+        rows.append((f"{sw['runs']:,}-run sweep at {sw['population']:,} people", sw["sweep_minutes"],
+                     f"min on {sw['workers']} workers" + (f" ({sw['runs_made']} runs made, scaled)" if sw["extrapolated"] else "")
+                     + ", " + verdict(sw["target_met"], f"<= {sweep.TARGET_MINUTES:g} min")))
+        par = fig["parallel"]
+        rows.append((f"process pool speed-up, {par['cores']} cores", par["speedup_pool"],
+                     f"x ({par['reps']} replications), " + verdict(par["speedup_pool"] >= parallel.TARGET_SPEEDUP_2_CORES,
+                                                                   f">= {parallel.TARGET_SPEEDUP_2_CORES}x on 2 cores")))
+    else:
+        rows.append(("1,000-run sweep, process pool speed-up", "-", "not measured (--all)"))
+    return rows
+
+
 # --- main -----------------------------------------------------------------------------------------
 
 
@@ -164,11 +234,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--bare-repeats", type=int, default=3, help="bare SimPy measurements; their median is used")
     ap.add_argument("--scaling", action="store_true", help="also time population P and 2P, horizon H and 2H")
-    ap.add_argument("--no-memory", action="store_true", help="skip the two memory runs")
+    ap.add_argument("--all", action="store_true",
+                    help="measure every target: --scaling, the process pool's speed-up and the 1,000-run sweep")
+    ap.add_argument("--sweep-sample", type=int, default=40,
+                    help="with --all: runs of the sweep made, their time scaled to 1,000 (default 40)")
+    ap.add_argument("--no-memory", action="store_true", help="skip the two memory runs and the event-log run")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = ap.parse_args(argv)
     if args.reps < 1 or args.bare_repeats < 1:
         ap.error("--reps and --bare-repeats must be at least 1")
+    if not 1 <= args.sweep_sample <= sweep.TARGET_RUNS:
+        ap.error(f"--sweep-sample must be between 1 and {sweep.TARGET_RUNS:,}")
+    args.scaling = args.scaling or args.all
 
     try:
         params = params_for(args.population, args.horizon_days, args.warmup_days)
@@ -229,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         mem = single_run(params, args.seed, 0, measure_memory=True).stats
         fig["peak_memory_mb_tracemalloc"] = mem["peak_memory_mb"]
         fig["peak_rss_mb_subprocess"] = peak_rss_mb(params, args.seed)
+        with tempfile.TemporaryDirectory() as tmp:
+            fig.update(event_log_size(params, args.seed, Path(tmp)))
 
     if args.scaling:
         p2 = params_for(2 * pop, horizon, warmup)
@@ -240,6 +319,14 @@ def main(argv: list[str] | None = None) -> int:
             "seconds_per_person_year_population_x2": seconds_per_person_year(p2, args.seed)[0],
             "seconds_per_person_year_horizon_x2": seconds_per_person_year(h2, args.seed)[0],
         }
+
+    if args.all:
+        cores = os.cpu_count() or 1
+        with tempfile.TemporaryDirectory() as tmp:
+            fig["parallel"] = {"cores": cores, "population": pop, "reps": 2 * cores,
+                               **parallel.pool_speedup(pop, 2 * cores, cores, Path(tmp) / "speedup")}
+            start, seconds = sweep.sweep_seconds(args.sweep_sample, sweep.TARGET_POPULATION, cores, Path(tmp) / "sweep")
+        fig["sweep"] = sweep.figures(sweep.TARGET_RUNS, sweep.TARGET_POPULATION, args.sweep_sample, cores, start, seconds)
 
     rows: list[tuple[str, Any, str]] = [
         ("registered population", pop, "people"),
@@ -257,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if "peak_memory_mb_tracemalloc" in fig:
         rows += [("peak memory (tracemalloc)", fig["peak_memory_mb_tracemalloc"], "MiB allocated by Python, separate run"),
-                 ("peak RSS (subprocess)", fig["peak_rss_mb_subprocess"], "MiB, whole process, separate run")]
+                 ("peak RSS (subprocess)", fig["peak_rss_mb_subprocess"], "MiB, whole process, separate run"),
+                 ("event log (events.csv)", fig["event_log_rows"], f"rows, {fig['event_log_csv_mb']:.1f} MB on disk, "
+                  f"{fig['event_log_table_mb']:.1f} MB as a table, separate run")]
     rows += [
         ("bare SimPy, 1M events", bare, f"s (median of {args.bare_repeats}; {BARE_PROCESSES:,} processes)"),
         ("bare SimPy events per second", fig["bare_simpy_events_per_second"], "events/s"),
@@ -275,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
              f"s (x{sc['seconds_per_person_year_horizon_x2'] / sc['seconds_per_person_year_base']:.2f})"),
         ]
     print_table(rows)
+    print()
+    print("Targets (performance issue):")
+    print_table(target_rows(fig, default_place))
 
     if args.json:
         meta = {"python": platform.python_version(), "simpy": simpy.__version__, "numpy": np.__version__,

@@ -26,14 +26,13 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from parallel import experiment_file, timed_run  # noqa: E402  (benchmarks/parallel.py, beside this file)
+from parallel import experiment_file, started, timed_run  # noqa: E402  (benchmarks/parallel.py, beside this file)
 from sim.executors import Pool  # noqa: E402
 
 TARGET_MINUTES = 30.0  # 1,000 runs at 50,000 people on 2 cores (performance issue)
@@ -43,12 +42,8 @@ TARGET_POPULATION = 50_000
 
 def sweep_seconds(runs: int, population: int, workers: int, folder: Path) -> tuple[float, float]:
     """Seconds to start the pool (a first tiny run on each worker), and seconds for ``runs`` baseline runs."""
-    t0 = time.perf_counter()
-    pool = Pool(workers)
+    pool, start = started(lambda: Pool(workers), workers, folder / "pool")
     try:
-        timed_run(experiment_file(folder, "warm", workers, 1000, "horizon_days = 7\nwarmup_days = 0"), pool,
-                  folder / "warm")
-        start = time.perf_counter() - t0
         return start, timed_run(experiment_file(folder, "sweep", runs, population), pool, folder / "sweep")
     finally:
         pool.close()

@@ -2,8 +2,9 @@
 
 Each person has at most one live entry (their next state change); an entry is
 stale when the person's token has moved on, and is then skipped without
-costing an event.  On each day the day's entries are sorted by time and run
-from one process, so the heap holds only today's work.  When nothing on the
+costing an event.  On each day the day's entries are sorted by time (entries
+due at the same time keep the order they were added in: the sort is stable)
+and run from one process, so the heap holds only today's work.  When nothing on the
 heap comes before an entry's time, the clock moves straight to it and the
 entry runs without an event of its own (what runs, and in what order, is the
 same as with a timeout).
@@ -11,9 +12,12 @@ same as with a timeout).
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Callable
 
 import simpy
+
+_TIME = itemgetter(0)
 
 
 class Environment(simpy.Environment):
@@ -39,15 +43,13 @@ class Calendar:
         self.env = env
         self.handler = handler  # handler(pid, kind, token)
         self.tokens = tokens
-        self.days: dict[int, list[tuple[float, int, int, int, int]]] = {}
-        self._seq = 0
+        self.days: dict[int, list[tuple[float, int, int, int]]] = {}  # day -> [(time, pid, kind, token)]
         self._today = 0  # entries for days before this one go straight onto the heap
         self.dispatched = 0
         self.stale = 0
 
     def add(self, t: float, pid: int, kind: int, token: int) -> None:
         day = int(t)
-        self._seq += 1
         if day < self._today:
             delay = t - self.env.now
             ev = self.env.timeout(delay if delay > 0 else 0.0)
@@ -56,7 +58,7 @@ class Calendar:
         bucket = self.days.get(day)
         if bucket is None:
             bucket = self.days[day] = []
-        bucket.append((t, self._seq, pid, kind, token))
+        bucket.append((t, pid, kind, token))
 
     def _fire(self, pid: int, kind: int, token: int) -> None:
         if token >= 0 and self.tokens[pid] != token:
@@ -76,8 +78,8 @@ class Calendar:
             self._today = day + 1
             bucket = self.days.pop(day, None)
             if bucket:
-                bucket.sort()
-                for t, _seq, pid, kind, token in bucket:
+                bucket.sort(key=_TIME)  # stable: ties keep the order they were added in
+                for t, pid, kind, token in bucket:
                     if token >= 0 and tokens[pid] != token:
                         self.stale += 1
                         continue

@@ -94,6 +94,7 @@ class Population:
     def initial(self) -> None:
         """The cohort at time 0: ages spread within bands."""
         sizes = cohort_sizes(self.p)
+        self.streams.ensure(len(self.age0) + sum(sizes))  # every stream made for the whole cohort at once
         for band, n in enumerate(sizes):
             for _ in range(n):
                 pid = len(self.age0)

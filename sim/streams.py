@@ -61,14 +61,14 @@ class _FirstDraws:
         self.rows = 0  # persons covered
 
     def ensure(self, persons: int) -> None:
-        while self.rows < persons:
-            if self.width:
-                chunk = self.rows // CHUNK
-                blocks = [_generator(self.seed, (self.rep, key, chunk, 0)).random((CHUNK, BLOCK))[:, :self.width]
-                          for key in self.keys]
-                data = np.ascontiguousarray(np.stack(blocks, axis=2))  # persons x draws x streams
-                self.first.frombytes(data.tobytes())  # the same doubles, without making Python floats
-            self.rows += CHUNK
+        chunks = range(self.rows // CHUNK, -(-persons // CHUNK))
+        if self.width and chunks:  # all new chunks in one append, so the array is copied at most once as it grows
+            data = np.empty((len(chunks), CHUNK, self.width, len(self.keys)))  # persons x draws x streams
+            for i, chunk in enumerate(chunks):
+                for j, key in enumerate(self.keys):
+                    data[i, :, :, j] = _generator(self.seed, (self.rep, key, chunk, 0)).random((CHUNK, BLOCK))[:, :self.width]
+            self.first.frombytes(memoryview(data).cast("B"))  # the same doubles, without making Python floats
+        self.rows = max(self.rows, chunks.stop * CHUNK)
         missing = self.rows * len(self.keys) - len(self.count)
         if missing > 0:
             self.count.extend([0] * missing)

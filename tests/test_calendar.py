@@ -79,3 +79,17 @@ def test_move_refuses_to_pass_a_scheduled_event():
     env.run()
     assert env.now == 2.0
     assert env.move(5.0) and env.now == 7.0  # nothing scheduled
+
+
+def test_entries_due_together_run_in_the_order_they_were_added():
+    env = Environment()
+    ran: list[int] = []
+    tokens = [0] * 12
+    cal = Calendar(env, lambda pid, kind, token: ran.append(pid), tokens)
+    times = [2.5, 1.25, 2.5, 2.5, 0.5, 1.25, 2.5, 0.5, 2.5, 1.25, 2.5, 0.5]  # three days, ties within each
+    for pid, t in enumerate(times):
+        cal.add(t, pid, 0, -1)
+    env.process(cal.run())
+    env.run(until=5)
+    assert ran == sorted(range(len(times)), key=lambda pid: (times[pid], pid))
+    assert ran != sorted(range(len(times)), key=lambda pid: (times[pid], -pid))

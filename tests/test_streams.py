@@ -94,6 +94,19 @@ def test_persons_in_a_later_chunk_created_after_ensure():
     assert draws(early, 5, 3) == isolated(9, 4, "entrant", 5, 53)[50:]
 
 
+def test_chunks_made_together_or_one_at_a_time_hold_the_same_numbers():
+    """The cohort's streams are made for every chunk at once; entrants' a chunk at a time: no number moves."""
+    pids = (0, CHUNK - 1, CHUNK, 2 * CHUNK + 5, 3 * CHUNK - 1)
+    together = Streams(5, 1, persons=3 * CHUNK).group(("a", "b"), 5)
+    stepwise = Streams(5, 1, persons=1)
+    grown = stepwise.group(("a", "b"), 5)
+    for persons in (CHUNK + 1, 2 * CHUNK, 3 * CHUNK):
+        stepwise.ensure(persons)
+    for pid in pids:
+        for s, t in zip(together, grown):
+            assert draws(s, pid, 7) == draws(t, pid, 7) == isolated(5, 1, s.name, pid, 7)
+
+
 def test_stream_creation_order_does_not_matter():
     a = Streams(21, 0, persons=50)
     b = Streams(21, 0, persons=50)
