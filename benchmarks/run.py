@@ -37,7 +37,7 @@ import parallel  # noqa: E402  (benchmarks/parallel.py and sweep.py, beside this
 import sweep  # noqa: E402
 from sim.params import Params  # noqa: E402
 from sim.paramtree import apply_overrides  # noqa: E402
-from sim.replication import single_run  # noqa: E402
+from sim.replication import rare_collections, single_run  # noqa: E402
 from sim.runner import FILES, multiple_replications, write_outputs  # noqa: E402
 
 # the performance issue's targets, on the 2-core machine
@@ -84,9 +84,9 @@ def day_list_seconds(entries: int, days: float, people: int, seed: int = 1) -> f
     """Seconds for ``sim.calendar`` to dispatch ``entries`` day-list entries to an empty handler.
 
     The entries fall at uniform times over ``days``, for ``people`` ids, with
-    nothing else on the heap.  With bare SimPy's cost of the run's events, this
-    is what a replication would cost if its care pathways did no work
-    (``dispatch floor`` in the table).
+    nothing else on the heap, and the garbage collector set as in a run.  With
+    bare SimPy's cost of the run's events, this is what a replication would
+    cost if its care pathways did no work (``dispatch floor`` in the table).
     """
     from sim.calendar import Calendar, Environment
 
@@ -95,10 +95,11 @@ def day_list_seconds(entries: int, days: float, people: int, seed: int = 1) -> f
     cal = Calendar(env, lambda pid, kind, token: None, [0] * people)
     times, pids = rng.uniform(0, days, entries).tolist(), rng.integers(0, people, entries).tolist()
     t0 = time.perf_counter()
-    for t, pid in zip(times, pids):
-        cal.add(t, pid, 0, -1)
-    env.process(cal.run())
-    env.run(until=days)
+    with rare_collections():  # as in a run
+        for t, pid in zip(times, pids):
+            cal.add(t, pid, 0, -1)
+        env.process(cal.run())
+        env.run(until=days)
     return time.perf_counter() - t0
 
 

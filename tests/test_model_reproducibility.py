@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
+import pytest
 import pandas as pd
 
 from sim.paramtree import to_dict
 from sim.pathways import home
 from sim.records import Ev, Place
-from sim.replication import build, single_run
+from sim.replication import GC_OBJECTS, build, rare_collections, single_run
 from smallplace import UNLIMITED, small
 
 
@@ -111,3 +114,18 @@ def test_a_scenarios_warm_up_is_the_reference_warm_up_and_it_launches_at_the_win
     # without a separate warm-up the scenario differs from the start
     c = single_run(scenario, seed=3, replication=1)
     assert not before(c).equals(before(a))
+
+
+def test_a_run_collects_garbage_rarely_and_leaves_the_collector_as_it_found_it():
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(900, 11, 12)
+        with rare_collections():
+            assert gc.get_threshold() == (GC_OBJECTS, 11, 12)
+        single_run(small(population=2_000, horizon=30.0, warmup=0.0), seed=3)
+        assert gc.get_threshold() == (900, 11, 12)
+        with pytest.raises(RuntimeError), rare_collections():
+            raise RuntimeError("a run that fails")
+        assert gc.get_threshold() == (900, 11, 12)
+    finally:
+        gc.set_threshold(*before)
