@@ -128,25 +128,35 @@ from sim.params import Params
 from sim.paramtree import apply_overrides
 from sim.replication import single_run
 over = json.loads(sys.argv[2])
-single_run(apply_overrides(Params(), over), int(sys.argv[3]), 0)
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"ru_maxrss": rss}))
+stats = dict(single_run(apply_overrides(Params(), over), int(sys.argv[3]), 0).stats)
+try:  # Linux: this program's own high-water mark
+    hwm = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+    stats["peak_kib"] = int(hwm[0])
+except (OSError, IndexError):  # elsewhere ru_maxrss (bytes on macOS, KiB on others)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    stats["peak_kib"] = rss / 1024 if sys.platform == "darwin" else rss
+print(json.dumps(stats))
 """
 
 
-def peak_rss_mb(params: Params, seed: int) -> float:
-    """Peak resident memory of a fresh process that runs one replication (interpreter and libraries included)."""
+def fresh_run(params: Params, seed: int) -> dict[str, float]:
+    """``single_run``'s statistics from a fresh Python process, and its peak resident memory (``peak_kib``).
+
+    A fresh process is not slowed or swollen by runs made before it in this
+    one.  On Linux the child reads its own high-water mark (``VmHWM``): its
+    ``ru_maxrss`` would also count the pages of this process it was forked
+    from.
+    """
     over = {"place": {"registered_population": params.place.registered_population},
             "time": {"horizon_days": params.time.horizon_days, "warmup_days": params.time.warmup_days}}
     out = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT), json.dumps(over), str(seed)],
                          capture_output=True, text=True, check=True)
-    rss = json.loads(out.stdout.strip().splitlines()[-1])["ru_maxrss"]
-    return rss / 2**20 if sys.platform == "darwin" else rss / 2**10  # bytes on macOS, KiB on Linux
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def seconds_per_person_year(params: Params, seed: int) -> tuple[float, float, float]:
-    s = timed_run(params, seed, 0)
-    return s["wall_seconds_simulation"] / s["person_years_simulated"], s["wall_seconds_simulation"], s["person_years_simulated"]
+def seconds_per_person_year(params: Params, seed: int) -> float:
+    s = fresh_run(params, seed)
+    return s["wall_seconds_simulation"] / s["person_years_simulated"]
 
 
 def event_log_size(params: Params, seed: int, folder: Path) -> dict[str, float]:
@@ -331,19 +341,18 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_memory:
         mem = single_run(params, args.seed, 0, measure_memory=True).stats
         fig["peak_memory_mb_tracemalloc"] = mem["peak_memory_mb"]
-        fig["peak_rss_mb_subprocess"] = peak_rss_mb(params, args.seed)
+        fig["peak_rss_mb_subprocess"] = fresh_run(params, args.seed)["peak_kib"] / 2**10
         with tempfile.TemporaryDirectory() as tmp:
             fig.update(event_log_size(params, args.seed, Path(tmp)))
 
     if args.scaling:
         p2 = params_for(2 * pop, horizon, warmup)
         h2 = params_for(pop, 2 * horizon, warmup)
-        base_spy = wall / py
-        fig["scaling"] = {
+        fig["scaling"] = {  # each run in a fresh process
             "population": pop, "population_x2": 2 * pop, "horizon_days": horizon, "horizon_days_x2": 2 * horizon,
-            "seconds_per_person_year_base": base_spy,
-            "seconds_per_person_year_population_x2": seconds_per_person_year(p2, args.seed)[0],
-            "seconds_per_person_year_horizon_x2": seconds_per_person_year(h2, args.seed)[0],
+            "seconds_per_person_year_base": seconds_per_person_year(params, args.seed),
+            "seconds_per_person_year_population_x2": seconds_per_person_year(p2, args.seed),
+            "seconds_per_person_year_horizon_x2": seconds_per_person_year(h2, args.seed),
         }
 
     if args.all:
