@@ -4,10 +4,10 @@ Each person has at most one live entry (their next state change); an entry is
 stale when the person's token has moved on, and is then skipped without
 costing an event.  On each day the day's entries are sorted by time (entries
 due at the same time keep the order they were added in: the sort is stable)
-and run from one process, so the heap holds only today's work.  When nothing on the
-heap comes before an entry's time, the clock moves straight to it and the
-entry runs without an event of its own (what runs, and in what order, is the
-same as with a timeout).
+and run from one process, so the heap holds only today's work.  When nothing
+on the heap comes before an entry's time, the clock moves straight to it and
+the entry runs without an event of its own (what runs, and in what order, is
+the same as with a timeout).
 """
 
 from __future__ import annotations

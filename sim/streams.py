@@ -66,7 +66,8 @@ class _FirstDraws:
             data = np.empty((len(chunks), CHUNK, self.width, len(self.keys)))  # persons x draws x streams
             for i, chunk in enumerate(chunks):
                 for j, key in enumerate(self.keys):
-                    data[i, :, :, j] = _generator(self.seed, (self.rep, key, chunk, 0)).random((CHUNK, BLOCK))[:, :self.width]
+                    block = _generator(self.seed, (self.rep, key, chunk, 0)).random((CHUNK, BLOCK))
+                    data[i, :, :, j] = block[:, :self.width]
             self.first.frombytes(memoryview(data).cast("B"))  # the same doubles, without making Python floats
         self.rows = max(self.rows, chunks.stop * CHUNK)
         missing = self.rows * len(self.keys) - len(self.count)

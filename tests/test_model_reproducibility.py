@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 from sim.paramtree import to_dict
 from sim.pathways import home
