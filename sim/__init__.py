@@ -1,3 +1,3 @@
 """caresim: a discrete-event simulator of integrated health and social care."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

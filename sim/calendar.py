@@ -1,13 +1,15 @@
 """Day lists: far-future person events wait outside SimPy's heap until their day.
 
-Each person has at most one live entry (their next state change); an entry is
-stale when the person's token has moved on, and is then skipped without
-costing an event.  On each day the day's entries are sorted by time (entries
-due at the same time keep the order they were added in: the sort is stable)
-and run from one process, so the heap holds only today's work.  When nothing
-on the heap comes before an entry's time, the clock moves straight to it and
-the entry runs without an event of its own (what runs, and in what order, is
-the same as with a timeout).
+Each person has at most one live entry per clock (their next state change);
+an entry is stale when the person's token on its clock has moved on, and is
+then skipped without costing an event.  Entries go stale by the calendar's
+own token list unless their kind was given a clock of its own (``track``).
+On each day the day's entries are sorted by time (entries due at the same
+time keep the order they were added in: the sort is stable) and run from one
+process, so the heap holds only today's work.  When nothing on the heap comes
+before an entry's time, the clock moves straight to it and the entry runs
+without an event of its own (what runs, and in what order, is the same as
+with a timeout).
 """
 
 from __future__ import annotations
@@ -43,10 +45,15 @@ class Calendar:
         self.env = env
         self.handler = handler  # handler(pid, kind, token)
         self.tokens = tokens
+        self.clocks: dict[int, list[int]] = {}  # kind -> the token list its entries go stale by
         self.days: dict[int, list[tuple[float, int, int, int]]] = {}  # day -> [(time, pid, kind, token)]
         self._today = 0  # entries for days before this one go straight onto the heap
         self.dispatched = 0
         self.stale = 0
+
+    def track(self, kind: int, tokens: list[int]) -> None:
+        """Entries of ``kind`` go stale by ``tokens`` instead of the calendar's own list: a clock of their own."""
+        self.clocks[kind] = tokens
 
     def add(self, t: float, pid: int, kind: int, token: int) -> None:
         day = int(t)
@@ -61,7 +68,7 @@ class Calendar:
         bucket.append((t, pid, kind, token))
 
     def _fire(self, pid: int, kind: int, token: int) -> None:
-        if token >= 0 and self.tokens[pid] != token:
+        if token >= 0 and self.clocks.get(kind, self.tokens)[pid] != token:
             self.stale += 1
             return
         self.dispatched += 1
@@ -72,7 +79,7 @@ class Calendar:
         env = self.env
         move = getattr(env, "move", None)  # a plain simpy.Environment always yields a timeout
         handler = self.handler
-        tokens = self.tokens
+        tokens, clocks = self.tokens, self.clocks
         while True:
             day = self._today
             self._today = day + 1
@@ -80,15 +87,17 @@ class Calendar:
             if bucket:
                 bucket.sort(key=_TIME)  # stable: ties keep the order they were added in
                 for t, pid, kind, token in bucket:
-                    if token >= 0 and tokens[pid] != token:
-                        self.stale += 1
-                        continue
+                    if token >= 0:
+                        clock = clocks.get(kind, tokens) if clocks else tokens
+                        if clock[pid] != token:
+                            self.stale += 1
+                            continue
                     now = env.now
                     if t > now:
                         delay = t - now
                         if move is None or not move(delay):
                             yield env.timeout(delay)
-                            if token >= 0 and tokens[pid] != token:
+                            if token >= 0 and clock[pid] != token:
                                 self.stale += 1
                                 continue
                     self.dispatched += 1

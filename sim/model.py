@@ -12,6 +12,7 @@ import struct
 
 
 from .calendar import Calendar, Environment
+from .pathways import kinds
 from .distributions import LogNormal
 from .params import Params, capacity_basis, per_place
 from .population import DAYS_PER_YEAR, Care, Population
@@ -22,6 +23,7 @@ from .streams import Streams
 LN2 = math.log(2.0)
 _PACK_SPELL = struct.Struct("=6d").pack
 # the streams of the competing hazards of life at home, in the order home.schedule_next unpacks them
+# (the referral, on a clock of its own, is drawn by home.schedule_referral)
 HAZARD_STREAMS = ("crisis", "death", "frailty", "frailty_recovery", "referral", "home_care_request",
                   "care_home_request", "home_care_end")
 # streams drawn from together, kept side by side in memory, with how many of each person's first draws to
@@ -91,6 +93,7 @@ class Model:
         self.pools = (self.beds, self.social_workers, self.home_care, self.reablement, self.intermediate_care,
                       self.care_homes, self.rapid_response)
         self.calendar = Calendar(env, self._dispatch, self.pop.token)
+        self.calendar.track(kinds.REFERRAL, self.pop.referral_token)  # referrals have a clock of their own
         self.delayed_now = 0
         # per-person bookkeeping beside the population
         self.home_since: list[float] = []  # start of the current GP-contact spell (nan: not at home)
@@ -109,6 +112,7 @@ class Model:
         self._handlers: dict[int, object] = {}
         self._draws: dict = {}  # stream name -> bound PersonStream.next
         self.hazard_draws = tuple(self.stream(name) for name in HAZARD_STREAMS)  # read by home.schedule_next
+        self.u_referral = self.stream("referral")  # read by home.schedule_referral
         self._u_gp, self._u_nursing = self.stream("gp_contacts"), self.stream("nursing_visits")
         self._derive()
         self.teams = None  # the MDTs (sim.pathways.mdt.Teams), set when the model is built

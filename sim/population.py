@@ -56,6 +56,7 @@ class Population:
         self.care: list[int] = []
         self.died: list[float] = []
         self.token: list[int] = []  # bumps when a person's scheduled events go stale
+        self.referral_token: list[int] = []  # the same for their next outpatient referral (a clock of its own)
         self.pending: list[bool] = []  # waiting in the community for home care or a care home
         self.deaths = 0  # people with a time of death (so len(self) - deaths are alive)
         sd = p.people.persistent_risk_sd
@@ -88,6 +89,7 @@ class Population:
         self.care.append(Care.NONE)
         self.died.append(math.nan)
         self.token.append(0)
+        self.referral_token.append(0)
         self.pending.append(False)
         return pid
 

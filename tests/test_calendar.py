@@ -93,3 +93,21 @@ def test_entries_due_together_run_in_the_order_they_were_added():
     env.run(until=5)
     assert ran == sorted(range(len(times)), key=lambda pid: (times[pid], pid))
     assert ran != sorted(range(len(times)), key=lambda pid: (times[pid], -pid))
+
+
+def test_a_kind_on_a_clock_of_its_own_goes_stale_only_by_that_clock():
+    """Bumping a person's main token leaves their tracked entry alone, and bumping its own clock drops it."""
+    for env in (simpy.Environment(), Environment()):
+        ran: list[tuple[int, int]] = []
+        tokens, own = [1, 1, 1], [1, 1, 1]
+        cal = Calendar(env, lambda pid, kind, token: ran.append((pid, kind)), tokens)
+        cal.track(7, own)
+        for pid in range(3):
+            cal.add(1.0 + pid, pid, 0, 1)  # the next state change
+            cal.add(1.5 + pid, pid, 7, 1)  # the tracked entry
+        tokens[0] = tokens[1] = 2  # person 0 and 1: the state change goes stale, the tracked entry stays good
+        own[1] = own[2] = 2  # person 1 and 2: the tracked entry goes stale
+        env.process(cal.run())
+        env.run(until=10)
+        assert ran == [(0, 7), (2, 0)]
+        assert cal.stale == 4 and cal.dispatched == 2

@@ -1,7 +1,8 @@
 """The elective route: GP referral -> first outpatient attendance -> follow-ups -> elective admission.
 
-A referral is one of the competing hazards of life at home (``home.schedule_next``),
-open while the person is not already in an outpatient episode.  It books the
+A referral is one of the competing hazards of life at home, on a clock of its
+own (``home.schedule_referral``), open while the person is not already in an
+outpatient episode.  It books the
 first attendance a few weeks later and draws how many follow-ups the episode
 will need.  Outpatient clinics are daily slot counters: an attendance takes
 one of today's slots or is moved to the next day.  After the last attendance
@@ -77,7 +78,7 @@ def on_referral(m, pid: int) -> None:
     m.op_active[pid] = True
     m.op_left[pid] = follow_ups(e.follow_ups_mean, m.u("follow_ups", pid))
     m.calendar.add(now + e.first_wait_days, pid, kinds.OUTPATIENT, BOOKED)
-    home.schedule_next(m, pid)  # the person's other hazards go on (no new referral while in the episode)
+    # the person's other hazards go on as filed; no new referral while in the episode
 
 
 def on_outpatient(m, pid: int) -> None:
@@ -129,12 +130,12 @@ def decide_admission(m, pid: int) -> None:
 
 
 def end_episode(m, pid: int) -> None:
-    """The episode is over: a new referral can compete again (rescheduled now if the person is at home)."""
+    """The episode is over: a new referral can compete again (filed now if the person is at home)."""
     m.op_active[pid] = False
     m.op_left[pid] = 0
     m.elective_list.pop(pid, None)
     if m.pop.place[pid] in AT_HOME:
-        home.schedule_next(m, pid)
+        home.schedule_referral(m, pid)
 
 
 # --- the planned admission ------------------------------------------------------

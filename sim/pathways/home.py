@@ -1,11 +1,17 @@
 """Life at home or in a care home: the next state change from competing hazards.
 
-Each person living in the community has exactly one live calendar entry: the
-earliest of a crisis, death, a step up in frailty, crossing an age band, a
-request for social care, or the end of the care they hold.  Every hazard draws
-from its own stream, so one person's times never depend on anyone else's.
-Crisis risk has a persistent part and a transient part that jumps after a
-crisis or a discharge and then fades with a half-life.
+Each person living in the community has one live calendar entry: the
+earliest of a crisis, death, a step up or down in frailty, crossing an age
+band, a request for social care, or the end of the care they hold.  A GP
+referral to an outpatient clinic (the elective route) competes on a clock of
+its own, so that a referral, and the end of the outpatient episode it starts,
+touch only that clock: nothing about the person's health has changed, and the
+entry already filed for it stays good (the hazards are memoryless, and the
+crisis hazard's fading part is a fixed function of time).  Any other change
+redraws both.  Every hazard draws from its own stream, so one person's times
+never depend on anyone else's.  Crisis risk has a persistent part and a
+transient part that jumps after a crisis or a discharge and then fades with a
+half-life.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ def crisis_delay(base: float, boost: float, tau: float, e: float) -> float:
 
 
 def schedule_next(m, pid: int) -> None:
-    """Draw the person's competing event times and file the earliest in the calendar.
+    """Draw the person's competing event times, file the earliest in the calendar, and their next referral.
 
     Each hazard draws from its own stream, so changing one rate (say referrals
     for people on an MDT caseload) leaves the person's other event times alone.
@@ -65,7 +71,7 @@ def schedule_next(m, pid: int) -> None:
     frailty = pop.frailty[pid]
     care = pop.care[pid]
     in_care_home = pop.place[pid] == CARE_HOME
-    u_crisis, u_death, u_frailty, u_recovery, u_referral, u_home_care, u_care_home, u_home_care_end = m.hazard_draws
+    u_crisis, u_death, u_frailty, u_recovery, _, u_home_care, u_care_home, u_home_care_end = m.hazard_draws
     log1p = math.log1p
 
     tau = m.crisis_tau
@@ -108,14 +114,6 @@ def schedule_next(m, pid: int) -> None:
             t = now - log1p(-u_recovery(pid)) / rate
             if t < best:
                 best, kind = t, kinds.FRAILTY_RECOVERY
-    if not m.op_active[pid]:  # a GP referral to an outpatient clinic (the elective route)
-        rate = m.referral[band][frailty]
-        if m.mdt[pid] >= 0:
-            rate *= m.mdt_referral_hr
-        if rate > 0:
-            t = now - log1p(-u_referral(pid)) / rate
-            if t < best:
-                best, kind = t, kinds.REFERRAL
     if not in_care_home and not pop.pending[pid]:
         if care == Care.NONE:
             rate = m.home_care_request[frailty]
@@ -140,6 +138,30 @@ def schedule_next(m, pid: int) -> None:
 
     if best < m.window_end:
         m.calendar.add(best, pid, kind, token)
+    schedule_referral(m, pid, band)
+
+
+def schedule_referral(m, pid: int, band: int | None = None) -> None:
+    """File the person's next GP referral to an outpatient clinic, on its own clock; none while in an episode.
+
+    ``band`` is the person's age band now, when the caller knows it.  The
+    referral hazard changes at an age band's edge, which ``schedule_next``
+    files as a state change of its own.
+    """
+    pop = m.pop
+    token = pop.referral_token[pid] = pop.referral_token[pid] + 1
+    if m.op_active[pid]:
+        return
+    now = m.env.now
+    if band is None:
+        band = pop.band(pid, now)
+    rate = m.referral[band][pop.frailty[pid]]
+    if m.mdt[pid] >= 0:
+        rate *= m.mdt_referral_hr
+    if rate > 0:
+        t = now - math.log1p(-m.u_referral(pid)) / rate
+        if t < m.window_end:
+            m.calendar.add(t, pid, kinds.REFERRAL, token)
 
 
 def arrive_home(m, pid: int, place: Place = Place.HOME) -> None:
@@ -156,6 +178,7 @@ def leave_home(m, pid: int) -> None:
     packages and care home places are kept for the person's return.
     """
     m.pop.token[pid] += 1
+    m.pop.referral_token[pid] += 1
     m.home_spell_close(pid)
     if m.pop.care[pid] == Care.REABLEMENT:
         m.release(pid)
@@ -172,6 +195,7 @@ def die(m, pid: int, where: Place) -> None:
         pop.deaths += 1
     pop.died[pid] = m.env.now
     pop.token[pid] += 1
+    pop.referral_token[pid] += 1
     m.teams.leave(pid, mdt.EXIT_DEATH)
     m.rec.event(m.env.now, pid, Ev.DEATH, 1, int(where))
 
