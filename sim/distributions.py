@@ -167,15 +167,42 @@ class Uniform(_Base):
         return self.low + (self.high - self.low) * rng.random(size)
 
 
+# means up to this are counted by search up the CDF; larger ones (never met in a run: a home spell's GP
+# contacts) go to scipy's ppf, as do uniforms the summed CDF cannot pass in floating point
+SEARCH_MAX_MEAN = 50.0
+SEARCH_MAX_STEPS = 250
+
+
 def poisson_counts(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """Poisson counts by inverse transform of given uniforms (vectorised, scipy)."""
+    """Poisson counts by inverse transform of given uniforms, vectorised.
+
+    The smallest k with P(X <= k) > u, found by stepping every count up the
+    CDF together (pmf by the recurrence p(k) = p(k-1) mean / k): at a place's
+    means, about ten times quicker than ``scipy.stats.poisson.ppf``, which it
+    matches but for uniforms within rounding (about 1e-15) of a CDF step.
+    """
     u = np.asarray(u, dtype=float)
     mean = np.asarray(mean, dtype=float)
-    out = np.zeros(u.shape, dtype=np.int64)
-    pos = mean > 0
-    if pos.any():
-        out[pos] = np.maximum(stats.poisson.ppf(u[pos], mean[pos]), 0).astype(np.int64)
-    return out
+    flat_u, flat_mean = u.ravel(), mean.ravel()
+    out = np.zeros(flat_u.shape, dtype=np.int64)
+    idx = np.flatnonzero((flat_mean > 0) & (flat_mean <= SEARCH_MAX_MEAN))
+    uu, mu = flat_u[idx], flat_mean[idx]
+    p = np.exp(-mu)
+    cdf = p.copy()
+    for k in range(1, SEARCH_MAX_STEPS + 1):
+        up = uu >= cdf
+        if not up.any():
+            break
+        idx, uu, mu, p, cdf = idx[up], uu[up], mu[up], p[up], cdf[up]
+        out[idx] = k
+        p *= mu / k
+        cdf += p
+    else:
+        out[idx] = -1  # not reached: left to scipy
+    rest = np.flatnonzero((flat_mean > SEARCH_MAX_MEAN) | (out < 0))
+    if rest.size:
+        out[rest] = np.maximum(stats.poisson.ppf(flat_u[rest], flat_mean[rest]), 0).astype(np.int64)
+    return out.reshape(u.shape)
 
 
 def categorical(u: float, shares) -> int:

@@ -20,7 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sim.distributions import Deterministic, Distribution, Exponential, LogNormal, Uniform, poisson_counts
+from sim import distributions
+from sim.distributions import (SEARCH_MAX_MEAN, Deterministic, Distribution, Exponential, LogNormal, Uniform,
+                               poisson_counts)
 
 N = 100_000
 Z = 5.0  # standard errors allowed
@@ -247,6 +249,25 @@ def test_poisson_counts_mixed_means_and_zero_mean():
     assert k[0, 0] == 0 and k[1, 0] == 0 and k[1, 1] == 0
     assert k[0, 1] == stats.poisson.ppf(0.5, 2.0)
     assert k[1, 2] == stats.poisson.ppf(0.5, 10.0)
+
+
+def test_poisson_counts_are_scipys_ppf():
+    """The search up the CDF gives scipy's answer, below and above the mean it hands to scipy."""
+    r = rng(12)
+    u, mu = r.random(200_000), r.uniform(0.0, 2 * SEARCH_MAX_MEAN, 200_000)
+    assert np.array_equal(poisson_counts(u, mu), stats.poisson.ppf(u, mu).astype(np.int64))
+
+
+def test_poisson_counts_left_by_the_search_go_to_scipy(monkeypatch):
+    """Counts the search has not reached within its steps are scipy's; a uniform a hair below 1 stays finite."""
+    monkeypatch.setattr(distributions, "SEARCH_MAX_STEPS", 3)
+    u, mu = rng(13).random(10_000), np.full(10_000, 6.0)
+    k = poisson_counts(u, mu)
+    assert (k > 3).mean() > 0.5
+    assert np.array_equal(k, stats.poisson.ppf(u, mu).astype(np.int64))
+    monkeypatch.undo()
+    far = poisson_counts(np.array([1.0 - 2.0**-53]), np.array([SEARCH_MAX_MEAN]))[0]
+    assert SEARCH_MAX_MEAN + 5 * math.sqrt(SEARCH_MAX_MEAN) < far < 200
 
 
 @settings(max_examples=100, deadline=None)
