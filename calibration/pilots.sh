@@ -6,12 +6,18 @@
 #
 #   bash calibration/pilots.sh
 #
-# Both steps resume where they stopped if interrupted. Results: calibration/fitted/pilots/.
+# Both steps resume where they stopped if interrupted; in a fresh clone, which holds the
+# committed fit but not its runs, only the check is made. Results: calibration/fitted/pilots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-resume=()
-[ -f calibration/fitted/pilots/results.sqlite ] && resume=(--resume)
-caresim calibrate calibration/pilots.toml "${resume[@]}"
+if [ -f calibration/fitted/pilots/results.sqlite ]; then
+  caresim calibrate calibration/pilots.toml --resume
+elif [ -d calibration/fitted/pilots ]; then  # a fresh clone: the committed fit, without its runs
+  echo "pilots.sh: calibration/fitted/pilots holds the committed fit but not its runs; checking it" \
+       "(to fit again from scratch, move that folder aside first)" >&2
+else
+  caresim calibrate calibration/pilots.toml
+fi
 resume=()
 [ -f calibration/fitted/pilots/check/results.sqlite ] && resume=(--resume)
 caresim calibrate calibration/pilots.toml --check "${resume[@]}"

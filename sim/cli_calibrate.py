@@ -132,6 +132,8 @@ def check(args: argparse.Namespace) -> int:
                          f"({'; '.join(wrong)}); write {(fitted_dir / 'fitted.json').as_posix()} into sim/params.py")
     study = check_study(study, population, args.reps or 5)
     out = fitted_dir / "check"
+    if out.is_dir() and [f.name for f in out.iterdir()] == ["check.csv"]:
+        (out / "check.csv").unlink()  # a committed check without its runs (a fresh clone): made anew
     executor, store = open_runner(out, args)
     evaluate = _evaluator(study, out, executor, store, args.quiet)
     t0 = time.perf_counter()

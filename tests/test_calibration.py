@@ -190,6 +190,25 @@ def test_check_reruns_the_targets_with_the_defaults_in_a_fresh_run(tmp_path, cap
     assert (tmp_path / "fitted" / "recovery" / "report.html").read_text().count("<h2>Check:") == 1
 
 
+def test_a_committed_check_without_its_runs_is_made_anew(tmp_path, capsys):
+    """A fresh clone holds check.csv but not the store it came from: the check runs again and replaces it."""
+    from sim.fit_check import defaults
+
+    path = tmp_path / "recovery.toml"
+    path.write_text(study_text(0, 1, 0, 1))
+    _fitted(tmp_path / "fitted" / "recovery", dict(zip(load_study(path).names, defaults(load_study(path).names))))
+    check = tmp_path / "fitted" / "recovery" / "check"
+    check.mkdir()
+    (check / "check.csv").write_text("target\nfrom an earlier version\n")
+    assert main(["calibrate", str(path), "--check", "--population", "3000", "--reps", "2", "--workers", "1",
+                 "--quiet"]) == 0
+    assert list(pd.read_csv(check / "check.csv")["target"]) == ["crises", "ae"]
+    (check / "notes.txt").write_text("somebody's own file")  # anything else there is not ours to replace
+    (check / "results.sqlite").unlink()
+    assert main(["calibrate", str(path), "--check", "--quiet"]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
 def test_check_refuses_defaults_that_are_not_the_fitted_values(tmp_path, capsys):
     path = tmp_path / "recovery.toml"
     path.write_text(study_text(0, 1, 0, 1))
