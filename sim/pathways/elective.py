@@ -2,14 +2,14 @@
 
 A referral is one of the competing hazards of life at home, on a clock of its
 own (``home.schedule_referral``), open while the person is not already in an
-outpatient episode.  It books the
-first attendance a few weeks later and draws how many follow-ups the episode
-will need.  Outpatient clinics are daily slot counters: an attendance takes
-one of today's slots or is moved to the next day.  After the last attendance
-the consultant decides whether to admit; a planned admission is booked some
-weeks ahead, as a day case or an ordinary stay.  Planned admissions share the
-acute beds with emergencies: on the day, if every core bed is taken (or an
-emergency is waiting for one) the admission is cancelled and rebooked.
+outpatient episode. It books the first attendance a few weeks later and draws
+how many follow-ups the episode will need. Outpatient clinics are daily slot
+counters: an attendance takes one of today's slots or is moved to the next
+day. After the last attendance the consultant decides whether to admit; a
+planned admission is booked some weeks ahead, as a day case or an ordinary
+stay. Planned admissions share the acute beds with emergencies: on the day, if
+every core bed is taken (or an emergency is waiting for one) the admission is
+cancelled and rebooked.
 
 Appointments and admission dates are booked entries of the calendar (they
 never go stale), so each handler looks at where the person is now: dead (the
