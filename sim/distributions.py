@@ -167,8 +167,8 @@ class Uniform(_Base):
         return self.low + (self.high - self.low) * rng.random(size)
 
 
-# means up to this are counted by search up the CDF; larger ones (never met in a run: a home spell's GP
-# contacts) go to scipy's ppf, as do uniforms the summed CDF cannot pass in floating point
+# means up to this are counted by search up the CDF; larger ones (rare: a home spell's GP contacts reached
+# 35 at most in a 50,000-person run) go to scipy's ppf, as do uniforms the search has not passed in its steps
 SEARCH_MAX_MEAN = 50.0
 SEARCH_MAX_STEPS = 250
 

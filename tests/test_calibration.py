@@ -196,7 +196,8 @@ def test_a_committed_check_without_its_runs_is_made_anew(tmp_path, capsys):
 
     path = tmp_path / "recovery.toml"
     path.write_text(study_text(0, 1, 0, 1))
-    _fitted(tmp_path / "fitted" / "recovery", dict(zip(load_study(path).names, defaults(load_study(path).names))))
+    names = load_study(path).names
+    _fitted(tmp_path / "fitted" / "recovery", dict(zip(names, defaults(names))))
     check = tmp_path / "fitted" / "recovery" / "check"
     check.mkdir()
     (check / "check.csv").write_text("target\nfrom an earlier version\n")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metric_distributions import summarise, z_scores
+from metric_distributions import COLUMNS, summarise, z_scores
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "metric_distributions.csv"
 REPS, SEED = 12, 2
@@ -28,13 +28,16 @@ LIMIT = 4.0
 
 
 @pytest.fixture(scope="module")
-def scores() -> pd.DataFrame:
-    reference = pd.read_csv(REFERENCE, comment="#")
+def reference() -> pd.DataFrame:
+    return pd.read_csv(REFERENCE, comment="#")
+
+
+@pytest.fixture(scope="module")
+def scores(reference) -> pd.DataFrame:
     return z_scores(summarise(REPS, SEED), reference)
 
 
-def test_every_reference_quantity_is_measured(scores):
-    reference = pd.read_csv(REFERENCE, comment="#")
+def test_every_reference_quantity_is_measured(scores, reference):
     assert len(scores) == len(reference) >= 30
     assert (scores["n"] == REPS).all() and (scores["n_ref"] >= 60).all()
 
@@ -44,10 +47,9 @@ def test_main_metrics_keep_their_distribution(scores):
     assert far.empty, "\n" + far[["quantity", "mean", "mean_ref", "z"]].to_string()
 
 
-def test_the_comparison_would_see_a_shifted_mean(scores):
+def test_the_comparison_would_see_a_shifted_mean(scores, reference):
     """The same comparison flags a mean moved by a tenth (outpatient attendances, crises): the test has power."""
     for quantity in ("baseline/all/outpatient_attendances", "baseline/all/crises"):
-        shifted = scores[scores["quantity"] == quantity][["quantity", "mean", "sd", "n"]].copy()
+        shifted = scores[scores["quantity"] == quantity][COLUMNS].copy()
         shifted["mean"] *= 1.1
-        reference = pd.read_csv(REFERENCE, comment="#")
         assert z_scores(shifted, reference)["z"].abs().iloc[0] > LIMIT, quantity
