@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from sim.batch import run_experiment  # noqa: E402
-from sim.executors import Dask, Pool, Serial  # noqa: E402
-from sim.experiment import load_experiment  # noqa: E402
-from sim.replication import single_run  # noqa: E402
-from sim.store import Store  # noqa: E402
+from sim.experiments.batch import run_experiment  # noqa: E402
+from sim.experiments.executors import Dask, Pool, Serial  # noqa: E402
+from sim.experiments.experiment import load_experiment  # noqa: E402
+from sim.replication.single import single_run  # noqa: E402
+from sim.experiments.store import Store  # noqa: E402
 
 TARGET_SPEEDUP_2_CORES = 1.8
 

@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from run import params_for  # noqa: E402  (benchmarks/run.py, beside this file)
-from sim.replication import single_run  # noqa: E402
+from sim.replication.single import single_run  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

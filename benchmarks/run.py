@@ -35,10 +35,10 @@ import simpy  # noqa: E402
 
 import parallel  # noqa: E402  (benchmarks/parallel.py and sweep.py, beside this file)
 import sweep  # noqa: E402
-from sim.params import Params  # noqa: E402
-from sim.paramtree import apply_overrides  # noqa: E402
-from sim.replication import rare_collections, single_run  # noqa: E402
-from sim.runner import FILES, multiple_replications, write_outputs  # noqa: E402
+from sim.parameters.params import Params  # noqa: E402
+from sim.parameters.tree import apply_overrides  # noqa: E402
+from sim.replication.single import rare_collections, single_run  # noqa: E402
+from sim.replication.runner import FILES, multiple_replications, write_outputs  # noqa: E402
 
 # the performance issue's targets, on the 2-core machine
 TARGET_RATIO = 1.5  # model seconds per replication / bare SimPy seconds per 1,000,000 events, at the default place
@@ -81,14 +81,14 @@ def bare_simpy(events: int = BARE_EVENTS, processes: int = BARE_PROCESSES, seed:
 
 
 def day_list_seconds(entries: int, days: float, people: int, seed: int = 1) -> float:
-    """Seconds for ``sim.calendar`` to dispatch ``entries`` day-list entries to an empty handler.
+    """Seconds for ``sim.core.calendar`` to dispatch ``entries`` day-list entries to an empty handler.
 
     The entries fall at uniform times over ``days``, for ``people`` ids, with
     nothing else on the heap, and the garbage collector set as in a run.  With
     bare SimPy's cost of the run's events, this is what a replication would
     cost if its care pathways did no work (``dispatch floor`` in the table).
     """
-    from sim.calendar import Calendar, Environment
+    from sim.core.calendar import Calendar, Environment
 
     rng = np.random.default_rng(seed)
     env = Environment()
@@ -124,9 +124,9 @@ def timed_run(params: Params, seed: int, replication: int) -> dict[str, float]:
 _CHILD = """
 import json, resource, sys
 sys.path.insert(0, sys.argv[1])
-from sim.params import Params
-from sim.paramtree import apply_overrides
-from sim.replication import single_run
+from sim.parameters.params import Params
+from sim.parameters.tree import apply_overrides
+from sim.replication.single import single_run
 over = json.loads(sys.argv[2])
 stats = dict(single_run(apply_overrides(Params(), over), int(sys.argv[3]), 0).stats)
 try:  # Linux: this program's own high-water mark

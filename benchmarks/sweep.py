@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from parallel import experiment_file, started, timed_run  # noqa: E402  (benchmarks/parallel.py, beside this file)
-from sim.executors import Pool  # noqa: E402
+from sim.experiments.executors import Pool  # noqa: E402
 
 TARGET_MINUTES = 30.0  # 1,000 runs at 50,000 people on 2 cores (performance issue)
 TARGET_RUNS = 1000

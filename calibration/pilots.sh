@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full pilots study, as committed: the fit at 20,000 people (about two hours on
 # 2 cores), then the check that the package defaults (the fitted values, written into
-# sim/params.py) reproduce every target within two standard errors in a fresh run at
+# sim/parameters/params.py) reproduce every target within two standard errors in a fresh run at
 # the default population (250,000 people, 5 replications, another seed).
 #
 #   bash calibration/pilots.sh

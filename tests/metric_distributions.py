@@ -27,8 +27,8 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sim.compare import MDT_PREFIX, run_comparison  # noqa: E402
-from sim.scenario import RunSettings, baseline, load  # noqa: E402
+from sim.analysis.compare import MDT_PREFIX, run_comparison  # noqa: E402
+from sim.scenarios.scenario import RunSettings, baseline, load  # noqa: E402
 
 POPULATION, HORIZON_DAYS, WARMUP_DAYS = 20_000, 365.0, 180.0
 PILOT = "integrated_care_pilot"

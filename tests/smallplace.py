@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sim.params import Params
-from sim.paramtree import apply_overrides
+from sim.parameters.params import Params
+from sim.parameters.tree import apply_overrides
 
 
 def merge(a: dict, b: dict) -> dict:

@@ -8,7 +8,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from sim.abc_smc import Generation, Prior, abc_smc, distance, weighted_quantile
+from sim.calibration.abc_smc import Generation, Prior, abc_smc, distance, weighted_quantile
 
 A = np.array([[1.0, 0.5], [0.2, 1.0], [1.0, -1.0]])
 TRUTH = np.array([1.5, -0.5])

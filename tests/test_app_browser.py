@@ -151,7 +151,7 @@ def test_a_commissioner_runs_a_what_if_in_a_browser(tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from sim.cli import main as cli_main
+    from sim.cli.main import main as cli_main
 
     downloads = tmp_path / "downloads"
     downloads.mkdir()

@@ -12,8 +12,8 @@ import pytest
 from sim.app import levers, logic, runs
 from sim.app.jobs import CANCELLED, DONE, FAILED, Job
 from sim.app.levers import Levers, Settings
-from sim.cli import main as cli_main
-from sim.scenario import RunSettings, load
+from sim.cli.main import main as cli_main
+from sim.scenarios.scenario import RunSettings, load
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = Settings(population=4000, reps=2, seed=3, horizon_days=60, warmup_days=30)

@@ -1,11 +1,11 @@
-"""Day lists (sim.calendar): moving the clock straight to an entry changes nothing but the count of heap events."""
+"""Day lists (sim.core.calendar): moving the clock straight to an entry changes nothing but the count of heap events."""
 
 from __future__ import annotations
 
 import numpy as np
 import simpy
 
-from sim.calendar import Calendar, Environment
+from sim.core.calendar import Calendar, Environment
 
 
 def _run(env: simpy.Environment, seed: int, until: float = 60.0) -> tuple[list[tuple], int]:

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibrate import Evaluator
-from sim.cli import main
-from sim.executors import Serial
-from sim.store import Store
-from sim.study import load_study
+from sim.calibration.calibrate import Evaluator
+from sim.cli.main import main
+from sim.experiments.executors import Serial
+from sim.experiments.store import Store
+from sim.calibration.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = (ROOT / "scenarios" / "baseline.toml").as_posix()
@@ -165,7 +165,7 @@ def _fitted(folder: Path, values: dict[str, float]) -> None:
 
 def test_check_reruns_the_targets_with_the_defaults_in_a_fresh_run(tmp_path, capsys):
     """With defaults equal to the fitted values, the check runs a fresh seed and says which targets hold."""
-    from sim.fit_check import defaults
+    from sim.calibration.fit_check import defaults
 
     path = tmp_path / "recovery.toml"
     path.write_text(study_text(0, 1, 0, 1))  # targets at 0 cannot be reproduced: the check must say so
@@ -192,7 +192,7 @@ def test_check_reruns_the_targets_with_the_defaults_in_a_fresh_run(tmp_path, cap
 
 def test_a_committed_check_without_its_runs_is_made_anew(tmp_path, capsys):
     """A fresh clone holds check.csv but not the store it came from: the check runs again and replaces it."""
-    from sim.fit_check import defaults
+    from sim.calibration.fit_check import defaults
 
     path = tmp_path / "recovery.toml"
     path.write_text(study_text(0, 1, 0, 1))

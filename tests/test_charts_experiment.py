@@ -11,10 +11,10 @@ import pytest
 from matplotlib.collections import LineCollection
 
 from sim import __version__
-from sim.charts_experiment import (CHARTS, LEDGER_ACTIVITY, LEDGER_COSTS, RESPONSE_METRICS, STAMP_INCHES,
+from sim.reports.charts_experiment import (CHARTS, LEDGER_ACTIVITY, LEDGER_COSTS, RESPONSE_METRICS, STAMP_INCHES,
                                    experiment_charts, ledger, needs_grid, response_curve, save_all)
-from sim.compare import MAIN_METRICS, compare_values
-from sim.stats import mean_ci
+from sim.analysis.compare import MAIN_METRICS, compare_values
+from sim.analysis.stats import mean_ci
 
 GRID = (0.0, 1_000_000.0, 2_000_000.0)
 PARAMETER = "shift.0.amount_gbp_per_year"

@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.runner
-from sim.cli import build_parser, main, resolve
-from sim.params import Params
-from sim.paramtree import apply_overrides
-from sim.replication import single_run
-from sim.runner import ReplicationFailed, multiple_replications
-from sim.stats import mean_ci, rates_per_1000_py, summarise
+import sim.replication.runner
+from sim.cli.common import resolve
+from sim.cli.main import build_parser, main
+from sim.parameters.params import Params
+from sim.parameters.tree import apply_overrides
+from sim.replication.single import single_run
+from sim.replication.runner import ReplicationFailed, multiple_replications
+from sim.analysis.stats import mean_ci, rates_per_1000_py, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = Path(__file__).resolve().parent / "broken"
@@ -197,7 +198,7 @@ def test_one_replication_prints_n_1_and_writes_nothing_without_out(capsys, tmp_p
 def test_a_failing_replication_exits_1_with_one_line(capsys, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("model blew up")
-    monkeypatch.setattr(sim.runner, "single_run", boom)
+    monkeypatch.setattr(sim.replication.runner, "single_run", boom)
     code, out, err = cli(capsys, "run", "--reps", "2", *SMALL)
     assert_one_line_error(code, err, status=1)
     assert "replication 0" in err and "model blew up" in err
@@ -216,7 +217,7 @@ def test_runner_names_the_failing_replication(monkeypatch):
     def flaky(params, seed=1, replication=0, prelaunch=None):
         calls.append((seed, replication))
         raise ValueError("bad")
-    monkeypatch.setattr(sim.runner, "single_run", flaky)
+    monkeypatch.setattr(sim.replication.runner, "single_run", flaky)
     with pytest.raises(ReplicationFailed) as info:
         multiple_replications(Params(), "x", 3, 7)
     assert (info.value.scenario, info.value.replication) == ("x", 0)

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from sim.cli import main
-from sim.compare import COMPARISON_COLUMNS, compare_values, comparison_table, pairing, run_comparison, welch_interval
-from sim.metrics import METRICS
-from sim.paramtree import apply_overrides
-from sim.scenario import RunSettings, Scenario, baseline, load
+from sim.cli.main import main
+from sim.analysis.compare import COMPARISON_COLUMNS, compare_values, comparison_table, pairing, run_comparison, welch_interval
+from sim.outcomes.metrics import METRICS
+from sim.parameters.tree import apply_overrides
+from sim.scenarios.scenario import RunSettings, Scenario, baseline, load
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from sim.records import Ev, Spell
-from sim.replication import single_run
-from sim.services import CapacityPool
+from sim.core.records import Ev, Spell
+from sim.replication.single import single_run
+from sim.core.services import CapacityPool
 from smallplace import small
 
 

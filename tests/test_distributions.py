@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sim import distributions
-from sim.distributions import (SEARCH_MAX_MEAN, Deterministic, Distribution, Exponential, LogNormal, Uniform,
+from sim.core import distributions
+from sim.core.distributions import (SEARCH_MAX_MEAN, Deterministic, Distribution, Exponential, LogNormal, Uniform,
                                poisson_counts)
 
 N = 100_000

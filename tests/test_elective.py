@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.metrics import kpi_table, mdt_cohorts
-from sim.params import per_place
+from sim.outcomes.metrics import kpi_table, mdt_cohorts
+from sim.parameters.params import per_place
 from sim.pathways.elective import follow_ups
-from sim.records import BACKGROUND, Ev, Place
-from sim.replication import build, single_run
+from sim.core.records import BACKGROUND, Ev, Place
+from sim.replication.single import build, single_run
 from smallplace import small
 
 

@@ -26,9 +26,9 @@ import pytest
 import simpy
 from scipy import stats
 
-from sim.distributions import Exponential
-from sim.services import CapacityPool
-from sim.streams import Streams
+from sim.core.distributions import Exponential
+from sim.core.services import CapacityPool
+from sim.core.streams import Streams
 
 SEED = 20240611
 R = 10  # replications per configuration

@@ -18,10 +18,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import sim.replication
-from sim.cli import main
-from sim.compare import comparison_table, pairing, run_comparison
-from sim.experiment import load_experiment
+import sim.replication.single
+from sim.cli.main import main
+from sim.analysis.compare import comparison_table, pairing, run_comparison
+from sim.experiments.experiment import load_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -190,14 +190,14 @@ def test_existing_folder_needs_resume(serial, tmp_path, capsys):
 
 def test_a_failing_replication_is_reported_and_the_rest_complete(tmp_path, capsys, monkeypatch):
     exp = write_experiment(tmp_path, reps=2)
-    real = sim.replication.single_run
+    real = sim.replication.single.single_run
 
     def flaky(params, seed=1, replication=0, **kw):
         if replication == 1 and sum(params.mdt.coordinators_per_100k) > 0:
             raise RuntimeError("made to fail")
         return real(params, seed=seed, replication=replication, **kw)
 
-    monkeypatch.setattr(sim.replication, "single_run", flaky)
+    monkeypatch.setattr(sim.replication.single, "single_run", flaky)
     out = tmp_path / "out"
     code, _, err = run(capsys, "experiment", str(exp), "--workers", "1", "--quiet", "--out", str(out))
     assert code == 1
@@ -213,7 +213,7 @@ def test_a_failing_replication_is_reported_and_the_rest_complete(tmp_path, capsy
     assert meta["failed"][0]["scenario"] == "case_management" and "made to fail" in meta["failed"][0]["error"]
     assert "made to fail" in (out / "report.html").read_text()
     # resuming without the fault runs the failed replication and the reference run it is paired with
-    monkeypatch.setattr(sim.replication, "single_run", real)
+    monkeypatch.setattr(sim.replication.single, "single_run", real)
     code, _, err = run(capsys, "experiment", str(exp), "--workers", "1", "--quiet", "--out", str(out), "--resume")
     assert code == 0, err
     meta = json.loads((out / "metadata.json").read_text())

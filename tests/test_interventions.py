@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.interventions import DISCIPLINES, INTERVENTIONS, translate
-from sim.params import NEEDS, Params, capacity_basis, per_place
-from sim.paramtree import ParameterError, apply_overrides
-from sim.scenario import RunSettings, ScenarioError, load
+from sim.scenarios.interventions import DISCIPLINES, INTERVENTIONS, translate
+from sim.parameters.params import NEEDS, Params, capacity_basis, per_place
+from sim.parameters.tree import ParameterError, apply_overrides
+from sim.scenarios.scenario import RunSettings, ScenarioError, load
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.metrics import cohort_kpis, mdt_cohorts
+from sim.outcomes.metrics import cohort_kpis, mdt_cohorts
 from sim.pathways.mdt import risk_scores
-from sim.records import Ev, Place, Spell
-from sim.replication import build, single_run
+from sim.core.records import Ev, Place, Spell
+from sim.replication.single import build, single_run
 from smallplace import UNLIMITED, merge, small
 
 NURSES = {"coordinators_per_100k": [10.0, 0.0, 0.0, 0.0], "caseload": 40}

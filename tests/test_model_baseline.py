@@ -1,6 +1,6 @@
 """Baseline levels against the evidence ranges, and model-logic checks on paired means.
 
-Ranges (cohort 65plus, EVIDENCE sections 3 and 4) live in sim/plausibility.py;
+Ranges (cohort 65plus, EVIDENCE sections 3 and 4) live in sim/calibration/plausibility.py;
 the parameters fitted to them are listed in calibration/baseline.md.
 """
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.plausibility import CHECKS
-from sim.replication import single_run
+from sim.calibration.plausibility import CHECKS
+from sim.replication.single import single_run
 from smallplace import small
 
 REPS = 3

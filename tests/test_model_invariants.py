@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.records import BACKGROUND, Ev, Place
-from sim.replication import build, single_run
+from sim.core.records import BACKGROUND, Ev, Place
+from sim.replication.single import build, single_run
 from smallplace import small
 
 

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.paramtree import to_dict
+from sim.parameters.tree import to_dict
 from sim.pathways import home
-from sim.records import Ev, Place
-from sim.replication import GC_OBJECTS, build, rare_collections, single_run
+from sim.core.records import Ev, Place
+from sim.replication.single import GC_OBJECTS, build, rare_collections, single_run
 from smallplace import UNLIMITED, small
 
 
@@ -52,7 +52,7 @@ def test_capacity_of_an_unused_service_changes_nothing_but_its_capacity_cost():
     pd.testing.assert_frame_equal(a.events(), b.events())
     extra_places = b.data.capacity["reablement"] - a.data.capacity["reablement"]
     years = (a.data.window_end - a.data.window_start) / 365.25
-    from sim.costs import unit_costs
+    from sim.outcomes.costs import unit_costs
     expected = extra_places * years * unit_costs(a.data.params.costs)["reablement_place_year"]
     diff = kb[("all", "cost_capacity_gbp")] - ka[("all", "cost_capacity_gbp")]
     assert extra_places > 0 and np.isclose(diff, expected)

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.params import Params
-from sim.paramtree import ParameterError, apply_overrides, to_dict, walk
+from sim.parameters.params import Params
+from sim.parameters.tree import ParameterError, apply_overrides, to_dict, walk
 
 LEAVES = list(walk(Params()))
 KEYS = [key for key, _, _ in LEAVES]

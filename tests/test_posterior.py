@@ -1,5 +1,5 @@
 """Answers over posterior draws: loading a posterior sample, choosing draws, applying them, and the
-intervals that combine calibration uncertainty with randomness (sim/posterior.py, sim/uncertainty.py)."""
+intervals that combine calibration uncertainty with randomness (sim/analysis/posterior.py, sim/analysis/uncertainty.py)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.posterior as posterior
-from sim.batch import plan, run_experiment
-from sim.cli import main
-from sim.compare import COMPARISON_COLUMNS, compare_values, comparison_table, pairing, run_comparison
-from sim.executors import make_executor
-from sim.experiment import load_experiment
-from sim.metadata import git_commit
-from sim.exports import SUMMARY_COLUMNS
-from sim.posterior import Draw, PosteriorError, load_posterior, run_over_draws
-from sim.scenario import RunSettings, baseline, load
-from sim.stats import mean_ci
-from sim.store import Store
-from sim.tasks import task_key
-from sim.uncertainty import PARTS, difference_over_draws, level_over_draws
+import sim.analysis.posterior as posterior
+from sim.experiments.batch import plan, run_experiment
+from sim.cli.main import main
+from sim.analysis.compare import COMPARISON_COLUMNS, compare_values, comparison_table, pairing, run_comparison
+from sim.experiments.executors import make_executor
+from sim.experiments.experiment import load_experiment
+from sim.provenance import git_commit
+from sim.experiments.exports import SUMMARY_COLUMNS
+from sim.analysis.posterior import Draw, PosteriorError, load_posterior, run_over_draws
+from sim.scenarios.scenario import RunSettings, baseline, load
+from sim.analysis.stats import mean_ci
+from sim.experiments.store import Store
+from sim.experiments.tasks import task_key
+from sim.analysis.uncertainty import PARTS, difference_over_draws, level_over_draws
 
 ROOT = Path(__file__).resolve().parents[1]
 NURSE = (ROOT / "scenarios" / "nurse_led_mdt.toml").as_posix()

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from sim.cli import main
-from sim.precision import look_ahead, relative_half_widths, required
+from sim.cli.main import main
+from sim.experiments.precision import look_ahead, relative_half_widths, required
 
 from test_experiment import write_experiment
 

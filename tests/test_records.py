@@ -1,11 +1,11 @@
-"""Records (sim.records): packed point events come back as the table they were written as."""
+"""Records (sim.core.records): packed point events come back as the table they were written as."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from sim.records import Ev, Place, Records
+from sim.core.records import Ev, Place, Records
 
 
 def test_packed_events_round_trip_with_integer_columns():

@@ -15,8 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from sim.compare import COMPARISON_COLUMNS  # noqa: E402
-from sim.report import SUMMARY_COLUMNS, ReportError, build_report  # noqa: E402
+from sim.analysis.compare import COMPARISON_COLUMNS  # noqa: E402
+from sim.reports.report import SUMMARY_COLUMNS, ReportError, build_report  # noqa: E402
 
 NAN = math.nan
 HASHES = {"baseline": "a1" * 32, "mdt_team": "b2" * 32, "growth": "c3" * 32}

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.params import Params
-from sim.paramtree import to_dict
-from sim.scenario import Scenario, ScenarioError, baseline, load
+from sim.parameters.params import Params
+from sim.parameters.tree import to_dict
+from sim.scenarios.scenario import Scenario, ScenarioError, baseline, load
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = Path(__file__).resolve().parent / "broken"

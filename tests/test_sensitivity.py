@@ -1,4 +1,4 @@
-"""Sensitivity analysis (sim.sensitivity): Morris screening and Sobol indices on functions with known answers."""
+"""Sensitivity analysis (sim.calibration.sensitivity): Morris screening and Sobol indices on functions with known answers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.sensitivity import (
+from sim.calibration.sensitivity import (
     morris,
     morris_design,
     morris_indices,

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.sensitivity_study import Parameter, kept, parameters, prior_driven
-from sim.study import load_study
+from sim.cli.main import main
+from sim.calibration.sensitivity_study import Parameter, kept, parameters, prior_driven
+from sim.calibration.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = (ROOT / "scenarios").as_posix()
@@ -168,7 +168,7 @@ def test_screening_keeps_the_union_and_every_uninformed_parameter():
 
 
 def test_prior_driven_share_and_threshold():
-    from sim.sensitivity_study import Answer
+    from sim.calibration.sensitivity_study import Answer
 
     params = [Parameter("a", 0, 1, True, "prior"), Parameter("u", 0, 1, False, "prior")]
     answers = [Answer("ref", "m", False), Answer("x", "m", True), Answer("y", "m", True)]
@@ -184,7 +184,7 @@ def test_prior_driven_share_and_threshold():
 
 
 def test_noise_share_is_undefined_for_an_answer_equal_in_every_set():
-    from sim.sensitivity_study import Answer, noise_share
+    from sim.calibration.sensitivity_study import Answer, noise_share
 
     # 0.7 three times: numpy's sample variance of these equal floats rounds to about 2e-32, not 0
     last = pd.DataFrame({"ref: m": [0.7] * 3, "ref: m_se": [0.2] * 3,

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from sim.costs import unit_costs
-from sim.params import Params, capacity_basis, per_place
-from sim.paramtree import ParameterError
-from sim.population import DAYS_PER_YEAR
-from sim.replication import single_run
-from sim.scenario import RunSettings, ScenarioError, load
-from sim.shifts import SERVICES, apply_shift, parse
+from sim.outcomes.costs import unit_costs
+from sim.parameters.params import Params, capacity_basis, per_place
+from sim.parameters.tree import ParameterError
+from sim.core.population import DAYS_PER_YEAR
+from sim.replication.single import single_run
+from sim.scenarios.scenario import RunSettings, ScenarioError, load
+from sim.scenarios.shifts import SERVICES, apply_shift, parse
 
 SMALL = RunSettings(population=10_000, horizon_days=60, warmup_days=30)
 
@@ -183,7 +183,7 @@ def test_capacity_cost_is_unchanged_but_for_the_remainder(tmp_path):
 
 
 def test_a_shift_into_home_care_leaves_the_capacity_cost():
-    """Home care is paid per hour used: money moved into packages is not a capacity cost (sim/shifts.py)."""
+    """Home care is paid per hour used: money moved into packages is not a capacity cost (sim/scenarios/shifts.py)."""
     p = Params()
     new, _, r = apply_shift(parse(shift("acute_beds", 1e6, {"home_care_packages": 1.0}), 1), p)
     assert r.targets[0].units_moved > 0

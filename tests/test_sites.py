@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.sites import SitesError, load_sites
-from sim.sites_run import plan_sites
-from sim.tasks import scenario_hash
+from sim.cli.main import main
+from sim.calibration.sites import SitesError, load_sites
+from sim.calibration.sites_run import plan_sites
+from sim.scenarios.scenario import scenario_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 INFORMATION_SHARING = (ROOT / "scenarios" / "information_sharing.toml").as_posix()

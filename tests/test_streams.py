@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sim.streams import BLOCK, CHUNK, PersonStream, Streams, stream_key
+from sim.core.streams import BLOCK, CHUNK, PersonStream, Streams, stream_key
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -236,7 +236,7 @@ def test_stream_key_is_stable_and_not_pythons_hash():
     assert len(set(local.values())) == len(names)
     code = (
         "import json, sys\n"
-        "from sim.streams import Streams, stream_key\n"
+        "from sim.core.streams import Streams, stream_key\n"
         "names = json.loads(sys.argv[1])\n"
         "s = Streams(12, 3, persons=10).person('crisis')\n"
         "print(json.dumps({'keys': {n: stream_key(n) for n in names}, 'hashes': {n: hash(n) for n in names},\n"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.warmup import mser
+from sim.analysis.warmup import mser
 
 
 def test_finds_a_known_transient():

@@ -19,8 +19,8 @@ import traceback
 from dataclasses import asdict
 from pathlib import Path
 
-from .levers import Settings
-from .runs import Request, execute
+from sim.app.levers import Settings
+from sim.app.runs import Request, execute
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
 REQUEST, PROGRESS, STATUS, LOG = "request.json", "progress.json", "status.json", "run.log"
@@ -134,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         execute(req, out, progress)
     except Exception as e:  # reported to the page, which shows it in words
-        from ..runner import ReplicationFailed
-        from ..scenario import ScenarioError
+        from sim.replication.runner import ReplicationFailed
+        from sim.scenarios.scenario import ScenarioError
 
         text = " ".join(str(e).split())
         if not isinstance(e, (ScenarioError, ReplicationFailed)):

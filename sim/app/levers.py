@@ -14,10 +14,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ..interventions import DISCIPLINES
-from ..params import Params
-from ..paramtree import ParameterError, apply_overrides
-from ..scenario import BASELINE, RunSettings
+from sim.scenarios.interventions import DISCIPLINES
+from sim.parameters.params import Params
+from sim.parameters.tree import ParameterError, apply_overrides
+from sim.scenarios.scenario import BASELINE, RunSettings
 
 LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
 """The scenario library of a checkout; ``CARESIM_APP_SCENARIOS`` names another folder."""
@@ -131,7 +131,7 @@ def check_settings(s: Settings) -> dict[str, str]:
         try:
             apply_overrides(Params(), {grp: {name: int(value) if key == "population" else float(value)}})
         except ParameterError as e:
-            errors[key] = _sentence(str(e).removeprefix(f"{group}: "))
+            errors[key] = sentence(str(e).removeprefix(f"{group}: "))
     if "population" not in errors and float(s.population) != int(s.population):
         errors["population"] = "The population must be a whole number of people."
     if not _finite(s.reps) or int(s.reps) != s.reps or s.reps < 1:
@@ -318,6 +318,6 @@ def scenario_toml(lv: Levers, settings: Settings | None = None) -> str:
                 f"to = {_toml_value(shift_targets(lv))}"]
     return "\n".join(out) + "\n"
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
     text = " ".join(text.split())
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")

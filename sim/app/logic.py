@@ -1,7 +1,7 @@
 """Checking a what-if by resolving it, and the scenario library, without the page.
 
 :func:`build` checks the levers control by control (:mod:`sim.app.levers`) and then by resolving
-the scenario file with :func:`sim.scenario.load`, so every rule of the model's own checks applies,
+the scenario file with :func:`sim.scenarios.scenario.load`, so every rule of the model's own checks applies,
 and explains each problem next to the control it concerns; :func:`library` lists the ready-made
 scenarios.  Nothing here adds model logic.
 """
@@ -15,15 +15,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..params import capacity_basis, per_place
-from ..scenario import BASELINE, RunSettings, Scenario, ScenarioError, load
-from ..shifts import SERVICES
-from .levers import (
+from sim.parameters.params import capacity_basis, per_place
+from sim.scenarios.scenario import BASELINE, RunSettings, Scenario, ScenarioError, load
+from sim.scenarios.shifts import SERVICES
+from sim.app.levers import (
     GENERAL,
     LIBRARY,
     Levers,
     Settings,
-    _sentence,
+    sentence,
     check_levers,
     check_settings,
     scenario_toml,
@@ -61,7 +61,7 @@ def control_of(message: str) -> str:
 def _explain(message: str) -> str:
     """A model error without the temporary file's name and the key it names (the page shows it next to the control)."""
     text = message.split(": ", 1)[1] if ": " in message else message
-    return _sentence(re.sub(r"^(?:[\w.\[\]]+: )+", "", text))
+    return sentence(re.sub(r"^(?:[\w.\[\]]+: )+", "", text))
 
 
 @dataclass
@@ -80,7 +80,7 @@ class Built:
 
 
 def load_text(text: str, settings: RunSettings | None = None, file_name: str = "what_if.toml") -> Scenario:
-    """Resolve scenario text through :func:`sim.scenario.load` (a temporary file)."""
+    """Resolve scenario text through :func:`sim.scenarios.scenario.load` (a temporary file)."""
     with tempfile.TemporaryDirectory(prefix="caresim-app-") as d:
         path = Path(d) / file_name
         path.write_text(text, encoding="utf-8")

@@ -19,8 +19,8 @@ import streamlit as st
 from sim import __version__
 from sim.app import levers, logic, runs
 from sim.app.jobs import CANCELLED, DONE, FAILED, RUNNING, Job
-from sim.cli_whatif import validate_text
-from sim.scenario import BASELINE, ScenarioError, load
+from sim.reports.text import validate_text
+from sim.scenarios.scenario import BASELINE, ScenarioError, load
 
 OWN, READY = "Move the levers myself", "Pick a ready-made scenario"
 TYPES = typing.get_type_hints(levers.Levers) | typing.get_type_hints(levers.Settings)

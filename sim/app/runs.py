@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..scenario import BASELINE, Scenario, baseline, check_names, load
-from .levers import Settings
+from sim.scenarios.scenario import BASELINE, Scenario, baseline, check_names, load
+from sim.app.levers import Settings
 
 # --- running a comparison -----------------------------------------------------------------------
 
@@ -65,12 +65,12 @@ def execute(req: Request, out: Path, progress: Callable[[int, int, float], None]
     ``caresim compare`` prints).  ``progress(done, total, seconds)`` is called after each run;
     it may raise (e.g. :class:`Cancelled`) to stop.
     """
-    from .. import metadata
-    from ..charts import comparison_charts, save
-    from ..cli_whatif import compare_text
-    from ..compare import comparison_table, pairing, run_comparison
-    from ..report import build_report
-    from ..runner import write_outputs
+    from sim.reports import metadata
+    from sim.reports.charts import comparison_charts, save
+    from sim.reports.text import compare_text
+    from sim.analysis.compare import comparison_table, pairing, run_comparison
+    from sim.reports.report import build_report
+    from sim.replication.runner import write_outputs
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -111,7 +111,7 @@ DOWNLOADS = {"comparison.csv": "text/csv", "kpis.csv": "text/csv", "timeseries.c
 
 
 def _label(metric: str) -> str:
-    from ..compare import COST_SECTORS, MAIN_METRICS
+    from sim.analysis.compare import COST_SECTORS, MAIN_METRICS
 
     if metric in COST_SECTORS:
         return f"Cost: {COST_SECTORS[metric].lower()} (GBP)"
@@ -119,7 +119,7 @@ def _label(metric: str) -> str:
 
 
 def _in_words(metric: str, r: Any, reps: int) -> str:
-    from ..compare import SHARE_METRICS
+    from sim.analysis.compare import SHARE_METRICS
 
     if not (math.isfinite(r.reference_mean) and math.isfinite(r.scenario_mean)):
         return "Not measured (no one in this group)."
@@ -140,7 +140,7 @@ def headline(comparison, scenario: str, reps: int, cohort: str = "all", metrics=
     """The page's table: each headline measure in both scenarios, the change with its 95% interval, in words."""
     import pandas as pd
 
-    from ..cli_whatif import _cells
+    from sim.reports.text import cells
 
     rows = comparison[(comparison["scenario"] == scenario) & (comparison["cohort"] == cohort)]
     by_metric = {r.metric: r for r in rows.itertuples(index=False)}
@@ -149,7 +149,7 @@ def headline(comparison, scenario: str, reps: int, cohort: str = "all", metrics=
         if m not in by_metric:
             continue
         r = by_metric[m]
-        ref, sc, change, pct = _cells(m, r)
+        ref, sc, change, pct = cells(m, r)
         out.append({"Measure": _label(m), "Reference": ref, "What-if": sc, "Change [95% interval]": change,
                     "Change in % [95% interval]": pct, "In plain words": _in_words(m, r, reps)})
     return pd.DataFrame(out, columns=["Measure", "Reference", "What-if", "Change [95% interval]",
@@ -197,7 +197,7 @@ def file_name(name: str) -> str:
 
 def moved(folder: Path) -> list[str]:
     """What the compared scenario's shifts moved in the run, in words (from ``metadata.json``)."""
-    from .. import metadata
+    from sim.reports import metadata
 
     meta = metadata.read(Path(folder)) or {}
     scenarios = meta.get("scenarios") or []

@@ -7,8 +7,8 @@ log-normal stay.  Two events per stay, no process.
 
 from __future__ import annotations
 
-from ..distributions import LogNormal
-from ..records import BACKGROUND
+from sim.core.distributions import LogNormal
+from sim.core.records import BACKGROUND
 
 
 class BackgroundLoad:

@@ -9,10 +9,10 @@ care home residents going back to their own home, leave when fit.
 
 from __future__ import annotations
 
-from ..distributions import Exponential
-from ..population import Care
-from ..records import Dest, Ev, Place, Reason, Spell
-from . import home, kinds, social_care
+from sim.core.distributions import Exponential
+from sim.core.population import Care
+from sim.core.records import Dest, Ev, Place, Reason, Spell
+from sim.pathways import home, kinds, social_care
 
 DEMENTIA = 1  # index of dementia in params.NEEDS
 

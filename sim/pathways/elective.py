@@ -47,10 +47,10 @@ from __future__ import annotations
 
 import math
 
-from ..distributions import Deterministic, Exponential
-from ..population import Care
-from ..records import Dest, Ev, Place
-from . import home, kinds
+from sim.core.distributions import Deterministic, Exponential
+from sim.core.population import Care
+from sim.core.records import Dest, Ev, Place
+from sim.pathways import home, kinds
 
 BOOKED = -1  # calendar token of a booked entry: never stale
 AWAY_REBOOK_DAYS = 7.0  # assumption: a new appointment a week later when the person is away

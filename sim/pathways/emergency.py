@@ -11,8 +11,8 @@ takes, and every admission likewise, so scenarios keep common random numbers.
 
 from __future__ import annotations
 
-from ..records import Ev, Place
-from . import discharge, home
+from sim.core.records import Ev, Place
+from sim.pathways import discharge, home
 
 
 def on_crisis(m, pid: int) -> None:

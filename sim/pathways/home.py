@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 
-from ..population import DAYS_PER_YEAR, Care
-from ..records import Ev, Place
-from . import kinds, mdt
+from sim.core.population import DAYS_PER_YEAR, Care
+from sim.core.records import Ev, Place
+from sim.pathways import kinds, mdt_risk
 
 CARE_HOME = Place.CARE_HOME  # the member itself; a module name is much quicker to read than an enum attribute
 
@@ -83,7 +83,7 @@ def schedule_next(m, pid: int) -> None:
         rate *= m.crisis_care_home_hr
     rate = rate * m.support_factor / DAYS_PER_YEAR
     if m.mdt[pid] >= 0:  # (the multiplier is 1 off a caseload)
-        rate *= mdt.crisis_multiplier(m, pid)
+        rate *= mdt_risk.crisis_multiplier(m, pid)
     e = -log1p(-u_crisis(pid))
     if rate <= 0:
         t = math.inf
@@ -196,7 +196,7 @@ def die(m, pid: int, where: Place) -> None:
     pop.died[pid] = m.env.now
     pop.token[pid] += 1
     pop.referral_token[pid] += 1
-    m.teams.leave(pid, mdt.EXIT_DEATH)
+    m.teams.leave(pid, mdt_risk.EXIT_DEATH)
     m.rec.event(m.env.now, pid, Ev.DEATH, 1, int(where))
 
 

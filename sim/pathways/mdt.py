@@ -7,7 +7,7 @@ A co-ordinator of the discipline that fits the person's main need is used when
 one is free.  The teams start at the launch (the start of the statistics
 window), like a pilot.  What enrolment changes (crisis risk, referrals, follow-ups,
 discharge in-reach, a named contact) is applied where those things happen, by
-asking ``enrolled`` / ``crisis_multiplier`` here.
+asking ``enrolled`` here and ``crisis_multiplier`` in :mod:`sim.pathways.mdt_risk`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ import math
 
 import numpy as np
 
-from ..params import capacity_basis, per_place
-from ..records import Ev, Place, Spell
-from . import kinds
+from sim.parameters.params import capacity_basis, per_place
+from sim.core.records import Ev, Place, Spell
+from sim.pathways import kinds
+from sim.pathways.home import schedule_next
+from sim.pathways.mdt_risk import EXIT_STABLE
 
 LOOKBACK_DAYS = 365.0
-EXIT_STABLE, EXIT_DEATH, EXIT_CARE_HOME = 0, 1, 2
 
 # weights of the GP-visible risk score (log scale); an assumption, checked by its AUC (tests/test_mdt.py)
 SCORE_AGE_PER_YEAR = 0.03
@@ -105,7 +106,7 @@ class Teams:
         m.rec.event(now, pid, Ev.MDT_ENROLMENT, 1, discipline)
         m.calendar.add(now + m.p.mdt.review_every_days, pid, kinds.MDT_REVIEW, -1)
         if m.pop.place[pid] in (Place.HOME, Place.CARE_HOME):
-            _reschedule(m, pid)  # the crisis hazard changes
+            schedule_next(m, pid)  # the crisis hazard changes
 
     def leave(self, pid: int, why: int) -> None:
         m = self.m
@@ -121,23 +122,6 @@ class Teams:
         m.rec.event(m.env.now, pid, Ev.MDT_EXIT, 1, why)
 
 
-def _reschedule(m, pid: int) -> None:
-    from .home import schedule_next  # home imports this module for crisis_multiplier
-
-    schedule_next(m, pid)
-
-
-def crisis_multiplier(m, pid: int) -> float:
-    """How enrolment changes a person's crisis risk: discipline fit, social care in the team, sign-posting."""
-    d = m.mdt[pid]
-    if d < 0:
-        return 1.0
-    p = m.p.mdt
-    fit = 1.0 if d == int(p.fitting_discipline[m.pop.need[pid]]) else p.mismatch_effect_share
-    team = p.social_care_effect_multiplier if p.social_care_in_team else 1.0
-    return max(0.0, 1.0 - p.crisis_reduction * fit * team) * p.signposting_crisis_hr
-
-
 def on_review(m, pid: int) -> None:
     """A scheduled review: counted; people with no crisis since the last review may leave the caseload."""
     if m.mdt[pid] < 0 or m.pop.place[pid] == Place.DEAD:
@@ -149,7 +133,7 @@ def on_review(m, pid: int) -> None:
     if m.u("mdt_exit", pid) < p.exit_stable_per_review and stable:
         m.teams.leave(pid, EXIT_STABLE)
         if m.pop.place[pid] in (Place.HOME, Place.CARE_HOME):
-            _reschedule(m, pid)
+            schedule_next(m, pid)
         return
     m.calendar.add(now + p.review_every_days, pid, kinds.MDT_REVIEW, -1)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 
-from ..distributions import Exponential, categorical
-from ..params import per_place
-from ..population import Care
-from ..records import Ev, Place, Spell
-from . import home
-from .mdt import EXIT_CARE_HOME
+from sim.core.distributions import Exponential, categorical
+from sim.parameters.params import per_place
+from sim.core.population import Care
+from sim.core.records import Ev, Place, Spell
+from sim.pathways import home
+from sim.pathways.mdt_risk import EXIT_CARE_HOME
 
 COMMUNITY = 1
 

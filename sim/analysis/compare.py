@@ -1,0 +1,219 @@
+"""Comparing scenarios: common random numbers, paired differences and the MDT counterfactual.
+
+:func:`run_comparison` runs every scenario with the same seed and
+replications (replication r of each is ``single_run(params, seed, r)``, so
+person by person they share random numbers).  For each later scenario X that
+enrolled people in an MDT, the reference run is also measured over **the same
+people from their enrolment date in X** (cohort ``mdt:X`` in the reference's
+KPIs): their counterfactual.
+
+:func:`comparison_table` turns the KPIs into one row per (scenario, cohort,
+metric): the change against the reference with a 95% confidence interval,
+paired over replications (a t interval on the per-replication differences),
+or, where the two scenarios simulate different populations (demographic
+growth), an unpaired Welch interval with ``paired`` False.  Percent changes
+and their intervals are the difference and its interval over the reference
+mean, in per cent (the reference mean's own uncertainty is not included).
+
+Plain functions returning DataFrames; nothing here prints or writes files.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from sim.outcomes.metrics import cohort_kpis, mdt_cohorts
+from sim.parameters.tree import to_dict
+from sim.replication.single import single_run
+from sim.replication.runner import EVENT_COLUMNS, KPI_COLUMNS, TIMESERIES_COLUMNS, ReplicationFailed
+from sim.scenarios.scenario import Scenario, check_names
+from sim.analysis.stats import mean_ci, percent
+
+COMPARISON_COLUMNS = ["scenario", "cohort", "metric", "reference_mean", "scenario_mean", "diff_mean",
+                      "diff_ci_low", "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high", "paired"]
+MDT_PREFIX = "mdt:"
+
+# the changes a commissioner looks at first, with plain-English labels
+MAIN_METRICS = {
+    "crises": "Crises",
+    "ae_attendances": "A&E attendances",
+    "emergency_admissions": "Emergency admissions",
+    "readmissions_30d": "Readmissions within 30 days",
+    "elective_admissions": "Elective admissions",
+    "outpatient_attendances": "Outpatient attendances",
+    "bed_days": "Acute bed days",
+    "delayed_discharge_days": "Delayed discharge days",
+    "trolley_wait_hours": "Trolley wait hours",
+    "care_home_admissions": "Care home admissions (council-funded)",
+    "at_home_91d_after_reablement": "At home 91 days after reablement",
+    "knows_whom_to_contact": "Know whom to contact after discharge",
+    "deaths": "Deaths",
+    "cost_capacity_gbp": "Cost of capacity held (GBP)",
+    "cost_activity_gbp": "Cost of activity (GBP)",
+    "cost_total_gbp": "Total cost (GBP)",
+    "acute_occupancy": "Acute bed occupancy (all patients)",
+}
+SHARE_METRICS = ("at_home_91d_after_reablement", "knows_whom_to_contact", "acute_occupancy")
+COST_SECTORS = {
+    "cost_primary_care_gbp": "Primary care",
+    "cost_community_gbp": "Community",
+    "cost_hospital_gbp": "Hospital",
+    "cost_social_care_gbp": "Social care",
+}
+
+
+def same_population(a: Scenario, b: Scenario) -> bool:
+    """Whether two scenarios simulate the same people (the place alike, pinned capacities aside)."""
+    pa, pb = to_dict(a.params.place), to_dict(b.params.place)
+    pa.pop("capacity_population")
+    pb.pop("capacity_population")
+    return pa == pb
+
+
+def pairing(scenarios: Sequence[Scenario]) -> dict[str, bool]:
+    """For each scenario, whether its comparison with the first is paired."""
+    ref = scenarios[0]
+    return {s.name: same_population(ref, s) for s in scenarios}
+
+
+def _tag(frame: pd.DataFrame, scenario: str, replication: int) -> pd.DataFrame:
+    out = frame.reset_index(drop=True).copy()
+    out.insert(0, "replication", replication)
+    out.insert(0, "scenario", scenario)
+    return out
+
+
+def counterfactual_kpis(reference_data, scenario_data, scenario_name: str) -> pd.DataFrame:
+    """The reference run measured over the people enrolled in the other run, from their enrolment.
+
+    Rows ``cohort, metric, value`` with cohort ``mdt:<scenario_name>``; empty when nobody was enrolled.
+    """
+    rows = []
+    for c in mdt_cohorts(reference_data, enrolled_in=scenario_data):
+        for metric, value in cohort_kpis(reference_data, c).items():
+            rows.append((MDT_PREFIX + scenario_name, metric, value))
+    return pd.DataFrame(rows, columns=["cohort", "metric", "value"])
+
+
+def run_comparison(scenarios: Sequence[Scenario], reps: int, seed: int, log_events: bool = False, *,
+                   progress: Callable[[int, int, float], None] | None = None) -> dict[str, pd.DataFrame]:
+    """Run replications 0..reps-1 of every scenario with ``seed``; return ``kpis``, ``timeseries`` (and ``events``).
+
+    The reference (first) scenario's KPIs include cohort ``mdt:X`` for each later scenario X whose
+    population is the same and that enrolled anyone.  ``progress(done, total, seconds)`` is called
+    after each run.  A run that raises stops with :class:`ReplicationFailed`.
+    """
+    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
+        raise ValueError(f"reps must be a whole number of at least 1, got {reps!r}")
+    check_names(scenarios)
+    ref = scenarios[0]
+    paired = pairing(scenarios)
+    kpis, series, events = [], [], []
+    total, done = reps * len(scenarios), 0
+
+    def one(s: Scenario, rep: int):
+        nonlocal done
+        t0 = time.perf_counter()
+        try:
+            res = single_run(s.params, seed=seed, replication=rep, prelaunch=s.prelaunch)
+            if log_events:
+                events.append(_tag(res.events(), s.name, rep))
+        except Exception as e:
+            raise ReplicationFailed(s.name, rep, e) from e
+        kpis.append(_tag(res.kpis, s.name, rep))
+        series.append(_tag(res.timeseries, s.name, rep))
+        done += 1
+        if progress is not None:
+            progress(done, total, time.perf_counter() - t0)
+        return res
+
+    for rep in range(reps):
+        ref_res = one(ref, rep)
+        for s in scenarios[1:]:
+            res = one(s, rep)
+            if paired[s.name]:
+                cf = counterfactual_kpis(ref_res.data, res.data, s.name)
+                if len(cf):
+                    kpis.append(_tag(cf, ref.name, rep))
+    order = {s.name: i for i, s in enumerate(scenarios)}
+
+    def tidy(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+        out = pd.concat(frames, ignore_index=True)
+        out = out.iloc[np.lexsort((out["replication"].to_numpy(), out["scenario"].map(order).to_numpy()))]
+        return out.reset_index(drop=True)[columns + [c for c in out.columns if c not in columns]]
+
+    frames = {"kpis": tidy(kpis, KPI_COLUMNS), "timeseries": tidy(series, TIMESERIES_COLUMNS)}
+    if log_events:
+        frames["events"] = tidy(events, EVENT_COLUMNS)
+    return frames
+
+
+def welch_interval(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Interval for mean(x) - mean(y) from two independent samples (Welch); NaN with fewer than 2 each."""
+    nx, ny = len(x), len(y)
+    d = float(x.mean() - y.mean()) if nx and ny else math.nan
+    if nx < 2 or ny < 2:
+        return math.nan, math.nan
+    vx, vy = float(x.var(ddof=1)) / nx, float(y.var(ddof=1)) / ny
+    se2 = vx + vy
+    if se2 == 0:
+        return d, d
+    df = se2 ** 2 / (vx ** 2 / (nx - 1) + vy ** 2 / (ny - 1))
+    half = float(sps.t.ppf(0.5 + level / 2, df)) * math.sqrt(se2)
+    return d - half, d + half
+
+
+def compare_values(reference: pd.Series, scenario: pd.Series, paired: bool, level: float = 0.95) -> dict[str, float]:
+    """Means, difference and interval, percent change and interval, of per-replication values.
+
+    ``reference`` and ``scenario`` are indexed by replication.  Paired: over the replications
+    where both are finite, a t interval on the differences.  Unpaired: Welch.
+    """
+    if paired:
+        both = pd.concat([reference.rename("r"), scenario.rename("s")], axis=1, join="inner").dropna()
+        r, s = both["r"].to_numpy(dtype=float), both["s"].to_numpy(dtype=float)
+        _, diff, _, lo, hi = mean_ci(s - r, level)
+    else:
+        r = reference.dropna().to_numpy(dtype=float)
+        s = scenario.dropna().to_numpy(dtype=float)
+        diff = float(s.mean() - r.mean()) if len(r) and len(s) else math.nan
+        lo, hi = welch_interval(s, r, level)
+    ref_mean = float(r.mean()) if len(r) else math.nan
+    sc_mean = float(s.mean()) if len(s) else math.nan
+    pct, pct_lo, pct_hi = percent(diff, lo, hi, ref_mean)
+    return {"reference_mean": ref_mean, "scenario_mean": sc_mean, "diff_mean": diff, "diff_ci_low": lo,
+            "diff_ci_high": hi, "pct_change": pct, "pct_ci_low": pct_lo, "pct_ci_high": pct_hi}
+
+
+def comparison_table(kpis: pd.DataFrame, names: Sequence[str], paired: dict[str, bool],
+                     level: float = 0.95) -> pd.DataFrame:
+    """Every metric and cohort of each later scenario against the first (columns as DESIGN section 8).
+
+    Cohort ``mdt`` of scenario X is compared with cohort ``mdt:X`` of the reference: the same people.
+    KPIs with a ``draw`` column (runs over posterior draws) are compared over draws x replications
+    (:mod:`sim.analysis.uncertainty`), and the table gains the parts of each change's variance at the end.
+    """
+    ref = names[0]
+    compare, table = compare_values, lambda g: g.set_index("replication")["value"]
+    extra: list[str] = []
+    if "draw" in kpis.columns:
+        from sim.analysis.uncertainty import DIFF_PARTS, difference_over_draws, draw_table
+        compare, table, extra = difference_over_draws, draw_table, DIFF_PARTS
+    values = {key: table(g) for key, g in kpis.groupby(["scenario", "cohort", "metric"], sort=False)}
+    rows = []
+    for name in names[1:]:
+        own = kpis[(kpis["scenario"] == name) & ~kpis["cohort"].str.startswith(MDT_PREFIX)]
+        for cohort, metric in dict.fromkeys(zip(own["cohort"], own["metric"])):
+            ref_cohort = MDT_PREFIX + name if cohort == "mdt" else cohort
+            r = values.get((ref, ref_cohort, metric))
+            if r is None:
+                continue
+            stats = compare(r, values[(name, cohort, metric)], paired[name], level)
+            rows.append({"scenario": name, "cohort": cohort, "metric": metric, **stats, "paired": bool(paired[name])})
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS + extra)

@@ -1,0 +1,126 @@
+"""Sweeps and fits of a calibration study, every run through the experiment runner.
+
+:class:`Evaluator` turns a batch of parameter sets into simulated targets by
+running them as one experiment into the study's results store
+(``calibration/fitted/<study>/results.sqlite``), so a sweep or a fit that is
+interrupted resumes without running anything twice, and scales to a Dask
+cluster.  :func:`sweep` runs a Latin hypercube (``scipy.stats.qmc``) and
+Morris screening; :func:`fit` runs ABC-SMC (:mod:`sim.calibration.abc_smc`) and then a
+point estimate with ``scipy.optimize``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+from scipy.stats import qmc
+
+from sim.calibration.abc_smc import distance as abc_distance
+from sim.experiments.batch import run_experiment
+from sim.calibration.design import design_experiment, simulated_targets
+from sim.experiments.exports import collect
+from sim.experiments.store import Store
+from sim.calibration.study import Study
+
+
+class BudgetExceeded(RuntimeError):
+    """The study's budget of runs would be exceeded."""
+
+
+@dataclass
+class Evaluator:
+    """Simulated targets (means and standard errors) for batches of parameter sets.
+
+    Replication noise is handled explicitly, with one pooled figure per target: the median, over
+    every parameter set evaluated so far, of the standard error of its mean over replications.  A
+    set's own standard error from a few replications is itself too noisy to use: a distance scaled
+    by it would favour the sets whose replications happened to disagree most.
+    """
+
+    study: Study
+    store: Store
+    executor: object
+    commit: str | None
+    out: Path
+    progress: Callable | None = None
+    runs: int = 0  # runs made (not found in the store) so far
+    calls: int = 0
+    log: list[pd.DataFrame] = field(default_factory=list)  # every set evaluated: parameters, targets, distance
+
+    def __call__(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+        exp, ids = design_experiment(self.study, thetas, self.out)
+        planned = len(set(ids)) * self.study.runs_per_point
+        if self.runs + planned > self.study.budget_runs and not self._all_stored(exp):
+            raise BudgetExceeded(f"the study's budget of {self.study.budget_runs} runs would be exceeded "
+                                 f"({self.runs} made, {planned} more asked for)")
+        outcome = run_experiment(exp, self.store, self.executor, self.commit, self.progress)
+        self.runs += outcome.ran
+        self.calls += 1
+        kpis = collect(self.store, outcome.tasks, exp)["kpis"]
+        means, ses = simulated_targets(kpis, self.study, exp, ids)
+        self.log.append(self.table(thetas, ids, means, ses))
+        return means, np.broadcast_to(self.pooled_se(), means.shape).copy()
+
+    def pooled_se(self) -> np.ndarray:
+        """Per target, the median standard error over every parameter set evaluated so far."""
+        table = evaluations(self)
+        return np.array([float(np.nanmedian(table[t.name + "_se"])) for t in self.study.targets])
+
+    def _all_stored(self, exp) -> bool:
+        from sim.experiments.batch import plan
+
+        status = self.store.status()
+        return all(status.get(t.key) == "ok" for t in plan(exp, self.study.replications, self.commit))
+
+    def table(self, thetas: np.ndarray, ids: list[float], means: np.ndarray, ses: np.ndarray) -> pd.DataFrame:
+        s = self.study
+        frame = pd.DataFrame(thetas, columns=list(s.names))
+        frame.insert(0, "point", np.asarray(ids, dtype=np.int64))
+        for j, t in enumerate(s.targets):
+            frame[t.name] = means[:, j]
+            frame[t.name + "_se"] = ses[:, j]
+        frame["distance"] = distance(means, np.zeros_like(means), s.observed, s.sd)  # without replication noise
+        return frame
+
+
+def distance(means: np.ndarray, ses: np.ndarray, observed: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """:func:`sim.calibration.abc_smc.distance`, with a parameter set whose runs failed infinitely far away."""
+    d = abc_distance(means, np.nan_to_num(ses, nan=0.0), observed, sd)
+    return np.where(np.isnan(d), np.inf, d)
+
+
+def latin_hypercube(study: Study, n: int | None = None) -> np.ndarray:
+    """A space-filling design over the priors' box (scipy.stats.qmc), fixed by the study's seed."""
+    sampler = qmc.LatinHypercube(d=len(study.priors), seed=study.seed)
+    return qmc.scale(sampler.random(n or study.sweep_points), study.low, study.high)
+
+
+def point_estimate(evaluate: Evaluator, start: np.ndarray, max_evaluations: int = 30) -> optimize.OptimizeResult:
+    """Minimise the distance from ``start`` within the priors' box (Nelder-Mead on common random numbers).
+
+    With common random numbers the distance is a fixed function of the parameters, so a
+    derivative-free search converges instead of chasing noise.
+    """
+    s = evaluate.study
+
+    def objective(theta: np.ndarray) -> float:
+        means, ses = evaluate(np.clip(theta, s.low, s.high)[None, :])
+        return float(distance(means, ses, s.observed, s.sd)[0])
+
+    return optimize.minimize(objective, np.clip(start, s.low, s.high), method="Nelder-Mead",
+                             bounds=list(zip(s.low, s.high)),
+                             options={"maxfev": max_evaluations, "xatol": 1e-3 * float(np.min(s.high - s.low)),
+                                      "fatol": 1e-3})
+
+
+def evaluations(evaluate: Evaluator) -> pd.DataFrame:
+    """Every parameter set evaluated so far, once each, in the order first seen."""
+    if not evaluate.log:
+        return pd.DataFrame()
+    return pd.concat(evaluate.log, ignore_index=True).drop_duplicates("point").reset_index(drop=True)

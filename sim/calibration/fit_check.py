@@ -1,0 +1,106 @@
+"""The check of a committed fit: do the package defaults reproduce the targets in a fresh run?
+
+After ``caresim calibrate`` the point estimate is written into ``sim/parameters/params.py``
+as the package defaults.  ``caresim calibrate FILE --check`` then confirms two
+things a user relies on:
+
+1. the defaults are the fitted values (``fitted.json``), so nobody runs the
+   model believing it is calibrated when it is not;
+2. with those defaults, a fresh run (another seed, the default population, not
+   the reduced one of the fit) reproduces every target within two standard
+   errors, where the standard error combines the target's own uncertainty with
+   the simulation's (``sqrt(sd^2 + se^2)``).
+
+All runs go through the experiment runner into ``<fitted>/check/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.parameters.params import Params
+from sim.parameters.tree import walk
+from sim.calibration.study import Study
+
+FRESH_SEED_OFFSET = 1000  # the check's seed is the study's plus this: random numbers the fit never saw
+
+
+class FitCheckError(ValueError):
+    """The fit cannot be checked (no fit yet, or the defaults are not the fitted values)."""
+
+
+def defaults(names: tuple[str, ...]) -> np.ndarray:
+    """The package defaults of the named parameters."""
+    values = {key: value for key, value, _ in walk(Params())}
+    return np.array([float(values[n]) for n in names])
+
+
+def read_fitted(fitted_dir: Path) -> dict:
+    path = fitted_dir / "fitted.json"
+    if not path.is_file():
+        raise FitCheckError(f"{path.as_posix()}: no fit to check; run caresim calibrate first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def defaults_match(study: Study, fitted: dict, rel_tol: float = 0.005) -> list[str]:
+    """The parameters whose package default differs from the fitted value by more than
+    ``rel_tol`` of the prior's width (defaults are written rounded to four significant figures)."""
+    current = defaults(study.names)
+    wrong = []
+    for k, p in enumerate(study.priors):
+        value = fitted["fitted"].get(p.parameter)
+        if value is None or abs(current[k] - value) > rel_tol * (p.high - p.low):
+            wrong.append(f"{p.parameter}: default {current[k]:.4g}, fitted {value if value is None else f'{value:.4g}'}")
+    return wrong
+
+
+def check_study(study: Study, population: int, reps: int) -> Study:
+    """The study as the check runs it: the default population, its own replications, a fresh seed."""
+    return dataclasses.replace(study, settings=dataclasses.replace(study.settings, population=population),
+                               replications=reps, seed=study.seed + FRESH_SEED_OFFSET)
+
+
+def check_table(study: Study, means: np.ndarray, ses: np.ndarray) -> pd.DataFrame:
+    """One row per target: observed, simulated, the combined standard error and whether it is within two."""
+    rows = []
+    for j, t in enumerate(study.targets):
+        combined = math.sqrt(t.sd ** 2 + float(ses[j]) ** 2)
+        z = (float(means[j]) - t.value) / combined
+        rows.append({"target": t.name, "kind": t.kind, "scenario": t.scenario.stem, "metric": t.metric,
+                     "cohort": t.cohort, "observed": t.value, "sd": t.sd, "simulated": float(means[j]),
+                     "simulated_se": float(ses[j]), "combined_se": combined, "z": z,
+                     "within_2se": bool(abs(z) <= 2.0), "source": t.source})
+    return pd.DataFrame(rows)
+
+
+def check_html(table: pd.DataFrame, command: str, population: int, reps: int, seed: int) -> str:
+    """The report section for the check."""
+    from html import escape
+
+    from sim.reports.sections import table as html_table
+
+    rows = [[r.target, f"{r.observed:g} +/- {r.sd:g}", f"{r.simulated:.3g} +/- {r.simulated_se:.2g}", f"{r.z:+.2f}",
+             "yes" if r.within_2se else "no"] for r in table.itertuples()]
+    held = int(table["within_2se"].sum())
+    return (f"<h2>Check: the fitted defaults in a fresh run at {population:,} people</h2>"
+            f"<p>{held} of {len(table)} targets reproduced within two standard errors "
+            f"(z = (simulated - observed) / sqrt(sd<sup>2</sup> + se<sup>2</sup>)), {reps} replications, seed {seed}. "
+            f"Reproduce with <code>{escape(command)}</code>.</p>"
+            + html_table(["target", "observed +/- sd", "simulated +/- se", "z", "within 2 se"], rows))
+
+
+def add_to_report(report: Path, section: str) -> None:
+    """Put ``section`` into the fit report before its charts, replacing an earlier check."""
+    html = report.read_text(encoding="utf-8")
+    start = html.find("<h2>Check:")
+    if start >= 0:
+        html = html[:start] + html[html.find("<h2>Charts</h2>", start):]
+    at = html.find("<h2>Charts</h2>")
+    html = html[:at] + section + html[at:] if at >= 0 else html.replace("</body>", section + "</body>")
+    report.write_text(html, encoding="utf-8")

@@ -1,0 +1,125 @@
+"""The fit report of a calibration: targets against simulated values, the posterior, the ABC generations.
+
+Four PNG charts (matplotlib) and one self-contained ``report.html`` that
+embeds them, with the exact command that reproduces the fit.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import numpy as np
+
+from sim.reports.charts import plt
+from sim.reports.report import STYLE
+from sim.reports.sections import charts_html, table
+
+
+def targets_chart(result: dict):
+    """Each target (with +/- 2 sd) against the simulated value at the fitted parameters (+/- 2 se)."""
+    rows = result["targets"]
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(rows) + 1.6))
+    y = np.arange(len(rows))[::-1]
+    for yy, t in zip(y, rows):
+        ax.errorbar(t["observed"], yy + 0.12, xerr=2 * t["sd"], fmt="s", color="0.2", capsize=3,
+                    label="target +/- 2 sd" if yy == y[0] else None)
+        ax.errorbar(t["simulated"], yy - 0.12, xerr=2 * t["se"], fmt="o", color="tab:red", capsize=3,
+                    label="simulated at the fit +/- 2 se" if yy == y[0] else None)
+    ax.set_yticks(y)
+    ax.set_yticklabels([t["name"] for t in rows])
+    ax.set_xlabel("value (per cent for changes)")
+    ax.grid(axis="x", color="0.9")
+    ax.legend(frameon=False, fontsize=8, loc="best")
+    ax.set_title("Targets and the simulated values at the fitted parameters", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def marginals_chart(posterior, names):
+    """Weighted histograms of the posterior over each prior's range."""
+    last = posterior.generations[-1]
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.8), squeeze=False)
+    for k, (ax, name) in enumerate(zip(axes[0], names)):
+        lo, hi = posterior.prior.low[k], posterior.prior.high[k]
+        ax.hist(last.particles[:, k], bins=20, range=(lo, hi), weights=last.weights, color="tab:blue", alpha=0.8)
+        ax.set_xlim(lo, hi)
+        ax.set_title(name, fontsize=9)
+        ax.set_yticks([])
+    fig.suptitle("Posterior marginals (x-axis: the prior's range)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def pairs_chart(posterior, names):
+    """Each pair of parameters in the posterior sample, point size by weight."""
+    last = posterior.generations[-1]
+    d = len(names)
+    fig, axes = plt.subplots(d, d, figsize=(2.4 * d + 0.6, 2.4 * d + 0.6), squeeze=False)
+    size = 8 + 120 * last.weights / last.weights.max()
+    for i in range(d):
+        for j in range(d):
+            ax = axes[i][j]
+            if i == j:
+                ax.hist(last.particles[:, i], bins=15, weights=last.weights, color="tab:blue", alpha=0.8)
+            else:
+                ax.scatter(last.particles[:, j], last.particles[:, i], s=size, alpha=0.5, color="tab:blue")
+            if i == d - 1:
+                ax.set_xlabel(names[j], fontsize=8)
+            if j == 0:
+                ax.set_ylabel(names[i], fontsize=8)
+            ax.tick_params(labelsize=7)
+    fig.suptitle("Posterior pairs", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def generations_chart(posterior):
+    """Tolerance and acceptance rate by ABC generation."""
+    gens = posterior.generations[1:] or posterior.generations
+    x = np.arange(len(posterior.generations) - len(gens), len(posterior.generations))
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.plot(x, [g.tolerance for g in gens], "o-", color="tab:blue", label="tolerance")
+    ax.set_xlabel("generation")
+    ax.set_ylabel("tolerance (distance)")
+    ax2 = ax.twinx()
+    ax2.plot(x, [g.accepted / g.proposed for g in gens], "s--", color="tab:orange", label="acceptance rate")
+    ax2.set_ylabel("acceptance rate")
+    ax2.set_ylim(0, 1.05)
+    fig.legend(loc="upper right", frameon=False, fontsize=8)
+    ax.set_title("ABC-SMC generations", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def write_report(out: Path, study, posterior, result: dict) -> Path:
+    """Write the four charts and ``report.html`` into ``out``; return the report's path."""
+    names = list(study.names)
+    for stem, fig in (("fit_targets", targets_chart(result)), ("posterior_marginals", marginals_chart(posterior, names)),
+                      ("posterior_pairs", pairs_chart(posterior, names)), ("abc_generations", generations_chart(posterior))):
+        fig.savefig(out / f"{stem}.png", dpi=120)
+        plt.close(fig)
+    intervals = posterior.interval(0.9)
+    priors = {p.parameter: p for p in study.priors}
+    param_rows = [[n, f"{result['fitted'][n]:.4g}", f"{intervals.loc[n, 'lower']:.4g} to {intervals.loc[n, 'upper']:.4g}",
+                   f"{priors[n].low:g} to {priors[n].high:g}", f"{100 * intervals.loc[n, 'shrinkage']:.0f}%", priors[n].reason]
+                  for n in names]
+    target_rows = [[t["name"], f"{t['observed']:g} +/- {t['sd']:g}", f"{t['simulated']:.3g} +/- {t['se']:.2g}",
+                    f"{(t['simulated'] - t['observed']) / t['sd']:+.2f}", t["source"]] for t in result["targets"]]
+    gen_rows = [[i, f"{g.tolerance:.3g}", g.proposed, g.accepted, f"{g.accepted / g.proposed:.2f}"]
+                for i, g in enumerate(posterior.generations)]
+    html = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Fit report: {escape(study.name)}</title>
+<style>{STYLE}</style></head><body>
+<h1>Fit report: {escape(study.name)}</h1>
+<p>{escape(study.description)}</p>
+<p>Reproduce with: <code>{escape(result['command'])}</code> ({result['runs']} model runs, {result['seconds']:.0f} s;
+{study.replications} replications per parameter set with common random numbers at
+{study.settings.population or 'the default'} people; seed {study.seed}).</p>
+<h2>Targets</h2>{table(["target", "observed +/- sd", "simulated +/- se", "(sim - obs) / sd", "source"], target_rows)}
+<h2>Parameters</h2>{table(["parameter", "fitted (point estimate)", "90% posterior interval", "prior", "narrower than the prior by", "prior's reason"], param_rows)}
+<h2>ABC generations</h2>{table(["generation", "tolerance", "proposed", "accepted", "acceptance rate"], gen_rows)}
+<h2>Charts</h2>{charts_html(out)}
+</body></html>"""
+    path = out / "report.html"
+    path.write_text(html, encoding="utf-8")
+    return path

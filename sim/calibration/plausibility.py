@@ -1,0 +1,109 @@
+"""Baseline plausibility: the model's levels against the ranges the evidence supports.
+
+Each check is a level of cohort ``65plus`` computed from a KPI table, the
+range it should fall in, and where the range comes from.  Used by the tests
+and by ``python -m sim.calibration.plausibility`` which prints the table for a real run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+Table = pd.DataFrame  # metric x cohort, one replication
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    low: float
+    high: float
+    source: str
+    level: Callable[[Table], float]
+    fitted: bool = True  # False: validation, compared but never fitted
+
+
+def _per(metric: str, scale: float, cohort: str = "65plus") -> Callable[[Table], float]:
+    return lambda k: scale * k[cohort][metric] / k[cohort]["person_years"]
+
+
+CHECKS = (
+    Check("emergency admissions per 1,000 person-years", 180, 320,
+          "EVIDENCE 3: about 245 per 1,000 a year aged 65+ (HES 2010/11, derived)", _per("emergency_admissions", 1000)),
+    Check("mean emergency length of stay, days", 7, 12,
+          "EVIDENCE 3: 7.9 days all ages, 10.8 aged 85+ (Health Foundation 2023)", lambda k: k["65plus"]["mean_los_days"]),
+    Check("30-day readmissions, share of emergency admissions", 0.12, 0.18,
+          "EVIDENCE 3: 13.7% all ages, about 1 in 6 for 75+ (NHS Digital; Age UK 2023)",
+          lambda k: k["65plus"]["readmissions_30d"] / k["65plus"]["emergency_admissions"]),
+    Check("delayed days, share of acute bed days", 0.02, 0.07,
+          "EVIDENCE 4: about 3,800 patients delayed a day, 2/3 in acute beds, of about 100,000 beds",
+          lambda k: k["65plus"]["delayed_discharge_days"] / k["65plus"]["bed_days"]),
+    Check("at home 91 days after reablement", 0.75, 0.88,
+          "EVIDENCE 4: about 82% (ASCOF 2B(1), 2011/12-2019/20)", lambda k: k["65plus"]["at_home_91d_after_reablement"]),
+    Check("care home admissions per 100,000 person-years", 450, 750,
+          "EVIDENCE 4: 659 (2014/15) to 578 (2018/19) per 100,000 aged 65+ (ASCOF 2A(2))", _per("care_home_admissions", 1e5)),
+    Check("outpatient attendances per person-year", 2, 6,
+          "EVIDENCE 3: 96.4m attendances in 2019/20 (about 1.7 per person of all ages, more at 65+), follow-ups about 2 "
+          "per first attendance (HES Outpatient Activity)", _per("outpatient_attendances", 1)),
+    Check("elective admissions per 1,000 person-years", 100, 500,
+          "HES Admitted Patient Care: elective admissions, ordinary and day case, of people 65+ (approximate range)",
+          _per("elective_admissions", 1000)),
+    Check("GP contacts per person-year, 85+", 10, 16,
+          "EVIDENCE 3: 13-14 consultations a year at 85-89 (Hippisley-Cox 2009; Hobbs et al. 2016)",
+          _per("gp_contacts", 1, cohort="85plus")),
+    Check("acute occupancy, all patients", 0.85, 0.92,
+          "NHS England KH03 2019/20: general and acute occupancy about 90% (approximate)",
+          lambda k: k["all"]["acute_occupancy"]),
+    Check("share of acute bed days used by people 65+ (all patients)", 0.45, 0.65,
+          "EVIDENCE 3 validation: 54% (HSCIC 2014); not fitted",
+          lambda k: k["65plus"]["bed_days"] / (k["all"]["acute_occupancy"] * k["all"]["acute_beds"] * _window_days(k)),
+          fitted=False),
+)
+
+
+def _window_days(k: Table) -> float:
+    return k["all"]["bed_days"] / k["all"]["mean_occupied_beds"]
+
+
+def levels(kpis: pd.DataFrame) -> pd.DataFrame:
+    """Mean level per check over replications (``kpis`` has replication, cohort, metric, value)."""
+    reps = kpis["replication"].unique() if "replication" in kpis else [None]
+    rows = []
+    for c in CHECKS:
+        values = []
+        for r in reps:
+            part = kpis if r is None else kpis[kpis["replication"] == r]
+            values.append(c.level(part.pivot(index="metric", columns="cohort", values="value")))
+        v = float(np.mean(values))
+        rows.append({"check": c.name, "level": v, "low": c.low, "high": c.high, "inside": c.low <= v <= c.high,
+                     "fitted": c.fitted, "source": c.source})
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    import argparse
+
+    from sim.parameters.params import Params
+    from sim.parameters.tree import apply_overrides
+    from sim.replication.single import single_run
+
+    ap = argparse.ArgumentParser(description="Baseline levels of cohort 65plus against the evidence ranges")
+    ap.add_argument("--population", type=int, default=250_000)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    p = apply_overrides(Params(), {"place": {"registered_population": a.population}})
+    frames = []
+    for r in range(a.reps):
+        k = single_run(p, seed=a.seed, replication=r).kpis
+        frames.append(k.assign(replication=r))
+    table = levels(pd.concat(frames, ignore_index=True))
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""``caresim run [SCENARIO.toml]``: replications of one scenario and a summary table.
+
+Prints the main metrics first, then all others, then admission rates, each as the mean over the
+replications with the half-width of its 95% interval; with ``--out`` writes ``kpis.csv``,
+``timeseries.csv`` and (with ``--events``) ``events.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import textwrap
+import time
+from typing import TYPE_CHECKING
+
+from sim import __version__
+from sim.cli.common import RunFailed, prepare_out, progress, resolve
+from sim.scenarios.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+# The model, pandas and scipy are imported when a run starts, so that help and
+# bad input are answered at once.
+
+MAIN_METRICS = (
+    "person_years", "emergency_admissions", "ae_attendances", "readmissions_30d", "bed_days", "mean_los_days",
+    "delayed_discharge_days", "trolley_wait_hours", "care_home_admissions", "deaths", "cost_total_gbp",
+    "acute_occupancy",
+)
+SHARE_METRICS = ("at_home_91d_after_reablement", "knows_whom_to_contact", "acute_occupancy")
+
+
+def _pair(mean: float, half: float, share: bool) -> str:
+    """A value and its half-width with the same scale and decimals, in ASCII."""
+    if not math.isfinite(mean):
+        return "n/a"
+    if share:
+        text, half_text = f"{100 * mean:.1f}%", f"{100 * half:.1f}"
+        return text if not math.isfinite(half) else f"{text} +/- {half_text}"
+    if mean == 0 and (half == 0 or not math.isfinite(half)):
+        return "0"
+    size = max(abs(mean), abs(half) if math.isfinite(half) else 0.0)
+    scale, suffix, decimals = (1e6, "m", 2) if size >= 1e6 else (1.0, "", 0 if size >= 100 else 1 if size >= 10 else 2 if size >= 1 else 3)
+    text = f"{mean / scale:,.{decimals}f}{suffix}"
+    return text if not math.isfinite(half) else f"{text} +/- {half / scale:,.{decimals}f}{suffix}"
+
+
+def _table(summary: pd.DataFrame, order: list[str], reps: int) -> list[str]:
+    cohorts = list(dict.fromkeys(summary["cohort"]))
+    cells = {(r.metric, r.cohort): r for r in summary.itertuples(index=False)}
+    rows = []
+    for metric in order:
+        row = [metric]
+        for cohort in cohorts:
+            r = cells.get((metric, cohort))
+            if r is None:
+                row.append("")
+                continue
+            cell = _pair(r.mean, (r.ci_high - r.ci_low) / 2, metric in SHARE_METRICS or metric.endswith("_share"))
+            if r.n != reps and r.n > 0:
+                cell += f" (n={r.n})"
+            row.append(cell)
+        rows.append(row)
+    head = ["metric"] + cohorts
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    line = lambda cols: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths)))
+    return [line(head), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]
+
+
+def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int, seed: int) -> str:
+    """The printed summary: the main metrics first, then all others, then admission rates."""
+    from sim.analysis.stats import rates_per_1000_py, summarise
+
+    kpis = frames["kpis"]
+    summary = summarise(kpis)
+    metrics = list(dict.fromkeys(summary["metric"]))
+    main = [m for m in MAIN_METRICS if m in metrics]
+    rest = [m for m in metrics if m not in main]
+    p = scenario.params
+    out = [f"caresim {__version__}: scenario '{scenario.name}'"]
+    if scenario.description:
+        out += textwrap.wrap(scenario.description, 100, initial_indent="  ", subsequent_indent="  ")
+    for report in scenario.shifts:
+        out += ["  " + line for line in report.lines()]
+    out.append(f"  {reps} replication{'s' if reps != 1 else ''}, seed {seed}, {p.place.registered_population:,} registered "
+               f"people, {p.time.horizon_days:g} days after a {p.time.warmup_days:g}-day warm-up")
+    if reps == 1:
+        out.append("  n=1: one replication, so values are shown without confidence intervals.")
+    else:
+        out.append(f"  Mean +/- half-width of the 95% confidence interval (t distribution, n={reps}); "
+                   "shares in per cent, costs in GBP (m = million).")
+    out += ["", "Main results"] + _table(summary, main, reps)
+    out += ["", "All other metrics"] + _table(summary, rest, reps)
+    rates = summarise(rates_per_1000_py(kpis))
+    if len(rates):
+        out += ["", "Admissions per 1,000 person-years"] + _table(rates, list(dict.fromkeys(rates["metric"])), reps)
+    return "\n".join(out)
+
+
+def run(args: argparse.Namespace) -> int:
+    scenario = resolve(args)
+    out = prepare_out(args.out) if args.out else None
+    from sim.replication.runner import ReplicationFailed, multiple_replications, write_outputs
+
+    t0 = time.perf_counter()
+    try:
+        frames = multiple_replications(scenario.params, scenario.name, args.reps, args.seed, prelaunch=scenario.prelaunch,
+                                       log_events=args.events, progress=progress)
+    except ReplicationFailed as e:
+        raise RunFailed(str(e)) from None
+    seconds = time.perf_counter() - t0
+    print(summary_text(scenario, frames, args.reps, args.seed))
+    print(f"\nRan {args.reps} replication{'s' if args.reps != 1 else ''} in {seconds:.1f} s.")
+    if out is not None:
+        try:
+            written = write_outputs(out, frames)
+        except OSError as e:
+            print(f"caresim: error: --out: cannot write to '{args.out}': {e.strerror or e}", file=sys.stderr)
+            return 1
+        print(f"Wrote {', '.join(p.name for p in written)} to {args.out}")
+    return 0

@@ -1,0 +1,210 @@
+"""``caresim sensitivity FILE``: Morris screening and Sobol indices of a calibration study's answers.
+
+Reads the study's ``[sensitivity]`` table (see :mod:`sim.calibration.study`), checks everything before a run
+starts, then runs every parameter set through the experiment runner into
+``calibration/fitted/<study>/sensitivity/results.sqlite`` (or ``--out``), so that an interrupted
+analysis resumes with ``--resume`` and nothing is run twice.  Writes ``parameters.csv``,
+``morris.csv``, ``sobol.csv``, ``prior_driven.csv``, ``sobol.png`` and ``sensitivity.json``, and prints
+which answers are prior-driven.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from sim.cli.common import RunFailed, UsageError, add_runner_flags, open_runner, reproduce_command
+
+DESCRIPTION = ("Sobol indices of a calibration study's answers (levels at the reference, per cent changes in the "
+               "what-if scenarios) to its parameters: the priors, narrowed to the fit's 90% posterior intervals "
+               "when intervals.csv exists, and the parameters no target informs ([[sensitivity.prior]]). Morris "
+               "screening first; every run goes through the resumable experiment runner.")
+NOISY = 0.5  # a noise share above this is pointed out in the summary
+
+
+def add_commands(commands) -> None:
+    cmd = commands.add_parser("sensitivity", help="Morris screening and Sobol indices of a study's answers",
+                              description=DESCRIPTION)
+    cmd.add_argument("study", metavar="FILE", help="calibration study with a [sensitivity] table")
+    add_runner_flags(cmd, "replications per parameter set (overrides the [sensitivity] table)",
+                     "results folder (default: calibration/fitted/<study>/sensitivity)", min_population=1000)
+
+
+class _Progress:
+    """A progress bar per phase (none with --quiet); failed runs are reported as they happen."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.bar = None
+
+    def phase(self, name: str, runs: int) -> None:
+        self.close()
+        if not self.quiet:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=runs, unit="run", desc=f"caresim {name}", file=sys.stderr, dynamic_ncols=True)
+
+    def __call__(self, task, error) -> None:
+        if error and not self.quiet:
+            print(f"caresim: run failed: {task.variant.name}, replication {task.replication}: {error}", file=sys.stderr)
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def sensitivity(args: argparse.Namespace) -> int:
+    from sim.calibration.calibrate import Evaluator
+    from sim.provenance import git_commit
+    from sim.calibration.sensitivity_study import NothingToVary, analyse, answer_study, parameters, read_screened
+    from sim.calibration.study import StudyError, load_study
+
+    try:
+        study = load_study(args.study)
+    except StudyError as e:
+        raise UsageError(str(e)) from None
+    if study.sensitivity is None:
+        raise UsageError(f"{study.path.as_posix()}: no [sensitivity] table; add one (scenarios, metrics, samples, "
+                         "[[sensitivity.prior]]; see calibration/pilots.toml)")
+    fitted = study.path.parent / "fitted" / study.name
+    out = Path(args.out) if args.out else fitted / "sensitivity"
+    try:
+        params = parameters(study, fitted)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    runner_study, answers = answer_study(study, params, args.population, args.reps)
+    executor, store = open_runner(out, args)
+    progress = _Progress(args.quiet)
+    evaluate = Evaluator(runner_study, store, executor, git_commit(), out, progress)
+    t0 = time.perf_counter()
+    try:
+        found = analyse(evaluate, params, answers, read_screened(fitted), progress.phase)
+        failed = store.errors()
+    except NothingToVary as e:
+        raise RunFailed(f"{study.path.as_posix()}: {e}") from None
+    except KeyboardInterrupt:
+        progress.close()
+        print(f"caresim: error: interrupted; finished runs are kept in {out / 'results.sqlite'}; run the same command "
+              "with --resume to compute the rest", file=sys.stderr)
+        return 130
+    finally:
+        progress.close()
+        executor.close()
+        store.close()
+    seconds = time.perf_counter() - t0
+    _write(found, args, runner_study, out, seconds, evaluate.runs)
+    print(summary_text(found, study.name, runner_study, fitted, seconds, evaluate.runs))
+    print(f"Wrote parameters.csv, morris.csv, sobol.csv, prior_driven.csv, sobol.png, sensitivity.json to {out}")
+    if failed:
+        first = " ".join(str(next(iter(failed.values()))).split())[:200]
+        print(f"caresim: error: {len(failed)} runs failed (their parameter sets have no answers); --resume retries "
+              f"them; the first: {first}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _write(found, args: argparse.Namespace, runner_study, out: Path, seconds: float, runs: int) -> None:
+    from sim.reports.charts import plt
+    from sim.reports.charts_sensitivity import indices_heatmap
+    from sim.experiments.exports import write_table
+    from sim.calibration.sensitivity_study import PRIOR_DRIVEN_SHARE, parameter_table
+
+    s = runner_study.sensitivity
+    meta = {"study": runner_study.name, "command": reproduce_command(args), "seconds": round(seconds, 1), "runs_made": runs,
+            "population": runner_study.settings.population, "replications": runner_study.replications,
+            "seed": runner_study.seed, "samples": s.samples, "morris_trajectories": s.morris_trajectories,
+            "prior_driven_threshold": PRIOR_DRIVEN_SHARE, "sweep_screening_used": found.swept is not None}
+    try:
+        for name, frame in (("parameters.csv", parameter_table(found.params, found.why)), ("morris.csv", found.morris),
+                            ("sobol.csv", found.sobol), ("prior_driven.csv", found.driven)):
+            write_table(frame, out / name)
+        fig = indices_heatmap(found.sobol, {p.name for p in found.params if not p.informed}, found.reference,
+                              f"prior-driven when they hold {PRIOR_DRIVEN_SHARE:.0%} of the total indices")
+        fig.savefig(out / "sobol.png", dpi=120)
+        plt.close(fig)
+        (out / "sensitivity.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    except OSError as e:
+        raise RunFailed(f"--out: cannot write to '{out}': {e.strerror or e}") from None
+
+
+def _words(metric: str) -> str:
+    return metric.replace("_", " ")
+
+
+def summary_text(found, name: str, runner_study, fitted: Path, seconds: float, runs: int) -> str:
+    """What was varied and kept, the largest indices of each answer, and which answers are prior-driven."""
+    lines = _header(found, name, runner_study, fitted, seconds, runs)
+    lines += ["", "Largest total indices (first order in brackets):"] + _largest(found)
+    lines += [""] + _prior_driven(found.driven)
+    lines += ["", _noise(found.driven)]
+    return "\n".join(lines)
+
+
+def _header(found, name: str, runner_study, fitted: Path, seconds: float, runs: int) -> list[str]:
+    s = runner_study.sensitivity
+    if any(p.narrowed for p in found.params):
+        ranges = "the fit's 90% posterior intervals (intervals.csv) for the informed parameters"
+    else:
+        ranges = f"the priors (no intervals.csv in {fitted.as_posix()} yet)"
+    if found.swept is not None:
+        screening = "with the sweep's screened.txt against the targets"
+    else:
+        screening = f"the sweep has not been run (no screened.txt in {fitted.as_posix()})"
+    return [
+        (f"caresim: sensitivity of '{name}': {len(found.answers)} answers, {len(found.params)} parameters; "
+         f"{runner_study.replications} replications per parameter set with common random numbers at "
+         f"{runner_study.settings.population:,} people; {runs} runs made ({found.morris_runs} for Morris), "
+         f"{seconds:.1f} s."),
+        f"  Ranges: {ranges}; the uninformed parameters at their priors.",
+        (f"  Screening: Morris ({s.morris_trajectories} trajectories) against the answers; {screening}; kept "
+         f"{len(found.why)} of {len(found.params)}: {', '.join(found.why)}."),
+        (f"  Sobol: n = {s.samples}, {(len(found.why) + 2) * s.samples} parameter sets, the other parameters at "
+         "the middle of their ranges; 95% bootstrap intervals in sobol.csv."),
+    ]
+
+
+def _largest(found) -> list[str]:
+    lines = []
+    for a in found.answers:
+        head = f"  {a.scenario}, {a.describe(found.reference)}: "
+        if found.no_indices[a.label]:
+            lines.append(head + "no indices: " + found.no_indices[a.label])
+            continue
+        part = found.sobol[(found.sobol["scenario"] == a.scenario) & (found.sobol["metric"] == a.metric)]
+        top = [f"{r.parameter} {r.total:.2f} ({r.first_order:.2f})"
+               for r in part.sort_values("total", ascending=False).head(3).itertuples() if r.total > 0]
+        lines.append(head + (", ".join(top) or "all near 0"))
+    return lines
+
+
+def _prior_driven(d) -> list[str]:
+    threshold = float(d["threshold"].iloc[0])
+    lines = [(f"Prior-driven answers (the parameters no target informs hold at least {threshold:.0%} of the total "
+              "indices, so the answer rests on assumed values, not fitted ones):")]
+    lines += [f"  {r.scenario}, {r.answer}: {r.uninformed_share:.0%} ({r.uninformed_parameters})"
+              for r in d[d["prior_driven"]].itertuples()] or ["  none"]
+    rest = d[~d["prior_driven"] & d["uninformed_share"].notna()]
+    if len(rest):
+        lines.append("  Not prior-driven: " + "; ".join(f"{r.scenario} {_words(r.metric)}" for r in rest.itertuples()))
+    return lines
+
+
+def _noise(d) -> str:
+    noisy = d[d["noise_share"] > NOISY]
+    if not d["noise_share"].notna().any():
+        said = "not estimated (it needs at least two replications and an answer that varies)"
+    elif len(noisy):
+        said = (f"above {NOISY:g} for " + ", ".join(f"{r.scenario} {_words(r.metric)} ({r.noise_share:.2f})"
+                                                    for r in noisy.itertuples())
+                + ": read their indices with care")
+    else:
+        said = f"at most {NOISY:g} for every answer"
+    return ("Replication noise: every parameter set runs the same seeds (common random numbers), so the indices "
+            "describe how each answer moves with the parameters, not noise between sets. noise_share in "
+            f"prior_driven.csv (an answer's replication variance as a share of its variance across sets) is {said}.")

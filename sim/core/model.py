@@ -1,0 +1,263 @@
+"""One place's system, wired: population, services, calendar, records, and the hazards they share.
+
+The ``Model`` holds state and the small helpers that pathways call (draws,
+rates, spells).  The care pathways themselves live in ``sim.pathways``, as
+plain functions and SimPy generators that read like the pathway.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+
+from sim.core.calendar import Calendar, Environment
+from sim.pathways import kinds
+from sim.core.distributions import LogNormal
+from sim.parameters.params import Params, capacity_basis, per_place
+from sim.core.population import DAYS_PER_YEAR, Care, Population
+from sim.core.records import Place, Records, Reason, Spell
+from sim.core.services import CapacityPool, DailySlots
+from sim.core.streams import Streams
+
+LN2 = math.log(2.0)
+_PACK_SPELL = struct.Struct("=6d").pack
+# the streams of the competing hazards of life at home, in the order home.schedule_next unpacks them
+# (the referral, on a clock of its own, is drawn by home.schedule_referral)
+HAZARD_STREAMS = ("crisis", "death", "frailty", "frailty_recovery", "referral", "home_care_request",
+                  "care_home_request", "home_care_end")
+# streams drawn from together, kept side by side in memory, with how many of each person's first draws to
+# keep at hand (the rest are made when needed); neither changes any number drawn, only memory and speed
+STREAM_GROUPS = (
+    (HAZARD_STREAMS, 16),
+    (("gp_contacts", "nursing_visits"), 16),  # a home spell's bulk counts
+    (("route", "gp_outcome", "admit", "rapid_response", "rapid_response_outcome"), 8),  # a crisis
+    (("los", "hospital_death", "death_time"), 4),  # an emergency stay
+    (("destination", "assessment", "knows_contact"), 4),  # leaving the acute bed
+    (("follow_ups",), 8),  # a referral
+    (("follow_up_substitution",), 16),  # each follow-up
+    (("elective_decision", "day_case"), 8),  # the end of an outpatient episode
+    (("elective_los",), 4),
+    (("init",), 8),  # a person's attributes
+    (("init_care_home",), 1), (("init_home_care",), 1), (("init_hospital",), 1),  # the initial state
+    # few people draw from these
+    (("self_funder",), 0), (("init_stay",), 0), (("ic_length", "ic_death", "ic_outcome"), 0),
+    (("reablement_outcome",), 0), (("mdt_exit",), 0),
+)
+
+
+def capacities(p: Params) -> dict[str, int]:
+    """Whole units of every capacitated service at the place's size (or its pinned size)."""
+    n = capacity_basis(p)
+    pa, sc = p.acute, p.social_care
+    core = per_place(pa.beds_per_100k, n)
+    return {
+        "core_beds": core,
+        "acute_beds": core + per_place(pa.escalation_beds_per_100k, n),
+        "social_workers": per_place(sc.social_workers_per_100k, n),
+        "home_care": per_place(sc.home_care_packages_per_100k, n),
+        "reablement": per_place(sc.reablement_places_per_100k, n),
+        "intermediate_care": per_place(sc.intermediate_care_beds_per_100k, n),
+        "care_homes": per_place(sc.care_home_places_per_100k, n),
+        "rapid_response": per_place(p.community.rapid_response_per_100k, n),
+        "gp_slots": per_place(p.routing.gp_urgent_slots_per_100k_per_day, n),
+        "outpatient_slots": per_place(p.elective.outpatient_slots_per_100k_per_day, n),
+    }
+
+
+class Model:
+    def __init__(self, params: Params, seed: int, replication: int) -> None:
+        self.p = params
+        self.seed = seed
+        self.replication = replication
+        self.env = Environment()
+        self.streams = Streams(seed, replication)
+        for names, width in STREAM_GROUPS:
+            self.streams.group(names, width)
+        self.pop = Population(params, self.streams)
+        self.rec = Records()
+        self.window_start = params.time.warmup_days
+        self.window_end = params.time.warmup_days + params.time.horizon_days
+        env = self.env
+        cap = capacities(params)
+        self.core_beds = cap["core_beds"]
+        self.beds = CapacityPool(env, "acute_beds", cap["acute_beds"])
+        self.social_workers = CapacityPool(env, "social_workers", cap["social_workers"])
+        self.home_care = CapacityPool(env, "home_care", cap["home_care"], priorities=2)
+        self.reablement = CapacityPool(env, "reablement", cap["reablement"], priorities=2)
+        self.intermediate_care = CapacityPool(env, "intermediate_care", cap["intermediate_care"])
+        self.care_homes = CapacityPool(env, "care_homes", cap["care_homes"], priorities=2)
+        self.rapid_response = CapacityPool(env, "rapid_response", cap["rapid_response"])
+        self.gp_slots = DailySlots(cap["gp_slots"])
+        self.outpatient_slots = DailySlots(cap["outpatient_slots"])
+        self.pools = (self.beds, self.social_workers, self.home_care, self.reablement, self.intermediate_care,
+                      self.care_homes, self.rapid_response)
+        self.calendar = Calendar(env, self._dispatch, self.pop.token)
+        self.calendar.track(kinds.REFERRAL, self.pop.referral_token)  # referrals have a clock of their own
+        self.delayed_now = 0
+        # per-person bookkeeping beside the population
+        self.home_since: list[float] = []  # start of the current GP-contact spell (nan: not at home)
+        self.held: list[CapacityPool | None] = []  # community unit held (home care, reablement, care home)
+        self.spell: list[list | None] = []
+        self.reablement_end: list[float] = []
+        self.last_discharge: list[float] = []
+        self.op_active: list[bool] = []  # in an outpatient episode (referral to last attendance or admission)
+        self.op_left: list[int] = []  # follow-up attendances still to come in the episode
+        self.mdt: list[int] = []  # co-ordinator's discipline (index), -1 when not on a caseload
+        self.recent_admissions: list[list[float]] = []  # emergency admission times (case finding looks back a year)
+        self.recent_ae: list[list[float]] = []  # A&E attendance times
+        self.elective_list: dict[int, bool] = {}  # planned admissions booked: person -> day case
+        # home spells, six doubles each: end, pid, expected GP contacts, uniform, expected nursing visits, uniform
+        self.gp_spells = bytearray()
+        self._handlers: dict[int, object] = {}
+        self._draws: dict = {}  # stream name -> bound PersonStream.next
+        self.hazard_draws = tuple(self.stream(name) for name in HAZARD_STREAMS)  # read by home.schedule_next
+        self.u_referral = self.stream("referral")  # read by home.schedule_referral
+        self._u_gp, self._u_nursing = self.stream("gp_contacts"), self.stream("nursing_visits")
+        self._derive()
+        self.teams = None  # the MDTs (sim.pathways.mdt.Teams), set when the model is built
+
+    def _derive(self) -> None:
+        """Values computed once from the parameters: stays, and hazard tables per day by band and frailty."""
+        p = self.p
+        pa, cm, c, mo, pe, e, sc = p.acute, p.community, p.crisis, p.mortality, p.people, p.elective, p.social_care
+        self._los = tuple(LogNormal(m, m * pa.los_cv) for m in pa.los_to_fit_mean_days)
+        self.support_factor = 1.0 + cm.support_crisis_elasticity * (1.0 - cm.support_funding)  # cuts raise crises
+        bands, levels = range(len(c.fit_per_year)), range(len(c.frailty_hr))
+        self.crisis_fit_hr = [[c.fit_per_year[b] * c.frailty_hr[f] for f in levels] for b in bands]
+        self.death_fit_hr = [[mo.at_home_fit_per_year[b] * mo.frailty_hr[f] for f in levels] for b in bands]
+        self.frailty_up = [pe.frailty_step_per_year[b] / 365.25 for b in bands]
+        self.frailty_down = [pe.frailty_recovery_per_year[b] / 365.25 for b in bands]
+        self.referral = [[e.referral_per_year[b] * e.frailty_referral_multiplier[f] / 365.25 for f in levels] for b in bands]
+        self.home_care_request = [r / 365.25 for r in sc.community_home_care_by_frailty]
+        self.care_home_request = [r / 365.25 for r in sc.community_care_home_by_frailty]
+        self.home_care_end = sc.home_care_end_per_year / 365.25
+        # constants of the competing hazards (home.schedule_next), read once per parameter set
+        self.crisis_tau = c.transient_half_life_days / LN2
+        self.crisis_boost = c.transient_boost
+        self.crisis_need_hr = tuple(c.need_hr)
+        self.crisis_alone_hr = c.lives_alone_hr
+        self.crisis_care_home_hr = c.care_home_hr
+        self.death_care_home_hr = mo.care_home_hr
+        self.mdt_referral_hr = p.mdt.unmet_need_referral_hr
+
+    def launch(self, params: Params) -> None:
+        """Switch to the scenario's services at the start of the statistics window, like a pilot's launch.
+
+        Capacities change (a cut takes effect as units are released), and so do
+        the rates the pathways read from the parameters.  Who lives in the place
+        does not change here: that was fixed when the model was built.
+        """
+        self.p = params
+        self._derive()
+        cap = capacities(params)
+        self.core_beds = cap["core_beds"]
+        for pool in self.pools:
+            pool.resize(cap[pool.name])
+        self.gp_slots.per_day = cap["gp_slots"]
+        self.outpatient_slots.per_day = cap["outpatient_slots"]
+
+    # --- streams ------------------------------------------------------------
+    def u(self, name: str, pid: int) -> float:
+        """Person ``pid``'s next uniform from stream ``name``."""
+        try:
+            return self._draws[name](pid)
+        except KeyError:
+            return self.stream(name)(pid)
+
+    def stream(self, name: str):
+        """The draw function of stream ``name``: ``stream(name)(pid)`` is ``u(name, pid)``."""
+        draw = self._draws.get(name)
+        if draw is None:
+            draw = self._draws[name] = self.streams.person(name).next
+        return draw
+
+    # --- people --------------------------------------------------------
+    def new_person_slots(self) -> None:
+        """Grow the per-person bookkeeping to the population's size."""
+        missing = len(self.pop) - len(self.home_since)
+        if missing > 0:
+            self.home_since.extend([math.nan] * missing)
+            self.held.extend([None] * missing)
+            self.spell.extend([None] * missing)
+            self.reablement_end.extend([math.inf] * missing)
+            self.last_discharge.extend([-math.inf] * missing)
+            self.op_active.extend([False] * missing)
+            self.op_left.extend([0] * missing)
+            self.mdt.extend([-1] * missing)
+            self.recent_admissions.extend([] for _ in range(missing))
+            self.recent_ae.extend([] for _ in range(missing))
+
+    def band(self, pid: int) -> int:
+        return self.pop.band(pid, self.env.now)
+
+    def los(self, pid: int) -> LogNormal:
+        return self._los[self.band(pid)]
+
+    # --- hazards, per day --------------------------------------------------
+    def crisis_rate(self, pid: int) -> float:
+        """Persistent crisis hazard per day (without the transient part)."""
+        c, pop = self.p.crisis, self.pop
+        r = self.crisis_fit_hr[self.band(pid)][pop.frailty[pid]] * c.need_hr[pop.need[pid]] * pop.risk[pid]
+        if pop.alone[pid]:
+            r *= c.lives_alone_hr
+        if pop.place[pid] == Place.CARE_HOME:
+            r *= c.care_home_hr
+        return r * self.support_factor / DAYS_PER_YEAR
+
+    def death_rate(self, pid: int) -> float:
+        pop = self.pop
+        r = self.death_fit_hr[self.band(pid)][pop.frailty[pid]]
+        if pop.place[pid] == Place.CARE_HOME:
+            r *= self.p.mortality.care_home_hr
+        return r / DAYS_PER_YEAR
+
+    def gp_rate(self, pid: int) -> float:
+        pr = self.p.primary
+        return pr.routine_gp_per_year[self.band(pid)] * pr.frailty_gp_multiplier[self.pop.frailty[pid]] / DAYS_PER_YEAR
+
+    # --- GP contacts and community nursing counted in bulk from time at home ---
+    def home_spell_open(self, pid: int) -> None:
+        self.home_since[pid] = self.env.now
+
+    def home_spell_close(self, pid: int) -> None:
+        start = self.home_since[pid]
+        if start != start:  # nan: not in a spell
+            return
+        now = self.env.now
+        self.home_since[pid] = math.nan
+        if now > start:
+            days = now - start
+            nursing = self.p.community.nursing_visits_per_year[self.pop.frailty[pid]] / DAYS_PER_YEAR
+            self.gp_spells += _PACK_SPELL(now, pid, self.gp_rate(pid) * days, self._u_gp(pid),
+                                          nursing * days, self._u_nursing(pid))
+
+    # --- care held over time -------------------------------------------
+    def hold(self, pid: int, pool: CapacityPool, kind: Spell, funded: int = 1) -> None:
+        self.held[pid] = pool
+        self.spell[pid] = self.rec.spell_open(pid, kind, self.env.now, funded)
+
+    def release(self, pid: int) -> None:
+        pool = self.held[pid]
+        if pool is None:
+            return
+        pool.give_back()
+        self.held[pid] = None
+        row = self.spell[pid]
+        if row is not None:
+            row[3] = self.env.now
+            self.spell[pid] = None
+        self.reablement_end[pid] = math.inf
+        if self.pop.care[pid] != Care.CARE_HOME or pool is self.care_homes:
+            self.pop.care[pid] = Care.NONE
+
+    def delay(self, pid: int, start: float, reason: Reason) -> None:
+        if self.env.now > start:
+            self.rec.delays.append((pid, start, self.env.now, int(reason)))
+
+    # --- dispatch of calendar entries -------------------------------------
+    def on(self, kind: int, handler) -> None:
+        self._handlers[kind] = handler
+
+    def _dispatch(self, pid: int, kind: int, token: int) -> None:
+        self._handlers[kind](self, pid)  # type: ignore[operator]

@@ -1,0 +1,166 @@
+"""An experiment's tables, from its results store: ``kpis.csv``, ``timeseries.csv``, ``summary.csv``, ``warmup.csv``.
+
+Tidy frames first (:func:`collect`, :func:`summary`, :func:`warmup_check`);
+:func:`write_tables` writes them, each file replaced whole so that a reader
+never sees half a table.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.compare import MDT_PREFIX, compare_values
+from sim.experiments.experiment import Experiment
+from sim.analysis.stats import mean_ci
+from sim.experiments.store import Store
+from sim.analysis.warmup import mser
+
+KPI_COLUMNS = ["scenario", "grid", "replication", "cohort", "metric", "value"]
+TIMESERIES_COLUMNS = ["scenario", "grid", "replication", "day", "series", "value"]
+SUMMARY_COLUMNS = ["scenario", "grid", "cohort", "metric", "n", "mean", "ci_low", "ci_high", "diff_mean",
+                   "diff_ci_low", "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high", "paired"]
+WARMUP_COLUMNS = ["scenario", "grid", "series", "mser_truncation_days", "window_days", "verdict"]
+WARMUP_SERIES = "acute_beds_occupied"
+NOISE_SHARE = 0.1  # MSER-5 truncations up to this share of the window are read as noise (one or two batches)
+
+
+def _grid(value) -> float:
+    return math.nan if value is None else float(value)
+
+
+def collect(store: Store, tasks: list, exp: Experiment) -> dict[str, pd.DataFrame]:
+    """KPIs and time series of the tasks that succeeded, in experiment order (scenario, grid, draw, replication).
+
+    A reference run's measurements of another run's enrolled people carry cohort ``mdt:<scenario>`` and
+    that scenario's grid point.  With a ``[posterior]`` table both frames have a ``draw`` column after ``grid``.
+    """
+    status = store.status()
+    done = [t for t in tasks if status.get(t.key) == "ok"]
+    ident = {t.key: (t.variant.name, _grid(t.variant.grid), t.replication, t.order,
+                     t.variant.draw.index if t.variant.draw is not None else -1) for t in done}
+    kpis = store.kpis(list(ident))
+    pairs = [(t.key, d) for t in done if t.is_reference for d in t.deps if d in ident]
+    cf = store.counterfactual_kpis(pairs)
+    frames = []
+    for frame, grid_of in ((kpis, "key"), (cf, "other")):
+        if len(frame) == 0:
+            continue
+        frames.append(pd.DataFrame({
+            "scenario": frame["key"].map(lambda k: ident[k][0]),
+            "grid": frame[grid_of].map(lambda k: ident[k][1]),
+            "draw": frame["key"].map(lambda k: ident[k][4]),
+            "replication": frame["key"].map(lambda k: ident[k][2]),
+            "cohort": frame["cohort"], "metric": frame["metric"], "value": frame["value"],
+            "_order": frame["key"].map(lambda k: ident[k][3]),
+        }))
+    ts = store.timeseries(list(ident))
+    series = pd.DataFrame({
+        "scenario": ts["key"].map(lambda k: ident[k][0]), "grid": ts["key"].map(lambda k: ident[k][1]),
+        "draw": ts["key"].map(lambda k: ident[k][4]),
+        "replication": ts["key"].map(lambda k: ident[k][2]), "day": ts["day"], "series": ts["series"],
+        "value": ts["value"], "_order": ts["key"].map(lambda k: ident[k][3]),
+    }) if len(ts) else pd.DataFrame(columns=TIMESERIES_COLUMNS + ["draw", "_order"])
+    kpi_frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=KPI_COLUMNS + ["draw", "_order"])
+    with_draw = exp.posterior is not None
+    return {"kpis": _ordered(kpi_frame, columns(KPI_COLUMNS, with_draw)),
+            "timeseries": _ordered(series, columns(TIMESERIES_COLUMNS, with_draw))}
+
+
+def columns(base: list[str], with_draw: bool) -> list[str]:
+    """A table's columns, with ``draw`` after ``grid`` for runs over posterior draws."""
+    return base[:2] + ["draw"] + base[2:] if with_draw else base
+
+
+def _ordered(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rows by the variant's place in the experiment (scenario, grid, draw), then replication."""
+    order = np.lexsort((frame["replication"].to_numpy(dtype=int), frame["_order"].to_numpy(dtype=int)))
+    out = frame.iloc[order].reset_index(drop=True)[columns]
+    out["grid"] = out["grid"].astype(float)
+    if "draw" in out.columns:
+        out["draw"] = out["draw"].astype(int)
+    return out
+
+
+def _no_grid(grid) -> object:
+    """A grid point as a dictionary key: None where there is none (NaN never equals itself)."""
+    return None if grid is None or (isinstance(grid, float) and math.isnan(grid)) else grid
+
+
+def summary(kpis: pd.DataFrame, exp: Experiment, paired: dict[str, bool]) -> pd.DataFrame:
+    """Mean and 95% interval of each metric, and its change against the reference (section 8 columns).
+
+    Over posterior draws (a ``draw`` column), means, changes and intervals are over draws x
+    replications (:mod:`sim.analysis.uncertainty`), and the parts of each variance follow at the end.
+    """
+    ref_gridded = exp.grid is not None and exp.reference in exp.grid.scenarios
+    k = kpis[kpis["metric"].isin(exp.metrics)]
+    over_draws = "draw" in kpis.columns
+    level, compare, table, extra = _plain_level, compare_values, lambda v: v.set_index("replication")["value"], []
+    if over_draws:
+        from sim.analysis.uncertainty import DIFF_PARTS, PARTS, difference_over_draws, draw_table, level_over_draws
+        level, compare, table, extra = level_over_draws, difference_over_draws, draw_table, PARTS + DIFF_PARTS
+    groups = {(s, _no_grid(g), c, m): table(v)
+              for (s, g, c, m), v in k.groupby(["scenario", "grid", "cohort", "metric"], sort=False, dropna=False)}
+
+    def reference(scenario: str, grid, cohort: str, metric: str):
+        if cohort == "mdt":  # the same people in the reference run, measured at this scenario's grid point
+            return groups.get((exp.reference, grid, MDT_PREFIX + scenario, metric))
+        return groups.get((exp.reference, grid if ref_gridded else None, cohort, metric))
+
+    rows = []
+    for (scenario, grid, cohort, metric), values in groups.items():
+        row = {"scenario": scenario, "grid": _grid(grid), "cohort": cohort, "metric": metric, **level(values),
+               "paired": bool(paired.get(scenario, True))}
+        ref = None if scenario == exp.reference else reference(scenario, grid, cohort, metric)
+        if ref is not None:
+            stats = compare(ref, values, row["paired"])
+            row.update({k: stats[k] for k in SUMMARY_COLUMNS + extra if k in stats})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS + extra)
+
+
+def _plain_level(values: pd.Series) -> dict[str, float]:
+    n, mean, _, lo, hi = mean_ci(values.to_numpy())
+    return {"n": n, "mean": mean, "ci_low": lo, "ci_high": hi}
+
+
+def warmup_check(timeseries: pd.DataFrame, exp: Experiment, series: str = WARMUP_SERIES) -> pd.DataFrame:
+    """MSER-5 on each scenario's mean weekly occupancy in the window: does the window start in steady state?
+
+    On a stationary series MSER-5 often drops a batch or two by chance, so only a truncation beyond
+    the first tenth of the window is flagged.
+    """
+    rows = []
+    horizons = {s.name: s.params.time.horizon_days for s in exp.scenarios}
+    ts = timeseries[timeseries["series"] == series]
+    for (scenario, grid), g in ts.groupby(["scenario", "grid"], sort=False, dropna=False):
+        mean = g.groupby("day")["value"].mean()
+        days = mean.index.to_numpy(dtype=float)
+        window = horizons[scenario]
+        try:
+            cut = mser(mean.to_numpy())
+        except ValueError as e:
+            rows.append((scenario, grid, series, math.nan, window, f"not checked: {e}"))
+            continue
+        cut_days = float(days[cut] - days[0]) if cut < len(days) else window
+        if cut_days <= NOISE_SHARE * window:
+            verdict = (f"ok: MSER-5 truncates {cut_days:g} days, within the first tenth of the window "
+                       "(no sign of an initial transient)")
+        else:
+            verdict = (f"check: MSER-5 would discard the first {cut_days:g} days of the window; "
+                       "a longer warm-up may be needed")
+        rows.append((scenario, grid, series, cut_days, window, verdict))
+    return pd.DataFrame(rows, columns=WARMUP_COLUMNS)
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a CSV whole: to a temporary name first, then renamed over the target."""
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,136 @@
+"""The results store: every finished replication committed at once to SQLite.
+
+A run is keyed by :func:`sim.experiments.tasks.task_key` (scenario hash, grid point,
+seed, replication, version, commit).  A run is stored with its KPIs, time
+series and MDT enrolments in one transaction, so a run is either wholly there
+or not at all; a kill at any moment loses only the runs still in flight.
+Counterfactual KPIs (the reference run measured over another run's enrolled
+people) are stored per (reference key, other key).  A failed run is stored
+with its error and counts as missing when the experiment resumes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.experiments.tasks import TaskResult
+
+FILENAME = "results.sqlite"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY, scenario TEXT NOT NULL, grid REAL, replication INTEGER NOT NULL, seed INTEGER NOT NULL,
+    scenario_hash TEXT NOT NULL, version TEXT NOT NULL, git_commit TEXT, status TEXT NOT NULL, error TEXT,
+    seconds REAL, events INTEGER, finished REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS kpis (key TEXT NOT NULL, cohort TEXT NOT NULL, metric TEXT NOT NULL, value REAL);
+CREATE INDEX IF NOT EXISTS kpis_key ON kpis (key);
+CREATE TABLE IF NOT EXISTS timeseries (key TEXT NOT NULL, day REAL NOT NULL, series TEXT NOT NULL, value REAL);
+CREATE INDEX IF NOT EXISTS timeseries_key ON timeseries (key);
+CREATE TABLE IF NOT EXISTS enrolments (key TEXT PRIMARY KEY, pids BLOB NOT NULL, times BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS counterfactuals (
+    key TEXT NOT NULL, other TEXT NOT NULL, cohort TEXT, metric TEXT, value REAL);
+CREATE INDEX IF NOT EXISTS counterfactuals_key ON counterfactuals (key, other);
+CREATE TABLE IF NOT EXISTS links (key TEXT NOT NULL, other TEXT NOT NULL, PRIMARY KEY (key, other));
+"""
+
+
+class Store:
+    """A results store in ``folder/results.sqlite``."""
+
+    def __init__(self, folder: str | Path):
+        self.path = Path(folder) / FILENAME
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- writing ---
+
+    def put(self, result: TaskResult, meta: dict[str, Any]) -> None:
+        """Commit one finished (or failed) run, replacing any earlier record of the same key."""
+        key = result.key
+        status = "failed" if result.error else "ok"
+        with self.db:  # one transaction
+            for table in ("kpis", "timeseries", "enrolments"):
+                self.db.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
+            self.db.execute("DELETE FROM counterfactuals WHERE key = ?", (key,))
+            self.db.execute("DELETE FROM links WHERE key = ?", (key,))
+            self.db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (key, meta["scenario"], meta["grid"], meta["replication"], meta["seed"], meta["scenario_hash"],
+                 meta["version"], meta["git_commit"], status, result.error, result.seconds, result.events, time.time()))
+            if result.error:
+                return
+            self.db.executemany("INSERT INTO kpis VALUES (?,?,?,?)",
+                                [(key, c, m, float(v)) for c, m, v in result.kpis[["cohort", "metric", "value"]].itertuples(index=False)])
+            ts = result.timeseries
+            self.db.executemany("INSERT INTO timeseries VALUES (?,?,?,?)",
+                                [(key, float(d), s, float(v)) for d, s, v in ts[["day", "series", "value"]].itertuples(index=False)])
+            pids, times = result.enrolled
+            self.db.execute("INSERT INTO enrolments VALUES (?,?,?)",
+                            (key, np.ascontiguousarray(pids, np.int64).tobytes(), np.ascontiguousarray(times, np.float64).tobytes()))
+            for other, frame in result.counterfactuals.items():
+                self.db.execute("INSERT INTO links VALUES (?,?)", (key, other))
+                self.db.executemany("INSERT INTO counterfactuals VALUES (?,?,?,?,?)",
+                                    [(key, other, c, m, float(v)) for c, m, v in frame[["cohort", "metric", "value"]].itertuples(index=False)])
+
+    # --- reading ---
+
+    def status(self) -> dict[str, str]:
+        """Every stored run's status (``ok`` or ``failed``) by key."""
+        return dict(self.db.execute("SELECT key, status FROM runs"))
+
+    def errors(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, error FROM runs WHERE status = 'failed'"))
+
+    def linked(self, key: str) -> set[str]:
+        """The other runs whose enrolled people this run has been measured over."""
+        return {row[0] for row in self.db.execute("SELECT other FROM links WHERE key = ?", (key,))}
+
+    def identity(self, key: str) -> tuple[str, Any]:
+        """A stored run's scenario name and grid point."""
+        return tuple(self.db.execute("SELECT scenario, grid FROM runs WHERE key = ?", (key,)).fetchone())
+
+    def enrolled(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        row = self.db.execute("SELECT pids, times FROM enrolments WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return np.frombuffer(row[0], np.int64).copy(), np.frombuffer(row[1], np.float64).copy()
+
+    def runs(self) -> pd.DataFrame:
+        return pd.read_sql_query("SELECT * FROM runs", self.db)
+
+    def kpis(self, keys: list[str]) -> pd.DataFrame:
+        """``key, cohort, metric, value`` of the given runs, in the order the runs stored them."""
+        return self._select("SELECT key, cohort, metric, value FROM kpis WHERE key IN ({}) ORDER BY rowid", keys)
+
+    def counterfactual_kpis(self, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+        """``key, other, cohort, metric, value`` for the given (reference key, other key) pairs."""
+        frame = self._select("SELECT key, other, cohort, metric, value FROM counterfactuals WHERE key IN ({}) ORDER BY rowid",
+                             sorted({k for k, _ in pairs}))
+        wanted = set(pairs)
+        return frame[[(k, o) in wanted for k, o in zip(frame["key"], frame["other"])]].reset_index(drop=True)
+
+    def timeseries(self, keys: list[str]) -> pd.DataFrame:
+        return self._select("SELECT key, day, series, value FROM timeseries WHERE key IN ({}) ORDER BY rowid", keys)
+
+    def _select(self, sql: str, keys: list[str]) -> pd.DataFrame:
+        frames = []
+        for i in range(0, max(len(keys), 1), 500):  # SQLite's limit on bound parameters; IN () when none
+            chunk = keys[i:i + 500]
+            frames.append(pd.read_sql_query(sql.format(",".join("?" * len(chunk))), self.db, params=chunk))
+        return pd.concat(frames, ignore_index=True)

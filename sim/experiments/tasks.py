@@ -1,0 +1,99 @@
+"""One task of an experiment: one replication of one scenario at one grid point.
+
+:func:`run_task` is what a worker (this process, a process pool or a Dask
+worker) executes.  It never raises: an error comes back in the result, so
+one failing replication cannot take the others down.  Besides its own KPIs
+and time series, a task returns whom it enrolled in an MDT; the reference
+scenario's task is given those enrolments and measures the same people in
+its own run (cohort ``mdt:<scenario>``), their counterfactual.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import __version__
+from sim.analysis.compare import MDT_PREFIX
+from sim.outcomes.metrics import cohort_kpis, enrolment_starts, mdt_cohort
+from sim.parameters.params import Params
+from sim.outcomes.rundata import RunData
+
+def task_key(scenario_hash_: str, grid: Any, seed: int, replication: int, commit: str | None,
+             draw: Any = None) -> str:
+    """The results store's key: scenario hash, grid point, seed, replication, version and commit, and
+    a posterior draw's number and values where there is one (without one, the key is as it always was)."""
+    parts = [scenario_hash_, grid, seed, replication, __version__, commit] + ([draw] if draw is not None else [])
+    text = json.dumps(parts, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    """People enrolled in an MDT in another run, each with the time of their first enrolment."""
+
+    key: str  # that run's task key
+    scenario: str
+    grid: Any
+    pids: np.ndarray
+    times: np.ndarray
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Everything a worker needs: picklable, no open files."""
+
+    key: str
+    scenario: str
+    grid: Any
+    replication: int
+    seed: int
+    params: Params
+    prelaunch: Params
+    counterfactuals: tuple[Enrolled, ...] = ()
+
+
+@dataclass
+class TaskResult:
+    key: str
+    seconds: float = 0.0
+    error: str | None = None
+    kpis: pd.DataFrame | None = None  # cohort, metric, value
+    timeseries: pd.DataFrame | None = None  # day, series, value
+    enrolled: tuple[np.ndarray, np.ndarray] | None = None  # pids, times
+    counterfactuals: dict[str, pd.DataFrame] = field(default_factory=dict)  # other key -> cohort, metric, value
+    events: int = 0
+
+
+def counterfactual(data: RunData, enrolled: Enrolled) -> pd.DataFrame:
+    """``data``'s run measured over people enrolled elsewhere, each from their enrolment."""
+    if len(enrolled.pids) == 0:
+        return pd.DataFrame({"cohort": [], "metric": [], "value": []})
+    kpis = cohort_kpis(data, mdt_cohort(data, enrolled.pids, enrolled.times))
+    return pd.DataFrame({"cohort": MDT_PREFIX + enrolled.scenario, "metric": list(kpis), "value": list(kpis.values())})
+
+
+def run_task(spec: TaskSpec) -> TaskResult:
+    """Run one replication; never raises (the error is returned with its last frames)."""
+    from sim.replication.single import single_run
+
+    t0 = time.perf_counter()
+    try:
+        res = single_run(spec.params, seed=spec.seed, replication=spec.replication, prelaunch=spec.prelaunch)
+        out = TaskResult(spec.key, kpis=res.kpis, timeseries=res.timeseries, enrolled=enrolment_starts(res.data),
+                         events=int(res.stats.get("events", 0)))
+        for other in spec.counterfactuals:
+            out.counterfactuals[other.key] = counterfactual(res.data, other)
+    except Exception as e:  # reported with the task, the others go on
+        frames = traceback.extract_tb(e.__traceback__)[-2:]
+        where = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in frames)
+        out = TaskResult(spec.key, error=f"{type(e).__name__}: {' '.join(str(e).split())} (at {where})")
+    out.seconds = time.perf_counter() - t0
+    return out

@@ -1,0 +1,132 @@
+"""KPIs (brief section 8) computed from the records of one run, for any cohort (``sim.outcomes.rundata``).
+
+Counts, days and shares only: rates come from ``person_years``.  Costs come
+from ``sim.outcomes.costs``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.outcomes.costs import cohort_costs
+from sim.core.population import DAYS_PER_YEAR
+from sim.core.records import Ev, Place, Reason
+from sim.outcomes.rundata import Cohort, RunData, lower_bound, overlap
+
+METRICS = (
+    "person_years", "gp_contacts", "ae_attendances", "emergency_admissions", "elective_admissions",
+    "elective_cancellations", "outpatient_attendances", "readmissions_30d", "crises", "rapid_responses",
+    "mdt_reviews", "bed_days", "mean_occupied_beds", "mean_los_days", "delayed_discharge_days",
+    "delayed_days_awaiting_assessment", "delayed_days_awaiting_home_care", "delayed_days_awaiting_reablement",
+    "delayed_days_awaiting_intermediate_care", "delayed_days_awaiting_care_home", "trolley_wait_hours",
+    "at_home_91d_after_reablement", "care_home_admissions", "deaths", "deaths_in_hospital",
+    "knows_whom_to_contact", "cost_primary_care_gbp", "cost_community_gbp", "cost_hospital_gbp",
+    "cost_social_care_gbp", "cost_health_gbp", "cost_total_gbp", "cost_capacity_gbp", "cost_activity_gbp",
+)
+PLACE_METRICS = ("acute_occupancy", "acute_beds")
+
+_COUNTED = {
+    "crises": Ev.CRISIS, "ae_attendances": Ev.AE_ATTENDANCE, "emergency_admissions": Ev.EMERGENCY_ADMISSION,
+    "elective_admissions": Ev.ELECTIVE_ADMISSION, "elective_cancellations": Ev.ELECTIVE_CANCELLATION,
+    "outpatient_attendances": Ev.OUTPATIENT_ATTENDANCE, "readmissions_30d": Ev.READMISSION_30D,
+    "rapid_responses": Ev.RAPID_RESPONSE, "mdt_reviews": Ev.MDT_REVIEW, "deaths": Ev.DEATH,
+    "gp_contacts": Ev.GP_CONTACT,
+}
+
+
+def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
+    W, E = data.window_start, data.window_end
+    lo = lower_bound(data, c)
+    ppl = data.people
+    out: dict[str, float] = {}
+
+    alive_to = np.where(np.isnan(ppl["died"]), E, np.minimum(ppl["died"], E))
+    py = np.clip(alive_to - lo, 0, None)
+    out["person_years"] = float(np.nansum(py) / DAYS_PER_YEAR)
+
+    ev = data.events
+    person = ev["pid"].to_numpy() >= 0
+    t = ev["time"].to_numpy()
+    pid = np.where(person, ev["pid"].to_numpy(), 0)
+    inside = person & (t < E) & (t >= np.nan_to_num(lo[pid], nan=np.inf))
+    e = ev[inside]
+    kind = e["event"].to_numpy()
+    count = e["count"].to_numpy()
+    detail = e["detail"].to_numpy()
+    for metric, code in _COUNTED.items():
+        out[metric] = float(count[kind == code].sum())
+    out["deaths_in_hospital"] = float(((kind == Ev.DEATH) & (detail == Place.ACUTE)).sum())
+    out["care_home_admissions"] = float(((kind == Ev.CARE_HOME_ADMISSION) & (detail == 1)).sum())
+    # the 91-day check counts when the discharge into reablement was inside the cohort's window
+    chk = e[(kind == Ev.AT_HOME_91D)]
+    chk = chk[chk["time"].to_numpy() - 91.0 >= lo[chk["pid"].to_numpy()]]
+    out["at_home_91d_after_reablement"] = float(chk["detail"].mean()) if len(chk) else float("nan")
+    knows = detail[kind == Ev.KNOWS_CONTACT]
+    out["knows_whom_to_contact"] = float(knows.mean()) if len(knows) else float("nan")
+
+    st = data.stays[data.stays["pid"] >= 0]
+    spid = st["pid"].to_numpy()
+    bed_days = overlap(spid, st["admitted"].to_numpy(), st["left"].to_numpy(), lo, E)
+    out["bed_days"] = float(bed_days.sum())
+    out["mean_occupied_beds"] = out["bed_days"] / (E - W)
+    left = st["left"].to_numpy()
+    ended = st["emergency"].to_numpy() & ~np.isnan(left) & (left < E) & (left >= np.nan_to_num(lo[spid], nan=np.inf))
+    out["mean_los_days"] = float((left - st["admitted"].to_numpy())[ended].mean()) if ended.any() else float("nan")
+    arrived, admitted = st["arrived"].to_numpy(), st["admitted"].to_numpy()
+    admitted_in = (admitted < E) & (admitted >= np.nan_to_num(lo[spid], nan=np.inf))
+    out["trolley_wait_hours"] = float(((admitted - arrived) * 24.0)[admitted_in].sum())
+
+    de = data.delays
+    days = overlap(de["pid"].to_numpy(), de["start"].to_numpy(), de["end"].to_numpy(), lo, E)
+    reason = de["reason"].to_numpy()
+    out["delayed_discharge_days"] = float(days.sum())
+    for r in Reason:
+        out[f"delayed_days_awaiting_{r.name.lower()}"] = float(days[reason == r].sum())
+
+    aux = {
+        "elective_day_cases": float(((kind == Ev.ELECTIVE_ADMISSION) & (detail == 1)).sum()),
+        "community_nursing_visits": float(count[kind == Ev.COMMUNITY_NURSING].sum()),
+    }
+    out.update(cohort_costs(data, c, lo, {**out, **aux}))
+    return out
+
+
+def standard_cohorts() -> tuple[Cohort, ...]:
+    return (Cohort("all"), Cohort("65plus", 65.0), Cohort("85plus", 85.0))
+
+
+def enrolment_starts(data: RunData) -> tuple[np.ndarray, np.ndarray]:
+    """Each person enrolled in an MDT in this run, and the time of their first enrolment, in id order."""
+    e = data.events[data.events["event"] == Ev.MDT_ENROLMENT]
+    first = e.groupby("pid")["time"].min()
+    return first.index.to_numpy(np.int64), first.to_numpy(np.float64)
+
+
+def mdt_cohort(data: RunData, pids: np.ndarray, times: np.ndarray) -> Cohort:
+    """The ``mdt`` cohort on ``data``: ``pids``, each counted from their enrolment time."""
+    start = np.full(max(len(data.people["age0"]), int(pids.max()) + 1 if len(pids) else 0), np.nan)
+    start[pids] = times
+    return Cohort("mdt", start=start)
+
+
+def mdt_cohorts(data: RunData, enrolled_in: RunData | None = None) -> tuple[Cohort, ...]:
+    """The ``mdt`` cohort: people enrolled in ``enrolled_in`` (default: this run), each from their enrolment.
+
+    Measured on ``data``: with another run's enrolments this is the same people's counterfactual.
+    """
+    pids, times = enrolment_starts(enrolled_in if enrolled_in is not None else data)
+    return (mdt_cohort(data, pids, times),) if len(pids) else ()
+
+
+def kpi_table(data: RunData, cohorts: tuple[Cohort, ...] | None = None) -> pd.DataFrame:
+    """Tidy table: cohort, metric, value (place-wide figures under cohort ``all``)."""
+    rows = []
+    for c in cohorts or standard_cohorts():
+        for metric, value in cohort_kpis(data, c).items():
+            rows.append((c.name, metric, value))
+    days = data.window_end - data.window_start
+    occupancy = data.bed_days_all / days / data.core_beds if data.core_beds else float("nan")
+    for metric, value in zip(PLACE_METRICS, (occupancy, float(data.core_beds))):
+        rows.append(("all", metric, value))
+    return pd.DataFrame(rows, columns=["cohort", "metric", "value"])

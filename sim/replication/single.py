@@ -1,0 +1,224 @@
+"""One replication: build the model, run warm-up and window, and return tidy results.
+
+``single_run`` is a plain function of (parameters, seed, replication) that
+returns DataFrames; it writes no files and prints nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import time
+import tracemalloc
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sim.core.distributions import poisson_counts
+from sim.replication.initial_state import Entrants, populate
+from sim.outcomes.metrics import kpi_table, mdt_cohorts, standard_cohorts
+from sim.outcomes.rundata import RunData
+from sim.core.model import Model
+from sim.parameters.params import Params
+from sim.pathways import elective, emergency, home, kinds, mdt, social_care
+from sim.pathways.background import BackgroundLoad
+from sim.core.records import Ev, Place
+
+GC_OBJECTS = 100_000  # new container objects between passes of the cycle collector during a run (Python's: 700)
+
+
+@dataclass
+class RunResult:
+    kpis: pd.DataFrame  # cohort, metric, value
+    timeseries: pd.DataFrame  # day, series, value
+    data: RunData  # records and people, for other cohorts (e.g. the mdt cohort of another run)
+    stats: dict[str, float] = field(default_factory=dict)  # events, wall seconds, person-years simulated
+
+    def events(self) -> pd.DataFrame:
+        """The statistics window's point events, in order, with names (``events.csv``)."""
+        return event_log(self.data)
+
+
+def _register(m: Model) -> None:
+    m.on(kinds.CRISIS, emergency.on_crisis)
+    m.on(kinds.DEATH, home.on_death)
+    m.on(kinds.FRAILTY_STEP, home.on_frailty_step)
+    m.on(kinds.BAND_CHANGE, home.on_band_change)
+    m.on(kinds.FRAILTY_RECOVERY, home.on_frailty_recovery)
+    m.on(kinds.HOME_CARE_REQUEST, social_care.on_home_care_request)
+    m.on(kinds.CARE_HOME_REQUEST, social_care.on_care_home_request)
+    m.on(kinds.HOME_CARE_ENDS, social_care.on_home_care_ends)
+    m.on(kinds.REABLEMENT_ENDS, social_care.on_reablement_ends)
+    m.on(kinds.CHECK_91D, home.on_check_91d)
+    m.on(kinds.REFERRAL, elective.on_referral)
+    m.on(kinds.OUTPATIENT, elective.on_outpatient)
+    m.on(kinds.ELECTIVE_DATE, elective.on_elective_date)
+    m.on(kinds.MDT_REVIEW, mdt.on_review)
+
+
+def before_launch(params: Params, prelaunch: Params | None) -> Params:
+    """The parameters of the warm-up: ``prelaunch`` services with the scenario's own place and people."""
+    if prelaunch is None:
+        return params
+    return dataclasses.replace(prelaunch, place=params.place, people=params.people, time=params.time)
+
+
+def build(params: Params, seed: int, replication: int, prelaunch: Params | None = None) -> Model:
+    """A model at time 0, initial state drawn, processes started (not yet run).
+
+    The warm-up runs with ``prelaunch`` services (default: the scenario's own);
+    the scenario's services switch on at the start of the statistics window.
+    """
+    m = Model(before_launch(params, prelaunch), seed, replication)
+    m.teams = mdt.Teams(m)
+    _register(m)
+    populate(m)
+    Entrants(m).start()
+    BackgroundLoad(m).start()
+    m.env.process(m.calendar.run())
+    m.env.process(_launch(m, params))
+    return m
+
+
+def _launch(m: Model, params: Params):
+    """At the window's start: split GP spells at the edge, switch services on, everyone's hazards redrawn."""
+    yield m.env.timeout(m.window_start)
+    _split_home_spells(m)
+    m.launch(params)
+    m.teams = mdt.Teams(m)
+    m.teams.start()
+    for pid in range(len(m.pop)):
+        if m.pop.place[pid] in (Place.HOME, Place.CARE_HOME):
+            home.schedule_next(m, pid)
+
+
+def _split_home_spells(m: Model) -> None:
+    """Close and reopen every open GP-contact spell so none straddles a window edge."""
+    for pid in range(len(m.pop)):
+        if m.home_since[pid] == m.home_since[pid]:
+            m.home_spell_close(pid)
+            m.home_spell_open(pid)
+
+
+def _monitor(m: Model, rows: list, snap: dict):
+    """Weekly time series over the window; snapshots of pool integrals at its start."""
+    env = m.env
+    yield env.timeout(m.window_start)
+    for pool in m.pools:
+        pool._tick()
+    snap["beds_area"] = m.beds.area_in_use
+    snap["beds_in_use"] = m.beds.in_use
+    step = m.p.time.timeseries_step_days
+    while env.now < m.window_end:
+        day = env.now - m.window_start
+        rows.append((day, "acute_beds_occupied", m.beds.in_use))
+        rows.append((day, "delayed_patients", m.delayed_now))
+        rows.append((day, "trolley_queue", m.beds.waiting))
+        for pool in m.pools[1:]:
+            rows.append((day, f"{pool.name}_in_use", pool.in_use))
+            rows.append((day, f"{pool.name}_queue", pool.waiting))
+        rows.append((day, "cohort_alive", len(m.pop) - m.pop.deaths))
+        yield env.timeout(step)
+
+
+@contextmanager
+def rare_collections(objects: int = GC_OBJECTS):
+    """Python's cycle collector passes once per ``objects`` new container objects instead of 700.
+
+    A run makes millions of short-lived tuples, events and generators that
+    reference counting frees at once; at the default threshold the collector
+    walks the model's live objects over and over, about a tenth of a run's
+    time.  The numbers drawn do not change; cycles are still collected.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(objects, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def single_run(params: Params, seed: int = 1, replication: int = 0, measure_memory: bool = False,
+               prelaunch: Params | None = None) -> RunResult:
+    """Run one replication and return its KPIs, weekly time series and records.
+
+    ``prelaunch``: the services before the scenario's launch (its interventions
+    and shifts stripped), used for the warm-up; ``None`` runs ``params`` throughout.
+    """
+    if measure_memory:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    with rare_collections():
+        m = build(params, seed, replication, prelaunch)
+        rows: list = []
+        snap: dict = {}
+        m.env.process(_monitor(m, rows, snap))
+        m.env.run(until=m.window_end)
+    wall = time.perf_counter() - t0
+    events_processed = next(m.env._eid)  # SimPy's event counter: events scheduled so far
+    for pool in m.pools:
+        pool._tick()
+    for pid in range(len(m.pop)):
+        m.home_spell_close(pid)
+    data = _run_data(m, snap)
+    res = RunResult(kpi_table(data, standard_cohorts() + mdt_cohorts(data)),
+                    pd.DataFrame(rows, columns=["day", "series", "value"]), data)
+    py = data.people
+    alive_to = np.where(np.isnan(py["died"]), m.window_end, py["died"])
+    res.stats = {
+        "wall_seconds_simulation": wall,
+        "wall_seconds_total": time.perf_counter() - t0,
+        "events": float(events_processed),
+        "person_years_simulated": float(np.clip(alive_to - py["entered"], 0, None).sum() / 365.25),
+        "calendar_entries_dispatched": float(m.calendar.dispatched),
+        "people": float(len(m.pop)),
+    }
+    if measure_memory:
+        res.stats["peak_memory_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    return res
+
+
+def _run_data(m: Model, snap: dict) -> RunData:
+    frames = m.rec.frames()
+    if m.gp_spells:
+        end, pid, mu_gp, u_gp, mu_nurse, u_nurse = np.frombuffer(m.gp_spells, dtype=np.float64).reshape(-1, 6).T.copy()
+        bulk = [frames["events"]]
+        for ev, mu, u in ((Ev.GP_CONTACT, mu_gp, u_gp), (Ev.COMMUNITY_NURSING, mu_nurse, u_nurse)):
+            counts = poisson_counts(u, mu)
+            keep = counts > 0
+            bulk.append(pd.DataFrame({"time": end[keep], "pid": pid[keep].astype(int), "event": int(ev),
+                                      "count": counts[keep], "detail": 1}))
+        frames["events"] = pd.concat(bulk, ignore_index=True).sort_values("time", kind="stable", ignore_index=True)
+    return RunData(
+        params=m.p,
+        events=frames["events"],
+        stays=frames["stays"],
+        delays=frames["delays"],
+        spells=frames["spells"],
+        people=m.pop.table(),
+        window_start=m.window_start,
+        window_end=m.window_end,
+        capacity={**{pool.name: pool.capacity for pool in m.pools}, "mdt_coordinators": sum(m.teams.coordinators)},
+        bed_days_all=m.beds.area_in_use - snap.get("beds_area", 0.0),
+        core_beds=m.core_beds,
+    )
+
+
+EVENT_NAMES = {e.value: e.name.lower() for e in Ev}
+
+
+def event_log(data: RunData) -> pd.DataFrame:
+    """Point events of the statistics window, ``time_days`` from the window's start."""
+    ev = data.events
+    ev = ev[(ev["time"] >= data.window_start) & (ev["time"] < data.window_end) & (ev["pid"] >= 0)]
+    ev = ev[~ev["event"].isin([Ev.FRAILTY_STEP, Ev.ENTRY])]
+    return pd.DataFrame({
+        "person_id": ev["pid"].to_numpy(),
+        "time_days": ev["time"].to_numpy() - data.window_start,
+        "event": ev["event"].map(EVENT_NAMES).to_numpy(),
+        "count": ev["count"].to_numpy(),
+        "detail": ev["detail"].to_numpy(),
+    })

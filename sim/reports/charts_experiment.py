@@ -1,0 +1,289 @@
+"""Charts of an experiment (matplotlib): the comparison charts of :mod:`sim.reports.charts` and two of its own.
+
+- :func:`ledger`: what each scenario moves between sectors against the reference: the change in each
+  sector's cost and the net, and the activity moved, with 95% intervals;
+- :func:`response_curve`: for a gridded experiment, the percent change of a few metrics against
+  the swept parameter, with 95% bands;
+- :func:`experiment_charts`: the charts asked for, by file stem, each stamped by :func:`stamp`;
+  :func:`save_all` writes them as PNG and SVG.
+
+The inputs are the runner's tidy frames (``kpis``, ``timeseries``, ``summary``, each with a ``grid``
+column, NaN for un-gridded rows) and its ``meta`` dict.  In a gridded experiment the forest plot, the
+time series, the costs by sector and the ledger show one grid point: ``meta["grid"]["show"]`` if given,
+else the largest grid value; each gridded scenario X is labelled ``X @ <value>`` and the title says
+which point is shown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.reports.charts import colour, place_level, costs_by_sector, forest_plot, over_time, plt
+from sim.analysis.compare import COST_SECTORS, MAIN_METRICS
+
+CHARTS = ("forest", "timeseries", "costs", "ledger", "response")
+needs_grid = {"response"}
+RESPONSE_METRICS = ("emergency_admissions", "bed_days", "delayed_discharge_days", "cost_total_gbp")
+LEDGER_COSTS = {**COST_SECTORS, "cost_total_gbp": "Net (total)"}
+# activity moved, by sector (in the order of COST_SECTORS): metric -> (sector, label)
+LEDGER_ACTIVITY = {
+    "gp_contacts": ("Primary care", "GP contacts"),
+    "mdt_reviews": ("Community", "MDT reviews"),
+    "rapid_responses": ("Community", "Rapid responses"),
+    "outpatient_attendances": ("Hospital", "Outpatient attendances"),
+    "elective_admissions": ("Hospital", "Elective admissions"),
+    "emergency_admissions": ("Hospital", "Emergency admissions"),
+    "bed_days": ("Hospital", "Acute bed days"),
+    "care_home_admissions": ("Social care", "Care home admissions (council-funded)"),
+}
+STAMP_INCHES = 0.22
+GBP_PER_YEAR = "_gbp_per_year"
+
+
+# --- the stamp -------------------------------------------------------------------------------------
+
+def _grow_bottom(fig: Figure, inches: float) -> None:
+    """Add an empty strip ``inches`` high under the figure, keeping everything already drawn in place."""
+    w, h = fig.get_size_inches()
+    new_h = h + inches
+
+    def up(y: float) -> float:
+        return (y * h + inches) / new_h
+
+    anchors = [(leg, leg.get_bbox_to_anchor().transformed(fig.transFigure.inverted())) for leg in fig.legends]
+    fig.set_size_inches(w, new_h)
+    for ax in fig.axes:
+        b = ax.get_position()
+        ax.set_position([b.x0, up(b.y0), b.width, b.height * h / new_h])
+    for text in fig.texts:
+        if text.get_transform() == fig.transFigure:
+            text.set_y(up(text.get_position()[1]))
+    for leg, b in anchors:
+        leg.set_bbox_to_anchor((b.x0, up(b.y0), b.width, b.height * h / new_h), transform=fig.transFigure)
+
+
+def stamp(fig: Figure, meta: dict) -> Figure:
+    """Add ``caresim <version> · seed <seed> · experiment <name>`` in small grey text at the bottom right."""
+    _grow_bottom(fig, STAMP_INCHES)
+    text = f"caresim {meta.get('caresim_version', '?')} · seed {meta.get('seed', '?')} · experiment {meta.get('name', '?')}"
+    y = 0.3 * STAMP_INCHES / fig.get_size_inches()[1]
+    fig.text(0.995, y, text, ha="right", va="bottom", fontsize=7, color="0.5")
+    return fig
+
+
+# --- grid points -----------------------------------------------------------------------------------
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+
+
+def grid_value_text(value: float, grid: dict | None = None) -> str:
+    """A grid value in words: GBP million a year for a ``..._gbp_per_year`` parameter."""
+    if grid and str(grid.get("parameter", "")).endswith(GBP_PER_YEAR):
+        return f"GBP {value / 1e6:g}m a year"
+    return _number(value)
+
+
+def grid_axis(grid: dict) -> tuple[str, float]:
+    """The axis label of a grid and the divisor of its values."""
+    label = grid.get("label") or grid["parameter"]
+    if grid["parameter"].endswith(GBP_PER_YEAR):
+        return f"{label} (GBP million a year)", 1e6
+    return label, 1.0
+
+
+def shown_grid_value(meta: dict) -> float | None:
+    """The grid point the single-point charts show: ``grid["show"]`` if given, else the largest value."""
+    grid = meta.get("grid")
+    if not grid:
+        return None
+    return float(grid["show"]) if grid.get("show") is not None else float(max(grid["values"]))
+
+
+def at_grid_point(frame: pd.DataFrame, value: float | None = None, grid: dict | None = None) -> pd.DataFrame:
+    """Un-gridded rows, plus gridded rows at grid ``value`` (default: each scenario's largest value).
+
+    Gridded scenarios are relabelled ``X @ <value>`` and their ``grid`` set to NaN, so this is idempotent.
+    """
+    if "grid" not in frame or frame["grid"].isna().all():
+        return frame
+    grid_col = frame["grid"].astype(float)
+    target = grid_col.groupby(frame["scenario"]).transform("max") if value is None else pd.Series(value, index=frame.index)
+    gridded = grid_col.notna()
+    keep = ~gridded | np.isclose(grid_col, target.astype(float), rtol=1e-9, atol=0.0)
+    out = frame[keep].copy()
+    labels = [grid_value_text(v, grid) for v in out.loc[gridded[keep], "grid"]]
+    out.loc[gridded[keep], "scenario"] = [f"{s} @ {t}" for s, t in zip(out.loc[gridded[keep], "scenario"], labels)]
+    out["grid"] = math.nan
+    return out
+
+
+def _n1(table: pd.DataFrame) -> bool:
+    return bool((table["n"] <= 1).any()) if "n" in table and len(table) else False
+
+
+# --- ledger ----------------------------------------------------------------------------------------
+
+def _hbars(ax, table: pd.DataFrame, names: Sequence[str], metrics: Sequence[str], scale: float = 1.0) -> np.ndarray:
+    """Grouped horizontal bars, one per scenario and metric: the change and its 95% interval where defined.
+
+    Each bar's gid is ``<scenario>|<metric>``; returns the metrics' y positions (first metric on top).
+    """
+    y = np.arange(len(metrics))[::-1].astype(float)
+    height = 0.8 / max(len(names), 1)
+    for i, name in enumerate(names):
+        rows = table[table["scenario"] == name].set_index("metric").reindex(list(metrics))
+        pos = y + ((len(names) - 1) / 2 - i) * height
+        diff, lo, hi = (rows[c].to_numpy(dtype=float) / scale for c in ("diff_mean", "diff_ci_low", "diff_ci_high"))
+        drawn = np.isfinite(diff)
+        bars = ax.barh(pos[drawn], diff[drawn], height * 0.9, color=colour(i), label=name)
+        for bar, metric in zip(bars, np.asarray(metrics)[drawn]):
+            bar.set_gid(f"{name}|{metric}")
+        ok = drawn & np.isfinite(lo) & np.isfinite(hi)
+        if ok.any():
+            xerr = np.clip([diff[ok] - lo[ok], hi[ok] - diff[ok]], 0, None)
+            ax.errorbar(diff[ok], pos[ok], xerr=xerr, fmt="none", ecolor="0.15", capsize=2.5, lw=1)
+    ax.axvline(0, color="0.4", lw=0.8)
+    ax.grid(axis="x", color="0.92")
+    ax.set_axisbelow(True)
+    return y
+
+
+def ledger(summary: pd.DataFrame, reference: str, cohort: str = "all", grid_value: float | None = None,
+           note: str = "") -> Figure:
+    """A ledger of what each scenario moves between sectors against ``reference``, with 95% intervals.
+
+    Left: the change in each sector's cost and the net (GBP million); right: the activity moved,
+    one small panel per measure (each on its own scale), grouped by sector.  A gridded scenario is
+    shown at ``grid_value`` (default: its largest grid value); see :func:`at_grid_point`.  ``note`` adds
+    a second line to the title.
+    """
+    table = at_grid_point(summary[summary["cohort"] == cohort], grid_value)
+    table = table[table["scenario"] != reference]
+    names = list(dict.fromkeys(table["scenario"]))
+    activity = [m for m in LEDGER_ACTIVITY if (table["metric"] == m).any()]
+    rows = max(len(activity), 1)
+    fig = plt.figure(figsize=(12, max(4.8, rows * (0.45 + 0.16 * len(names)) + 1.6)))
+    spec = fig.add_gridspec(rows, 2, width_ratios=(1.15, 1))
+    ax = fig.add_subplot(spec[:, 0])
+    y = _hbars(ax, table, names, list(LEDGER_COSTS), scale=1e6)
+    ax.axhline(y[-1] + 0.5, color="0.6", lw=0.6)
+    ax.set_yticks(y)
+    ax.set_yticklabels(LEDGER_COSTS.values())
+    ax.set_title("Cost moved", fontsize=10)
+    ax.set_xlabel(f"change against '{reference}', GBP million (95% interval)")
+    for r, metric in enumerate(activity):
+        small = fig.add_subplot(spec[r, 1])
+        _hbars(small, table, names, [metric])
+        small.set_yticks([])
+        small.set_ylim(-0.65, 0.65)
+        small.set_title("{}: {}".format(*LEDGER_ACTIVITY[metric]), fontsize=8.5, loc="left", pad=2)
+        small.tick_params(axis="x", labelsize=8)
+    if activity:
+        small.set_xlabel(f"change against '{reference}' (95% interval)", fontsize=9)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colour(i)) for i in range(len(names))]
+    fig.legend(handles, names, loc="lower center", ncol=min(len(names), 4), frameon=False, bbox_to_anchor=(0.5, 0.0))
+    n1 = " (n=1: no intervals)" if _n1(table) else ""
+    fig.suptitle(f"Ledger: what moves between sectors against '{reference}', cohort '{cohort}'{n1}"
+                 + (f"\n{note}" if note else ""), fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.95 if note else 0.97))
+    return fig
+
+
+# --- response curves -------------------------------------------------------------------------------
+
+def response_curve(summary: pd.DataFrame, meta: dict, metrics: Sequence[str] = RESPONSE_METRICS,
+                   cohort: str = "all") -> Figure:
+    """Percent change against the reference by grid value, one panel per metric, a 95% band per gridded scenario."""
+    grid = meta.get("grid")
+    if not grid:
+        raise ValueError("response curves need a grid")
+    xlabel, scale = grid_axis(grid)
+    table = summary[(summary["cohort"] == cohort) & summary["grid"].notna() & (summary["scenario"] != meta["reference"])]
+    table = table.sort_values("grid", kind="stable")
+    names = list(dict.fromkeys(table["scenario"]))
+    metrics = [m for m in metrics if (table["metric"] == m).any()]
+    ncols = min(len(metrics), 2) or 1
+    nrows = math.ceil(len(metrics) / ncols) or 1
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.4 * nrows + 0.9), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        ax.axhline(0, color="0.4", lw=0.8)
+        for i, name in enumerate(names):
+            rows = table[(table["scenario"] == name) & (table["metric"] == metric)]
+            x = rows["grid"].to_numpy(dtype=float) / scale
+            ax.plot(x, rows["pct_change"].to_numpy(dtype=float), "o-", color=colour(i), ms=4, lw=1.6, label=name)
+            ax.fill_between(x, rows["pct_ci_low"].to_numpy(dtype=float), rows["pct_ci_high"].to_numpy(dtype=float),
+                            color=colour(i), alpha=0.18, lw=0)
+        ax.set_title(MAIN_METRICS.get(metric, metric).replace(" (GBP)", ""), fontsize=10)
+        ax.set_xlabel(xlabel, fontsize=9)
+        ax.set_ylabel(f"% change against '{meta['reference']}'", fontsize=9)
+        ax.grid(color="0.92")
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.set_visible(False)
+    handles = [plt.Line2D([], [], marker="o", color=colour(i), label=n) for i, n in enumerate(names)]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(names), 4) or 1, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    band = "no bands (n=1)" if _n1(table) else "band: 95% interval"
+    fig.suptitle(f"Response to {grid.get('label') or grid['parameter']}, cohort '{cohort}' ({band})", fontsize=10)
+    fig.tight_layout(rect=(0, 0.07, 1, 0.96))
+    return fig
+
+
+# --- all charts ------------------------------------------------------------------------------------
+
+def _label(name: str, meta: dict, value: float | None) -> str:
+    grid = meta.get("grid")
+    return f"{name} @ {grid_value_text(value, grid)}" if grid and name in grid.get("scenarios", ()) else name
+
+
+def experiment_charts(frames: dict[str, pd.DataFrame], meta: dict, charts: Sequence[str]) -> dict[str, Figure]:
+    """The charts named in ``charts`` (from :data:`CHARTS`), stamped, by file stem.
+
+    ``response`` is skipped without a grid; the others show one grid point (:func:`shown_grid_value`).
+    """
+    unknown = [c for c in charts if c not in CHARTS]
+    if unknown:
+        raise ValueError(f"unknown chart(s) {', '.join(unknown)}; known: {', '.join(CHARTS)}")
+    grid, value = meta.get("grid"), shown_grid_value(meta)
+    shown = {key: at_grid_point(frames[key], value, grid) for key in ("kpis", "timeseries", "summary")}
+    reference = _label(meta["reference"], meta, value)
+    names = [_label(s["name"], meta, value) for s in meta["scenarios"]]
+    names = [reference] + [n for n in names if n != reference]
+    note = f"grid point shown: {grid.get('label') or grid['parameter']} = {grid_value_text(value, grid)}" if grid else ""
+    title_note = f" ({note})" if note else ""
+    comparison = shown["summary"][shown["summary"]["scenario"] != reference]
+    makers = {
+        "forest": lambda: {"forest_plot": forest_plot(comparison, reference, note=note)},
+        "costs": lambda: {"costs_by_sector": costs_by_sector(shown["kpis"], names, note=note)},
+        "timeseries": lambda: {
+            "delayed_discharges": over_time(shown["timeseries"], "delayed_patients", names,
+                                            "Patients in hospital awaiting discharge" + title_note, "patients delayed"),
+            "acute_beds_occupied": over_time(shown["timeseries"], "acute_beds_occupied", names,
+                                             "Acute beds occupied, all patients" + title_note, "beds occupied",
+                                             place_level(shown["kpis"], "acute_beds"), "beds (escalation beds aside)"),
+        },
+        "ledger": lambda: {"ledger": ledger(shown["summary"], reference, note=note)},
+        "response": lambda: {"response_curves": response_curve(frames["summary"], meta)} if grid else {},
+    }
+    figures = {}
+    for chart in dict.fromkeys(charts):
+        figures.update(makers[chart]())
+    return {stem: stamp(fig, meta) for stem, fig in figures.items()}
+
+
+def save_all(figures: dict[str, Figure], out_dir) -> list[Path]:
+    """Write each figure as ``<stem>.png`` (dpi 130) and ``<stem>.svg`` into ``out_dir``, close it; return the paths."""
+    out = Path(out_dir)
+    paths = []
+    for stem, fig in figures.items():
+        for suffix, kwargs in ((".png", {"dpi": 130}), (".svg", {})):
+            path = out / f"{stem}{suffix}"
+            fig.savefig(path, **kwargs)
+            paths.append(path)
+        plt.close(fig)
+    return paths

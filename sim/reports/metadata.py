@@ -1,0 +1,109 @@
+"""What a results folder records about how its numbers were made (``metadata.json``).
+
+Version, git commit when the package runs from a checkout, machine, seed,
+replications, each scenario's file with its SHA-256 and its resolved
+parameter hash, the parameters that differ from the built-in baseline with
+their units and sources, and every parameter of the reference with its
+source.  The HTML report and its STRESS-DES section are filled from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import platform
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sim import __version__
+from sim.parameters.params import Params
+from sim.parameters.tree import walk
+from sim.scenarios.scenario import Scenario
+from sim.provenance import file_sha256, git_commit
+from sim.scenarios.scenario import scenario_hash
+
+FILENAME = "metadata.json"
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def parameter_rows(params: Params, base: Params | None = None) -> list[dict[str, Any]]:
+    """Each parameter with unit and source; with ``base``, only those that differ (and the baseline value)."""
+    rows = []
+    pairs = zip(walk(params), walk(base)) if base is not None else ((w, None) for w in walk(params))
+    for (key, value, meta), other in pairs:
+        if other is not None and other[1] == value:
+            continue
+        row = {"parameter": key, "value": _plain(value), "unit": meta.get("unit", ""), "source": meta.get("source", "")}
+        if other is not None:
+            row = {"parameter": key, "baseline": _plain(other[1]), **{k: v for k, v in row.items() if k != "parameter"}}
+        rows.append(row)
+    return rows
+
+
+def scenario_entry(s: Scenario, paired: bool, file: Path | None = None) -> dict[str, Any]:
+    path = file if file is not None else s.path
+    return {
+        "name": s.name,
+        "description": " ".join(s.description.split()),
+        "file": path.as_posix() if path is not None else None,
+        "file_sha256": file_sha256(path),
+        "scenario_hash": scenario_hash(s.params, s.prelaunch),
+        "paired": paired,
+        "interventions": list(s.interventions),
+        "shifts": [line.strip() for r in s.shifts for line in r.lines()],
+    }
+
+
+def base_metadata(kind: str, name: str, scenarios: Sequence[Scenario], paired: dict[str, bool], reference: str,
+                  reps: int, seed: int) -> dict[str, Any]:
+    """The fields shared by experiments and comparisons."""
+    ref = next(s for s in scenarios if s.name == reference)
+    p = ref.params
+    return {
+        "kind": kind,
+        "name": name,
+        "caresim_version": __version__,
+        "git_commit": git_commit(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "seed": seed,
+        "replications": reps,
+        "population": p.place.registered_population,
+        "horizon_days": p.time.horizon_days,
+        "warmup_days": p.time.warmup_days,
+        "reference": reference,
+        "scenarios": [scenario_entry(s, paired.get(s.name, True)) for s in scenarios],
+        "parameters": {s.name: parameter_rows(s.params, Params()) for s in scenarios},
+        "baseline_parameters": parameter_rows(p),
+    }
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities as null: JSON has no numbers for them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalars
+        return _finite(value.item())
+    return value
+
+
+def write(folder: Path, meta: dict[str, Any]) -> Path:
+    path = Path(folder) / FILENAME
+    path.write_text(json.dumps(_finite(meta), indent=1, default=str, allow_nan=False) + "\n", encoding="utf-8")
+    return path
+
+
+def read(folder: Path) -> dict[str, Any] | None:
+    path = Path(folder) / FILENAME
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

@@ -1,0 +1,351 @@
+"""The report of a results folder: one self-contained HTML page for a board.
+
+:func:`build_report` reads an experiment's results folder (``summary.csv``) or
+a ``caresim compare --out`` folder (``comparison.csv``), with its
+``metadata.json`` when there is one, and writes ``report.html`` beside them:
+what was run, in plain words; the headline changes against the reference with
+95% intervals; every chart in the folder, embedded; failed replications and
+the warm-up and precision checks; the run's metadata and parameters; and the
+STRESS-DES checklist (:mod:`sim.reports.stress_des`).  The page has no external links:
+charts are embedded as ``data:`` URIs and the styles sit in the page.  This
+module reads the folder and writes the headline changes; the charts and the
+sections drawn from the metadata are in :mod:`sim.reports.sections`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from sim.reports.text import cells, number
+from sim.analysis.compare import COMPARISON_COLUMNS, COST_SECTORS, MAIN_METRICS, MDT_PREFIX, SHARE_METRICS
+from sim.reports.sections import charts_html, checks_html, grid_text, metadata_html, stress_html, table
+
+SUMMARY_COLUMNS = ["scenario", "grid", "cohort", "metric", "n", "mean", "ci_low", "ci_high", "diff_mean", "diff_ci_low",
+                   "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high", "paired"]
+MAIN_TABLE = {"experiment": ("summary.csv", SUMMARY_COLUMNS), "compare": ("comparison.csv", COMPARISON_COLUMNS)}
+HEADLINE_METRICS = ("emergency_admissions", "bed_days", "delayed_discharge_days", "at_home_91d_after_reablement",
+                    *COST_SECTORS, "cost_total_gbp")
+COHORTS = {"all": "Everyone in the simulated cohort",
+           "mdt": "People enrolled in the MDT, against the same people in the reference"}
+STYLE = """body{font-family:Georgia,serif;max-width:62rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
+h1,h2,h3{font-family:Helvetica,Arial,sans-serif}h2{border-bottom:2px solid #ccc;margin-top:2.5rem}
+table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.9rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;
+text-align:left;vertical-align:top}td.num{text-align:right;white-space:nowrap}tr.sub th{background:#f0f0f0}
+td.clear{font-weight:bold}.note{background:#fff6d6;padding:.4rem .7rem}
+figure{margin:1.5rem 0}figure img{max-width:100%;border:1px solid #ddd}figcaption{font-style:italic}
+code{font-size:.85rem}details{margin:.5rem 0 1rem}"""
+
+
+class ReportError(Exception):
+    """A folder that cannot be reported on: the message is ``<folder>: <what is missing>``."""
+
+
+@dataclass
+class Results:
+    """What the report needs from a folder."""
+
+    folder: Path
+    kind: str  # "experiment" or "compare"
+    meta: dict | None  # None when metadata.json is missing
+    changes: pd.DataFrame  # one row per (scenario, grid, cohort, metric) against the reference
+    reference: str
+    names: list[str]  # reference first
+
+
+def _finite(v) -> bool:
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _truthy(v) -> bool:
+    return str(v).strip().lower() in ("true", "1", "1.0", "yes")
+
+
+def _read(folder: Path, name: str, columns: list[str]) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(folder / name, dtype={"grid": str, "scenario": str, "cohort": str, "metric": str})
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise ReportError(f"{folder}: {name} cannot be read: {' '.join(str(e).split())}") from None
+    lacking = [c for c in columns if c not in frame.columns]
+    if lacking:
+        raise ReportError(f"{folder}: {name} lacks the columns {', '.join(lacking)}")
+    if "grid" in frame.columns:
+        frame["grid"] = frame["grid"].map(grid_text)
+    return frame
+
+
+def _reference_means(summary: pd.DataFrame, reference: str) -> dict:
+    ref = summary[summary["scenario"] == reference]
+    return {(g, c, m): v for g, c, m, v in zip(ref["grid"], ref["cohort"], ref["metric"], ref["mean"])}
+
+
+def _from_summary(summary: pd.DataFrame, reference: str) -> pd.DataFrame:
+    means = _reference_means(summary, reference)
+    rows = summary[(summary["scenario"] != reference) & ~summary["cohort"].str.startswith(MDT_PREFIX)].copy()
+    ref_means = []
+    for r in rows.itertuples(index=False):
+        cohort = MDT_PREFIX + r.scenario if r.cohort == "mdt" else r.cohort
+        keys = [k for k in ((r.grid, cohort, r.metric), ("", cohort, r.metric)) if k in means]
+        ref_means.append(means[keys[0]] if keys else r.mean - r.diff_mean)
+    rows["reference_mean"] = ref_means
+    return rows.rename(columns={"mean": "scenario_mean"})
+
+
+def load_results(folder: Path) -> Results:
+    """Read a results folder; :class:`ReportError` if it is not one."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ReportError(f"{folder}: not a folder")
+    meta = None
+    if (folder / "metadata.json").exists():
+        try:
+            meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ReportError(f"{folder}: metadata.json is not valid JSON: {e}") from None
+        if not isinstance(meta, dict):
+            raise ReportError(f"{folder}: metadata.json does not hold a table of keys")
+    kind = (meta or {}).get("kind")
+    what = f"a complete {kind} results folder"
+    if kind not in MAIN_TABLE:
+        kind = "experiment" if (folder / "summary.csv").exists() and not (folder / "comparison.csv").exists() else "compare"
+        what = "an experiment's results folder or a compare --out folder"
+    table_name, columns = MAIN_TABLE[kind]
+    missing = [n for n in (table_name, "kpis.csv", "timeseries.csv") if not (folder / n).exists()]
+    if missing:
+        if meta is None and missing[0] == "comparison.csv" and not (folder / "summary.csv").exists():
+            missing[0] = "summary.csv or comparison.csv"
+        raise ReportError(f"{folder}: missing {', '.join(missing)} (not {what})")
+    meta_names = [str(s.get("name")) for s in (meta or {}).get("scenarios") or [] if isinstance(s, dict)]
+    reference = (meta or {}).get("reference")
+    replications = (meta or {}).get("replications")
+    table = _read(folder, table_name, columns)
+    kpi_names, reps = [], {}
+    if kind == "compare" and not (reference and replications and meta_names):
+        kpis = _read(folder, "kpis.csv", ["scenario", "replication"])
+        kpi_names = list(dict.fromkeys(kpis["scenario"]))
+        reps = kpis.groupby("scenario")["replication"].nunique().to_dict()
+    if kind == "experiment":
+        if not reference:
+            no_diff = table.groupby("scenario", sort=False)["diff_mean"].apply(lambda d: d.isna().all())
+            reference = next((s for s, yes in no_diff.items() if yes), table["scenario"].iloc[0] if len(table) else "")
+        changes = _from_summary(table, reference)
+    else:
+        if not reference:
+            reference = next((s for s in kpi_names if s not in set(table["scenario"])), "reference")
+        changes = table.assign(grid="", n=[replications or reps.get(s, math.nan) for s in table["scenario"]])
+    changes = changes.assign(paired=changes["paired"].map(_truthy))
+    names = meta_names or [reference] + list(dict.fromkeys(s for s in [*kpi_names, *table["scenario"]] if s != reference))
+    return Results(folder, kind, meta, changes.reset_index(drop=True), str(reference), names)
+
+
+# --- headline changes ---------------------------------------------------------------------------
+
+def label(metric: str) -> str:
+    """A measure's plain-English name (sector costs included)."""
+    if metric in COST_SECTORS:
+        return f"{COST_SECTORS[metric]} cost (GBP)"
+    return MAIN_METRICS.get(metric, metric.replace("_", " "))
+
+
+def phrase(r) -> str:
+    """The change in words: 'fell clearly' / 'rose clearly' when the 95% interval excludes zero."""
+    if not _finite(r.diff_mean):
+        return "not available"
+    if _finite(r.n) and r.n < 2:
+        return "n=1: interval not defined"
+    if not (_finite(r.diff_ci_low) and _finite(r.diff_ci_high)):
+        return "interval not defined"
+    if r.diff_ci_low > 0:
+        return "rose clearly"
+    if r.diff_ci_high < 0:
+        return "fell clearly"
+    return "no clear change"
+
+
+def _spoken(metric: str) -> str:
+    """A measure's name inside a sentence."""
+    if metric == "at_home_91d_after_reablement":
+        return "The share of people at home 91 days after reablement"
+    return label(metric).replace(" (GBP)", "")
+
+
+def finding(r) -> str:
+    """One clear change as a sentence fragment, e.g. 'Emergency admissions fell clearly, by 3.1% (...)'."""
+    name, words = _spoken(r.metric), phrase(r)
+    if r.metric in SHARE_METRICS:
+        size = (f"{abs(100 * r.diff_mean):.1f} percentage points (95% interval {100 * r.diff_ci_low:+.1f} to "
+                f"{100 * r.diff_ci_high:+.1f})")
+    elif _finite(r.pct_change) and _finite(r.pct_ci_low):
+        size = f"{abs(r.pct_change):.1f}% (95% interval {r.pct_ci_low:+.1f}% to {r.pct_ci_high:+.1f}%)"
+    else:
+        size = number(abs(r.diff_mean), r.metric.endswith("_gbp"))
+    return f"{name} {words}, by {size}"
+
+
+def _lower(text: str) -> str:
+    return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
+
+
+def _groups(res: Results):
+    """(scenario, grid, rows of the headline metrics) in scenario order, then grid order."""
+    ch = res.changes[res.changes["metric"].isin(HEADLINE_METRICS)]
+    order = {n: i for i, n in enumerate(res.names)}
+    keys = sorted(dict.fromkeys(zip(ch["scenario"], ch["grid"])), key=lambda k: order.get(k[0], len(order)))
+    for scenario, grid in keys:
+        yield scenario, grid, ch[(ch["scenario"] == scenario) & (ch["grid"] == grid)]
+
+
+def _title(res: Results, scenario: str, grid: str) -> str:
+    g = (res.meta or {}).get("grid") or {}
+    where = f", {g.get('label') or g.get('parameter') or 'grid'} = {grid}" if grid else ""
+    return f"'{scenario}' against '{res.reference}'{where}"
+
+
+def findings_html(res: Results) -> str:
+    out = []
+    for scenario, grid, rows in _groups(res):
+        rows = [r for r in rows[rows["cohort"] == "all"].itertuples(index=False)]
+        rows.sort(key=lambda r: HEADLINE_METRICS.index(r.metric))
+        if not rows:
+            continue
+        clear = [finding(r) for r in rows if phrase(r) in ("rose clearly", "fell clearly")]
+        clear = clear[:1] + [_lower(c) for c in clear[1:]]
+        unclear = [_lower(_spoken(r.metric)) for r in rows if phrase(r) == "no clear change"]
+        if all(_finite(r.n) and r.n < 2 for r in rows):
+            text = "one replication only, so no interval is defined and no change can be called clear (see the table)."
+        else:
+            text = ("; ".join(clear) + ". " if clear else "no headline measure changed clearly. ")
+            text += f"No clear change in {', '.join(unclear)}." if unclear and clear else ""
+        flag = "" if all(r.paired for r in rows) else " (unpaired comparison)"
+        out.append(f"<li><b>{escape(_title(res, scenario, grid) + flag)}</b>: {escape(text[0].upper() + text[1:])}</li>")
+    return "<ul>" + "".join(out) + "</ul>" if out else "<p>No headline measure was found in the results.</p>"
+
+
+def headline_html(res: Results) -> str:
+    out = []
+    for scenario, grid, rows in _groups(res):
+        paired = bool(rows["paired"].all())
+        n = rows["n"].max()  # a share may have fewer values than the run has replications
+        out.append(f"<h3>{escape(_title(res, scenario, grid))}{'' if paired else ' (unpaired)'}</h3>")
+        if not paired:
+            out.append(f"<p class='note'>Unpaired: '{escape(scenario)}' simulates a different population from "
+                       f"'{escape(res.reference)}', so its intervals are Welch's (independent samples), not paired "
+                       "differences over the same people.</p>")
+        if _finite(n) and n < 2:
+            out.append("<p class='note'>One replication (n=1): 95% intervals are not defined, so each change is a "
+                       "single value.</p>")
+        head = ["Measure", f"{res.reference} (reference)", scenario, "Change [95% interval]", "% change [95% interval]", "In words"]
+        body = []
+        for cohort, title in COHORTS.items():
+            c = {r.metric: r for r in rows[rows["cohort"] == cohort].itertuples(index=False)}
+            if not c:
+                continue
+            body.append(f"<tr class='sub'><th colspan='6'>{escape(title)}</th></tr>")
+            for m in (m for m in HEADLINE_METRICS if m in c):
+                words = phrase(c[m])
+                cls = "clear" if words.endswith("clearly") else ""
+                tds = "".join(f"<td class='num'>{escape(x)}</td>" for x in cells(m, c[m]))
+                body.append(f"<tr><td>{escape(label(m))}</td>{tds}<td class='{cls}'>{escape(words)}</td></tr>")
+        out.append("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>"
+                   + "".join(body) + "</tbody></table>")
+    return "".join(out)
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+def summary_text(res: Results) -> str:
+    """One paragraph: what was run."""
+    meta = res.meta or {}
+    others = [n for n in res.names if n != res.reference]
+    quoted = ", ".join(f"'{n}'" for n in others)
+    if res.kind == "experiment":
+        text = f"This report sets out the results of the experiment '{meta.get('name') or res.folder.name}'. "
+        text += f"{' '.join(str(meta['description']).split()).rstrip('.')}. " if meta.get("description") else ""
+    else:
+        text = "This report sets out a comparison of scenarios run with caresim. "
+    text += (f"{len(others)} scenario{'s' if len(others) != 1 else ''} ({quoted}) "
+             f"{'were' if len(others) != 1 else 'was'} compared with the reference scenario '{res.reference}'. ")
+    reps = meta.get("replications")
+    if reps is None and len(res.changes) and _finite(res.changes["n"].max()):
+        reps = int(res.changes["n"].max())
+    said, unsaid = [], []
+    for key, words, missing in (("seed", "with seed {}", "seed"),
+                                ("population", "for a place of {:,} registered people", "population"),
+                                ("horizon_days", "over {:g} days", "run length"),
+                                ("warmup_days", "after a warm-up of {:g} days", "warm-up")):
+        v = meta.get(key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            said.append(words.format(v))
+        else:
+            unsaid.append(missing)
+    text += (f"Each scenario was run {reps} time{'s' if reps != 1 else ''} (replications)" if reps is not None
+             else "The number of replications was not recorded") + "".join(f", {x}" for x in said) + ". "
+    if unsaid:
+        listed = ", ".join(unsaid[:-1]) + " and " + unsaid[-1] if len(unsaid) > 1 else unsaid[0]
+        text += f"The {listed} {'were' if len(unsaid) > 1 else 'was'} not recorded. "
+    grid = meta.get("grid")
+    if isinstance(grid, dict) and grid.get("values"):
+        which = ", ".join(f"'{n}'" for n in grid.get("scenarios") or []) or "the scenarios"
+        text += (f"Over a grid, {which} also ran at each value of {grid.get('label') or grid.get('parameter')} "
+                 f"({grid.get('parameter')}): {', '.join(grid_text(v) for v in grid['values'])}. ")
+    return text
+
+
+HOW_TO_READ = ("A change is the scenario's mean minus the reference's mean over the replications, with its 95% "
+               "confidence interval in square brackets. A change is called clear when its interval excludes zero. Shares are "
+               "in per cent and their changes in percentage points (pp); costs are in GBP over the statistics window "
+               "(m = million). Each scenario draws the same random numbers as the reference, person by person, so "
+               "comparisons are paired differences over the same replications; the few that cannot be (a different "
+               "population) are marked unpaired.")
+
+
+def uncertainty_html(folder: Path) -> str:
+    """Which part of each headline change's interval is the larger, when the runs were over posterior draws."""
+    path = folder / "uncertainty.csv"
+    if not path.exists():
+        return ""
+    u = pd.read_csv(path)
+    u = u[u["metric"].isin(HEADLINE_METRICS) & (u.get("quantity", "diff") == "diff")]
+    rows = [[r.scenario, r.cohort, r.metric.replace("_", " "), f"{100 * r.calibration_share:.0f}%", r.dominant]
+            for r in u.itertuples()]
+    return ("<h2>Calibration uncertainty</h2><p>These runs were made over draws from the calibration's posterior "
+            "sample, so the intervals above combine the calibration's uncertainty with the simulation's randomness "
+            "(law of total variance). Where calibration dominates, better evidence would narrow the interval and more "
+            "replications would not. All changes are in uncertainty.csv.</p>"
+            + table(["scenario", "cohort", "metric", "calibration's share of the variance", "dominant"], rows))
+
+
+def render(res: Results) -> str:
+    meta = res.meta
+    title = (meta or {}).get("name") if res.kind == "experiment" else "Comparison of scenarios"
+    parts = [f"<h1>caresim report: {escape(str(title or res.folder.name))}</h1>",
+             f"<p>{escape(summary_text(res))}</p>"]
+    if meta is None:
+        parts.append("<p class='note'>Metadata was not recorded for this folder (there is no metadata.json), so "
+                     "the software version, seed, scenario files and parameters behind these results cannot be "
+                     "shown; everything below comes from the CSV files alone.</p>")
+    parts += ["<h2>What changed</h2>", findings_html(res), f"<p>{escape(HOW_TO_READ)}</p>",
+              "<h2>Headline figures</h2>", headline_html(res), uncertainty_html(res.folder),
+              "<h2>Charts</h2>", charts_html(res.folder),
+              "<h2>Run checks</h2>", checks_html(res.folder, meta),
+              "<h2>Metadata</h2>", metadata_html(meta),
+              "<h2>STRESS-DES reporting checklist</h2>", stress_html(res.folder, meta)]
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{escape(str(title or 'caresim report'))}</title><style>{STYLE}</style></head><body>"
+            + "\n".join(parts) + "</body></html>\n")
+
+
+def build_report(folder: Path) -> Path:
+    """Write ``<folder>/report.html`` and return its path; :class:`ReportError` on a folder that is not a results folder."""
+    res = load_results(Path(folder))
+    path = res.folder / "report.html"
+    path.write_text(render(res), encoding="utf-8")
+    return path

@@ -1,0 +1,251 @@
+"""The plain-words text of a scenario and of a comparison, shared by the terminal, the page and the report.
+
+:func:`validate_text` says how a scenario differs from the built-in baseline (``caresim validate``);
+:func:`compare_text` prints a comparison's main changes with their intervals (``caresim compare``);
+:func:`cells` and :func:`number` format one row of ``comparison.csv`` for any of them.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from typing import Any
+
+from sim import __version__
+from sim.parameters.params import NEEDS, Params, capacity_basis, per_place
+from sim.parameters.tree import walk
+from sim.scenarios.interventions import DISCIPLINES
+from sim.scenarios.scenario import Scenario
+
+# tuple parameters shown element by element, with labels and the unit of one element
+ELEMENTS = {
+    "mdt.coordinators_per_100k": (DISCIPLINES, "co-ordinators per 100,000 registered"),
+    "mdt.preferred_discipline": (NEEDS, "discipline of the co-ordinator preferred for this main need"),
+}
+
+
+# --- validate ---------------------------------------------------------------------------------
+
+def _plain(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if key == "mdt.preferred_discipline":
+        return DISCIPLINES[int(value)]
+    if isinstance(value, tuple):
+        return ", ".join(_plain("", v) for v in value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return str(value)
+
+
+def differences(base: Params, params: Params) -> list[tuple[str, str, str, str]]:
+    """(parameter, baseline value, scenario value, unit) for every leaf that differs."""
+    n0, n1 = capacity_basis(base), capacity_basis(params)
+    rows = []
+    for (key, v0, meta), (_, v1, _) in zip(walk(base), walk(params)):
+        if v0 == v1:
+            continue
+        if key in ELEMENTS:
+            labels, unit = ELEMENTS[key]
+            for label, a, b in zip(labels, v0, v1):
+                if a != b:
+                    u = unit
+                    if key == "mdt.coordinators_per_100k":
+                        u += f" ({per_place(a, n0):,} -> {per_place(b, n1):,} at this place)"
+                    rows.append((f"{key}[{label}]", _plain(key, a), _plain(key, b), u))
+            continue
+        unit = meta.get("unit", "")
+        if key.endswith("_per_100k") and not isinstance(v0, tuple):
+            unit += f" ({per_place(v0, n0):,} -> {per_place(v1, n1):,} at this place)"
+        rows.append((key, _plain(key, v0), _plain(key, v1), unit))
+    return rows
+
+
+def _columns(head: list[str], rows: list[list[str]], right: tuple[int, ...] = ()) -> list[str]:
+    """Rows in aligned columns; the last column is left free."""
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
+
+    def line(r: list[str]) -> str:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        return "  ".join(cells + [r[-1]]).rstrip()
+    return [line(head), line(["-" * w for w in widths] + ["-" * len(head[-1])])] + [line(r) for r in rows]
+
+
+def shift_notes(scenario: Scenario) -> list[str]:
+    """How to read the shift reports of a scenario."""
+    year = scenario.params.costs.price_year
+    out = [f"Shifts (GBP a year at {year}/{(year + 1) % 100:02d} prices). Beds, places, posts and teams cost what they "
+           "hold, used or not, so a shift between them changes the capacity cost only by its remainder."]
+    if any(t.service == "home_care_packages" and t.units_moved for r in scenario.shifts for t in r.targets):
+        out.append("Home care is paid per hour used: money moved into home care packages leaves the capacity cost "
+                   "and shows up in the activity cost as far as the packages are used.")
+    return out
+
+
+def validate_text(scenario: Scenario) -> str:
+    """What ``caresim validate`` prints."""
+    p = scenario.params
+    where = scenario.path.as_posix() if scenario.path else "the built-in baseline"
+    out = [f"caresim {__version__}: {where} is a valid scenario: '{scenario.name}'."]
+    if scenario.description:
+        out += textwrap.wrap(" ".join(scenario.description.split()), 100, initial_indent="  ", subsequent_indent="  ")
+    out.append(f"  {p.place.registered_population:,} registered people; capacities per 100,000 are applied to "
+               f"{capacity_basis(p):,}{' (pinned)' if p.place.capacity_population else ''}.")
+    if scenario.interventions:
+        out.append(f"  Interventions: {', '.join(scenario.interventions)} (see sim/scenarios/interventions.py).")
+    rows = differences(Params(), p)
+    out.append("")
+    if not rows:
+        out.append("No differences from the built-in baseline: this scenario runs as the baseline.")
+    else:
+        out.append(f"Differences from the built-in baseline ({len(rows)}):")
+        out += ["  " + line for line in _columns(["parameter", "baseline", "this scenario", "unit"], [list(r) for r in rows], right=(1, 2))]
+    if scenario.shifts:
+        out += [""] + shift_notes(scenario)
+        for report in scenario.shifts:
+            out += ["  " + line for line in report.lines()]
+    return "\n".join(out)
+
+
+# --- compare ----------------------------------------------------------------------------------
+
+def number(v: float, cost: bool = False, sign: bool = False) -> str:
+    if not math.isfinite(v):
+        return "n/a"
+    plus = "+" if sign and v > 0 else ""
+    a = abs(v)
+    if cost and a >= 1e6:
+        return f"{plus}{v / 1e6:,.2f}m"
+    decimals = 0 if a >= 100 else 1 if a >= 10 else 2 if a >= 1 else 3
+    if a == 0:
+        decimals = 0
+    return f"{plus}{v:,.{decimals}f}"
+
+
+def cells(metric: str, r) -> tuple[str, str, str, str]:
+    """Reference, scenario, change [CI] and % change [CI], in words and figures."""
+    from sim.analysis.compare import SHARE_METRICS
+
+    if not (math.isfinite(r.reference_mean) and math.isfinite(r.scenario_mean)):
+        return (number(r.reference_mean), number(r.scenario_mean), "n/a", "n/a")
+    if metric in SHARE_METRICS:
+        ref, sc = f"{100 * r.reference_mean:.1f}%", f"{100 * r.scenario_mean:.1f}%"
+        d, lo, hi = (100 * x for x in (r.diff_mean, r.diff_ci_low, r.diff_ci_high))
+        change = f"{d:+.1f} pp" + (f" [{lo:+.1f}, {hi:+.1f}]" if math.isfinite(lo) else "")
+    else:
+        cost = metric.endswith("_gbp")
+        ref, sc = number(r.reference_mean, cost), number(r.scenario_mean, cost)
+        change = number(r.diff_mean, cost, True)
+        if math.isfinite(r.diff_ci_low):
+            change += f" [{number(r.diff_ci_low, cost, True)}, {number(r.diff_ci_high, cost, True)}]"
+    if math.isfinite(r.pct_change):
+        pct = f"{r.pct_change:+.1f}%"
+        if math.isfinite(r.pct_ci_low):
+            pct += f" [{r.pct_ci_low:+.1f}, {r.pct_ci_high:+.1f}]"
+    else:
+        pct = "n/a"
+    return ref, sc, change, pct
+
+
+def _sentences(rows) -> list[str]:
+    from sim.analysis.compare import MAIN_METRICS, SHARE_METRICS
+
+    out = []
+    for r in rows:
+        if not (math.isfinite(r.diff_ci_low) and math.isfinite(r.pct_change)):
+            continue
+        if r.diff_ci_low > 0 or r.diff_ci_high < 0:
+            verb = "rose" if r.diff_mean > 0 else "fell"
+            label = MAIN_METRICS[r.metric].replace(" (GBP)", "")
+            if r.metric in SHARE_METRICS:
+                out.append(f"{label} {verb} by {abs(100 * r.diff_mean):.1f} percentage points "
+                           f"(95% interval {100 * r.diff_ci_low:+.1f} to {100 * r.diff_ci_high:+.1f}).")
+            else:
+                out.append(f"{label} {verb} by {abs(r.pct_change):.1f}% (95% interval {r.pct_ci_low:+.1f}% to {r.pct_ci_high:+.1f}%).")
+    return out
+
+
+def _dominant(r) -> str:
+    """Which part of a change's variance is the larger, with its share (runs over posterior draws)."""
+    share = r.diff_calibration_share
+    if r.diff_dominant == "none":
+        return "none"
+    if not math.isfinite(share):
+        return "n/a"
+    return f"calibration {100 * share:.0f}%" if r.diff_dominant == "calibration" else f"randomness {100 * (1 - share):.0f}%"
+
+
+def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int, draws: int = 0) -> str:
+    """What ``caresim compare`` prints: the setting, what each scenario changes, and the main changes.
+
+    ``draws``: the number of posterior draws run (0 without ``--posterior``).
+    """
+    from sim.analysis.compare import MAIN_METRICS
+
+    ref = scenarios[0]
+    p = ref.params
+    each = f"{draws} posterior draws x " if draws else ""
+    out = [f"caresim {__version__}: {len(scenarios)} scenarios compared with '{ref.name}'",
+           f"  {each}{reps} replication{'s' if reps != 1 else ''} each, seed {seed}, {p.place.registered_population:,} registered "
+           f"people in '{ref.name}', {p.time.horizon_days:g} days after a {p.time.warmup_days:g}-day warm-up.",
+           "  Common random numbers: replication r of every scenario draws the same random numbers, person by person."]
+    if reps == 1:
+        out.append("  n=1: one replication, so changes are shown without confidence intervals.")
+    elif draws:
+        out.append("  Changes are means over posterior draws and replications with [95% intervals] that carry both "
+                   "calibration uncertainty (between draws) and randomness (between replications); the last column "
+                   "says which part of the variance is the larger (more replications narrow only the randomness). "
+                   "pp = percentage points; costs in GBP over the window (m = million).")
+    else:
+        out.append("  Changes are means over replications with [95% confidence intervals]; pp = percentage points; "
+                   "costs in GBP over the window (m = million).")
+    for s in scenarios[1:]:
+        out += ["", f"'{s.name}'" + (f" ({s.path.as_posix()})" if s.path else "")]
+        if s.description:
+            out += textwrap.wrap(" ".join(s.description.split()), 100, initial_indent="  ", subsequent_indent="  ")
+        for report in s.shifts:
+            out += ["  " + line for line in report.lines()]
+        rows = comparison[comparison["scenario"] == s.name]
+        paired = bool(rows["paired"].iloc[0]) if len(rows) else True
+        if not paired:
+            out.append(f"  Unpaired: '{s.name}' simulates a different population from '{ref.name}' "
+                       f"({s.params.place.registered_population:,} registered), so its intervals are Welch's "
+                       "(independent samples), not paired, and there is no same-people MDT comparison.")
+        for cohort, title in (("all", "everyone in the simulated cohort"),
+                              ("mdt", f"the people enrolled in an MDT in '{s.name}', against the same people "
+                                      f"in '{ref.name}' from their enrolment date")):
+            c = {r.metric: r for r in rows[rows["cohort"] == cohort].itertuples(index=False)}
+            metrics = [m for m in MAIN_METRICS if m in c]
+            if not metrics:
+                continue
+            out += ["", f"  {s.name} against {ref.name}: {title}"]
+            table = []
+            for m in metrics:
+                table.append([MAIN_METRICS[m], *cells(m, c[m])] + ([_dominant(c[m])] if draws else []))
+            head = ["measure", ref.name, s.name, "change [95% CI]" if reps > 1 else "change (n=1)",
+                    "% change [95% CI]" if reps > 1 else "% change (n=1)"] + (["dominant part"] if draws else [])
+            out += ["    " + line for line in _columns(head + [""], [t + [""] for t in table], right=(1, 2, 3, 4))]
+            said = _sentences([c[m] for m in metrics])
+            if reps > 1:
+                if said:
+                    out += ["    Clear changes (the 95% interval excludes no change):"] + ["      " + x for x in said]
+                else:
+                    out.append("    No main measure changed clearly: every 95% interval includes no change.")
+            if draws and reps > 1 and (sentence := _dominance_sentence([c[m] for m in metrics])):
+                out.append("    " + sentence)
+    return "\n".join(out)
+
+
+def _dominance_sentence(rows) -> str:
+    """Which source dominates the intervals of these measures, in words ('' when none has any spread)."""
+    parts = [r.diff_dominant for r in rows]
+    calibration, randomness = parts.count("calibration"), parts.count("randomness")
+    if calibration + randomness == 0:
+        return ""
+    return (f"Of these {calibration + randomness} intervals with any spread, calibration uncertainty dominates "
+            f"{calibration} (better evidence on the calibrated parameters would narrow them) and randomness "
+            f"{randomness} (more replications would).")
+
+
