@@ -4,7 +4,8 @@ Starts ``caresim app`` on a free local port, loads the page, changes a lever, ru
 comparison, waits for the results table, checks that numbers and charts appear, downloads the
 scenario file and validates it, and saves a screenshot of the results (in ``$CARESIM_TEST_ARTEFACTS``
 when set, else in the test's temporary folder).  Chromium and its driver come from apt-get
-(``.ci/run``); a missing browser fails the test rather than skipping it.
+(``.ci/run``); where they are missing the test fails under ``CI=true`` and is skipped elsewhere, with
+a line at the end of the test output saying how to install them (``tests/conftest.py``).
 
 Run as a script to refresh the screenshot of the documentation (a full-size run, about a minute)::
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,9 +25,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from helpers import INSTALL, RUN, browser_paths, browser_verdict, free_port
 
-CHROMIUM = os.environ.get("CARESIM_CHROMIUM", "/usr/bin/chromium")
-DRIVER = os.environ.get("CARESIM_CHROMEDRIVER", "/usr/bin/chromedriver")
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+
+CHROMIUM, DRIVER = browser_paths(os.environ)
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--window-size=1400,1900")
@@ -35,27 +37,18 @@ TINY = "population=4000&reps=2&horizon_days=60&warmup_days=30"
 
 
 def _need_browser() -> None:
-    missing = [p for p in (CHROMIUM, DRIVER) if not Path(p).is_file()]
-    if missing:
-        pytest.fail(f"the end-to-end test needs Chromium and its driver ({', '.join(missing)} missing): "
-                    "install them with 'apt-get install -y chromium chromium-driver', as .ci/run does")
-    try:
-        import selenium  # noqa: F401
-        import streamlit  # noqa: F401
-    except ImportError as e:
-        pytest.fail(f"the end-to-end test needs {e.name}: python -m pip install -e '.[app,test]'")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """Fail (in CI) or skip (elsewhere) the test where Chromium, its driver or Selenium is missing."""
+    verdict, why = browser_verdict(os.environ)
+    if verdict == "fail":
+        pytest.fail(why, pytrace=False)
+    if verdict == "skip":
+        pytest.skip(why)
 
 
 @contextmanager
 def serve(results: Path, log: Path):
     """``caresim app`` on a free port; yields the page's address."""
-    port = _free_port()
+    port = free_port()
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "sim.app.command", "--port", str(port), "--no-browser",
                                  "--results", str(results)], stdout=out, stderr=subprocess.STDOUT)
@@ -107,9 +100,10 @@ def _settle(driver, timeout: float = 60) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    running = '[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]'
     time.sleep(0.5)
     WebDriverWait(driver, timeout).until(
-        lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')
+        lambda d: not d.find_elements(By.CSS_SELECTOR, running)
         and not d.find_elements(By.XPATH, "//*[contains(text(), 'Running...')]"))
 
 
@@ -183,6 +177,47 @@ def test_a_commissioner_runs_a_what_if_in_a_browser(tmp_path):
     assert 'amount_gbp_per_year = 20000000' in toml.read_text(encoding="utf-8")
     assert cli_main(["validate", str(toml)]) == 0
     assert (artefacts / "app_results.png").stat().st_size > 10_000
+
+
+# --- where there is no browser ---------------------------------------------------------------------
+
+def _nothing(_: str) -> bool:
+    return False
+
+
+def _everything(_: str) -> bool:
+    return True
+
+
+def test_a_missing_browser_fails_in_ci_and_is_skipped_elsewhere_saying_how_to_install_it():
+    assert browser_verdict({"CI": "true"}, exists=_everything, importable=_everything) == ("run", "")
+    assert browser_verdict({}, exists=_everything, importable=_everything) == ("run", "")
+    verdict, why = browser_verdict({"CI": "true"}, exists=_nothing, importable=_everything)
+    assert verdict == "fail" and "/usr/bin/chromium" in why and INSTALL in why
+    for env in ({}, {"CI": "false"}, {"CI": ""}):
+        verdict, why = browser_verdict(env, exists=_nothing, importable=_everything)
+        assert verdict == "skip" and INSTALL in why and RUN in why
+    verdict, why = browser_verdict({"CARESIM_CHROMIUM": "elsewhere/chrome"}, exists=lambda p: "driver" in p,
+                                   importable=_everything)
+    assert verdict == "skip" and "elsewhere/chrome" in why
+    verdict, why = browser_verdict({}, exists=_everything, importable=lambda m: m != "selenium")
+    assert verdict == "skip" and "selenium" in why and ".[test]" in why
+
+
+@pytest.mark.parametrize("ci, status, word", [("", 0, "skipped"), ("true", 1, "failed")])
+def test_the_test_run_says_so_in_its_quiet_output(tmp_path, ci, status, word):
+    env = {**os.environ, "CI": ci, "CARESIM_CHROMIUM": str(tmp_path / "no-chromium")}
+    env.pop("PYTEST_ADDOPTS", None)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_app_browser.py",
+                           "-k", "commissioner"],
+                          cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == status, done.stdout + done.stderr
+    assert f"1 {word}" in done.stdout
+    lines = [line for line in done.stdout.splitlines() if INSTALL in line]
+    assert lines, done.stdout
+    if not ci:
+        assert lines[0].startswith("caresim: skipped: the browser test needs Chromium") and RUN in lines[0]
 
 
 def docs_screenshot(target: Path) -> None:

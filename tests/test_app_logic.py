@@ -15,6 +15,8 @@ from sim.app.levers import Levers, Settings
 from sim.cli.main import main as cli_main
 from sim.scenarios.scenario import RunSettings, load
 
+pytestmark = pytest.mark.timeout(300)  # the background jobs are child processes
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY = Settings(population=4000, reps=2, seed=3, horizon_days=60, warmup_days=30)
 EVERYTHING = Levers(name="all_levers", shift_gbp=3_000_000, share_mdt=50, share_reablement=20,

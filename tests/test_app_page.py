@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest  # the page's tests need Streamlit: pip
 
 from sim.app import command, logic
 
+pytestmark = pytest.mark.timeout(300)  # a run on the page is a background child process
+
 PAGE = Path(command.__file__).with_name("page.py")
 TINY = {"population": "4000", "reps": "2", "horizon_days": "60", "warmup_days": "30"}
 
@@ -103,8 +105,7 @@ def _args(*argv: str) -> argparse.Namespace:
 
 def test_the_page_listens_on_this_computer_by_default(monkeypatch, capsys):
     seen = {}
-    monkeypatch.setattr(command.os, "execve", lambda exe, cmd, env: seen.update(cmd=cmd, env=env))
-    monkeypatch.setattr(command.subprocess, "call", lambda cmd, env: seen.update(cmd=cmd, env=env) or 0)
+    monkeypatch.setattr(command, "serve", lambda cmd, env, browse=None: seen.update(cmd=cmd, env=env) or 0)
     command.app(_args("--port", "8600", "--results", "out"))
     cmd = seen["cmd"]
     assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
@@ -116,8 +117,7 @@ def test_the_page_listens_on_this_computer_by_default(monkeypatch, capsys):
 
 def test_another_host_is_warned_about(monkeypatch, capsys):
     seen = {}
-    monkeypatch.setattr(command.os, "execve", lambda exe, cmd, env: seen.update(cmd=cmd))
-    monkeypatch.setattr(command.subprocess, "call", lambda cmd, env: seen.update(cmd=cmd) or 0)
+    monkeypatch.setattr(command, "serve", lambda cmd, env, browse=None: seen.update(cmd=cmd) or 0)
     command.app(_args("--host", "0.0.0.0"))
     assert seen["cmd"][seen["cmd"].index("--server.address") + 1] == "0.0.0.0"
     assert "caresim: warning: app: listening on 0.0.0.0" in capsys.readouterr().err

@@ -21,6 +21,8 @@ from sim.experiments.executors import Serial
 from sim.experiments.store import Store
 from sim.calibration.study import load_study
 
+pytestmark = pytest.mark.timeout(900)  # the commands run the model through an executor
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = (ROOT / "scenarios" / "baseline.toml").as_posix()
 BROKEN = Path(__file__).resolve().parent / "broken_studies"

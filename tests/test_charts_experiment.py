@@ -13,8 +13,9 @@ from matplotlib.collections import LineCollection
 from sim import __version__
 from sim.reports.charts_experiment import (CHARTS, LEDGER_ACTIVITY, LEDGER_COSTS, RESPONSE_METRICS, STAMP_INCHES,
                                    experiment_charts, ledger, needs_grid, response_curve, save_all)
-from sim.analysis.compare import MAIN_METRICS, compare_values
+from sim.analysis.compare import compare_values
 from sim.analysis.stats import mean_ci
+from sim.outcomes import registry
 
 GRID = (0.0, 1_000_000.0, 2_000_000.0)
 PARAMETER = "shift.0.amount_gbp_per_year"
@@ -174,7 +175,7 @@ def test_the_response_curves_are_the_percent_changes_in_grid_order():
     summary = frames["summary"].sample(frac=1.0, random_state=3)  # the order of the rows must not matter
     fig = response_curve(summary, meta)
     panels = [ax for ax in fig.axes if ax.get_visible()]
-    assert [ax.get_title() for ax in panels] == [MAIN_METRICS[m].replace(" (GBP)", "") for m in RESPONSE_METRICS]
+    assert [ax.get_title() for ax in panels] == [registry.label(m) for m in RESPONSE_METRICS]
     for ax, metric in zip(panels, RESPONSE_METRICS):
         assert ax.get_xlabel() == f"{PARAMETER} (GBP million a year)"
         (line,) = [ln for ln in ax.get_lines() if ln.get_label() == "shift"]

@@ -97,6 +97,7 @@ def run_process(*argv: str) -> subprocess.CompletedProcess:
     ["run", "--reps", "0"],
     ["run", "--no-such-flag"],
 ])
+@pytest.mark.timeout(300)  # the command in a child process
 def test_bad_input_in_a_real_process(argv):
     proc = run_process(*argv)
     assert_one_line_error(proc.returncode, proc.stderr)

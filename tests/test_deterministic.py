@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from sim.core.records import Ev, Spell
+from sim.vocabulary import Ev, Spell
 from sim.replication.single import single_run
 from sim.core.services import CapacityPool
 from smallplace import small

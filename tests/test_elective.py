@@ -15,7 +15,8 @@ from scipy import stats
 from sim.outcomes.metrics import kpi_table, mdt_cohorts
 from sim.parameters.params import per_place
 from sim.pathways.elective import follow_ups
-from sim.core.records import BACKGROUND, Ev, Place
+from sim.core.records import BACKGROUND
+from sim.vocabulary import Ev, Place
 from sim.replication.single import build, single_run
 from smallplace import small
 
@@ -53,9 +54,10 @@ def test_elective_admissions_occupy_acute_beds_and_appear_as_planned_stays():
     seen = 0
     for t in np.linspace(120.0, m.window_end - 1.0, 12):
         m.env.run(until=float(t))
-        in_bed = [s for s in m.rec.stays if s[0] != BACKGROUND and not s[1] and s[5] != s[5]]
-        assert all(m.pop.place[s[0]] == Place.ACUTE for s in in_bed)
-        background = sum(1 for s in m.rec.stays if s[0] == BACKGROUND and s[3] <= m.env.now and s[5] != s[5])
+        in_bed = [s for s in m.rec.stays if s.pid != BACKGROUND and not s.emergency and math.isnan(s.left)]
+        assert all(m.pop.place[s.pid] == Place.ACUTE for s in in_bed)
+        background = sum(1 for s in m.rec.stays
+                         if s.pid == BACKGROUND and s.admitted <= m.env.now and math.isnan(s.left))
         assert sum(1 for pl in m.pop.place if pl == Place.ACUTE) + background == m.beds.in_use
         seen += len(in_bed)
     assert seen > 0

@@ -17,41 +17,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import write_experiment
 
 import sim.replication.single
-from sim.cli.main import main
 from sim.analysis.compare import comparison_table, pairing, run_comparison
+from sim.cli.main import main
 from sim.experiments.experiment import load_experiment
 
+pytestmark = pytest.mark.timeout(900)  # process pools, a Dask cluster and the command in a child process
+
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = ROOT / "scenarios"
 BROKEN = Path(__file__).resolve().parent / "broken_experiments"
-
-SMALL = """
-population = 6000
-horizon_days = 150
-warmup_days = 30
-seed = 7
-"""
-
-
-def write_experiment(folder: Path, name: str = "small", reps: int = 3, extra: str = "", charts: str = "") -> Path:
-    path = folder / f"{name}.toml"
-    path.write_text(f"""
-name = "{name}"
-description = "A small experiment for the tests."
-scenarios = ["{(SCENARIOS / 'baseline.toml').as_posix()}", "{(SCENARIOS / 'case_management.toml').as_posix()}",
-             "{(SCENARIOS / 'rapid_response.toml').as_posix()}"]
-replications = {reps}
-{SMALL}
-{charts}
-[grid]
-parameter = "intervention.rapid_response.teams_per_100k"
-values = [20.0, 60.0]
-scenarios = ["rapid_response"]
-{extra}
-""", encoding="utf-8")
-    return path
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

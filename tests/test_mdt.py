@@ -8,7 +8,7 @@ from scipy import stats
 
 from sim.outcomes.metrics import cohort_kpis, mdt_cohorts
 from sim.pathways.mdt import risk_scores
-from sim.core.records import Ev, Place, Spell
+from sim.vocabulary import Ev, Place, Spell
 from sim.replication.single import build, single_run
 from smallplace import UNLIMITED, merge, small
 

@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.core.records import BACKGROUND, Ev, Place
+from sim.core.records import BACKGROUND
+from sim.vocabulary import Ev, Place
 from sim.replication.single import build, single_run
 from smallplace import small
 
@@ -18,7 +19,8 @@ def check_places(m) -> None:
     pop = m.pop
     counts = np.bincount(np.asarray(pop.place), minlength=len(Place))
     assert counts.sum() == len(pop)
-    in_bed_background = sum(1 for s in m.rec.stays if s[0] == BACKGROUND and s[3] <= m.env.now and s[5] != s[5])
+    in_bed_background = sum(1 for s in m.rec.stays
+                            if s.pid == BACKGROUND and s.admitted <= m.env.now and math.isnan(s.left))
     assert counts[Place.ACUTE] + in_bed_background == m.beds.in_use
     assert counts[Place.AE] <= m.beds.waiting
     held = {pool.name: 0 for pool in m.pools}

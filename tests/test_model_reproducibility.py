@@ -10,7 +10,7 @@ import pytest
 
 from sim.parameters.tree import to_dict
 from sim.pathways import home
-from sim.core.records import Ev, Place
+from sim.vocabulary import Ev, Place
 from sim.replication.single import GC_OBJECTS, build, rare_collections, single_run
 from smallplace import UNLIMITED, small
 

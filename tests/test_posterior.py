@@ -25,6 +25,8 @@ from sim.experiments.store import Store
 from sim.experiments.tasks import task_key
 from sim.analysis.uncertainty import PARTS, difference_over_draws, level_over_draws
 
+pytestmark = pytest.mark.timeout(900)  # the commands run the model through an executor
+
 ROOT = Path(__file__).resolve().parents[1]
 NURSE = (ROOT / "scenarios" / "nurse_led_mdt.toml").as_posix()
 SMALL = RunSettings(population=4000, horizon_days=180, warmup_days=60)

@@ -8,12 +8,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import write_experiment
 from scipy import stats as sps
 
 from sim.cli.main import main
 from sim.experiments.precision import look_ahead, relative_half_widths, required
-
-from test_experiment import write_experiment
 
 
 def test_relative_half_widths_match_the_t_interval():
@@ -40,6 +39,7 @@ def test_required_waits_for_the_look_ahead():
     assert look_ahead(50, 5) == 5 and look_ahead(300, 5) == 15
 
 
+@pytest.mark.timeout(600)  # runs the experiment command through its executor
 def test_experiment_adds_replications_until_the_precision_is_reached(tmp_path, capsys):
     extra = """
 [precision]
@@ -58,7 +58,8 @@ look_ahead = 2
     assert 2 < run <= 14
     assert set(table["metric"]) == {"person_years", "crises"}
     for row in table.itertuples():
-        values = kpis[(kpis["scenario"] == row.scenario) & (kpis["grid"].fillna(-1) == (-1 if math.isnan(row.grid) else row.grid))
+        grid = -1 if math.isnan(row.grid) else row.grid
+        values = kpis[(kpis["scenario"] == row.scenario) & (kpis["grid"].fillna(-1) == grid)
                       & (kpis["cohort"] == "all") & (kpis["metric"] == row.metric)].sort_values("replication")["value"]
         assert len(values) == run
         n = required(values.to_numpy(), 6.0, 2)

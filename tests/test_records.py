@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.core.records import Ev, Place, Records
+from sim.core.records import Records
+from sim.vocabulary import Ev, Place
 
 
 def test_packed_events_round_trip_with_integer_columns():

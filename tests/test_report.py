@@ -7,6 +7,7 @@ import math
 import re
 from html import unescape
 from pathlib import Path
+from string import Formatter
 
 import matplotlib
 
@@ -14,15 +15,20 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from jinja2 import UndefinedError  # noqa: E402
 
 from sim.analysis.compare import COMPARISON_COLUMNS  # noqa: E402
 from sim.reports.report import SUMMARY_COLUMNS, ReportError, build_report  # noqa: E402
+from sim.reports.sections import page, table  # noqa: E402
+from sim.reports.stress_des import TEXT, checklist, facts  # noqa: E402
 
 NAN = math.nan
 HASHES = {"baseline": "a1" * 32, "mdt_team": "b2" * 32, "growth": "c3" * 32}
 FILE_SHA = {"mdt_team": "d4" * 32, "growth": "e5" * 32}
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 STRESS_HEADINGS = ["1. Objectives", "2. Logic", "3. Data", "4. Experimentation", "5. Implementation", "6. Code access"]
+STRESS_ITEMS = ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "2.5.1", "2.5.2", "2.5.3", "2.5.4", "2.5.5",
+                "3.1", "3.2", "3.3", "3.4", "4.1", "4.2", "4.3", "5.1", "5.2", "5.3", "5.4", "6.1"]
 
 
 def chart(path: Path, fmt: str = "png") -> None:
@@ -201,7 +207,7 @@ def test_experiment_report_records_provenance_and_stress_des(tmp_path):
 
 def test_experiment_headline_table_shows_the_changes_in_words(tmp_path):
     html = build_report(experiment_folder(tmp_path)).read_text(encoding="utf-8")
-    first = "&#x27;mdt_team&#x27; against &#x27;baseline&#x27;, team size = 1"
+    first = "&#39;mdt_team&#39; against &#39;baseline&#39;, team size = 1"
     assert first in html and "team size = 2" in html
     r = row(html, "Emergency admissions", first)
     assert "250" in r and "238" in r  # reference and scenario means
@@ -222,7 +228,7 @@ def test_experiment_headline_table_shows_the_changes_in_words(tmp_path):
     assert "share of people at home 91 days after reablement rose clearly, by 3.0 percentage points" in text
     assert "No clear change in acute bed days" in text
     # the unpaired comparison is flagged
-    assert "&#x27;growth&#x27; against &#x27;baseline&#x27; (unpaired)" in html
+    assert "&#39;growth&#39; against &#39;baseline&#39; (unpaired)" in html
     assert "Unpaired: 'growth' simulates a different population" in text
 
 
@@ -246,7 +252,7 @@ def test_compare_report(tmp_path):
     assert_self_contained(html)
     assert "caresim report: Comparison of scenarios" in text
     assert "Each scenario was run 2 times (replications), with seed 4242, for a place of 50,000 registered people" in text
-    first = "&#x27;mdt_team&#x27; against &#x27;baseline&#x27;"
+    first = "&#39;mdt_team&#39; against &#39;baseline&#39;"
     r = row(html, "Emergency admissions", first)
     assert "-12.5 [-20.3, -4.75]" in r and "fell clearly" in r
     for needle in ("9.8.7", COMMIT, *HASHES.values(), *FILE_SHA.values()):
@@ -280,7 +286,7 @@ def test_experiment_report_without_metadata_finds_the_reference(tmp_path):
 def test_one_replication_has_no_intervals(tmp_path):
     folder = compare_folder(tmp_path, reps=1)
     html = build_report(folder).read_text(encoding="utf-8")
-    r = row(html, "Emergency admissions", "&#x27;mdt_team&#x27; against")
+    r = row(html, "Emergency admissions", "&#39;mdt_team&#39; against")
     assert "n=1: interval not defined" in r and "clearly" not in r and "[" not in r
     assert "One replication (n=1)" in html
 
@@ -314,3 +320,58 @@ def test_folder_with_nothing_to_report_and_bad_metadata(tmp_path):
     (folder / "metadata.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ReportError, match="metadata.json is not valid JSON"):
         build_report(folder)
+
+
+# --- text is text: escaping, templates that need every value, the checklist's words -----------------
+
+EVIL = "<script>alert('x')</script>"
+
+
+def test_markup_in_names_and_descriptions_is_shown_as_text(tmp_path):
+    """An experiment, a scenario and a description named with markup appear escaped wherever they are shown."""
+    folder = experiment_folder(tmp_path)
+    summary = pd.read_csv(folder / "summary.csv")
+    summary["scenario"] = summary["scenario"].replace("mdt_team", EVIL)
+    summary.to_csv(folder / "summary.csv", index=False)
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta["name"] = EVIL
+    meta["scenarios"][1].update(name=EVIL, description=f"Runs {EVIL} & more.")
+    meta["parameters"][EVIL] = meta["parameters"].pop("mdt_team")
+    meta["grid"]["scenarios"] = [EVIL]
+    (folder / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+    html = build_report(folder).read_text(encoding="utf-8")
+    assert_self_contained(html)  # no <script anywhere
+    escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+    assert f"<title>{escaped}</title>" in html and f"<h1>caresim report: {escaped}</h1>" in html
+    assert f"<h3>&#39;{escaped}&#39; against &#39;baseline&#39;, team size = 1</h3>" in html  # headline table
+    assert f"<th>{escaped}</th>" in html  # its column
+    assert f"<li><b>&#39;{escaped}&#39; against &#39;baseline&#39;, team size = 1</b>: Emergency" in html  # findings
+    assert f"&#39;{escaped}&#39;: Runs {escaped} &amp; more." in html  # STRESS-DES 1.3
+    assert f"<b>{escaped}</b>: 1 parameter." in html  # parameters that differ
+
+
+def test_a_template_value_left_out_is_an_error():
+    """Templates fail on a value they were not given (StrictUndefined) rather than showing nothing."""
+    values = {"population": "1,000", "held": 1, "total": 2, "replications": 2, "seed": 7,
+              "command": "caresim calibrate x.toml", "targets": table(["target", "z"], [["crises", 0.5]])}
+    assert "Reproduce with <code>caresim calibrate x.toml</code>" in page("fit_check.html", **values)
+    for left_out in values:
+        with pytest.raises(UndefinedError):
+            page("fit_check.html", **{k: v for k, v in values.items() if k != left_out})
+    with pytest.raises(UndefinedError):  # a table without its rows
+        page("fit_check.html", **{**values, "targets": {"head": ["target"]}})
+
+
+def test_the_stress_des_data_file_is_complete(tmp_path):
+    """Every STRESS-DES item has words; each fact they name is one the code fills in, and each fact is used."""
+    sections = TEXT["sections"]
+    assert [s["title"] for s in sections] == STRESS_HEADINGS
+    items = [i for s in sections for i in s["items"]]
+    assert [i["item"].split(" ")[0] for i in items] == STRESS_ITEMS
+    assert all(i["item"].split(" ", 1)[1].strip() and i["text"].strip() for i in items)
+    named = {name for i in items for _, name, _, _ in Formatter().parse(i["text"]) if name}
+    assert named == set(facts(None))
+    full = json.loads((experiment_folder(tmp_path) / "metadata.json").read_text())
+    for meta in (None, {}, full):
+        answers = [a for _, section in checklist(meta) for _, a in section]
+        assert len(answers) == len(STRESS_ITEMS) and all(a.strip() and "{" not in a for a in answers)

@@ -23,6 +23,8 @@ from sim.cli.main import main
 from sim.calibration.sensitivity_study import Parameter, kept, parameters, prior_driven
 from sim.calibration.study import load_study
 
+pytestmark = pytest.mark.timeout(900)  # the sensitivity command runs the model through an executor
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = (ROOT / "scenarios").as_posix()
 MULTIPLIER = "mdt.social_care_effect_multiplier"

@@ -14,9 +14,12 @@ import pandas as pd
 import pytest
 
 from sim.cli.main import main
+from sim.experiments.store import Store
 from sim.calibration.sites import SitesError, load_sites
 from sim.calibration.sites_run import plan_sites
 from sim.scenarios.scenario import scenario_hash
+
+pytestmark = pytest.mark.timeout(900)  # the sites command on a serial executor and on a process pool
 
 ROOT = Path(__file__).resolve().parents[1]
 INFORMATION_SHARING = (ROOT / "scenarios" / "information_sharing.toml").as_posix()
@@ -228,8 +231,9 @@ def test_another_commands_results_folder_is_refused(ran, tmp_path, capsys):
     path, _ = ran
     other = tmp_path / "pilots"
     other.mkdir()
-    sqlite3.connect(other / "results.sqlite").close()
+    with Store(other) as store:
+        store.claim("experiment", "headline")
     assert main(["sites", str(path), "--quiet", "--resume", "--out", str(other)]) == 2
-    assert "holds the results of another command" in capsys.readouterr().err
+    assert "holds the results of experiment 'headline', not of sites study" in capsys.readouterr().err
     assert main(["sites", str(path), "--quiet", "--out", str(other / "sites")]) == 2
     assert "inside another results folder" in capsys.readouterr().err

@@ -229,6 +229,7 @@ def test_names_are_not_correlated():
 # --- stability across processes -------------------------------------------------------------------
 
 
+@pytest.mark.timeout(300)  # two child processes
 def test_stream_key_is_stable_and_not_pythons_hash():
     names = ["crisis", "los", "background", "é-unicode"]
     local = {n: stream_key(n) for n in names}

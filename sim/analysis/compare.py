@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
 from sim.outcomes.metrics import cohort_kpis, mdt_cohorts
+from sim.outcomes import registry
 from sim.parameters.tree import to_dict
 from sim.replication.single import single_run
 from sim.replication.runner import EVENT_COLUMNS, KPI_COLUMNS, TIMESERIES_COLUMNS, ReplicationFailed
@@ -37,35 +38,12 @@ from sim.analysis.stats import mean_ci, percent
 
 COMPARISON_COLUMNS = ["scenario", "cohort", "metric", "reference_mean", "scenario_mean", "diff_mean",
                       "diff_ci_low", "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high", "paired"]
-MDT_PREFIX = "mdt:"
+MDT_PREFIX = registry.MDT_PREFIX
 
-# the changes a commissioner looks at first, with plain-English labels
-MAIN_METRICS = {
-    "crises": "Crises",
-    "ae_attendances": "A&E attendances",
-    "emergency_admissions": "Emergency admissions",
-    "readmissions_30d": "Readmissions within 30 days",
-    "elective_admissions": "Elective admissions",
-    "outpatient_attendances": "Outpatient attendances",
-    "bed_days": "Acute bed days",
-    "delayed_discharge_days": "Delayed discharge days",
-    "trolley_wait_hours": "Trolley wait hours",
-    "care_home_admissions": "Care home admissions (council-funded)",
-    "at_home_91d_after_reablement": "At home 91 days after reablement",
-    "knows_whom_to_contact": "Know whom to contact after discharge",
-    "deaths": "Deaths",
-    "cost_capacity_gbp": "Cost of capacity held (GBP)",
-    "cost_activity_gbp": "Cost of activity (GBP)",
-    "cost_total_gbp": "Total cost (GBP)",
-    "acute_occupancy": "Acute bed occupancy (all patients)",
-}
-SHARE_METRICS = ("at_home_91d_after_reablement", "knows_whom_to_contact", "acute_occupancy")
-COST_SECTORS = {
-    "cost_primary_care_gbp": "Primary care",
-    "cost_community_gbp": "Community",
-    "cost_hospital_gbp": "Hospital",
-    "cost_social_care_gbp": "Social care",
-}
+# the changes a commissioner looks at first, with their labels (costs marked GBP); names and labels: the registry
+MAIN_METRICS = {m: registry.long_label(m) for m in registry.COMPARISON_MAIN}
+SHARE_METRICS = registry.SHARES
+COST_SECTORS = {m: registry.sector_title(m) for m in registry.COST_SECTORS}  # cost metric -> its sector's title
 
 
 def same_population(a: Scenario, b: Scenario) -> bool:
@@ -200,7 +178,8 @@ def comparison_table(kpis: pd.DataFrame, names: Sequence[str], paired: dict[str,
     (:mod:`sim.analysis.uncertainty`), and the table gains the parts of each change's variance at the end.
     """
     ref = names[0]
-    compare, table = compare_values, lambda g: g.set_index("replication")["value"]
+    compare: Callable[..., Mapping[str, float | str]] = compare_values
+    table: Callable[[pd.DataFrame], pd.Series | pd.DataFrame] = lambda g: g.set_index("replication")["value"]
     extra: list[str] = []
     if "draw" in kpis.columns:
         from sim.analysis.uncertainty import DIFF_PARTS, difference_over_draws, draw_table

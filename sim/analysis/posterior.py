@@ -238,8 +238,8 @@ def run_over_draws(scenario_sets: Sequence[Sequence], draws: Sequence[Draw], rep
             parts.setdefault(name, []).append(frame)
     order = {s.name: i for i, s in enumerate(scenario_sets[0])}
     out = {}
-    for name, frames in parts.items():
-        frame = pd.concat(frames, ignore_index=True)  # draw by draw; now scenario, then draw (a stable sort)
+    for name, drawn in parts.items():
+        frame = pd.concat(drawn, ignore_index=True)  # draw by draw; now scenario, then draw (a stable sort)
         rank = np.lexsort((frame["draw"].to_numpy(), frame["scenario"].map(order).to_numpy()))
         out[name] = frame.iloc[rank].reset_index(drop=True)
     return out

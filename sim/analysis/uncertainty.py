@@ -75,6 +75,23 @@ class Split:
     df_randomness: float
 
 
+@dataclass(frozen=True)
+class Interval:
+    """A combined interval and the parts of its variance (see the module's docstring)."""
+
+    low: float
+    high: float
+    var_calibration: float
+    var_randomness: float
+    calibration_share: float
+    dominant: str  # calibration, randomness, none (both parts 0), or empty when there is no interval
+
+    def parts(self) -> dict[str, float | str]:
+        """The :data:`PARTS` by name."""
+        return {"var_calibration": self.var_calibration, "var_randomness": self.var_randomness,
+                "calibration_share": self.calibration_share, "dominant": self.dominant}
+
+
 def draw_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Tidy rows with ``draw``, ``replication`` and ``value`` as a draws x replications table."""
     return frame.pivot_table(index="draw", columns="replication", values="value", aggfunc="first", dropna=False)
@@ -102,31 +119,28 @@ def split(table: pd.DataFrame) -> Split:
 
 
 def interval(mean: float, draw_means: pd.Series, noise: float, var_randomness: float, df_randomness: float,
-             level: float = 0.95) -> dict[str, float | str]:
-    """The combined interval and its parts: ``ci_low``, ``ci_high`` and :data:`PARTS`."""
+             level: float = 0.95) -> Interval:
+    """The combined interval and the parts of its variance."""
     k = len(draw_means)
-    nan = {"ci_low": math.nan, "ci_high": math.nan, "var_calibration": math.nan, "var_randomness": var_randomness,
-           "calibration_share": math.nan, "dominant": ""}
     if k < 2 or not (math.isfinite(noise) and math.isfinite(var_randomness)):
-        return nan
+        return Interval(math.nan, math.nan, math.nan, var_randomness, math.nan, "")
     spread = max(float(draw_means.var(ddof=1)) - noise, 0.0)
     var_c = spread * (1 + 1 / k)
     total = var_c + var_randomness
     if total == 0:
-        return {"ci_low": mean, "ci_high": mean, "var_calibration": 0.0, "var_randomness": 0.0,
-                "calibration_share": math.nan, "dominant": "none"}
+        return Interval(mean, mean, 0.0, 0.0, math.nan, "none")
     df = min(total ** 2 / (var_c ** 2 / (k - 1) + var_randomness ** 2 / df_randomness), df_randomness)
     half = float(sps.t.ppf(0.5 + level / 2, df)) * math.sqrt(total)
     share = var_c / total
-    return {"ci_low": mean - half, "ci_high": mean + half, "var_calibration": var_c, "var_randomness": var_randomness,
-            "calibration_share": share, "dominant": "calibration" if share > 0.5 else "randomness"}
+    dominant = "calibration" if share > 0.5 else "randomness"
+    return Interval(mean - half, mean + half, var_c, var_randomness, share, dominant)
 
 
 def level_over_draws(table: pd.DataFrame, level: float = 0.95) -> dict[str, float | str]:
     """``n``, ``mean``, ``ci_low``, ``ci_high`` and :data:`PARTS` of one metric's draws x replications."""
     s = split(complete(table))
-    return {"n": s.n, "mean": s.mean,
-            **interval(s.mean, s.draw_means, s.noise, s.var_randomness, s.df_randomness, level)}
+    ci = interval(s.mean, s.draw_means, s.noise, s.var_randomness, s.df_randomness, level)
+    return {"n": s.n, "mean": s.mean, "ci_low": ci.low, "ci_high": ci.high, **ci.parts()}
 
 
 def difference_over_draws(reference: pd.DataFrame, scenario: pd.DataFrame, paired: bool,
@@ -148,11 +162,11 @@ def difference_over_draws(reference: pd.DataFrame, scenario: pd.DataFrame, paire
         v1, v2 = ps.var_randomness, pr.var_randomness
         df = (v1 + v2) ** 2 / (v1 ** 2 / ps.df_randomness + v2 ** 2 / pr.df_randomness) if v1 + v2 > 0 else math.inf
         parts = interval(diff, (ps.draw_means - pr.draw_means).dropna(), ps.noise + pr.noise, v1 + v2, df, level)
-    lo, hi = parts.pop("ci_low"), parts.pop("ci_high")
+    lo, hi = parts.low, parts.high
     pct, pct_lo, pct_hi = percent(diff, lo, hi, ref_mean)
     return {"reference_mean": ref_mean, "scenario_mean": sc_mean, "diff_mean": diff, "diff_ci_low": lo,
             "diff_ci_high": hi, "pct_change": pct, "pct_ci_low": pct_lo, "pct_ci_high": pct_hi,
-            **{"diff_" + k: v for k, v in parts.items()}}
+            **{"diff_" + k: v for k, v in parts.parts().items()}}
 
 
 def uncertainty_table(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -4,20 +4,39 @@ The page is a Streamlit app (:mod:`sim.app.page`) served by ``python -m streamli
 127.0.0.1 unless ``--host`` names another address, with a warning then: the page has no log-in
 and anyone who can reach it can run simulations on this computer.  :func:`add_app_command` adds
 the sub-command to ``caresim``'s parser; :func:`app` runs it.
+
+Streamlit always runs headless in a child process (:func:`serve`), so it never waits for an answer
+on the terminal (its first-run e-mail prompt) and starts the same with or without one.  This
+process opens the web browser itself once the page answers, passes Ctrl-C and SIGTERM on to the
+server, and says in one line why the server stopped when it stops on its own.  On Linux the
+server is also stopped if this process is killed.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib.util
 import os
+import re
+import signal
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
+import webbrowser
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import IO
 
 PAGE = Path(__file__).with_name("page.py")
 LOCAL = ("127.0.0.1", "localhost", "::1")
+ANY = ("0.0.0.0", "::")
 DEFAULT_PORT = 8501
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\s+")  # before each of Streamlit's log lines
+PR_SET_PDEATHSIG = 1  # Linux's prctl option: a signal for the child when its parent dies
 
 
 def _port(text: str) -> int:
@@ -37,7 +56,8 @@ def add_app_command(commands) -> None:
         description="Start a local web page where you pick a scenario or move the levers (money moved out of acute "
                     "beds, the MDT, rapid response, information sharing, community support, demographic growth), "
                     "press Run and read the changes against the baseline with 95% intervals, the charts and the "
-                    "report. Open the address it prints; Ctrl-C stops it.")
+                    "report. It prints the page's address and opens it in your web browser where there is one; "
+                    "Ctrl-C stops it.")
     cmd.add_argument("--port", type=_port, default=DEFAULT_PORT, metavar="P", help=f"port (default: {DEFAULT_PORT})")
     cmd.add_argument("--host", metavar="H",
                      help="address to listen on (default: 127.0.0.1, this computer only); another address makes the "
@@ -50,18 +70,19 @@ def add_app_command(commands) -> None:
 
 
 def command_line(args: argparse.Namespace) -> list[str]:
-    """The Streamlit command that serves the page."""
+    """The Streamlit command that serves the page: headless, so it neither asks for an e-mail address nor opens
+    a browser (:func:`app` does that)."""
     host = args.host or LOCAL[0]
     return [sys.executable, "-m", "streamlit", "run", str(PAGE),
-            "--server.address", host, "--server.port", str(args.port),
-            "--server.headless", "true" if args.no_browser else "false",
+            "--server.address", host, "--server.port", str(args.port), "--server.headless", "true",
             "--browser.gatherUsageStats", "false", "--browser.serverAddress", "localhost" if host in LOCAL else host,
             "--server.fileWatcherType", "none", "--global.developmentMode", "false",
             "--theme.base", "light", "--client.toolbarMode", "minimal"]
 
 
 def app(args: argparse.Namespace) -> int:
-    """Serve the page until Ctrl-C; return the exit status."""
+    """Serve the page until Ctrl-C or SIGTERM, opening it in a web browser unless ``--no-browser`` or there is none;
+    return the exit status."""
     if importlib.util.find_spec("streamlit") is None:
         print("caresim: error: app: the page needs Streamlit, which is not installed; "
               "install it with: python -m pip install -e \".[app]\"", file=sys.stderr)
@@ -75,16 +96,122 @@ def app(args: argparse.Namespace) -> int:
     for flag, var in ((args.results, "CARESIM_APP_RESULTS"), (args.scenarios, "CARESIM_APP_SCENARIOS")):
         if flag:
             env[var] = str(Path(flag).resolve())
-    shown = f"[{host}]" if ":" in host else host
-    print(f"caresim: the what-if page is at http://{shown}:{args.port} (Ctrl-C stops it)", file=sys.stderr, flush=True)
-    cmd = command_line(args)
-    if os.name == "posix":  # Streamlit takes this process's place, so signals reach the server itself
-        sys.stdout.flush()
-        os.execve(cmd[0], cmd, env)
+    print(f"caresim: the what-if page is at {address(host, args.port)} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    local = address(LOCAL[0] if host in ANY else host, args.port)  # where this computer reaches the page
+    browse = not args.no_browser and can_open_browser(os.environ)
+    return serve(command_line(args), env, local if browse else None)
+
+
+def address(host: str, port: int) -> str:
+    """The page's web address (an IPv6 address in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def can_open_browser(env: Mapping[str, str], platform: str = sys.platform) -> bool:
+    """Whether a web browser can show the page: on Linux and BSD only with a display, and never a text browser
+    (lynx, w3m), which would take over the terminal."""
+    unix = platform.startswith(("linux", "freebsd", "openbsd", "netbsd"))
+    if unix and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        return False
     try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
+        found = webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return type(found) is not webbrowser.GenericBrowser  # the class of text browsers; graphical ones subclass it
+
+
+def serve(cmd: list[str], env: Mapping[str, str], browse: str | None = None) -> int:
+    """Run the page's server ``cmd`` until it stops; 0 when stopped by Ctrl-C or SIGTERM, else 1 with the reason.
+
+    A stop signal is passed on to the server (a second one kills it).  The server's messages are copied to
+    stderr as they come; the last one is the reason given when it stops on its own.  With ``browse``, that
+    address is opened in the web browser once the page answers there.
+    """
+    asked: list[int] = []
+    started: list[subprocess.Popen[str]] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        asked.append(signum)
+        for server in started:
+            if len(asked) > 1:
+                server.kill()
+            else:
+                server.terminate()
+
+    own = threading.current_thread() is threading.main_thread()  # only the main thread may set signal handlers
+    before = {s: signal.signal(s, forward) for s in STOP_SIGNALS} if own else {}
+    try:
+        sys.stdout.flush()
+        try:
+            server = subprocess.Popen(cmd, env=dict(env), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                      text=True, errors="replace", preexec_fn=_stop_with_parent())
+        except OSError as e:
+            print(f"caresim: error: app: cannot start the page's server: {e.strerror or e}", file=sys.stderr)
+            return 1
+        started.append(server)
+        if asked:
+            server.terminate()
+        last: list[str] = []
+        relay = threading.Thread(target=_relay, args=(server.stderr, last), daemon=True)
+        relay.start()
+        if browse:
+            threading.Thread(target=_open_when_ready, args=(browse, server), daemon=True).start()
+        code = server.wait()
+        relay.join(timeout=5)
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+        for server in started:  # still running only if this function is leaving on an exception
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+    if asked or code == 0:
         return 0
+    why = (f"it was killed by {signal.Signals(-code).name}" if code < 0
+           else f"exit status {code}: {last[0] if last else 'it gave no reason'}")
+    print(f"caresim: error: app: the page's server stopped ({why})", file=sys.stderr, flush=True)
+    return 1
+
+
+def _stop_with_parent() -> Callable[[], object] | None:
+    """On Linux, what the server's process runs before Streamlit so that it gets SIGTERM if this process dies
+    (even by SIGKILL, which cannot be passed on); elsewhere nothing."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the new process only calls it
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+
+
+def _relay(stream: IO[str], last: list[str]) -> None:
+    """Copy the server's messages to stderr as they come, keeping the last one without its time stamp."""
+    for line in stream:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+        if line.strip():
+            last[:] = [TIMESTAMP.sub("", line.strip())]
+
+
+def _answers(url: str) -> bool:
+    """Whether the page's server answers its health check at ``url`` (directly, never through a proxy)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{url}/_stcore/health", timeout=2) as reply:
+            return bool(reply.read().strip() == b"ok")
+    except OSError:
+        return False
+
+
+def _open_when_ready(url: str, server: subprocess.Popen[str], wait: float = 60.0) -> None:
+    """Open ``url`` in the web browser once the page answers; give up if the server stops or after ``wait`` s."""
+    end = time.monotonic() + wait
+    while server.returncode is None and time.monotonic() < end:
+        if _answers(url):
+            webbrowser.open(url)
+            return
+        time.sleep(0.3)
 
 
 def main(argv: list[str] | None = None) -> int:

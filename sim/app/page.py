@@ -232,7 +232,7 @@ def results(current_toml: str | None) -> None:
     ref = "the built-in baseline" if res["reference"] == BASELINE else f"'{res['reference']}'"
     st.markdown(f"**'{res['name']}' against {ref}**, {res['reps']} replication{'s' if res['reps'] != 1 else ''} "
                 f"each with common random numbers ({res['seconds']:.0f} s). Counts and costs are totals over the "
-                "statistics window for everyone in the simulated cohort; costs in GBP (m = million). A change is "
+                f"statistics window for {runs.cohort_title('all').lower()}; costs in GBP (m = million). A change is "
                 "*clear* when its 95% interval excludes no change.")
     lines = runs.moved(folder)
     if lines:
@@ -241,9 +241,10 @@ def results(current_toml: str | None) -> None:
     st.table(runs.headline(comparison, res["name"], res["reps"]), hide_index=True)
     mdt = runs.headline(comparison, res["name"], res["reps"], cohort="mdt")
     if len(mdt):
-        st.markdown("**The people enrolled in the MDT**, against the same people in the reference, from their "
-                    "enrolment date:")
+        st.markdown(f"**{runs.cohort_title('mdt')}**, from their enrolment date:")
         st.table(mdt, hide_index=True)
+    with st.expander("What each measure means"):
+        st.markdown("\n".join(f"- {line}" for line in runs.meanings()))
     st.subheader("Charts")
     charts = [(folder / f, caption) for f, caption in runs.CHARTS.items() if (folder / f).is_file()]
     if charts:  # the forest plot across the page, the others two by two
@@ -254,7 +255,7 @@ def results(current_toml: str | None) -> None:
             with col:
                 st.image(str(path), caption=caption)
     st.subheader("Downloads")
-    cols = st.columns(3)
+    downloads = st.columns(3)
     files = [("The scenario (TOML)", res["file_name"], "application/toml"),
              ("The report (HTML)", "report.html", "text/html"),
              ("All results (ZIP)", None, "application/zip"),
@@ -262,7 +263,7 @@ def results(current_toml: str | None) -> None:
              ("Every replication (kpis.csv)", "kpis.csv", "text/csv"),
              ("Weekly series (timeseries.csv)", "timeseries.csv", "text/csv")]
     for i, (label, name, mime) in enumerate(files):
-        with cols[i % 3]:
+        with downloads[i % 3]:
             if name is None:
                 data, name = runs.zip_folder(folder), folder.name + ".zip"
             else:
@@ -335,7 +336,8 @@ def main() -> None:
     st.divider()
     job = st.session_state.get("job")
     running = job is not None and job.state == RUNNING
-    if st.button("Run", type="primary", disabled=running or request is None):
+    if st.button("Run", type="primary", disabled=running or request is None) and request is not None:
+        assert name is not None and toml is not None  # set with the request
         start(request, name, reference, toml)
         st.rerun()
     if problems and not running:

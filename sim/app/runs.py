@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.outcomes import registry
 from sim.scenarios.scenario import BASELINE, Scenario, baseline, check_names, load
 from sim.app.levers import Settings
 
@@ -97,9 +98,7 @@ def execute(req: Request, out: Path, progress: Callable[[int, int, float], None]
 
 # --- reading the results ------------------------------------------------------------------------
 
-HEADLINE = ("emergency_admissions", "bed_days", "delayed_discharge_days", "at_home_91d_after_reablement",
-            "cost_primary_care_gbp", "cost_community_gbp", "cost_hospital_gbp", "cost_social_care_gbp",
-            "cost_total_gbp")
+HEADLINE = registry.HEADLINE
 CHARTS = {
     "forest_plot.png": "Per cent change of each measure, with its 95% interval (a bar crossing 0 means no clear change).",
     "costs_by_sector.png": "Costs by sector over the statistics window.",
@@ -110,22 +109,12 @@ DOWNLOADS = {"comparison.csv": "text/csv", "kpis.csv": "text/csv", "timeseries.c
              "report.html": "text/html"}
 
 
-def _label(metric: str) -> str:
-    from sim.analysis.compare import COST_SECTORS, MAIN_METRICS
-
-    if metric in COST_SECTORS:
-        return f"Cost: {COST_SECTORS[metric].lower()} (GBP)"
-    return MAIN_METRICS.get(metric, metric)
-
-
 def _in_words(metric: str, r: Any, reps: int) -> str:
-    from sim.analysis.compare import SHARE_METRICS
-
     if not (math.isfinite(r.reference_mean) and math.isfinite(r.scenario_mean)):
         return "Not measured (no one in this group)."
     if reps < 2 or not math.isfinite(r.diff_ci_low):
         return "One replication: no interval, so no conclusion. Run more replications."
-    share = metric in SHARE_METRICS
+    share = registry.is_share(metric)
     if r.diff_ci_low > 0 or r.diff_ci_high < 0:
         verb = "Higher" if r.diff_mean > 0 else "Lower"
         if share:
@@ -134,6 +123,23 @@ def _in_words(metric: str, r: Any, reps: int) -> str:
             return f"{verb}, by {abs(r.pct_change):.1f}%: a clear change."
         return f"{verb}: a clear change."
     return "No clear change: the interval includes no change."
+
+
+def _measure(metric: str) -> str:
+    """A measure's name in the page's table: the registry's label, and each sector's cost as "Cost: <sector> (GBP)"."""
+    if metric in registry.COST_SECTORS:
+        return f"Cost: {registry.sector_title(metric).lower()} (GBP)"
+    return registry.long_label(metric)
+
+
+def cohort_title(cohort: str) -> str:
+    """A cohort's title in a comparison, from the metric registry."""
+    return registry.cohort(cohort).compared
+
+
+def meanings(metrics=HEADLINE) -> list[str]:
+    """Each measure's label and its one-line definition, from the metric registry (Markdown)."""
+    return [f"**{_measure(m)}**: {registry.entry(m).definition}" for m in metrics]
 
 
 def headline(comparison, scenario: str, reps: int, cohort: str = "all", metrics=HEADLINE):
@@ -150,7 +156,7 @@ def headline(comparison, scenario: str, reps: int, cohort: str = "all", metrics=
             continue
         r = by_metric[m]
         ref, sc, change, pct = cells(m, r)
-        out.append({"Measure": _label(m), "Reference": ref, "What-if": sc, "Change [95% interval]": change,
+        out.append({"Measure": _measure(m), "Reference": ref, "What-if": sc, "Change [95% interval]": change,
                     "Change in % [95% interval]": pct, "In plain words": _in_words(m, r, reps)})
     return pd.DataFrame(out, columns=["Measure", "Reference", "What-if", "Change [95% interval]",
                                       "Change in % [95% interval]", "In plain words"])

@@ -198,7 +198,9 @@ def abc_smc(evaluate: Evaluate, prior: Prior, observed: np.ndarray, sd: np.ndarr
     for _ in range(1, generations):
         tolerance = weighted_quantile(current.distances, current.weights, quantile)
         chol = _kernel_cholesky(current.particles, current.weights, prior)
-        kept_thetas, kept_dists, proposed = [], [], 0
+        kept_thetas: list[np.ndarray] = []
+        kept_dists: list[float] = []
+        proposed = 0
         while len(kept_thetas) < particles and proposed < budget:
             candidates = np.empty((0, d))
             while candidates.shape[0] < batch:  # rejection from the box costs no simulation

@@ -42,9 +42,10 @@ def design_experiment(study: Study, thetas: np.ndarray, out: Path) -> tuple[Expe
             patches = tuple(Patch(name, float(v)) for name, v in zip(study.names, theta))
             variants.append(Variant(load(file, study.settings, patches), pid))
     grid = Grid("parameter set", tuple(unique), tuple(s.name for s in scenarios), "parameter set id")
-    exp = Experiment(f"{study.name}", study.description, study.path, tuple(scenarios), tuple(study.scenarios),
-                     scenarios[0].name, study.replications, study.seed, study.settings, ALL_METRICS, (), out,
-                     grid, None, tuple(variants))
+    exp = Experiment(name=study.name, description=study.description, path=study.path, scenarios=tuple(scenarios),
+                     files=tuple(study.scenarios), reference=scenarios[0].name, replications=study.replications,
+                     seed=study.seed, settings=study.settings, metrics=ALL_METRICS, charts=(), out=out, grid=grid,
+                     variants=tuple(variants))
     return exp, ids
 
 

@@ -23,10 +23,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
+from sim.calibration.study import Study
 from sim.parameters.params import Params
 from sim.parameters.tree import walk
-from sim.calibration.study import Study
+from sim.reports.sections import fragment
+from sim.reports.sections import table as html_table
 
 FRESH_SEED_OFFSET = 1000  # the check's seed is the study's plus this: random numbers the fit never saw
 
@@ -79,28 +82,22 @@ def check_table(study: Study, means: np.ndarray, ses: np.ndarray) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def check_html(table: pd.DataFrame, command: str, population: int, reps: int, seed: int) -> str:
-    """The report section for the check."""
-    from html import escape
-
-    from sim.reports.sections import table as html_table
-
+def check_html(table: pd.DataFrame, command: str, population: int, reps: int, seed: int) -> Markup:
+    """The report section for the check, from the template ``fit_check.html``."""
     rows = [[r.target, f"{r.observed:g} +/- {r.sd:g}", f"{r.simulated:.3g} +/- {r.simulated_se:.2g}", f"{r.z:+.2f}",
              "yes" if r.within_2se else "no"] for r in table.itertuples()]
-    held = int(table["within_2se"].sum())
-    return (f"<h2>Check: the fitted defaults in a fresh run at {population:,} people</h2>"
-            f"<p>{held} of {len(table)} targets reproduced within two standard errors "
-            f"(z = (simulated - observed) / sqrt(sd<sup>2</sup> + se<sup>2</sup>)), {reps} replications, seed {seed}. "
-            f"Reproduce with <code>{escape(command)}</code>.</p>"
-            + html_table(["target", "observed +/- sd", "simulated +/- se", "z", "within 2 se"], rows))
+    return fragment("fit_check.html", population=f"{population:,}", held=int(table["within_2se"].sum()),
+                    total=len(table), replications=reps, seed=seed, command=command,
+                    targets=html_table(["target", "observed +/- sd", "simulated +/- se", "z", "within 2 se"], rows))
 
 
-def add_to_report(report: Path, section: str) -> None:
+def add_to_report(report: Path, section: Markup) -> None:
     """Put ``section`` into the fit report before its charts, replacing an earlier check."""
     html = report.read_text(encoding="utf-8")
+    part = str(section)  # a plain string: joining Markup with the page's text would escape the page
     start = html.find("<h2>Check:")
     if start >= 0:
         html = html[:start] + html[html.find("<h2>Charts</h2>", start):]
     at = html.find("<h2>Charts</h2>")
-    html = html[:at] + section + html[at:] if at >= 0 else html.replace("</body>", section + "</body>")
+    html = html[:at] + part + html[at:] if at >= 0 else html.replace("</body>", part + "</body>")
     report.write_text(html, encoding="utf-8")

@@ -1,19 +1,18 @@
 """The fit report of a calibration: targets against simulated values, the posterior, the ABC generations.
 
 Four PNG charts (matplotlib) and one self-contained ``report.html`` that
-embeds them, with the exact command that reproduces the fit.
+embeds them, with the exact command that reproduces the fit.  The page is drawn
+by the template ``fit_report.html`` of :mod:`sim.reports`.
 """
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 import numpy as np
 
 from sim.reports.charts import plt
-from sim.reports.report import STYLE
-from sim.reports.sections import charts_html, table
+from sim.reports.sections import figures, page, table
 
 
 def targets_chart(result: dict):
@@ -108,18 +107,16 @@ def write_report(out: Path, study, posterior, result: dict) -> Path:
                     f"{(t['simulated'] - t['observed']) / t['sd']:+.2f}", t["source"]] for t in result["targets"]]
     gen_rows = [[i, f"{g.tolerance:.3g}", g.proposed, g.accepted, f"{g.accepted / g.proposed:.2f}"]
                 for i, g in enumerate(posterior.generations)]
-    html = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Fit report: {escape(study.name)}</title>
-<style>{STYLE}</style></head><body>
-<h1>Fit report: {escape(study.name)}</h1>
-<p>{escape(study.description)}</p>
-<p>Reproduce with: <code>{escape(result['command'])}</code> ({result['runs']} model runs, {result['seconds']:.0f} s;
-{study.replications} replications per parameter set with common random numbers at
-{study.settings.population or 'the default'} people; seed {study.seed}).</p>
-<h2>Targets</h2>{table(["target", "observed +/- sd", "simulated +/- se", "(sim - obs) / sd", "source"], target_rows)}
-<h2>Parameters</h2>{table(["parameter", "fitted (point estimate)", "90% posterior interval", "prior", "narrower than the prior by", "prior's reason"], param_rows)}
-<h2>ABC generations</h2>{table(["generation", "tolerance", "proposed", "accepted", "acceptance rate"], gen_rows)}
-<h2>Charts</h2>{charts_html(out)}
-</body></html>"""
+    html = page("fit_report.html", title=f"Fit report: {study.name}", name=study.name,
+                description=study.description, command=result["command"], runs=result["runs"],
+                seconds=f"{result['seconds']:.0f}", replications=study.replications,
+                population=study.settings.population or "the default", seed=study.seed,
+                targets=table(["target", "observed +/- sd", "simulated +/- se", "(sim - obs) / sd", "source"],
+                              target_rows),
+                parameters=table(["parameter", "fitted (point estimate)", "90% posterior interval", "prior",
+                                  "narrower than the prior by", "prior's reason"], param_rows),
+                generations=table(["generation", "tolerance", "proposed", "accepted", "acceptance rate"], gen_rows),
+                figures=figures(out))
     path = out / "report.html"
     path.write_text(html, encoding="utf-8")
     return path

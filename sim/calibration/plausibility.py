@@ -8,12 +8,12 @@ and by ``python -m sim.calibration.plausibility`` which prints the table for a r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, TypeAlias
 
 import numpy as np
 import pandas as pd
 
-Table = pd.DataFrame  # metric x cohort, one replication
+Table: TypeAlias = pd.DataFrame  # metric x cohort, one replication
 
 
 @dataclass(frozen=True)

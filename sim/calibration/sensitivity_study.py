@@ -30,7 +30,7 @@ import pandas as pd
 from sim.calibration.calibrate import Evaluator
 from sim.scenarios.scenario import load
 from sim.calibration.sensitivity import morris, screen, sobol, sobol_evaluations
-from sim.calibration.study import Prior, Study, Target
+from sim.calibration.study import Prior, Sensitivity, Study, Target
 
 PRIOR_DRIVEN_SHARE = 0.1  # an answer is prior-driven when the uninformed parameters hold this share of its total indices
 INTERVALS = "intervals.csv"  # the fit's posterior intervals (caresim calibrate)
@@ -66,6 +66,13 @@ class Answer:
         return f"{words}, % change against {reference}" if self.change else f"{words}, level"
 
 
+def _table(study: Study) -> Sensitivity:
+    """The study's ``[sensitivity]`` table (the command refuses a study without one before any analysis)."""
+    if study.sensitivity is None:
+        raise ValueError(f"{study.path.as_posix()}: no [sensitivity] table")
+    return study.sensitivity
+
+
 def parameters(study: Study, fitted: Path) -> list[Parameter]:
     """The study's priors, each narrowed to its 90% posterior interval where ``fitted/intervals.csv`` has one;
     then the parameters no target informs, at their priors."""
@@ -84,7 +91,7 @@ def parameters(study: Study, fitted: Path) -> list[Parameter]:
             out.append(Parameter(p.parameter, low, high, True, f"90% posterior interval ({path.as_posix()})", True))
         else:
             out.append(Parameter(p.parameter, p.low, p.high, True, "prior (the posterior interval has no width)"))
-    out += [Parameter(p.parameter, p.low, p.high, False, "prior (no target informs it)") for p in study.sensitivity.priors]
+    out += [Parameter(p.parameter, p.low, p.high, False, "prior (no target informs it)") for p in _table(study).priors]
     return out
 
 
@@ -100,7 +107,7 @@ def answer_study(study: Study, params: list[Parameter], population: int | None =
 
     ``population`` and ``reps`` override the ``[sensitivity]`` table (as the command-line flags do).
     """
-    sens = study.sensitivity
+    sens = _table(study)
     population = population or sens.population or study.settings.population
     settings = replace(study.settings, population=population)
     files = tuple(dict.fromkeys((study.reference, *sens.scenarios)))
@@ -140,13 +147,18 @@ class Answers:
         self.last = self.evaluate.log[-1]
         return means
 
+    def batch(self) -> pd.DataFrame:
+        """The last batch's answers and standard errors (asked about only after a batch has run)."""
+        assert self.last is not None, "no batch has run yet"
+        return self.last
+
     def undefined(self, label: str) -> int:
         """In how many sets of the last batch an answer has no value (a per cent change against a reference of 0)."""
-        return int(np.isnan(self.last[label].to_numpy(dtype=float)).sum())
+        return int(np.isnan(self.batch()[label].to_numpy(dtype=float)).sum())
 
     def constant(self, label: str) -> float | None:
         """The value an answer took in every set of the last batch, or None if it varied or is undefined somewhere."""
-        values = self.last[label].to_numpy(dtype=float)
+        values = self.batch()[label].to_numpy(dtype=float)
         same = self.undefined(label) == 0 and np.all(values == values[0])
         return float(values[0]) if same else None
 
@@ -156,7 +168,7 @@ class Answers:
         if value is not None:
             return f"does not vary with these parameters (always {value:.4g})"
         if missing:
-            return f"no value in {missing} of {len(self.last)} parameter sets (a change against a reference of 0)"
+            return f"no value in {missing} of {len(self.batch())} parameter sets (a change against a reference of 0)"
         return ""
 
 
@@ -282,7 +294,8 @@ def analyse(evaluate: Evaluator, params: list[Parameter], answers: list[Answer],
     """Morris screening, then Sobol indices of the kept parameters; ``on_phase(name, runs)`` before each batch."""
     s = evaluate.study
     runs_per_set = s.runs_per_point
-    trajectories, n = s.sensitivity.morris_trajectories, s.sensitivity.samples
+    sens = _table(s)
+    trajectories, n = sens.morris_trajectories, sens.samples
     if on_phase is not None:
         on_phase("Morris", (len(params) + 1) * trajectories * runs_per_set)
     morris_frame = morris_table(evaluate, params, answers, trajectories, s.seed)
@@ -295,7 +308,7 @@ def analyse(evaluate: Evaluator, params: list[Parameter], answers: list[Answer],
         on_phase("Sobol", sobol_evaluations(len(why), n) * runs_per_set)
     answers_of = Answers(evaluate, params, list(why))
     sobol_frame = sobol_table(answers_of, params, list(why), answers, n, s.seed)
-    noise = noise_share(answers_of.last, answers, s.replications)
+    noise = noise_share(answers_of.batch(), answers, s.replications)
     reference = answers[0].scenario
     return Analysis(reference, params, answers, swept, why, morris_frame, sobol_frame,
                     prior_driven(sobol_frame, params, answers, noise, reference),

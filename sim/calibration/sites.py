@@ -64,6 +64,7 @@ from typing import Any
 import numpy as np
 
 from sim.experiments.experiment import ALL_METRICS
+from sim.outcomes import registry
 from sim.parameters.filecheck import days, known_keys, short_name, whole
 from sim.parameters.params import Params, capacity_basis, per_place
 from sim.parameters.tree import ParameterError, apply_overrides, walk
@@ -79,7 +80,7 @@ FACTOR_KEYS = ("name", "meaning", "beta", "reason", "map")
 MAP_KEYS = ("parameter", "scale", "value", "on_above", "on_below", "reason")
 METRIC_KEYS = ("metric", "better", "minimal_change", "reported_share", "source")
 MAP_KINDS = ("scale", "value", "on_above", "on_below")
-COHORTS = ("all", "65plus", "85plus")
+COHORTS = registry.STANDARD_COHORTS  # the cohorts every run measures
 BETTER = ("lower", "higher")
 RESERVED = ("place.registered_population", "place.capacity_population", "time.horizon_days", "time.warmup_days",
             "time.timeseries_step_days")
@@ -482,6 +483,7 @@ def _map(t: dict[str, Any], where: str, plain: Scenario, err) -> Mapping:
     kind = kinds[0]
     default = _META[parameter][0]
     current = get(plain.params, parameter)
+    at: tuple[float, ...]  # (threshold,) for a switch, else (at factor 0, at factor 1)
     if kind in ("on_above", "on_below"):
         if not isinstance(default, bool):
             raise err(f"{where}.{kind}: '{parameter}' is not a switch (true/false); use scale or value")

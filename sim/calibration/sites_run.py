@@ -66,11 +66,13 @@ def experiment(study: SitesStudy, out: Path) -> Experiment:
     """The experiment the runner needs for its seed and bookkeeping (the grid is the site number)."""
     first = study.sites[0]
     numbers = tuple(s.number for s in study.sites)
-    return Experiment(study.name, study.description, study.path, (first.before, first.integration),
-                      (study.reference, study.integration), first.before.name, 2, study.seed, study.settings,
-                      tuple(m.metric for m in study.metrics), (), out,
-                      Grid("site", numbers, (first.before.name, first.integration.name), "site number"), None,
-                      tuple(Variant(s, site.number) for site in study.sites for s in (site.before, site.integration)))
+    return Experiment(name=study.name, description=study.description, path=study.path,
+                      scenarios=(first.before, first.integration), files=(study.reference, study.integration),
+                      reference=first.before.name, replications=2, seed=study.seed, settings=study.settings,
+                      metrics=tuple(m.metric for m in study.metrics), charts=(), out=out,
+                      grid=Grid("site", numbers, (first.before.name, first.integration.name), "site number"),
+                      variants=tuple(Variant(s, site.number) for site in study.sites
+                                     for s in (site.before, site.integration)))
 
 
 def run_sites(study: SitesStudy, store: Store, executor, commit: str | None, out: Path,

@@ -62,7 +62,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.experiments.experiment import ALL_METRICS, COHORTS
+from sim.outcomes import registry
 from sim.parameters.filecheck import days, known_keys, short_name, whole
 from sim.parameters.params import Params
 from sim.parameters.tree import walk
@@ -255,11 +255,12 @@ def _target(t: dict[str, Any], i: int, study: Path, err) -> Target:
             raise err(f"{where}: missing '{key}'")
     if t["kind"] not in KINDS:
         raise err(f"{where}.kind must be 'level' or 'change', got {t['kind']!r}")
-    if t["metric"] not in ALL_METRICS:
+    if t["metric"] not in registry.NAMES:
         raise err(f"{where}.metric: unknown metric {t['metric']!r}")
     cohort = t.get("cohort", "all")
-    if not isinstance(cohort, str) or not (cohort in COHORTS or cohort.startswith("mdt:")):
-        raise err(f"{where}.cohort must be one of {', '.join(COHORTS)} or mdt:<scenario>, got {cohort!r}")
+    cohorts, prefix = registry.COHORT_NAMES, registry.MDT_PREFIX
+    if not isinstance(cohort, str) or not (cohort in cohorts or cohort.startswith(prefix)):
+        raise err(f"{where}.cohort must be one of {', '.join(cohorts)} or {prefix}<scenario>, got {cohort!r}")
     sd = _number(t["sd"], f"{where}.sd", err)
     if sd <= 0:
         raise err(f"{where}.sd must be positive (one standard error of the target), got {sd:g}")
@@ -304,8 +305,8 @@ def _sensitivity(table: Any, study: Path, settings: RunSettings, priors: tuple[P
     if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
         raise err("'sensitivity.metrics' must be a list of metric names in quotes")
     for m in metrics:
-        if m not in ALL_METRICS:
-            guess = difflib.get_close_matches(m, ALL_METRICS, n=1, cutoff=0.6)
+        if m not in registry.NAMES:
+            guess = difflib.get_close_matches(m, registry.NAMES, n=1, cutoff=0.6)
             raise err(f"sensitivity.metrics: unknown metric '{m}'" + (f"; did you mean '{guess[0]}'?" if guess else ""))
     samples = whole(table.get("samples", 32), "sensitivity.samples", 2, err)
     if samples & (samples - 1):

@@ -15,8 +15,12 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.cli.common import RunFailed, UsageError, add_runner_flags, open_runner
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 def add_commands(commands) -> None:
@@ -43,7 +47,7 @@ class _Bar:
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
-        self.bar = None
+        self.bar: tqdm | None = None
         self.failed = 0
 
     def plan(self, tasks, reps: int, done: int) -> None:
@@ -80,7 +84,7 @@ def experiment(args: argparse.Namespace) -> int:
     except ExperimentError as e:
         raise UsageError(str(e)) from None
     out = exp.out
-    executor, store = open_runner(out, args)
+    executor, store = open_runner(out, args, ("experiment", exp.name))
     from sim.experiments.batch import run_experiment
     from sim.provenance import git_commit
 
@@ -116,10 +120,19 @@ def experiment(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(_summary_text(exp, outcome, seconds, executor.description, written))
+    summary_csv = exp.out / "summary.csv"
+    if summary_csv.is_file():
+        import pandas as pd
+
+        from sim.reports.text import experiment_text
+
+        print("\n" + experiment_text(pd.read_csv(summary_csv), exp.reference, outcome.replications))
     if outcome.failed:
         for key, error in outcome.failed.items():
             t = next(t for t in outcome.tasks if t.key == key)
-            where = f"'{t.variant.name}'" + (f" at {exp.grid.parameter} = {t.variant.grid:g}" if t.variant.grid is not None else "")
+            where = f"'{t.variant.name}'"
+            if exp.grid is not None and t.variant.grid is not None:
+                where += f" at {exp.grid.parameter} = {t.variant.grid:g}"
             print(f"caresim: error: {where}, replication {t.replication}: {error}", file=sys.stderr)
         print(f"caresim: error: {len(outcome.failed)} of {len(outcome.tasks)} runs failed; the others are in the "
               f"results; --resume retries the failed ones", file=sys.stderr)

@@ -50,7 +50,7 @@ def _prepare(args: argparse.Namespace):
     except StudyError as e:
         raise UsageError(str(e)) from None
     out = Path(args.out) if args.out else study.path.parent / "fitted" / study.name
-    return (study, out, *open_runner(out, args))
+    return (study, out, *open_runner(out, args, ("calibration study", study.name)))
 
 
 def _evaluator(study, out: Path, executor, store, quiet: bool):
@@ -120,7 +120,7 @@ def check(args: argparse.Namespace) -> int:
     out = fitted_dir / "check"
     if out.is_dir() and [f.name for f in out.iterdir()] == ["check.csv"]:
         (out / "check.csv").unlink()  # a committed check without its runs (a fresh clone): made anew
-    executor, store = open_runner(out, args)
+    executor, store = open_runner(out, args, ("fit check", study.name))
     evaluate = _evaluator(study, out, executor, store, args.quiet)
     t0 = time.perf_counter()
     try:

@@ -7,11 +7,14 @@ line and exit status 2; a failed replication raises :class:`RunFailed` (exit sta
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
 import shlex
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from sim.parameters.params import Params
 from sim.parameters.tree import ParameterError, apply_overrides
@@ -33,11 +36,49 @@ class RunFailed(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    """argparse's parser with one-line errors, and a guess at the flag meant when one is misspelt."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: Mapping[str, argparse.ArgumentParser] = {}  # the top-level parser's sub-commands
+
+    def error(self, message: str) -> NoReturn:
         message = " ".join(message.split())
         if message.startswith("argument "):
             raise UsageError(message[len("argument "):])
         raise UsageError(f"command line: {message}")
+
+    # typeshed types parse_args as overloads (a caller's own namespace class comes back): this override
+    # takes and returns argparse's Namespace only, the one class the commands use
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}{self._guess(parsed, extras)}")
+        return parsed
+
+    def _guess(self, parsed: argparse.Namespace, extras: list[str]) -> str:
+        """'; did you mean '--reps'?' for the first unknown flag close to a flag of the command given."""
+        name = getattr(parsed, "command", None)
+        command = self.commands.get(name or "", self)
+        flags = [flag for action in command._actions for flag in action.option_strings]  # argparse lists them nowhere else
+        for word in extras:
+            if word.startswith("--") and (close := closest_flag(word.split("=")[0], flags)):
+                return f"; did you mean '{close}'? (see caresim {name + ' ' if name else ''}--help)"
+        return ""
+
+
+def closest_flag(word: str, flags: list[str]) -> str | None:
+    """The flag sharing the longest start with ``word`` (three letters or more), else the closest by spelling."""
+    def shared(flag: str) -> int:
+        a, b = word.lstrip("-"), flag.lstrip("-")
+        return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+    best = max(flags, key=shared, default=None)
+    if best is not None and shared(best) >= 3:
+        return best
+    close = difflib.get_close_matches(word, flags, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def whole(lo: int):
@@ -78,7 +119,8 @@ def run_flags(cmd: argparse.ArgumentParser, out_help: str) -> None:
                      help="length of the statistics window in days (default: the scenario's, 730 in the baseline)")
     cmd.add_argument("--warmup-days", type=days, metavar="W",
                      help="warm-up before the window, discarded (default: the scenario's parameter)")
-    cmd.add_argument("--out", metavar="DIR", help=out_help)
+    cmd.add_argument("--out", type=folder, metavar="DIR", help=out_help)
+    cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
     cmd.add_argument("--events", action="store_true", help="also record the window's events (events.csv)")
 
 
@@ -104,10 +146,31 @@ def resolve(args: argparse.Namespace) -> Scenario:
     return load(args.scenario, settings) if args.scenario else baseline(settings)
 
 
-def prepare_out(out: str) -> Path:
+RESULT_FILES = ("*.csv", "*.png", "*.svg", "*.html", "*.json", "results.sqlite", "results.sqlite-wal",
+                "results.sqlite-shm")  # what --force removes from a results folder: caresim's kinds of file, no folders
+
+
+def folder(text: str) -> str:
+    """The type of ``--out``: a folder name, not an empty one."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give a folder name, not an empty one")
+    return text
+
+
+def clear_results(out: Path) -> None:
+    """``--force``: remove the files caresim writes from ``out`` (its top level only; other files stay)."""
+    for pattern in RESULT_FILES:
+        for path in out.glob(pattern):
+            if path.is_file():
+                path.unlink()
+
+
+def prepare_out(out: str, force: bool = False) -> Path:
+    """A results folder for ``run`` or ``compare``: new or empty, or emptied of earlier results with ``--force``."""
     path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out: '{out}' exists and is not a folder")
+    check_out(path, resume=False, force=force, resumable=False)
+    if force and path.is_dir():
+        clear_results(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -124,22 +187,33 @@ def add_runner_flags(cmd, reps_help: str, out_help: str, min_population: int = 1
     """The flags of every command that runs through the experiment runner."""
     cmd.add_argument("--workers", type=whole(1), metavar="N", help="worker processes; 1 runs serially (default: all cores)")
     cmd.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, or 'local' for a LocalCluster")
-    cmd.add_argument("--resume", action="store_true", help="continue an existing results folder, computing only what is missing")
+    add_folder_flags(cmd, out_help)
     cmd.add_argument("--quiet", action="store_true", help="no progress output")
     cmd.add_argument("--reps", type=whole(1), metavar="N", help=reps_help)
     cmd.add_argument("--population", type=whole(min_population), metavar="P", help="registered people (overrides the file)")
-    cmd.add_argument("--out", metavar="DIR", help=out_help)
 
 
-def open_runner(out: Path, args: argparse.Namespace):
+def add_folder_flags(cmd: argparse.ArgumentParser, out_help: str) -> None:
+    """``--out``, ``--resume`` and ``--force``: the results folder of a command that keeps a results store."""
+    cmd.add_argument("--out", type=folder, metavar="DIR", help=out_help)
+    cmd.add_argument("--resume", action="store_true",
+                     help="continue this job's results folder, computing only what is missing")
+    cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
+
+
+def open_runner(out: Path, args: argparse.Namespace, job: tuple[str, str]):
     """Check the results folder, start the executor and open the store: ``(executor, store)``.
 
-    Every problem is one line (``UsageError``) and nothing is started that is not closed again.
+    ``job`` is (kind, name), for example ``("experiment", "headline")``: a store that holds another job's
+    results is refused, with or without ``--resume``.  Every problem is one line (``UsageError``) and
+    nothing is started that is not closed again.
     """
     from sim.experiments.executors import ExecutorError, make_executor
-    from sim.experiments.store import Store
+    from sim.experiments.store import Store, StoreError
 
-    check_out(out, args.resume)
+    check_out(out, args.resume, args.force)
+    if args.force and out.is_dir():
+        clear_results(out)
     if args.dask and args.workers == 1:
         raise UsageError("--workers: 1 runs serially in this process; it cannot be combined with --dask")
     try:
@@ -148,21 +222,33 @@ def open_runner(out: Path, args: argparse.Namespace):
         raise UsageError(str(e)) from None
     try:
         out.mkdir(parents=True, exist_ok=True)
-        return executor, Store(out)
-    except OSError as e:
+        store = Store(out)
+    except (OSError, StoreError) as e:
         executor.close()
-        raise UsageError(f"--out: cannot create '{out}': {e.strerror or e}") from None
+        raise UsageError(f"--out: cannot create '{out}': {e.strerror or e}" if isinstance(e, OSError)
+                         else f"--out: {e}") from None
+    held = store.claim(*job)
+    if held != job:
+        store.close()
+        executor.close()
+        raise UsageError(f"--out: '{out}' holds the results of {held[0]} '{held[1]}', not of {job[0]} '{job[1]}'; "
+                         "choose another folder, or add --force to replace them")
+    return executor, store
 
 
-def check_out(out: Path, resume: bool) -> None:
-    """The output folder must be new (or empty), or an earlier run of this experiment with --resume."""
+FORCE_HELP = "replace the results already in the folder --out names (caresim's files in it are removed first)"
+
+
+def check_out(out: Path, resume: bool, force: bool = False, resumable: bool = True) -> None:
+    """The results folder must be new or empty, or this job's with ``--resume``, or is replaced with ``--force``."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out: '{out}' exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not resume:
-        raise UsageError(f"--out: the results folder '{out}' already exists; add --resume to continue it, "
-                         "or choose another folder")
-    if out.is_dir() and resume and any(out.iterdir()) and not (out / "results.sqlite").is_file():
-        raise UsageError(f"--out: '{out}' is not a results folder (no results.sqlite); choose another folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        if not resume:
+            again = "add --resume to continue it, --force to replace it, " if resumable else "add --force to replace it "
+            raise UsageError(f"--out: the results folder '{out}' already exists; {again}or choose another folder")
+        if not (out / "results.sqlite").is_file():
+            raise UsageError(f"--out: '{out}' is not a results folder (no results.sqlite); choose another folder")
     parent = next((p for p in [out, *out.parents] if p.exists()), Path("."))
     if not parent.is_dir():
         raise UsageError(f"--out: cannot create '{out}': '{parent}' is a file")

@@ -41,8 +41,9 @@ from sim.scenarios.scenario import ScenarioError
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="caresim", description="A discrete-event simulator of integrated health and social care.")
-    parser.add_argument("--version", action="version", version=f"caresim {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"caresim {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="command", parser_class=Parser)
+    parser.commands = commands.choices
     run = commands.add_parser(
         "run", help="run replications of one scenario and print a summary",
         description="Run replications of one scenario (the built-in baseline without a file) and print the mean "

@@ -1,7 +1,8 @@
 """``caresim run [SCENARIO.toml]``: replications of one scenario and a summary table.
 
 Prints the main metrics first, then all others, then admission rates, each as the mean over the
-replications with the half-width of its 95% interval; with ``--out`` writes ``kpis.csv``,
+replications with the half-width of its 95% interval, under its plain label and with its name in
+``kpis.csv`` (both from :mod:`sim.outcomes.registry`); with ``--out`` writes ``kpis.csv``,
 ``timeseries.csv`` and (with ``--events``) ``events.csv``.
 """
 
@@ -16,19 +17,13 @@ from typing import TYPE_CHECKING
 
 from sim import __version__
 from sim.cli.common import RunFailed, prepare_out, progress, resolve
+from sim.outcomes import registry
 from sim.scenarios.scenario import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
 # The model, pandas and scipy are imported when a run starts, so that help and
 # bad input are answered at once.
-
-MAIN_METRICS = (
-    "person_years", "emergency_admissions", "ae_attendances", "readmissions_30d", "bed_days", "mean_los_days",
-    "delayed_discharge_days", "trolley_wait_hours", "care_home_admissions", "deaths", "cost_total_gbp",
-    "acute_occupancy",
-)
-SHARE_METRICS = ("at_home_91d_after_reablement", "knows_whom_to_contact", "acute_occupancy")
 
 
 def _pair(mean: float, half: float, share: bool) -> str:
@@ -46,36 +41,45 @@ def _pair(mean: float, half: float, share: bool) -> str:
     return text if not math.isfinite(half) else f"{text} +/- {half / scale:,.{decimals}f}{suffix}"
 
 
-def _table(summary: pd.DataFrame, order: list[str], reps: int) -> list[str]:
+def _table(summary: pd.DataFrame, order: list[str], reps: int, labels: dict[str, str] | None = None) -> list[str]:
+    """Rows: each metric's plain label (``labels``, else the registry's), its values by cohort, its name."""
+    labels = labels or {}
     cohorts = list(dict.fromkeys(summary["cohort"]))
     cells = {(r.metric, r.cohort): r for r in summary.itertuples(index=False)}
     rows = []
     for metric in order:
-        row = [metric]
+        row = [labels.get(metric, registry.label(metric))]
         for cohort in cohorts:
             r = cells.get((metric, cohort))
             if r is None:
                 row.append("")
                 continue
-            cell = _pair(r.mean, (r.ci_high - r.ci_low) / 2, metric in SHARE_METRICS or metric.endswith("_share"))
+            cell = _pair(r.mean, (r.ci_high - r.ci_low) / 2, registry.is_share(metric))
             if r.n != reps and r.n > 0:
                 cell += f" (n={r.n})"
             row.append(cell)
-        rows.append(row)
-    head = ["metric"] + cohorts
+        rows.append(row + [metric])
+    head = ["measure"] + cohorts + ["metric"]
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-    line = lambda cols: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths)))
+    left = (0, len(head) - 1)  # the label and the name; the numbers are right-aligned
+
+    def line(cols: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths))).rstrip()
+
     return [line(head), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]
 
 
 def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int, seed: int) -> str:
-    """The printed summary: the main metrics first, then all others, then admission rates."""
-    from sim.analysis.stats import rates_per_1000_py, summarise
+    """The printed summary: the main metrics first, then all others, then admission rates.
+
+    Each row shows the metric's plain label and, last, its name in ``kpis.csv``.
+    """
+    from sim.analysis.stats import RATE_METRICS, rates_per_1000_py, summarise
 
     kpis = frames["kpis"]
     summary = summarise(kpis)
     metrics = list(dict.fromkeys(summary["metric"]))
-    main = [m for m in MAIN_METRICS if m in metrics]
+    main = [m for m in registry.RUN_MAIN if m in metrics]
     rest = [m for m in metrics if m not in main]
     p = scenario.params
     out = [f"caresim {__version__}: scenario '{scenario.name}'"]
@@ -94,13 +98,15 @@ def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int,
     out += ["", "All other metrics"] + _table(summary, rest, reps)
     rates = summarise(rates_per_1000_py(kpis))
     if len(rates):
-        out += ["", "Admissions per 1,000 person-years"] + _table(rates, list(dict.fromkeys(rates["metric"])), reps)
+        labels = {f"{m}_per_1000_py": registry.label(m) for m in RATE_METRICS}
+        out += ["", "Admissions per 1,000 person-years"] + _table(rates, list(dict.fromkeys(rates["metric"])), reps,
+                                                                   labels)
     return "\n".join(out)
 
 
 def run(args: argparse.Namespace) -> int:
     scenario = resolve(args)
-    out = prepare_out(args.out) if args.out else None
+    out = prepare_out(args.out, args.force) if args.out is not None else None
     from sim.replication.runner import ReplicationFailed, multiple_replications, write_outputs
 
     t0 = time.perf_counter()

@@ -79,7 +79,7 @@ def sensitivity(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UsageError(str(e)) from None
     runner_study, answers = answer_study(study, params, args.population, args.reps)
-    executor, store = open_runner(out, args)
+    executor, store = open_runner(out, args, ("sensitivity study", study.name))
     progress = _Progress(args.quiet)
     evaluate = Evaluator(runner_study, store, executor, git_commit(), out, progress)
     t0 = time.perf_counter()

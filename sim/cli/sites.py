@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.cli.common import RunFailed, UsageError, check_out, open_runner, whole
+from sim.cli.common import RunFailed, UsageError, add_folder_flags, open_runner, whole
 
 KIND = "caresim sites"
 
@@ -41,27 +41,17 @@ def add_commands(commands) -> None:
     cmd.add_argument("file", metavar="FILE", help="sites file (calibration/sites.toml)")
     cmd.add_argument("--workers", type=whole(1), metavar="N", help="worker processes; 1 runs serially (default: all cores)")
     cmd.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, or 'local' for a LocalCluster")
-    cmd.add_argument("--resume", action="store_true", help="continue an existing results folder, computing only what is missing")
     cmd.add_argument("--quiet", action="store_true", help="no progress output")
     cmd.add_argument("--sites", type=whole(2), metavar="N", help="run the file's first N sites (overrides 'sites')")
-    cmd.add_argument("--out", metavar="DIR", help="results folder (default: fitted/<name> next to the file)")
+    add_folder_flags(cmd, "results folder (default: fitted/<name> next to the file)")
 
 
-def _check_out(out: Path, resume: bool) -> None:
-    """As for experiments; and never inside another results folder, nor continuing another command's."""
-    check_out(out, resume)
+def _not_inside_another(out: Path) -> None:
+    """A sites folder never sits inside another results folder (its store would be read as part of that one)."""
     absolute = out.resolve()
     for parent in absolute.parents:
         if (parent / "results.sqlite").is_file():
             raise UsageError(f"--out: '{out}' is inside another results folder ('{parent}'); choose a folder of its own")
-    if (out / "results.sqlite").is_file():
-        try:
-            kind = json.loads((out / "metadata.json").read_text(encoding="utf-8")).get("kind")
-        except (OSError, ValueError, AttributeError):
-            kind = None
-        if kind != KIND:
-            raise UsageError(f"--out: '{out}' holds the results of another command, not of caresim sites; "
-                             "choose another folder")
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -87,8 +77,8 @@ def sites(args: argparse.Namespace) -> int:
     except SitesError as e:
         raise UsageError(str(e)) from None
     out = Path(args.out) if args.out else study.path.parent / "fitted" / study.name
-    _check_out(out, args.resume)
-    executor, store = open_runner(out, args)
+    _not_inside_another(out)
+    executor, store = open_runner(out, args, ("sites study", study.name))
     from sim.experiments.batch import run_tasks
     from sim.provenance import file_sha256, git_commit
     from sim.calibration.sites_run import experiment, plan_sites

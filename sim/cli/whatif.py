@@ -49,7 +49,7 @@ def compare(args: argparse.Namespace) -> int:
     check_names(scenarios)
     draws = posterior_draws(args)
     scenario_sets = [_load_all(args.scenarios, d.settings(settings)) for d in draws]
-    out = prepare_out(args.out) if args.out else None
+    out = prepare_out(args.out, args.force) if args.out is not None else None
     from sim.analysis.compare import COMPARISON_COLUMNS, comparison_table, pairing, run_comparison
     from sim.analysis.posterior import run_over_draws
     from sim.replication.runner import ReplicationFailed, write_outputs

@@ -10,16 +10,24 @@ process, so the heap holds only today's work.  When nothing on the heap comes
 before an entry's time, the clock moves straight to it and the entry runs
 without an event of its own (what runs, and in what order, is the same as
 with a timeout).
+
+An entry's kind is a plain int (the value of a ``sim.vocabulary.Kind``, not
+the member), so entries hold only numbers: Python's cycle collector stops
+tracking such tuples the first time it sees them, and the many entries filed
+years ahead do not slow its later passes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from operator import itemgetter
-from typing import Callable
+from typing import TypeAlias
 
 import simpy
 
 _TIME = itemgetter(0)
+# a SimPy process: a generator that yields the events it waits for (what they send back is not used)
+Process: TypeAlias = Generator[simpy.Event, object, None]
 
 
 class Environment(simpy.Environment):
@@ -56,16 +64,24 @@ class Calendar:
         self.clocks[kind] = tokens
 
     def add(self, t: float, pid: int, kind: int, token: int) -> None:
+        """File an entry of ``kind`` for person ``pid`` at time ``t``; it is stale if ``token`` moves on (-1: never)."""
         day = int(t)
         if day < self._today:
-            delay = t - self.env.now
-            ev = self.env.timeout(delay if delay > 0 else 0.0)
-            ev.callbacks.append(lambda _e, pid=pid, kind=kind, token=token: self._fire(pid, kind, token))
+            self._add_to_heap(t, pid, kind, token)
             return
         bucket = self.days.get(day)
         if bucket is None:
             bucket = self.days[day] = []
         bucket.append((t, pid, kind, token))
+
+    def _add_to_heap(self, t: float, pid: int, kind: int, token: int) -> None:
+        """An entry for a day already walked: a timeout of its own on SimPy's heap."""
+        delay = t - self.env.now
+
+        def fire(_event: simpy.Event) -> None:
+            self._fire(pid, kind, token)
+
+        self.env.timeout(delay if delay > 0 else 0.0).callbacks.append(fire)
 
     def _fire(self, pid: int, kind: int, token: int) -> None:
         if token >= 0 and self.clocks.get(kind, self.tokens)[pid] != token:
@@ -74,7 +90,7 @@ class Calendar:
         self.dispatched += 1
         self.handler(pid, kind, token)
 
-    def run(self):
+    def run(self) -> Process:
         """The one process that walks the days."""
         env = self.env
         move = getattr(env, "move", None)  # a plain simpy.Environment always yields a timeout

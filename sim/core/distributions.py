@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
+
+Floats: TypeAlias = npt.NDArray[np.float64]
 
 _STD_NORMAL = NormalDist()
 
@@ -31,7 +35,7 @@ class Distribution(Protocol):
 
     def ppf(self, u: float) -> float: ...
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray: ...
+    def sample(self, rng: np.random.Generator, size: int) -> Floats: ...
 
 
 def _number(value: object) -> bool:
@@ -46,7 +50,11 @@ def _positive(name: str, value: float) -> None:
 
 
 class _Base:
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+    def ppf(self, u: float) -> float:
+        """The value at which the CDF reaches ``u``: each distribution gives its own."""
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, size: int) -> Floats:
         return np.array([self.ppf(u) for u in rng.random(size)])
 
 
@@ -70,7 +78,7 @@ class Exponential(_Base):
     def ppf(self, u: float) -> float:
         return -self.mean_value * math.log1p(-u)
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+    def sample(self, rng: np.random.Generator, size: int) -> Floats:
         return -self.mean_value * np.log1p(-rng.random(size))
 
 
@@ -80,6 +88,8 @@ class LogNormal(_Base):
 
     mean_value: float
     sd: float
+    _mu: float = field(init=False, repr=False, compare=False)  # the log's mean and sd, from the two above
+    _sigma: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _positive("LogNormal mean", self.mean_value)
@@ -98,20 +108,21 @@ class LogNormal(_Base):
 
     @property
     def mu(self) -> float:
-        return self._mu  # type: ignore[attr-defined]
+        return self._mu
 
     @property
     def sigma(self) -> float:
-        return self._sigma  # type: ignore[attr-defined]
+        return self._sigma
 
     def ppf(self, u: float) -> float:
-        return math.exp(self._mu + self._sigma * _STD_NORMAL.inv_cdf(min(max(u, 1e-12), 1 - 1e-12)))  # type: ignore[attr-defined]
+        return math.exp(self._mu + self._sigma * _STD_NORMAL.inv_cdf(min(max(u, 1e-12), 1 - 1e-12)))
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+    def sample(self, rng: np.random.Generator, size: int) -> Floats:
         u = np.clip(rng.random(size), 1e-12, 1 - 1e-12)
-        return stats.lognorm.ppf(u, s=self.sigma, scale=math.exp(self.mu))
+        out: Floats = stats.lognorm.ppf(u, s=self.sigma, scale=math.exp(self.mu))
+        return out
 
-    def length_biased(self) -> "LogNormal":
+    def length_biased(self) -> LogNormal:
         """The distribution of the stay in progress at a random moment (for the initial state)."""
         mu = self.mu + self.sigma**2
         mean = math.exp(mu + self.sigma**2 / 2)
@@ -137,7 +148,7 @@ class Deterministic(_Base):
     def ppf(self, u: float) -> float:
         return self.value
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+    def sample(self, rng: np.random.Generator, size: int) -> Floats:
         rng.random(size)  # consume as any other distribution does
         return np.full(size, float(self.value))
 
@@ -163,7 +174,7 @@ class Uniform(_Base):
     def ppf(self, u: float) -> float:
         return self.low + (self.high - self.low) * u
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+    def sample(self, rng: np.random.Generator, size: int) -> Floats:
         return self.low + (self.high - self.low) * rng.random(size)
 
 
@@ -173,7 +184,7 @@ SEARCH_MAX_MEAN = 50.0
 SEARCH_MAX_STEPS = 250
 
 
-def poisson_counts(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+def poisson_counts(u: Floats, mean: Floats) -> npt.NDArray[np.int64]:
     """Poisson counts by inverse transform of given uniforms, vectorised.
 
     The smallest k with P(X <= k) > u, found by stepping every count up the
@@ -205,8 +216,8 @@ def poisson_counts(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return out.reshape(u.shape)
 
 
-def categorical(u: float, shares) -> int:
-    """Index of the category a uniform falls in, with the given shares (inverse transform; the last absorbs rounding)."""
+def categorical(u: float, shares: Sequence[float]) -> int:
+    """The category a uniform falls in, by inverse transform of the given shares (the last absorbs rounding)."""
     acc = 0.0
     for i, s in enumerate(shares):
         acc += s

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import math
 import struct
-
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeAlias
 
 from sim.core.calendar import Calendar, Environment
-from sim.pathways import kinds
 from sim.core.distributions import LogNormal
-from sim.parameters.params import Params, capacity_basis, per_place
-from sim.core.population import DAYS_PER_YEAR, Care, Population
-from sim.core.records import Place, Records, Reason, Spell
+from sim.core.population import DAYS_PER_YEAR, Population
+from sim.core.records import OpenSpell, Records
 from sim.core.services import CapacityPool, DailySlots
 from sim.core.streams import Streams
+from sim.parameters.params import Params, capacity_basis, per_place
+from sim.vocabulary import Care, Kind, Place, Reason, Spell
+
+if TYPE_CHECKING:
+    from sim.pathways.mdt import Teams
 
 LN2 = math.log(2.0)
+Handler: TypeAlias = Callable[["Model", int], None]  # what a calendar entry of one kind runs: handler(model, pid)
+Draw: TypeAlias = Callable[[int], float]  # a stream's draw function: draw(pid) is the person's next uniform
 _PACK_SPELL = struct.Struct("=6d").pack
 # the streams of the competing hazards of life at home, in the order home.schedule_next unpacks them
 # (the referral, on a clock of its own, is drawn by home.schedule_referral)
@@ -66,6 +72,10 @@ def capacities(p: Params) -> dict[str, int]:
 
 
 class Model:
+    """One replication's place: its people, services, calendar and records, and the rates its pathways read."""
+
+    teams: Teams  # the MDTs; they read the model, so whoever builds it adds them (sim.replication.single.build)
+
     def __init__(self, params: Params, seed: int, replication: int) -> None:
         self.p = params
         self.seed = seed
@@ -93,12 +103,12 @@ class Model:
         self.pools = (self.beds, self.social_workers, self.home_care, self.reablement, self.intermediate_care,
                       self.care_homes, self.rapid_response)
         self.calendar = Calendar(env, self._dispatch, self.pop.token)
-        self.calendar.track(kinds.REFERRAL, self.pop.referral_token)  # referrals have a clock of their own
+        self.calendar.track(Kind.REFERRAL.value, self.pop.referral_token)  # referrals have a clock of their own
         self.delayed_now = 0
         # per-person bookkeeping beside the population
         self.home_since: list[float] = []  # start of the current GP-contact spell (nan: not at home)
         self.held: list[CapacityPool | None] = []  # community unit held (home care, reablement, care home)
-        self.spell: list[list | None] = []
+        self.spell: list[OpenSpell | None] = []  # the spell of the care held
         self.reablement_end: list[float] = []
         self.last_discharge: list[float] = []
         self.op_active: list[bool] = []  # in an outpatient episode (referral to last attendance or admission)
@@ -109,13 +119,12 @@ class Model:
         self.elective_list: dict[int, bool] = {}  # planned admissions booked: person -> day case
         # home spells, six doubles each: end, pid, expected GP contacts, uniform, expected nursing visits, uniform
         self.gp_spells = bytearray()
-        self._handlers: dict[int, object] = {}
-        self._draws: dict = {}  # stream name -> bound PersonStream.next
+        self._handlers: dict[int, Handler] = {}  # calendar kind -> its handler
+        self._draws: dict[str, Draw] = {}  # stream name -> bound PersonStream.next
         self.hazard_draws = tuple(self.stream(name) for name in HAZARD_STREAMS)  # read by home.schedule_next
         self.u_referral = self.stream("referral")  # read by home.schedule_referral
         self._u_gp, self._u_nursing = self.stream("gp_contacts"), self.stream("nursing_visits")
         self._derive()
-        self.teams = None  # the MDTs (sim.pathways.mdt.Teams), set when the model is built
 
     def _derive(self) -> None:
         """Values computed once from the parameters: stays, and hazard tables per day by band and frailty."""
@@ -128,7 +137,8 @@ class Model:
         self.death_fit_hr = [[mo.at_home_fit_per_year[b] * mo.frailty_hr[f] for f in levels] for b in bands]
         self.frailty_up = [pe.frailty_step_per_year[b] / 365.25 for b in bands]
         self.frailty_down = [pe.frailty_recovery_per_year[b] / 365.25 for b in bands]
-        self.referral = [[e.referral_per_year[b] * e.frailty_referral_multiplier[f] / 365.25 for f in levels] for b in bands]
+        self.referral = [[e.referral_per_year[b] * e.frailty_referral_multiplier[f] / 365.25 for f in levels]
+                         for b in bands]
         self.home_care_request = [r / 365.25 for r in sc.community_home_care_by_frailty]
         self.care_home_request = [r / 365.25 for r in sc.community_care_home_by_frailty]
         self.home_care_end = sc.home_care_end_per_year / 365.25
@@ -165,7 +175,7 @@ class Model:
         except KeyError:
             return self.stream(name)(pid)
 
-    def stream(self, name: str):
+    def stream(self, name: str) -> Draw:
         """The draw function of stream ``name``: ``stream(name)(pid)`` is ``u(name, pid)``."""
         draw = self._draws.get(name)
         if draw is None:
@@ -245,7 +255,7 @@ class Model:
         self.held[pid] = None
         row = self.spell[pid]
         if row is not None:
-            row[3] = self.env.now
+            row.end = self.env.now
             self.spell[pid] = None
         self.reablement_end[pid] = math.inf
         if self.pop.care[pid] != Care.CARE_HOME or pool is self.care_homes:
@@ -256,8 +266,9 @@ class Model:
             self.rec.delays.append((pid, start, self.env.now, int(reason)))
 
     # --- dispatch of calendar entries -------------------------------------
-    def on(self, kind: int, handler) -> None:
-        self._handlers[kind] = handler
+    def on(self, kind: Kind, handler: Handler) -> None:
+        """Run ``handler(model, pid)`` for each calendar entry of ``kind`` that is not stale."""
+        self._handlers[kind.value] = handler
 
     def _dispatch(self, pid: int, kind: int, token: int) -> None:
-        self._handlers[kind](self, pid)  # type: ignore[operator]
+        self._handlers[kind](self, pid)

@@ -11,31 +11,26 @@ same seed.
 from __future__ import annotations
 
 import math
-
-import numpy as np
 from statistics import NormalDist
 
+import numpy as np
+import numpy.typing as npt
+
 from sim.core.distributions import categorical
-from sim.parameters.params import Params
-from sim.core.records import Place
 from sim.core.streams import Streams
+from sim.parameters.params import Params
+from sim.vocabulary import Care, Place
 
 DAYS_PER_YEAR = 365.25
 _NORMAL = NormalDist()
 
 
-class Care:
-    NONE = 0
-    HOME_CARE = 1
-    REABLEMENT = 2
-    CARE_HOME = 3
-
-
-def cohort_sizes(p: Params) -> np.ndarray:
+def cohort_sizes(p: Params) -> npt.NDArray[np.int_]:
     """People per band (under-65 complex, 65-74, 75-84, 85+) at the place's size."""
     pl = p.place
     shares = np.array([pl.share_under65_complex, pl.share_65_74, pl.share_75_84, pl.share_85plus])
-    return np.rint(shares * pl.registered_population).astype(int)
+    sizes: npt.NDArray[np.int_] = np.rint(shares * pl.registered_population).astype(int)
+    return sizes
 
 
 class Population:
@@ -48,12 +43,12 @@ class Population:
         self.age0: list[float] = []  # age at time 0 (entrants: back-dated)
         self.entered: list[float] = []
         self.frailty: list[int] = []
-        self.need: list[int] = []
+        self.need: list[int] = []  # main need: a Need's value
         self.alone: list[bool] = []
         self.risk: list[float] = []  # persistent multiplier, mean 1
         self.last_crisis: list[float] = []  # transient risk anchor (-inf: none)
-        self.place: list[int] = []
-        self.care: list[int] = []
+        self.place: list[Place] = []
+        self.care: list[Care] = []
         self.died: list[float] = []
         self.token: list[int] = []  # bumps when a person's scheduled events go stale
         self.referral_token: list[int] = []  # the same for their next outpatient referral (a clock of its own)
@@ -134,7 +129,7 @@ class Population:
                 return (edge - self.age0[pid]) * DAYS_PER_YEAR
         return math.inf
 
-    def table(self) -> dict[str, np.ndarray]:
+    def table(self) -> dict[str, npt.NDArray[np.generic]]:
         return {
             "age0": np.asarray(self.age0),
             "entered": np.asarray(self.entered),

@@ -14,6 +14,8 @@ from collections import deque
 
 import simpy
 
+from sim.core.calendar import Process
+
 
 class CapacityPool:
     """``capacity`` identical units; requests wait FIFO within priority (0 first)."""
@@ -28,7 +30,7 @@ class CapacityPool:
         self.name = name
         self.capacity = int(capacity)
         self.in_use = 0
-        self.queues: tuple[deque, ...] = tuple(deque() for _ in range(priorities))
+        self.queues: tuple[deque[simpy.Event], ...] = tuple(deque() for _ in range(priorities))
         self.waiting = 0
         self._last = env.now
         self.area_in_use = 0.0  # integral of units in use over time
@@ -76,7 +78,7 @@ class CapacityPool:
                 return True
         return False
 
-    def take(self, priority: int = 0):
+    def take(self, priority: int = 0) -> Process:
         """Generator for ``yield from pool.take()``: returns at once if free, else waits its turn."""
         if self.try_take():
             return

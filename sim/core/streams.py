@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -68,11 +69,20 @@ class _FirstDraws:
                 for j, key in enumerate(self.keys):
                     block = _generator(self.seed, (self.rep, key, chunk, 0)).random((CHUNK, BLOCK))
                     data[i, :, :, j] = block[:, :self.width]
-            self.first.frombytes(memoryview(data).cast("B"))  # the same doubles, without making Python floats
+            self.first.frombytes(data.data.cast("B"))  # the same doubles, without making Python floats
         self.rows = max(self.rows, chunks.stop * CHUNK)
         missing = self.rows * len(self.keys) - len(self.count)
         if missing > 0:
             self.count.extend([0] * missing)
+
+
+@dataclass(slots=True)
+class _Cursor:
+    """A block's generator and how many draws it has made (where it stands)."""
+
+    bits: np.random.PCG64
+    gen: np.random.Generator
+    at: int = 0
 
 
 class PersonStream:
@@ -105,8 +115,8 @@ class PersonStream:
         self._stride = len(store.keys)
         self._slot = slot
         self._width = store.width
-        self._extra: dict[int, tuple[int, array]] = {}  # pid -> (block, its row) past the first draws
-        self._gens: dict[tuple[int, int], list] = {}  # (chunk, block) -> [bit generator, generator, its position]
+        self._extra: dict[int, tuple[int, array[float]]] = {}  # pid -> (block, its row) past the first draws
+        self._gens: dict[tuple[int, int], _Cursor] = {}  # (chunk, block) -> its generator and position
         self.ensure(persons)
 
     def ensure(self, persons: int) -> None:
@@ -128,7 +138,7 @@ class PersonStream:
             got = self._extra[pid] = (block, self._row(pid, block))
         return got[1][col]
 
-    def _row(self, pid: int, block: int) -> array:
+    def _row(self, pid: int, block: int) -> array[float]:
         """Row ``pid`` of its chunk's block ``block``: the block's generator moved to the row and read.
 
         Each (chunk, block) keeps its generator and where it stands; the
@@ -137,15 +147,14 @@ class PersonStream:
         """
         chunk, row = divmod(pid, CHUNK)
         key = (chunk, block)
-        got = self._gens.get(key)
-        if got is None:
+        cursor = self._gens.get(key)
+        if cursor is None:
             bits = np.random.PCG64(np.random.SeedSequence(self._seed, spawn_key=(self._rep, self._key, chunk, block)))
-            got = self._gens[key] = [bits, np.random.Generator(bits), 0]
-        bits, gen, at = got
+            cursor = self._gens[key] = _Cursor(bits, np.random.Generator(bits))
         start = row * BLOCK
-        bits.advance((start - at) % _PCG64_PERIOD)
-        got[2] = start + BLOCK
-        return array("d", gen.random(BLOCK).tobytes())
+        cursor.bits.advance((start - cursor.at) % _PCG64_PERIOD)
+        cursor.at = start + BLOCK
+        return array("d", cursor.gen.random(BLOCK).tobytes())
 
     def draws_used(self, pid: int) -> int:
         return self._count[pid * self._stride + self._slot]

@@ -85,7 +85,7 @@ def plan(exp: Experiment, replications: int, commit: str | None) -> list[Planned
                 for h, v in zip(hashes, exp.variants)]
         for i, v in enumerate(exp.variants):
             is_ref = v.name == exp.reference
-            deps = ()
+            deps: tuple[str, ...] = ()
             if is_ref:
                 deps = tuple(k for k, w in zip(keys, exp.variants)
                              if w.name != exp.reference and paired[w.name] and (v.grid is None or w.grid == v.grid)

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.parameters.filecheck import days, known_keys, short_name, whole
-from sim.outcomes.metrics import METRICS, PLACE_METRICS
+from sim.outcomes import registry
 from sim.parameters.tree import ParameterError
 from sim.parameters.patch import Patch, parse_path
 from sim.analysis.posterior import DEFAULT_FILE, Draw, PosteriorError, load_posterior
@@ -56,8 +56,8 @@ KEYS = ("name", "description", "scenarios", "reference", "replications", "seed",
 GRID_KEYS = ("parameter", "values", "scenarios", "label")
 PRECISION_KEYS = ("metrics", "cohort", "half_width_pct", "max_replications", "look_ahead")
 POSTERIOR_KEYS = ("draws", "file")
-COHORTS = ("all", "65plus", "85plus", "mdt")
-ALL_METRICS = tuple(METRICS) + tuple(PLACE_METRICS)
+COHORTS = registry.COHORT_NAMES
+ALL_METRICS = registry.NAMES
 
 
 class ExperimentError(ValueError):
@@ -111,9 +111,12 @@ class Variant:
         return self.scenario.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Experiment:
-    """A checked experiment: its resolved scenarios at every grid point, and how to run them."""
+    """A checked experiment: its resolved scenarios at every grid point, and how to run them.
+
+    Built with keywords only: sixteen fields in a row are too easy to give in the wrong order.
+    """
 
     name: str
     description: str
@@ -207,18 +210,21 @@ def load_experiment(path: str | Path, *, reps: int | None = None, population: in
 
     variants = []
     for scenario, source in zip(scenarios, sources):
-        points = grid.values if grid is not None and scenario.name in grid.scenarios else (None,)
+        gridded = grid is not None and scenario.name in grid.scenarios
+        points: tuple[float | None, ...] = grid.values if grid is not None and gridded else (None,)
         for value in points:
-            patch = None if value is None else Patch(grid.parameter, value)
+            patch = None if value is None or grid is None else Patch(grid.parameter, value)
             for draw in draws:
                 if draw is None and patch is None:
                     variants.append(Variant(scenario))
                     continue
                 own = settings if draw is None else draw.settings(settings)
                 variants.append(Variant(_scenario(path, source, own, patch)[0], value, draw))
-    return Experiment(name, description, path, tuple(scenarios), tuple(_file(path, f) for f in sources), reference,
-                      replications, seed, settings, metrics, charts, out_dir, grid, precision, tuple(variants),
-                      posterior, tuple(d for d in draws if d is not None))
+    return Experiment(name=name, description=description, path=path, scenarios=tuple(scenarios),
+                      files=tuple(_file(path, f) for f in sources), reference=reference, replications=replications,
+                      seed=seed, settings=settings, metrics=metrics, charts=charts, out=out_dir, grid=grid,
+                      precision=precision, variants=tuple(variants), posterior=posterior,
+                      draws=tuple(d for d in draws if d is not None))
 
 
 # --- pieces ---------------------------------------------------------------------------------------
@@ -261,6 +267,8 @@ def _grid(value: Any, names: list[str], reference: str, err) -> Grid | None:
         raise err("'grid' must be a table with parameter and values")
     known_keys(value, GRID_KEYS, err, "grid.")
     parameter = value.get("parameter")
+    if not isinstance(parameter, str):
+        raise err(f"grid.parameter must be a parameter path in quotes (such as \"acute.beds_per_100k\"), got {parameter!r}")
     try:
         parse_path(parameter)
     except ValueError as e:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -16,14 +17,14 @@ import pandas as pd
 
 from sim.analysis.compare import MDT_PREFIX, compare_values
 from sim.experiments.experiment import Experiment
+from sim.outcomes import registry
 from sim.analysis.stats import mean_ci
 from sim.experiments.store import Store
 from sim.analysis.warmup import mser
 
 KPI_COLUMNS = ["scenario", "grid", "replication", "cohort", "metric", "value"]
 TIMESERIES_COLUMNS = ["scenario", "grid", "replication", "day", "series", "value"]
-SUMMARY_COLUMNS = ["scenario", "grid", "cohort", "metric", "n", "mean", "ci_low", "ci_high", "diff_mean",
-                   "diff_ci_low", "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high", "paired"]
+SUMMARY_COLUMNS = list(registry.SUMMARY_COLUMNS)
 WARMUP_COLUMNS = ["scenario", "grid", "series", "mser_truncation_days", "window_days", "verdict"]
 WARMUP_SERIES = "acute_beds_occupied"
 NOISE_SHARE = 0.1  # MSER-5 truncations up to this share of the window are read as noise (one or two batches)
@@ -100,7 +101,10 @@ def summary(kpis: pd.DataFrame, exp: Experiment, paired: dict[str, bool]) -> pd.
     ref_gridded = exp.grid is not None and exp.reference in exp.grid.scenarios
     k = kpis[kpis["metric"].isin(exp.metrics)]
     over_draws = "draw" in kpis.columns
-    level, compare, table, extra = _plain_level, compare_values, lambda v: v.set_index("replication")["value"], []
+    level: Callable[..., Mapping[str, float | str]] = _plain_level
+    compare: Callable[..., Mapping[str, float | str]] = compare_values
+    table: Callable[[pd.DataFrame], pd.Series | pd.DataFrame] = lambda v: v.set_index("replication")["value"]
+    extra: list[str] = []
     if over_draws:
         from sim.analysis.uncertainty import DIFF_PARTS, PARTS, difference_over_draws, draw_table, level_over_draws
         level, compare, table, extra = level_over_draws, difference_over_draws, draw_table, PARTS + DIFF_PARTS

@@ -9,10 +9,11 @@ posterior draws), ``metadata.json``, the charts (PNG and SVG) and
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sim.provenance import file_sha256
 from sim.reports import metadata
-from sim.experiments.batch import Outcome, paired_with_reference
+from sim.experiments.batch import Outcome, Planned, paired_with_reference
 from sim.experiments.exports import SUMMARY_COLUMNS, collect, summary, warmup_check, write_table
 from sim.experiments.experiment import Experiment
 from sim.experiments.store import Store
@@ -40,10 +41,7 @@ def experiment_metadata(exp: Experiment, outcome: Outcome, commit: str | None, s
         "grid": grid,
         "metrics": list(exp.metrics),
         "charts": list(exp.charts),
-        "failed": [{"scenario": by_key[k].variant.name, "grid": by_key[k].variant.grid,
-                    "replication": by_key[k].replication, "error": e,
-                    **({"draw": by_key[k].variant.draw.index} if by_key[k].variant.draw is not None else {})}
-                   for k, e in outcome.failed.items()],
+        "failed": [_failure(by_key[k], e) for k, e in outcome.failed.items()],
         "precision": None,
     })
     if exp.posterior is not None:
@@ -55,6 +53,13 @@ def experiment_metadata(exp: Experiment, outcome: Outcome, commit: str | None, s
         meta["precision"] = {"metrics": list(p.metrics), "cohort": p.cohort, "half_width_pct": p.half_width_pct,
                              "max_replications": p.max_replications, "look_ahead": p.look_ahead}
     return meta
+
+
+def _failure(task: Planned, error: str) -> dict[str, Any]:
+    """A failed run as ``metadata.json`` lists it: which run, and its error."""
+    v = task.variant
+    return {"scenario": v.name, "grid": v.grid, "replication": task.replication, "error": error,
+            **({"draw": v.draw.index} if v.draw is not None else {})}
 
 
 def write_all(exp: Experiment, store: Store, outcome: Outcome, commit: str | None, seconds: float,

@@ -36,7 +36,22 @@ CREATE TABLE IF NOT EXISTS counterfactuals (
     key TEXT NOT NULL, other TEXT NOT NULL, cohort TEXT, metric TEXT, value REAL);
 CREATE INDEX IF NOT EXISTS counterfactuals_key ON counterfactuals (key, other);
 CREATE TABLE IF NOT EXISTS links (key TEXT NOT NULL, other TEXT NOT NULL, PRIMARY KEY (key, other));
+CREATE TABLE IF NOT EXISTS job (kind TEXT NOT NULL, name TEXT NOT NULL);
 """
+COLUMNS = {  # what each table must hold, checked when a store is opened
+    "runs": ("key", "scenario", "grid", "replication", "seed", "scenario_hash", "version", "git_commit", "status",
+             "error", "seconds", "events", "finished"),
+    "kpis": ("key", "cohort", "metric", "value"),
+    "timeseries": ("key", "day", "series", "value"),
+    "enrolments": ("key", "pids", "times"),
+    "counterfactuals": ("key", "other", "cohort", "metric", "value"),
+    "links": ("key", "other"),
+    "job": ("kind", "name"),
+}
+
+
+class StoreError(Exception):
+    """A file that is not a sound results store: the message is ``<file>: <what is wrong>``."""
 
 
 class Store:
@@ -44,10 +59,41 @@ class Store:
 
     def __init__(self, folder: str | Path):
         self.path = Path(folder) / FILENAME
+        if self.path.exists() and not self.path.is_file():
+            raise StoreError(f"{self.path}: not a file")
         self.db = sqlite3.connect(self.path)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+            self._check()
+        except sqlite3.DatabaseError as e:
+            self.db.close()
+            raise StoreError(f"{self.path}: not a sound results store ({e}); move it aside or choose another "
+                             "folder") from None
+        except StoreError:
+            self.db.close()
+            raise
+
+    def _check(self) -> None:
+        """A damaged file or another program's database is refused on opening, not half-way through a run."""
+        (verdict,) = self.db.execute("PRAGMA quick_check(1)").fetchone()
+        if verdict != "ok":
+            raise StoreError(f"{self.path}: the file is damaged ({verdict}); move it aside or choose another folder")
+        for table, columns in COLUMNS.items():
+            found = tuple(row[1] for row in self.db.execute(f"PRAGMA table_info({table})"))
+            if found != columns:
+                raise StoreError(f"{self.path}: table '{table}' has columns {', '.join(found)}, not those of a "
+                                 "caresim results store; move it aside or choose another folder")
+
+    def claim(self, kind: str, name: str) -> tuple[str, str]:
+        """Record which job this store holds (``kind``, ``name``), or return the job it already holds."""
+        with self.db:
+            row = self.db.execute("SELECT kind, name FROM job").fetchone()
+            if row is None:
+                self.db.execute("INSERT INTO job VALUES (?, ?)", (kind, name))
+                return kind, name
+        return str(row[0]), str(row[1])
 
     def close(self) -> None:
         self.db.close()
@@ -75,6 +121,8 @@ class Store:
                  meta["version"], meta["git_commit"], status, result.error, result.seconds, result.events, time.time()))
             if result.error:
                 return
+            # a run without an error carries its KPIs, time series and enrolments (run_task sets them together)
+            assert result.kpis is not None and result.timeseries is not None and result.enrolled is not None
             self.db.executemany("INSERT INTO kpis VALUES (?,?,?,?)",
                                 [(key, c, m, float(v)) for c, m, v in result.kpis[["cohort", "metric", "value"]].itertuples(index=False)])
             ts = result.timeseries

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.parameters.params import Costs
 from sim.core.population import DAYS_PER_YEAR
-from sim.core.records import Ev, Reason, Spell
 from sim.outcomes.rundata import Cohort, RunData, lower_bound, overlap
+from sim.parameters.params import Costs
+from sim.vocabulary import Ev, Reason, Spell
 
 # financial year (starting) of each unit cost's source, as cited in params.Costs
 SOURCE_YEAR = {

@@ -11,20 +11,12 @@ import pandas as pd
 
 from sim.outcomes.costs import cohort_costs
 from sim.core.population import DAYS_PER_YEAR
-from sim.core.records import Ev, Place, Reason
+from sim.vocabulary import Ev, Place, Reason
 from sim.outcomes.rundata import Cohort, RunData, lower_bound, overlap
+from sim.outcomes import registry
 
-METRICS = (
-    "person_years", "gp_contacts", "ae_attendances", "emergency_admissions", "elective_admissions",
-    "elective_cancellations", "outpatient_attendances", "readmissions_30d", "crises", "rapid_responses",
-    "mdt_reviews", "bed_days", "mean_occupied_beds", "mean_los_days", "delayed_discharge_days",
-    "delayed_days_awaiting_assessment", "delayed_days_awaiting_home_care", "delayed_days_awaiting_reablement",
-    "delayed_days_awaiting_intermediate_care", "delayed_days_awaiting_care_home", "trolley_wait_hours",
-    "at_home_91d_after_reablement", "care_home_admissions", "deaths", "deaths_in_hospital",
-    "knows_whom_to_contact", "cost_primary_care_gbp", "cost_community_gbp", "cost_hospital_gbp",
-    "cost_social_care_gbp", "cost_health_gbp", "cost_total_gbp", "cost_capacity_gbp", "cost_activity_gbp",
-)
-PLACE_METRICS = ("acute_occupancy", "acute_beds")
+METRICS = registry.COHORT_METRICS  # every cohort's metrics, named and defined in sim.outcomes.registry
+PLACE_METRICS = registry.PLACE_METRICS  # place-wide, under cohort ``all`` only: occupancy, then core beds
 
 _COUNTED = {
     "crises": Ev.CRISIS, "ae_attendances": Ev.AE_ATTENDANCE, "emergency_admissions": Ev.EMERGENCY_ADMISSION,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.parameters.params import Params
 from sim.core.population import DAYS_PER_YEAR
+from sim.parameters.params import Params
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ ranges listed in ``calibration/baseline.md`` (what, to which figure, how).
 from __future__ import annotations
 
 from sim.parameters.tree import Group, ParameterError, frozen, group, param
+from sim.vocabulary import Need
 
 AGE_BANDS = ("under65_complex", "65_74", "75_84", "85plus")
 FRAILTY = ("fit", "mild", "moderate", "severe")
-NEEDS = ("physical_frailty", "dementia", "mental_health", "end_of_life", "substance_misuse", "physical_disability")
+NEEDS = tuple(need.name.lower() for need in Need)  # the main needs' names in Need's order: physical_frailty, ...
 
 EFI_HR_MORTALITY = "EVIDENCE 2: Clegg et al., Age and Ageing 2016 (eFI mortality hazard ratios 1.92/3.10/4.52)"
 EFI_HR_ADMISSION = "EVIDENCE 2: Clegg et al., Age and Ageing 2016 (eFI hospitalisation hazard ratios 1.93/3.04/4.73)"

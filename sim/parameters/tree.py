@@ -12,7 +12,9 @@ import dataclasses
 import difflib
 import math
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, get_type_hints
+from typing import Any, ClassVar, TypeVar, dataclass_transform, get_type_hints
+
+T = TypeVar("T")
 
 
 class ParameterError(ValueError):
@@ -36,9 +38,13 @@ def group(cls: type) -> Any:
 class Group:
     """Base of every parameter group: validates its fields after construction."""
 
+    # set by the dataclass decorator on each group (:func:`frozen`); declared so that type checkers
+    # accept a group wherever the dataclasses module asks for a dataclass
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))
-        for f in fields(self):  # type: ignore[arg-type]
+        for f in fields(self):
             value = getattr(self, f.name)
             if is_dataclass(value):
                 continue
@@ -148,4 +154,7 @@ def to_dict(obj: Any) -> dict[str, Any]:
     return out
 
 
-frozen = dataclass(frozen=True)
+@dataclass_transform(frozen_default=True)
+def frozen(cls: type[T]) -> type[T]:
+    """A parameter group as a frozen dataclass (declared as such, so that type checkers see its fields)."""
+    return dataclass(frozen=True)(cls)

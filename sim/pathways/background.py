@@ -7,15 +7,23 @@ log-normal stay.  Two events per stay, no process.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import simpy
+
 from sim.core.distributions import LogNormal
-from sim.core.records import BACKGROUND
+from sim.core.records import BACKGROUND, OpenStay
+
+if TYPE_CHECKING:
+    from sim.core.model import Model
 
 
 class BackgroundLoad:
-    def __init__(self, m) -> None:
+    def __init__(self, m: Model) -> None:
         self.m = m
         a = m.p.acute
-        self.rate_per_day = a.background_admissions_per_100k_per_year * m.p.place.registered_population / 100_000 / 365.25
+        per_100k = a.background_admissions_per_100k_per_year
+        self.rate_per_day = per_100k * m.p.place.registered_population / 100_000 / 365.25
         self.los = LogNormal(a.background_los_mean_days, a.background_los_mean_days * a.los_cv)
         self.rng = m.streams.generator("background")
 
@@ -34,7 +42,7 @@ class BackgroundLoad:
         gap = self.rng.exponential(1.0 / self.rate_per_day)
         self.m.env.timeout(gap).callbacks.append(self._arrive)
 
-    def _arrive(self, _event) -> None:
+    def _arrive(self, _event: simpy.Event) -> None:
         m = self.m
         arrived = m.env.now
         m.beds.join_queue().callbacks.append(lambda _e: self._admitted(arrived))
@@ -45,8 +53,8 @@ class BackgroundLoad:
         row = m.rec.stay_open(BACKGROUND, True, arrived, m.env.now)
         self._leave_after(self.los.ppf(self.rng.random()), row)
 
-    def _leave_after(self, days: float, row: list) -> None:
-        def leave(_e) -> None:
-            row[4] = row[5] = self.m.env.now
+    def _leave_after(self, days: float, row: OpenStay) -> None:
+        def leave(_e: simpy.Event) -> None:
+            row.fit = row.left = self.m.env.now
             self.m.beds.give_back()
         self.m.env.timeout(days).callbacks.append(leave)

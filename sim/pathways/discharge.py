@@ -9,20 +9,26 @@ care home residents going back to their own home, leave when fit.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from sim.core.calendar import Process
 from sim.core.distributions import Exponential
-from sim.core.population import Care
-from sim.core.records import Dest, Ev, Place, Reason, Spell
-from sim.pathways import home, kinds, social_care
+from sim.core.records import OpenStay
+from sim.core.services import CapacityPool
+from sim.pathways import home, social_care
+from sim.vocabulary import Care, Dest, Ev, Kind, Need, Place, Reason, Spell
 
-DEMENTIA = 1  # index of dementia in params.NEEDS
+if TYPE_CHECKING:
+    from sim.core.model import Model
 
 
-def choose_destination(m, pid: int, u: float) -> Dest:
+def choose_destination(m: Model, pid: int, u: float) -> Dest:
     """Where the person needs to go, from frailty, need, carer and the care they already have."""
     pop, d = m.pop, m.p.discharge
     f = pop.frailty[pid]
     support = d.lives_alone_support_hr if pop.alone[pid] else 1.0
-    care_home = d.care_home_by_frailty[f] * support * (d.dementia_care_home_hr if pop.need[pid] == DEMENTIA else 1.0)
+    dementia = d.dementia_care_home_hr if pop.need[pid] == Need.DEMENTIA else 1.0
+    care_home = d.care_home_by_frailty[f] * support * dementia
     if pop.care[pid] == Care.HOME_CARE:
         return Dest.CARE_HOME if u < care_home else Dest.HOME
     options = (
@@ -40,7 +46,8 @@ def choose_destination(m, pid: int, u: float) -> Dest:
     return Dest.HOME
 
 
-def pool_for(m, dest: Dest):
+def pool_for(m: Model, dest: Dest) -> CapacityPool:
+    """The service whose unit a person going to ``dest`` takes (not for ``Dest.HOME``)."""
     return {Dest.HOME_CARE: m.home_care, Dest.REABLEMENT: m.reablement,
             Dest.INTERMEDIATE_CARE: m.intermediate_care, Dest.CARE_HOME: m.care_homes}[dest]
 
@@ -49,7 +56,7 @@ REASON = {Dest.HOME_CARE: Reason.HOME_CARE, Dest.REABLEMENT: Reason.REABLEMENT,
           Dest.INTERMEDIATE_CARE: Reason.INTERMEDIATE_CARE, Dest.CARE_HOME: Reason.CARE_HOME}
 
 
-def leave_acute_bed(m, pid: int, stay: list):
+def leave_acute_bed(m: Model, pid: int, stay: OpenStay) -> Process:
     """SimPy generator, from medically fit to discharge."""
     env, pop = m.env, m.pop
     u_dest, u_assess, u_know = m.u("destination", pid), m.u("assessment", pid), m.u("knows_contact", pid)
@@ -70,7 +77,7 @@ def leave_acute_bed(m, pid: int, stay: list):
         m.delay(pid, start, REASON[dest])
         m.delayed_now -= 1
     m.beds.give_back()
-    stay[5] = env.now
+    stay.left = env.now
     m.rec.event(env.now, pid, Ev.DISCHARGE, 1, int(dest))
     m.rec.event(env.now, pid, Ev.KNOWS_CONTACT, 1, int(u_know < knows_contact_share(m, pid)))
     m.last_discharge[pid] = env.now
@@ -78,7 +85,7 @@ def leave_acute_bed(m, pid: int, stay: list):
     go_to(m, pid, dest, returning_resident)
 
 
-def knows_contact_share(m, pid: int) -> float:
+def knows_contact_share(m: Model, pid: int) -> float:
     """Chance a person leaving hospital knows whom to contact: a named co-ordinator, a navigator, or neither."""
     if m.mdt[pid] >= 0:
         return m.p.mdt.knows_contact
@@ -87,7 +94,7 @@ def knows_contact_share(m, pid: int) -> float:
     return m.p.discharge.knows_whom_to_contact
 
 
-def go_to(m, pid: int, dest: Dest, returning_resident: bool = False) -> None:
+def go_to(m: Model, pid: int, dest: Dest, returning_resident: bool = False) -> None:
     """Arrive at the destination; the unit there has already been taken."""
     if returning_resident:
         home.arrive_home(m, pid, Place.CARE_HOME)
@@ -102,7 +109,7 @@ def go_to(m, pid: int, dest: Dest, returning_resident: bool = False) -> None:
         m.pop.care[pid] = Care.REABLEMENT
         m.hold(pid, m.reablement, Spell.REABLEMENT)
         m.reablement_end[pid] = m.env.now + m.p.social_care.reablement_days
-        m.calendar.add(m.env.now + 91.0, pid, kinds.CHECK_91D, -1)
+        m.calendar.add(m.env.now + 91.0, pid, Kind.CHECK_91D.value, -1)
         home.arrive_home(m, pid)
     elif dest == Dest.INTERMEDIATE_CARE:
         m.release(pid)

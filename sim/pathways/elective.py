@@ -46,11 +46,15 @@ Assumptions:
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
+from sim.core.calendar import Process
 from sim.core.distributions import Deterministic, Exponential
-from sim.core.population import Care
-from sim.core.records import Dest, Ev, Place
-from sim.pathways import home, kinds
+from sim.pathways import home
+from sim.vocabulary import Care, Dest, Ev, Kind, Place
+
+if TYPE_CHECKING:
+    from sim.core.model import Model
 
 BOOKED = -1  # calendar token of a booked entry: never stale
 AWAY_REBOOK_DAYS = 7.0  # assumption: a new appointment a week later when the person is away
@@ -59,6 +63,7 @@ AT_HOME = (Place.HOME, Place.CARE_HOME)
 # members read at every appointment, as module names (much quicker to read than enum attributes)
 DEAD = Place.DEAD
 ATTENDANCE = Ev.OUTPATIENT_ATTENDANCE
+OUTPATIENT, ELECTIVE_DATE = Kind.OUTPATIENT.value, Kind.ELECTIVE_DATE.value  # calendar kinds: plain values
 
 
 def follow_ups(mean: float, u: float) -> int:
@@ -71,33 +76,33 @@ def follow_ups(mean: float, u: float) -> int:
 
 # --- referral and outpatient attendances ---------------------------------------
 
-def on_referral(m, pid: int) -> None:
+def on_referral(m: Model, pid: int) -> None:
     """Calendar handler: the GP refers the person to an outpatient clinic."""
     e, now = m.p.elective, m.env.now
     m.rec.event(now, pid, Ev.OUTPATIENT_REFERRAL)
     m.op_active[pid] = True
     m.op_left[pid] = follow_ups(e.follow_ups_mean, m.u("follow_ups", pid))
-    m.calendar.add(now + e.first_wait_days, pid, kinds.OUTPATIENT, BOOKED)
+    m.calendar.add(now + e.first_wait_days, pid, OUTPATIENT, BOOKED)
     # the person's other hazards go on as filed; no new referral while in the episode
 
 
-def on_outpatient(m, pid: int) -> None:
+def on_outpatient(m: Model, pid: int) -> None:
     """Calendar handler: an outpatient appointment (first or follow-up)."""
     now, place = m.env.now, m.pop.place[pid]
     if place == DEAD:
         end_episode(m, pid)
         return
     if place not in AT_HOME:
-        m.calendar.add(now + AWAY_REBOOK_DAYS, pid, kinds.OUTPATIENT, BOOKED)
+        m.calendar.add(now + AWAY_REBOOK_DAYS, pid, OUTPATIENT, BOOKED)
         return
     if not m.outpatient_slots.take(now):
-        m.calendar.add(now + NEXT_DAY, pid, kinds.OUTPATIENT, BOOKED)
+        m.calendar.add(now + NEXT_DAY, pid, OUTPATIENT, BOOKED)
         return
     m.rec.event(now, pid, ATTENDANCE, 1)
     book_follow_up(m, pid)
 
 
-def book_follow_up(m, pid: int) -> None:
+def book_follow_up(m: Model, pid: int) -> None:
     """After an attendance: book the next follow-up, or decide on admission when none is left.
 
     A follow-up the co-ordinator takes on passes without an attendance; the
@@ -113,23 +118,23 @@ def book_follow_up(m, pid: int) -> None:
         u = m.u("follow_up_substitution", pid)  # drawn for every follow-up, on a caseload or not
         if m.mdt[pid] >= 0 and u < substitution:
             continue
-        m.calendar.add(t, pid, kinds.OUTPATIENT, BOOKED)
+        m.calendar.add(t, pid, OUTPATIENT, BOOKED)
         return
     decide_admission(m, pid)
 
 
-def decide_admission(m, pid: int) -> None:
+def decide_admission(m: Model, pid: int) -> None:
     """End of the outpatient episode: book a planned admission, or discharge the person back to the GP."""
     e, now = m.p.elective, m.env.now
     u_admit, u_day_case = m.u("elective_decision", pid), m.u("day_case", pid)
     if u_admit < e.admit_after_outpatients:
         m.elective_list[pid] = u_day_case < e.day_case_share
-        m.calendar.add(now + e.wait_to_admission_days, pid, kinds.ELECTIVE_DATE, BOOKED)
+        m.calendar.add(now + e.wait_to_admission_days, pid, ELECTIVE_DATE, BOOKED)
     else:
         end_episode(m, pid)
 
 
-def end_episode(m, pid: int) -> None:
+def end_episode(m: Model, pid: int) -> None:
     """The episode is over: a new referral can compete again (filed now if the person is at home)."""
     m.op_active[pid] = False
     m.op_left[pid] = 0
@@ -140,23 +145,23 @@ def end_episode(m, pid: int) -> None:
 
 # --- the planned admission ------------------------------------------------------
 
-def hospital_full(m) -> bool:
+def hospital_full(m: Model) -> bool:
     """No core bed free, or an emergency already waiting for one: planned admissions are cancelled."""
     return m.beds.in_use >= m.core_beds or m.beds.waiting > 0
 
 
-def on_elective_date(m, pid: int) -> None:
+def on_elective_date(m: Model, pid: int) -> None:
     """Calendar handler: the date of a planned admission."""
     e, now, place = m.p.elective, m.env.now, m.pop.place[pid]
     if place == Place.DEAD:
         end_episode(m, pid)
         return
     if place not in AT_HOME:
-        m.calendar.add(now + e.rebook_days, pid, kinds.ELECTIVE_DATE, BOOKED)
+        m.calendar.add(now + e.rebook_days, pid, ELECTIVE_DATE, BOOKED)
         return
     if hospital_full(m) or not m.beds.try_take():
         m.rec.event(now, pid, Ev.ELECTIVE_CANCELLATION)
-        m.calendar.add(now + e.rebook_days, pid, kinds.ELECTIVE_DATE, BOOKED)
+        m.calendar.add(now + e.rebook_days, pid, ELECTIVE_DATE, BOOKED)
         return
     day_case = m.elective_list.pop(pid)
     home.leave_home(m, pid)
@@ -164,7 +169,7 @@ def on_elective_date(m, pid: int) -> None:
     m.env.process(elective_stay(m, pid, day_case))
 
 
-def elective_stay(m, pid: int, day_case: bool):
+def elective_stay(m: Model, pid: int, day_case: bool) -> Process:
     """SimPy process: a planned stay in the acute bed the person has just taken, then home again."""
     env, e = m.env, m.p.elective
     u_los = m.u("elective_los", pid)  # drawn for day cases too
@@ -173,7 +178,7 @@ def elective_stay(m, pid: int, day_case: bool):
     length = Deterministic(e.day_case_bed_days) if day_case else Exponential(e.ordinary_los_days)
     yield env.timeout(length.ppf(u_los))
     m.beds.give_back()
-    stay[4] = stay[5] = env.now  # fit when leaving: planned stays have no delays
+    stay.fit = stay.left = env.now  # fit when leaving: planned stays have no delays
     m.rec.event(env.now, pid, Ev.DISCHARGE, 1, int(Dest.HOME))
     end_episode(m, pid)
     lives_in = Place.CARE_HOME if m.pop.care[pid] == Care.CARE_HOME else Place.HOME

@@ -11,11 +11,17 @@ takes, and every admission likewise, so scenarios keep common random numbers.
 
 from __future__ import annotations
 
-from sim.core.records import Ev, Place
+from typing import TYPE_CHECKING
+
+from sim.core.calendar import Process
 from sim.pathways import discharge, home
+from sim.vocabulary import Ev, Place
+
+if TYPE_CHECKING:
+    from sim.core.model import Model
 
 
-def on_crisis(m, pid: int) -> None:
+def on_crisis(m: Model, pid: int) -> None:
     """Calendar handler: a crisis at home or in a care home."""
     now = m.env.now
     pop = m.pop
@@ -50,7 +56,7 @@ def on_crisis(m, pid: int) -> None:
     m.env.process(emergency_stay(m, pid, arrived=now))
 
 
-def emergency_stay(m, pid: int, arrived: float, elapsed: float | None = None):
+def emergency_stay(m: Model, pid: int, arrived: float, elapsed: float | None = None) -> Process:
     """SimPy process: one emergency admission, from the A&E trolley to leaving the acute bed.
 
     ``elapsed`` starts a stay already in progress at time 0 (the initial state):
@@ -76,11 +82,11 @@ def emergency_stay(m, pid: int, arrived: float, elapsed: float | None = None):
     if u_death < m.p.mortality.in_hospital_by_frailty[pop.frailty[pid]]:
         yield env.timeout(to_fit * u_when)
         home.die(m, pid, Place.ACUTE)
-        stay[5], stay[6] = env.now, True
+        stay.left, stay.died = env.now, True
         m.beds.give_back()
         return
 
     yield env.timeout(to_fit)
-    stay[4] = env.now
+    stay.fit = env.now
     m.rec.event(env.now, pid, Ev.MEDICALLY_FIT)
     yield from discharge.leave_acute_bed(m, pid, stay)

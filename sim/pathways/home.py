@@ -17,12 +17,24 @@ half-life.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from sim.core.population import DAYS_PER_YEAR, Care
-from sim.core.records import Ev, Place
-from sim.pathways import kinds, mdt_risk
+from sim.core.population import DAYS_PER_YEAR
+from sim.pathways import mdt_risk
+from sim.vocabulary import Care, Ev, Kind, MdtExit, Place
 
-CARE_HOME = Place.CARE_HOME  # the member itself; a module name is much quicker to read than an enum attribute
+if TYPE_CHECKING:
+    from sim.core.model import Model
+
+# what every change of a person's state reads, as module names (much quicker to read than enum attributes);
+# calendar kinds as their plain values (see sim.core.calendar)
+CARE_HOME = Place.CARE_HOME
+NO_CARE, HOME_CARE, REABLEMENT = Care.NONE, Care.HOME_CARE, Care.REABLEMENT
+CRISIS, DEATH = Kind.CRISIS.value, Kind.DEATH.value
+FRAILTY_STEP, FRAILTY_RECOVERY = Kind.FRAILTY_STEP.value, Kind.FRAILTY_RECOVERY.value
+BAND_CHANGE, REFERRAL = Kind.BAND_CHANGE.value, Kind.REFERRAL.value
+HOME_CARE_REQUEST, CARE_HOME_REQUEST = Kind.HOME_CARE_REQUEST.value, Kind.CARE_HOME_REQUEST.value
+HOME_CARE_ENDS, REABLEMENT_ENDS = Kind.HOME_CARE_ENDS.value, Kind.REABLEMENT_ENDS.value
 
 
 def crisis_delay(base: float, boost: float, tau: float, e: float) -> float:
@@ -45,7 +57,7 @@ def crisis_delay(base: float, boost: float, tau: float, e: float) -> float:
     return x
 
 
-def schedule_next(m, pid: int) -> None:
+def schedule_next(m: Model, pid: int) -> None:
     """Draw the person's competing event times, file the earliest in the calendar, and their next referral.
 
     Each hazard draws from its own stream, so changing one rate (say referrals
@@ -67,7 +79,7 @@ def schedule_next(m, pid: int) -> None:
         band, best = 2, (85.0 - age0) * DAYS_PER_YEAR
     else:
         band, best = 3, math.inf
-    kind = kinds.BAND_CHANGE
+    kind = BAND_CHANGE
     frailty = pop.frailty[pid]
     care = pop.care[pid]
     in_care_home = pop.place[pid] == CARE_HOME
@@ -92,7 +104,7 @@ def schedule_next(m, pid: int) -> None:
     else:
         t = now + crisis_delay(rate, boost, tau, e)
     if t < best:
-        best, kind = t, kinds.CRISIS
+        best, kind = t, CRISIS
 
     rate = m.death_fit_hr[band][frailty]
     if in_care_home:
@@ -101,47 +113,47 @@ def schedule_next(m, pid: int) -> None:
     if rate > 0:
         t = now - log1p(-u_death(pid)) / rate
         if t < best:
-            best, kind = t, kinds.DEATH
+            best, kind = t, DEATH
     if frailty < 3:
         rate = m.frailty_up[band]
         if rate > 0:
             t = now - log1p(-u_frailty(pid)) / rate
             if t < best:
-                best, kind = t, kinds.FRAILTY_STEP
+                best, kind = t, FRAILTY_STEP
     if frailty > 0:
         rate = m.frailty_down[band]
         if rate > 0:
             t = now - log1p(-u_recovery(pid)) / rate
             if t < best:
-                best, kind = t, kinds.FRAILTY_RECOVERY
+                best, kind = t, FRAILTY_RECOVERY
     if not in_care_home and not pop.pending[pid]:
-        if care == Care.NONE:
+        if care == NO_CARE:
             rate = m.home_care_request[frailty]
             if rate > 0:
                 t = now - log1p(-u_home_care(pid)) / rate
                 if t < best:
-                    best, kind = t, kinds.HOME_CARE_REQUEST
-        if care == Care.NONE or care == Care.HOME_CARE:
+                    best, kind = t, HOME_CARE_REQUEST
+        if care == NO_CARE or care == HOME_CARE:
             rate = m.care_home_request[frailty]
             if rate > 0:
                 t = now - log1p(-u_care_home(pid)) / rate
                 if t < best:
-                    best, kind = t, kinds.CARE_HOME_REQUEST
-        if care == Care.HOME_CARE:
+                    best, kind = t, CARE_HOME_REQUEST
+        if care == HOME_CARE:
             rate = m.home_care_end
             if rate > 0:
                 t = now - log1p(-u_home_care_end(pid)) / rate
                 if t < best:
-                    best, kind = t, kinds.HOME_CARE_ENDS
-    if care == Care.REABLEMENT and m.reablement_end[pid] < best:
-        best, kind = m.reablement_end[pid], kinds.REABLEMENT_ENDS
+                    best, kind = t, HOME_CARE_ENDS
+    if care == REABLEMENT and m.reablement_end[pid] < best:
+        best, kind = m.reablement_end[pid], REABLEMENT_ENDS
 
     if best < m.window_end:
         m.calendar.add(best, pid, kind, token)
     schedule_referral(m, pid, band)
 
 
-def schedule_referral(m, pid: int, band: int | None = None) -> None:
+def schedule_referral(m: Model, pid: int, band: int | None = None) -> None:
     """File the person's next GP referral to an outpatient clinic, on its own clock; none while in an episode.
 
     ``band`` is the person's age band now, when the caller knows it.  The
@@ -161,17 +173,17 @@ def schedule_referral(m, pid: int, band: int | None = None) -> None:
     if rate > 0:
         t = now - math.log1p(-m.u_referral(pid)) / rate
         if t < m.window_end:
-            m.calendar.add(t, pid, kinds.REFERRAL, token)
+            m.calendar.add(t, pid, REFERRAL, token)
 
 
-def arrive_home(m, pid: int, place: Place = Place.HOME) -> None:
+def arrive_home(m: Model, pid: int, place: Place = Place.HOME) -> None:
     """The person is (back) in the community: start counting GP contacts, schedule what comes next."""
     m.pop.place[pid] = place
     m.home_spell_open(pid)
     schedule_next(m, pid)
 
 
-def leave_home(m, pid: int) -> None:
+def leave_home(m: Model, pid: int) -> None:
     """The person leaves the community for a while (hospital): their scheduled events go stale.
 
     A reablement episode ends (its place is freed for somebody else); home care
@@ -180,50 +192,50 @@ def leave_home(m, pid: int) -> None:
     m.pop.token[pid] += 1
     m.pop.referral_token[pid] += 1
     m.home_spell_close(pid)
-    if m.pop.care[pid] == Care.REABLEMENT:
+    if m.pop.care[pid] == REABLEMENT:
         m.release(pid)
 
 
-def die(m, pid: int, where: Place) -> None:
+def die(m: Model, pid: int, where: Place) -> None:
     """Death anywhere: every unit the person held in the community is freed."""
     pop = m.pop
     m.home_spell_close(pid)
     m.release(pid)
     pop.place[pid] = Place.DEAD
-    pop.care[pid] = Care.NONE
+    pop.care[pid] = NO_CARE
     if pop.died[pid] != pop.died[pid]:  # nan: first death (the count of the living follows it)
         pop.deaths += 1
     pop.died[pid] = m.env.now
     pop.token[pid] += 1
     pop.referral_token[pid] += 1
-    m.teams.leave(pid, mdt_risk.EXIT_DEATH)
+    m.teams.leave(pid, MdtExit.DEATH)
     m.rec.event(m.env.now, pid, Ev.DEATH, 1, int(where))
 
 
-def on_death(m, pid: int) -> None:
+def on_death(m: Model, pid: int) -> None:
     die(m, pid, m.pop.place[pid])
 
 
-def _frailty_change(m, pid: int, step: int) -> None:
+def _frailty_change(m: Model, pid: int, step: int) -> None:
     m.home_spell_close(pid)
     m.pop.frailty[pid] += step
     m.rec.event(m.env.now, pid, Ev.FRAILTY_STEP, 1, step)
     arrive_home(m, pid, m.pop.place[pid])
 
 
-def on_frailty_step(m, pid: int) -> None:
+def on_frailty_step(m: Model, pid: int) -> None:
     _frailty_change(m, pid, +1)
 
 
-def on_frailty_recovery(m, pid: int) -> None:
+def on_frailty_recovery(m: Model, pid: int) -> None:
     _frailty_change(m, pid, -1)
 
 
-def on_band_change(m, pid: int) -> None:
+def on_band_change(m: Model, pid: int) -> None:
     m.home_spell_close(pid)
     arrive_home(m, pid, m.pop.place[pid])
 
 
-def on_check_91d(m, pid: int) -> None:
+def on_check_91d(m: Model, pid: int) -> None:
     """Still at home 91 days after discharge into reablement? (deaths count as not at home)."""
     m.rec.event(m.env.now, pid, Ev.AT_HOME_91D, 1, int(m.pop.place[pid] == Place.HOME))

@@ -13,14 +13,19 @@ asking ``enrolled`` here and ``crisis_multiplier`` in :mod:`sim.pathways.mdt_ris
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
+from sim.core.calendar import Process
+from sim.core.records import OpenSpell
 from sim.parameters.params import capacity_basis, per_place
-from sim.core.records import Ev, Place, Spell
-from sim.pathways import kinds
 from sim.pathways.home import schedule_next
-from sim.pathways.mdt_risk import EXIT_STABLE
+from sim.vocabulary import Ev, Kind, MdtExit, Place, Spell
+
+if TYPE_CHECKING:
+    from sim.core.model import Model
 
 LOOKBACK_DAYS = 365.0
 
@@ -38,7 +43,7 @@ def recent(times: list[float], now: float) -> int:
     return len(times)
 
 
-def risk_scores(m, pids: np.ndarray, now: float) -> np.ndarray:
+def risk_scores(m: Model, pids: npt.NDArray[np.int_], now: float) -> npt.NDArray[np.float64]:
     """The GP-visible risk score of each person in ``pids`` at time ``now``."""
     pop = m.pop
     age = np.array([pop.age(i, now) for i in pids])
@@ -52,7 +57,7 @@ def risk_scores(m, pids: np.ndarray, now: float) -> np.ndarray:
 class Teams:
     """Co-ordinators by discipline, their free caseload places, and who is enrolled."""
 
-    def __init__(self, m) -> None:
+    def __init__(self, m: Model) -> None:
         self.m = m
         p = m.p.mdt
         n = capacity_basis(m.p)
@@ -61,7 +66,7 @@ class Teams:
         self.capacity = sum(self.free)
         self.enrolled = 0
         self.max_enrolled = 0
-        self.spells: dict[int, list] = {}
+        self.spells: dict[int, OpenSpell] = {}  # person -> their open spell on a caseload
         self.rounds = 0
 
     def start(self) -> None:
@@ -69,7 +74,7 @@ class Teams:
         if self.capacity > 0:
             self.m.env.process(self._case_finding())
 
-    def _case_finding(self):
+    def _case_finding(self) -> Process:
         env = self.m.env
         while True:
             self.stratify()
@@ -104,11 +109,11 @@ class Teams:
         m.mdt[pid] = discipline
         self.spells[pid] = m.rec.spell_open(pid, Spell.MDT, now, 1)
         m.rec.event(now, pid, Ev.MDT_ENROLMENT, 1, discipline)
-        m.calendar.add(now + m.p.mdt.review_every_days, pid, kinds.MDT_REVIEW, -1)
+        m.calendar.add(now + m.p.mdt.review_every_days, pid, Kind.MDT_REVIEW.value, -1)
         if m.pop.place[pid] in (Place.HOME, Place.CARE_HOME):
             schedule_next(m, pid)  # the crisis hazard changes
 
-    def leave(self, pid: int, why: int) -> None:
+    def leave(self, pid: int, why: MdtExit) -> None:
         m = self.m
         d = m.mdt[pid]
         if d < 0:
@@ -118,11 +123,11 @@ class Teams:
         m.mdt[pid] = -1
         row = self.spells.pop(pid, None)
         if row is not None:
-            row[3] = m.env.now
+            row.end = m.env.now
         m.rec.event(m.env.now, pid, Ev.MDT_EXIT, 1, why)
 
 
-def on_review(m, pid: int) -> None:
+def on_review(m: Model, pid: int) -> None:
     """A scheduled review: counted; people with no crisis since the last review may leave the caseload."""
     if m.mdt[pid] < 0 or m.pop.place[pid] == Place.DEAD:
         return
@@ -131,9 +136,9 @@ def on_review(m, pid: int) -> None:
     m.rec.event(now, pid, Ev.MDT_REVIEW)
     stable = m.pop.last_crisis[pid] < now - p.review_every_days
     if m.u("mdt_exit", pid) < p.exit_stable_per_review and stable:
-        m.teams.leave(pid, EXIT_STABLE)
+        m.teams.leave(pid, MdtExit.STABLE)
         if m.pop.place[pid] in (Place.HOME, Place.CARE_HOME):
             schedule_next(m, pid)
         return
-    m.calendar.add(now + p.review_every_days, pid, kinds.MDT_REVIEW, -1)
+    m.calendar.add(now + p.review_every_days, pid, Kind.MDT_REVIEW.value, -1)
 

@@ -1,15 +1,19 @@
-"""How enrolment on an MDT caseload changes a person's crisis risk, and why people leave a caseload.
+"""How enrolment on an MDT caseload changes a person's crisis risk.
 
 Life at home (:mod:`sim.pathways.home`) reads the multiplier when it draws the next crisis; the MDT
-pathway (:mod:`sim.pathways.mdt`) enrols and discharges people and then asks home to redraw.
+pathway (:mod:`sim.pathways.mdt`) enrols and discharges people (why they leave: ``sim.vocabulary.MdtExit``)
+and then asks home to redraw.
 """
 
 from __future__ import annotations
 
-EXIT_STABLE, EXIT_DEATH, EXIT_CARE_HOME = 0, 1, 2  # why a person left a caseload (event detail)
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.core.model import Model
 
 
-def crisis_multiplier(m, pid: int) -> float:
+def crisis_multiplier(m: Model, pid: int) -> float:
     """How enrolment changes a person's crisis risk: discipline fit, social care in the team, sign-posting."""
     d = m.mdt[pid]
     if d < 0:

@@ -9,22 +9,28 @@ whose rate is calibrated so that the baseline cohort stays stable.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+import numpy.typing as npt
+import simpy
 
 from sim.parameters.params import per_place
-from sim.core.population import Care
-from sim.core.records import Ev, Place, Spell
 from sim.pathways import emergency, home
+from sim.vocabulary import Care, Ev, Need, Place, Spell
+
+if TYPE_CHECKING:
+    from sim.core.model import Model
 
 # relative chance of being in a care home / on home care at the start, by frailty and by band
 CARE_HOME_WEIGHT_FRAILTY = (0.1, 1.0, 4.0, 10.0)  # assumption: care home residents are mostly frail
 CARE_HOME_WEIGHT_BAND = (0.0, 1.0, 3.0, 8.0)  # assumption: and mostly old (no under-65s)
 HOME_CARE_WEIGHT_FRAILTY = (0.2, 1.0, 3.0, 6.0)  # assumption
 HOME_CARE_WEIGHT_BAND = (0.5, 0.7, 1.5, 3.0)  # assumption
-DEMENTIA = 1
+CARE_HOME_WEIGHT_DEMENTIA = 3.0  # assumption: dementia makes a care home three times as likely
 
 
-def _choose(m, stream: str, weights: np.ndarray, k: int) -> list[int]:
+def _choose(m: Model, stream: str, weights: npt.NDArray[np.float64], k: int) -> list[int]:
     """k people, weighted, without replacement; one draw per person from ``stream``."""
     s = m.streams.person(stream)
     u = np.array([s.next(i) for i in range(len(weights))])
@@ -37,14 +43,15 @@ def _choose(m, stream: str, weights: np.ndarray, k: int) -> list[int]:
     return sorted(int(i) for i in idx)
 
 
-def admission_rate(m, pid: int) -> float:
+def admission_rate(m: Model, pid: int) -> float:
     """Expected emergency admissions per day of a person at home now (routing with free GP slots)."""
     r = m.p.routing
     to_ae = 1.0 - r.gp_first * (1.0 - r.gp_refers_to_ae)
     return m.crisis_rate(pid) * to_ae * r.admit_from_ae_by_frailty[m.pop.frailty[pid]]
 
 
-def populate(m) -> None:
+def populate(m: Model) -> None:
+    """Draw who is in a care home, on home care and in hospital at time 0, and start everyone's hazards."""
     pop = m.pop
     pop.initial()
     m.new_person_slots()
@@ -53,8 +60,10 @@ def populate(m) -> None:
     frail = np.array(pop.frailty)
     need = np.array(pop.need)
 
-    w = np.take(CARE_HOME_WEIGHT_FRAILTY, frail) * np.take(CARE_HOME_WEIGHT_BAND, band) * np.where(need == DEMENTIA, 3.0, 1.0)
-    n_ch = min(per_place(m.p.social_care.initial_care_home_per_100k, m.p.place.registered_population), m.care_homes.capacity)
+    dementia = np.where(need == Need.DEMENTIA, CARE_HOME_WEIGHT_DEMENTIA, 1.0)
+    w = np.take(CARE_HOME_WEIGHT_FRAILTY, frail) * np.take(CARE_HOME_WEIGHT_BAND, band) * dementia
+    size = m.p.place.registered_population
+    n_ch = min(per_place(m.p.social_care.initial_care_home_per_100k, size), m.care_homes.capacity)
     for pid in _choose(m, "init_care_home", w, n_ch):
         m.care_homes.preload(1)
         pop.place[pid] = Place.CARE_HOME
@@ -64,7 +73,7 @@ def populate(m) -> None:
 
     at_home = np.array([pl == Place.HOME for pl in pop.place])
     w = np.take(HOME_CARE_WEIGHT_FRAILTY, frail) * np.take(HOME_CARE_WEIGHT_BAND, band) * at_home
-    n_hc = min(per_place(m.p.social_care.initial_home_care_per_100k, m.p.place.registered_population), m.home_care.capacity)
+    n_hc = min(per_place(m.p.social_care.initial_home_care_per_100k, size), m.home_care.capacity)
     for pid in _choose(m, "init_home_care", w, n_hc):
         m.home_care.preload(1)
         pop.care[pid] = Care.HOME_CARE
@@ -90,7 +99,7 @@ def populate(m) -> None:
 class Entrants:
     """People joining the cohort: an exogenous Poisson stream (turning 65, new complex needs)."""
 
-    def __init__(self, m) -> None:
+    def __init__(self, m: Model) -> None:
         self.m = m
         pl = m.p.place
         self.rate_per_day = pl.entrants_per_100k_per_year * pl.registered_population / 100_000 / 365.25
@@ -104,7 +113,7 @@ class Entrants:
     def _next(self) -> None:
         self.m.env.timeout(self.rng.exponential(1.0 / self.rate_per_day)).callbacks.append(self._arrive)
 
-    def _arrive(self, _e) -> None:
+    def _arrive(self, _e: simpy.Event) -> None:
         m = self.m
         young = bool(self.rng.random() < self.young_share)
         pid = m.pop.entrant(m.env.now, young)

@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim.core.calendar import Process
 from sim.core.distributions import poisson_counts
-from sim.replication.initial_state import Entrants, populate
+from sim.core.model import Model
 from sim.outcomes.metrics import kpi_table, mdt_cohorts, standard_cohorts
 from sim.outcomes.rundata import RunData
-from sim.core.model import Model
 from sim.parameters.params import Params
-from sim.pathways import elective, emergency, home, kinds, mdt, social_care
+from sim.pathways import elective, emergency, home, mdt, social_care
 from sim.pathways.background import BackgroundLoad
-from sim.core.records import Ev, Place
+from sim.replication.initial_state import Entrants, populate
+from sim.vocabulary import Ev, Kind, Place
 
 GC_OBJECTS = 100_000  # new container objects between passes of the cycle collector during a run (Python's: 700)
 
@@ -42,20 +43,20 @@ class RunResult:
 
 
 def _register(m: Model) -> None:
-    m.on(kinds.CRISIS, emergency.on_crisis)
-    m.on(kinds.DEATH, home.on_death)
-    m.on(kinds.FRAILTY_STEP, home.on_frailty_step)
-    m.on(kinds.BAND_CHANGE, home.on_band_change)
-    m.on(kinds.FRAILTY_RECOVERY, home.on_frailty_recovery)
-    m.on(kinds.HOME_CARE_REQUEST, social_care.on_home_care_request)
-    m.on(kinds.CARE_HOME_REQUEST, social_care.on_care_home_request)
-    m.on(kinds.HOME_CARE_ENDS, social_care.on_home_care_ends)
-    m.on(kinds.REABLEMENT_ENDS, social_care.on_reablement_ends)
-    m.on(kinds.CHECK_91D, home.on_check_91d)
-    m.on(kinds.REFERRAL, elective.on_referral)
-    m.on(kinds.OUTPATIENT, elective.on_outpatient)
-    m.on(kinds.ELECTIVE_DATE, elective.on_elective_date)
-    m.on(kinds.MDT_REVIEW, mdt.on_review)
+    m.on(Kind.CRISIS, emergency.on_crisis)
+    m.on(Kind.DEATH, home.on_death)
+    m.on(Kind.FRAILTY_STEP, home.on_frailty_step)
+    m.on(Kind.BAND_CHANGE, home.on_band_change)
+    m.on(Kind.FRAILTY_RECOVERY, home.on_frailty_recovery)
+    m.on(Kind.HOME_CARE_REQUEST, social_care.on_home_care_request)
+    m.on(Kind.CARE_HOME_REQUEST, social_care.on_care_home_request)
+    m.on(Kind.HOME_CARE_ENDS, social_care.on_home_care_ends)
+    m.on(Kind.REABLEMENT_ENDS, social_care.on_reablement_ends)
+    m.on(Kind.CHECK_91D, home.on_check_91d)
+    m.on(Kind.REFERRAL, elective.on_referral)
+    m.on(Kind.OUTPATIENT, elective.on_outpatient)
+    m.on(Kind.ELECTIVE_DATE, elective.on_elective_date)
+    m.on(Kind.MDT_REVIEW, mdt.on_review)
 
 
 def before_launch(params: Params, prelaunch: Params | None) -> Params:
@@ -82,7 +83,7 @@ def build(params: Params, seed: int, replication: int, prelaunch: Params | None 
     return m
 
 
-def _launch(m: Model, params: Params):
+def _launch(m: Model, params: Params) -> Process:
     """At the window's start: split GP spells at the edge, switch services on, everyone's hazards redrawn."""
     yield m.env.timeout(m.window_start)
     _split_home_spells(m)
@@ -102,7 +103,7 @@ def _split_home_spells(m: Model) -> None:
             m.home_spell_open(pid)
 
 
-def _monitor(m: Model, rows: list, snap: dict):
+def _monitor(m: Model, rows: list[tuple[float, str, int]], snap: dict[str, float]) -> Process:
     """Weekly time series over the window; snapshots of pool integrals at its start."""
     env = m.env
     yield env.timeout(m.window_start)
@@ -152,8 +153,8 @@ def single_run(params: Params, seed: int = 1, replication: int = 0, measure_memo
     t0 = time.perf_counter()
     with rare_collections():
         m = build(params, seed, replication, prelaunch)
-        rows: list = []
-        snap: dict = {}
+        rows: list[tuple[float, str, int]] = []
+        snap: dict[str, float] = {}
         m.env.process(_monitor(m, rows, snap))
         m.env.run(until=m.window_end)
     wall = time.perf_counter() - t0
@@ -181,7 +182,7 @@ def single_run(params: Params, seed: int = 1, replication: int = 0, measure_memo
     return res
 
 
-def _run_data(m: Model, snap: dict) -> RunData:
+def _run_data(m: Model, snap: dict[str, float]) -> RunData:
     frames = m.rec.frames()
     if m.gp_spells:
         end, pid, mu_gp, u_gp, mu_nurse, u_nurse = np.frombuffer(m.gp_spells, dtype=np.float64).reshape(-1, 6).T.copy()

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib
@@ -21,13 +22,14 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
-from sim.analysis.compare import COST_SECTORS, MAIN_METRICS  # noqa: E402
+from sim.outcomes import registry  # noqa: E402
 
 FOREST_METRICS = ("crises", "ae_attendances", "emergency_admissions", "readmissions_30d", "elective_admissions",
                   "outpatient_attendances", "bed_days", "delayed_discharge_days", "care_home_admissions", "deaths",
                   "cost_total_gbp")
-COHORT_TITLES = {"all": "Everyone in the cohort", "mdt": "People enrolled in the MDT\n(against the same people in the reference)"}
-COLOURS = plt.get_cmap("tab10").colors
+# each compared cohort's title, wrapped for a panel
+COHORT_TITLES = {c: textwrap.fill(registry.cohort(c).compared, 48) for c in registry.COMPARED_COHORTS}
+COLOURS = tuple(plt.get_cmap("tab10")(i) for i in range(10))  # tab10's ten colours (RGBA)
 
 
 def colour(i: int):
@@ -70,7 +72,7 @@ def forest_plot(comparison: pd.DataFrame, reference: str, metrics: Sequence[str]
         ax.grid(axis="x", color="0.9")
         ax.set_axisbelow(True)
     axes[0][0].set_yticks(y)
-    axes[0][0].set_yticklabels([MAIN_METRICS.get(m, m).replace(" (GBP)", "") for m in metrics])
+    axes[0][0].set_yticklabels([registry.label(m) for m in metrics])
     handles = [plt.Line2D([], [], marker="o", ls="", color=colour(i), label=n) for i, n in enumerate(names)]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(names), 4), frameon=False,
                bbox_to_anchor=(0.5, 0.0))
@@ -88,18 +90,19 @@ def costs_by_sector(kpis: pd.DataFrame, names: Sequence[str], cohort: str = "all
 
     ``note`` adds a second line to the title.
     """
-    k = kpis[(kpis["cohort"] == cohort) & kpis["metric"].isin(list(COST_SECTORS))]
-    means = k.groupby(["scenario", "metric"])["value"].mean().unstack("metric").reindex(index=list(names), columns=list(COST_SECTORS))
-    means = means.fillna(0.0) / 1e6
+    sectors = list(registry.COST_SECTORS)
+    k = kpis[(kpis["cohort"] == cohort) & kpis["metric"].isin(sectors)]
+    means = k.groupby(["scenario", "metric"])["value"].mean().unstack("metric")
+    means = means.reindex(index=list(names), columns=sectors).fillna(0.0) / 1e6
     fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(names) + 3), 4.6))
     bottom = np.zeros(len(names))
     x = np.arange(len(names))
-    for i, (metric, label) in enumerate(COST_SECTORS.items()):
+    for i, metric in enumerate(sectors):
         vals = means[metric].to_numpy()
-        ax.bar(x, vals, 0.6, bottom=bottom, label=label, color=colour(i))
+        ax.bar(x, vals, 0.6, bottom=bottom, label=registry.sector_title(metric), color=colour(i))
         bottom += vals
     for xi, total in zip(x, bottom):
-        ax.text(xi, total, f"{total:,.1f}m" if bottom.max() >= 10 else f"{total:,.2f}m", ha="center", va="bottom", fontsize=9)
+        ax.text(float(xi), total, f"{total:,.1f}m" if bottom.max() >= 10 else f"{total:,.2f}m", ha="center", va="bottom", fontsize=9)
     ax.set_xticks(x)
     ax.set_xticklabels(names, rotation=15 if len(names) > 3 else 0, ha="right" if len(names) > 3 else "center")
     ax.set_ylabel("GBP million over the statistics window")

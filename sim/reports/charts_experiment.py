@@ -25,23 +25,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.reports.charts import colour, place_level, costs_by_sector, forest_plot, over_time, plt
-from sim.analysis.compare import COST_SECTORS, MAIN_METRICS
+from sim.outcomes import registry
 
 CHARTS = ("forest", "timeseries", "costs", "ledger", "response")
 needs_grid = {"response"}
 RESPONSE_METRICS = ("emergency_admissions", "bed_days", "delayed_discharge_days", "cost_total_gbp")
-LEDGER_COSTS = {**COST_SECTORS, "cost_total_gbp": "Net (total)"}
-# activity moved, by sector (in the order of COST_SECTORS): metric -> (sector, label)
-LEDGER_ACTIVITY = {
-    "gp_contacts": ("Primary care", "GP contacts"),
-    "mdt_reviews": ("Community", "MDT reviews"),
-    "rapid_responses": ("Community", "Rapid responses"),
-    "outpatient_attendances": ("Hospital", "Outpatient attendances"),
-    "elective_admissions": ("Hospital", "Elective admissions"),
-    "emergency_admissions": ("Hospital", "Emergency admissions"),
-    "bed_days": ("Hospital", "Acute bed days"),
-    "care_home_admissions": ("Social care", "Care home admissions (council-funded)"),
-}
+LEDGER_COSTS = {**{m: registry.sector_title(m) for m in registry.COST_SECTORS}, "cost_total_gbp": "Net (total)"}
+# activity moved, by sector (in the order of the cost sectors): metric -> (its sector, its label)
+LEDGER_ACTIVITY = {m: (registry.sector_title(m), registry.label(m)) for m in (
+    "gp_contacts", "mdt_reviews", "rapid_responses", "outpatient_attendances", "elective_admissions",
+    "emergency_admissions", "bed_days", "care_home_admissions")}
 STAMP_INCHES = 0.22
 GBP_PER_YEAR = "_gbp_per_year"
 
@@ -60,7 +53,7 @@ def _grow_bottom(fig: Figure, inches: float) -> None:
     fig.set_size_inches(w, new_h)
     for ax in fig.axes:
         b = ax.get_position()
-        ax.set_position([b.x0, up(b.y0), b.width, b.height * h / new_h])
+        ax.set_position((b.x0, up(b.y0), b.width, b.height * h / new_h))
     for text in fig.texts:
         if text.get_transform() == fig.transFigure:
             text.set_y(up(text.get_position()[1]))
@@ -83,8 +76,10 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
 
 
-def grid_value_text(value: float, grid: dict | None = None) -> str:
-    """A grid value in words: GBP million a year for a ``..._gbp_per_year`` parameter."""
+def grid_value_text(value: float | None, grid: dict | None = None) -> str:
+    """A grid value in words: GBP million a year for a ``..._gbp_per_year`` parameter ('' for no grid point)."""
+    if value is None:
+        return ""
     if grid and str(grid.get("parameter", "")).endswith(GBP_PER_YEAR):
         return f"GBP {value / 1e6:g}m a year"
     return _number(value)
@@ -220,7 +215,7 @@ def response_curve(summary: pd.DataFrame, meta: dict, metrics: Sequence[str] = R
             ax.plot(x, rows["pct_change"].to_numpy(dtype=float), "o-", color=colour(i), ms=4, lw=1.6, label=name)
             ax.fill_between(x, rows["pct_ci_low"].to_numpy(dtype=float), rows["pct_ci_high"].to_numpy(dtype=float),
                             color=colour(i), alpha=0.18, lw=0)
-        ax.set_title(MAIN_METRICS.get(metric, metric).replace(" (GBP)", ""), fontsize=10)
+        ax.set_title(registry.label(metric), fontsize=10)
         ax.set_xlabel(xlabel, fontsize=9)
         ax.set_ylabel(f"% change against '{meta['reference']}'", fontsize=9)
         ax.grid(color="0.92")
@@ -281,9 +276,9 @@ def save_all(figures: dict[str, Figure], out_dir) -> list[Path]:
     out = Path(out_dir)
     paths = []
     for stem, fig in figures.items():
-        for suffix, kwargs in ((".png", {"dpi": 130}), (".svg", {})):
+        for suffix, dpi in ((".png", 130), (".svg", None)):
             path = out / f"{stem}{suffix}"
-            fig.savefig(path, **kwargs)
+            fig.savefig(path, dpi=dpi if dpi is not None else "figure")
             paths.append(path)
         plt.close(fig)
     return paths

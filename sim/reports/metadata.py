@@ -1,6 +1,7 @@
 """What a results folder records about how its numbers were made (``metadata.json``).
 
-Version, git commit when the package runs from a checkout, machine, seed,
+Version, git commit when the package runs from a checkout, the versions of
+Python and of the libraries the numbers depend on, machine, seed,
 replications, each scenario's file with its SHA-256 and its resolved
 parameter hash, the parameters that differ from the built-in baseline with
 their units and sources, and every parameter of the reference with its
@@ -10,6 +11,7 @@ source.  The HTML report and its STRESS-DES section are filled from it.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import json
 import math
 import platform
@@ -26,10 +28,22 @@ from sim.provenance import file_sha256, git_commit
 from sim.scenarios.scenario import scenario_hash
 
 FILENAME = "metadata.json"
+LIBRARIES = ("numpy", "scipy", "simpy", "pandas")  # the libraries whose versions can change the numbers
 
 
 def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
+
+
+def versions() -> dict[str, str]:
+    """The versions of Python and of :data:`LIBRARIES` in this environment ("not installed" for one that is not)."""
+    found = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
 
 
 def parameter_rows(params: Params, base: Params | None = None) -> list[dict[str, Any]]:
@@ -71,6 +85,7 @@ def base_metadata(kind: str, name: str, scenarios: Sequence[Scenario], paired: d
         "caresim_version": __version__,
         "git_commit": git_commit(),
         "python": sys.version.split()[0],
+        "versions": versions(),
         "platform": platform.platform(),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "seed": seed,

@@ -8,8 +8,9 @@ what was run, in plain words; the headline changes against the reference with
 the warm-up and precision checks; the run's metadata and parameters; and the
 STRESS-DES checklist (:mod:`sim.reports.stress_des`).  The page has no external links:
 charts are embedded as ``data:`` URIs and the styles sit in the page.  This
-module reads the folder and writes the headline changes; the charts and the
-sections drawn from the metadata are in :mod:`sim.reports.sections`.
+module reads the folder and works out the headline changes; the charts and the
+sections drawn from the metadata are in :mod:`sim.reports.sections`, and the
+markup of every part is in the templates of ``templates/`` (``report.html``).
 """
 
 from __future__ import annotations
@@ -17,29 +18,20 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 
 import pandas as pd
 
+from sim.outcomes import registry
 from sim.reports.text import cells, number
 from sim.analysis.compare import COMPARISON_COLUMNS, COST_SECTORS, MAIN_METRICS, MDT_PREFIX, SHARE_METRICS
-from sim.reports.sections import charts_html, checks_html, grid_text, metadata_html, stress_html, table
+from sim.reports.sections import (Table, figures, grid_text, metadata_section, page, run_checks, stress_section,
+                                  table)
 
-SUMMARY_COLUMNS = ["scenario", "grid", "cohort", "metric", "n", "mean", "ci_low", "ci_high", "diff_mean", "diff_ci_low",
-                   "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high", "paired"]
+SUMMARY_COLUMNS = list(registry.SUMMARY_COLUMNS)
 MAIN_TABLE = {"experiment": ("summary.csv", SUMMARY_COLUMNS), "compare": ("comparison.csv", COMPARISON_COLUMNS)}
-HEADLINE_METRICS = ("emergency_admissions", "bed_days", "delayed_discharge_days", "at_home_91d_after_reablement",
-                    *COST_SECTORS, "cost_total_gbp")
-COHORTS = {"all": "Everyone in the simulated cohort",
-           "mdt": "People enrolled in the MDT, against the same people in the reference"}
-STYLE = """body{font-family:Georgia,serif;max-width:62rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
-h1,h2,h3{font-family:Helvetica,Arial,sans-serif}h2{border-bottom:2px solid #ccc;margin-top:2.5rem}
-table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.9rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;
-text-align:left;vertical-align:top}td.num{text-align:right;white-space:nowrap}tr.sub th{background:#f0f0f0}
-td.clear{font-weight:bold}.note{background:#fff6d6;padding:.4rem .7rem}
-figure{margin:1.5rem 0}figure img{max-width:100%;border:1px solid #ddd}figcaption{font-style:italic}
-code{font-size:.85rem}details{margin:.5rem 0 1rem}"""
+HEADLINE_METRICS = registry.HEADLINE
+COHORTS = {c: registry.cohort(c).compared for c in registry.COMPARED_COHORTS}  # cohort -> its title
 
 
 class ReportError(Exception):
@@ -209,7 +201,8 @@ def _title(res: Results, scenario: str, grid: str) -> str:
     return f"'{scenario}' against '{res.reference}'{where}"
 
 
-def findings_html(res: Results) -> str:
+def findings(res: Results) -> list[tuple[str, str]]:
+    """The headline changes in words, one (title, sentence) per scenario and grid value."""
     out = []
     for scenario, grid, rows in _groups(res):
         rows = [r for r in rows[rows["cohort"] == "all"].itertuples(index=False)]
@@ -225,38 +218,50 @@ def findings_html(res: Results) -> str:
             text = ("; ".join(clear) + ". " if clear else "no headline measure changed clearly. ")
             text += f"No clear change in {', '.join(unclear)}." if unclear and clear else ""
         flag = "" if all(r.paired for r in rows) else " (unpaired comparison)"
-        out.append(f"<li><b>{escape(_title(res, scenario, grid) + flag)}</b>: {escape(text[0].upper() + text[1:])}</li>")
-    return "<ul>" + "".join(out) + "</ul>" if out else "<p>No headline measure was found in the results.</p>"
+        out.append((_title(res, scenario, grid) + flag, text[0].upper() + text[1:]))
+    return out
 
 
-def headline_html(res: Results) -> str:
+@dataclass(frozen=True)
+class HeadlineRow:
+    """One measure in a headline table: its name, the four figures of :func:`cells`, and the change in words."""
+
+    label: str
+    cells: tuple[str, ...]
+    words: str
+    clear: bool  # the 95% interval excludes zero
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The headline table of one scenario (and grid value) against the reference, cohort by cohort."""
+
+    title: str
+    scenario: str
+    reference: str
+    paired: bool
+    single: bool  # one replication: no interval is defined
+    head: list[str]
+    cohorts: list[tuple[str, list[HeadlineRow]]]  # (cohort's title, its rows)
+
+
+def headline(res: Results) -> list[Headline]:
+    """The headline tables, in scenario order, then grid order."""
     out = []
     for scenario, grid, rows in _groups(res):
-        paired = bool(rows["paired"].all())
         n = rows["n"].max()  # a share may have fewer values than the run has replications
-        out.append(f"<h3>{escape(_title(res, scenario, grid))}{'' if paired else ' (unpaired)'}</h3>")
-        if not paired:
-            out.append(f"<p class='note'>Unpaired: '{escape(scenario)}' simulates a different population from "
-                       f"'{escape(res.reference)}', so its intervals are Welch's (independent samples), not paired "
-                       "differences over the same people.</p>")
-        if _finite(n) and n < 2:
-            out.append("<p class='note'>One replication (n=1): 95% intervals are not defined, so each change is a "
-                       "single value.</p>")
-        head = ["Measure", f"{res.reference} (reference)", scenario, "Change [95% interval]", "% change [95% interval]", "In words"]
-        body = []
+        head = ["Measure", f"{res.reference} (reference)", scenario, "Change [95% interval]",
+                "% change [95% interval]", "In words"]
+        cohorts = []
         for cohort, title in COHORTS.items():
             c = {r.metric: r for r in rows[rows["cohort"] == cohort].itertuples(index=False)}
-            if not c:
-                continue
-            body.append(f"<tr class='sub'><th colspan='6'>{escape(title)}</th></tr>")
-            for m in (m for m in HEADLINE_METRICS if m in c):
-                words = phrase(c[m])
-                cls = "clear" if words.endswith("clearly") else ""
-                tds = "".join(f"<td class='num'>{escape(x)}</td>" for x in cells(m, c[m]))
-                body.append(f"<tr><td>{escape(label(m))}</td>{tds}<td class='{cls}'>{escape(words)}</td></tr>")
-        out.append("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>"
-                   + "".join(body) + "</tbody></table>")
-    return "".join(out)
+            if c:
+                cohorts.append((title, [HeadlineRow(label(m), cells(m, c[m]), phrase(c[m]),
+                                                    phrase(c[m]).endswith("clearly"))
+                                        for m in HEADLINE_METRICS if m in c]))
+        out.append(Headline(_title(res, scenario, grid), scenario, res.reference, bool(rows["paired"].all()),
+                            bool(_finite(n) and n < 2), head, cohorts))
+    return out
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -299,48 +304,26 @@ def summary_text(res: Results) -> str:
     return text
 
 
-HOW_TO_READ = ("A change is the scenario's mean minus the reference's mean over the replications, with its 95% "
-               "confidence interval in square brackets. A change is called clear when its interval excludes zero. Shares are "
-               "in per cent and their changes in percentage points (pp); costs are in GBP over the statistics window "
-               "(m = million). Each scenario draws the same random numbers as the reference, person by person, so "
-               "comparisons are paired differences over the same replications; the few that cannot be (a different "
-               "population) are marked unpaired.")
-
-
-def uncertainty_html(folder: Path) -> str:
+def uncertainty(folder: Path) -> Table | None:
     """Which part of each headline change's interval is the larger, when the runs were over posterior draws."""
     path = folder / "uncertainty.csv"
     if not path.exists():
-        return ""
+        return None
     u = pd.read_csv(path)
     u = u[u["metric"].isin(HEADLINE_METRICS) & (u.get("quantity", "diff") == "diff")]
     rows = [[r.scenario, r.cohort, r.metric.replace("_", " "), f"{100 * r.calibration_share:.0f}%", r.dominant]
             for r in u.itertuples()]
-    return ("<h2>Calibration uncertainty</h2><p>These runs were made over draws from the calibration's posterior "
-            "sample, so the intervals above combine the calibration's uncertainty with the simulation's randomness "
-            "(law of total variance). Where calibration dominates, better evidence would narrow the interval and more "
-            "replications would not. All changes are in uncertainty.csv.</p>"
-            + table(["scenario", "cohort", "metric", "calibration's share of the variance", "dominant"], rows))
+    return table(["scenario", "cohort", "metric", "calibration's share of the variance", "dominant"], rows)
 
 
 def render(res: Results) -> str:
+    """The page, from the template ``report.html``."""
     meta = res.meta
     title = (meta or {}).get("name") if res.kind == "experiment" else "Comparison of scenarios"
-    parts = [f"<h1>caresim report: {escape(str(title or res.folder.name))}</h1>",
-             f"<p>{escape(summary_text(res))}</p>"]
-    if meta is None:
-        parts.append("<p class='note'>Metadata was not recorded for this folder (there is no metadata.json), so "
-                     "the software version, seed, scenario files and parameters behind these results cannot be "
-                     "shown; everything below comes from the CSV files alone.</p>")
-    parts += ["<h2>What changed</h2>", findings_html(res), f"<p>{escape(HOW_TO_READ)}</p>",
-              "<h2>Headline figures</h2>", headline_html(res), uncertainty_html(res.folder),
-              "<h2>Charts</h2>", charts_html(res.folder),
-              "<h2>Run checks</h2>", checks_html(res.folder, meta),
-              "<h2>Metadata</h2>", metadata_html(meta),
-              "<h2>STRESS-DES reporting checklist</h2>", stress_html(res.folder, meta)]
-    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{escape(str(title or 'caresim report'))}</title><style>{STYLE}</style></head><body>"
-            + "\n".join(parts) + "</body></html>\n")
+    return page("report.html", title=str(title or "caresim report"), heading=str(title or res.folder.name),
+                summary=summary_text(res), recorded=meta is not None, found=findings(res), groups=headline(res),
+                split=uncertainty(res.folder), figures=figures(res.folder), run_checks=run_checks(res.folder, meta),
+                meta=metadata_section(meta), checklist=stress_section(res.folder, meta))
 
 
 def build_report(folder: Path) -> Path:

@@ -1,20 +1,30 @@
-"""Sections of the HTML report built from a run's metadata: run checks, metadata, STRESS-DES.
+"""Sections of the HTML report as plain data, and the templates that draw them.
 
-Each function returns an HTML fragment with every piece of text escaped;
-:mod:`sim.reports.report` puts them on the page.  Keys missing from the metadata are
-shown as not recorded rather than failing.
+Each function here returns what a section shows, as plain text: tables of
+strings, titles, charts as ``data:`` URIs.  The markup is in the jinja2
+templates of ``templates/`` beside this module, one per section, rendered with
+autoescaping on (every piece of text is escaped on the page) and with
+``StrictUndefined`` (a template asking for a value it was not given fails
+instead of showing nothing).  :mod:`sim.reports.report` puts the sections on
+the page.  Keys missing from the metadata are shown as not recorded rather than
+failing.
 """
 
 from __future__ import annotations
 
 import base64
-from html import escape
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from sim.reports.stress_des import CITATION, NOT_RECORDED, checklist
 
+TEMPLATES = Environment(loader=PackageLoader("sim.reports", "templates"), autoescape=True, undefined=StrictUndefined,
+                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 CHART_NOTES = {  # known charts, in the order shown, with a line on what each shows
     "forest_plot": "Per cent change of the main measures against the reference, with 95% intervals.",
     "costs_by_sector": "Mean cost over the statistics window, by sector.",
@@ -25,6 +35,33 @@ CHART_NOTES = {  # known charts, in the order shown, with a line on what each sh
     "acute_beds_occupied": "Acute beds occupied by all patients, week by week.",
 }
 WARMUP_COLUMNS = ["scenario", "grid", "series", "mser_truncation_days", "window_days", "verdict"]
+
+
+def page(template: str, **context: Any) -> str:
+    """A page (or part of one) rendered from ``template``; a value the template needs and lacks is an error."""
+    return TEMPLATES.get_template(template).render(**context)
+
+
+def fragment(template: str, **context: Any) -> Markup:
+    """Part of a page rendered from ``template``, marked as markup so that another page can include it as it is."""
+    return Markup(page(template, **context))
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as the templates draw it: column headings and rows of plain text."""
+
+    head: list[str]
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart on the page: the image as a ``data:`` URI, its alternative text and its caption."""
+
+    uri: str
+    alt: str
+    caption: str
 
 
 def fmt(v) -> str:
@@ -58,12 +95,9 @@ def grid_text(value) -> str:
         return str(value)
 
 
-def table(head: list[str], rows: list[list], missing: str = "n/a") -> str:
-    """An HTML table; every cell is formatted with :func:`fmt` (None as ``missing``) and escaped."""
-    h = "".join(f"<th>{escape(c)}</th>" for c in head)
-    b = "".join("<tr>" + "".join(f"<td>{escape(missing if c is None else fmt(c))}</td>" for c in r) + "</tr>"
-                for r in rows)
-    return f"<table><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table>"
+def table(head: list[str], rows: list[list], missing: str = "n/a") -> Table:
+    """A table with every cell formatted by :func:`fmt` (None as ``missing``)."""
+    return Table(list(head), [[missing if c is None else fmt(c) for c in r] for r in rows])
 
 
 def _flatten(d: dict, prefix: str = "") -> list[list]:
@@ -87,57 +121,44 @@ def warmup_rows(folder: Path, meta: dict | None) -> list[dict]:
     return [r for r in (meta or {}).get("warmup_check") or [] if isinstance(r, dict)]
 
 
-def checks_html(folder: Path, meta: dict | None) -> str:
-    """Failed replications, the warm-up check and the replication-count (precision) result."""
-    out = ["<h3>Failed replications</h3>"]
+def _precision(meta: dict) -> dict[str, Any] | None:
+    """The replication-count result: the target, the replications recommended and the assessment behind them."""
+    prec = meta.get("precision")
+    if not isinstance(prec, dict):
+        return None
+    rec = prec.get("recommended")
+    rows = [r for r in prec.get("assessment") or [] if isinstance(r, dict)]
+    head = list(dict.fromkeys(k for r in rows for k in r))
+    return {"half_width_pct": fmt(prec.get("half_width_pct")), "cohort": fmt(prec.get("cohort")),
+            "metrics": fmt(prec.get("metrics")), "replications": fmt(meta.get("replications")),
+            "recommended": table(["measure", "replications recommended"],
+                                 _flatten(rec) if isinstance(rec, dict) else []),
+            "assessment": table(head, [[grid_text(r.get(k)) if k == "grid" else r.get(k) for k in head]
+                                       for r in rows])}
+
+
+def run_checks(folder: Path, meta: dict | None) -> dict[str, Any]:
+    """Failed replications (None when not recorded), the warm-up check and the replication-count result."""
     failed = (meta or {}).get("failed")
-    if meta is None or failed is None:
-        out.append("<p>Not recorded.</p>")
-    elif not failed:
-        out.append("<p>No replication failed.</p>")
-    else:
-        out.append(f"<p class='note'>{len(failed)} replication{'s' if len(failed) != 1 else ''} failed and "
-                   f"{'are' if len(failed) != 1 else 'is'} left out of every figure above.</p>")
-        out.append(table(["scenario", "grid value", "replication", "error"],
-                         [[f.get("scenario"), grid_text(f.get("grid")), f.get("replication"), f.get("error")] for f in failed]))
-    out.append("<h3>Warm-up check</h3>")
-    rows = [[grid_text(r.get(c)) if c == "grid" else r.get(c) for c in WARMUP_COLUMNS] for r in warmup_rows(folder, meta)]
-    if rows:
-        out.append("<p>The MSER-5 rule was applied to each output series over the statistics window. A truncation "
-                   "point near day 0 means the series had already settled when statistics began, so the warm-up "
-                   "was long enough; a late one means it was still settling.</p>")
-        out.append(table(["scenario", "grid value", "series", "MSER-5 truncation (days)", "window (days)", "verdict"], rows))
-    else:
-        out.append("<p>No warm-up check was recorded.</p>")
-    out.append("<h3>Number of replications</h3>")
-    prec = (meta or {}).get("precision")
-    if isinstance(prec, dict):
-        out.append(f"<p>Replications needed for the 95% interval's half-width to be within "
-                   f"{escape(fmt(prec.get('half_width_pct')))}% of the mean (cohort "
-                   f"'{escape(fmt(prec.get('cohort')))}', measures {escape(fmt(prec.get('metrics')))}); this run used "
-                   f"{escape(fmt((meta or {}).get('replications')))}.</p>")
-        rec = prec.get("recommended")
-        if isinstance(rec, dict) and rec:
-            out.append(table(["measure", "replications recommended"], _flatten(rec)))
-        rows = [r for r in prec.get("assessment") or [] if isinstance(r, dict)]
-        if rows:
-            head = list(dict.fromkeys(k for r in rows for k in r))
-            out.append(f"<details><summary>The assessment, {len(rows)} rows</summary>"
-                       + table(head, [[grid_text(r.get(k)) if k == "grid" else r.get(k) for k in head] for r in rows])
-                       + "</details>")
-    else:
-        out.append("<p>No precision check was recorded.</p>")
+    failures = None if meta is None or failed is None else table(
+        ["scenario", "grid value", "replication", "error"],
+        [[f.get("scenario"), grid_text(f.get("grid")), f.get("replication"), f.get("error")] for f in failed])
+    warmup = [[grid_text(r.get(c)) if c == "grid" else r.get(c) for c in WARMUP_COLUMNS]
+              for r in warmup_rows(folder, meta)]
+    rows_in_file = None
     if (folder / "replications.csv").exists():
         with open(folder / "replications.csv", encoding="utf-8", errors="replace") as f:
-            n = max(sum(1 for _ in f) - 1, 0)
-        out.append(f"<p>The file replications.csv in this folder holds {n} row{'s' if n != 1 else ''}.</p>")
-    return "".join(out)
+            rows_in_file = max(sum(1 for _ in f) - 1, 0)
+    return {"failed": failures,
+            "warmup": table(["scenario", "grid value", "series", "MSER-5 truncation (days)", "window (days)",
+                             "verdict"], warmup),
+            "precision": _precision(meta or {}), "replications_csv": rows_in_file}
 
 
-def metadata_html(meta: dict | None) -> str:
+def metadata_section(meta: dict | None) -> dict[str, Any] | None:
     """Version, commit, settings, scenario files with hashes, and the parameters with their sources."""
     if meta is None:
-        return "<p>Not recorded: this folder has no metadata.json.</p>"
+        return None
     keys = [("kind", "Kind of run"), ("name", "Name"), ("caresim_version", "caresim version"),
             ("git_commit", "Git commit"), ("created", "Created"), ("wall_seconds", "Wall-clock seconds"),
             ("python", "Python"), ("platform", "Platform"), ("seed", "Seed"), ("replications", "Replications"),
@@ -146,46 +167,36 @@ def metadata_html(meta: dict | None) -> str:
             ("experiment_file", "Experiment file"), ("experiment_sha256", "Experiment file SHA-256"),
             ("grid", "Parameter grid"), ("metrics", "Measures"), ("charts", "Charts")]
     plain = {"seed": str(meta.get("seed"))} if meta.get("seed") is not None else {}  # a seed is a label, not a quantity
-    out = [table(["item", "value"], [[label, plain.get(k, meta.get(k))] for k, label in keys if k in meta],
-                 missing=NOT_RECORDED)]
     scenarios = [s for s in meta.get("scenarios") or [] if isinstance(s, dict)]
-    out.append("<h3>Scenarios</h3>")
-    out.append(table(["scenario", "description", "file", "file SHA-256", "scenario hash", "paired with reference",
-                      "interventions", "shifts"],
-                     [[s.get("name"), " ".join(str(s.get("description") or "").split()),
-                       s.get("file") or "built-in baseline",
-                       s.get("file_sha256") or ("none (built in)" if not s.get("file") else None), s.get("scenario_hash"),
-                       s.get("paired"), s.get("interventions") or "none", s.get("shifts") or "none"] for s in scenarios],
-                     missing=NOT_RECORDED))
-    out.append("<h3>Parameters that differ from the built-in baseline</h3>")
     params = meta.get("parameters") or {}
-    for s in scenarios or [{"name": n} for n in params]:
-        diffs = params.get(s.get("name")) or []
-        out.append(f"<p><b>{escape(fmt(s.get('name')))}</b>: "
-                   + (f"{len(diffs)} parameter{'s' if len(diffs) != 1 else ''}.</p>" if diffs else "none.</p>"))
-        if diffs:
-            out.append(table(["parameter", "baseline", "this scenario", "unit", "source"],
-                             [[d.get(k) for k in ("parameter", "baseline", "value", "unit", "source")] for d in diffs]))
-    base = meta.get("baseline_parameters") or []
-    if base:
-        out.append(f"<details><summary>All {len(base)} parameters of the reference '"
-                   f"{escape(fmt(meta.get('reference')))}', with their sources</summary>"
-                   + table(["parameter", "value", "unit", "source"],
-                           [[p.get(k) for k in ("parameter", "value", "unit", "source")] for p in base])
-                   + "</details>")
-    return "".join(out)
+    differences = [(fmt(s.get("name")),
+                    table(["parameter", "baseline", "this scenario", "unit", "source"],
+                          [[d.get(k) for k in ("parameter", "baseline", "value", "unit", "source")]
+                           for d in params.get(s.get("name")) or []]))
+                   for s in scenarios or [{"name": n} for n in params]]
+    return {
+        "settings": table(["item", "value"], [[label, plain.get(k, meta.get(k))] for k, label in keys if k in meta],
+                       missing=NOT_RECORDED),
+        "scenarios": table(["scenario", "description", "file", "file SHA-256", "scenario hash", "paired with reference",
+                            "interventions", "shifts"],
+                           [[s.get("name"), " ".join(str(s.get("description") or "").split()),
+                             s.get("file") or "built-in baseline",
+                             s.get("file_sha256") or ("none (built in)" if not s.get("file") else None),
+                             s.get("scenario_hash"), s.get("paired"), s.get("interventions") or "none",
+                             s.get("shifts") or "none"] for s in scenarios],
+                           missing=NOT_RECORDED),
+        "differences": differences,
+        "reference": fmt(meta.get("reference")),
+        "baseline": table(["parameter", "value", "unit", "source"],
+                          [[p.get(k) for k in ("parameter", "value", "unit", "source")]
+                           for p in meta.get("baseline_parameters") or []]),
+    }
 
 
-def stress_html(folder: Path, meta: dict | None) -> str:
-    """The STRESS-DES checklist, section by section."""
+def stress_section(folder: Path, meta: dict | None) -> dict[str, Any]:
+    """The STRESS-DES checklist, section by section, with its citation."""
     meta = {**(meta or {}), "warmup_check": warmup_rows(folder, meta)}
-    out = [f"<p>The items of the STRESS-DES checklist for reporting discrete-event simulation studies, answered for "
-           f"this run. {escape(CITATION)}</p>"]
-    for heading, items in checklist(meta):
-        out.append(f"<h3>{escape(heading)}</h3>")
-        out.append("<table><tbody>" + "".join(f"<tr><th>{escape(item)}</th><td>{escape(text)}</td></tr>"
-                                              for item, text in items) + "</tbody></table>")
-    return "".join(out)
+    return {"citation": CITATION, "sections": checklist(meta)}
 
 
 def caption(stem: str) -> str:
@@ -204,13 +215,12 @@ def chart_files(folder: Path) -> list[Path]:
     return [found[s] for s in stems]
 
 
-def charts_html(folder: Path) -> str:
-    """Every chart in ``folder`` embedded as a ``data:`` URI, with a caption from its file stem."""
+def figures(folder: Path) -> list[Figure]:
+    """Every chart in ``folder``, embedded as a ``data:`` URI, with a caption from its file stem."""
     out = []
     for path in chart_files(folder):
         mime = "image/png" if path.suffix.lower() == ".png" else "image/svg+xml"
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         text = " ".join(x for x in (caption(path.stem) + ".", CHART_NOTES.get(path.stem, ""), f"({path.name})") if x)
-        out.append(f"<figure><img src=\"data:{mime};base64,{data}\" alt=\"{escape(caption(path.stem))}\">"
-                   f"<figcaption>{escape(text)}</figcaption></figure>")
-    return "".join(out) or "<p>There are no charts in this folder.</p>"
+        out.append(Figure(f"data:{mime};base64,{data}", caption(path.stem), text))
+    return out

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import math
 import textwrap
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from sim import __version__
+from sim.outcomes import registry
 from sim.parameters.params import NEEDS, Params, capacity_basis, per_place
 from sim.parameters.tree import walk
 from sim.scenarios.interventions import DISCIPLINES
 from sim.scenarios.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # tuple parameters shown element by element, with labels and the unit of one element
 ELEMENTS = {
@@ -126,16 +131,14 @@ def number(v: float, cost: bool = False, sign: bool = False) -> str:
 
 def cells(metric: str, r) -> tuple[str, str, str, str]:
     """Reference, scenario, change [CI] and % change [CI], in words and figures."""
-    from sim.analysis.compare import SHARE_METRICS
-
     if not (math.isfinite(r.reference_mean) and math.isfinite(r.scenario_mean)):
         return (number(r.reference_mean), number(r.scenario_mean), "n/a", "n/a")
-    if metric in SHARE_METRICS:
+    if registry.is_share(metric):
         ref, sc = f"{100 * r.reference_mean:.1f}%", f"{100 * r.scenario_mean:.1f}%"
         d, lo, hi = (100 * x for x in (r.diff_mean, r.diff_ci_low, r.diff_ci_high))
         change = f"{d:+.1f} pp" + (f" [{lo:+.1f}, {hi:+.1f}]" if math.isfinite(lo) else "")
     else:
-        cost = metric.endswith("_gbp")
+        cost = registry.is_cost(metric)
         ref, sc = number(r.reference_mean, cost), number(r.scenario_mean, cost)
         change = number(r.diff_mean, cost, True)
         if math.isfinite(r.diff_ci_low):
@@ -150,16 +153,14 @@ def cells(metric: str, r) -> tuple[str, str, str, str]:
 
 
 def _sentences(rows) -> list[str]:
-    from sim.analysis.compare import MAIN_METRICS, SHARE_METRICS
-
     out = []
     for r in rows:
         if not (math.isfinite(r.diff_ci_low) and math.isfinite(r.pct_change)):
             continue
         if r.diff_ci_low > 0 or r.diff_ci_high < 0:
             verb = "rose" if r.diff_mean > 0 else "fell"
-            label = MAIN_METRICS[r.metric].replace(" (GBP)", "")
-            if r.metric in SHARE_METRICS:
+            label = registry.label(r.metric)
+            if registry.is_share(r.metric):
                 out.append(f"{label} {verb} by {abs(100 * r.diff_mean):.1f} percentage points "
                            f"(95% interval {100 * r.diff_ci_low:+.1f} to {100 * r.diff_ci_high:+.1f}).")
             else:
@@ -182,8 +183,6 @@ def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int, dr
 
     ``draws``: the number of posterior draws run (0 without ``--posterior``).
     """
-    from sim.analysis.compare import MAIN_METRICS
-
     ref = scenarios[0]
     p = ref.params
     each = f"{draws} posterior draws x " if draws else ""
@@ -217,13 +216,13 @@ def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int, dr
                               ("mdt", f"the people enrolled in an MDT in '{s.name}', against the same people "
                                       f"in '{ref.name}' from their enrolment date")):
             c = {r.metric: r for r in rows[rows["cohort"] == cohort].itertuples(index=False)}
-            metrics = [m for m in MAIN_METRICS if m in c]
+            metrics = [m for m in registry.COMPARISON_MAIN if m in c]
             if not metrics:
                 continue
             out += ["", f"  {s.name} against {ref.name}: {title}"]
             table = []
             for m in metrics:
-                table.append([MAIN_METRICS[m], *cells(m, c[m])] + ([_dominant(c[m])] if draws else []))
+                table.append([registry.long_label(m), *cells(m, c[m])] + ([_dominant(c[m])] if draws else []))
             head = ["measure", ref.name, s.name, "change [95% CI]" if reps > 1 else "change (n=1)",
                     "% change [95% CI]" if reps > 1 else "% change (n=1)"] + (["dominant part"] if draws else [])
             out += ["    " + line for line in _columns(head + [""], [t + [""] for t in table], right=(1, 2, 3, 4))]
@@ -249,3 +248,35 @@ def _dominance_sentence(rows) -> str:
             f"{randomness} (more replications would).")
 
 
+def experiment_text(summary: pd.DataFrame, reference: str, reps: int) -> str:
+    """The headline changes of an experiment against its reference, for everyone in the simulated cohort.
+
+    What ``caresim experiment`` prints at the end, from its ``summary.csv``; the file and ``report.html``
+    hold every metric and cohort.
+    """
+    everyone = summary[(summary["cohort"] == "all") & summary["metric"].isin(registry.HEADLINE)]
+    refs = {(r.metric, _grid(r.grid)): r.mean for r in everyone[everyone["scenario"] == reference].itertuples()}
+    out = [f"Headline changes against '{reference}', everyone in the simulated cohort: means over {reps} "
+           f"replication{'s' if reps != 1 else ''}" + (" with [95% intervals]" if reps > 1 else " (n=1: no intervals)")
+           + "; totals over the statistics window, costs in GBP (m = million)."]
+    for (name, grid), rows in everyone[everyone["scenario"] != reference].groupby(["scenario", "grid"], sort=False,
+                                                                                   dropna=False):
+        by_metric = {r.metric: r for r in rows.itertuples()}
+        table = []
+        for m in (m for m in registry.HEADLINE if m in by_metric):
+            r = by_metric[m]
+            ref = refs.get((m, _grid(grid)), refs.get((m, None), math.nan))
+            row = SimpleNamespace(reference_mean=ref, scenario_mean=r.mean, diff_mean=r.diff_mean,
+                                  diff_ci_low=r.diff_ci_low, diff_ci_high=r.diff_ci_high, pct_change=r.pct_change,
+                                  pct_ci_low=r.pct_ci_low, pct_ci_high=r.pct_ci_high)
+            table.append([registry.long_label(m), *cells(m, row), ""])
+        shown = name if _grid(grid) is None else f"{name} at grid value {grid:g}"
+        head = ["measure", reference, shown, "change [95% CI]" if reps > 1 else "change (n=1)",
+                "% change [95% CI]" if reps > 1 else "% change (n=1)", ""]
+        out += [""] + ["  " + line for line in _columns(head, table, right=(1, 2, 3, 4))]
+    return "\n".join(out)
+
+
+def _grid(value: float | None) -> float | None:
+    """A grid point as a dictionary key: None for no grid (NaN in the tables)."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)

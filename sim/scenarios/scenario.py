@@ -37,6 +37,7 @@ import hashlib
 import json
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,7 @@ def _settings_win(params: Params, own: dict[str, Any], scale: float, s: RunSetti
     return (apply_overrides(params, over) if over else params), scale
 
 
-def check_names(scenarios: "list[Scenario] | tuple[Scenario, ...]") -> None:
+def check_names(scenarios: Sequence[Scenario]) -> None:
     """Scenario names must be unique within a comparison: a :class:`ScenarioError` names both files."""
     seen: dict[str, Scenario] = {}
     for s in scenarios:

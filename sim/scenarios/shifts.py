@@ -77,11 +77,11 @@ class Service:
     def override(self, p: Params, units: int) -> dict[str, Any]:
         """Overrides that make the place hold ``units`` whole units."""
         value = units * 100_000 / capacity_basis(p)
-        if self.index is not None:
-            tup = list(getattr(getattr(p, self.group), self.key))
-            tup[self.index] = value
-            value = tup
-        return {self.group: {self.key: value}}
+        if self.index is None:
+            return {self.group: {self.key: value}}
+        per_discipline = list(getattr(getattr(p, self.group), self.key))
+        per_discipline[self.index] = value
+        return {self.group: {self.key: per_discipline}}
 
 
 def _bed_year(name: str) -> Callable[[dict[str, float], Params], float]:

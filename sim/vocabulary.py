@@ -1,0 +1,131 @@
+"""The model's enumerations: every code it records, files in its calendar or reads off a person.
+
+Each is an ``IntEnum``, so a member is its integer wherever numbers are kept (the event log, the
+tables of stays and spells, the calendar's entries) and reads as a name in the code.  The integer
+values are part of the outputs (``events.csv`` details, the tables KPIs are computed from): never
+renumber a member, add new ones at the end.
+
+Reading a member (``Place.CARE_HOME``) costs several times as much as reading a module-level name,
+so code that runs at every event binds what it needs to names of its own module: the member
+(``CARE_HOME = Place.CARE_HOME``), or for a calendar kind its plain value (``CRISIS = Kind.CRISIS.value``,
+see ``sim.core.calendar``).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Ev(IntEnum):
+    """Point events (``events.csv`` names are the lower-case member names)."""
+
+    CRISIS = 0
+    GP_CONTACT = 1  # counted in bulk: one row per person and home spell, with a count
+    AE_ATTENDANCE = 2
+    EMERGENCY_ADMISSION = 3
+    ELECTIVE_ADMISSION = 4  # detail: 1 day case, 0 ordinary
+    ELECTIVE_CANCELLATION = 5
+    OUTPATIENT_ATTENDANCE = 6
+    MEDICALLY_FIT = 7
+    DISCHARGE = 8  # detail: Dest
+    DEATH = 9  # detail: Place where it happened
+    CARE_HOME_ADMISSION = 10  # detail: 1 council-supported, 0 self-funded
+    READMISSION_30D = 11
+    RAPID_RESPONSE = 12
+    MDT_ENROLMENT = 13  # detail: the co-ordinator's discipline
+    MDT_REVIEW = 14
+    AT_HOME_91D = 15  # detail: 1 at home, 0 not; time = discharge into reablement + 91 days
+    KNOWS_CONTACT = 16  # detail: 1 knows whom to contact after discharge, 0 not
+    FRAILTY_STEP = 17  # detail: +1 frailer, -1 less frail
+    ENTRY = 18
+    COMMUNITY_NURSING = 19  # counted in bulk like GP contacts
+    MDT_EXIT = 20  # detail: MdtExit
+    OUTPATIENT_REFERRAL = 21
+
+
+class Place(IntEnum):
+    """Where a person is: every person is in exactly one place at any time."""
+
+    HOME = 0
+    AE = 1  # waiting in A&E for a bed (trolley wait)
+    ACUTE = 2
+    INTERMEDIATE_CARE = 3
+    CARE_HOME = 4
+    DEAD = 5
+
+
+class Dest(IntEnum):
+    """Where a person goes on leaving an acute bed (and what they wait for)."""
+
+    HOME = 0
+    HOME_CARE = 1
+    REABLEMENT = 2
+    INTERMEDIATE_CARE = 3
+    CARE_HOME = 4
+
+
+class Reason(IntEnum):
+    """What a delayed patient is waiting for (``delayed_days_awaiting_<name>``)."""
+
+    ASSESSMENT = 0
+    HOME_CARE = 1
+    REABLEMENT = 2
+    INTERMEDIATE_CARE = 3
+    CARE_HOME = 4
+
+
+class Spell(IntEnum):
+    """Care held over time (priced per day used, or attributed capacity)."""
+
+    HOME_CARE = 0
+    REABLEMENT = 1
+    INTERMEDIATE_CARE = 2
+    CARE_HOME = 3  # funded column: 1 council-supported
+    MDT = 4  # on a co-ordinator's caseload
+
+
+class Care(IntEnum):
+    """The social care a person holds in the community (kept while they are in hospital)."""
+
+    NONE = 0
+    HOME_CARE = 1
+    REABLEMENT = 2
+    CARE_HOME = 3
+
+
+class Kind(IntEnum):
+    """Kinds of calendar entry: a person's next state change while at home or in a care home, and bookings."""
+
+    CRISIS = 0
+    DEATH = 1
+    FRAILTY_STEP = 2
+    BAND_CHANGE = 3
+    HOME_CARE_REQUEST = 4
+    CARE_HOME_REQUEST = 5
+    HOME_CARE_ENDS = 6
+    REABLEMENT_ENDS = 7
+    CHECK_91D = 8  # not a state change: never stale
+    FRAILTY_RECOVERY = 9
+    REFERRAL = 10  # an outpatient referral from the GP (competing hazard, on a clock of its own)
+    OUTPATIENT = 11  # an outpatient appointment (booked: never stale, the handler checks the person)
+    ELECTIVE_DATE = 12  # the date of a planned admission (booked)
+    MDT_REVIEW = 13  # a co-ordinator's scheduled review (booked)
+
+
+class MdtExit(IntEnum):
+    """Why a person leaves a co-ordinator's caseload (the detail of ``Ev.MDT_EXIT``)."""
+
+    STABLE = 0
+    DEATH = 1
+    CARE_HOME = 2
+
+
+class Need(IntEnum):
+    """A person's main need; per-need parameter tuples follow this order (``sim.parameters.params.NEEDS``)."""
+
+    PHYSICAL_FRAILTY = 0
+    DEMENTIA = 1
+    MENTAL_HEALTH = 2
+    END_OF_LIFE = 3
+    SUBSTANCE_MISUSE = 4
+    PHYSICAL_DISABILITY = 5

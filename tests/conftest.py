@@ -1,0 +1,22 @@
+"""Shared pytest hooks.
+
+A skipped browser test is not silent: the end of the test output has one line saying why it was skipped,
+how to install the browser and how to run the test then, even with ``-q`` and ``-n auto``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _reason(report: pytest.TestReport) -> str:
+    """The skip reason of a skipped test's report, without pytest's ``Skipped:`` prefix."""
+    longrepr = report.longrepr
+    text = str(longrepr[2]) if isinstance(longrepr, (tuple, list)) and len(longrepr) == 3 else str(longrepr)
+    return text.removeprefix("Skipped: ")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    reasons = {_reason(r) for r in terminalreporter.stats.get("skipped", []) if "browser" in r.keywords}
+    for reason in sorted(reasons):
+        terminalreporter.write_line(f"caresim: skipped: {reason}", yellow=True)
