@@ -32,16 +32,19 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 from sim.experiments.batch import run_experiment  # noqa: E402
 from sim.experiments.executors import Dask, Pool, Serial  # noqa: E402
 from sim.experiments.experiment import load_experiment  # noqa: E402
-from sim.replication.single import single_run  # noqa: E402
 from sim.experiments.store import Store  # noqa: E402
+from sim.replication.single import single_run  # noqa: E402
 
 TARGET_SPEEDUP_2_CORES = 1.8
 
 
 def experiment_file(folder: Path, name: str, reps: int, population: int, extra: str = "") -> Path:
     path = folder / f"{name}.toml"
-    path.write_text(f'name = "{name}"\nscenarios = ["baseline"]\nreplications = {reps}\n'
-                    f'population = {population}\ncharts = []\n{extra}\n', encoding="utf-8")
+    path.write_text(
+        f'name = "{name}"\nscenarios = ["baseline"]\nreplications = {reps}\n'
+        f"population = {population}\ncharts = []\n{extra}\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -63,8 +66,9 @@ def started(make, workers: int, folder: Path):
     folder.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     executor = make()
-    timed_run(experiment_file(folder, "warm", workers, 1000, "horizon_days = 7\nwarmup_days = 0"), executor,
-              folder / "warm")
+    timed_run(
+        experiment_file(folder, "warm", workers, 1000, "horizon_days = 7\nwarmup_days = 0"), executor, folder / "warm"
+    )
     return executor, time.perf_counter() - t0
 
 
@@ -111,15 +115,18 @@ def main() -> None:
         figures["overhead_serial_s_per_task"] = (timed_run(tiny, Serial(), tmp / "t_serial") - bare) / a.tiny_tasks
         pool, figures["pool_start_s"] = started(lambda: Pool(cores), cores, tmp / "pool")
         try:
-            figures["overhead_pool_s_per_task"] = timed_run(tiny, pool, tmp / "t_pool") / a.tiny_tasks * cores - bare / a.tiny_tasks
+            figures["overhead_pool_s_per_task"] = (
+                timed_run(tiny, pool, tmp / "t_pool") / a.tiny_tasks * cores - bare / a.tiny_tasks
+            )
             figures.update(speedup(big, pool, tmp))
         finally:
             pool.close()
         if not a.no_dask:
             dask, figures["dask_start_s"] = started(lambda: Dask("local", cores), cores, tmp / "dask")
             try:
-                figures["overhead_dask_s_per_task"] = (timed_run(tiny, dask, tmp / "t_dask") / a.tiny_tasks * cores
-                                                       - bare / a.tiny_tasks)
+                figures["overhead_dask_s_per_task"] = (
+                    timed_run(tiny, dask, tmp / "t_dask") / a.tiny_tasks * cores - bare / a.tiny_tasks
+                )
                 figures["dask_s"] = timed_run(big, dask, tmp / "b_dask")
             finally:
                 dask.close()
@@ -138,8 +145,10 @@ def report(f: dict) -> str:
         f"(target {TARGET_SPEEDUP_2_CORES}x on 2 cores: {met}; pool start {f['pool_start_s']:.1f} s, not included)",
     ]
     if "dask_s" in f:
-        lines.append(f"  Dask LocalCluster             {f['dask_s']:9.1f} s   speed-up {f['speedup_dask']:.2f}x "
-                     f"(cluster start {f['dask_start_s']:.1f} s, not included)")
+        lines.append(
+            f"  Dask LocalCluster             {f['dask_s']:9.1f} s   speed-up {f['speedup_dask']:.2f}x "
+            f"(cluster start {f['dask_start_s']:.1f} s, not included)"
+        )
     lines += [
         "Per-task overhead (tiny tasks: 1,000 people, 7 days; runner time minus the bare single_run time, per task,",
         "per worker):",

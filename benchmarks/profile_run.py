@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from run import params_for  # noqa: E402  (benchmarks/run.py, beside this file)
+
 from sim.replication.single import single_run  # noqa: E402
 
 
@@ -39,12 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     profiler.start()
     stats = single_run(params, a.seed, 0).stats
     profiler.stop()
-    print(profiler.output_text(unicode=False, color=False, show_all=False, timeline=False,
-                               processor_options={"filter_threshold": 0.01}))
+    print(
+        profiler.output_text(
+            unicode=False, color=False, show_all=False, timeline=False, processor_options={"filter_threshold": 0.01}
+        )
+    )
     py = stats["person_years_simulated"]
-    print(f"per simulated person-year ({py:,.0f} person-years, {stats['people']:,.0f} people): "
-          f"{stats['calendar_entries_dispatched'] / py:.2f} day-list entries dispatched, "
-          f"{stats['events'] / py:.2f} SimPy events")
+    print(
+        f"per simulated person-year ({py:,.0f} person-years, {stats['people']:,.0f} people): "
+        f"{stats['calendar_entries_dispatched'] / py:.2f} day-list entries dispatched, "
+        f"{stats['events'] / py:.2f} SimPy events"
+    )
     if a.html:
         Path(a.html).write_text(profiler.output_html(), encoding="utf-8")
     return 0

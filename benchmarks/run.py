@@ -31,14 +31,14 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-import simpy  # noqa: E402
-
 import parallel  # noqa: E402  (benchmarks/parallel.py and sweep.py, beside this file)
+import simpy  # noqa: E402
 import sweep  # noqa: E402
+
 from sim.parameters.params import Params  # noqa: E402
 from sim.parameters.tree import apply_overrides  # noqa: E402
-from sim.replication.single import rare_collections, single_run  # noqa: E402
 from sim.replication.runner import FILES, multiple_replications, write_outputs  # noqa: E402
+from sim.replication.single import rare_collections, single_run  # noqa: E402
 
 # the performance issue's targets, on the 2-core machine
 TARGET_RATIO = 1.5  # model seconds per replication / bare SimPy seconds per 1,000,000 events, at the default place
@@ -147,10 +147,16 @@ def fresh_run(params: Params, seed: int) -> dict[str, float]:
     ``ru_maxrss`` would also count the pages of this process it was forked
     from.
     """
-    over = {"place": {"registered_population": params.place.registered_population},
-            "time": {"horizon_days": params.time.horizon_days, "warmup_days": params.time.warmup_days}}
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT), json.dumps(over), str(seed)],
-                         capture_output=True, text=True, check=True)
+    over = {
+        "place": {"registered_population": params.place.registered_population},
+        "time": {"horizon_days": params.time.horizon_days, "warmup_days": params.time.warmup_days},
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(ROOT), json.dumps(over), str(seed)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -160,7 +166,10 @@ def seconds_per_person_year(params: Params, seed: int) -> float:
 
 
 def event_log_size(params: Params, seed: int, folder: Path) -> dict[str, float]:
-    """One replication with the event log on, written as ``caresim run --events`` writes it: its size per million events."""
+    """One replication with the event log on, written as ``caresim run --events`` writes it.
+
+    Returns its size per million events.
+    """
     t0 = time.perf_counter()
     frames = multiple_replications(params, "baseline", 1, seed, log_events=True)
     write_outputs(folder, {"events": frames["events"]})
@@ -169,9 +178,14 @@ def event_log_size(params: Params, seed: int, folder: Path) -> dict[str, float]:
     csv_mb = (folder / FILES["events"]).stat().st_size / 1e6
     table_mb = frames["events"].memory_usage(deep=True).sum() / 1e6
     per_million = 1e6 / rows if rows else math.nan
-    return {"event_log_rows": rows, "event_log_csv_mb": csv_mb, "event_log_table_mb": table_mb,
-            "event_log_csv_mb_per_million": csv_mb * per_million,
-            "event_log_table_mb_per_million": table_mb * per_million, "event_log_seconds": seconds}
+    return {
+        "event_log_rows": rows,
+        "event_log_csv_mb": csv_mb,
+        "event_log_table_mb": table_mb,
+        "event_log_csv_mb_per_million": csv_mb * per_million,
+        "event_log_table_mb_per_million": table_mb * per_million,
+        "event_log_seconds": seconds,
+    }
 
 
 # --- output ---------------------------------------------------------------------------------------
@@ -221,35 +235,71 @@ def target_rows(fig: dict[str, Any], default_place: bool) -> list[tuple[str, Any
 
     ratio = fig["ratio_to_bare_simpy_1m"]
     rows: list[tuple[str, Any, str]] = [
-        ("replication / bare SimPy 1M events", ratio, verdict(ratio <= TARGET_RATIO, f"<= {TARGET_RATIO}")
-         + ("" if default_place else " (the target is for the default place)")),
-        ("events per person-year", fig["events_per_person_year"],
-         verdict(fig["events_per_person_year"] <= TARGET_EVENTS_PER_PERSON_YEAR, f"<= {TARGET_EVENTS_PER_PERSON_YEAR:g}")),
+        (
+            "replication / bare SimPy 1M events",
+            ratio,
+            verdict(ratio <= TARGET_RATIO, f"<= {TARGET_RATIO}")
+            + ("" if default_place else " (the target is for the default place)"),
+        ),
+        (
+            "events per person-year",
+            fig["events_per_person_year"],
+            verdict(
+                fig["events_per_person_year"] <= TARGET_EVENTS_PER_PERSON_YEAR, f"<= {TARGET_EVENTS_PER_PERSON_YEAR:g}"
+            ),
+        ),
     ]
     if "scaling" in fig:
         sc = fig["scaling"]
         for what in ("population", "horizon"):
             x = sc[f"seconds_per_person_year_{what}_x2"] / sc["seconds_per_person_year_base"]
-            rows.append((f"s per person-year, {what} doubled", x, verdict(x <= TARGET_SCALING, f"<= x{TARGET_SCALING}")))
+            rows.append(
+                (f"s per person-year, {what} doubled", x, verdict(x <= TARGET_SCALING, f"<= x{TARGET_SCALING}"))
+            )
     else:
         rows.append(("s per person-year, population and horizon doubled", "-", "not measured (--scaling or --all)"))
     if "peak_rss_mb_subprocess" in fig:
         rss = fig["peak_rss_mb_subprocess"]
-        rows += [("peak memory (RSS, whole process)", rss, "MiB, " + verdict(rss <= TARGET_MEMORY_MIB, "<= 1 GB (954 MiB)")
-                  + ("" if default_place else " (the target is for the default place)")),
-                 ("event log size per million events", fig["event_log_csv_mb_per_million"],
-                  f"MB as events.csv ({fig['event_log_table_mb_per_million']:.1f} MB as a table in memory): stated")]
+        rows += [
+            (
+                "peak memory (RSS, whole process)",
+                rss,
+                "MiB, "
+                + verdict(rss <= TARGET_MEMORY_MIB, "<= 1 GB (954 MiB)")
+                + ("" if default_place else " (the target is for the default place)"),
+            ),
+            (
+                "event log size per million events",
+                fig["event_log_csv_mb_per_million"],
+                f"MB as events.csv ({fig['event_log_table_mb_per_million']:.1f} MB as a table in memory): stated",
+            ),
+        ]
     else:
         rows.append(("peak memory, event log size", "-", "not measured (without --no-memory)"))
     if "sweep" in fig:
         sw = fig["sweep"]
-        rows.append((f"{sw['runs']:,}-run sweep at {sw['population']:,} people", sw["sweep_minutes"],
-                     f"min on {sw['workers']} workers" + (f" ({sw['runs_made']} runs made, scaled)" if sw["extrapolated"] else "")
-                     + ", " + verdict(sw["target_met"], f"<= {sweep.TARGET_MINUTES:g} min")))
+        rows.append(
+            (
+                f"{sw['runs']:,}-run sweep at {sw['population']:,} people",
+                sw["sweep_minutes"],
+                f"min on {sw['workers']} workers"
+                + (f" ({sw['runs_made']} runs made, scaled)" if sw["extrapolated"] else "")
+                + ", "
+                + verdict(sw["target_met"], f"<= {sweep.TARGET_MINUTES:g} min"),
+            )
+        )
         par = fig["parallel"]
-        rows.append((f"process pool speed-up, {par['cores']} cores", par["speedup_pool"],
-                     f"x ({par['reps']} replications), " + verdict(par["speedup_pool"] >= parallel.TARGET_SPEEDUP_2_CORES,
-                                                                   f">= {parallel.TARGET_SPEEDUP_2_CORES}x on 2 cores")))
+        rows.append(
+            (
+                f"process pool speed-up, {par['cores']} cores",
+                par["speedup_pool"],
+                f"x ({par['reps']} replications), "
+                + verdict(
+                    par["speedup_pool"] >= parallel.TARGET_SPEEDUP_2_CORES,
+                    f">= {parallel.TARGET_SPEEDUP_2_CORES}x on 2 cores",
+                ),
+            )
+        )
     else:
         rows.append(("1,000-run sweep, process pool speed-up", "-", "not measured (--all)"))
     return rows
@@ -267,10 +317,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--bare-repeats", type=int, default=3, help="bare SimPy measurements; their median is used")
     ap.add_argument("--scaling", action="store_true", help="also time population P and 2P, horizon H and 2H")
-    ap.add_argument("--all", action="store_true",
-                    help="measure every target: --scaling, the process pool's speed-up and the 1,000-run sweep")
-    ap.add_argument("--sweep-sample", type=int, default=40,
-                    help="with --all: runs of the sweep made, their time scaled to 1,000 (default 40)")
+    ap.add_argument(
+        "--all",
+        action="store_true",
+        help="measure every target: --scaling, the process pool's speed-up and the 1,000-run sweep",
+    )
+    ap.add_argument(
+        "--sweep-sample",
+        type=int,
+        default=40,
+        help="with --all: runs of the sweep made, their time scaled to 1,000 (default 40)",
+    )
     ap.add_argument("--no-memory", action="store_true", help="skip the two memory runs and the event-log run")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = ap.parse_args(argv)
@@ -313,7 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     events = med("events")
     py = med("person_years_simulated")
     ratio = wall / bare
-    day_lists = day_list_seconds(int(med("calendar_entries_dispatched")), warmup + horizon, int(med("people")), args.seed)
+    day_lists = day_list_seconds(
+        int(med("calendar_entries_dispatched")), warmup + horizon, int(med("people")), args.seed
+    )
     fig: dict[str, Any] = {
         "registered_population": pop,
         "cohort_people_simulated": med("people") if "people" in runs[0] else None,
@@ -349,7 +408,10 @@ def main(argv: list[str] | None = None) -> int:
         p2 = params_for(2 * pop, horizon, warmup)
         h2 = params_for(pop, 2 * horizon, warmup)
         fig["scaling"] = {  # each run in a fresh process
-            "population": pop, "population_x2": 2 * pop, "horizon_days": horizon, "horizon_days_x2": 2 * horizon,
+            "population": pop,
+            "population_x2": 2 * pop,
+            "horizon_days": horizon,
+            "horizon_days_x2": 2 * horizon,
             "seconds_per_person_year_base": seconds_per_person_year(params, args.seed),
             "seconds_per_person_year_population_x2": seconds_per_person_year(p2, args.seed),
             "seconds_per_person_year_horizon_x2": seconds_per_person_year(h2, args.seed),
@@ -358,10 +420,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.all:
         cores = os.cpu_count() or 1
         with tempfile.TemporaryDirectory() as tmp:
-            fig["parallel"] = {"cores": cores, "population": pop, "reps": 2 * cores,
-                               **parallel.pool_speedup(pop, 2 * cores, cores, Path(tmp) / "speedup")}
+            fig["parallel"] = {
+                "cores": cores,
+                "population": pop,
+                "reps": 2 * cores,
+                **parallel.pool_speedup(pop, 2 * cores, cores, Path(tmp) / "speedup"),
+            }
             start, seconds = sweep.sweep_seconds(args.sweep_sample, sweep.TARGET_POPULATION, cores, Path(tmp) / "sweep")
-        fig["sweep"] = sweep.figures(sweep.TARGET_RUNS, sweep.TARGET_POPULATION, args.sweep_sample, cores, start, seconds)
+        fig["sweep"] = sweep.figures(
+            sweep.TARGET_RUNS, sweep.TARGET_POPULATION, args.sweep_sample, cores, start, seconds
+        )
 
     rows: list[tuple[str, Any, str]] = [
         ("registered population", pop, "people"),
@@ -378,28 +446,48 @@ def main(argv: list[str] | None = None) -> int:
         ("seconds per person-year", fig["seconds_per_person_year"], "s"),
     ]
     if "peak_memory_mb_tracemalloc" in fig:
-        rows += [("peak memory (tracemalloc)", fig["peak_memory_mb_tracemalloc"], "MiB allocated by Python, separate run"),
-                 ("peak RSS (subprocess)", fig["peak_rss_mb_subprocess"], "MiB, whole process, separate run"),
-                 ("event log (events.csv)", fig["event_log_rows"], f"rows, {fig['event_log_csv_mb']:.1f} MB on disk, "
-                  f"{fig['event_log_table_mb']:.1f} MB as a table, separate run")]
+        rows += [
+            ("peak memory (tracemalloc)", fig["peak_memory_mb_tracemalloc"], "MiB allocated by Python, separate run"),
+            ("peak RSS (subprocess)", fig["peak_rss_mb_subprocess"], "MiB, whole process, separate run"),
+            (
+                "event log (events.csv)",
+                fig["event_log_rows"],
+                f"rows, {fig['event_log_csv_mb']:.1f} MB on disk, "
+                f"{fig['event_log_table_mb']:.1f} MB as a table, separate run",
+            ),
+        ]
     rows += [
         ("bare SimPy, 1M events", bare, f"s (median of {args.bare_repeats}; {BARE_PROCESSES:,} processes)"),
         ("bare SimPy events per second", fig["bare_simpy_events_per_second"], "events/s"),
-        ("ratio model / bare SimPy 1M", ratio, f"target <= {TARGET_RATIO}: {'met' if fig['ratio_target_met'] else 'not met'}"
-         + ("" if default_place else f" (the target is for the default place of {default_pop:,})")),
-        ("dispatch floor / bare SimPy 1M", fig["dispatch_floor_ratio_to_bare_simpy_1m"],
-         f"(the run's {int(med('calendar_entries_dispatched')):,} day-list entries to empty handlers, {day_lists:.2f} s, "
-         "plus its SimPy events at bare SimPy's cost)"),
+        (
+            "ratio model / bare SimPy 1M",
+            ratio,
+            f"target <= {TARGET_RATIO}: {'met' if fig['ratio_target_met'] else 'not met'}"
+            + ("" if default_place else f" (the target is for the default place of {default_pop:,})"),
+        ),
+        (
+            "dispatch floor / bare SimPy 1M",
+            fig["dispatch_floor_ratio_to_bare_simpy_1m"],
+            f"(the run's {int(med('calendar_entries_dispatched')):,} day-list entries to empty handlers, "
+            f"{day_lists:.2f} s, "
+            "plus its SimPy events at bare SimPy's cost)",
+        ),
     ]
     if args.scaling:
         sc = fig["scaling"]
         rows += [
             (f"s per person-year, population {pop:,}", sc["seconds_per_person_year_base"], "s"),
-            (f"s per person-year, population {2 * pop:,}", sc["seconds_per_person_year_population_x2"],
-             f"s (x{sc['seconds_per_person_year_population_x2'] / sc['seconds_per_person_year_base']:.2f})"),
+            (
+                f"s per person-year, population {2 * pop:,}",
+                sc["seconds_per_person_year_population_x2"],
+                f"s (x{sc['seconds_per_person_year_population_x2'] / sc['seconds_per_person_year_base']:.2f})",
+            ),
             (f"s per person-year, horizon {horizon:g} d", sc["seconds_per_person_year_base"], "s"),
-            (f"s per person-year, horizon {2 * horizon:g} d", sc["seconds_per_person_year_horizon_x2"],
-             f"s (x{sc['seconds_per_person_year_horizon_x2'] / sc['seconds_per_person_year_base']:.2f})"),
+            (
+                f"s per person-year, horizon {2 * horizon:g} d",
+                sc["seconds_per_person_year_horizon_x2"],
+                f"s (x{sc['seconds_per_person_year_horizon_x2'] / sc['seconds_per_person_year_base']:.2f})",
+            ),
         ]
     print_table(rows)
     print()
@@ -407,11 +495,19 @@ def main(argv: list[str] | None = None) -> int:
     print_table(target_rows(fig, default_place))
 
     if args.json:
-        meta = {"python": platform.python_version(), "simpy": simpy.__version__, "numpy": np.__version__,
-                "machine": platform.machine(), "system": platform.system(), "cpus": os.cpu_count(),
-                "seed": args.seed, "git_commit": git_commit(),
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "per_replication": runs,
-                "bare_simpy_seconds_per_1m_events_all": bare_times}
+        meta = {
+            "python": platform.python_version(),
+            "simpy": simpy.__version__,
+            "numpy": np.__version__,
+            "machine": platform.machine(),
+            "system": platform.system(),
+            "cpus": os.cpu_count(),
+            "seed": args.seed,
+            "git_commit": git_commit(),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "per_replication": runs,
+            "bare_simpy_seconds_per_1m_events_all": bare_times,
+        }
         Path(args.json).write_text(json.dumps({"figures": fig, "meta": meta}, indent=2) + "\n")
     return 0
 

@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from parallel import experiment_file, started, timed_run  # noqa: E402  (benchmarks/parallel.py, beside this file)
+
 from sim.experiments.executors import Pool  # noqa: E402
 
 TARGET_MINUTES = 30.0  # 1,000 runs at 50,000 people on 2 cores (performance issue)
@@ -53,27 +54,41 @@ def figures(runs: int, population: int, sample: int | None, workers: int, start:
     made = sample or runs
     minutes = (start + seconds * runs / made) / 60
     applies = runs == TARGET_RUNS and population == TARGET_POPULATION
-    return {"runs": runs, "population": population, "workers": workers, "runs_made": made,
-            "pool_start_seconds": start, "wall_seconds_made": seconds,
-            "seconds_per_run_per_worker": seconds * workers / made,
-            "sweep_minutes": minutes, "extrapolated": made < runs, "target_minutes": TARGET_MINUTES,
-            "target_applies": applies, "target_met": minutes <= TARGET_MINUTES}
+    return {
+        "runs": runs,
+        "population": population,
+        "workers": workers,
+        "runs_made": made,
+        "pool_start_seconds": start,
+        "wall_seconds_made": seconds,
+        "seconds_per_run_per_worker": seconds * workers / made,
+        "sweep_minutes": minutes,
+        "extrapolated": made < runs,
+        "target_minutes": TARGET_MINUTES,
+        "target_applies": applies,
+        "target_met": minutes <= TARGET_MINUTES,
+    }
 
 
 def report(f: dict) -> str:
-    how = (f"pool start {f['pool_start_seconds']:.1f} s + {f['runs_made']:,} runs made in "
-           f"{f['wall_seconds_made']:.1f} s, scaled to {f['runs']:,}" if f["extrapolated"]
-           else f"all runs made, pool start {f['pool_start_seconds']:.1f} s included")
+    how = (
+        f"pool start {f['pool_start_seconds']:.1f} s + {f['runs_made']:,} runs made in "
+        f"{f['wall_seconds_made']:.1f} s, scaled to {f['runs']:,}"
+        if f["extrapolated"]
+        else f"all runs made, pool start {f['pool_start_seconds']:.1f} s included"
+    )
     if f["target_applies"]:
         verdict = f"target {f['target_minutes']:g} min: {'met' if f['target_met'] else 'NOT met'}"
     else:
         verdict = f"the target ({TARGET_RUNS:,} runs at {TARGET_POPULATION:,} people) does not apply"
-    return "\n".join([
-        f"caresim sweep: {f['runs']:,} runs of the baseline at {f['population']:,} people, "
-        f"experiment runner on {f['workers']} worker processes",
-        f"  wall time                 {f['sweep_minutes']:9.1f} min   ({how}; {verdict})",
-        f"  per run, per worker       {f['seconds_per_run_per_worker']:9.2f} s",
-    ])
+    return "\n".join(
+        [
+            f"caresim sweep: {f['runs']:,} runs of the baseline at {f['population']:,} people, "
+            f"experiment runner on {f['workers']} worker processes",
+            f"  wall time                 {f['sweep_minutes']:9.1f} min   ({how}; {verdict})",
+            f"  per run, per worker       {f['seconds_per_run_per_worker']:9.2f} s",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

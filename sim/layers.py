@@ -19,8 +19,11 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("sim.layers", "this map"),
     ("sim.parameters", "the parameter tree (typed, frozen, with units and sources) and its defaults"),
     ("sim.core", "random streams, distributions, the calendar, services, the population, records, the model"),
-    ("sim.pathways", "the care pathways as plain code: home, crisis, emergency stays, discharge, social care, "
-                     "the elective route, MDTs, background load"),
+    (
+        "sim.pathways",
+        "the care pathways as plain code: home, crisis, emergency stays, discharge, social care, "
+        "the elective route, MDTs, background load",
+    ),
     ("sim.outcomes", "what a run leaves behind, the metric registry, KPIs and costs"),
     ("sim.replication", "the initial state, one replication (single_run) and several (runner)"),
     ("sim.scenarios", "scenario files, named interventions, resource shifts"),

@@ -28,11 +28,12 @@ def write_experiment(folder: Path, name: str = "small", reps: int = 3, extra: st
     """A small experiment file in ``folder``: baseline, case management and rapid response over a two-point grid;
     ``extra`` and ``charts`` are TOML added to it."""
     path = folder / f"{name}.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 name = "{name}"
 description = "A small experiment for the tests."
-scenarios = ["{(SCENARIOS / 'baseline.toml').as_posix()}", "{(SCENARIOS / 'case_management.toml').as_posix()}",
-             "{(SCENARIOS / 'rapid_response.toml').as_posix()}"]
+scenarios = ["{(SCENARIOS / "baseline.toml").as_posix()}", "{(SCENARIOS / "case_management.toml").as_posix()}",
+             "{(SCENARIOS / "rapid_response.toml").as_posix()}"]
 replications = {reps}
 {SMALL}
 {charts}
@@ -41,7 +42,9 @@ parameter = "intervention.rapid_response.teams_per_100k"
 values = [20.0, 60.0]
 scenarios = ["rapid_response"]
 {extra}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -72,8 +75,11 @@ def _importable(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def browser_verdict(env: Mapping[str, str], exists: Callable[[str], bool] = os.path.isfile,
-                    importable: Callable[[str], bool] = _importable) -> tuple[str, str]:
+def browser_verdict(
+    env: Mapping[str, str],
+    exists: Callable[[str], bool] = os.path.isfile,
+    importable: Callable[[str], bool] = _importable,
+) -> tuple[str, str]:
     """``("run", "")`` when Chromium, its driver, Selenium and Streamlit are all here; else ``("fail", why)`` in CI,
     which installs them so that a missing one is a fault, and ``("skip", why)`` elsewhere, saying how to install
     what is missing and how to run the test then."""
@@ -82,8 +88,10 @@ def browser_verdict(env: Mapping[str, str], exists: Callable[[str], bool] = os.p
     if not missing and not modules:
         return "run", ""
     if missing:
-        why = (f"the browser test needs Chromium and its driver ({', '.join(missing)} not found); on Debian or "
-               f"Ubuntu install them with 'sudo {INSTALL}'")
+        why = (
+            f"the browser test needs Chromium and its driver ({', '.join(missing)} not found); on Debian or "
+            f"Ubuntu install them with 'sudo {INSTALL}'"
+        )
     else:
         why = f"the browser test needs {' and '.join(modules)}; install them with: python -m pip install -e '.[test]'"
     if in_ci(env):

@@ -33,10 +33,25 @@ from sim.scenarios.scenario import RunSettings, baseline, load  # noqa: E402
 POPULATION, HORIZON_DAYS, WARMUP_DAYS = 20_000, 365.0, 180.0
 PILOT = "integrated_care_pilot"
 # counts and days of the whole cohort, in the baseline and in the pilot scenario
-LEVELS = ("person_years", "crises", "ae_attendances", "emergency_admissions", "elective_admissions",
-          "elective_cancellations", "outpatient_attendances", "readmissions_30d", "gp_contacts", "bed_days",
-          "delayed_discharge_days", "trolley_wait_hours", "care_home_admissions", "deaths", "deaths_in_hospital",
-          "at_home_91d_after_reablement", "cost_total_gbp")
+LEVELS = (
+    "person_years",
+    "crises",
+    "ae_attendances",
+    "emergency_admissions",
+    "elective_admissions",
+    "elective_cancellations",
+    "outpatient_attendances",
+    "readmissions_30d",
+    "gp_contacts",
+    "bed_days",
+    "delayed_discharge_days",
+    "trolley_wait_hours",
+    "care_home_admissions",
+    "deaths",
+    "deaths_in_hospital",
+    "at_home_91d_after_reablement",
+    "cost_total_gbp",
+)
 # the calibrated changes: the pilot's enrolled people against the same people in the baseline run (per cent)
 CHANGES = ("emergency_admissions", "elective_admissions", "outpatient_attendances")
 COLUMNS = ["quantity", "mean", "sd", "n"]

@@ -30,9 +30,18 @@ from helpers import INSTALL, RUN, browser_paths, browser_verdict, free_port
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 CHROMIUM, DRIVER = browser_paths(os.environ)
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1400,1900")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1900",
+)
 TINY = "population=4000&reps=2&horizon_days=60&warmup_days=30"
 
 
@@ -50,8 +59,11 @@ def serve(results: Path, log: Path):
     """``caresim app`` on a free port; yields the page's address."""
     port = free_port()
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "sim.app.command", "--port", str(port), "--no-browser",
-                                 "--results", str(results)], stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim.app.command", "--port", str(port), "--no-browser", "--results", str(results)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         end = time.monotonic() + 60
@@ -103,8 +115,11 @@ def _settle(driver, timeout: float = 60) -> None:
     running = '[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]'
     time.sleep(0.5)
     WebDriverWait(driver, timeout).until(
-        lambda d: not d.find_elements(By.CSS_SELECTOR, running)
-        and not d.find_elements(By.XPATH, "//*[contains(text(), 'Running...')]"))
+        lambda d: (
+            not d.find_elements(By.CSS_SELECTOR, running)
+            and not d.find_elements(By.XPATH, "//*[contains(text(), 'Running...')]")
+        )
+    )
 
 
 def set_number(driver, label: str, value: str) -> None:
@@ -114,7 +129,8 @@ def set_number(driver, label: str, value: str) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     box = WebDriverWait(driver, 60).until(
-        lambda d: d.find_element(By.XPATH, f"//input[starts-with(@aria-label, \"{label}\")]"))
+        lambda d: d.find_element(By.XPATH, f'//input[starts-with(@aria-label, "{label}")]')
+    )
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
     box.click()
     box.send_keys(Keys.CONTROL, "a")
@@ -131,8 +147,11 @@ def run_and_wait(driver, timeout: float = 150):
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
     button.click()
     WebDriverWait(driver, timeout, poll_frequency=0.5).until(
-        lambda d: d.find_elements(By.XPATH, "//h2[contains(., 'Results')]")
-        and len(d.find_elements(By.XPATH, "//img[contains(@src, 'media')]")) >= 4)
+        lambda d: (
+            d.find_elements(By.XPATH, "//h2[contains(., 'Results')]")
+            and len(d.find_elements(By.XPATH, "//img[contains(@src, 'media')]")) >= 4
+        )
+    )
     _settle(driver)
     heading = driver.find_element(By.XPATH, "//h2[contains(., 'Results')]")
     driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", heading)
@@ -165,8 +184,10 @@ def test_a_commissioner_runs_a_what_if_in_a_browser(tmp_path):
         headline = next(t.text for t in tables if "Emergency admissions" in t.text)
         assert "Cost: hospital (GBP)" in headline and "In plain words" in headline
         assert any(ch.isdigit() for ch in headline.split("Emergency admissions", 1)[1])
-        widths = [driver.execute_script("return arguments[0].naturalWidth", img)
-                  for img in driver.find_elements(By.XPATH, "//img[contains(@src, 'media')]")]
+        widths = [
+            driver.execute_script("return arguments[0].naturalWidth", img)
+            for img in driver.find_elements(By.XPATH, "//img[contains(@src, 'media')]")
+        ]
         assert len(widths) >= 4 and min(widths) > 100
 
         button = driver.find_element(By.XPATH, "//button[.//p[text()='The scenario (TOML)']]")
@@ -174,12 +195,13 @@ def test_a_commissioner_runs_a_what_if_in_a_browser(tmp_path):
         button.click()
         WebDriverWait(driver, 30).until(lambda _: list(downloads.glob("*.toml")))
     (toml,) = downloads.glob("*.toml")
-    assert 'amount_gbp_per_year = 20000000' in toml.read_text(encoding="utf-8")
+    assert "amount_gbp_per_year = 20000000" in toml.read_text(encoding="utf-8")
     assert cli_main(["validate", str(toml)]) == 0
     assert (artefacts / "app_results.png").stat().st_size > 10_000
 
 
 # --- where there is no browser ---------------------------------------------------------------------
+
 
 def _nothing(_: str) -> bool:
     return False
@@ -197,8 +219,9 @@ def test_a_missing_browser_fails_in_ci_and_is_skipped_elsewhere_saying_how_to_in
     for env in ({}, {"CI": "false"}, {"CI": ""}):
         verdict, why = browser_verdict(env, exists=_nothing, importable=_everything)
         assert verdict == "skip" and INSTALL in why and RUN in why
-    verdict, why = browser_verdict({"CARESIM_CHROMIUM": "elsewhere/chrome"}, exists=lambda p: "driver" in p,
-                                   importable=_everything)
+    verdict, why = browser_verdict(
+        {"CARESIM_CHROMIUM": "elsewhere/chrome"}, exists=lambda p: "driver" in p, importable=_everything
+    )
     assert verdict == "skip" and "elsewhere/chrome" in why
     verdict, why = browser_verdict({}, exists=_everything, importable=lambda m: m != "selenium")
     assert verdict == "skip" and "selenium" in why and ".[test]" in why
@@ -208,10 +231,24 @@ def test_a_missing_browser_fails_in_ci_and_is_skipped_elsewhere_saying_how_to_in
 def test_the_test_run_says_so_in_its_quiet_output(tmp_path, ci, status, word):
     env = {**os.environ, "CI": ci, "CARESIM_CHROMIUM": str(tmp_path / "no-chromium")}
     env.pop("PYTEST_ADDOPTS", None)
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_app_browser.py",
-                           "-k", "commissioner"],
-                          cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_app_browser.py",
+            "-k",
+            "commissioner",
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == status, done.stdout + done.stderr
     assert f"1 {word}" in done.stdout
     lines = [line for line in done.stdout.splitlines() if INSTALL in line]

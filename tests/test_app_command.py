@@ -46,9 +46,14 @@ def _until(condition, seconds: float) -> bool:
 def _start(port: int, log: Path) -> subprocess.Popen:
     """``caresim app`` with no terminal; returns once the page answers."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "app", "--no-browser", "--port", str(port)],
-                                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim.cli", "app", "--no-browser", "--port", str(port)],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     if not _until(lambda: _answers(port) or proc.poll() is not None, 60) or not _answers(port):
         proc.kill()
         pytest.fail(f"the page did not answer: {log.read_text(errors='replace')[-2000:]}")
@@ -79,13 +84,18 @@ def test_the_server_ends_when_the_command_is_killed(tmp_path):
 
 # --- the supervision, with a stand-in for the server ----------------------------------------------
 
+
 def test_a_server_that_stops_on_its_own_is_explained_in_one_line(capsys):
-    failing = [sys.executable, "-c", "import sys; print('2026-01-02 03:04:05.678 Port 8501 is not available', "
-                                     "file=sys.stderr); sys.exit(1)"]
+    failing = [
+        sys.executable,
+        "-c",
+        "import sys; print('2026-01-02 03:04:05.678 Port 8501 is not available', file=sys.stderr); sys.exit(1)",
+    ]
     assert command.serve(failing, os.environ) == 1
     err = capsys.readouterr().err
-    assert err.splitlines()[-1] == ("caresim: error: app: the page's server stopped "
-                                    "(exit status 1: Port 8501 is not available)")
+    assert err.splitlines()[-1] == (
+        "caresim: error: app: the page's server stopped (exit status 1: Port 8501 is not available)"
+    )
     assert command.serve([sys.executable, "-c", "import os; os.kill(os.getpid(), 9)"], os.environ) == 1
     assert capsys.readouterr().err.splitlines()[-1].endswith("(it was killed by SIGKILL)")
     assert command.serve([sys.executable, "-c", "pass"], os.environ) == 0

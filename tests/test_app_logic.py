@@ -19,12 +19,29 @@ pytestmark = pytest.mark.timeout(300)  # the background jobs are child processes
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = Settings(population=4000, reps=2, seed=3, horizon_days=60, warmup_days=30)
-EVERYTHING = Levers(name="all_levers", shift_gbp=3_000_000, share_mdt=50, share_reablement=20,
-                    share_intermediate_care=10, share_home_care=20, mdt_extra_per_100k=2, mix_nurse=40,
-                    mix_social_worker=20, mix_mental_health=20, mix_occupational_therapist=20, caseload=40,
-                    enrol_top_percent=3, rapid_response_per_100k=2.5, single_point_of_access=True,
-                    care_navigators=True, assessment_time_change_percent=-33, community_support_percent=80,
-                    growth_registered_percent=10, growth_85plus_percent=100, pin_capacities=False)
+EVERYTHING = Levers(
+    name="all_levers",
+    shift_gbp=3_000_000,
+    share_mdt=50,
+    share_reablement=20,
+    share_intermediate_care=10,
+    share_home_care=20,
+    mdt_extra_per_100k=2,
+    mix_nurse=40,
+    mix_social_worker=20,
+    mix_mental_health=20,
+    mix_occupational_therapist=20,
+    caseload=40,
+    enrol_top_percent=3,
+    rapid_response_per_100k=2.5,
+    single_point_of_access=True,
+    care_navigators=True,
+    assessment_time_change_percent=-33,
+    community_support_percent=80,
+    growth_registered_percent=10,
+    growth_85plus_percent=100,
+    pin_capacities=False,
+)
 
 
 def _validate(tmp_path: Path, text: str, capsys) -> str:
@@ -44,9 +61,15 @@ def test_default_levers_are_the_library_resource_shift():
         assert mine.prelaunch == library.prelaunch
 
 
-@pytest.mark.parametrize("levers", [Levers(), EVERYTHING, Levers(shift_gbp=0),
-                                    Levers(shift_gbp=1_000_000, share_mdt=0, share_reablement=0,
-                                           share_intermediate_care=0, share_home_care=100)])
+@pytest.mark.parametrize(
+    "levers",
+    [
+        Levers(),
+        EVERYTHING,
+        Levers(shift_gbp=0),
+        Levers(shift_gbp=1_000_000, share_mdt=0, share_reablement=0, share_intermediate_care=0, share_home_care=100),
+    ],
+)
 def test_scenario_files_pass_caresim_validate(tmp_path, capsys, levers):
     built = logic.build(levers, TINY)
     assert not built.errors, built.errors
@@ -59,16 +82,28 @@ def test_scenario_files_pass_caresim_validate(tmp_path, capsys, levers):
 def test_every_lever_reaches_its_parameter():
     s = logic.build(EVERYTHING, Settings(population=250_000)).scenario
     p = s.params
-    assert s.interventions == ("mdt", "rapid_response", "care_navigators", "information_sharing",
-                               "community_support", "demography")
+    assert s.interventions == (
+        "mdt",
+        "rapid_response",
+        "care_navigators",
+        "information_sharing",
+        "community_support",
+        "demography",
+    )
     assert p.mdt.caseload == 40 and p.mdt.enrol_top_share == pytest.approx(0.03)
     assert p.community.rapid_response_per_100k == 2.5 and p.community.single_point_of_access
     assert p.community.care_navigators and p.community.support_funding == pytest.approx(0.8)
     assert p.discharge.assessment_days == pytest.approx(1.5 * 0.67)
     assert p.place.registered_population == 275_000
-    assert [t.service for t in s.shifts[0].targets] == ["mdt_nurse", "mdt_social_worker", "mdt_mental_health",
-                                                        "mdt_occupational_therapist", "reablement_places",
-                                                        "intermediate_care_beds", "home_care_packages"]
+    assert [t.service for t in s.shifts[0].targets] == [
+        "mdt_nurse",
+        "mdt_social_worker",
+        "mdt_mental_health",
+        "mdt_occupational_therapist",
+        "reablement_places",
+        "intermediate_care_beds",
+        "home_care_packages",
+    ]
     # new-money co-ordinators (2 per 100,000 by the mix) come before the shift's
     assert p.mdt.coordinators_per_100k[0] > 0.8
 
@@ -82,18 +117,21 @@ def test_a_shift_is_budget_neutral_and_shows_what_it_buys():
     assert report.released_gbp == pytest.approx(report.bought_gbp + report.remainder_gbp)
 
 
-@pytest.mark.parametrize("change, key, words", [
-    ({"share_mdt": 50}, "shares", "add up to 110%"),
-    ({"mix_nurse": 10}, "mix", "adds up to 60%"),
-    ({"name": " "}, "name", "short name"),
-    ({"name": "baseline"}, "name", "built-in baseline"),
-    ({"caseload": 0}, "caseload", "from 1 to 500"),
-    ({"shift_gbp": -5}, "shift_gbp", "cannot be negative"),
-    ({"assessment_time_change_percent": -100}, "assessment_time_change_percent", "more than -100%"),
-    ({"community_support_percent": 600}, "community_support_percent", "500%"),
-    ({"growth_85plus_percent": -100}, "growth_85plus_percent", "shrink"),
-    ({"shift_gbp": math.nan}, "shift_gbp", "Enter a number"),
-])
+@pytest.mark.parametrize(
+    "change, key, words",
+    [
+        ({"share_mdt": 50}, "shares", "add up to 110%"),
+        ({"mix_nurse": 10}, "mix", "adds up to 60%"),
+        ({"name": " "}, "name", "short name"),
+        ({"name": "baseline"}, "name", "built-in baseline"),
+        ({"caseload": 0}, "caseload", "from 1 to 500"),
+        ({"shift_gbp": -5}, "shift_gbp", "cannot be negative"),
+        ({"assessment_time_change_percent": -100}, "assessment_time_change_percent", "more than -100%"),
+        ({"community_support_percent": 600}, "community_support_percent", "500%"),
+        ({"growth_85plus_percent": -100}, "growth_85plus_percent", "shrink"),
+        ({"shift_gbp": math.nan}, "shift_gbp", "Enter a number"),
+    ],
+)
 def test_invalid_levers_are_explained_by_control(change, key, words):
     errors = logic.build(Levers(**change), Settings()).errors
     assert key in errors and words in errors[key], errors
@@ -125,9 +163,16 @@ def test_small_places_warn_that_the_money_buys_nothing():
     assert not logic.build(Levers(), Settings(population=250_000)).warnings
 
 
-@pytest.mark.parametrize("change, key", [({"population": 10}, "population"), ({"reps": 0}, "reps"),
-                                         ({"seed": -1}, "seed"), ({"horizon_days": 0}, "horizon_days"),
-                                         ({"population": 5000.5}, "population")])
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"population": 10}, "population"),
+        ({"reps": 0}, "reps"),
+        ({"seed": -1}, "seed"),
+        ({"horizon_days": 0}, "horizon_days"),
+        ({"population": 5000.5}, "population"),
+    ],
+)
 def test_invalid_run_settings_are_explained(change, key):
     errors = levers.check_settings(Settings(**{**levers.SETTING_DEFAULTS, **change}))
     assert set(errors) == {key}
@@ -142,25 +187,57 @@ def test_library_lists_the_scenarios_but_not_the_baseline():
 
 
 def _row(**kw):
-    base = dict(scenario="b", cohort="all", metric="bed_days", reference_mean=100.0, scenario_mean=90.0,
-                diff_mean=-10.0, diff_ci_low=-15.0, diff_ci_high=-5.0, pct_change=-10.0, pct_ci_low=-15.0,
-                pct_ci_high=-5.0, paired=True)
+    base = dict(
+        scenario="b",
+        cohort="all",
+        metric="bed_days",
+        reference_mean=100.0,
+        scenario_mean=90.0,
+        diff_mean=-10.0,
+        diff_ci_low=-15.0,
+        diff_ci_high=-5.0,
+        pct_change=-10.0,
+        pct_ci_low=-15.0,
+        pct_ci_high=-5.0,
+        paired=True,
+    )
     return {**base, **kw}
 
 
 def test_headline_table_in_plain_words():
-    table = pd.DataFrame([
-        _row(),
-        _row(metric="emergency_admissions", diff_ci_low=-12.0, diff_ci_high=3.0, pct_ci_low=-12.0, pct_ci_high=3.0),
-        _row(metric="at_home_91d_after_reablement", reference_mean=0.8, scenario_mean=0.85, diff_mean=0.05,
-             diff_ci_low=0.01, diff_ci_high=0.09, pct_change=6.25, pct_ci_low=1.25, pct_ci_high=11.25),
-        _row(metric="cost_hospital_gbp", reference_mean=2e6, scenario_mean=1.8e6, diff_mean=-2e5, diff_ci_low=-3e5,
-             diff_ci_high=-1e5),
-        _row(metric="crises"),  # not a headline measure
-    ])
+    table = pd.DataFrame(
+        [
+            _row(),
+            _row(metric="emergency_admissions", diff_ci_low=-12.0, diff_ci_high=3.0, pct_ci_low=-12.0, pct_ci_high=3.0),
+            _row(
+                metric="at_home_91d_after_reablement",
+                reference_mean=0.8,
+                scenario_mean=0.85,
+                diff_mean=0.05,
+                diff_ci_low=0.01,
+                diff_ci_high=0.09,
+                pct_change=6.25,
+                pct_ci_low=1.25,
+                pct_ci_high=11.25,
+            ),
+            _row(
+                metric="cost_hospital_gbp",
+                reference_mean=2e6,
+                scenario_mean=1.8e6,
+                diff_mean=-2e5,
+                diff_ci_low=-3e5,
+                diff_ci_high=-1e5,
+            ),
+            _row(metric="crises"),  # not a headline measure
+        ]
+    )
     h = runs.headline(table, "b", reps=5)
-    assert list(h["Measure"]) == ["Emergency admissions", "Acute bed days", "At home 91 days after reablement",
-                                  "Cost: hospital (GBP)"]
+    assert list(h["Measure"]) == [
+        "Emergency admissions",
+        "Acute bed days",
+        "At home 91 days after reablement",
+        "Cost: hospital (GBP)",
+    ]
     words = dict(zip(h["Measure"], h["In plain words"]))
     assert words["Acute bed days"] == "Lower, by 10.0%: a clear change."
     assert words["Emergency admissions"].startswith("No clear change")
@@ -173,12 +250,25 @@ def test_headline_table_in_plain_words():
 def test_execute_writes_the_folder_compare_writes(tmp_path, capsys):
     built = logic.build(Levers(shift_gbp=20_000_000), TINY)
     seen = []
-    out = runs.execute(runs.Request(TINY, scenario_text=built.toml, file_name="my_what_if.toml"), tmp_path / "run",
-                        progress=lambda done, total, s: seen.append((done, total)))
+    out = runs.execute(
+        runs.Request(TINY, scenario_text=built.toml, file_name="my_what_if.toml"),
+        tmp_path / "run",
+        progress=lambda done, total, s: seen.append((done, total)),
+    )
     assert seen[-1] == (4, 4)
-    for name in ("kpis.csv", "timeseries.csv", "comparison.csv", "forest_plot.png", "costs_by_sector.png",
-                 "delayed_discharges.png", "acute_beds_occupied.png", "metadata.json", "report.html",
-                 "my_what_if.toml", "summary.txt"):
+    for name in (
+        "kpis.csv",
+        "timeseries.csv",
+        "comparison.csv",
+        "forest_plot.png",
+        "costs_by_sector.png",
+        "delayed_discharges.png",
+        "acute_beds_occupied.png",
+        "metadata.json",
+        "report.html",
+        "my_what_if.toml",
+        "summary.txt",
+    ):
         assert (out / name).is_file(), name
     h = runs.headline(runs.read_comparison(out), "my_what_if", TINY.reps)
     assert "Emergency admissions" in set(h["Measure"]) and "Cost: social care (GBP)" in set(h["Measure"])
@@ -193,8 +283,11 @@ def test_a_progress_callback_can_stop_a_run(tmp_path):
         raise runs.Cancelled()
 
     with pytest.raises(runs.Cancelled):
-        runs.execute(runs.Request(TINY, scenario_path=str(ROOT / "scenarios" / "rapid_response.toml")),
-                      tmp_path / "run", progress=stop)
+        runs.execute(
+            runs.Request(TINY, scenario_path=str(ROOT / "scenarios" / "rapid_response.toml")),
+            tmp_path / "run",
+            progress=stop,
+        )
 
 
 def test_a_job_runs_in_the_background_and_reports_progress(tmp_path):
@@ -218,8 +311,9 @@ def test_a_job_can_be_cancelled_at_once(tmp_path):
 
 
 def test_a_failing_job_says_why(tmp_path):
-    req = runs.Request(TINY, reference=str(tmp_path / "missing.toml"),
-                        scenario_path=str(ROOT / "scenarios" / "rapid_response.toml"))
+    req = runs.Request(
+        TINY, reference=str(tmp_path / "missing.toml"), scenario_path=str(ROOT / "scenarios" / "rapid_response.toml")
+    )
     job = Job(req, tmp_path / "job")
     assert job.wait(timeout=60) == FAILED
     assert "no such file" in job.error

@@ -97,6 +97,7 @@ def test_a_run_shows_the_headline_table_charts_and_downloads(page):
 
 # --- the sub-command ---------------------------------------------------------------------------
 
+
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="caresim")
     command.add_app_command(parser.add_subparsers(dest="command"))

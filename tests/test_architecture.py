@@ -28,7 +28,8 @@ MODULES = {module_name(p): p for p in sorted(SIM.rglob("*.py")) if p.name != "__
 def _type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(tree: ast.AST):
@@ -57,7 +58,7 @@ def edges(module: str, path: Path) -> list[tuple[str, str, int]]:
             continue
         if node.level:
             base = package.split(".")
-            base = base[:len(base) - node.level + 1]
+            base = base[: len(base) - node.level + 1]
             source = ".".join(base + ([node.module] if node.module else []))
         else:
             source = node.module or ""
@@ -83,8 +84,12 @@ def test_every_module_has_a_layer():
 
 
 def test_no_import_from_a_higher_layer():
-    bad = [f"{m} (layer {LAYERS[layer_of(m)][0]}) line {line} imports {target} (layer {LAYERS[layer_of(target)][0]})"
-           for m, es in ALL_EDGES.items() for target, _, line in es if layer_of(target) > layer_of(m)]
+    bad = [
+        f"{m} (layer {LAYERS[layer_of(m)][0]}) line {line} imports {target} (layer {LAYERS[layer_of(target)][0]})"
+        for m, es in ALL_EDGES.items()
+        for target, _, line in es
+        if layer_of(target) > layer_of(m)
+    ]
     assert not bad, "\n".join(bad)
 
 
@@ -97,9 +102,12 @@ def test_no_import_cycles():
 
 
 def test_no_private_name_crosses_modules():
-    bad = [f"{m} line {line} imports {name} from {target}"
-           for m, es in ALL_EDGES.items() for target, name, line in es
-           if name.startswith("_") and not name.startswith("__") and target != m]
+    bad = [
+        f"{m} line {line} imports {name} from {target}"
+        for m, es in ALL_EDGES.items()
+        for target, name, line in es
+        if name.startswith("_") and not name.startswith("__") and target != m
+    ]
     assert not bad, "\n".join(bad)
 
 
@@ -111,13 +119,19 @@ def test_no_private_attribute_of_another_module():
         bound = {}
         for node in _imports(tree):
             for alias in node.names:
-                target = (f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) and node.module
-                          else alias.name)
+                target = (
+                    f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) and node.module else alias.name
+                )
                 if target in MODULES:
                     bound[alias.asname or alias.name.split(".")[-1]] = target
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in bound
-                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in bound
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
                 bad.append(f"{m} line {node.lineno}: {node.value.id}.{node.attr}")
     assert not bad, "\n".join(bad)
 
@@ -125,10 +139,15 @@ def test_no_private_attribute_of_another_module():
 def test_the_checks_can_fail(tmp_path):
     """The walker sees imports inside functions and skips those under TYPE_CHECKING."""
     src = tmp_path / "x.py"
-    src.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from sim.cli.main import main\n"
-                   "def f():\n    from sim.core.model import Model\n    from sim.analysis.stats import _hidden\n")
-    found = [(t, n) for node in _imports(ast.parse(src.read_text())) for t, n in
-             [(getattr(node, "module", ""), a.name) for a in node.names]]
+    src.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from sim.cli.main import main\n"
+        "def f():\n    from sim.core.model import Model\n    from sim.analysis.stats import _hidden\n"
+    )
+    found = [
+        (t, n)
+        for node in _imports(ast.parse(src.read_text()))
+        for t, n in [(getattr(node, "module", ""), a.name) for a in node.names]
+    ]
     assert ("sim.core.model", "Model") in found and ("sim.analysis.stats", "_hidden") in found
     assert ("sim.cli.main", "main") not in found
     assert layer_of("sim.cli.main") > layer_of("sim.core.model")

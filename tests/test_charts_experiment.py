@@ -11,18 +11,43 @@ import pytest
 from matplotlib.collections import LineCollection
 
 from sim import __version__
-from sim.reports.charts_experiment import (CHARTS, LEDGER_ACTIVITY, LEDGER_COSTS, RESPONSE_METRICS, STAMP_INCHES,
-                                   experiment_charts, ledger, needs_grid, response_curve, save_all)
 from sim.analysis.compare import compare_values
 from sim.analysis.stats import mean_ci
 from sim.outcomes import registry
+from sim.reports.charts_experiment import (
+    CHARTS,
+    LEDGER_ACTIVITY,
+    LEDGER_COSTS,
+    RESPONSE_METRICS,
+    STAMP_INCHES,
+    experiment_charts,
+    ledger,
+    needs_grid,
+    response_curve,
+    save_all,
+)
 
 GRID = (0.0, 1_000_000.0, 2_000_000.0)
 PARAMETER = "shift.0.amount_gbp_per_year"
-BASE = {"cost_primary_care_gbp": 3e6, "cost_community_gbp": 2e6, "cost_hospital_gbp": 9e6, "cost_social_care_gbp": 5e6,
-        "gp_contacts": 40_000, "outpatient_attendances": 9_000, "elective_admissions": 1_500, "emergency_admissions": 2_000,
-        "bed_days": 15_000, "care_home_admissions": 120, "mdt_reviews": 800, "rapid_responses": 300,
-        "delayed_discharge_days": 2_500, "crises": 3_000, "ae_attendances": 4_000, "deaths": 900, "acute_beds": 90}
+BASE = {
+    "cost_primary_care_gbp": 3e6,
+    "cost_community_gbp": 2e6,
+    "cost_hospital_gbp": 9e6,
+    "cost_social_care_gbp": 5e6,
+    "gp_contacts": 40_000,
+    "outpatient_attendances": 9_000,
+    "elective_admissions": 1_500,
+    "emergency_admissions": 2_000,
+    "bed_days": 15_000,
+    "care_home_admissions": 120,
+    "mdt_reviews": 800,
+    "rapid_responses": 300,
+    "delayed_discharge_days": 2_500,
+    "crises": 3_000,
+    "ae_attendances": 4_000,
+    "deaths": 900,
+    "acute_beds": 90,
+}
 ALL_STEMS = {"forest_plot", "delayed_discharges", "acute_beds_occupied", "costs_by_sector", "ledger", "response_curves"}
 
 
@@ -40,7 +65,9 @@ def make_experiment(gridded: bool = True, reps: int = 3, show: float | None = No
     points += [("shift", g) for g in GRID] if gridded else [("rapid", math.nan)]
     kpis, series = [], []
     for scenario, grid in points:
-        cohorts = ["all", "65plus"] + (["mdt"] if scenario == "mdt_pilot" else ["mdt:mdt_pilot"] if scenario == "baseline" else [])
+        cohorts = ["all", "65plus"] + (
+            ["mdt"] if scenario == "mdt_pilot" else ["mdt:mdt_pilot"] if scenario == "baseline" else []
+        )
         for rep in range(reps):
             noise = rng.normal(0, 0.01)
             for cohort in cohorts:
@@ -48,36 +75,72 @@ def make_experiment(gridded: bool = True, reps: int = 3, show: float | None = No
                 for metric, base in BASE.items():
                     value = base * share * (1 + _effect(scenario, grid) + noise + rng.normal(0, 0.005))
                     kpis.append((scenario, grid, rep, cohort, metric, value))
-                total = sum(v for s, g, r, c, m, v in kpis[-len(BASE):] if m.startswith("cost_"))
+                total = sum(v for s, g, r, c, m, v in kpis[-len(BASE) :] if m.startswith("cost_"))
                 kpis.append((scenario, grid, rep, cohort, "cost_total_gbp", total))
             for day in range(0, 70, 7):
                 for name, level in (("acute_beds_occupied", 85), ("delayed_patients", 12)):
-                    series.append((scenario, grid, rep, day, name, level * (1 + _effect(scenario, grid)) + rng.normal(0, 1)))
+                    series.append(
+                        (scenario, grid, rep, day, name, level * (1 + _effect(scenario, grid)) + rng.normal(0, 1))
+                    )
     kpis = pd.DataFrame(kpis, columns=["scenario", "grid", "replication", "cohort", "metric", "value"])
     timeseries = pd.DataFrame(series, columns=["scenario", "grid", "replication", "day", "series", "value"])
     grid = {"parameter": PARAMETER, "values": list(GRID), "scenarios": ["shift"]} if gridded else None
     if grid and show is not None:
         grid["show"] = show
-    meta = {"name": "shift_sweep", "caresim_version": __version__, "seed": 42, "reference": "baseline",
-            "scenarios": [{"name": s} for s in dict.fromkeys(p[0] for p in points)], "grid": grid}
+    meta = {
+        "name": "shift_sweep",
+        "caresim_version": __version__,
+        "seed": 42,
+        "reference": "baseline",
+        "scenarios": [{"name": s} for s in dict.fromkeys(p[0] for p in points)],
+        "grid": grid,
+    }
     return {"kpis": kpis, "timeseries": timeseries, "summary": summarise(kpis)}, meta
 
 
 def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
     """The runner's summary: paired changes against 'baseline' per (scenario, grid, cohort, metric)."""
-    ref = {key: g.set_index("replication")["value"]
-           for key, g in kpis[kpis["scenario"] == "baseline"].groupby(["cohort", "metric"])}
+    ref = {
+        key: g.set_index("replication")["value"]
+        for key, g in kpis[kpis["scenario"] == "baseline"].groupby(["cohort", "metric"])
+    }
     rows = []
-    for (scenario, grid, cohort, metric), g in kpis.groupby(["scenario", "grid", "cohort", "metric"], dropna=False, sort=False):
+    for (scenario, grid, cohort, metric), g in kpis.groupby(
+        ["scenario", "grid", "cohort", "metric"], dropna=False, sort=False
+    ):
         n, mean, _, lo, hi = mean_ci(g["value"])
-        row = {"scenario": scenario, "grid": grid, "cohort": cohort, "metric": metric, "n": n, "mean": mean,
-               "ci_low": lo, "ci_high": hi, "paired": True}
+        row = {
+            "scenario": scenario,
+            "grid": grid,
+            "cohort": cohort,
+            "metric": metric,
+            "n": n,
+            "mean": mean,
+            "ci_low": lo,
+            "ci_high": hi,
+            "paired": True,
+        }
         if scenario != "baseline":
             ref_cohort = "mdt:" + scenario if cohort == "mdt" else cohort
             row.update(compare_values(ref[(ref_cohort, metric)], g.set_index("replication")["value"], paired=True))
         rows.append(row)
-    columns = ["scenario", "grid", "cohort", "metric", "n", "mean", "ci_low", "ci_high", "diff_mean", "diff_ci_low",
-               "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high", "paired"]
+    columns = [
+        "scenario",
+        "grid",
+        "cohort",
+        "metric",
+        "n",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "diff_mean",
+        "diff_ci_low",
+        "diff_ci_high",
+        "pct_change",
+        "pct_ci_low",
+        "pct_ci_high",
+        "paired",
+    ]
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
@@ -87,7 +150,9 @@ def stamp_text(meta: dict) -> str:
 
 def at(summary: pd.DataFrame, scenario: str, metric: str, grid: float = math.nan, cohort: str = "all") -> pd.Series:
     same_grid = summary["grid"].isna() if math.isnan(grid) else np.isclose(summary["grid"], grid)
-    r = summary[(summary["scenario"] == scenario) & same_grid & (summary["cohort"] == cohort) & (summary["metric"] == metric)]
+    r = summary[
+        (summary["scenario"] == scenario) & same_grid & (summary["cohort"] == cohort) & (summary["metric"] == metric)
+    ]
     assert len(r) == 1, (scenario, grid, metric)
     return r.iloc[0]
 
@@ -109,8 +174,11 @@ def test_every_chart_comes_back_stamped_and_is_saved(tmp_path, gridded, reps):
         box = mark.get_window_extent(renderer)
         assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and fig.bbox.y0 <= box.y0, stem
         assert box.y1 < STAMP_INCHES * fig.dpi and box.x1 > 0.9 * fig.bbox.x1, stem
-        others = ([ax.get_tightbbox(renderer) for ax in fig.axes] + [leg.get_window_extent(renderer) for leg in fig.legends]
-                  + [t.get_window_extent(renderer) for t in fig.texts if t is not mark])
+        others = (
+            [ax.get_tightbbox(renderer) for ax in fig.axes]
+            + [leg.get_window_extent(renderer) for leg in fig.legends]
+            + [t.get_window_extent(renderer) for t in fig.texts if t is not mark]
+        )
         assert not any(box.overlaps(o) for o in others), stem
     paths = save_all(figures, tmp_path)
     assert sorted(p.name for p in paths) == sorted(f"{s}.{ext}" for s in figures for ext in ("png", "svg"))
@@ -152,10 +220,17 @@ def test_the_ledger_bars_are_the_summary_changes_at_the_grid_point_shown(show):
         assert width == pytest.approx(expected[gid], rel=1e-12), gid
     # the cost panel's error bars are the 95% intervals, in GBP million
     costs = fig.axes[0]
-    spans = sorted(tuple(sorted(seg[:, 0])) for c in costs.collections if isinstance(c, LineCollection)
-                   for seg in c.get_segments() if np.ptp(seg[:, 0]) > 0)
+    spans = sorted(
+        tuple(sorted(seg[:, 0]))
+        for c in costs.collections
+        if isinstance(c, LineCollection)
+        for seg in c.get_segments()
+        if np.ptp(seg[:, 0]) > 0
+    )
     rows = [at(summary, "shift", m, point) for m in LEDGER_COSTS] + [at(summary, "mdt_pilot", m) for m in LEDGER_COSTS]
-    np.testing.assert_allclose(spans, sorted((r["diff_ci_low"] / 1e6, r["diff_ci_high"] / 1e6) for r in rows), rtol=1e-9)
+    np.testing.assert_allclose(
+        spans, sorted((r["diff_ci_low"] / 1e6, r["diff_ci_high"] / 1e6) for r in rows), rtol=1e-9
+    )
     plt.close(fig)
 
 
@@ -165,7 +240,9 @@ def test_the_ledger_with_one_replication_draws_bars_without_intervals():
     assert "n=1" in fig.texts[0].get_text()
     assert not any(isinstance(c, LineCollection) for ax in fig.axes for c in ax.collections)
     got = bars(fig)
-    assert got["rapid|cost_hospital_gbp"] == pytest.approx(at(frames["summary"], "rapid", "cost_hospital_gbp")["diff_mean"] / 1e6)
+    assert got["rapid|cost_hospital_gbp"] == pytest.approx(
+        at(frames["summary"], "rapid", "cost_hospital_gbp")["diff_mean"] / 1e6
+    )
     assert len(got) == 2 * (len(LEDGER_COSTS) + len(LEDGER_ACTIVITY))
     plt.close(fig)
 
@@ -198,7 +275,12 @@ def test_gridded_charts_show_the_grid_point_named_in_meta():
     assert labels == ["baseline", "mdt_pilot", "shift @ GBP 1m a year"]
     assert "GBP 1m a year" in ax.get_title()
     k = frames["kpis"]
-    at_point = k[(k["scenario"] == "shift") & (k["grid"] == 1e6) & (k["cohort"] == "all") & k["metric"].str.match("cost_(?!total|cap|act)")]
+    at_point = k[
+        (k["scenario"] == "shift")
+        & (k["grid"] == 1e6)
+        & (k["cohort"] == "all")
+        & k["metric"].str.match("cost_(?!total|cap|act)")
+    ]
     stacked = sum(p.get_height() for p in ax.patches if abs(p.get_x() + p.get_width() / 2 - 2) < 1e-9)
     assert stacked == pytest.approx(at_point.groupby("metric")["value"].mean().sum() / 1e6)
     assert "GBP 1m a year" in figures["forest_plot"].texts[0].get_text()

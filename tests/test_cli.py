@@ -16,13 +16,13 @@ import pandas as pd
 import pytest
 
 import sim.replication.runner
+from sim.analysis.stats import mean_ci, rates_per_1000_py, summarise
 from sim.cli.common import resolve
 from sim.cli.main import build_parser, main
 from sim.parameters.params import Params
 from sim.parameters.tree import apply_overrides
-from sim.replication.single import single_run
 from sim.replication.runner import ReplicationFailed, multiple_replications
-from sim.analysis.stats import mean_ci, rates_per_1000_py, summarise
+from sim.replication.single import single_run
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = Path(__file__).resolve().parent / "broken"
@@ -45,6 +45,7 @@ def assert_one_line_error(code: int, err: str, status: int = 2) -> None:
 
 # --- bad input: one line on stderr, exit 2 ---------------------------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(p.name for p in BROKEN.glob("*.toml")))
 def test_broken_scenarios_give_one_line_and_exit_2(capsys, name):
     code, out, err = cli(capsys, "run", str(BROKEN / name), "--reps", "1")
@@ -53,24 +54,27 @@ def test_broken_scenarios_give_one_line_and_exit_2(capsys, name):
     assert out == ""
 
 
-@pytest.mark.parametrize("argv, where", [
-    (["run", "--reps", "0"], "--reps: must be at least 1"),
-    (["run", "--reps", "-3"], "--reps: must be at least 1"),
-    (["run", "--reps", "two"], "--reps: expected a whole number"),
-    (["run", "--reps"], "--reps: expected one argument"),
-    (["run", "--seed", "-1"], "--seed: must be at least 0"),
-    (["run", "--seed", "1.5"], "--seed: expected a whole number"),
-    (["run", "--population", "-5"], "--population: -5 is below the smallest possible value"),
-    (["run", "--population", "lots"], "--population: expected a whole number"),
-    (["run", "--horizon-days", "0"], "--horizon-days: 0.0 is below the smallest possible value"),
-    (["run", "--horizon-days", "inf"], "--horizon-days: expected a finite number"),
-    (["run", "--warmup-days", "-1"], "--warmup-days: -1.0 is below the smallest possible value"),
-    (["run", "--frobnicate"], "command line: unrecognized arguments: --frobnicate"),
-    (["run", "a.toml", "b.toml"], "command line: unrecognized arguments: b.toml"),
-    ([], "command line: choose a command"),
-    (["frobnicate"], "command: invalid choice: 'frobnicate'"),
-    (["run", "no_such_file.toml"], "no_such_file.toml: no such file"),
-])
+@pytest.mark.parametrize(
+    "argv, where",
+    [
+        (["run", "--reps", "0"], "--reps: must be at least 1"),
+        (["run", "--reps", "-3"], "--reps: must be at least 1"),
+        (["run", "--reps", "two"], "--reps: expected a whole number"),
+        (["run", "--reps"], "--reps: expected one argument"),
+        (["run", "--seed", "-1"], "--seed: must be at least 0"),
+        (["run", "--seed", "1.5"], "--seed: expected a whole number"),
+        (["run", "--population", "-5"], "--population: -5 is below the smallest possible value"),
+        (["run", "--population", "lots"], "--population: expected a whole number"),
+        (["run", "--horizon-days", "0"], "--horizon-days: 0.0 is below the smallest possible value"),
+        (["run", "--horizon-days", "inf"], "--horizon-days: expected a finite number"),
+        (["run", "--warmup-days", "-1"], "--warmup-days: -1.0 is below the smallest possible value"),
+        (["run", "--frobnicate"], "command line: unrecognized arguments: --frobnicate"),
+        (["run", "a.toml", "b.toml"], "command line: unrecognized arguments: b.toml"),
+        ([], "command line: choose a command"),
+        (["frobnicate"], "command: invalid choice: 'frobnicate'"),
+        (["run", "no_such_file.toml"], "no_such_file.toml: no such file"),
+    ],
+)
 def test_bad_command_lines(capsys, argv, where):
     code, out, err = cli(capsys, *argv)
     assert_one_line_error(code, err)
@@ -87,16 +91,20 @@ def test_out_that_is_a_file_is_bad_input(capsys, tmp_path):
 
 def run_process(*argv: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    return subprocess.run([sys.executable, "-m", "sim.cli", *argv], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
-@pytest.mark.parametrize("argv", [
-    ["run", "tests/broken/non_utf8.toml"],
-    ["run", "tests/broken/malformed.toml"],
-    ["run", "--reps", "0"],
-    ["run", "--no-such-flag"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "tests/broken/non_utf8.toml"],
+        ["run", "tests/broken/malformed.toml"],
+        ["run", "--reps", "0"],
+        ["run", "--no-such-flag"],
+    ],
+)
 @pytest.mark.timeout(300)  # the command in a child process
 def test_bad_input_in_a_real_process(argv):
     proc = run_process(*argv)
@@ -111,13 +119,17 @@ def test_help(capsys):
     assert code == 0
     for flag in ("--reps", "--seed", "--population", "--horizon-days", "--warmup-days", "--out", "--events"):
         assert flag in out
-    for command, flags in (("experiment", ("--workers", "--dask", "--resume", "--quiet", "--reps", "--population", "--out")),
-                           ("report", ()), ("app", ("--port", "--host"))):
+    for command, flags in (
+        ("experiment", ("--workers", "--dask", "--resume", "--quiet", "--reps", "--population", "--out")),
+        ("report", ()),
+        ("app", ("--port", "--host")),
+    ):
         code, out, _ = cli(capsys, command, "--help")
         assert code == 0 and all(flag in out for flag in flags), command
 
 
 # --- what run resolves ------------------------------------------------------------------------
+
 
 def test_defaults_come_from_the_contract_and_the_parameters():
     args = build_parser().parse_args(["run"])
@@ -143,6 +155,7 @@ def test_flags_override_the_scenario_and_absent_flags_keep_it(tmp_path):
 
 
 # --- a real run -------------------------------------------------------------------------------
+
 
 def test_run_writes_the_contract_files(capsys, tmp_path):
     scenario = tmp_path / "small.toml"
@@ -171,8 +184,9 @@ def test_run_writes_the_contract_files(capsys, tmp_path):
     assert (events.loc[bulk, "count"] >= 1).all()
 
     # replication r of the run is single_run(params, seed, r)
-    params = apply_overrides(Params(), {"place": {"registered_population": 20000},
-                                        "time": {"horizon_days": 120, "warmup_days": 30}})
+    params = apply_overrides(
+        Params(), {"place": {"registered_population": 20000}, "time": {"horizon_days": 120, "warmup_days": 30}}
+    )
     first = single_run(params, seed=1, replication=0).kpis
     rep0 = kpis[kpis["replication"] == 0].reset_index(drop=True)
     assert list(rep0["metric"]) == list(first["metric"])
@@ -187,8 +201,9 @@ def test_run_writes_the_contract_files(capsys, tmp_path):
 
 def test_one_replication_prints_n_1_and_writes_nothing_without_out(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, out, err = cli(capsys, "run", "--reps", "1", "--population", "20000", "--horizon-days", "30",
-                         "--warmup-days", "10")
+    code, out, err = cli(
+        capsys, "run", "--reps", "1", "--population", "20000", "--horizon-days", "30", "--warmup-days", "10"
+    )
     assert code == 0, err
     assert "n=1" in out
     assert "+/-" not in out
@@ -199,6 +214,7 @@ def test_one_replication_prints_n_1_and_writes_nothing_without_out(capsys, tmp_p
 def test_a_failing_replication_exits_1_with_one_line(capsys, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("model blew up")
+
     monkeypatch.setattr(sim.replication.runner, "single_run", boom)
     code, out, err = cli(capsys, "run", "--reps", "2", *SMALL)
     assert_one_line_error(code, err, status=1)
@@ -206,6 +222,7 @@ def test_a_failing_replication_exits_1_with_one_line(capsys, monkeypatch):
 
 
 # --- runner and statistics --------------------------------------------------------------------
+
 
 def test_runner_rejects_no_replications():
     with pytest.raises(ValueError):
@@ -218,6 +235,7 @@ def test_runner_names_the_failing_replication(monkeypatch):
     def flaky(params, seed=1, replication=0, prelaunch=None):
         calls.append((seed, replication))
         raise ValueError("bad")
+
     monkeypatch.setattr(sim.replication.runner, "single_run", flaky)
     with pytest.raises(ReplicationFailed) as info:
         multiple_replications(Params(), "x", 3, 7)
@@ -240,13 +258,15 @@ def test_mean_ci_with_one_value_or_none():
 
 
 def test_summarise_and_rates():
-    kpis = pd.DataFrame({
-        "scenario": ["s"] * 8,
-        "replication": [0, 0, 1, 1, 0, 0, 1, 1],
-        "cohort": ["all"] * 4 + ["85plus"] * 4,
-        "metric": ["person_years", "emergency_admissions"] * 4,
-        "value": [100.0, 20.0, 200.0, 60.0, 10.0, 5.0, 0.0, 1.0],
-    })
+    kpis = pd.DataFrame(
+        {
+            "scenario": ["s"] * 8,
+            "replication": [0, 0, 1, 1, 0, 0, 1, 1],
+            "cohort": ["all"] * 4 + ["85plus"] * 4,
+            "metric": ["person_years", "emergency_admissions"] * 4,
+            "value": [100.0, 20.0, 200.0, 60.0, 10.0, 5.0, 0.0, 1.0],
+        }
+    )
     summary = summarise(kpis)
     assert list(summary.columns) == ["scenario", "cohort", "metric", "n", "mean", "sd", "ci_low", "ci_high"]
     row = summary[(summary["cohort"] == "all") & (summary["metric"] == "emergency_admissions")].iloc[0]

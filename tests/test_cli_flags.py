@@ -9,13 +9,16 @@ from sim.cli.common import closest_flag
 from sim.cli.main import main
 
 
-@pytest.mark.parametrize(("argv", "suggested"), [
-    (["run", "--replications", "3"], "--reps"),
-    (["run", "--popultion", "50000"], "--population"),
-    (["compare", "a.toml", "b.toml", "--seeds", "2"], "--seed"),
-    (["experiment", "x.toml", "--dsk", "local"], "--dask"),
-    (["--verison"], "--version"),
-])
+@pytest.mark.parametrize(
+    ("argv", "suggested"),
+    [
+        (["run", "--replications", "3"], "--reps"),
+        (["run", "--popultion", "50000"], "--population"),
+        (["compare", "a.toml", "b.toml", "--seeds", "2"], "--seed"),
+        (["experiment", "x.toml", "--dsk", "local"], "--dask"),
+        (["--verison"], "--version"),
+    ],
+)
 def test_a_misspelt_flag_names_the_closest_flag_of_its_command(argv, suggested, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 import math
 from pathlib import Path
 
@@ -12,8 +11,15 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from sim.analysis.compare import (
+    COMPARISON_COLUMNS,
+    compare_values,
+    comparison_table,
+    pairing,
+    run_comparison,
+    welch_interval,
+)
 from sim.cli.main import main
-from sim.analysis.compare import COMPARISON_COLUMNS, compare_values, comparison_table, pairing, run_comparison, welch_interval
 from sim.outcomes.metrics import METRICS
 from sim.parameters.tree import apply_overrides
 from sim.scenarios.scenario import RunSettings, Scenario, baseline, load
@@ -43,11 +49,22 @@ def row(table: pd.DataFrame, scenario: str, metric: str, cohort: str = "all") ->
 
 # --- the scenario library -----------------------------------------------------------------------
 
+
 def test_the_library_is_complete_and_documented():
     names = {p.stem for p in SCENARIOS}
-    assert {"baseline", "integrated_care_pilot", "case_management", "pioneer", "social_care_led_mdt", "nurse_led_mdt",
-            "resource_shift", "rapid_response", "information_sharing", "community_support_cuts",
-            "demographic_growth"} <= names
+    assert {
+        "baseline",
+        "integrated_care_pilot",
+        "case_management",
+        "pioneer",
+        "social_care_led_mdt",
+        "nurse_led_mdt",
+        "resource_shift",
+        "rapid_response",
+        "information_sharing",
+        "community_support_cuts",
+        "demographic_growth",
+    } <= names
     readme = (ROOT / "scenarios" / "README.md").read_text()
     for path in SCENARIOS:
         s = load(path)
@@ -119,6 +136,7 @@ def test_every_scenario_runs_in_one_comparison(capsys, tmp_path):
 
 # --- zero difference, pairing, statistics -----------------------------------------------------------
 
+
 def test_a_scenario_identical_to_baseline_gives_exactly_zero(tmp_path):
     copy = tmp_path / "copy.toml"
     copy.write_text('name = "same_as_baseline"\nextends = "baseline"\n[acute]\nbeds_per_100k = 180\n')
@@ -184,15 +202,18 @@ def test_one_replication_has_no_interval():
 
 # --- direction checks (paired means, common random numbers, a small place) ------------------------
 
+
 def test_more_home_care_gives_fewer_delayed_discharge_days():
     b = baseline(SMALL)
-    more = Scenario("more_home_care", "", None,
-                    apply_overrides(b.params, {"social_care": {"home_care_packages_per_100k": 1300}}))
+    more = Scenario(
+        "more_home_care", "", None, apply_overrides(b.params, {"social_care": {"home_care_packages_per_100k": 1300}})
+    )
     frames, table = compared([b, more], reps=4)
     assert row(table, "more_home_care", "delayed_discharge_days")["diff_mean"] < 0
     k = frames["kpis"]
     wait = k[(k["cohort"] == "all") & (k["metric"] == "delayed_days_awaiting_home_care")].pivot(
-        index="replication", columns="scenario", values="value")
+        index="replication", columns="scenario", values="value"
+    )
     assert (wait["more_home_care"] <= wait["baseline"]).all() and (wait["more_home_care"] < wait["baseline"]).any()
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import simpy
-
-from sim.vocabulary import Ev, Spell
-from sim.replication.single import single_run
-from sim.core.services import CapacityPool
 from smallplace import small
+
+from sim.core.services import CapacityPool
+from sim.replication.single import single_run
+from sim.vocabulary import Ev, Spell
 
 
 def test_deterministic_queue_totals():

@@ -21,8 +21,15 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from sim.core import distributions
-from sim.core.distributions import (SEARCH_MAX_MEAN, Deterministic, Distribution, Exponential, LogNormal, Uniform,
-                               poisson_counts)
+from sim.core.distributions import (
+    SEARCH_MAX_MEAN,
+    Deterministic,
+    Distribution,
+    Exponential,
+    LogNormal,
+    Uniform,
+    poisson_counts,
+)
 
 N = 100_000
 Z = 5.0  # standard errors allowed
@@ -45,10 +52,17 @@ def reference(d) -> stats.rv_continuous | None:
 
 
 CASES = [
-    Exponential(0.5), Exponential(1.0), Exponential(42.0),
-    Uniform(0.0, 1.0), Uniform(-3.0, 7.5), Uniform(100.0, 100.5),
-    LogNormal(1.0, 0.25), LogNormal(7.9, 7.9), LogNormal(5.0, 7.5),
-    Deterministic(0.0), Deterministic(3.25),
+    Exponential(0.5),
+    Exponential(1.0),
+    Exponential(42.0),
+    Uniform(0.0, 1.0),
+    Uniform(-3.0, 7.5),
+    Uniform(100.0, 100.5),
+    LogNormal(1.0, 0.25),
+    LogNormal(7.9, 7.9),
+    LogNormal(5.0, 7.5),
+    Deterministic(0.0),
+    Deterministic(3.25),
 ]
 
 

@@ -11,14 +11,14 @@ import math
 import numpy as np
 import pandas as pd
 from scipy import stats
+from smallplace import small
 
+from sim.core.records import BACKGROUND
 from sim.outcomes.metrics import kpi_table, mdt_cohorts
 from sim.parameters.params import per_place
 from sim.pathways.elective import follow_ups
-from sim.core.records import BACKGROUND
-from sim.vocabulary import Ev, Place
 from sim.replication.single import build, single_run
-from smallplace import small
+from sim.vocabulary import Ev, Place
 
 
 def _value(kpis: pd.DataFrame, metric: str, cohort: str = "65plus") -> float:
@@ -56,8 +56,9 @@ def test_elective_admissions_occupy_acute_beds_and_appear_as_planned_stays():
         m.env.run(until=float(t))
         in_bed = [s for s in m.rec.stays if s.pid != BACKGROUND and not s.emergency and math.isnan(s.left)]
         assert all(m.pop.place[s.pid] == Place.ACUTE for s in in_bed)
-        background = sum(1 for s in m.rec.stays
-                         if s.pid == BACKGROUND and s.admitted <= m.env.now and math.isnan(s.left))
+        background = sum(
+            1 for s in m.rec.stays if s.pid == BACKGROUND and s.admitted <= m.env.now and math.isnan(s.left)
+        )
         assert sum(1 for pl in m.pop.place if pl == Place.ACUTE) + background == m.beds.in_use
         seen += len(in_bed)
     assert seen > 0
@@ -85,7 +86,9 @@ def _attendances_per_day(res) -> np.ndarray:
 
 def test_outpatient_slots_are_never_exceeded_and_bind_only_when_scarce():
     base = small(population=20_000, horizon=365.0, warmup=180.0)
-    scarce = small(population=20_000, horizon=365.0, warmup=180.0, elective={"outpatient_slots_per_100k_per_day": 120.0})
+    scarce = small(
+        population=20_000, horizon=365.0, warmup=180.0, elective={"outpatient_slots_per_100k_per_day": 120.0}
+    )
     n = base.place.registered_population
     window = slice(int(base.time.warmup_days), None)
     per_day = {}

@@ -102,8 +102,9 @@ class Run:
     overlap_busy: float  # the busy integral rebuilt from every customer's own service
 
 
-def simulate(c: int, rho: float, warmup: float, window: float, replication: int,
-             via_callbacks: bool = False, mu: float = 1.0) -> Run:
+def simulate(
+    c: int, rho: float, warmup: float, window: float, replication: int, via_callbacks: bool = False, mu: float = 1.0
+) -> Run:
     """One replication of an M/M/c queue from the model's own pool, distribution and streams."""
     lam = rho * c * mu
     env = simpy.Environment()
@@ -135,6 +136,7 @@ def simulate(c: int, rho: float, warmup: float, window: float, replication: int,
         def on_grant(_event) -> None:
             started(arrived, s)
             env.timeout(s).callbacks.append(lambda _e: pool.give_back())
+
         pool.join_queue().callbacks.append(on_grant)
 
     def source():

@@ -60,6 +60,7 @@ def stored_ok(folder: Path) -> int:
 
 # --- outputs --------------------------------------------------------------------------------------
 
+
 def test_outputs_follow_the_contract(serial):
     kpis = pd.read_csv(serial / "kpis.csv")
     assert list(kpis.columns) == ["scenario", "grid", "replication", "cohort", "metric", "value"]
@@ -70,21 +71,42 @@ def test_outputs_follow_the_contract(serial):
     # the reference carries the same-people cohort of the MDT scenario
     assert (kpis[(kpis["scenario"] == "baseline")]["cohort"] == "mdt:case_management").any()
     summary = pd.read_csv(serial / "summary.csv")
-    assert list(summary.columns) == ["scenario", "grid", "cohort", "metric", "n", "mean", "ci_low", "ci_high",
-                                     "diff_mean", "diff_ci_low", "diff_ci_high", "pct_change", "pct_ci_low",
-                                     "pct_ci_high", "paired"]
+    assert list(summary.columns) == [
+        "scenario",
+        "grid",
+        "cohort",
+        "metric",
+        "n",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "diff_mean",
+        "diff_ci_low",
+        "diff_ci_high",
+        "pct_change",
+        "pct_ci_low",
+        "pct_ci_high",
+        "paired",
+    ]
     # the summary's paired difference equals the mean of the per-replication differences
     k = kpis[(kpis["cohort"] == "all") & (kpis["metric"] == "crises")]
     ref = k[k["scenario"] == "baseline"].set_index("replication")["value"]
     for g in (20.0, 60.0):
         sc = k[(k["scenario"] == "rapid_response") & (k["grid"] == g)].set_index("replication")["value"]
-        row = summary[(summary["scenario"] == "rapid_response") & (summary["grid"] == g) &
-                      (summary["cohort"] == "all") & (summary["metric"] == "crises")].iloc[0]
+        row = summary[
+            (summary["scenario"] == "rapid_response")
+            & (summary["grid"] == g)
+            & (summary["cohort"] == "all")
+            & (summary["metric"] == "crises")
+        ].iloc[0]
         assert row["diff_mean"] == pytest.approx((sc - ref).mean())
         assert row["n"] == 3
     # the grid reached the scenario: more rapid response teams resolve more crises at home
-    rr = summary[(summary["scenario"] == "rapid_response") & (summary["cohort"] == "all") &
-                 (summary["metric"] == "rapid_responses")].set_index("grid")["mean"]
+    rr = summary[
+        (summary["scenario"] == "rapid_response")
+        & (summary["cohort"] == "all")
+        & (summary["metric"] == "rapid_responses")
+    ].set_index("grid")["mean"]
     assert rr[60.0] > rr[20.0]
     warm = pd.read_csv(serial / "warmup.csv")
     assert set(warm["scenario"]) == {"baseline", "case_management", "rapid_response"}
@@ -106,16 +128,18 @@ def test_mdt_changes_equal_those_of_caresim_compare(serial, tmp_path):
     got = got.set_index(["cohort", "metric"])
     assert ("mdt", "emergency_admissions") in got.index
     for column in ("diff_mean", "diff_ci_low", "diff_ci_high", "pct_change"):
-        pd.testing.assert_series_equal(got.loc[expected.index, column], expected[column], check_names=False,
-                                       rtol=1e-12, atol=1e-9)
+        pd.testing.assert_series_equal(
+            got.loc[expected.index, column], expected[column], check_names=False, rtol=1e-12, atol=1e-9
+        )
 
 
 def test_same_numbers_on_a_process_pool_and_on_dask(serial, tmp_path, capsys):
     exp = write_experiment(tmp_path)
     code, _, err = run(capsys, "experiment", str(exp), "--workers", "2", "--quiet", "--out", str(tmp_path / "pool"))
     assert code == 0, err
-    code, _, err = run(capsys, "experiment", str(exp), "--dask", "local", "--workers", "2", "--quiet",
-                       "--out", str(tmp_path / "dask"))
+    code, _, err = run(
+        capsys, "experiment", str(exp), "--dask", "local", "--workers", "2", "--quiet", "--out", str(tmp_path / "dask")
+    )
     assert code == 0, err
     for name in ("kpis.csv", "timeseries.csv", "summary.csv"):
         expected = (serial / name).read_bytes()
@@ -124,6 +148,7 @@ def test_same_numbers_on_a_process_pool_and_on_dask(serial, tmp_path, capsys):
 
 
 # --- interruption and resume ----------------------------------------------------------------------
+
 
 def test_resume_after_kill_computes_only_what_is_missing(serial, tmp_path):
     exp = write_experiment(tmp_path)
@@ -201,6 +226,7 @@ def test_a_failing_replication_is_reported_and_the_rest_complete(tmp_path, capsy
 
 # --- the report ---------------------------------------------------------------------------------
 
+
 def test_report_embeds_every_chart_and_the_metadata(serial):
     html = (serial / "report.html").read_text(encoding="utf-8")
     meta = json.loads((serial / "metadata.json").read_text())
@@ -209,8 +235,12 @@ def test_report_embeds_every_chart_and_the_metadata(serial):
     for stem in charts:
         assert stem in html
     assert html.count("data:image/png;base64,") + html.count("<svg") >= len(charts)
-    for text in (meta["caresim_version"], str(meta["seed"]), *(s["scenario_hash"] for s in meta["scenarios"]),
-                 *(s["file_sha256"] for s in meta["scenarios"])):
+    for text in (
+        meta["caresim_version"],
+        str(meta["seed"]),
+        *(s["scenario_hash"] for s in meta["scenarios"]),
+        *(s["file_sha256"] for s in meta["scenarios"]),
+    ):
         assert text in html
     if meta["git_commit"]:
         assert meta["git_commit"] in html
@@ -229,6 +259,7 @@ def test_report_command_rebuilds_the_report(serial, tmp_path, capsys):
 
 # --- bad input: one line, exit 2, nothing written -------------------------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(p.name for p in BROKEN.glob("*.toml")))
 def test_broken_experiment_files(name, tmp_path, capsys):
     out = tmp_path / "out"
@@ -239,12 +270,15 @@ def test_broken_experiment_files(name, tmp_path, capsys):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--reps", "0"], "--reps: must be at least 1"),
-    (["--reps", "-2"], "--reps: must be at least 1"),
-    (["--workers", "0"], "--workers: must be at least 1"),
-    (["--dask", "tcp://127.0.0.1:9"], "--dask: no Dask scheduler answered"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--reps", "0"], "--reps: must be at least 1"),
+        (["--reps", "-2"], "--reps: must be at least 1"),
+        (["--workers", "0"], "--workers: must be at least 1"),
+        (["--dask", "tcp://127.0.0.1:9"], "--dask: no Dask scheduler answered"),
+    ],
+)
 def test_bad_flags(argv, message, tmp_path, capsys):
     exp = write_experiment(tmp_path)
     out = tmp_path / "out"

@@ -5,16 +5,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
+from smallplace import UNLIMITED, merge, small
 
 from sim.outcomes.metrics import cohort_kpis, mdt_cohorts
 from sim.pathways.mdt import risk_scores
-from sim.vocabulary import Ev, Place, Spell
 from sim.replication.single import build, single_run
-from smallplace import UNLIMITED, merge, small
+from sim.vocabulary import Ev, Place, Spell
 
 NURSES = {"coordinators_per_100k": [10.0, 0.0, 0.0, 0.0], "caseload": 40}
-PURE_CRISIS_EFFECT = {**NURSES, "crisis_reduction": 0.3, "unmet_need_referral_hr": 1.0, "unmet_need_admission_hr": 1.0,
-                      "signposting_crisis_hr": 1.0, "follow_up_substitution": 0.0, "inreach_assessment_share": 1.0}
+PURE_CRISIS_EFFECT = {
+    **NURSES,
+    "crisis_reduction": 0.3,
+    "unmet_need_referral_hr": 1.0,
+    "unmet_need_admission_hr": 1.0,
+    "signposting_crisis_hr": 1.0,
+    "follow_up_substitution": 0.0,
+    "inreach_assessment_share": 1.0,
+}
 
 
 def _open_spells_max(spells: pd.DataFrame, end: float) -> int:
@@ -101,8 +108,12 @@ def test_mdt_crisis_effect_lowers_enrolled_peoples_crises():
 
 def test_rapid_response_lowers_ae_attendances():
     few = small(population=30_000, horizon=365.0, warmup=90.0)
-    more = small(population=30_000, horizon=365.0, warmup=90.0,
-                 community={"rapid_response_per_100k": 20.0, "single_point_of_access": True})
+    more = small(
+        population=30_000,
+        horizon=365.0,
+        warmup=90.0,
+        community={"rapid_response_per_100k": 20.0, "single_point_of_access": True},
+    )
     mean, lo, hi = _paired("ae_attendances", few, more)
     assert hi < 0, (mean, lo, hi)
 

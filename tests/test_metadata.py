@@ -17,8 +17,13 @@ from sim.scenarios.scenario import RunSettings, baseline
 def test_metadata_records_python_numpy_scipy_simpy_and_pandas(tmp_path):
     reference = baseline(RunSettings(population=1000))
     meta = metadata.base_metadata("comparison", "versions", [reference], {}, reference.name, reps=2, seed=1)
-    expected = {"python": platform.python_version(), "numpy": numpy.__version__, "scipy": scipy.__version__,
-                "simpy": simpy.__version__, "pandas": pandas.__version__}
+    expected = {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "simpy": simpy.__version__,
+        "pandas": pandas.__version__,
+    }
     assert meta["versions"] == expected
     written = json.loads(metadata.write(tmp_path, meta).read_text(encoding="utf-8"))
     assert written["versions"] == expected
@@ -26,5 +31,8 @@ def test_metadata_records_python_numpy_scipy_simpy_and_pandas(tmp_path):
 
 def test_a_library_that_is_not_installed_is_named_so(monkeypatch):
     monkeypatch.setattr(metadata, "LIBRARIES", ("numpy", "no-such-library-here"))
-    assert metadata.versions() == {"python": platform.python_version(), "numpy": numpy.__version__,
-                                   "no-such-library-here": "not installed"}
+    assert metadata.versions() == {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "no-such-library-here": "not installed",
+    }

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from metric_distributions import COLUMNS, summarise, z_scores
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "metric_distributions.csv"

@@ -19,8 +19,18 @@ ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "metrics.md"
 REMAKE = "python -m sim.outcomes.registry > docs/metrics.md"
 # a small run of the pilot scenario, so that the mdt cohort is measured too
-RUN = ["run", str(ROOT / "scenarios" / "integrated_care_pilot.toml"), "--population", "20000", "--reps", "1",
-       "--horizon-days", "60", "--warmup-days", "0"]
+RUN = [
+    "run",
+    str(ROOT / "scenarios" / "integrated_care_pilot.toml"),
+    "--population",
+    "20000",
+    "--reps",
+    "1",
+    "--horizon-days",
+    "60",
+    "--warmup-days",
+    "0",
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +52,11 @@ def test_docs_metrics_md_is_up_to_date():
 def test_a_real_run_writes_exactly_the_registry_s_metrics(small_run):
     kpis, _ = small_run
     written = set(kpis["metric"])
-    assert not written - set(registry.NAMES), (f"kpis.csv holds metrics the registry lacks: "
-                                               f"{sorted(written - set(registry.NAMES))}; add them to "
-                                               f"sim/outcomes/registry.py and run `{REMAKE}`")
+    assert not written - set(registry.NAMES), (
+        f"kpis.csv holds metrics the registry lacks: "
+        f"{sorted(written - set(registry.NAMES))}; add them to "
+        f"sim/outcomes/registry.py and run `{REMAKE}`"
+    )
     assert not set(registry.NAMES) - written, f"registry metrics no run writes: {sorted(set(registry.NAMES) - written)}"
     assert set(kpis["cohort"]) == set(registry.COHORT_NAMES)
     for cohort, names in kpis.groupby("cohort")["metric"]:
@@ -71,9 +83,19 @@ def test_every_entry_is_well_formed():
     assert [registry.cohort(c).name for c in registry.COMPARED_COHORTS] == list(registry.COMPARED_COHORTS)
 
 
-@pytest.mark.parametrize("change", [{"label": ""}, {"label": "  "}, {"definition": ""}, {"kind": "rate"},
-                                    {"aggregate": "sum"}, {"scope": "everyone"}, {"sector": "pharmacy"},
-                                    {"definition": "two\nlines"}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"label": ""},
+        {"label": "  "},
+        {"definition": ""},
+        {"kind": "rate"},
+        {"aggregate": "sum"},
+        {"scope": "everyone"},
+        {"sector": "pharmacy"},
+        {"definition": "two\nlines"},
+    ],
+)
 def test_a_malformed_entry_is_caught(change):
     bad = dataclasses.replace(registry.entry("bed_days"), **change)
     assert registry.problems(bad)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import stats
+from smallplace import small
 
 from sim.calibration.plausibility import CHECKS
 from sim.replication.single import single_run
-from smallplace import small
 
 REPS = 3
 
@@ -31,7 +31,9 @@ def _mean(tables, fn):
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.fitted], ids=[c.name for c in CHECKS if c.fitted])
 def test_baseline_level_in_evidence_range(baseline, check):
     value = _mean(baseline, check.level)
-    assert check.low <= value <= check.high, f"{check.name}: {value:.4g} outside {check.low}-{check.high} ({check.source})"
+    assert check.low <= value <= check.high, (
+        f"{check.name}: {value:.4g} outside {check.low}-{check.high} ({check.source})"
+    )
 
 
 def _paired(metric: str, a_params, b_params, reps: int = 6, cohort: str = "65plus", transform=lambda x: x):
@@ -66,8 +68,17 @@ def test_more_beds_give_shorter_trolley_waits():
 
 def test_extreme_values():
     """No crises and no referrals: no A&E, no admissions, no cohort bed days; people still live, age and die."""
-    none = single_run(small(population=8_000, horizon=120.0, warmup=30.0, crisis={"fit_per_year": [0, 0, 0, 0]},
-                            elective={"referral_per_year": [0, 0, 0, 0]}), 1, 0).kpis
+    none = single_run(
+        small(
+            population=8_000,
+            horizon=120.0,
+            warmup=30.0,
+            crisis={"fit_per_year": [0, 0, 0, 0]},
+            elective={"referral_per_year": [0, 0, 0, 0]},
+        ),
+        1,
+        0,
+    ).kpis
     get = lambda k, m: float(k[(k["cohort"] == "all") & (k["metric"] == m)]["value"].iloc[0])  # noqa: E731
     assert get(none, "crises") == 0 and get(none, "emergency_admissions") == 0 and get(none, "ae_attendances") == 0
     assert get(none, "bed_days") == 0 and get(none, "person_years") > 0 and get(none, "deaths") > 0

@@ -7,11 +7,11 @@ import math
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from smallplace import small
 
 from sim.core.records import BACKGROUND
-from sim.vocabulary import Ev, Place
 from sim.replication.single import build, single_run
-from smallplace import small
+from sim.vocabulary import Ev, Place
 
 
 def check_places(m) -> None:
@@ -19,8 +19,9 @@ def check_places(m) -> None:
     pop = m.pop
     counts = np.bincount(np.asarray(pop.place), minlength=len(Place))
     assert counts.sum() == len(pop)
-    in_bed_background = sum(1 for s in m.rec.stays
-                            if s.pid == BACKGROUND and s.admitted <= m.env.now and math.isnan(s.left))
+    in_bed_background = sum(
+        1 for s in m.rec.stays if s.pid == BACKGROUND and s.admitted <= m.env.now and math.isnan(s.left)
+    )
     assert counts[Place.ACUTE] + in_bed_background == m.beds.in_use
     assert counts[Place.AE] <= m.beds.waiting
     held = {pool.name: 0 for pool in m.pools}
@@ -96,10 +97,18 @@ def test_conservation_and_littles_law_default_parameters():
 )
 def test_conservation_over_random_parameters(beds, crisis_scale, home_care, care_homes, social_workers, boost, seed):
     fit = tuple(crisis_scale * x for x in (0.15, 0.135, 0.20, 0.32))
-    p = small(population=8_000, horizon=120.0, warmup=30.0,
-              acute={"beds_per_100k": beds}, crisis={"fit_per_year": fit, "transient_boost": boost},
-              social_care={"home_care_packages_per_100k": home_care, "care_home_places_per_100k": care_homes,
-                           "social_workers_per_100k": social_workers})
+    p = small(
+        population=8_000,
+        horizon=120.0,
+        warmup=30.0,
+        acute={"beds_per_100k": beds},
+        crisis={"fit_per_year": fit, "transient_boost": boost},
+        social_care={
+            "home_care_packages_per_100k": home_care,
+            "care_home_places_per_100k": care_homes,
+            "social_workers_per_100k": social_workers,
+        },
+    )
     m = build(p, seed=seed, replication=0)
     m.env.run(until=60.0)
     check_places(m)

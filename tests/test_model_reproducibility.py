@@ -7,12 +7,12 @@ import gc
 import numpy as np
 import pandas as pd
 import pytest
+from smallplace import UNLIMITED, small
 
 from sim.parameters.tree import to_dict
 from sim.pathways import home
-from sim.vocabulary import Ev, Place
 from sim.replication.single import GC_OBJECTS, build, rare_collections, single_run
-from smallplace import UNLIMITED, small
+from sim.vocabulary import Ev, Place
 
 
 def test_same_seed_gives_identical_tables():
@@ -41,18 +41,42 @@ def test_a_run_never_changes_its_inputs():
 def test_capacity_of_an_unused_service_changes_nothing_but_its_capacity_cost():
     """Nobody is sent to reablement; its number of places changes no activity and only its capacity cost."""
     none = {"reablement_by_frailty": [0.0, 0.0, 0.0, 0.0]}
-    a = single_run(small(population=12_000, horizon=200.0, warmup=30.0, discharge=none,
-                         social_care={"reablement_places_per_100k": 24.0}), seed=2, replication=0)
-    b = single_run(small(population=12_000, horizon=200.0, warmup=30.0, discharge=none,
-                         social_care={"reablement_places_per_100k": 48.0}), seed=2, replication=0)
+    a = single_run(
+        small(
+            population=12_000,
+            horizon=200.0,
+            warmup=30.0,
+            discharge=none,
+            social_care={"reablement_places_per_100k": 24.0},
+        ),
+        seed=2,
+        replication=0,
+    )
+    b = single_run(
+        small(
+            population=12_000,
+            horizon=200.0,
+            warmup=30.0,
+            discharge=none,
+            social_care={"reablement_places_per_100k": 48.0},
+        ),
+        seed=2,
+        replication=0,
+    )
     ka = a.kpis.set_index(["cohort", "metric"])["value"]
     kb = b.kpis.set_index(["cohort", "metric"])["value"]
-    activity = [i for i in ka.index if not i[1].startswith("cost_") or i[1] in ("cost_activity_gbp", "cost_primary_care_gbp", "cost_hospital_gbp", "cost_community_gbp")]
+    activity = [
+        i
+        for i in ka.index
+        if not i[1].startswith("cost_")
+        or i[1] in ("cost_activity_gbp", "cost_primary_care_gbp", "cost_hospital_gbp", "cost_community_gbp")
+    ]
     pd.testing.assert_series_equal(ka[activity], kb[activity])
     pd.testing.assert_frame_equal(a.events(), b.events())
     extra_places = b.data.capacity["reablement"] - a.data.capacity["reablement"]
     years = (a.data.window_end - a.data.window_start) / 365.25
     from sim.outcomes.costs import unit_costs
+
     expected = extra_places * years * unit_costs(a.data.params.costs)["reablement_place_year"]
     diff = kb[("all", "cost_capacity_gbp")] - ka[("all", "cost_capacity_gbp")]
     assert extra_places > 0 and np.isclose(diff, expected)
@@ -62,9 +86,11 @@ def test_capacity_of_an_unused_service_changes_nothing_but_its_capacity_cost():
 def _run_with_forced_death(p, seed: int, victim: int | None, when: float):
     m = build(p, seed=seed, replication=0)
     if victim is not None:
+
         def kill(_e):
             if m.pop.place[victim] in (Place.HOME, Place.CARE_HOME):
                 home.die(m, victim, Place(m.pop.place[victim]))
+
         m.env.timeout(when).callbacks.append(kill)
     m.env.run(until=m.window_end)
     return m
@@ -73,8 +99,10 @@ def _run_with_forced_death(p, seed: int, victim: int | None, when: float):
 def _draw_counts(m, victim: int) -> dict[str, list[int]]:
     """How many uniforms each person used from each stream (which numbers they were is fixed by the key)."""
     n = len(m.pop)
-    return {name: [s.draws_used(pid) for pid in range(n) if pid != victim]
-            for name, s in sorted(m.streams._person_streams.items())}
+    return {
+        name: [s.draws_used(pid) for pid in range(n) if pid != victim]
+        for name, s in sorted(m.streams._person_streams.items())
+    }
 
 
 def test_one_persons_changed_path_leaves_everyone_else_unchanged():
@@ -100,9 +128,13 @@ def test_one_persons_changed_path_leaves_everyone_else_unchanged():
 def test_a_scenarios_warm_up_is_the_reference_warm_up_and_it_launches_at_the_window():
     """Interventions switch on at the window's start: before it, a scenario and its reference are the same run."""
     base = small(population=12_000, horizon=150.0, warmup=60.0)
-    scenario = small(population=12_000, horizon=150.0, warmup=60.0,
-                     community={"rapid_response_per_100k": 40.0, "single_point_of_access": True},
-                     acute={"beds_per_100k": 150.0})
+    scenario = small(
+        population=12_000,
+        horizon=150.0,
+        warmup=60.0,
+        community={"rapid_response_per_100k": 40.0, "single_point_of_access": True},
+        acute={"beds_per_100k": 150.0},
+    )
     a = single_run(base, seed=3, replication=1)
     b = single_run(scenario, seed=3, replication=1, prelaunch=base)
     W = a.data.window_start

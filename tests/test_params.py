@@ -52,8 +52,11 @@ def test_defaults_construct_and_are_equal():
 
 
 def test_every_leaf_has_unit_and_source():
-    missing = [key for key, _, meta in LEAVES
-               if not str(meta.get("unit") or "").strip() or not str(meta.get("source") or "").strip()]
+    missing = [
+        key
+        for key, _, meta in LEAVES
+        if not str(meta.get("unit") or "").strip() or not str(meta.get("source") or "").strip()
+    ]
     assert missing == []
 
 
@@ -111,7 +114,7 @@ def test_unknown_key_without_close_match_lists_valid_keys():
 def test_typos_of_every_key_suggest_it(key):
     group, leaf = key.rsplit(".", 1)
     mid = len(leaf) // 2
-    for typo in (leaf[:mid] + leaf[mid + 1:], leaf[:-1] + leaf[-1].swapcase()):
+    for typo in (leaf[:mid] + leaf[mid + 1 :], leaf[:-1] + leaf[-1].swapcase()):
         if typo == leaf:
             continue
         msg = one_line_error_naming(f"{group}.{typo}", nested(f"{group}.{typo}", 1))
@@ -217,8 +220,10 @@ def test_params_are_frozen():
 
 def test_apply_overrides_does_not_mutate_its_inputs():
     base = Params()
-    overrides = {"acute": {"beds_per_100k": 150, "los_to_fit_mean_days": [4.0, 5.0, 6.0, 7.0]},
-                 "people": {"frailty_65_74": [0.25, 0.25, 0.25, 0.25]}}
+    overrides = {
+        "acute": {"beds_per_100k": 150, "los_to_fit_mean_days": [4.0, 5.0, 6.0, 7.0]},
+        "people": {"frailty_65_74": [0.25, 0.25, 0.25, 0.25]},
+    }
     before = copy.deepcopy(overrides)
     new = apply_overrides(base, overrides)
     assert overrides == before

@@ -1,5 +1,6 @@
 """Answers over posterior draws: loading a posterior sample, choosing draws, applying them, and the
-intervals that combine calibration uncertainty with randomness (sim/analysis/posterior.py, sim/analysis/uncertainty.py)."""
+intervals that combine calibration uncertainty with randomness (sim/analysis/posterior.py,
+sim/analysis/uncertainty.py)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,19 @@ import pandas as pd
 import pytest
 
 import sim.analysis.posterior as posterior
-from sim.experiments.batch import plan, run_experiment
-from sim.cli.main import main
 from sim.analysis.compare import COMPARISON_COLUMNS, compare_values, comparison_table, pairing, run_comparison
+from sim.analysis.posterior import Draw, PosteriorError, load_posterior, run_over_draws
+from sim.analysis.stats import mean_ci
+from sim.analysis.uncertainty import PARTS, difference_over_draws, level_over_draws
+from sim.cli.main import main
+from sim.experiments.batch import plan, run_experiment
 from sim.experiments.executors import make_executor
 from sim.experiments.experiment import load_experiment
-from sim.provenance import git_commit
 from sim.experiments.exports import SUMMARY_COLUMNS
-from sim.analysis.posterior import Draw, PosteriorError, load_posterior, run_over_draws
-from sim.scenarios.scenario import RunSettings, baseline, load
-from sim.analysis.stats import mean_ci
 from sim.experiments.store import Store
 from sim.experiments.tasks import task_key
-from sim.analysis.uncertainty import PARTS, difference_over_draws, level_over_draws
+from sim.provenance import git_commit
+from sim.scenarios.scenario import RunSettings, baseline, load
 
 pytestmark = pytest.mark.timeout(900)  # the commands run the model through an executor
 
@@ -38,8 +39,12 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def sample_file(folder: Path, rows: list[tuple[float, ...]], names: tuple[str, ...] = ("mdt.crisis_reduction",),
-                name: str = "posterior.csv") -> Path:
+def sample_file(
+    folder: Path,
+    rows: list[tuple[float, ...]],
+    names: tuple[str, ...] = ("mdt.crisis_reduction",),
+    name: str = "posterior.csv",
+) -> Path:
     weights = np.full(len(rows), 1 / len(rows))
     lines = [",".join(names + ("weight",))] + [",".join(repr(float(x)) for x in (*r, w)) for r, w in zip(rows, weights)]
     return write(folder / name, "\n".join(lines) + "\n")
@@ -47,8 +52,11 @@ def sample_file(folder: Path, rows: list[tuple[float, ...]], names: tuple[str, .
 
 def nurse_mdt(folder: Path) -> Path:
     """The nurse-led MDT with more co-ordinators, so that a place of 4,000 people enrols enough of them."""
-    return write(folder / "nurse_mdt.toml", f'name = "nurse_mdt"\nextends = "{NURSE}"\n\n[intervention.mdt]\n'
-                                            'coordinators_per_100k = { nurse = 60 }\nenrol_top_share = 0.2\n')
+    return write(
+        folder / "nurse_mdt.toml",
+        f'name = "nurse_mdt"\nextends = "{NURSE}"\n\n[intervention.mdt]\n'
+        "coordinators_per_100k = { nurse = 60 }\nenrol_top_share = 0.2\n",
+    )
 
 
 def cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -59,9 +67,11 @@ def cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 # --- loading and bad input ------------------------------------------------------------------------
 
+
 def test_a_sample_loads_with_its_weights(tmp_path):
-    path = write(tmp_path / "p.csv", "mdt.crisis_reduction,discharge.knows_whom_to_contact,weight\n"
-                                     "0.1,0.6,0.25\n0.3,0.8,0.75\n")
+    path = write(
+        tmp_path / "p.csv", "mdt.crisis_reduction,discharge.knows_whom_to_contact,weight\n0.1,0.6,0.25\n0.3,0.8,0.75\n"
+    )
     s = load_posterior(path)
     assert s.names == ("mdt.crisis_reduction", "discharge.knows_whom_to_contact")
     assert s.values.tolist() == [[0.1, 0.6], [0.3, 0.8]]
@@ -69,8 +79,11 @@ def test_a_sample_loads_with_its_weights(tmp_path):
 
 
 BAD = {
-    "not a parameter": ("mdt.crisis_reduktion,weight\n0.1,1\n", "column 'mdt.crisis_reduktion' is not a parameter",
-                        "did you mean 'mdt.crisis_reduction'"),
+    "not a parameter": (
+        "mdt.crisis_reduktion,weight\n0.1,1\n",
+        "column 'mdt.crisis_reduktion' is not a parameter",
+        "did you mean 'mdt.crisis_reduction'",
+    ),
     "list parameter": ("mdt.coordinators_per_100k,weight\n1,1\n", "is not a parameter", ""),
     "no weight": ("mdt.crisis_reduction\n0.1\n", "no 'weight' column", ""),
     "only weight": ("weight\n1\n", "no parameter columns", ""),
@@ -100,7 +113,9 @@ def test_bad_samples_are_one_line_errors(tmp_path, case):
 
 def test_the_default_sample_missing_says_how_to_make_it(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(posterior, "DEFAULT_FILE", tmp_path / "posterior.csv")
-    with pytest.raises(PosteriorError, match="no posterior sample at .*: run caresim calibrate calibration/pilots.toml"):
+    with pytest.raises(
+        PosteriorError, match="no posterior sample at .*: run caresim calibrate calibration/pilots.toml"
+    ):
         load_posterior()
     code, out, err = cli(capsys, "compare", "baseline", NURSE, *FLAGS, "--posterior", "2")
     assert code == 2 and out == ""
@@ -108,17 +123,25 @@ def test_the_default_sample_missing_says_how_to_make_it(tmp_path, monkeypatch, c
     assert "run caresim calibrate calibration/pilots.toml" in err
 
 
-@pytest.mark.parametrize("flags,expected", [
-    (["--posterior", "1"], "--posterior: must be at least 2, got 1"),
-    (["--posterior", "2", "--reps", "1"], "--posterior: needs at least 2 replications"),
-    (["--posterior-file", "{good}"], "--posterior-file: give the number of draws too"),
-    (["--posterior", "2", "--posterior-file", "{bad}"], "--posterior-file: {bad}: column 'mdt.crisis' is not a parameter"),
-    (["--posterior", "2", "--posterior-file", "{missing}"], "--posterior-file: no posterior sample at {missing}"),
-])
+@pytest.mark.parametrize(
+    "flags,expected",
+    [
+        (["--posterior", "1"], "--posterior: must be at least 2, got 1"),
+        (["--posterior", "2", "--reps", "1"], "--posterior: needs at least 2 replications"),
+        (["--posterior-file", "{good}"], "--posterior-file: give the number of draws too"),
+        (
+            ["--posterior", "2", "--posterior-file", "{bad}"],
+            "--posterior-file: {bad}: column 'mdt.crisis' is not a parameter",
+        ),
+        (["--posterior", "2", "--posterior-file", "{missing}"], "--posterior-file: no posterior sample at {missing}"),
+    ],
+)
 def test_bad_flags_are_one_line_errors_before_any_run(tmp_path, capsys, flags, expected):
-    files = {"good": sample_file(tmp_path, [(0.1,), (0.2,)]).as_posix(),
-             "bad": write(tmp_path / "bad.csv", "mdt.crisis,weight\n0.1,1\n").as_posix(),
-             "missing": (tmp_path / "missing.csv").as_posix()}
+    files = {
+        "good": sample_file(tmp_path, [(0.1,), (0.2,)]).as_posix(),
+        "bad": write(tmp_path / "bad.csv", "mdt.crisis,weight\n0.1,1\n").as_posix(),
+        "missing": (tmp_path / "missing.csv").as_posix(),
+    }
     flags = [f.format(**files) for f in flags]
     code, out, err = cli(capsys, "compare", "baseline", NURSE, *FLAGS, *flags, "--out", (tmp_path / "o").as_posix())
     assert code == 2 and out == ""
@@ -136,16 +159,21 @@ metrics = ["emergency_admissions", "crises", "person_years"]
 """
 
 
-@pytest.mark.parametrize("table,expected", [
-    ("[posterior]\ndraw = 2\n", "unknown key 'posterior.draw'; did you mean 'posterior.draws'?"),
-    ("[posterior]\ndraws = 1\nfile = 'p.csv'\n", "'posterior.draws' must be at least 2, got 1"),
-    ("[posterior]\nfile = 'p.csv'\n", "posterior.draws is required"),
-    ("[posterior]\ndraws = 2\nfile = 3\n", "posterior.file must be a CSV file path"),
-    ("[posterior]\ndraws = 2\nfile = 'nope.csv'\n", "posterior.file: no posterior sample at"),
-    ("[posterior]\ndraws = 2\nfile = 'p.csv'\n[precision]\nmetrics = ['crises']\nhalf_width_pct = 5.0\n",
-     "[posterior] and [precision] cannot be combined"),
-    ("posterior = 3\n", "'posterior' must be a table"),
-])
+@pytest.mark.parametrize(
+    "table,expected",
+    [
+        ("[posterior]\ndraw = 2\n", "unknown key 'posterior.draw'; did you mean 'posterior.draws'?"),
+        ("[posterior]\ndraws = 1\nfile = 'p.csv'\n", "'posterior.draws' must be at least 2, got 1"),
+        ("[posterior]\nfile = 'p.csv'\n", "posterior.draws is required"),
+        ("[posterior]\ndraws = 2\nfile = 3\n", "posterior.file must be a CSV file path"),
+        ("[posterior]\ndraws = 2\nfile = 'nope.csv'\n", "posterior.file: no posterior sample at"),
+        (
+            "[posterior]\ndraws = 2\nfile = 'p.csv'\n[precision]\nmetrics = ['crises']\nhalf_width_pct = 5.0\n",
+            "[posterior] and [precision] cannot be combined",
+        ),
+        ("posterior = 3\n", "'posterior' must be a table"),
+    ],
+)
 def test_bad_posterior_tables_in_experiments(tmp_path, capsys, table, expected):
     sample_file(tmp_path, [(0.1,), (0.2,)], name="p.csv")
     nurse_mdt(tmp_path)
@@ -157,6 +185,7 @@ def test_bad_posterior_tables_in_experiments(tmp_path, capsys, table, expected):
 
 
 # --- choosing and applying draws ------------------------------------------------------------------
+
 
 def test_draws_are_fixed_by_the_seed_and_follow_the_weights(tmp_path):
     rows = [(v,) for v in np.linspace(0.0, 0.5, 40)]
@@ -187,6 +216,7 @@ def test_a_draw_sits_under_every_scenario_and_a_file_s_own_setting_wins(tmp_path
 
 # --- the combined intervals -----------------------------------------------------------------------
 
+
 def table(rows: list[list[float]]) -> pd.DataFrame:
     return pd.DataFrame(rows, index=pd.Index(range(len(rows)), name="draw"))
 
@@ -212,7 +242,9 @@ def test_the_split_of_an_additive_table():
     parts = level_over_draws(table([list(ak + b) for ak in a]))
     assert np.isclose(parts["var_calibration"], a.var(ddof=1) * (1 + 1 / 3))
     assert np.isclose(parts["var_randomness"], b.var(ddof=1) / 4)
-    assert np.isclose(parts["calibration_share"], parts["var_calibration"] / (parts["var_calibration"] + parts["var_randomness"]))
+    assert np.isclose(
+        parts["calibration_share"], parts["var_calibration"] / (parts["var_calibration"] + parts["var_randomness"])
+    )
     assert parts["dominant"] == "calibration"
     assert np.isclose(parts["mean"], a.mean() + b.mean())
     quiet = level_over_draws(table([list(ak + 10 * b) for ak in a / 100]))
@@ -230,6 +262,7 @@ def test_missing_values_leave_out_their_replication():
 
 
 # --- runs over draws ------------------------------------------------------------------------------
+
 
 def compare_over(sample: Path, scenario: Path, k: int, reps: int = 2):
     draws = load_posterior(sample).draws(k, seed=1)
@@ -284,8 +317,19 @@ def test_compare_writes_the_draw_column_and_the_split(tmp_path, capsys):
     scenario = nurse_mdt(tmp_path)
     sample = sample_file(tmp_path, [(0.0,), (0.9,), (0.3,)])
     out = tmp_path / "out"
-    code, text, err = cli(capsys, "compare", "baseline", scenario.as_posix(), *FLAGS, "--posterior", "3",
-                          "--posterior-file", sample.as_posix(), "--out", out.as_posix())
+    code, text, err = cli(
+        capsys,
+        "compare",
+        "baseline",
+        scenario.as_posix(),
+        *FLAGS,
+        "--posterior",
+        "3",
+        "--posterior-file",
+        sample.as_posix(),
+        "--out",
+        out.as_posix(),
+    )
     assert code == 0, err
     assert "3 posterior draws x 2 replications" in text and "dominant part" in text
     assert "calibration uncertainty dominates" in text
@@ -311,8 +355,12 @@ def test_experiment_draws_have_their_own_store_keys_and_are_reused(tmp_path, cap
     sample_file(tmp_path, [(0.0,), (0.9,)], name="p.csv")
     path = write(tmp_path / "e.toml", EXPERIMENT + "[posterior]\ndraws = 2\nfile = 'p.csv'\n")
     exp = load_experiment(path, out=tmp_path / "r")
-    assert [(v.name, v.draw.index) for v in exp.variants] == [("baseline", 0), ("baseline", 1),
-                                                              ("nurse_mdt", 0), ("nurse_mdt", 1)]
+    assert [(v.name, v.draw.index) for v in exp.variants] == [
+        ("baseline", 0),
+        ("baseline", 1),
+        ("nurse_mdt", 0),
+        ("nurse_mdt", 1),
+    ]
     tasks = plan(exp, 2, None)
     assert len({t.key for t in tasks}) == len(tasks) == 8
     assert all(set(t.deps) <= {u.key for u in tasks if u.variant.draw == t.variant.draw} for t in tasks)
@@ -339,8 +387,9 @@ def test_experiment_draws_have_their_own_store_keys_and_are_reused(tmp_path, cap
     split = pd.read_csv(out / "uncertainty.csv")
     assert list(split.columns) == ["scenario", "grid", "cohort", "metric", "quantity"] + PARTS
     assert set(split["quantity"]) == {"mean", "diff"}
-    code, text, err = cli(capsys, "experiment", path.as_posix(), "--workers", "1", "--quiet", "--resume",
-                          "--out", out.as_posix())
+    code, text, err = cli(
+        capsys, "experiment", path.as_posix(), "--workers", "1", "--quiet", "--resume", "--out", out.as_posix()
+    )
     assert code == 0, err
     assert "0 run now" in text and "8 already stored" in text
     with Store(out) as store:

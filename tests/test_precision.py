@@ -32,9 +32,9 @@ def test_required_waits_for_the_look_ahead():
     target = 5.0
     n = required(x, target, 5)
     assert n is not None
-    assert (d[n - 1:n + 5] <= target).all()
+    assert (d[n - 1 : n + 5] <= target).all()
     # no smaller n has its whole look-ahead within the target
-    assert all(not (d[m - 1:m + 5] <= target).all() for m in range(2, n))
+    assert all(not (d[m - 1 : m + 5] <= target).all() for m in range(2, n))
     assert required(x[: n + 4], target, 5) is None  # the look-ahead not yet seen
     assert look_ahead(50, 5) == 5 and look_ahead(300, 5) == 15
 
@@ -59,8 +59,12 @@ look_ahead = 2
     assert set(table["metric"]) == {"person_years", "crises"}
     for row in table.itertuples():
         grid = -1 if math.isnan(row.grid) else row.grid
-        values = kpis[(kpis["scenario"] == row.scenario) & (kpis["grid"].fillna(-1) == grid)
-                      & (kpis["cohort"] == "all") & (kpis["metric"] == row.metric)].sort_values("replication")["value"]
+        values = kpis[
+            (kpis["scenario"] == row.scenario)
+            & (kpis["grid"].fillna(-1) == grid)
+            & (kpis["cohort"] == "all")
+            & (kpis["metric"] == row.metric)
+        ].sort_values("replication")["value"]
         assert len(values) == run
         n = required(values.to_numpy(), 6.0, 2)
         assert row.reached == (n is not None)

@@ -27,8 +27,32 @@ HASHES = {"baseline": "a1" * 32, "mdt_team": "b2" * 32, "growth": "c3" * 32}
 FILE_SHA = {"mdt_team": "d4" * 32, "growth": "e5" * 32}
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 STRESS_HEADINGS = ["1. Objectives", "2. Logic", "3. Data", "4. Experimentation", "5. Implementation", "6. Code access"]
-STRESS_ITEMS = ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "2.5.1", "2.5.2", "2.5.3", "2.5.4", "2.5.5",
-                "3.1", "3.2", "3.3", "3.4", "4.1", "4.2", "4.3", "5.1", "5.2", "5.3", "5.4", "6.1"]
+STRESS_ITEMS = [
+    "1.1",
+    "1.2",
+    "1.3",
+    "2.1",
+    "2.2",
+    "2.3",
+    "2.4",
+    "2.5.1",
+    "2.5.2",
+    "2.5.3",
+    "2.5.4",
+    "2.5.5",
+    "3.1",
+    "3.2",
+    "3.3",
+    "3.4",
+    "4.1",
+    "4.2",
+    "4.3",
+    "5.1",
+    "5.2",
+    "5.3",
+    "5.4",
+    "6.1",
+]
 
 
 def chart(path: Path, fmt: str = "png") -> None:
@@ -41,10 +65,15 @@ def chart(path: Path, fmt: str = "png") -> None:
 def common_files(folder: Path) -> None:
     """kpis.csv and timeseries.csv (2 replications of three scenarios) and the charts."""
     folder.mkdir(parents=True, exist_ok=True)
-    rows = [(s, r, "all", "emergency_admissions", 100.0 + r) for s in ("baseline", "mdt_team", "growth") for r in (0, 1)]
-    pd.DataFrame(rows, columns=["scenario", "replication", "cohort", "metric", "value"]).to_csv(folder / "kpis.csv", index=False)
-    pd.DataFrame([("baseline", 0, 0, "delayed_patients", 5.0)],
-                 columns=["scenario", "replication", "day", "series", "value"]).to_csv(folder / "timeseries.csv", index=False)
+    rows = [
+        (s, r, "all", "emergency_admissions", 100.0 + r) for s in ("baseline", "mdt_team", "growth") for r in (0, 1)
+    ]
+    pd.DataFrame(rows, columns=["scenario", "replication", "cohort", "metric", "value"]).to_csv(
+        folder / "kpis.csv", index=False
+    )
+    pd.DataFrame(
+        [("baseline", 0, 0, "delayed_patients", 5.0)], columns=["scenario", "replication", "day", "series", "value"]
+    ).to_csv(folder / "timeseries.csv", index=False)
     chart(folder / "forest_plot.png")
     chart(folder / "costs_by_sector.png")
     chart(folder / "delayed_discharges.svg", "svg")
@@ -52,17 +81,27 @@ def common_files(folder: Path) -> None:
 
 def change(ref, sc, diff, lo, hi):
     pct = [100 * v / ref for v in (diff, lo, hi)]
-    return dict(reference_mean=ref, scenario_mean=sc, diff_mean=diff, diff_ci_low=lo, diff_ci_high=hi,
-                pct_change=pct[0], pct_ci_low=pct[1], pct_ci_high=pct[2])
+    return dict(
+        reference_mean=ref,
+        scenario_mean=sc,
+        diff_mean=diff,
+        diff_ci_low=lo,
+        diff_ci_high=hi,
+        pct_change=pct[0],
+        pct_ci_low=pct[1],
+        pct_ci_high=pct[2],
+    )
 
 
 # scenario -> cohort -> metric -> (reference mean, scenario mean, diff, low, high)
 CHANGES = {
     "mdt_team": {
-        "all": {"emergency_admissions": (250.0, 237.5, -12.5, -20.3, -4.75),      # fell clearly
-                "bed_days": (2000.0, 2003.0, 3.0, -10.0, 16.0),                     # no clear change
-                "at_home_91d_after_reablement": (0.80, 0.83, 0.03, 0.01, 0.05),     # rose clearly, in pp
-                "cost_total_gbp": (5_000_000.0, 5_150_000.0, 150_000.0, 50_000.0, 250_000.0)},
+        "all": {
+            "emergency_admissions": (250.0, 237.5, -12.5, -20.3, -4.75),  # fell clearly
+            "bed_days": (2000.0, 2003.0, 3.0, -10.0, 16.0),  # no clear change
+            "at_home_91d_after_reablement": (0.80, 0.83, 0.03, 0.01, 0.05),  # rose clearly, in pp
+            "cost_total_gbp": (5_000_000.0, 5_150_000.0, 150_000.0, 50_000.0, 250_000.0),
+        },
         "mdt": {"emergency_admissions": (40.0, 30.0, -10.0, -14.0, -6.0)},
     },
     "growth": {"all": {"emergency_admissions": (250.0, 300.0, 50.0, 20.0, 80.0)}},
@@ -76,55 +115,168 @@ def experiment_folder(tmp_path: Path, metadata: bool = True) -> Path:
     for cohort, metrics in CHANGES["mdt_team"].items():
         ref_cohort = "mdt:mdt_team" if cohort == "mdt" else cohort
         for metric, (ref, sc, d, lo, hi) in metrics.items():
-            rows.append(dict(scenario="baseline", grid="", cohort=ref_cohort, metric=metric, n=5, mean=ref,
-                             ci_low=ref - 1, ci_high=ref + 1, diff_mean=NAN, diff_ci_low=NAN, diff_ci_high=NAN,
-                             pct_change=NAN, pct_ci_low=NAN, pct_ci_high=NAN, paired=""))
+            rows.append(
+                dict(
+                    scenario="baseline",
+                    grid="",
+                    cohort=ref_cohort,
+                    metric=metric,
+                    n=5,
+                    mean=ref,
+                    ci_low=ref - 1,
+                    ci_high=ref + 1,
+                    diff_mean=NAN,
+                    diff_ci_low=NAN,
+                    diff_ci_high=NAN,
+                    pct_change=NAN,
+                    pct_ci_low=NAN,
+                    pct_ci_high=NAN,
+                    paired="",
+                )
+            )
             for grid in (1.0, 2.0):  # the runner writes grid values as floats
                 c = change(ref, sc, d, lo, hi)
-                rows.append(dict(scenario="mdt_team", grid=grid, cohort=cohort, metric=metric, n=5, mean=sc,
-                                 ci_low=sc - 1, ci_high=sc + 1, **{k: v for k, v in c.items() if "mean" not in k or k == "diff_mean"},
-                                 paired=True))
+                rows.append(
+                    dict(
+                        scenario="mdt_team",
+                        grid=grid,
+                        cohort=cohort,
+                        metric=metric,
+                        n=5,
+                        mean=sc,
+                        ci_low=sc - 1,
+                        ci_high=sc + 1,
+                        **{k: v for k, v in c.items() if "mean" not in k or k == "diff_mean"},
+                        paired=True,
+                    )
+                )
     ref, sc, d, lo, hi = CHANGES["growth"]["all"]["emergency_admissions"]
     c = change(ref, sc, d, lo, hi)
-    rows.append(dict(scenario="growth", grid="", cohort="all", metric="emergency_admissions", n=5, mean=sc,
-                     ci_low=sc - 1, ci_high=sc + 1, **{k: v for k, v in c.items() if "mean" not in k or k == "diff_mean"},
-                     paired=False))
+    rows.append(
+        dict(
+            scenario="growth",
+            grid="",
+            cohort="all",
+            metric="emergency_admissions",
+            n=5,
+            mean=sc,
+            ci_low=sc - 1,
+            ci_high=sc + 1,
+            **{k: v for k, v in c.items() if "mean" not in k or k == "diff_mean"},
+            paired=False,
+        )
+    )
     pd.DataFrame(rows, columns=SUMMARY_COLUMNS).to_csv(folder / "summary.csv", index=False)
-    pd.DataFrame([dict(scenario="baseline", grid="", series="acute_beds_occupied", mser_truncation_days=14,
-                       window_days=730, verdict="ok: settled-early")]).to_csv(folder / "warmup.csv", index=False)
+    pd.DataFrame(
+        [
+            dict(
+                scenario="baseline",
+                grid="",
+                series="acute_beds_occupied",
+                mser_truncation_days=14,
+                window_days=730,
+                verdict="ok: settled-early",
+            )
+        ]
+    ).to_csv(folder / "warmup.csv", index=False)
     if metadata:
         meta = {
-            "kind": "experiment", "name": "mdt_sizes", "caresim_version": "9.8.7", "git_commit": COMMIT,
-            "python": "3.11.7", "platform": "Linux-test-x86_64", "created": "2024-05-01T10:00:00",
-            "wall_seconds": 12.5, "seed": 4242, "replications": 5, "population": 50_000, "horizon_days": 730,
-            "warmup_days": 365, "reference": "baseline",
+            "kind": "experiment",
+            "name": "mdt_sizes",
+            "caresim_version": "9.8.7",
+            "git_commit": COMMIT,
+            "python": "3.11.7",
+            "platform": "Linux-test-x86_64",
+            "created": "2024-05-01T10:00:00",
+            "wall_seconds": 12.5,
+            "seed": 4242,
+            "replications": 5,
+            "population": 50_000,
+            "horizon_days": 730,
+            "warmup_days": 365,
+            "reference": "baseline",
             "scenarios": [
-                {"name": "baseline", "description": "The built-in baseline.", "file": None, "file_sha256": None,
-                 "scenario_hash": HASHES["baseline"], "paired": True, "interventions": [], "shifts": []},
-                {"name": "mdt_team", "description": "An MDT <script>alert(1)</script> & co-ordinators.",
-                 "file": "scenarios/mdt_team.toml", "file_sha256": FILE_SHA["mdt_team"],
-                 "scenario_hash": HASHES["mdt_team"], "paired": True, "interventions": ["mdt"],
-                 "shifts": ["Moves GBP 600,000 a year from acute beds to MDT co-ordinators."]},
-                {"name": "growth", "description": "More older people.", "file": "scenarios/growth.toml",
-                 "file_sha256": FILE_SHA["growth"], "scenario_hash": HASHES["growth"], "paired": False,
-                 "interventions": [], "shifts": []},
+                {
+                    "name": "baseline",
+                    "description": "The built-in baseline.",
+                    "file": None,
+                    "file_sha256": None,
+                    "scenario_hash": HASHES["baseline"],
+                    "paired": True,
+                    "interventions": [],
+                    "shifts": [],
+                },
+                {
+                    "name": "mdt_team",
+                    "description": "An MDT <script>alert(1)</script> & co-ordinators.",
+                    "file": "scenarios/mdt_team.toml",
+                    "file_sha256": FILE_SHA["mdt_team"],
+                    "scenario_hash": HASHES["mdt_team"],
+                    "paired": True,
+                    "interventions": ["mdt"],
+                    "shifts": ["Moves GBP 600,000 a year from acute beds to MDT co-ordinators."],
+                },
+                {
+                    "name": "growth",
+                    "description": "More older people.",
+                    "file": "scenarios/growth.toml",
+                    "file_sha256": FILE_SHA["growth"],
+                    "scenario_hash": HASHES["growth"],
+                    "paired": False,
+                    "interventions": [],
+                    "shifts": [],
+                },
             ],
             "grid": {"parameter": "mdt.caseload", "values": [1, 2], "scenarios": ["mdt_team"], "label": "team size"},
-            "metrics": ["emergency_admissions", "bed_days"], "charts": ["forest_plot.png", "costs_by_sector.png"],
-            "experiment_file": "experiments/mdt_sizes.toml", "experiment_sha256": "f6" * 32,
+            "metrics": ["emergency_admissions", "bed_days"],
+            "charts": ["forest_plot.png", "costs_by_sector.png"],
+            "experiment_file": "experiments/mdt_sizes.toml",
+            "experiment_sha256": "f6" * 32,
             "failed": [{"scenario": "growth", "grid": "", "replication": 3, "error": "ZeroDivisionError: boom-xyz"}],
-            "parameters": {"baseline": [], "growth": [],
-                           "mdt_team": [{"parameter": "mdt.enabled", "baseline": False, "value": True,
-                                         "unit": "switch-unit-q", "source": "scenario file mdt_team.toml"}]},
+            "parameters": {
+                "baseline": [],
+                "growth": [],
+                "mdt_team": [
+                    {
+                        "parameter": "mdt.enabled",
+                        "baseline": False,
+                        "value": True,
+                        "unit": "switch-unit-q",
+                        "source": "scenario file mdt_team.toml",
+                    }
+                ],
+            },
             "baseline_parameters": [
-                {"parameter": "acute.beds_per_100k", "value": 180.0, "unit": "beds per 100,000", "source": "EVIDENCE 3: beds"},
+                {
+                    "parameter": "acute.beds_per_100k",
+                    "value": 180.0,
+                    "unit": "beds per 100,000",
+                    "source": "EVIDENCE 3: beds",
+                },
                 {"parameter": "costs.price_year", "value": 2018, "unit": "year", "source": "DESIGN 2: one price year"},
-                {"parameter": "mdt.caseload", "value": 50, "unit": "people", "source": "assumption: a typical caseload"}],
+                {
+                    "parameter": "mdt.caseload",
+                    "value": 50,
+                    "unit": "people",
+                    "source": "assumption: a typical caseload",
+                },
+            ],
             "warmup_check": [],
-            "precision": {"metrics": ["emergency_admissions"], "cohort": "all", "half_width_pct": 2.5,
-                          "recommended": {"emergency_admissions": 37},
-                          "assessment": [{"scenario": "mdt_team", "grid": 1.0, "metric": "emergency_admissions",
-                                          "n_required": None, "half_width_pct": 3.25}]},
+            "precision": {
+                "metrics": ["emergency_admissions"],
+                "cohort": "all",
+                "half_width_pct": 2.5,
+                "recommended": {"emergency_admissions": 37},
+                "assessment": [
+                    {
+                        "scenario": "mdt_team",
+                        "grid": 1.0,
+                        "metric": "emergency_admissions",
+                        "n_required": None,
+                        "half_width_pct": 3.25,
+                    }
+                ],
+            },
         }
         (folder / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
     return folder
@@ -144,8 +296,15 @@ def compare_folder(tmp_path: Path, metadata: bool = True, reps: int = 2) -> Path
     pd.DataFrame(rows, columns=COMPARISON_COLUMNS).to_csv(folder / "comparison.csv", index=False)
     if metadata:
         meta = json.loads((experiment_folder(tmp_path) / "metadata.json").read_text())
-        meta.update(kind="compare", name="comparison", grid=None, experiment_file=None, replications=reps,
-                    failed=[], precision=None)
+        meta.update(
+            kind="compare",
+            name="comparison",
+            grid=None,
+            experiment_file=None,
+            replications=reps,
+            failed=[],
+            precision=None,
+        )
         del meta["experiment_sha256"]
         (folder / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
     return folder
@@ -188,8 +347,17 @@ def test_experiment_report_embeds_every_chart_and_is_self_contained(tmp_path):
 def test_experiment_report_records_provenance_and_stress_des(tmp_path):
     html = build_report(experiment_folder(tmp_path)).read_text(encoding="utf-8")
     text = text_of(html)
-    for needle in ("9.8.7", COMMIT, "4242", "Linux-test-x86_64", "f6" * 32, "experiments/mdt_sizes.toml",
-                   "scenarios/mdt_team.toml", *HASHES.values(), *FILE_SHA.values()):
+    for needle in (
+        "9.8.7",
+        COMMIT,
+        "4242",
+        "Linux-test-x86_64",
+        "f6" * 32,
+        "experiments/mdt_sizes.toml",
+        "scenarios/mdt_team.toml",
+        *HASHES.values(),
+        *FILE_SHA.values(),
+    ):
         assert needle in text, needle
     for heading in STRESS_HEADINGS:
         assert f"<h3>{heading}</h3>" in html
@@ -199,10 +367,16 @@ def test_experiment_report_records_provenance_and_stress_des(tmp_path):
     assert "Master seed 4242" in text and "caresim 9.8.7 in Python 3.11.7" in text
     assert "1 from stated assumptions" in text and "1 from published figures" in text
     # differences from baseline with unit and source, and every parameter in a collapsible block
-    assert re.search(r"mdt\.enabled</td><td>no</td><td>yes</td><td>switch-unit-q</td><td>scenario file mdt_team\.toml", html)
+    assert re.search(
+        r"mdt\.enabled</td><td>no</td><td>yes</td><td>switch-unit-q</td><td>scenario file mdt_team\.toml", html
+    )
     start = html.index("<details><summary>All 3 parameters of the reference")
-    details = html[start:html.index("</details>", start)]
-    assert "acute.beds_per_100k" in details and "EVIDENCE 3: beds" in details and "assumption: a typical caseload" in details
+    details = html[start : html.index("</details>", start)]
+    assert (
+        "acute.beds_per_100k" in details
+        and "EVIDENCE 3: beds" in details
+        and "assumption: a typical caseload" in details
+    )
 
 
 def test_experiment_headline_table_shows_the_changes_in_words(tmp_path):
@@ -220,11 +394,13 @@ def test_experiment_headline_table_shows_the_changes_in_words(tmp_path):
     assert "5.00m" in r and "+150,000 [+50,000, +250,000]" in r and "rose clearly" in r
     # the MDT cohort against the same people in the reference (cohort mdt:mdt_team of the reference)
     mdt = html.index("People enrolled in the MDT, against the same people in the reference", html.index(first))
-    r = row(html, "Emergency admissions", html[mdt:mdt + 80])
+    r = row(html, "Emergency admissions", html[mdt : mdt + 80])
     assert "40.0" in r and "30.0" in r and "-10.0 [-14.0, -6.00]" in r
     # the plain-English findings come before the tables
     text = text_of(html)
-    assert text.index("Emergency admissions fell clearly, by 5.0% (95% interval -8.1% to -1.9%)") < text.index("Headline figures")
+    assert text.index("Emergency admissions fell clearly, by 5.0% (95% interval -8.1% to -1.9%)") < text.index(
+        "Headline figures"
+    )
     assert "share of people at home 91 days after reablement rose clearly, by 3.0 percentage points" in text
     assert "No clear change in acute bed days" in text
     # the unpaired comparison is flagged
@@ -241,7 +417,9 @@ def test_experiment_report_shows_run_checks_and_escapes_text(tmp_path):
     assert re.search(r"<td>mdt_team</td><td>1</td><td>emergency_admissions</td><td>n/a</td><td>3.25</td>", html)
     assert re.search(r"<td>emergency_admissions</td><td>37</td>", html)  # precision: replications recommended
     assert "within 2.5% of the mean" in text
-    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co-ordinators" in html
+    assert (
+        "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co-ordinators" in html
+    )
 
 
 def test_compare_report(tmp_path):
@@ -251,7 +429,9 @@ def test_compare_report(tmp_path):
     assert html.count("data:image/png;base64,") == 2 and html.count("data:image/svg+xml;base64,") == 1
     assert_self_contained(html)
     assert "caresim report: Comparison of scenarios" in text
-    assert "Each scenario was run 2 times (replications), with seed 4242, for a place of 50,000 registered people" in text
+    assert (
+        "Each scenario was run 2 times (replications), with seed 4242, for a place of 50,000 registered people" in text
+    )
     first = "&#39;mdt_team&#39; against &#39;baseline&#39;"
     r = row(html, "Emergency admissions", first)
     assert "-12.5 [-20.3, -4.75]" in r and "fell clearly" in r
@@ -299,10 +479,15 @@ def test_png_preferred_when_a_chart_is_also_an_svg(tmp_path):
     assert html.count("data:image/png;base64,") == 2 and html.count("data:image/svg+xml;base64,") == 1
 
 
-@pytest.mark.parametrize("make, remove, word", [(experiment_folder, "summary.csv", "summary.csv"),
-                                                (compare_folder, "comparison.csv", "comparison.csv"),
-                                                (compare_folder, "kpis.csv", "kpis.csv"),
-                                                (lambda t: compare_folder(t, metadata=False), "kpis.csv", "missing kpis.csv")])
+@pytest.mark.parametrize(
+    "make, remove, word",
+    [
+        (experiment_folder, "summary.csv", "summary.csv"),
+        (compare_folder, "comparison.csv", "comparison.csv"),
+        (compare_folder, "kpis.csv", "kpis.csv"),
+        (lambda t: compare_folder(t, metadata=False), "kpis.csv", "missing kpis.csv"),
+    ],
+)
 def test_missing_csv_is_a_one_line_error(tmp_path, make, remove, word):
     folder = make(tmp_path)
     (folder / remove).unlink()
@@ -352,8 +537,15 @@ def test_markup_in_names_and_descriptions_is_shown_as_text(tmp_path):
 
 def test_a_template_value_left_out_is_an_error():
     """Templates fail on a value they were not given (StrictUndefined) rather than showing nothing."""
-    values = {"population": "1,000", "held": 1, "total": 2, "replications": 2, "seed": 7,
-              "command": "caresim calibrate x.toml", "targets": table(["target", "z"], [["crises", 0.5]])}
+    values = {
+        "population": "1,000",
+        "held": 1,
+        "total": 2,
+        "replications": 2,
+        "seed": 7,
+        "command": "caresim calibrate x.toml",
+        "targets": table(["target", "z"], [["crises", 0.5]]),
+    }
     assert "Reproduce with <code>caresim calibrate x.toml</code>" in page("fit_check.html", **values)
     for left_out in values:
         with pytest.raises(UndefinedError):

@@ -12,9 +12,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers import write_experiment
 
 from sim.cli.main import main
-from helpers import write_experiment
 from sim.experiments.store import FILENAME, Store, StoreError
 
 pytestmark = pytest.mark.timeout(300)
@@ -67,8 +67,9 @@ def test_resume_refuses_another_jobs_folder_and_force_replaces_it(tmp_path, caps
     assert main(["experiment", str(second), "--workers", "1", "--quiet", "--resume", "--out", str(out)]) == 2
     line = one_error_line(capsys)
     assert "holds the results of experiment 'first', not of experiment 'second'" in line
-    assert {k: v for k, v in snapshot(out).items() if not k.startswith(FILENAME)} == \
-        {k: v for k, v in before.items() if not k.startswith(FILENAME)}
+    assert {k: v for k, v in snapshot(out).items() if not k.startswith(FILENAME)} == {
+        k: v for k, v in before.items() if not k.startswith(FILENAME)
+    }
     with Store(out) as store:
         assert store.claim("experiment", "second") == ("experiment", "first")
     assert main(["experiment", str(first), "--workers", "1", "--quiet", "--resume", "--out", str(out)]) == 0
@@ -76,7 +77,11 @@ def test_resume_refuses_another_jobs_folder_and_force_replaces_it(tmp_path, caps
     assert main(["experiment", str(second), "--workers", "1", "--quiet", "--force", "--out", str(out)]) == 0
     with Store(out) as store:
         assert store.claim("experiment", "x") == ("experiment", "second")
-        assert {row[0] for row in store.db.execute("SELECT DISTINCT scenario FROM runs")} == {"baseline", "case_management", "rapid_response"}
+        assert {row[0] for row in store.db.execute("SELECT DISTINCT scenario FROM runs")} == {
+            "baseline",
+            "case_management",
+            "rapid_response",
+        }
 
 
 @pytest.mark.parametrize("damage", ["random bytes", "truncated", "wrong schema", "a folder"])
@@ -111,12 +116,15 @@ def test_store_refuses_damage_on_opening(tmp_path):
         Store(tmp_path)
 
 
-@pytest.mark.parametrize("argv", [
-    ["run", "--out", ""],
-    ["compare", "a.toml", "b.toml", "--out", " "],
-    ["experiment", "x.toml", "--out", ""],
-    ["sites", "x.toml", "--out", ""],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--out", ""],
+        ["compare", "a.toml", "b.toml", "--out", " "],
+        ["experiment", "x.toml", "--out", ""],
+        ["sites", "x.toml", "--out", ""],
+    ],
+)
 def test_an_empty_out_is_an_error(argv, capsys):
     assert main(argv) == 2
     assert "--out: give a folder name" in one_error_line(capsys)

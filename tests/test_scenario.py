@@ -54,10 +54,15 @@ def test_extends_defaults_to_baseline(tmp_path):
 
 
 def test_extends_chain_child_wins_and_overrides_merge(tmp_path):
-    write(tmp_path, "base/parent.toml",
-          'name = "parent"\nextends = "baseline"\n[acute]\nbeds_per_100k = 150\nlos_cv = 0.8\n[place]\nregistered_population = 100000\n')
-    child = write(tmp_path, "child/child.toml",
-                  'name = "child"\nextends = "../base/parent.toml"\n[acute]\nlos_cv = 0.9\n')
+    write(
+        tmp_path,
+        "base/parent.toml",
+        'name = "parent"\nextends = "baseline"\n[acute]\nbeds_per_100k = 150\nlos_cv = 0.8\n'
+        "[place]\nregistered_population = 100000\n",
+    )
+    child = write(
+        tmp_path, "child/child.toml", 'name = "child"\nextends = "../base/parent.toml"\n[acute]\nlos_cv = 0.9\n'
+    )
     s = load(child)
     assert s.name == "child"
     assert s.params.acute.beds_per_100k == 150
@@ -96,22 +101,28 @@ def errors(path) -> str:
     return message
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ('name = "x"\n[intervention.mdt]\nco_ordinators = 4\n', "unknown key 'intervention.mdt.co_ordinators'; did you mean"),
-    ('name = "x"\n[[shift]]\nfrom = "acute"\n', "shift[1]: missing 'amount_gbp_per_year'"),
-    ('name = "x"\nintervnetion = 1\n', "did you mean 'intervention'?"),
-    ('name = "x"\nnmae = "y"\n', "did you mean 'name'?"),
-    ('name = ""\n', "'name' must not be empty"),
-    ('name = "x"\ndescription = 3\n', "'description' must be text"),
-    ('name = "x"\nextends = ["a.toml"]\n', "'extends' must be text"),
-    ('name = "x"\nacute = 5\n', "acute: expected a table"),
-    ('name = "x"\n[acute]\nbeds_per_100k = true\n', "acute.beds_per_100k: expected a number"),
-    ('name = "x"\n[place]\nregistered_population = 2.5\n', "place.registered_population: expected a whole number"),
-    ('name = "x"\n[people]\nlives_alone = [0.3, 0.3]\n', "people.lives_alone: expected 4 values"),
-    ('name = "x"\nextends = "x.toml"\n', "makes a cycle"),
-    ("   \n\n", "empty"),
-    ("# only a comment\n", "missing required key 'name'"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        (
+            'name = "x"\n[intervention.mdt]\nco_ordinators = 4\n',
+            "unknown key 'intervention.mdt.co_ordinators'; did you mean",
+        ),
+        ('name = "x"\n[[shift]]\nfrom = "acute"\n', "shift[1]: missing 'amount_gbp_per_year'"),
+        ('name = "x"\nintervnetion = 1\n', "did you mean 'intervention'?"),
+        ('name = "x"\nnmae = "y"\n', "did you mean 'name'?"),
+        ('name = ""\n', "'name' must not be empty"),
+        ('name = "x"\ndescription = 3\n', "'description' must be text"),
+        ('name = "x"\nextends = ["a.toml"]\n', "'extends' must be text"),
+        ('name = "x"\nacute = 5\n', "acute: expected a table"),
+        ('name = "x"\n[acute]\nbeds_per_100k = true\n', "acute.beds_per_100k: expected a number"),
+        ('name = "x"\n[place]\nregistered_population = 2.5\n', "place.registered_population: expected a whole number"),
+        ('name = "x"\n[people]\nlives_alone = [0.3, 0.3]\n', "people.lives_alone: expected 4 values"),
+        ('name = "x"\nextends = "x.toml"\n', "makes a cycle"),
+        ("   \n\n", "empty"),
+        ("# only a comment\n", "missing required key 'name'"),
+    ],
+)
 def test_bad_files_name_the_file_and_the_problem(tmp_path, body, fragment):
     path = write(tmp_path, "x.toml", body)
     message = errors(path)
@@ -146,10 +157,16 @@ BROKEN_EXPECTED = {
     "non_utf8.toml": "not UTF-8 text (byte 0xe9 on line 2)",
     "missing_name.toml": "missing required key 'name'",
     "shift_shares_do_not_sum.toml": "shift[1].to: shares must sum to 1, they sum to 1.2",
-    "shift_larger_than_source.toml": "shift[1]: GBP 50,000,000 a year from rapid response teams is 319.1 rapid response teams",
+    "shift_larger_than_source.toml": (
+        "shift[1]: GBP 50,000,000 a year from rapid response teams is 319.1 rapid response teams"
+    ),
     "shift_to_unknown_service.toml": "shift[1].to: unknown service 'reablement'; did you mean 'reablement_places'?",
-    "unknown_intervention.toml": "unknown intervention 'intervention.rapid_responce'; did you mean 'intervention.rapid_response'?",
-    "misspelt_intervention_key.toml": "unknown key 'intervention.mdt.casload'; did you mean 'intervention.mdt.caseload'?",
+    "unknown_intervention.toml": (
+        "unknown intervention 'intervention.rapid_responce'; did you mean 'intervention.rapid_response'?"
+    ),
+    "misspelt_intervention_key.toml": (
+        "unknown key 'intervention.mdt.casload'; did you mean 'intervention.mdt.caseload'?"
+    ),
 }
 
 

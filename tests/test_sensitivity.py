@@ -1,4 +1,5 @@
-"""Sensitivity analysis (sim.calibration.sensitivity): Morris screening and Sobol indices on functions with known answers."""
+"""Sensitivity analysis (sim.calibration.sensitivity): Morris screening and Sobol indices on functions with
+known answers."""
 
 from __future__ import annotations
 
@@ -100,11 +101,13 @@ def test_inert_parameters_have_zero_mu_star_and_are_screened_out():
 
 
 def test_screen_keeps_a_parameter_that_matters_for_any_output():
-    indices = pd.DataFrame({
-        "parameter": ["p", "q", "r"] * 2,
-        "output": ["y1"] * 3 + ["y2"] * 3,
-        "mu_star": [10.0, 0.5, 2.0, 0.0, 1.0, 0.05],
-    })
+    indices = pd.DataFrame(
+        {
+            "parameter": ["p", "q", "r"] * 2,
+            "output": ["y1"] * 3 + ["y2"] * 3,
+            "mu_star": [10.0, 0.5, 2.0, 0.0, 1.0, 0.05],
+        }
+    )
     assert screen(indices, keep_share=0.1) == ["p", "q", "r"]
     assert screen(indices, keep_share=0.3) == ["p", "q"]
     assert screen(indices, keep_share=1.0) == ["p", "q"]

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli.main import main
 from sim.calibration.sensitivity_study import Parameter, kept, parameters, prior_driven
 from sim.calibration.study import load_study
+from sim.cli.main import main
 
 pytestmark = pytest.mark.timeout(900)  # the sensitivity command runs the model through an executor
 
@@ -108,8 +108,10 @@ BROKEN = {
     "misspelt_key": (SENSITIVITY.replace("samples = 8", "sample = 8"), "did you mean 'sensitivity.samples'?"),
     "not_power_of_two": (SENSITIVITY.replace("samples = 8", "samples = 12"), "must be a power of two"),
     "unknown_metric": (SENSITIVITY.replace('"bed_days"', '"bed_day"'), "did you mean 'bed_days'?"),
-    "misspelt_parameter": (SENSITIVITY.replace(MULTIPLIER, "mdt.social_care_effect_multiplyer"),
-                           f"did you mean '{MULTIPLIER}'?"),
+    "misspelt_parameter": (
+        SENSITIVITY.replace(MULTIPLIER, "mdt.social_care_effect_multiplyer"),
+        f"did you mean '{MULTIPLIER}'?",
+    ),
     "informed_twice": (SENSITIVITY.replace(MULTIPLIER, BOOST), "already has a [[prior]]"),
     "missing_scenario": (SENSITIVITY.replace("mdt.toml", "nope.toml"), "sensitivity.scenarios[1]"),
     "no_table": ("", "no [sensitivity] table"),
@@ -151,7 +153,8 @@ def test_ranges_narrow_to_the_posterior_interval_when_the_fit_has_run(tmp_path):
     assert (before[MULTIPLIER].low, before[MULTIPLIER].high) == (1.0, 2.0) and not before[MULTIPLIER].informed
     fitted.mkdir(parents=True)
     pd.DataFrame({"parameter": [BOOST], "mean": [3.4], "lower": [3.2], "upper": [4.5]}).to_csv(
-        fitted / "intervals.csv", index=False)
+        fitted / "intervals.csv", index=False
+    )
     after = {p.name: p for p in parameters(study, fitted)}
     assert (after[BOOST].low, after[BOOST].high) == (3.2, 4.0)  # clipped to the prior
     assert after[BOOST].range_from.startswith("90% posterior interval")
@@ -159,10 +162,22 @@ def test_ranges_narrow_to_the_posterior_interval_when_the_fit_has_run(tmp_path):
 
 
 def test_screening_keeps_the_union_and_every_uninformed_parameter():
-    params = [Parameter("a", 0, 1, True, "prior"), Parameter("b", 0, 1, True, "prior"),
-              Parameter("c", 0, 1, True, "prior"), Parameter("u", 0, 1, False, "prior")]
-    morris = pd.DataFrame({"scenario": ["s"] * 4, "metric": ["m"] * 4, "parameter": ["a", "b", "c", "u"],
-                           "mu": [1.0, 0.0, 0.001, 0.0], "mu_star": [1.0, 0.0, 0.001, 0.0], "sigma": [0.0] * 4})
+    params = [
+        Parameter("a", 0, 1, True, "prior"),
+        Parameter("b", 0, 1, True, "prior"),
+        Parameter("c", 0, 1, True, "prior"),
+        Parameter("u", 0, 1, False, "prior"),
+    ]
+    morris = pd.DataFrame(
+        {
+            "scenario": ["s"] * 4,
+            "metric": ["m"] * 4,
+            "parameter": ["a", "b", "c", "u"],
+            "mu": [1.0, 0.0, 0.001, 0.0],
+            "mu_star": [1.0, 0.0, 0.001, 0.0],
+            "sigma": [0.0] * 4,
+        }
+    )
     assert list(kept(morris, params, None)) == ["a", "u"]
     why = kept(morris, params, ["c"])
     assert list(why) == ["a", "c", "u"]
@@ -174,9 +189,15 @@ def test_prior_driven_share_and_threshold():
 
     params = [Parameter("a", 0, 1, True, "prior"), Parameter("u", 0, 1, False, "prior")]
     answers = [Answer("ref", "m", False), Answer("x", "m", True), Answer("y", "m", True)]
-    sobol = pd.DataFrame({"scenario": ["ref", "ref", "x", "x", "y", "y"], "metric": ["m"] * 6,
-                          "parameter": ["a", "u"] * 3, "first_order": [0.9, 0, 0.5, 0.3, np.nan, np.nan],
-                          "total": [1.0, 0.0, 0.6, 0.4, np.nan, np.nan]})
+    sobol = pd.DataFrame(
+        {
+            "scenario": ["ref", "ref", "x", "x", "y", "y"],
+            "metric": ["m"] * 6,
+            "parameter": ["a", "u"] * 3,
+            "first_order": [0.9, 0, 0.5, 0.3, np.nan, np.nan],
+            "total": [1.0, 0.0, 0.6, 0.4, np.nan, np.nan],
+        }
+    )
     table = prior_driven(sobol, params, answers, {}, "ref", threshold=0.3).set_index("scenario")
     assert table.loc["ref", "uninformed_share"] == 0 and not table.loc["ref", "prior_driven"]
     assert table.loc["x", "uninformed_share"] == pytest.approx(0.4) and table.loc["x", "prior_driven"]
@@ -189,8 +210,7 @@ def test_noise_share_is_undefined_for_an_answer_equal_in_every_set():
     from sim.calibration.sensitivity_study import Answer, noise_share
 
     # 0.7 three times: numpy's sample variance of these equal floats rounds to about 2e-32, not 0
-    last = pd.DataFrame({"ref: m": [0.7] * 3, "ref: m_se": [0.2] * 3,
-                         "x: m": [1.0, 2.0, 3.0], "x: m_se": [0.5] * 3})
+    last = pd.DataFrame({"ref: m": [0.7] * 3, "ref: m_se": [0.2] * 3, "x: m": [1.0, 2.0, 3.0], "x: m_se": [0.5] * 3})
     share = noise_share(last, [Answer("ref", "m", False), Answer("x", "m", True)], replications=2)
     assert np.isnan(share["ref: m"])
     assert share["x: m"] == pytest.approx(0.25)
@@ -214,8 +234,17 @@ def test_the_command_writes_every_file_with_finite_indices(analysed, capsys):
     for name in FILES:
         assert (out / name).is_file(), name
     sobol = pd.read_csv(out / "sobol.csv")
-    assert list(sobol.columns) == ["scenario", "metric", "parameter", "first_order", "total", "first_order_low",
-                                   "first_order_high", "total_low", "total_high"]
+    assert list(sobol.columns) == [
+        "scenario",
+        "metric",
+        "parameter",
+        "first_order",
+        "total",
+        "first_order_low",
+        "first_order_high",
+        "total_low",
+        "total_high",
+    ]
     assert set(sobol["scenario"]) == {"small_place", "small_social_care_led_mdt"}
     assert set(sobol["parameter"]) == {BOOST, MULTIPLIER}
     assert np.isfinite(sobol[["first_order", "total"]].to_numpy()).all()

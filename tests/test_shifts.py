@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from sim.core.population import DAYS_PER_YEAR
 from sim.outcomes.costs import unit_costs
 from sim.parameters.params import Params, capacity_basis, per_place
 from sim.parameters.tree import ParameterError
-from sim.core.population import DAYS_PER_YEAR
 from sim.replication.single import single_run
 from sim.scenarios.scenario import RunSettings, ScenarioError, load
 from sim.scenarios.shifts import SERVICES, apply_shift, parse
@@ -34,7 +34,9 @@ def test_unit_prices_are_annual_and_in_the_price_year():
     price = {name: s.price(uc, p) for name, s in SERVICES.items()}
     assert price["acute_beds"] == pytest.approx(uc["acute_bed_day"] * 365.25)
     assert price["intermediate_care_beds"] == pytest.approx(uc["intermediate_care_bed_day"] * 365.25)
-    assert price["home_care_packages"] == pytest.approx(p.costs.home_care_hours_per_week * 52.18 * uc["home_care_hour"], rel=1e-4)
+    assert price["home_care_packages"] == pytest.approx(
+        p.costs.home_care_hours_per_week * 52.18 * uc["home_care_hour"], rel=1e-4
+    )
     for d in ("mdt_nurse", "mdt_social_worker", "mdt_mental_health", "mdt_occupational_therapist"):
         assert price[d] == uc["coordinator_year"]
     assert price["social_workers"] == uc["social_worker_year"]
@@ -42,13 +44,19 @@ def test_unit_prices_are_annual_and_in_the_price_year():
     assert price["reablement_places"] == uc["reablement_place_year"]
 
 
-@pytest.mark.parametrize("amount, to", [
-    (2_000_000, {"mdt_nurse": 0.2, "mdt_social_worker": 0.2, "reablement_places": 0.3, "intermediate_care_beds": 0.3}),
-    (1_234_567.89, {"home_care_packages": 0.5, "rapid_response": 0.25, "social_workers": 0.25}),
-    (150_000, {"reablement_places": 1.0}),
-    (0, {"reablement_places": 1.0}),
-    (53_000_000, {"intermediate_care_beds": 0.1, "reablement_places": 0.9}),
-])
+@pytest.mark.parametrize(
+    "amount, to",
+    [
+        (
+            2_000_000,
+            {"mdt_nurse": 0.2, "mdt_social_worker": 0.2, "reablement_places": 0.3, "intermediate_care_beds": 0.3},
+        ),
+        (1_234_567.89, {"home_care_packages": 0.5, "rapid_response": 0.25, "social_workers": 0.25}),
+        (150_000, {"reablement_places": 1.0}),
+        (0, {"reablement_places": 1.0}),
+        (53_000_000, {"intermediate_care_beds": 0.1, "reablement_places": 0.9}),
+    ],
+)
 def test_a_shift_balances_to_the_pound(amount, to):
     p = Params()
     new, overrides, r = apply_shift(parse(shift("acute_beds", amount, to), 1), p)
@@ -75,7 +83,9 @@ def test_a_shift_balances_to_the_pound(amount, to):
 
 
 def test_shares_are_followed_before_the_left_over_buys_more():
-    r = apply_shift(parse(shift("acute_beds", 2_000_000, {"reablement_places": 0.5, "intermediate_care_beds": 0.5}), 1), Params())[2]
+    r = apply_shift(
+        parse(shift("acute_beds", 2_000_000, {"reablement_places": 0.5, "intermediate_care_beds": 0.5}), 1), Params()
+    )[2]
     for t in r.targets:
         assert t.units_moved >= math.floor(t.allotted_gbp / t.unit_price_gbp)
         assert t.allotted_gbp == pytest.approx(r.released_gbp * t.share)
@@ -90,8 +100,12 @@ def test_coordinators_are_bought_by_discipline():
 
 
 def test_amount_scales_with_the_population_run(tmp_path):
-    path = write(tmp_path, "s.toml", 'name = "s"\n[[shift]]\nfrom = "acute_beds"\namount_gbp_per_year = 2_000_000\n'
-                 'to = { reablement_places = 1.0 }\n')
+    path = write(
+        tmp_path,
+        "s.toml",
+        'name = "s"\n[[shift]]\nfrom = "acute_beds"\namount_gbp_per_year = 2_000_000\n'
+        "to = { reablement_places = 1.0 }\n",
+    )
     full = load(path).shifts[0]
     fifth = load(path, RunSettings(population=50_000)).shifts[0]
     assert (full.scale, full.population) == (1.0, 250_000)
@@ -102,8 +116,12 @@ def test_amount_scales_with_the_population_run(tmp_path):
 
 
 def test_a_file_at_its_own_population_converts_there(tmp_path):
-    path = write(tmp_path, "s.toml", 'name = "s"\n[place]\nregistered_population = 10000\n[[shift]]\nfrom = "acute_beds"\n'
-                 'amount_gbp_per_year = 500_000\nto = { reablement_places = 1.0 }\n')
+    path = write(
+        tmp_path,
+        "s.toml",
+        'name = "s"\n[place]\nregistered_population = 10000\n[[shift]]\nfrom = "acute_beds"\n'
+        "amount_gbp_per_year = 500_000\nto = { reablement_places = 1.0 }\n",
+    )
     r = load(path).shifts[0]
     assert (r.scale, r.population, -r.source.units_moved) == (1.0, 10_000, 4)
     r2 = load(path, RunSettings(population=20_000)).shifts[0]  # the command line doubles the place, and the amount
@@ -111,35 +129,71 @@ def test_a_file_at_its_own_population_converts_there(tmp_path):
 
 
 def test_shifts_follow_interventions_and_add_up_through_extends(tmp_path):
-    write(tmp_path, "parent.toml", 'name = "p"\n[[shift]]\nfrom = "acute_beds"\namount_gbp_per_year = 1_000_000\n'
-          'to = { reablement_places = 1.0 }\n')
-    child = write(tmp_path, "child.toml", 'name = "c"\nextends = "parent.toml"\n[intervention.mdt]\n'
-                  'coordinators_per_100k = { nurse = 2 }\n[[shift]]\nfrom = "acute_beds"\namount_gbp_per_year = 1_000_000\n'
-                  'to = { mdt_nurse = 1.0 }\n')
+    write(
+        tmp_path,
+        "parent.toml",
+        'name = "p"\n[[shift]]\nfrom = "acute_beds"\namount_gbp_per_year = 1_000_000\n'
+        "to = { reablement_places = 1.0 }\n",
+    )
+    child = write(
+        tmp_path,
+        "child.toml",
+        'name = "c"\nextends = "parent.toml"\n[intervention.mdt]\n'
+        'coordinators_per_100k = { nurse = 2 }\n[[shift]]\nfrom = "acute_beds"\namount_gbp_per_year = 1_000_000\n'
+        "to = { mdt_nurse = 1.0 }\n",
+    )
     s = load(child)
     assert len(s.shifts) == 2
     first, second = s.shifts
     assert second.source.units_before == first.source.units_before + first.source.units_moved
     assert second.targets[0].units_before == 5  # the intervention's 2 per 100,000, then the shift adds to it
-    assert per_place(s.params.acute.beds_per_100k, 250_000) == 450 + first.source.units_moved + second.source.units_moved
+    assert (
+        per_place(s.params.acute.beds_per_100k, 250_000) == 450 + first.source.units_moved + second.source.units_moved
+    )
 
 
-@pytest.mark.parametrize("entry, fragment", [
-    (shift("acute_beds", 1e6, {"reablement_places": 0.5, "intermediate_care_beds": 0.4}), "shift[1].to: shares must sum to 1, they sum to 0.9"),
-    (shift("acute_beds", 1e6, {"reablement_places": 0.5, "intermediate_care_beds": 0.5 + 1e-8}), "shares must sum to 1"),
-    (shift("acute_beds", -5, {"reablement_places": 1.0}), "shift[1].amount_gbp_per_year: must not be negative"),
-    (shift("acute_beds", "lots", {"reablement_places": 1.0}), "shift[1].amount_gbp_per_year: expected a number of pounds"),
-    (shift("acute_bed", 1e6, {"reablement_places": 1.0}), "shift[1].from: unknown service 'acute_bed'; did you mean 'acute_beds'?"),
-    (shift("acute_beds", 1e6, {"reablement": 1.0}), "shift[1].to: unknown service 'reablement'; did you mean 'reablement_places'?"),
-    (shift("acute_beds", 1e6, {"acute_beds": 1.0}), "shift[1].to.acute_beds: the service the money comes from cannot also receive it"),
-    (shift("acute_beds", 1e6, {"reablement_places": 1.5, "intermediate_care_beds": -0.5}), "a share must be between 0 and 1"),
-    (shift("acute_beds", 1e6, {}), "shift[1].to: expected a table of services and shares"),
-    (shift("acute_beds", 60e6, {"reablement_places": 1.0}), "more than the 450 the place holds"),
-    (shift("social_workers", 2e6, {"reablement_places": 1.0}), "more than the 15 the place holds"),
-    ({"from": "acute_beds", "amount": 1e6, "to": {"reablement_places": 1.0}},
-     "unknown key 'shift[1].amount'; did you mean 'shift[1].amount_gbp_per_year'?"),
-    ({"from": "acute_beds", "to": {"reablement_places": 1.0}}, "shift[1]: missing 'amount_gbp_per_year'"),
-])
+@pytest.mark.parametrize(
+    "entry, fragment",
+    [
+        (
+            shift("acute_beds", 1e6, {"reablement_places": 0.5, "intermediate_care_beds": 0.4}),
+            "shift[1].to: shares must sum to 1, they sum to 0.9",
+        ),
+        (
+            shift("acute_beds", 1e6, {"reablement_places": 0.5, "intermediate_care_beds": 0.5 + 1e-8}),
+            "shares must sum to 1",
+        ),
+        (shift("acute_beds", -5, {"reablement_places": 1.0}), "shift[1].amount_gbp_per_year: must not be negative"),
+        (
+            shift("acute_beds", "lots", {"reablement_places": 1.0}),
+            "shift[1].amount_gbp_per_year: expected a number of pounds",
+        ),
+        (
+            shift("acute_bed", 1e6, {"reablement_places": 1.0}),
+            "shift[1].from: unknown service 'acute_bed'; did you mean 'acute_beds'?",
+        ),
+        (
+            shift("acute_beds", 1e6, {"reablement": 1.0}),
+            "shift[1].to: unknown service 'reablement'; did you mean 'reablement_places'?",
+        ),
+        (
+            shift("acute_beds", 1e6, {"acute_beds": 1.0}),
+            "shift[1].to.acute_beds: the service the money comes from cannot also receive it",
+        ),
+        (
+            shift("acute_beds", 1e6, {"reablement_places": 1.5, "intermediate_care_beds": -0.5}),
+            "a share must be between 0 and 1",
+        ),
+        (shift("acute_beds", 1e6, {}), "shift[1].to: expected a table of services and shares"),
+        (shift("acute_beds", 60e6, {"reablement_places": 1.0}), "more than the 450 the place holds"),
+        (shift("social_workers", 2e6, {"reablement_places": 1.0}), "more than the 15 the place holds"),
+        (
+            {"from": "acute_beds", "amount": 1e6, "to": {"reablement_places": 1.0}},
+            "unknown key 'shift[1].amount'; did you mean 'shift[1].amount_gbp_per_year'?",
+        ),
+        ({"from": "acute_beds", "to": {"reablement_places": 1.0}}, "shift[1]: missing 'amount_gbp_per_year'"),
+    ],
+)
 def test_bad_shifts(entry, fragment):
     with pytest.raises(ParameterError) as info:
         apply_shift(parse(entry, 1), Params())
@@ -147,14 +201,24 @@ def test_bad_shifts(entry, fragment):
 
 
 def test_shares_within_the_tolerance_are_accepted():
-    r = apply_shift(parse(shift("acute_beds", 1e6, {"reablement_places": 0.1, "intermediate_care_beds": 0.2,
-                                                    "social_workers": 0.7}), 1), Params())[2]
+    r = apply_shift(
+        parse(
+            shift("acute_beds", 1e6, {"reablement_places": 0.1, "intermediate_care_beds": 0.2, "social_workers": 0.7}),
+            1,
+        ),
+        Params(),
+    )[2]
     assert len(r.targets) == 3
 
 
 def test_errors_name_the_file_and_the_shift(tmp_path):
-    path = write(tmp_path, "s.toml", 'name = "s"\n[[shift]]\nfrom = "acute_beds"\namount_gbp_per_year = 1e6\n'
-                 'to = { reablement_places = 0.5 }\n[[shift]]\nfrom = "acute_beds"\namount_gbp_per_year = 1e6\nto = { nope = 1.0 }\n')
+    path = write(
+        tmp_path,
+        "s.toml",
+        'name = "s"\n[[shift]]\nfrom = "acute_beds"\namount_gbp_per_year = 1e6\n'
+        'to = { reablement_places = 0.5 }\n[[shift]]\nfrom = "acute_beds"\namount_gbp_per_year = 1e6\n'
+        "to = { nope = 1.0 }\n",
+    )
     with pytest.raises(ScenarioError) as info:
         load(path)
     assert str(info.value).startswith(f"{path.as_posix()}: shift[1].to: shares must sum to 1")
@@ -165,10 +229,14 @@ def test_errors_name_the_file_and_the_shift(tmp_path):
 
 def test_capacity_cost_is_unchanged_but_for_the_remainder(tmp_path):
     """A run of the shifted place costs, in capacity held, exactly the remainder a year less."""
-    body = ('name = "{name}"\n[place]\nregistered_population = 10000\n[time]\nhorizon_days = 60\nwarmup_days = 30\n'
-            '{shift}')
-    moved = ('[[shift]]\nfrom = "acute_beds"\namount_gbp_per_year = 700_000\n'
-             'to = { mdt_nurse = 0.25, reablement_places = 0.15, rapid_response = 0.25, social_workers = 0.1, intermediate_care_beds = 0.25 }\n')
+    body = (
+        'name = "{name}"\n[place]\nregistered_population = 10000\n[time]\nhorizon_days = 60\nwarmup_days = 30\n{shift}'
+    )
+    moved = (
+        '[[shift]]\nfrom = "acute_beds"\namount_gbp_per_year = 700_000\n'
+        "to = { mdt_nurse = 0.25, reablement_places = 0.15, rapid_response = 0.25, social_workers = 0.1, "
+        "intermediate_care_beds = 0.25 }\n"
+    )
     ref = load(write(tmp_path, "ref.toml", body.format(name="ref", shift="")))
     shifted = load(write(tmp_path, "shifted.toml", body.format(name="shifted", shift=moved)))
     r = shifted.shifts[0]
@@ -176,7 +244,10 @@ def test_capacity_cost_is_unchanged_but_for_the_remainder(tmp_path):
     assert -r.source.units_moved == 5 and all(t.units_moved > 0 for t in r.targets), "\n".join(r.lines())
     a = single_run(ref.params, seed=3, replication=0).kpis
     b = single_run(shifted.params, seed=3, replication=0).kpis
-    cost = lambda k: k[(k["cohort"] == "all") & (k["metric"] == "cost_capacity_gbp")]["value"].item()
+
+    def cost(k):
+        return k[(k["cohort"] == "all") & (k["metric"] == "cost_capacity_gbp")]["value"].item()
+
     years = 60 / DAYS_PER_YEAR
     assert cost(b) - cost(a) == pytest.approx(-r.remainder_gbp * years, abs=0.01)
     assert r.remainder_gbp < r.released_gbp  # and something really moved

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli.main import main
-from sim.experiments.store import Store
 from sim.calibration.sites import SitesError, load_sites
 from sim.calibration.sites_run import plan_sites
+from sim.cli.main import main
+from sim.experiments.store import Store
 from sim.scenarios.scenario import scenario_hash
 
 pytestmark = pytest.mark.timeout(900)  # the sites command on a serial executor and on a process pool
@@ -58,15 +58,21 @@ reason = "uniform, for tests"
 parameter = "discharge.assessment_days"
 scale = [1.0, 0.5]
 reason = "for tests"
-""" + "".join(f"""
+""" + "".join(
+    f"""
 [[metric]]
 metric = "{metric}"
 better = "{better}"
 minimal_change = 0.02
 reported_share = {share}
 source = "seed 003_267f426e5480fa10.txt"
-""" for metric, better, share in (("delayed_discharge_days", "lower", 0.57), ("emergency_admissions", "lower", 0.42),
-                                  ("at_home_91d_after_reablement", "higher", 0.41)))
+"""
+    for metric, better, share in (
+        ("delayed_discharge_days", "lower", 0.57),
+        ("emergency_admissions", "lower", 0.42),
+        ("at_home_91d_after_reablement", "higher", 0.41),
+    )
+)
 
 
 def write(folder: Path, text: str, name: str = "small.toml") -> Path:
@@ -77,20 +83,26 @@ def write(folder: Path, text: str, name: str = "small.toml") -> Path:
 
 # --- the file --------------------------------------------------------------------------------------
 
+
 def test_committed_example_loads_and_fewer_sites_are_the_same_sites():
     study = load_sites(ROOT / "calibration" / "sites.toml")
     assert len(study.sites) == 60 and study.integration.name == "pioneer.toml" and study.reference is None
     assert [m.reported_share for m in study.metrics] == [0.57, 0.42, 0.41]
-    assert {f.name for f in study.factors} == {"organisational_complexity", "information_sharing",
-                                               "social_care_involvement", "staff_engagement"}
+    assert {f.name for f in study.factors} == {
+        "organisational_complexity",
+        "information_sharing",
+        "social_care_involvement",
+        "staff_engagement",
+    }
     low, high = study.population
     for site in study.sites:
         assert low <= site.population <= high
         assert all(0 <= v <= 1 for _, v in site.factors)
         assert site.integration.params.place.registered_population == site.population
     first = load_sites(ROOT / "calibration" / "sites.toml", sites=5)
-    assert [(s.population, s.factors, s.differences) for s in first.sites] == \
-           [(s.population, s.factors, s.differences) for s in study.sites[:5]]
+    assert [(s.population, s.factors, s.differences) for s in first.sites] == [
+        (s.population, s.factors, s.differences) for s in study.sites[:5]
+    ]
 
 
 def test_factors_change_the_integration_only_and_baselines_both(tmp_path):
@@ -106,23 +118,31 @@ def test_factors_change_the_integration_only_and_baselines_both(tmp_path):
 
 BAD = [
     ("sties = 3\n", "unknown key 'sties'; did you mean 'sites'?"),
-    ('parameter = "discharge.assessment_days"',
-     "unknown parameter 'discharge.assesment_days'; did you mean 'discharge.assessment_days'?",
-     'parameter = "discharge.assesment_days"'),
+    (
+        'parameter = "discharge.assessment_days"',
+        "unknown parameter 'discharge.assesment_days'; did you mean 'discharge.assessment_days'?",
+        'parameter = "discharge.assesment_days"',
+    ),
     ("low = 2000\n", "population: low (3,000) must not be above high (2,000)", "low = 3000\n"),
     ("beta = [1.0, 1.0]", "factor[1].beta: both shape parameters", "beta = [0, 1.0]"),
     ("minimal_change = 0.02", "metric[1].minimal_change is a share of the before value", "minimal_change = 1.5"),
     ("reported_share = 0.57", "metric[1].reported_share is a share of respondents", "reported_share = 1.2"),
-    ("scale = [1.0, 0.5]", "factor[1].map[1].value: gives discharge.assessment_days = -1, outside its valid range",
-     "value = [1.0, -1.0]"),
+    (
+        "scale = [1.0, 0.5]",
+        "factor[1].map[1].value: gives discharge.assessment_days = -1, outside its valid range",
+        "value = [1.0, -1.0]",
+    ),
     ("scale = [1.0, 0.5]", "factor[1].map[1].scale: multipliers must be 0 or more", "scale = [1.0, -1.0]"),
     ("scale = [1.0, 0.5]", "factor[1].map[1].on_above: 'discharge.assessment_days' is not a switch", "on_above = 0.5"),
     ("scale = [10.0, 10.0]", "rounds to no social worker", "scale = [1.0, 1.0]"),
     ('better = "lower"', "metric[1].better must be 'lower' or 'higher'", 'better = "fewer"'),
     ("sites = 8", "'sites' must be at least 2, got 1", "sites = 1"),
     (f'integration = "{INFORMATION_SHARING}"', "rounds to no co-ordinator at this size", f'integration = "{PIONEER}"'),
-    ('metric = "emergency_admissions"', "unknown metric 'emergency_admission'; did you mean 'emergency_admissions'?",
-     'metric = "emergency_admission"'),
+    (
+        'metric = "emergency_admissions"',
+        "unknown metric 'emergency_admission'; did you mean 'emergency_admissions'?",
+        'metric = "emergency_admission"',
+    ),
 ]
 
 
@@ -143,8 +163,10 @@ def test_bad_files_give_one_line_naming_file_and_key(tmp_path, capsys, case):
 
 
 def test_a_switch_the_scenario_does_not_turn_on_is_refused(tmp_path):
-    text = SMALL.replace('parameter = "discharge.assessment_days"\nscale = [1.0, 0.5]',
-                         'parameter = "mdt.social_care_in_team"\non_above = 0.5')
+    text = SMALL.replace(
+        'parameter = "discharge.assessment_days"\nscale = [1.0, 0.5]',
+        'parameter = "mdt.social_care_in_team"\non_above = 0.5',
+    )
     with pytest.raises(SitesError, match="off in the integration scenario"):
         load_sites(write(tmp_path, text))
 
@@ -163,6 +185,7 @@ def test_sites_never_share_random_numbers(tmp_path):
 
 # --- the runs ----------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sites")
@@ -177,8 +200,12 @@ def test_shares_lie_in_0_1_with_intervals(ran):
     shares = pd.read_csv(out / "shares.csv")
     assert len(shares) == 6 and set(shares["scenario"]) == {"integration", "no effect"}
     assert set(shares["metric"]) == set(METRICS) and (shares["sites"] == SITES).all()
-    assert ((0 <= shares["ci_low"]) & (shares["ci_low"] <= shares["share"]) & (shares["share"] <= shares["ci_high"])
-            & (shares["ci_high"] <= 1)).all()
+    assert (
+        (0 <= shares["ci_low"])
+        & (shares["ci_low"] <= shares["share"])
+        & (shares["share"] <= shares["ci_high"])
+        & (shares["ci_high"] <= 1)
+    ).all()
     assert (shares["share"] == shares["improved"] / shares["sites"]).all()
     assert dict(zip(shares["metric"], shares["seed_share"])) == dict(zip(METRICS, (0.57, 0.42, 0.41)))
     assert (shares["minimal_change"] == 0.02).all() and shares["seed_source"].str.contains("seed 003").all()

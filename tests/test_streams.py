@@ -121,8 +121,10 @@ def test_stream_creation_order_does_not_matter():
 
 
 @settings(max_examples=40, deadline=None)
-@given(order=st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=120),
-       seed=st.integers(min_value=0, max_value=2**63))
+@given(
+    order=st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=120),
+    seed=st.integers(min_value=0, max_value=2**63),
+)
 def test_any_interleaving_gives_each_person_their_own_sequence(order, seed):
     s = Streams(seed, 0, persons=6).person("prop")
     got: dict[int, list[float]] = {pid: [] for pid in range(6)}
@@ -134,9 +136,15 @@ def test_any_interleaving_gives_each_person_their_own_sequence(order, seed):
 
 
 @settings(max_examples=40, deadline=None)
-@given(order=st.lists(st.tuples(st.integers(min_value=0, max_value=2), st.sampled_from([0, 1, CHUNK - 1, CHUNK + 3])),
-                      min_size=1, max_size=150),
-       width=st.sampled_from([0, 1, 4, BLOCK]), seed=st.integers(min_value=0, max_value=2**63))
+@given(
+    order=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=2), st.sampled_from([0, 1, CHUNK - 1, CHUNK + 3])),
+        min_size=1,
+        max_size=150,
+    ),
+    width=st.sampled_from([0, 1, 4, BLOCK]),
+    seed=st.integers(min_value=0, max_value=2**63),
+)
 def test_groups_and_widths_keep_every_number(order, width, seed):
     """How streams are stored (side by side in a group, few or many first draws at hand) never changes a number."""
     names = ("g0", "g1", "g2")
@@ -192,8 +200,12 @@ def test_different_names_seeds_and_replications_differ():
     ]
     for v in variants:
         assert len(set(v) & set(base)) == 0
-    g = [Streams(1, 0).generator("bg").random(50), Streams(1, 0).generator("bg2").random(50),
-         Streams(2, 0).generator("bg").random(50), Streams(1, 1).generator("bg").random(50)]
+    g = [
+        Streams(1, 0).generator("bg").random(50),
+        Streams(1, 0).generator("bg2").random(50),
+        Streams(2, 0).generator("bg").random(50),
+        Streams(1, 1).generator("bg").random(50),
+    ]
     for i in range(len(g)):
         for j in range(i + 1, len(g)):
             assert not np.any(g[i] == g[j])
@@ -248,8 +260,14 @@ def test_stream_key_is_stable_and_not_pythons_hash():
     for hashseed in ("1", "2"):
         env = dict(os.environ, PYTHONHASHSEED=hashseed)
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        r = subprocess.run([sys.executable, "-c", code, json.dumps(names)], capture_output=True, text=True,
-                           env=env, check=True, cwd=ROOT)
+        r = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(names)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            cwd=ROOT,
+        )
         outs.append(json.loads(r.stdout))
     # the two processes disagree on hash() but agree on keys and numbers
     assert outs[0]["hashes"] != outs[1]["hashes"]

@@ -23,21 +23,34 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from sim.outcomes.metrics import cohort_kpis, mdt_cohorts
+from sim.analysis.stats import by_replication, mean_ci, percent
 from sim.outcomes import registry
+from sim.outcomes.metrics import cohort_kpis, mdt_cohorts
 from sim.parameters.tree import to_dict
-from sim.replication.single import single_run
 from sim.replication.runner import EVENT_COLUMNS, KPI_COLUMNS, TIMESERIES_COLUMNS, ReplicationFailed
+from sim.replication.single import single_run
 from sim.scenarios.scenario import Scenario, check_names
-from sim.analysis.stats import mean_ci, percent
 
-COMPARISON_COLUMNS = ["scenario", "cohort", "metric", "reference_mean", "scenario_mean", "diff_mean",
-                      "diff_ci_low", "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high", "paired"]
+COMPARISON_COLUMNS = [
+    "scenario",
+    "cohort",
+    "metric",
+    "reference_mean",
+    "scenario_mean",
+    "diff_mean",
+    "diff_ci_low",
+    "diff_ci_high",
+    "pct_change",
+    "pct_ci_low",
+    "pct_ci_high",
+    "paired",
+]
 MDT_PREFIX = registry.MDT_PREFIX
 
 # the changes a commissioner looks at first, with their labels (costs marked GBP); names and labels: the registry
@@ -79,8 +92,14 @@ def counterfactual_kpis(reference_data, scenario_data, scenario_name: str) -> pd
     return pd.DataFrame(rows, columns=["cohort", "metric", "value"])
 
 
-def run_comparison(scenarios: Sequence[Scenario], reps: int, seed: int, log_events: bool = False, *,
-                   progress: Callable[[int, int, float], None] | None = None) -> dict[str, pd.DataFrame]:
+def run_comparison(
+    scenarios: Sequence[Scenario],
+    reps: int,
+    seed: int,
+    log_events: bool = False,
+    *,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> dict[str, pd.DataFrame]:
     """Run replications 0..reps-1 of every scenario with ``seed``; return ``kpis``, ``timeseries`` (and ``events``).
 
     The reference (first) scenario's KPIs include cohort ``mdt:X`` for each later scenario X whose
@@ -142,7 +161,7 @@ def welch_interval(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[f
     se2 = vx + vy
     if se2 == 0:
         return d, d
-    df = se2 ** 2 / (vx ** 2 / (nx - 1) + vy ** 2 / (ny - 1))
+    df = se2**2 / (vx**2 / (nx - 1) + vy**2 / (ny - 1))
     half = float(sps.t.ppf(0.5 + level / 2, df)) * math.sqrt(se2)
     return d - half, d + half
 
@@ -165,12 +184,21 @@ def compare_values(reference: pd.Series, scenario: pd.Series, paired: bool, leve
     ref_mean = float(r.mean()) if len(r) else math.nan
     sc_mean = float(s.mean()) if len(s) else math.nan
     pct, pct_lo, pct_hi = percent(diff, lo, hi, ref_mean)
-    return {"reference_mean": ref_mean, "scenario_mean": sc_mean, "diff_mean": diff, "diff_ci_low": lo,
-            "diff_ci_high": hi, "pct_change": pct, "pct_ci_low": pct_lo, "pct_ci_high": pct_hi}
+    return {
+        "reference_mean": ref_mean,
+        "scenario_mean": sc_mean,
+        "diff_mean": diff,
+        "diff_ci_low": lo,
+        "diff_ci_high": hi,
+        "pct_change": pct,
+        "pct_ci_low": pct_lo,
+        "pct_ci_high": pct_hi,
+    }
 
 
-def comparison_table(kpis: pd.DataFrame, names: Sequence[str], paired: dict[str, bool],
-                     level: float = 0.95) -> pd.DataFrame:
+def comparison_table(
+    kpis: pd.DataFrame, names: Sequence[str], paired: dict[str, bool], level: float = 0.95
+) -> pd.DataFrame:
     """Every metric and cohort of each later scenario against the first (columns as DESIGN section 8).
 
     Cohort ``mdt`` of scenario X is compared with cohort ``mdt:X`` of the reference: the same people.
@@ -179,10 +207,11 @@ def comparison_table(kpis: pd.DataFrame, names: Sequence[str], paired: dict[str,
     """
     ref = names[0]
     compare: Callable[..., Mapping[str, float | str]] = compare_values
-    table: Callable[[pd.DataFrame], pd.Series | pd.DataFrame] = lambda g: g.set_index("replication")["value"]
+    table: Callable[[pd.DataFrame], Any] = by_replication
     extra: list[str] = []
     if "draw" in kpis.columns:
         from sim.analysis.uncertainty import DIFF_PARTS, difference_over_draws, draw_table
+
         compare, table, extra = difference_over_draws, draw_table, DIFF_PARTS
     values = {key: table(g) for key, g in kpis.groupby(["scenario", "cohort", "metric"], sort=False)}
     rows = []

@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from sim.parameters.params import Params
-from sim.parameters.tree import ParameterError, apply_overrides, walk
-from sim.parameters.patch import Patch
-from sim.scenarios.scenario import RunSettings, read_text
 from sim.core.streams import stream_key
+from sim.parameters.params import Params
+from sim.parameters.patch import Patch
+from sim.parameters.tree import ParameterError, apply_overrides, walk
+from sim.scenarios.scenario import RunSettings, read_text
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "calibration" / "fitted" / "pilots" / "posterior.csv"
 FIT_COMMAND = "caresim calibrate calibration/pilots.toml"
@@ -87,8 +87,10 @@ class Sample:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"the number of draws must be a whole number of at least 1, got {k!r}")
         chosen = systematic(self.weights, k, draw_generator(seed))
-        return tuple(Draw(i, tuple((name, float(v)) for name, v in zip(self.names, self.values[j])))
-                     for i, j in enumerate(chosen))
+        return tuple(
+            Draw(i, tuple((name, float(v)) for name, v in zip(self.names, self.values[j])))
+            for i, j in enumerate(chosen)
+        )
 
 
 def draw_generator(seed: int) -> np.random.Generator:
@@ -114,8 +116,11 @@ def nest(flat: dict[str, Any]) -> dict[str, Any]:
 
 def numeric_parameters() -> dict[str, Any]:
     """Every parameter a posterior column may name (a single number), with its default."""
-    return {key: value for key, value, _ in walk(Params())
-            if isinstance(value, (int, float)) and not isinstance(value, bool)}
+    return {
+        key: value
+        for key, value, _ in walk(Params())
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    }
 
 
 def shown(path: Path) -> str:
@@ -135,7 +140,9 @@ def load_posterior(path: str | Path | None = None) -> Sample:
     path = Path(path) if path is not None else DEFAULT_FILE
     where = shown(path)
     if not path.exists():
-        raise PosteriorError(f"no posterior sample at {where}" + (f": run {FIT_COMMAND}" if path == DEFAULT_FILE else ""))
+        raise PosteriorError(
+            f"no posterior sample at {where}" + (f": run {FIT_COMMAND}" if path == DEFAULT_FILE else "")
+        )
     text = read_text(path, where, "a posterior sample (CSV)", PosteriorError)
     rows = [r for r in csv.reader(text.splitlines()) if r]
     if not rows:
@@ -172,8 +179,10 @@ def _columns(header: list[str], where: str) -> tuple[str, ...]:
         if name != WEIGHT and name not in valid:
             guess = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
             hint = f"; did you mean '{guess[0]}'?" if guess else ""
-            raise PosteriorError(f"{where}: column '{name}' is not a parameter (a path such as "
-                                 f"'mdt.crisis_reduction', with one number){hint}")
+            raise PosteriorError(
+                f"{where}: column '{name}' is not a parameter (a path such as "
+                f"'mdt.crisis_reduction', with one number){hint}"
+            )
     names = tuple(h for h in header if h != WEIGHT)
     if not names:
         raise PosteriorError(f"{where}: no parameter columns besides '{WEIGHT}'")
@@ -205,13 +214,22 @@ def posterior_metadata(path: str | Path | None, draws: Sequence[Draw]) -> dict[s
     from sim.provenance import file_sha256
 
     path = Path(path) if path is not None else DEFAULT_FILE
-    return {"file": shown(path), "file_sha256": file_sha256(path),
-            "draws": [{"draw": d.index, **dict(d.values)} for d in draws]}
+    return {
+        "file": shown(path),
+        "file_sha256": file_sha256(path),
+        "draws": [{"draw": d.index, **dict(d.values)} for d in draws],
+    }
 
 
-def run_over_draws(scenario_sets: Sequence[Sequence], draws: Sequence[Draw], reps: int, seed: int,
-                   log_events: bool = False, *,
-                   progress: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
+def run_over_draws(
+    scenario_sets: Sequence[Sequence],
+    draws: Sequence[Draw],
+    reps: int,
+    seed: int,
+    log_events: bool = False,
+    *,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> dict[str, Any]:
     """:func:`sim.analysis.compare.run_comparison` once per draw (``scenario_sets[i]`` resolved on draw ``i``).
 
     Within a draw every scenario shares common random numbers; every draw runs the same seed and

@@ -51,13 +51,15 @@ def rates_per_1000_py(kpis: pd.DataFrame, metrics: tuple[str, ...] = RATE_METRIC
     merged = counts.merge(py, on=["scenario", "replication", "cohort"], how="inner")
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(merged["person_years"] > 0, merged["value"] / merged["person_years"] * 1000.0, np.nan)
-    return pd.DataFrame({
-        "scenario": merged["scenario"].to_numpy(),
-        "replication": merged["replication"].to_numpy(),
-        "cohort": merged["cohort"].to_numpy(),
-        "metric": (merged["metric"] + "_per_1000_py").to_numpy(),
-        "value": rate,
-    })
+    return pd.DataFrame(
+        {
+            "scenario": merged["scenario"].to_numpy(),
+            "replication": merged["replication"].to_numpy(),
+            "cohort": merged["cohort"].to_numpy(),
+            "metric": (merged["metric"] + "_per_1000_py").to_numpy(),
+            "value": rate,
+        }
+    )
 
 
 def percent(diff: float, lo: float, hi: float, ref_mean: float) -> tuple[float, float, float]:
@@ -66,3 +68,8 @@ def percent(diff: float, lo: float, hi: float, ref_mean: float) -> tuple[float, 
         return math.nan, math.nan, math.nan
     pct, a, b = (100.0 * v / ref_mean for v in (diff, lo, hi))
     return (pct, min(a, b), max(a, b)) if math.isfinite(a) else (pct, math.nan, math.nan)
+
+
+def by_replication(frame: pd.DataFrame) -> pd.Series:
+    """A ``kpis`` table's values indexed by replication (one scenario, cohort and metric)."""
+    return frame.set_index("replication")["value"]

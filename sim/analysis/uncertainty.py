@@ -52,7 +52,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
@@ -88,8 +87,12 @@ class Interval:
 
     def parts(self) -> dict[str, float | str]:
         """The :data:`PARTS` by name."""
-        return {"var_calibration": self.var_calibration, "var_randomness": self.var_randomness,
-                "calibration_share": self.calibration_share, "dominant": self.dominant}
+        return {
+            "var_calibration": self.var_calibration,
+            "var_randomness": self.var_randomness,
+            "calibration_share": self.calibration_share,
+            "dominant": self.dominant,
+        }
 
 
 def draw_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -113,13 +116,14 @@ def split(table: pd.DataFrame) -> Split:
     noise = math.nan
     if k > 1 and r > 1:
         resid = x - rows[:, None] - cols[None, :] + grand
-        noise = float((resid ** 2).sum()) / ((k - 1) * (r - 1)) / r
+        noise = float((resid**2).sum()) / ((k - 1) * (r - 1)) / r
     var_r = float(cols.var(ddof=1)) / r if r > 1 else math.nan
     return Split(grand, int(x.size), pd.Series(rows, index=table.index), noise, var_r, float(r - 1))
 
 
-def interval(mean: float, draw_means: pd.Series, noise: float, var_randomness: float, df_randomness: float,
-             level: float = 0.95) -> Interval:
+def interval(
+    mean: float, draw_means: pd.Series, noise: float, var_randomness: float, df_randomness: float, level: float = 0.95
+) -> Interval:
     """The combined interval and the parts of its variance."""
     k = len(draw_means)
     if k < 2 or not (math.isfinite(noise) and math.isfinite(var_randomness)):
@@ -129,7 +133,7 @@ def interval(mean: float, draw_means: pd.Series, noise: float, var_randomness: f
     total = var_c + var_randomness
     if total == 0:
         return Interval(mean, mean, 0.0, 0.0, math.nan, "none")
-    df = min(total ** 2 / (var_c ** 2 / (k - 1) + var_randomness ** 2 / df_randomness), df_randomness)
+    df = min(total**2 / (var_c**2 / (k - 1) + var_randomness**2 / df_randomness), df_randomness)
     half = float(sps.t.ppf(0.5 + level / 2, df)) * math.sqrt(total)
     share = var_c / total
     dominant = "calibration" if share > 0.5 else "randomness"
@@ -143,8 +147,9 @@ def level_over_draws(table: pd.DataFrame, level: float = 0.95) -> dict[str, floa
     return {"n": s.n, "mean": s.mean, "ci_low": ci.low, "ci_high": ci.high, **ci.parts()}
 
 
-def difference_over_draws(reference: pd.DataFrame, scenario: pd.DataFrame, paired: bool,
-                          level: float = 0.95) -> dict[str, float | str]:
+def difference_over_draws(
+    reference: pd.DataFrame, scenario: pd.DataFrame, paired: bool, level: float = 0.95
+) -> dict[str, float | str]:
     """As :func:`sim.analysis.compare.compare_values`, over draws x replications, with :data:`DIFF_PARTS`."""
     draws = reference.index.union(scenario.index)
     reps = reference.columns.union(scenario.columns)
@@ -160,13 +165,21 @@ def difference_over_draws(reference: pd.DataFrame, scenario: pd.DataFrame, paire
         ref_mean, sc_mean = pr.mean, ps.mean
         diff = sc_mean - ref_mean
         v1, v2 = ps.var_randomness, pr.var_randomness
-        df = (v1 + v2) ** 2 / (v1 ** 2 / ps.df_randomness + v2 ** 2 / pr.df_randomness) if v1 + v2 > 0 else math.inf
+        df = (v1 + v2) ** 2 / (v1**2 / ps.df_randomness + v2**2 / pr.df_randomness) if v1 + v2 > 0 else math.inf
         parts = interval(diff, (ps.draw_means - pr.draw_means).dropna(), ps.noise + pr.noise, v1 + v2, df, level)
     lo, hi = parts.low, parts.high
     pct, pct_lo, pct_hi = percent(diff, lo, hi, ref_mean)
-    return {"reference_mean": ref_mean, "scenario_mean": sc_mean, "diff_mean": diff, "diff_ci_low": lo,
-            "diff_ci_high": hi, "pct_change": pct, "pct_ci_low": pct_lo, "pct_ci_high": pct_hi,
-            **{"diff_" + k: v for k, v in parts.parts().items()}}
+    return {
+        "reference_mean": ref_mean,
+        "scenario_mean": sc_mean,
+        "diff_mean": diff,
+        "diff_ci_low": lo,
+        "diff_ci_high": hi,
+        "pct_change": pct,
+        "pct_ci_low": pct_lo,
+        "pct_ci_high": pct_hi,
+        **{"diff_" + k: v for k, v in parts.parts().items()},
+    }
 
 
 def uncertainty_table(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -38,8 +38,13 @@ def analyse(population: int = 100_000, reps: int = 5, days: float = 1095.0, seed
     from sim.parameters.tree import apply_overrides
     from sim.replication.single import single_run
 
-    p = apply_overrides(Params(), {"place": {"registered_population": population},
-                                   "time": {"warmup_days": 0.0, "horizon_days": days, "timeseries_step_days": 1.0}})
+    p = apply_overrides(
+        Params(),
+        {
+            "place": {"registered_population": population},
+            "time": {"warmup_days": 0.0, "horizon_days": days, "timeseries_step_days": 1.0},
+        },
+    )
     frames = [single_run(p, seed=seed, replication=r).timeseries for r in range(reps)]
     mean = sum(f.pivot(index="day", columns="series", values="value") for f in frames) / reps
     return {name: mser(mean[name].to_numpy()) for name in mean.columns}
@@ -48,7 +53,9 @@ def analyse(population: int = 100_000, reps: int = 5, days: float = 1095.0, seed
 def main() -> None:
     import argparse
 
-    ap = argparse.ArgumentParser(description="MSER-5 warm-up analysis of the baseline (daily series, replication means)")
+    ap = argparse.ArgumentParser(
+        description="MSER-5 warm-up analysis of the baseline (daily series, replication means)"
+    )
     ap.add_argument("--population", type=int, default=100_000)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--days", type=float, default=1095.0)

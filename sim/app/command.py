@@ -52,20 +52,31 @@ def _port(text: str) -> int:
 def add_app_command(commands) -> None:
     """The ``app`` sub-command, on ``caresim``'s sub-parsers."""
     cmd = commands.add_parser(
-        "app", help="start the what-if page in a web browser",
+        "app",
+        help="start the what-if page in a web browser",
         description="Start a local web page where you pick a scenario or move the levers (money moved out of acute "
-                    "beds, the MDT, rapid response, information sharing, community support, demographic growth), "
-                    "press Run and read the changes against the baseline with 95% intervals, the charts and the "
-                    "report. It prints the page's address and opens it in your web browser where there is one; "
-                    "Ctrl-C stops it.")
+        "beds, the MDT, rapid response, information sharing, community support, demographic growth), "
+        "press Run and read the changes against the baseline with 95% intervals, the charts and the "
+        "report. It prints the page's address and opens it in your web browser where there is one; "
+        "Ctrl-C stops it.",
+    )
     cmd.add_argument("--port", type=_port, default=DEFAULT_PORT, metavar="P", help=f"port (default: {DEFAULT_PORT})")
-    cmd.add_argument("--host", metavar="H",
-                     help="address to listen on (default: 127.0.0.1, this computer only); another address makes the "
-                          "page reachable from other computers, with a warning")
-    cmd.add_argument("--results", metavar="DIR",
-                     help="keep each run's results folder under DIR (default: a folder in the temporary directory)")
-    cmd.add_argument("--scenarios", metavar="DIR",
-                     help="the scenario library to offer (default: the scenarios folder of this checkout)")
+    cmd.add_argument(
+        "--host",
+        metavar="H",
+        help="address to listen on (default: 127.0.0.1, this computer only); another address makes the "
+        "page reachable from other computers, with a warning",
+    )
+    cmd.add_argument(
+        "--results",
+        metavar="DIR",
+        help="keep each run's results folder under DIR (default: a folder in the temporary directory)",
+    )
+    cmd.add_argument(
+        "--scenarios",
+        metavar="DIR",
+        help="the scenario library to offer (default: the scenarios folder of this checkout)",
+    )
     cmd.add_argument("--no-browser", action="store_true", help="do not open a web browser")
 
 
@@ -73,25 +84,50 @@ def command_line(args: argparse.Namespace) -> list[str]:
     """The Streamlit command that serves the page: headless, so it neither asks for an e-mail address nor opens
     a browser (:func:`app` does that)."""
     host = args.host or LOCAL[0]
-    return [sys.executable, "-m", "streamlit", "run", str(PAGE),
-            "--server.address", host, "--server.port", str(args.port), "--server.headless", "true",
-            "--browser.gatherUsageStats", "false", "--browser.serverAddress", "localhost" if host in LOCAL else host,
-            "--server.fileWatcherType", "none", "--global.developmentMode", "false",
-            "--theme.base", "light", "--client.toolbarMode", "minimal"]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PAGE),
+        "--server.address",
+        host,
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--browser.serverAddress",
+        "localhost" if host in LOCAL else host,
+        "--server.fileWatcherType",
+        "none",
+        "--global.developmentMode",
+        "false",
+        "--theme.base",
+        "light",
+        "--client.toolbarMode",
+        "minimal",
+    ]
 
 
 def app(args: argparse.Namespace) -> int:
     """Serve the page until Ctrl-C or SIGTERM, opening it in a web browser unless ``--no-browser`` or there is none;
     return the exit status."""
     if importlib.util.find_spec("streamlit") is None:
-        print("caresim: error: app: the page needs Streamlit, which is not installed; "
-              "install it with: python -m pip install -e \".[app]\"", file=sys.stderr)
+        print(
+            "caresim: error: app: the page needs Streamlit, which is not installed; "
+            'install it with: python -m pip install -e ".[app]"',
+            file=sys.stderr,
+        )
         return 2
     host = args.host or LOCAL[0]
     if args.host and args.host not in LOCAL:
-        print(f"caresim: warning: app: listening on {host}, so other computers that can reach this address can open "
-              "the page and run simulations here; it has no log-in. Leave out --host to keep it on this computer.",
-              file=sys.stderr)
+        print(
+            f"caresim: warning: app: listening on {host}, so other computers that can reach this address can open "
+            "the page and run simulations here; it has no log-in. Leave out --host to keep it on this computer.",
+            file=sys.stderr,
+        )
     env = dict(os.environ)
     for flag, var in ((args.results, "CARESIM_APP_RESULTS"), (args.scenarios, "CARESIM_APP_SCENARIOS")):
         if flag:
@@ -143,8 +179,15 @@ def serve(cmd: list[str], env: Mapping[str, str], browse: str | None = None) -> 
     try:
         sys.stdout.flush()
         try:
-            server = subprocess.Popen(cmd, env=dict(env), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                      text=True, errors="replace", preexec_fn=_stop_with_parent())
+            server = subprocess.Popen(
+                cmd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                preexec_fn=_stop_with_parent(),
+            )
         except OSError as e:
             print(f"caresim: error: app: cannot start the page's server: {e.strerror or e}", file=sys.stderr)
             return 1
@@ -167,8 +210,11 @@ def serve(cmd: list[str], env: Mapping[str, str], browse: str | None = None) -> 
                 server.wait()
     if asked or code == 0:
         return 0
-    why = (f"it was killed by {signal.Signals(-code).name}" if code < 0
-           else f"exit status {code}: {last[0] if last else 'it gave no reason'}")
+    why = (
+        f"it was killed by {signal.Signals(-code).name}"
+        if code < 0
+        else f"exit status {code}: {last[0] if last else 'it gave no reason'}"
+    )
     print(f"caresim: error: app: the page's server stopped ({why})", file=sys.stderr, flush=True)
     return 1
 

@@ -65,9 +65,13 @@ class Job:
         self.finished: float | None = None
         _write_json(self.out / REQUEST, request_to_json(request))
         self._log = open(self.out / LOG, "wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "sim.app.jobs", str(self.out / REQUEST)],
-                                        stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-                                        cwd=os.getcwd())
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sim.app.jobs", str(self.out / REQUEST)],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=os.getcwd(),
+        )
 
     @property
     def seconds(self) -> float:

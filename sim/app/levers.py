@@ -14,29 +14,38 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sim.scenarios.interventions import DISCIPLINES
 from sim.parameters.params import Params
 from sim.parameters.tree import ParameterError, apply_overrides
+from sim.scenarios.interventions import DISCIPLINES
 from sim.scenarios.scenario import BASELINE, RunSettings
 
 LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
 """The scenario library of a checkout; ``CARESIM_APP_SCENARIOS`` names another folder."""
 
 PLACE = Params().place.registered_population  # the place the amounts are written for
-MIX_LABELS = {"nurse": "Nurse", "social_worker": "Social worker", "mental_health": "Mental health professional",
-              "occupational_therapist": "Occupational therapist"}
+MIX_LABELS = {
+    "nurse": "Nurse",
+    "social_worker": "Social worker",
+    "mental_health": "Mental health professional",
+    "occupational_therapist": "Occupational therapist",
+}
 TARGETS = {  # share lever -> shift service (the MDT's share is split by the co-ordinator mix)
     "share_reablement": "reablement_places",
     "share_intermediate_care": "intermediate_care_beds",
     "share_home_care": "home_care_packages",
 }
 # the co-ordinator whose discipline fits each main need, as every MDT scenario of the library states it
-DISCIPLINE_FOR_NEED = {"dementia": "mental_health", "mental_health": "mental_health",
-                       "physical_disability": "occupational_therapist", "substance_misuse": "social_worker"}
+DISCIPLINE_FOR_NEED = {
+    "dementia": "mental_health",
+    "mental_health": "mental_health",
+    "physical_disability": "occupational_therapist",
+    "substance_misuse": "social_worker",
+}
 GENERAL = "_scenario"  # the key of a problem that belongs to no single control
 
 
 # --- the levers ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Levers:
@@ -85,8 +94,12 @@ class Levers:
         return (self.shift_gbp > 0 and self.share_mdt > 0) or self.mdt_extra_per_100k > 0
 
     def growth(self) -> dict[str, float]:
-        return {"growth_registered_population": self.growth_registered_percent, "growth_65_74": self.growth_65_74_percent,
-                "growth_75_84": self.growth_75_84_percent, "growth_85plus": self.growth_85plus_percent}
+        return {
+            "growth_registered_population": self.growth_registered_percent,
+            "growth_65_74": self.growth_65_74_percent,
+            "growth_75_84": self.growth_75_84_percent,
+            "growth_85plus": self.growth_85plus_percent,
+        }
 
 
 LEVER_DEFAULTS = {f.name: f.default for f in fields(Levers)}
@@ -103,12 +116,15 @@ class Settings:
     warmup_days: float = 365.0
 
     def run_settings(self) -> RunSettings:
-        return RunSettings(population=int(self.population), horizon_days=float(self.horizon_days),
-                           warmup_days=float(self.warmup_days))
+        return RunSettings(
+            population=int(self.population), horizon_days=float(self.horizon_days), warmup_days=float(self.warmup_days)
+        )
 
     def flags(self) -> str:
-        return (f"--population {int(self.population)} --reps {int(self.reps)} --seed {int(self.seed)} "
-                f"--horizon-days {self.horizon_days:g} --warmup-days {self.warmup_days:g}")
+        return (
+            f"--population {int(self.population)} --reps {int(self.reps)} --seed {int(self.seed)} "
+            f"--horizon-days {self.horizon_days:g} --warmup-days {self.warmup_days:g}"
+        )
 
 
 SETTING_DEFAULTS = {f.name: f.default for f in fields(Settings)}
@@ -121,8 +137,11 @@ def _finite(x: Any) -> bool:
 def check_settings(s: Settings) -> dict[str, str]:
     """A plain-English problem for each run setting that cannot be used, by field name."""
     errors: dict[str, str] = {}
-    for key, group in (("population", "place.registered_population"), ("horizon_days", "time.horizon_days"),
-                       ("warmup_days", "time.warmup_days")):
+    for key, group in (
+        ("population", "place.registered_population"),
+        ("horizon_days", "time.horizon_days"),
+        ("warmup_days", "time.warmup_days"),
+    ):
         value = getattr(s, key)
         if not _finite(value):
             errors[key] = "Enter a number."
@@ -155,14 +174,24 @@ def check_levers(lv: Levers, reference: str = BASELINE) -> dict[str, str]:
         errors["name"] = "'baseline' is the name of the built-in baseline; choose another name."
     elif lv.name.strip() == reference:
         errors["name"] = f"'{reference}' is the name of the scenario you compare against; choose another name."
-    numbers = {k: v for k, v in (
-        ("shift_gbp", lv.shift_gbp), ("mdt_extra_per_100k", lv.mdt_extra_per_100k), ("caseload", lv.caseload),
-        ("enrol_top_percent", lv.enrol_top_percent), ("rapid_response_per_100k", lv.rapid_response_per_100k),
-        ("assessment_time_change_percent", lv.assessment_time_change_percent),
-        ("community_support_percent", lv.community_support_percent),
-        *lv.shares().items(), *((f"mix_{d}", v) for d, v in lv.mix().items()),
-        ("growth_registered_percent", lv.growth_registered_percent), ("growth_65_74_percent", lv.growth_65_74_percent),
-        ("growth_75_84_percent", lv.growth_75_84_percent), ("growth_85plus_percent", lv.growth_85plus_percent))}
+    numbers = {
+        k: v
+        for k, v in (
+            ("shift_gbp", lv.shift_gbp),
+            ("mdt_extra_per_100k", lv.mdt_extra_per_100k),
+            ("caseload", lv.caseload),
+            ("enrol_top_percent", lv.enrol_top_percent),
+            ("rapid_response_per_100k", lv.rapid_response_per_100k),
+            ("assessment_time_change_percent", lv.assessment_time_change_percent),
+            ("community_support_percent", lv.community_support_percent),
+            *lv.shares().items(),
+            *((f"mix_{d}", v) for d, v in lv.mix().items()),
+            ("growth_registered_percent", lv.growth_registered_percent),
+            ("growth_65_74_percent", lv.growth_65_74_percent),
+            ("growth_75_84_percent", lv.growth_75_84_percent),
+            ("growth_85plus_percent", lv.growth_85plus_percent),
+        )
+    }
     for key, value in numbers.items():
         if not _finite(value):
             errors[key] = "Enter a number."
@@ -174,8 +203,10 @@ def check_levers(lv: Levers, reference: str = BASELINE) -> dict[str, str]:
     if any(v < 0 or v > 100 for v in shares.values()):
         errors["shares"] = "Each share is between 0% and 100%."
     elif lv.shift_gbp > 0 and abs(math.fsum(shares.values()) - 100) > 1e-6:
-        errors["shares"] = (f"The shares add up to {math.fsum(shares.values()):g}%; they must add up to 100% "
-                            "so that all the money released is spent (the shift is budget-neutral).")
+        errors["shares"] = (
+            f"The shares add up to {math.fsum(shares.values()):g}%; they must add up to 100% "
+            "so that all the money released is spent (the shift is budget-neutral)."
+        )
     mix = lv.mix()
     if any(v < 0 or v > 100 for v in mix.values()):
         errors["mix"] = "Each discipline's part is between 0% and 100%."
@@ -190,7 +221,9 @@ def check_levers(lv: Levers, reference: str = BASELINE) -> dict[str, str]:
     if lv.rapid_response_per_100k < 0:
         errors["rapid_response_per_100k"] = "Rapid response capacity cannot be negative."
     if lv.assessment_time_change_percent <= -100:
-        errors["assessment_time_change_percent"] = "Assessments cannot take no time at all: the change must be more than -100%."
+        errors["assessment_time_change_percent"] = (
+            "Assessments cannot take no time at all: the change must be more than -100%."
+        )
     if not 0 <= lv.community_support_percent <= 500:
         errors["community_support_percent"] = "Funding is between 0% (all cut) and 500% of today's."
     for key in ("growth_registered_percent", "growth_65_74_percent", "growth_75_84_percent", "growth_85plus_percent"):
@@ -200,6 +233,7 @@ def check_levers(lv: Levers, reference: str = BASELINE) -> dict[str, str]:
 
 
 # --- the scenario file --------------------------------------------------------------------------
+
 
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
@@ -247,21 +281,35 @@ def default_description(lv: Levers) -> str:
         where = []
         if lv.share_mdt > 0:
             where.append(f"{lv.share_mdt:g}% to MDT co-ordinators")
-        names = {"share_reablement": "reablement places", "share_intermediate_care": "intermediate care beds",
-                 "share_home_care": "home care packages"}
+        names = {
+            "share_reablement": "reablement places",
+            "share_intermediate_care": "intermediate care beds",
+            "share_home_care": "home care packages",
+        }
         where += [f"{getattr(lv, k):g}% to {n}" for k, n in names.items() if getattr(lv, k) > 0]
-        parts.append(f"GBP {lv.shift_gbp:,.0f} a year (for a place of {PLACE:,} people) moved from acute beds: "
-                     + ", ".join(where) + "; budget-neutral.")
+        parts.append(
+            f"GBP {lv.shift_gbp:,.0f} a year (for a place of {PLACE:,} people) moved from acute beds: "
+            + ", ".join(where)
+            + "; budget-neutral."
+        )
     if lv.has_mdt():
         mix = ", ".join(f"{v:g}% {MIX_LABELS[d].lower()}" for d, v in lv.mix().items() if v > 0)
-        extra = f" plus {lv.mdt_extra_per_100k:g} co-ordinators per 100,000 paid with new money," if lv.mdt_extra_per_100k else ""
-        parts.append(f"An MDT of named co-ordinators ({mix}),{extra} caseload {int(lv.caseload)}, for the "
-                     f"{lv.enrol_top_percent:g}% at highest risk; social care "
-                     f"{'in' if lv.social_care_in_team else 'outside'} the team.")
+        extra = (
+            f" plus {lv.mdt_extra_per_100k:g} co-ordinators per 100,000 paid with new money,"
+            if lv.mdt_extra_per_100k
+            else ""
+        )
+        parts.append(
+            f"An MDT of named co-ordinators ({mix}),{extra} caseload {int(lv.caseload)}, for the "
+            f"{lv.enrol_top_percent:g}% at highest risk; social care "
+            f"{'in' if lv.social_care_in_team else 'outside'} the team."
+        )
     base = Params().community
     if lv.rapid_response_per_100k != base.rapid_response_per_100k or lv.single_point_of_access:
-        parts.append(f"Rapid response at {lv.rapid_response_per_100k:g} visits at once per 100,000"
-                     + (" with a single point of access." if lv.single_point_of_access else "."))
+        parts.append(
+            f"Rapid response at {lv.rapid_response_per_100k:g} visits at once per 100,000"
+            + (" with a single point of access." if lv.single_point_of_access else ".")
+        )
     if lv.care_navigators:
         parts.append("Care navigators.")
     if lv.assessment_time_change_percent:
@@ -270,9 +318,11 @@ def default_description(lv: Levers) -> str:
         parts.append(f"Community support funded at {lv.community_support_percent:g}% of today's.")
     if any(lv.growth().values()):
         g = lv.growth()
-        parts.append(f"Demographic growth: registered {g['growth_registered_population']:+g}%, 65-74 {g['growth_65_74']:+g}%, "
-                     f"75-84 {g['growth_75_84']:+g}%, 85+ {g['growth_85plus']:+g}%"
-                     + (", services kept at today's size." if lv.pin_capacities else ", services growing with the population."))
+        parts.append(
+            f"Demographic growth: registered {g['growth_registered_population']:+g}%, 65-74 {g['growth_65_74']:+g}%, "
+            f"75-84 {g['growth_75_84']:+g}%, 85+ {g['growth_85plus']:+g}%"
+            + (", services kept at today's size." if lv.pin_capacities else ", services growing with the population.")
+        )
     return " ".join(parts) or "No change from the built-in baseline."
 
 
@@ -282,41 +332,59 @@ def scenario_toml(lv: Levers, settings: Settings | None = None) -> str:
     out = ["# Written by the caresim what-if page. Check it with: caresim validate FILE"]
     if settings is not None:
         out.append(f"# Compare it with: caresim compare baseline FILE {settings.flags()}")
-    out += ["", f"name = {_toml_value(lv.name.strip())}", f"description = {_toml_value(description)}",
-            'extends = "baseline"']
+    out += [
+        "",
+        f"name = {_toml_value(lv.name.strip())}",
+        f"description = {_toml_value(description)}",
+        'extends = "baseline"',
+    ]
     if lv.has_mdt():
         out += ["", "[intervention.mdt]"]
         if lv.mdt_extra_per_100k > 0:
             total = math.fsum(lv.mix().values())
             counts = {d: _number(round(lv.mdt_extra_per_100k * v / total, 10)) for d, v in lv.mix().items() if v > 0}
             out.append(f"coordinators_per_100k = {_toml_value(counts)}")
-        out += [f"caseload = {int(lv.caseload)}", f"enrol_top_share = {_toml_value(_number(_pct(lv.enrol_top_percent)))}",
-                f"social_care_in_team = {_toml_value(bool(lv.social_care_in_team))}"]
+        out += [
+            f"caseload = {int(lv.caseload)}",
+            f"enrol_top_share = {_toml_value(_number(_pct(lv.enrol_top_percent)))}",
+            f"social_care_in_team = {_toml_value(bool(lv.social_care_in_team))}",
+        ]
         if lv.match_discipline_to_need:
             out.append(f"discipline_for_need = {_toml_value(DISCIPLINE_FOR_NEED)}")
     base = Params().community
     if lv.rapid_response_per_100k != base.rapid_response_per_100k or lv.single_point_of_access:
-        out += ["", "[intervention.rapid_response]",
-                f"teams_per_100k = {_toml_value(_number(lv.rapid_response_per_100k))}",
-                f"single_point_of_access = {_toml_value(bool(lv.single_point_of_access))}"]
+        out += [
+            "",
+            "[intervention.rapid_response]",
+            f"teams_per_100k = {_toml_value(_number(lv.rapid_response_per_100k))}",
+            f"single_point_of_access = {_toml_value(bool(lv.single_point_of_access))}",
+        ]
     if lv.care_navigators:
         out += ["", "[intervention.care_navigators]", "enabled = true"]
     if lv.assessment_time_change_percent:
         m = _number(round(1 + lv.assessment_time_change_percent / 100, 10))
         out += ["", "[intervention.information_sharing]", f"assessment_days_multiplier = {_toml_value(m)}"]
     if lv.community_support_percent != 100:
-        out += ["", "[intervention.community_support]",
-                f"funding = {_toml_value(_number(_pct(lv.community_support_percent)))}"]
+        out += [
+            "",
+            "[intervention.community_support]",
+            f"funding = {_toml_value(_number(_pct(lv.community_support_percent)))}",
+        ]
     if any(lv.growth().values()):
         out += ["", "[intervention.demography]"]
         for key, pct in lv.growth().items():
             out.append(f"{key} = {_toml_value(_number(round(1 + pct / 100, 10)))}")
         out.append(f"pin_capacities = {_toml_value(bool(lv.pin_capacities))}")
     if lv.shift_gbp > 0:
-        out += ["", "[[shift]]", 'from = "acute_beds"',
-                f"amount_gbp_per_year = {_toml_value(_number(lv.shift_gbp))}",
-                f"to = {_toml_value(shift_targets(lv))}"]
+        out += [
+            "",
+            "[[shift]]",
+            'from = "acute_beds"',
+            f"amount_gbp_per_year = {_toml_value(_number(lv.shift_gbp))}",
+            f"to = {_toml_value(shift_targets(lv))}",
+        ]
     return "\n".join(out) + "\n"
+
 
 def sentence(text: str) -> str:
     text = " ".join(text.split())

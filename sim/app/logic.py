@@ -15,19 +15,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sim.parameters.params import capacity_basis, per_place
-from sim.scenarios.scenario import BASELINE, RunSettings, Scenario, ScenarioError, load
-from sim.scenarios.shifts import SERVICES
 from sim.app.levers import (
     GENERAL,
     LIBRARY,
     Levers,
     Settings,
-    sentence,
     check_levers,
     check_settings,
     scenario_toml,
+    sentence,
 )
+from sim.parameters.params import capacity_basis, per_place
+from sim.scenarios.scenario import BASELINE, RunSettings, Scenario, ScenarioError, load
+from sim.scenarios.shifts import SERVICES
 
 # --- checking by resolving ----------------------------------------------------------------------
 
@@ -55,7 +55,6 @@ def control_of(message: str) -> str:
         if re.search(pattern, message):
             return key
     return GENERAL
-
 
 
 def _explain(message: str) -> str:
@@ -122,17 +121,23 @@ def capacity_warnings(lv: Levers, scenario: Scenario) -> list[str]:
     n = capacity_basis(p)
     for report in scenario.shifts:
         if report.source.units_moved == 0 and report.requested_gbp > 0:
-            out.append(f"At {p.place.registered_population:,} people the amount scales to GBP "
-                       f"{report.source.allotted_gbp:,.0f} a year, less than one acute bed: nothing moves. "
-                       "Run a larger place or move more money.")
+            out.append(
+                f"At {p.place.registered_population:,} people the amount scales to GBP "
+                f"{report.source.allotted_gbp:,.0f} a year, less than one acute bed: nothing moves. "
+                "Run a larger place or move more money."
+            )
             continue
         idle = [SERVICES[t.service].units for t in report.targets if t.share > 0 and t.units_moved == 0]
         if idle:
-            out.append(f"At {n:,} people the money buys no {', no '.join(idle)}: its share is less than one "
-                       "unit's price; the rest is left unspent.")
+            out.append(
+                f"At {n:,} people the money buys no {', no '.join(idle)}: its share is less than one "
+                "unit's price; the rest is left unspent."
+            )
     if lv.has_mdt() and sum(per_place(c, n) for c in p.mdt.coordinators_per_100k) == 0:
-        out.append(f"At {n:,} people the MDT has no co-ordinator, so nobody is enrolled. "
-                   "Run MDT scenarios at 50,000 people or more.")
+        out.append(
+            f"At {n:,} people the MDT has no co-ordinator, so nobody is enrolled. "
+            "Run MDT scenarios at 50,000 people or more."
+        )
     return out
 
 
@@ -148,15 +153,29 @@ def capacity_rows(scenario: Scenario) -> list[dict[str, Any]]:
     for report in scenario.shifts:
         for line in (report.source, *report.targets):
             svc = SERVICES[line.service]
-            rows.append({"Service": svc.units[:1].upper() + svc.units[1:], "Before": f"{line.units_before:,}",
-                         "After": f"{line.units_before + line.units_moved:,}", "Change": _signed(line.units_moved),
-                         "GBP a year": _signed(line.gbp_per_year)})
-        rows.append({"Service": "Left unspent (the remainder)", "Before": "", "After": "", "Change": "",
-                     "GBP a year": f"{report.remainder_gbp:,.0f}"})
+            rows.append(
+                {
+                    "Service": svc.units[:1].upper() + svc.units[1:],
+                    "Before": f"{line.units_before:,}",
+                    "After": f"{line.units_before + line.units_moved:,}",
+                    "Change": _signed(line.units_moved),
+                    "GBP a year": _signed(line.gbp_per_year),
+                }
+            )
+        rows.append(
+            {
+                "Service": "Left unspent (the remainder)",
+                "Before": "",
+                "After": "",
+                "Change": "",
+                "GBP a year": f"{report.remainder_gbp:,.0f}",
+            }
+        )
     return rows
 
 
 # --- the scenario library -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Entry:

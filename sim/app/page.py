@@ -2,7 +2,8 @@
 
 Started by ``caresim app``; run by hand with ``streamlit run sim/app/page.py``.  This file only lays
 out the page: the levers and the scenario file come from :mod:`sim.app.levers`, the checks from
-:mod:`sim.app.logic`, the run and the tables from :mod:`sim.app.runs` and :mod:`sim.app.jobs`.  Widget values live in ``st.session_state`` under ``lv_<lever>`` and
+:mod:`sim.app.logic`, the run and the tables from :mod:`sim.app.runs` and :mod:`sim.app.jobs`.  Widget
+values live in ``st.session_state`` under ``lv_<lever>`` and
 ``set_<setting>``, so the problems of the current values are known before the controls are drawn
 and each is shown next to its control.  Run settings can be given in the address, e.g.
 ``?population=20000&reps=2``.
@@ -63,8 +64,9 @@ def problem(errors: dict[str, str], key: str) -> None:
         st.error(errors[key], icon="⚠️")
 
 
-def number(label: str, name: str, errors: dict[str, str], *, prefix: str = "lv_", show_error: bool = True,
-           **kw) -> None:
+def number(
+    label: str, name: str, errors: dict[str, str], *, prefix: str = "lv_", show_error: bool = True, **kw
+) -> None:
     st.number_input(label, key=f"{prefix}{name}", **kw)
     if show_error:
         problem(errors, name)
@@ -78,39 +80,70 @@ def library_entries() -> list[logic.Entry]:
 
 # --- the controls ------------------------------------------------------------------------------
 
+
 def sidebar(settings_errors: dict[str, str], entries: list[logic.Entry]) -> None:
     with st.sidebar:
         st.header("Run settings")
         refs = [BASELINE] + [str(e.path) for e in entries]
         names = {str(e.path): e.name for e in entries}
-        st.selectbox("Compare against", refs, key="reference",
-                     format_func=lambda r: "Built-in baseline (today)" if r == BASELINE else names[r],
-                     help="The reference: every change is measured against it.")
-        number("Registered people in the place", "population", settings_errors, prefix="set_", min_value=1, step=10_000,
-               help="Smaller places run faster; MDT scenarios need 50,000 or more, or the team rounds to no one. "
-                    "Amounts of money are written for a place of 250,000 and scaled with this size.")
-        number("Replications", "reps", settings_errors, prefix="set_", min_value=1, step=1,
-               help="Independent runs of both scenarios with common random numbers; more runs, narrower intervals. "
-                    "One run gives no interval.")
+        st.selectbox(
+            "Compare against",
+            refs,
+            key="reference",
+            format_func=lambda r: "Built-in baseline (today)" if r == BASELINE else names[r],
+            help="The reference: every change is measured against it.",
+        )
+        number(
+            "Registered people in the place",
+            "population",
+            settings_errors,
+            prefix="set_",
+            min_value=1,
+            step=10_000,
+            help="Smaller places run faster; MDT scenarios need 50,000 or more, or the team rounds to no one. "
+            "Amounts of money are written for a place of 250,000 and scaled with this size.",
+        )
+        number(
+            "Replications",
+            "reps",
+            settings_errors,
+            prefix="set_",
+            min_value=1,
+            step=1,
+            help="Independent runs of both scenarios with common random numbers; more runs, narrower intervals. "
+            "One run gives no interval.",
+        )
         number("Random seed", "seed", settings_errors, prefix="set_", min_value=0, step=1)
         with st.expander("Length of the run", expanded=bool({"horizon_days", "warmup_days"} & set(settings_errors))):
             number("Days counted (the statistics window)", "horizon_days", settings_errors, prefix="set_", step=30.0)
             number("Warm-up days (not counted)", "warmup_days", settings_errors, prefix="set_", step=30.0)
         s = current_settings()
-        st.caption(f"Each run simulates {2 * int(s.reps) if 'reps' not in settings_errors else '?'} replications. "
-                   f"caresim {__version__}.")
+        st.caption(
+            f"Each run simulates {2 * int(s.reps) if 'reps' not in settings_errors else '?'} replications. "
+            f"caresim {__version__}."
+        )
 
 
 def money_section(errors: dict[str, str], built: logic.Built) -> None:
     st.subheader("1. Move money out of acute beds")
-    number("Money moved a year from acute beds (GBP, for a place of 250,000 people)", "shift_gbp", errors,
-           min_value=0.0, step=250_000.0, format="%.0f",
-           help="Whole beds are taken out at GBP 118,942 a bed-year and the money buys whole posts, places and "
-                "beds at their unit costs; what cannot buy a whole unit is left unspent. Budget-neutral.")
+    number(
+        "Money moved a year from acute beds (GBP, for a place of 250,000 people)",
+        "shift_gbp",
+        errors,
+        min_value=0.0,
+        step=250_000.0,
+        format="%.0f",
+        help="Whole beds are taken out at GBP 118,942 a bed-year and the money buys whole posts, places and "
+        "beds at their unit costs; what cannot buy a whole unit is left unspent. Budget-neutral.",
+    )
     st.markdown("Where the money goes (per cent of the money released; the shares add up to 100%):")
     cols = st.columns(4)
-    labels = {"share_mdt": "MDT co-ordinators", "share_reablement": "Reablement places",
-              "share_intermediate_care": "Intermediate care beds", "share_home_care": "Home care packages"}
+    labels = {
+        "share_mdt": "MDT co-ordinators",
+        "share_reablement": "Reablement places",
+        "share_intermediate_care": "Intermediate care beds",
+        "share_home_care": "Home care packages",
+    }
     for col, (name, label) in zip(cols, labels.items()):
         with col:
             number(label + " (%)", name, errors, min_value=0.0, max_value=100.0, step=5.0, format="%g")
@@ -128,17 +161,32 @@ def money_section(errors: dict[str, str], built: logic.Built) -> None:
 
 def mdt_section(errors: dict[str, str]) -> None:
     st.subheader("2. The multidisciplinary team (MDT)")
-    st.caption("The team gets the co-ordinators the money buys (above) and any paid with new money. "
-               "Each person enrolled has a named co-ordinator.")
+    st.caption(
+        "The team gets the co-ordinators the money buys (above) and any paid with new money. "
+        "Each person enrolled has a named co-ordinator."
+    )
     c1, c2, c3 = st.columns(3)
     with c1:
-        number("Extra co-ordinators per 100,000 people (new money)", "mdt_extra_per_100k", errors, min_value=0.0,
-               step=1.0, format="%g")
+        number(
+            "Extra co-ordinators per 100,000 people (new money)",
+            "mdt_extra_per_100k",
+            errors,
+            min_value=0.0,
+            step=1.0,
+            format="%g",
+        )
     with c2:
         number("Caseload (people per co-ordinator)", "caseload", errors, min_value=1, max_value=500, step=5)
     with c3:
-        number("People enrolled (% of the cohort, highest risk first)", "enrol_top_percent", errors, min_value=0.0,
-               max_value=100.0, step=1.0, format="%g")
+        number(
+            "People enrolled (% of the cohort, highest risk first)",
+            "enrol_top_percent",
+            errors,
+            min_value=0.0,
+            max_value=100.0,
+            step=1.0,
+            format="%g",
+        )
     st.markdown("Co-ordinators by discipline (per cent; adds up to 100%):")
     cols = st.columns(4)
     for col, (d, label) in zip(cols, levers.MIX_LABELS.items()):
@@ -146,9 +194,12 @@ def mdt_section(errors: dict[str, str]) -> None:
             number(label + " (%)", f"mix_{d}", errors, min_value=0.0, max_value=100.0, step=10.0, format="%g")
     problem(errors, "mix")
     st.checkbox("Social care is part of the team", key="lv_social_care_in_team")
-    st.checkbox("Each person's co-ordinator has the discipline that fits their main need", key="lv_match_discipline_to_need",
-                help="A mental health professional for dementia or a mental health problem, an occupational therapist "
-                     "for a physical disability, a social worker for substance misuse, a nurse otherwise.")
+    st.checkbox(
+        "Each person's co-ordinator has the discipline that fits their main need",
+        key="lv_match_discipline_to_need",
+        help="A mental health professional for dementia or a mental health problem, an occupational therapist "
+        "for a physical disability, a social worker for substance misuse, a nurse otherwise.",
+    )
 
 
 def other_sections(errors: dict[str, str]) -> None:
@@ -156,17 +207,36 @@ def other_sections(errors: dict[str, str]) -> None:
     with st.expander("3. Rapid response, information sharing, community support", expanded=bool(keys & set(errors))):
         c1, c2 = st.columns(2)
         with c1:
-            number("Rapid response: visits at once per 100,000 people (today: 1)", "rapid_response_per_100k", errors,
-                   min_value=0.0, step=0.5, format="%g", help="New money: extra teams add to the cost.")
+            number(
+                "Rapid response: visits at once per 100,000 people (today: 1)",
+                "rapid_response_per_100k",
+                errors,
+                min_value=0.0,
+                step=0.5,
+                format="%g",
+                help="New money: extra teams add to the cost.",
+            )
             st.checkbox("A single point of access for crises", key="lv_single_point_of_access")
             st.checkbox("Care navigators", key="lv_care_navigators")
         with c2:
-            number("Information sharing: change in the time a discharge assessment takes (%)",
-                   "assessment_time_change_percent", errors, step=5.0, format="%g",
-                   help="-33 means shared records cut the time by a third (an assumption).")
-            number("Community support funding (% of today's)", "community_support_percent", errors, min_value=0.0,
-                   max_value=500.0, step=10.0, format="%g",
-                   help="Befriending, lunch clubs, peer support; 60 is a 40% cut, which raises the risk of a crisis.")
+            number(
+                "Information sharing: change in the time a discharge assessment takes (%)",
+                "assessment_time_change_percent",
+                errors,
+                step=5.0,
+                format="%g",
+                help="-33 means shared records cut the time by a third (an assumption).",
+            )
+            number(
+                "Community support funding (% of today's)",
+                "community_support_percent",
+                errors,
+                min_value=0.0,
+                max_value=500.0,
+                step=10.0,
+                format="%g",
+                help="Befriending, lunch clubs, peer support; 60 is a 40% cut, which raises the risk of a crisis.",
+            )
     growth = ["growth_registered_percent", "growth_65_74_percent", "growth_75_84_percent", "growth_85plus_percent"]
     with st.expander("4. Demographic growth", expanded=bool(set(growth) & set(errors))):
         st.caption("Per cent more people than today. A different population is compared unpaired (wider intervals).")
@@ -186,11 +256,18 @@ def name_section(errors: dict[str, str]) -> None:
 
 # --- running ---------------------------------------------------------------------------------
 
+
 def start(request: runs.Request, name: str, reference: str, toml: str) -> None:
     folder = runs.new_run_folder(name)
     st.session_state.job = Job(request, folder)
-    st.session_state.job_info = {"name": name, "reference": reference, "toml": toml, "file_name": request.file_name,
-                                 "reps": int(request.settings.reps), "folder": str(folder)}
+    st.session_state.job_info = {
+        "name": name,
+        "reference": reference,
+        "toml": toml,
+        "file_name": request.file_name,
+        "reps": int(request.settings.reps),
+        "folder": str(folder),
+    }
 
 
 @st.fragment(run_every=1.0)
@@ -200,8 +277,9 @@ def progress_panel() -> None:
         return
     state = job.poll()
     if state == RUNNING:
-        text = (f"Running: {job.done} of {job.total} replications done, {job.seconds:.0f} s so far"
-                + (f" (the last took {job.last_seconds:.0f} s)." if job.done else "."))
+        text = f"Running: {job.done} of {job.total} replications done, {job.seconds:.0f} s so far" + (
+            f" (the last took {job.last_seconds:.0f} s)." if job.done else "."
+        )
         st.progress(job.fraction, text=text)
         if st.button("Cancel the run", key="cancel"):
             job.cancel()
@@ -230,10 +308,12 @@ def results(current_toml: str | None) -> None:
     if current_toml is not None and current_toml != res["toml"]:
         st.info("The controls have changed since this run: press Run to see the new what-if.")
     ref = "the built-in baseline" if res["reference"] == BASELINE else f"'{res['reference']}'"
-    st.markdown(f"**'{res['name']}' against {ref}**, {res['reps']} replication{'s' if res['reps'] != 1 else ''} "
-                f"each with common random numbers ({res['seconds']:.0f} s). Counts and costs are totals over the "
-                f"statistics window for {runs.cohort_title('all').lower()}; costs in GBP (m = million). A change is "
-                "*clear* when its 95% interval excludes no change.")
+    st.markdown(
+        f"**'{res['name']}' against {ref}**, {res['reps']} replication{'s' if res['reps'] != 1 else ''} "
+        f"each with common random numbers ({res['seconds']:.0f} s). Counts and costs are totals over the "
+        f"statistics window for {runs.cohort_title('all').lower()}; costs in GBP (m = million). A change is "
+        "*clear* when its 95% interval excludes no change."
+    )
     lines = runs.moved(folder)
     if lines:
         st.markdown("**What the money moved in this run:**\n\n" + "\n".join(f"- {x}" for x in lines))
@@ -251,17 +331,19 @@ def results(current_toml: str | None) -> None:
         st.image(str(charts[0][0]), caption=charts[0][1])
     for i in range(1, len(charts), 2):
         cols = st.columns(2)
-        for col, (path, caption) in zip(cols, charts[i:i + 2]):
+        for col, (path, caption) in zip(cols, charts[i : i + 2]):
             with col:
                 st.image(str(path), caption=caption)
     st.subheader("Downloads")
     downloads = st.columns(3)
-    files = [("The scenario (TOML)", res["file_name"], "application/toml"),
-             ("The report (HTML)", "report.html", "text/html"),
-             ("All results (ZIP)", None, "application/zip"),
-             ("Changes (comparison.csv)", "comparison.csv", "text/csv"),
-             ("Every replication (kpis.csv)", "kpis.csv", "text/csv"),
-             ("Weekly series (timeseries.csv)", "timeseries.csv", "text/csv")]
+    files = [
+        ("The scenario (TOML)", res["file_name"], "application/toml"),
+        ("The report (HTML)", "report.html", "text/html"),
+        ("All results (ZIP)", None, "application/zip"),
+        ("Changes (comparison.csv)", "comparison.csv", "text/csv"),
+        ("Every replication (kpis.csv)", "kpis.csv", "text/csv"),
+        ("Weekly series (timeseries.csv)", "timeseries.csv", "text/csv"),
+    ]
     for i, (label, name, mime) in enumerate(files):
         with downloads[i % 3]:
             if name is None:
@@ -277,6 +359,7 @@ def results(current_toml: str | None) -> None:
 
 # --- the page ----------------------------------------------------------------------------------
 
+
 def main() -> None:
     st.set_page_config(page_title="caresim: what if?", layout="wide")
     init()
@@ -284,9 +367,11 @@ def main() -> None:
     settings = current_settings()
     settings_errors = levers.check_settings(settings)
     st.title("What if? Health and social care for a place")
-    st.markdown("Pick a ready-made scenario or move the levers, press **Run**, and read how emergency admissions, "
-                "bed days, delayed discharges and costs change against today's services, with 95% intervals. "
-                "Run settings are in the side bar.")
+    st.markdown(
+        "Pick a ready-made scenario or move the levers, press **Run**, and read how emergency admissions, "
+        "bed days, delayed discharges and costs change against today's services, with 95% intervals. "
+        "Run settings are in the side bar."
+    )
     sidebar(settings_errors, entries)
     st.radio("What do you want to try?", [OWN, READY], key="mode", horizontal=True)
     reference = st.session_state.reference
@@ -322,14 +407,18 @@ def main() -> None:
             name, toml = entry.name, entry.path.read_text(encoding="utf-8")
             if str(entry.path) == reference:
                 problems.append("same")
-                st.error("This is also the scenario you compare against: pick another one, or compare against the "
-                         "built-in baseline (in the side bar).", icon="⚠️")
+                st.error(
+                    "This is also the scenario you compare against: pick another one, or compare against the "
+                    "built-in baseline (in the side bar).",
+                    icon="⚠️",
+                )
             elif not settings_errors:
                 try:
                     with st.expander("What it changes"):
                         st.code(validate_text(load(entry.path, settings.run_settings())), language=None)
-                    request = runs.Request(settings, reference=reference, scenario_path=str(entry.path),
-                                            file_name=entry.path.name)
+                    request = runs.Request(
+                        settings, reference=reference, scenario_path=str(entry.path), file_name=entry.path.name
+                    )
                 except ScenarioError as e:
                     problems.append(str(e))
                     st.error(str(e), icon="⚠️")

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.app.levers import Settings
 from sim.outcomes import registry
 from sim.scenarios.scenario import BASELINE, Scenario, baseline, check_names, load
-from sim.app.levers import Settings
 
 # --- running a comparison -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Request:
@@ -66,12 +67,12 @@ def execute(req: Request, out: Path, progress: Callable[[int, int, float], None]
     ``caresim compare`` prints).  ``progress(done, total, seconds)`` is called after each run;
     it may raise (e.g. :class:`Cancelled`) to stop.
     """
+    from sim.analysis.compare import comparison_table, pairing, run_comparison
+    from sim.replication.runner import write_outputs
     from sim.reports import metadata
     from sim.reports.charts import comparison_charts, save
-    from sim.reports.text import compare_text
-    from sim.analysis.compare import comparison_table, pairing, run_comparison
     from sim.reports.report import build_report
-    from sim.replication.runner import write_outputs
+    from sim.reports.text import compare_text
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -91,8 +92,9 @@ def execute(req: Request, out: Path, progress: Callable[[int, int, float], None]
     metadata.write(out, meta)
     build_report(out)
     text = compare_text(scenarios, table, int(s.reps), int(s.seed))
-    (out / "summary.txt").write_text(text + f"\n\nRan {len(scenarios)} x {s.reps} replications in {seconds:.1f} s.\n",
-                                     encoding="utf-8")
+    (out / "summary.txt").write_text(
+        text + f"\n\nRan {len(scenarios)} x {s.reps} replications in {seconds:.1f} s.\n", encoding="utf-8"
+    )
     return out
 
 
@@ -100,13 +102,19 @@ def execute(req: Request, out: Path, progress: Callable[[int, int, float], None]
 
 HEADLINE = registry.HEADLINE
 CHARTS = {
-    "forest_plot.png": "Per cent change of each measure, with its 95% interval (a bar crossing 0 means no clear change).",
+    "forest_plot.png": (
+        "Per cent change of each measure, with its 95% interval (a bar crossing 0 means no clear change)."
+    ),
     "costs_by_sector.png": "Costs by sector over the statistics window.",
     "delayed_discharges.png": "Patients in hospital waiting to be discharged, week by week.",
     "acute_beds_occupied.png": "Acute beds occupied, week by week.",
 }
-DOWNLOADS = {"comparison.csv": "text/csv", "kpis.csv": "text/csv", "timeseries.csv": "text/csv",
-             "report.html": "text/html"}
+DOWNLOADS = {
+    "comparison.csv": "text/csv",
+    "kpis.csv": "text/csv",
+    "timeseries.csv": "text/csv",
+    "report.html": "text/html",
+}
 
 
 def _in_words(metric: str, r: Any, reps: int) -> str:
@@ -156,10 +164,27 @@ def headline(comparison, scenario: str, reps: int, cohort: str = "all", metrics=
             continue
         r = by_metric[m]
         ref, sc, change, pct = cells(m, r)
-        out.append({"Measure": _measure(m), "Reference": ref, "What-if": sc, "Change [95% interval]": change,
-                    "Change in % [95% interval]": pct, "In plain words": _in_words(m, r, reps)})
-    return pd.DataFrame(out, columns=["Measure", "Reference", "What-if", "Change [95% interval]",
-                                      "Change in % [95% interval]", "In plain words"])
+        out.append(
+            {
+                "Measure": _measure(m),
+                "Reference": ref,
+                "What-if": sc,
+                "Change [95% interval]": change,
+                "Change in % [95% interval]": pct,
+                "In plain words": _in_words(m, r, reps),
+            }
+        )
+    return pd.DataFrame(
+        out,
+        columns=[
+            "Measure",
+            "Reference",
+            "What-if",
+            "Change [95% interval]",
+            "Change in % [95% interval]",
+            "In plain words",
+        ],
+    )
 
 
 def read_comparison(folder: Path):

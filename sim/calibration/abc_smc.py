@@ -121,8 +121,16 @@ class Posterior:
             lower = weighted_quantile(x, last.weights, (1 - level) / 2)
             upper = weighted_quantile(x, last.weights, (1 + level) / 2)
             width = float(self.prior.high[k] - self.prior.low[k])
-            rows.append({"parameter": name, "mean": float(np.dot(last.weights, x)), "lower": lower,
-                         "upper": upper, "prior_width": width, "shrinkage": 1 - (upper - lower) / width})
+            rows.append(
+                {
+                    "parameter": name,
+                    "mean": float(np.dot(last.weights, x)),
+                    "lower": lower,
+                    "upper": upper,
+                    "prior_width": width,
+                    "shrinkage": 1 - (upper - lower) / width,
+                }
+            )
         return pd.DataFrame(rows).set_index("parameter")
 
 
@@ -163,9 +171,20 @@ def _evaluate(evaluate: Evaluate, thetas: np.ndarray, observed: np.ndarray, sd: 
     return np.where(np.isnan(d), np.inf, d)  # a failed simulation is never accepted
 
 
-def abc_smc(evaluate: Evaluate, prior: Prior, observed: np.ndarray, sd: np.ndarray, *, particles: int = 100,
-            generations: int = 5, batch: int | None = None, quantile: float = 0.5, seed: int = 1,
-            min_acceptance: float = 0.02, on_generation: Callable[[Generation], None] | None = None) -> Posterior:
+def abc_smc(
+    evaluate: Evaluate,
+    prior: Prior,
+    observed: np.ndarray,
+    sd: np.ndarray,
+    *,
+    particles: int = 100,
+    generations: int = 5,
+    batch: int | None = None,
+    quantile: float = 0.5,
+    seed: int = 1,
+    min_acceptance: float = 0.02,
+    on_generation: Callable[[Generation], None] | None = None,
+) -> Posterior:
     """Run ABC-SMC for up to ``generations`` generations of ``particles`` particles.
 
     Proposals go to ``evaluate`` in batches of ``batch`` (default ``particles``), one
@@ -187,8 +206,9 @@ def abc_smc(evaluate: Evaluate, prior: Prior, observed: np.ndarray, sd: np.ndarr
     budget = math.inf if min_acceptance == 0 else math.ceil(particles / min_acceptance)
 
     thetas = prior.sample(particles, rng)
-    dists = np.concatenate([_evaluate(evaluate, thetas[i:i + batch], observed, sd)
-                            for i in range(0, particles, batch)])
+    dists = np.concatenate(
+        [_evaluate(evaluate, thetas[i : i + batch], observed, sd) for i in range(0, particles, batch)]
+    )
     simulations = particles
     current = Generation(math.inf, thetas, np.full(particles, 1.0 / particles), dists, particles, particles)
     history = [current]

@@ -21,11 +21,11 @@ from scipy import optimize
 from scipy.stats import qmc
 
 from sim.calibration.abc_smc import distance as abc_distance
-from sim.experiments.batch import run_experiment
 from sim.calibration.design import design_experiment, simulated_targets
+from sim.calibration.study import Study
+from sim.experiments.batch import run_experiment
 from sim.experiments.exports import collect
 from sim.experiments.store import Store
-from sim.calibration.study import Study
 
 
 class BudgetExceeded(RuntimeError):
@@ -57,8 +57,10 @@ class Evaluator:
         exp, ids = design_experiment(self.study, thetas, self.out)
         planned = len(set(ids)) * self.study.runs_per_point
         if self.runs + planned > self.study.budget_runs and not self._all_stored(exp):
-            raise BudgetExceeded(f"the study's budget of {self.study.budget_runs} runs would be exceeded "
-                                 f"({self.runs} made, {planned} more asked for)")
+            raise BudgetExceeded(
+                f"the study's budget of {self.study.budget_runs} runs would be exceeded "
+                f"({self.runs} made, {planned} more asked for)"
+            )
         outcome = run_experiment(exp, self.store, self.executor, self.commit, self.progress)
         self.runs += outcome.ran
         self.calls += 1
@@ -113,10 +115,13 @@ def point_estimate(evaluate: Evaluator, start: np.ndarray, max_evaluations: int 
         means, ses = evaluate(np.clip(theta, s.low, s.high)[None, :])
         return float(distance(means, ses, s.observed, s.sd)[0])
 
-    return optimize.minimize(objective, np.clip(start, s.low, s.high), method="Nelder-Mead",
-                             bounds=list(zip(s.low, s.high)),
-                             options={"maxfev": max_evaluations, "xatol": 1e-3 * float(np.min(s.high - s.low)),
-                                      "fatol": 1e-3})
+    return optimize.minimize(
+        objective,
+        np.clip(start, s.low, s.high),
+        method="Nelder-Mead",
+        bounds=list(zip(s.low, s.high)),
+        options={"maxfev": max_evaluations, "xatol": 1e-3 * float(np.min(s.high - s.low)), "fatol": 1e-3},
+    )
 
 
 def evaluations(evaluate: Evaluator) -> pd.DataFrame:

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.compare import MDT_PREFIX
+from sim.calibration.study import Study
 from sim.experiments.experiment import ALL_METRICS, Experiment, Grid, Variant
 from sim.parameters.patch import Patch
 from sim.scenarios.scenario import load
-from sim.calibration.study import Study
 
 
 def point_id(theta: np.ndarray) -> float:
@@ -42,19 +42,35 @@ def design_experiment(study: Study, thetas: np.ndarray, out: Path) -> tuple[Expe
             patches = tuple(Patch(name, float(v)) for name, v in zip(study.names, theta))
             variants.append(Variant(load(file, study.settings, patches), pid))
     grid = Grid("parameter set", tuple(unique), tuple(s.name for s in scenarios), "parameter set id")
-    exp = Experiment(name=study.name, description=study.description, path=study.path, scenarios=tuple(scenarios),
-                     files=tuple(study.scenarios), reference=scenarios[0].name, replications=study.replications,
-                     seed=study.seed, settings=study.settings, metrics=ALL_METRICS, charts=(), out=out, grid=grid,
-                     variants=tuple(variants))
+    exp = Experiment(
+        name=study.name,
+        description=study.description,
+        path=study.path,
+        scenarios=tuple(scenarios),
+        files=tuple(study.scenarios),
+        reference=scenarios[0].name,
+        replications=study.replications,
+        seed=study.seed,
+        settings=study.settings,
+        metrics=ALL_METRICS,
+        charts=(),
+        out=out,
+        grid=grid,
+        variants=tuple(variants),
+    )
     return exp, ids
 
 
 def _values(kpis: pd.DataFrame) -> dict[tuple, pd.Series]:
-    return {key: g.set_index("replication")["value"]
-            for key, g in kpis.groupby(["scenario", "grid", "cohort", "metric"], sort=False)}
+    return {
+        key: g.set_index("replication")["value"]
+        for key, g in kpis.groupby(["scenario", "grid", "cohort", "metric"], sort=False)
+    }
 
 
-def simulated_targets(kpis: pd.DataFrame, study: Study, exp: Experiment, ids: list[float]) -> tuple[np.ndarray, np.ndarray]:
+def simulated_targets(
+    kpis: pd.DataFrame, study: Study, exp: Experiment, ids: list[float]
+) -> tuple[np.ndarray, np.ndarray]:
     """(means, standard errors), one row per id and one column per target; NaN where runs are missing.
 
     A level is the mean over replications (a rate per 1,000 person-years where asked); a change is

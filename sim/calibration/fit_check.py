@@ -59,36 +59,70 @@ def defaults_match(study: Study, fitted: dict, rel_tol: float = 0.005) -> list[s
     for k, p in enumerate(study.priors):
         value = fitted["fitted"].get(p.parameter)
         if value is None or abs(current[k] - value) > rel_tol * (p.high - p.low):
-            wrong.append(f"{p.parameter}: default {current[k]:.4g}, fitted {value if value is None else f'{value:.4g}'}")
+            wrong.append(
+                f"{p.parameter}: default {current[k]:.4g}, fitted {value if value is None else f'{value:.4g}'}"
+            )
     return wrong
 
 
 def check_study(study: Study, population: int, reps: int) -> Study:
     """The study as the check runs it: the default population, its own replications, a fresh seed."""
-    return dataclasses.replace(study, settings=dataclasses.replace(study.settings, population=population),
-                               replications=reps, seed=study.seed + FRESH_SEED_OFFSET)
+    return dataclasses.replace(
+        study,
+        settings=dataclasses.replace(study.settings, population=population),
+        replications=reps,
+        seed=study.seed + FRESH_SEED_OFFSET,
+    )
 
 
 def check_table(study: Study, means: np.ndarray, ses: np.ndarray) -> pd.DataFrame:
     """One row per target: observed, simulated, the combined standard error and whether it is within two."""
     rows = []
     for j, t in enumerate(study.targets):
-        combined = math.sqrt(t.sd ** 2 + float(ses[j]) ** 2)
+        combined = math.sqrt(t.sd**2 + float(ses[j]) ** 2)
         z = (float(means[j]) - t.value) / combined
-        rows.append({"target": t.name, "kind": t.kind, "scenario": t.scenario.stem, "metric": t.metric,
-                     "cohort": t.cohort, "observed": t.value, "sd": t.sd, "simulated": float(means[j]),
-                     "simulated_se": float(ses[j]), "combined_se": combined, "z": z,
-                     "within_2se": bool(abs(z) <= 2.0), "source": t.source})
+        rows.append(
+            {
+                "target": t.name,
+                "kind": t.kind,
+                "scenario": t.scenario.stem,
+                "metric": t.metric,
+                "cohort": t.cohort,
+                "observed": t.value,
+                "sd": t.sd,
+                "simulated": float(means[j]),
+                "simulated_se": float(ses[j]),
+                "combined_se": combined,
+                "z": z,
+                "within_2se": bool(abs(z) <= 2.0),
+                "source": t.source,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def check_html(table: pd.DataFrame, command: str, population: int, reps: int, seed: int) -> Markup:
     """The report section for the check, from the template ``fit_check.html``."""
-    rows = [[r.target, f"{r.observed:g} +/- {r.sd:g}", f"{r.simulated:.3g} +/- {r.simulated_se:.2g}", f"{r.z:+.2f}",
-             "yes" if r.within_2se else "no"] for r in table.itertuples()]
-    return fragment("fit_check.html", population=f"{population:,}", held=int(table["within_2se"].sum()),
-                    total=len(table), replications=reps, seed=seed, command=command,
-                    targets=html_table(["target", "observed +/- sd", "simulated +/- se", "z", "within 2 se"], rows))
+    rows = [
+        [
+            r.target,
+            f"{r.observed:g} +/- {r.sd:g}",
+            f"{r.simulated:.3g} +/- {r.simulated_se:.2g}",
+            f"{r.z:+.2f}",
+            "yes" if r.within_2se else "no",
+        ]
+        for r in table.itertuples()
+    ]
+    return fragment(
+        "fit_check.html",
+        population=f"{population:,}",
+        held=int(table["within_2se"].sum()),
+        total=len(table),
+        replications=reps,
+        seed=seed,
+        command=command,
+        targets=html_table(["target", "observed +/- sd", "simulated +/- se", "z", "within 2 se"], rows),
+    )
 
 
 def add_to_report(report: Path, section: Markup) -> None:
@@ -97,7 +131,7 @@ def add_to_report(report: Path, section: Markup) -> None:
     part = str(section)  # a plain string: joining Markup with the page's text would escape the page
     start = html.find("<h2>Check:")
     if start >= 0:
-        html = html[:start] + html[html.find("<h2>Charts</h2>", start):]
+        html = html[:start] + html[html.find("<h2>Charts</h2>", start) :]
     at = html.find("<h2>Charts</h2>")
     html = html[:at] + part + html[at:] if at >= 0 else html.replace("</body>", part + "</body>")
     report.write_text(html, encoding="utf-8")

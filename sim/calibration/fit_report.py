@@ -21,10 +21,24 @@ def targets_chart(result: dict):
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(rows) + 1.6))
     y = np.arange(len(rows))[::-1]
     for yy, t in zip(y, rows):
-        ax.errorbar(t["observed"], yy + 0.12, xerr=2 * t["sd"], fmt="s", color="0.2", capsize=3,
-                    label="target +/- 2 sd" if yy == y[0] else None)
-        ax.errorbar(t["simulated"], yy - 0.12, xerr=2 * t["se"], fmt="o", color="tab:red", capsize=3,
-                    label="simulated at the fit +/- 2 se" if yy == y[0] else None)
+        ax.errorbar(
+            t["observed"],
+            yy + 0.12,
+            xerr=2 * t["sd"],
+            fmt="s",
+            color="0.2",
+            capsize=3,
+            label="target +/- 2 sd" if yy == y[0] else None,
+        )
+        ax.errorbar(
+            t["simulated"],
+            yy - 0.12,
+            xerr=2 * t["se"],
+            fmt="o",
+            color="tab:red",
+            capsize=3,
+            label="simulated at the fit +/- 2 se" if yy == y[0] else None,
+        )
     ax.set_yticks(y)
     ax.set_yticklabels([t["name"] for t in rows])
     ax.set_xlabel("value (per cent for changes)")
@@ -94,29 +108,67 @@ def generations_chart(posterior):
 def write_report(out: Path, study, posterior, result: dict) -> Path:
     """Write the four charts and ``report.html`` into ``out``; return the report's path."""
     names = list(study.names)
-    for stem, fig in (("fit_targets", targets_chart(result)), ("posterior_marginals", marginals_chart(posterior, names)),
-                      ("posterior_pairs", pairs_chart(posterior, names)), ("abc_generations", generations_chart(posterior))):
+    for stem, fig in (
+        ("fit_targets", targets_chart(result)),
+        ("posterior_marginals", marginals_chart(posterior, names)),
+        ("posterior_pairs", pairs_chart(posterior, names)),
+        ("abc_generations", generations_chart(posterior)),
+    ):
         fig.savefig(out / f"{stem}.png", dpi=120)
         plt.close(fig)
     intervals = posterior.interval(0.9)
     priors = {p.parameter: p for p in study.priors}
-    param_rows = [[n, f"{result['fitted'][n]:.4g}", f"{intervals.loc[n, 'lower']:.4g} to {intervals.loc[n, 'upper']:.4g}",
-                   f"{priors[n].low:g} to {priors[n].high:g}", f"{100 * intervals.loc[n, 'shrinkage']:.0f}%", priors[n].reason]
-                  for n in names]
-    target_rows = [[t["name"], f"{t['observed']:g} +/- {t['sd']:g}", f"{t['simulated']:.3g} +/- {t['se']:.2g}",
-                    f"{(t['simulated'] - t['observed']) / t['sd']:+.2f}", t["source"]] for t in result["targets"]]
-    gen_rows = [[i, f"{g.tolerance:.3g}", g.proposed, g.accepted, f"{g.accepted / g.proposed:.2f}"]
-                for i, g in enumerate(posterior.generations)]
-    html = page("fit_report.html", title=f"Fit report: {study.name}", name=study.name,
-                description=study.description, command=result["command"], runs=result["runs"],
-                seconds=f"{result['seconds']:.0f}", replications=study.replications,
-                population=study.settings.population or "the default", seed=study.seed,
-                targets=table(["target", "observed +/- sd", "simulated +/- se", "(sim - obs) / sd", "source"],
-                              target_rows),
-                parameters=table(["parameter", "fitted (point estimate)", "90% posterior interval", "prior",
-                                  "narrower than the prior by", "prior's reason"], param_rows),
-                generations=table(["generation", "tolerance", "proposed", "accepted", "acceptance rate"], gen_rows),
-                figures=figures(out))
+    param_rows = [
+        [
+            n,
+            f"{result['fitted'][n]:.4g}",
+            f"{intervals.loc[n, 'lower']:.4g} to {intervals.loc[n, 'upper']:.4g}",
+            f"{priors[n].low:g} to {priors[n].high:g}",
+            f"{100 * intervals.loc[n, 'shrinkage']:.0f}%",
+            priors[n].reason,
+        ]
+        for n in names
+    ]
+    target_rows = [
+        [
+            t["name"],
+            f"{t['observed']:g} +/- {t['sd']:g}",
+            f"{t['simulated']:.3g} +/- {t['se']:.2g}",
+            f"{(t['simulated'] - t['observed']) / t['sd']:+.2f}",
+            t["source"],
+        ]
+        for t in result["targets"]
+    ]
+    gen_rows = [
+        [i, f"{g.tolerance:.3g}", g.proposed, g.accepted, f"{g.accepted / g.proposed:.2f}"]
+        for i, g in enumerate(posterior.generations)
+    ]
+    html = page(
+        "fit_report.html",
+        title=f"Fit report: {study.name}",
+        name=study.name,
+        description=study.description,
+        command=result["command"],
+        runs=result["runs"],
+        seconds=f"{result['seconds']:.0f}",
+        replications=study.replications,
+        population=study.settings.population or "the default",
+        seed=study.seed,
+        targets=table(["target", "observed +/- sd", "simulated +/- se", "(sim - obs) / sd", "source"], target_rows),
+        parameters=table(
+            [
+                "parameter",
+                "fitted (point estimate)",
+                "90% posterior interval",
+                "prior",
+                "narrower than the prior by",
+                "prior's reason",
+            ],
+            param_rows,
+        ),
+        generations=table(["generation", "tolerance", "proposed", "accepted", "acceptance rate"], gen_rows),
+        figures=figures(out),
+    )
     path = out / "report.html"
     path.write_text(html, encoding="utf-8")
     return path

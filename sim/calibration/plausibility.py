@@ -7,8 +7,9 @@ and by ``python -m sim.calibration.plausibility`` which prints the table for a r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, TypeAlias
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -31,36 +32,85 @@ def _per(metric: str, scale: float, cohort: str = "65plus") -> Callable[[Table],
 
 
 CHECKS = (
-    Check("emergency admissions per 1,000 person-years", 180, 320,
-          "EVIDENCE 3: about 245 per 1,000 a year aged 65+ (HES 2010/11, derived)", _per("emergency_admissions", 1000)),
-    Check("mean emergency length of stay, days", 7, 12,
-          "EVIDENCE 3: 7.9 days all ages, 10.8 aged 85+ (Health Foundation 2023)", lambda k: k["65plus"]["mean_los_days"]),
-    Check("30-day readmissions, share of emergency admissions", 0.12, 0.18,
-          "EVIDENCE 3: 13.7% all ages, about 1 in 6 for 75+ (NHS Digital; Age UK 2023)",
-          lambda k: k["65plus"]["readmissions_30d"] / k["65plus"]["emergency_admissions"]),
-    Check("delayed days, share of acute bed days", 0.02, 0.07,
-          "EVIDENCE 4: about 3,800 patients delayed a day, 2/3 in acute beds, of about 100,000 beds",
-          lambda k: k["65plus"]["delayed_discharge_days"] / k["65plus"]["bed_days"]),
-    Check("at home 91 days after reablement", 0.75, 0.88,
-          "EVIDENCE 4: about 82% (ASCOF 2B(1), 2011/12-2019/20)", lambda k: k["65plus"]["at_home_91d_after_reablement"]),
-    Check("care home admissions per 100,000 person-years", 450, 750,
-          "EVIDENCE 4: 659 (2014/15) to 578 (2018/19) per 100,000 aged 65+ (ASCOF 2A(2))", _per("care_home_admissions", 1e5)),
-    Check("outpatient attendances per person-year", 2, 6,
-          "EVIDENCE 3: 96.4m attendances in 2019/20 (about 1.7 per person of all ages, more at 65+), follow-ups about 2 "
-          "per first attendance (HES Outpatient Activity)", _per("outpatient_attendances", 1)),
-    Check("elective admissions per 1,000 person-years", 100, 500,
-          "HES Admitted Patient Care: elective admissions, ordinary and day case, of people 65+ (approximate range)",
-          _per("elective_admissions", 1000)),
-    Check("GP contacts per person-year, 85+", 10, 16,
-          "EVIDENCE 3: 13-14 consultations a year at 85-89 (Hippisley-Cox 2009; Hobbs et al. 2016)",
-          _per("gp_contacts", 1, cohort="85plus")),
-    Check("acute occupancy, all patients", 0.85, 0.92,
-          "NHS England KH03 2019/20: general and acute occupancy about 90% (approximate)",
-          lambda k: k["all"]["acute_occupancy"]),
-    Check("share of acute bed days used by people 65+ (all patients)", 0.45, 0.65,
-          "EVIDENCE 3 validation: 54% (HSCIC 2014); not fitted",
-          lambda k: k["65plus"]["bed_days"] / (k["all"]["acute_occupancy"] * k["all"]["acute_beds"] * _window_days(k)),
-          fitted=False),
+    Check(
+        "emergency admissions per 1,000 person-years",
+        180,
+        320,
+        "EVIDENCE 3: about 245 per 1,000 a year aged 65+ (HES 2010/11, derived)",
+        _per("emergency_admissions", 1000),
+    ),
+    Check(
+        "mean emergency length of stay, days",
+        7,
+        12,
+        "EVIDENCE 3: 7.9 days all ages, 10.8 aged 85+ (Health Foundation 2023)",
+        lambda k: k["65plus"]["mean_los_days"],
+    ),
+    Check(
+        "30-day readmissions, share of emergency admissions",
+        0.12,
+        0.18,
+        "EVIDENCE 3: 13.7% all ages, about 1 in 6 for 75+ (NHS Digital; Age UK 2023)",
+        lambda k: k["65plus"]["readmissions_30d"] / k["65plus"]["emergency_admissions"],
+    ),
+    Check(
+        "delayed days, share of acute bed days",
+        0.02,
+        0.07,
+        "EVIDENCE 4: about 3,800 patients delayed a day, 2/3 in acute beds, of about 100,000 beds",
+        lambda k: k["65plus"]["delayed_discharge_days"] / k["65plus"]["bed_days"],
+    ),
+    Check(
+        "at home 91 days after reablement",
+        0.75,
+        0.88,
+        "EVIDENCE 4: about 82% (ASCOF 2B(1), 2011/12-2019/20)",
+        lambda k: k["65plus"]["at_home_91d_after_reablement"],
+    ),
+    Check(
+        "care home admissions per 100,000 person-years",
+        450,
+        750,
+        "EVIDENCE 4: 659 (2014/15) to 578 (2018/19) per 100,000 aged 65+ (ASCOF 2A(2))",
+        _per("care_home_admissions", 1e5),
+    ),
+    Check(
+        "outpatient attendances per person-year",
+        2,
+        6,
+        "EVIDENCE 3: 96.4m attendances in 2019/20 (about 1.7 per person of all ages, more at 65+), follow-ups about 2 "
+        "per first attendance (HES Outpatient Activity)",
+        _per("outpatient_attendances", 1),
+    ),
+    Check(
+        "elective admissions per 1,000 person-years",
+        100,
+        500,
+        "HES Admitted Patient Care: elective admissions, ordinary and day case, of people 65+ (approximate range)",
+        _per("elective_admissions", 1000),
+    ),
+    Check(
+        "GP contacts per person-year, 85+",
+        10,
+        16,
+        "EVIDENCE 3: 13-14 consultations a year at 85-89 (Hippisley-Cox 2009; Hobbs et al. 2016)",
+        _per("gp_contacts", 1, cohort="85plus"),
+    ),
+    Check(
+        "acute occupancy, all patients",
+        0.85,
+        0.92,
+        "NHS England KH03 2019/20: general and acute occupancy about 90% (approximate)",
+        lambda k: k["all"]["acute_occupancy"],
+    ),
+    Check(
+        "share of acute bed days used by people 65+ (all patients)",
+        0.45,
+        0.65,
+        "EVIDENCE 3 validation: 54% (HSCIC 2014); not fitted",
+        lambda k: k["65plus"]["bed_days"] / (k["all"]["acute_occupancy"] * k["all"]["acute_beds"] * _window_days(k)),
+        fitted=False,
+    ),
 )
 
 
@@ -78,8 +128,17 @@ def levels(kpis: pd.DataFrame) -> pd.DataFrame:
             part = kpis if r is None else kpis[kpis["replication"] == r]
             values.append(c.level(part.pivot(index="metric", columns="cohort", values="value")))
         v = float(np.mean(values))
-        rows.append({"check": c.name, "level": v, "low": c.low, "high": c.high, "inside": c.low <= v <= c.high,
-                     "fitted": c.fitted, "source": c.source})
+        rows.append(
+            {
+                "check": c.name,
+                "level": v,
+                "low": c.low,
+                "high": c.high,
+                "inside": c.low <= v <= c.high,
+                "fitted": c.fitted,
+                "source": c.source,
+            }
+        )
     return pd.DataFrame(rows)
 
 

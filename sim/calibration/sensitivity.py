@@ -95,8 +95,9 @@ def morris_design(low, high, trajectories: int = 10, levels: int = 4, seed: int 
     return low + unit * (high - low)
 
 
-def morris_indices(X, Y, low, high, levels: int = 4, names: Sequence[str] | None = None,
-                   outputs: Sequence[str] | None = None) -> pd.DataFrame:
+def morris_indices(
+    X, Y, low, high, levels: int = 4, names: Sequence[str] | None = None, outputs: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Morris statistics of a design from :func:`morris_design` and its outputs.
 
     One row per (parameter, output): the mean (``mu``), mean absolute
@@ -127,17 +128,27 @@ def morris_indices(X, Y, low, high, levels: int = 4, names: Sequence[str] | None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         sigma = effects.std(axis=0, ddof=1) if r > 1 else np.full((d, k), np.nan)
-    return pd.DataFrame({
-        "parameter": np.repeat(names, k),
-        "output": np.tile(outputs, d),
-        "mu": effects.mean(axis=0).ravel(),
-        "mu_star": np.abs(effects).mean(axis=0).ravel(),
-        "sigma": sigma.ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "parameter": np.repeat(names, k),
+            "output": np.tile(outputs, d),
+            "mu": effects.mean(axis=0).ravel(),
+            "mu_star": np.abs(effects).mean(axis=0).ravel(),
+            "sigma": sigma.ravel(),
+        }
+    )
 
 
-def morris(evaluate: Evaluate, names: Sequence[str], low, high, outputs: Sequence[str],
-           trajectories: int = 10, levels: int = 4, seed: int = 1) -> pd.DataFrame:
+def morris(
+    evaluate: Evaluate,
+    names: Sequence[str],
+    low,
+    high,
+    outputs: Sequence[str],
+    trajectories: int = 10,
+    levels: int = 4,
+    seed: int = 1,
+) -> pd.DataFrame:
     """Morris screening in one call of ``evaluate`` on (d + 1) r points (recorded in ``.attrs["evaluations"]``)."""
     X = morris_design(low, high, trajectories, levels, seed)
     Y = _run(evaluate, X, len(outputs))
@@ -165,8 +176,17 @@ def sobol_evaluations(d: int, n: int) -> int:
     return (d + 2) * n
 
 
-def sobol(evaluate: Evaluate, names: Sequence[str], low, high, outputs: Sequence[str], n: int = 256,
-          seed: int = 1, bootstrap: bool = True, n_resamples: int = 999) -> pd.DataFrame:
+def sobol(
+    evaluate: Evaluate,
+    names: Sequence[str],
+    low,
+    high,
+    outputs: Sequence[str],
+    n: int = 256,
+    seed: int = 1,
+    bootstrap: bool = True,
+    n_resamples: int = 999,
+) -> pd.DataFrame:
     """First- and total-order Sobol indices of uniform inputs on [low, high], one row per (parameter, output).
 
     Called with a function, ``scipy.stats.sobol_indices`` evaluates it three
@@ -195,14 +215,16 @@ def sobol(evaluate: Evaluate, names: Sequence[str], low, high, outputs: Sequence
     if [s.shape[0] for s in samples] != [n, n, d * n]:
         raise RuntimeError("scipy.stats.sobol_indices sampled in an unexpected way")
     Y = _run(evaluate, np.vstack(samples), k).T  # (k, (d + 2) n)
-    f_AB = np.moveaxis(Y[:, 2 * n:].reshape(k, n, d), -1, 0)  # as scipy arranges it: (d, k, n)
-    res = stats.sobol_indices(func={"f_A": Y[:, :n], "f_B": Y[:, n:2 * n], "f_AB": f_AB}, n=n)
-    out = pd.DataFrame({
-        "parameter": np.repeat(names, k),
-        "output": np.tile(outputs, d),
-        "first_order": np.reshape(res.first_order, (k, d)).T.ravel(),
-        "total_order": np.reshape(res.total_order, (k, d)).T.ravel(),
-    })
+    f_AB = np.moveaxis(Y[:, 2 * n :].reshape(k, n, d), -1, 0)  # as scipy arranges it: (d, k, n)
+    res = stats.sobol_indices(func={"f_A": Y[:, :n], "f_B": Y[:, n : 2 * n], "f_AB": f_AB}, n=n)
+    out = pd.DataFrame(
+        {
+            "parameter": np.repeat(names, k),
+            "output": np.tile(outputs, d),
+            "first_order": np.reshape(res.first_order, (k, d)).T.ravel(),
+            "total_order": np.reshape(res.total_order, (k, d)).T.ravel(),
+        }
+    )
     if bootstrap:
         state = np.random.get_state()
         np.random.seed(seed)

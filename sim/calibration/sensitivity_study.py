@@ -28,11 +28,13 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.calibrate import Evaluator
-from sim.scenarios.scenario import load
 from sim.calibration.sensitivity import morris, screen, sobol, sobol_evaluations
 from sim.calibration.study import Prior, Sensitivity, Study, Target
+from sim.scenarios.scenario import load
 
-PRIOR_DRIVEN_SHARE = 0.1  # an answer is prior-driven when the uninformed parameters hold this share of its total indices
+PRIOR_DRIVEN_SHARE = (
+    0.1  # an answer is prior-driven when the uninformed parameters hold this share of its total indices
+)
 INTERVALS = "intervals.csv"  # the fit's posterior intervals (caresim calibrate)
 SCREENED = "screened.txt"  # the sweep's screening against the targets (caresim sweep)
 
@@ -101,8 +103,9 @@ def read_screened(fitted: Path) -> list[str] | None:
     return path.read_text(encoding="utf-8").split() if path.is_file() else None
 
 
-def answer_study(study: Study, params: list[Parameter], population: int | None = None,
-                 reps: int | None = None) -> tuple[Study, list[Answer]]:
+def answer_study(
+    study: Study, params: list[Parameter], population: int | None = None, reps: int | None = None
+) -> tuple[Study, list[Answer]]:
     """The study as :class:`Evaluator` runs it: the analysis' parameters as priors and its answers as targets.
 
     ``population`` and ``reps`` override the ``[sensitivity]`` table (as the command-line flags do).
@@ -117,11 +120,30 @@ def answer_study(study: Study, params: list[Parameter], population: int | None =
         for metric in sens.metrics:
             answer = Answer(name, metric, file != study.reference)
             answers.append(answer)
-            targets.append(Target(answer.label, "change" if answer.change else "level", file, metric, "all", 0.0, 1.0,
-                                  False, "an answer of the sensitivity analysis", ""))
+            targets.append(
+                Target(
+                    answer.label,
+                    "change" if answer.change else "level",
+                    file,
+                    metric,
+                    "all",
+                    0.0,
+                    1.0,
+                    False,
+                    "an answer of the sensitivity analysis",
+                    "",
+                )
+            )
     priors = tuple(Prior(p.name, p.low, p.high, p.range_from) for p in params)
-    derived = replace(study, scenarios=files, targets=tuple(targets), priors=priors, settings=settings,
-                      replications=reps or sens.replications, budget_runs=2**62)
+    derived = replace(
+        study,
+        scenarios=files,
+        targets=tuple(targets),
+        priors=priors,
+        settings=settings,
+        replications=reps or sens.replications,
+        budget_runs=2**62,
+    )
     return derived, answers
 
 
@@ -172,12 +194,20 @@ class Answers:
         return ""
 
 
-def morris_table(evaluate: Evaluator, params: list[Parameter], answers: list[Answer], trajectories: int,
-                 seed: int) -> pd.DataFrame:
+def morris_table(
+    evaluate: Evaluator, params: list[Parameter], answers: list[Answer], trajectories: int, seed: int
+) -> pd.DataFrame:
     """Morris statistics (mu, mu*, sigma) of every parameter on every answer: one batch of (d + 1) r sets."""
     names = [p.name for p in params]
-    frame = morris(Answers(evaluate, params, names), names, [p.low for p in params], [p.high for p in params],
-                   [a.label for a in answers], trajectories=trajectories, seed=seed)
+    frame = morris(
+        Answers(evaluate, params, names),
+        names,
+        [p.low for p in params],
+        [p.high for p in params],
+        [a.label for a in answers],
+        trajectories=trajectories,
+        seed=seed,
+    )
     return _tidy(frame, answers)
 
 
@@ -187,17 +217,23 @@ def kept(morris_frame: pd.DataFrame, params: list[Parameter], swept: list[str] |
     moved = set(screen(frame))
     why = {}
     for p in params:
-        reasons = [text for text, yes in (("no target informs it", not p.informed),
-                                          ("Morris against the answers", p.name in moved),
-                                          ("the sweep's screening against the targets", p.name in (swept or [])))
-                   if yes]
+        reasons = [
+            text
+            for text, yes in (
+                ("no target informs it", not p.informed),
+                ("Morris against the answers", p.name in moved),
+                ("the sweep's screening against the targets", p.name in (swept or [])),
+            )
+            if yes
+        ]
         if reasons:
             why[p.name] = "; ".join(reasons)
     return why
 
 
-def sobol_table(answers_of: Answers, params: list[Parameter], varied: list[str], answers: list[Answer], n: int,
-                seed: int) -> pd.DataFrame:
+def sobol_table(
+    answers_of: Answers, params: list[Parameter], varied: list[str], answers: list[Answer], n: int, seed: int
+) -> pd.DataFrame:
     """First-order and total Sobol indices of the varied parameters on every answer, with 95% BCa intervals.
 
     All (d + 2) n parameter sets go to the runner as one batch.  An answer that does not vary over
@@ -206,10 +242,18 @@ def sobol_table(answers_of: Answers, params: list[Parameter], varied: list[str],
     chosen = [p for p in params if p.name in varied]
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        frame = sobol(answers_of, [p.name for p in chosen], [p.low for p in chosen], [p.high for p in chosen],
-                      [a.label for a in answers], n=n, seed=seed)
-    frame = frame.rename(columns={"total_order": "total", "total_order_low": "total_low",
-                                  "total_order_high": "total_high"})
+        frame = sobol(
+            answers_of,
+            [p.name for p in chosen],
+            [p.low for p in chosen],
+            [p.high for p in chosen],
+            [a.label for a in answers],
+            n=n,
+            seed=seed,
+        )
+    frame = frame.rename(
+        columns={"total_order": "total", "total_order_low": "total_low", "total_order_high": "total_high"}
+    )
     none = frame["output"].map(lambda label: bool(answers_of.without_indices(label)))
     frame.loc[none, [c for c in frame.columns if c not in ("parameter", "output")]] = math.nan
     return _tidy(frame, answers)
@@ -219,11 +263,15 @@ def _tidy(frame: pd.DataFrame, answers: list[Answer]) -> pd.DataFrame:
     """``output`` (an answer's label) as ``scenario, metric`` columns first; rows by answer, then parameter."""
     by_label = {a.label: a for a in answers}
     order = {a.label: i for i, a in enumerate(answers)}
-    out = frame.assign(scenario=[by_label[o].scenario for o in frame["output"]],
-                       metric=[by_label[o].metric for o in frame["output"]],
-                       _order=frame["output"].map(order))
+    out = frame.assign(
+        scenario=[by_label[o].scenario for o in frame["output"]],
+        metric=[by_label[o].metric for o in frame["output"]],
+        _order=frame["output"].map(order),
+    )
     out = out.sort_values("_order", kind="stable").drop(columns=["output", "_order"])
-    return out[["scenario", "metric", *[c for c in out.columns if c not in ("scenario", "metric")]]].reset_index(drop=True)
+    return out[["scenario", "metric", *[c for c in out.columns if c not in ("scenario", "metric")]]].reset_index(
+        drop=True
+    )
 
 
 def noise_share(last: pd.DataFrame, answers: list[Answer], replications: int) -> dict[str, float]:
@@ -243,8 +291,14 @@ def noise_share(last: pd.DataFrame, answers: list[Answer], replications: int) ->
     return out
 
 
-def prior_driven(sobol_frame: pd.DataFrame, params: list[Parameter], answers: list[Answer], noise: dict[str, float],
-                 reference: str, threshold: float = PRIOR_DRIVEN_SHARE) -> pd.DataFrame:
+def prior_driven(
+    sobol_frame: pd.DataFrame,
+    params: list[Parameter],
+    answers: list[Answer],
+    noise: dict[str, float],
+    reference: str,
+    threshold: float = PRIOR_DRIVEN_SHARE,
+) -> pd.DataFrame:
     """Per answer, the uninformed parameters' share of the total indices (negative estimates read as 0),
     and whether it reaches ``threshold``."""
     uninformed = {p.name for p in params if not p.informed}
@@ -254,19 +308,40 @@ def prior_driven(sobol_frame: pd.DataFrame, params: list[Parameter], answers: li
         total = part.set_index("parameter")["total"].clip(lower=0)
         whole = float(total.sum())
         share = float(total[total.index.isin(uninformed)].sum()) / whole if whole > 0 else math.nan
-        leading = [name for name, v in total[total.index.isin(uninformed)].sort_values(ascending=False).items() if v > 0]
-        rows.append({"scenario": a.scenario, "metric": a.metric, "answer": a.describe(reference),
-                     "uninformed_share": share, "threshold": threshold,
-                     "prior_driven": bool(share >= threshold) if math.isfinite(share) else False,
-                     "uninformed_parameters": " ".join(leading), "noise_share": noise.get(a.label, math.nan)})
+        leading = [
+            name for name, v in total[total.index.isin(uninformed)].sort_values(ascending=False).items() if v > 0
+        ]
+        rows.append(
+            {
+                "scenario": a.scenario,
+                "metric": a.metric,
+                "answer": a.describe(reference),
+                "uninformed_share": share,
+                "threshold": threshold,
+                "prior_driven": bool(share >= threshold) if math.isfinite(share) else False,
+                "uninformed_parameters": " ".join(leading),
+                "noise_share": noise.get(a.label, math.nan),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def parameter_table(params: list[Parameter], why: dict[str, str]) -> pd.DataFrame:
     """One row per parameter: its range, where the range comes from, and whether (and why) it was kept."""
-    return pd.DataFrame([{"parameter": p.name, "low": p.low, "high": p.high, "range_from": p.range_from,
-                          "informed": p.informed, "kept": p.name in why, "kept_because": why.get(p.name, "")}
-                         for p in params])
+    return pd.DataFrame(
+        [
+            {
+                "parameter": p.name,
+                "low": p.low,
+                "high": p.high,
+                "range_from": p.range_from,
+                "informed": p.informed,
+                "kept": p.name in why,
+                "kept_because": why.get(p.name, ""),
+            }
+            for p in params
+        ]
+    )
 
 
 class NothingToVary(RuntimeError):
@@ -289,8 +364,9 @@ class Analysis:
     morris_runs: int  # runs made for the screening (not found in the store)
 
 
-def analyse(evaluate: Evaluator, params: list[Parameter], answers: list[Answer], swept: list[str] | None,
-            on_phase=None) -> Analysis:
+def analyse(
+    evaluate: Evaluator, params: list[Parameter], answers: list[Answer], swept: list[str] | None, on_phase=None
+) -> Analysis:
     """Morris screening, then Sobol indices of the kept parameters; ``on_phase(name, runs)`` before each batch."""
     s = evaluate.study
     runs_per_set = s.runs_per_point
@@ -302,14 +378,24 @@ def analyse(evaluate: Evaluator, params: list[Parameter], answers: list[Answer],
     morris_runs = evaluate.runs
     why = kept(morris_frame, params, swept)
     if not why:
-        raise NothingToVary("Morris screening kept no parameter and none is uninformed: nothing to compute Sobol "
-                            "indices of")
+        raise NothingToVary(
+            "Morris screening kept no parameter and none is uninformed: nothing to compute Sobol indices of"
+        )
     if on_phase is not None:
         on_phase("Sobol", sobol_evaluations(len(why), n) * runs_per_set)
     answers_of = Answers(evaluate, params, list(why))
     sobol_frame = sobol_table(answers_of, params, list(why), answers, n, s.seed)
     noise = noise_share(answers_of.batch(), answers, s.replications)
     reference = answers[0].scenario
-    return Analysis(reference, params, answers, swept, why, morris_frame, sobol_frame,
-                    prior_driven(sobol_frame, params, answers, noise, reference),
-                    {a.label: answers_of.without_indices(a.label) for a in answers}, morris_runs)
+    return Analysis(
+        reference,
+        params,
+        answers,
+        swept,
+        why,
+        morris_frame,
+        sobol_frame,
+        prior_driven(sobol_frame, params, answers, noise, reference),
+        {a.label: answers_of.without_indices(a.label) for a in answers},
+        morris_runs,
+    )

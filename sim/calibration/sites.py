@@ -63,17 +63,32 @@ from typing import Any
 
 import numpy as np
 
+from sim.core.streams import stream_key
 from sim.experiments.experiment import ALL_METRICS
 from sim.outcomes import registry
 from sim.parameters.filecheck import days, known_keys, short_name, whole
 from sim.parameters.params import Params, capacity_basis, per_place
-from sim.parameters.tree import ParameterError, apply_overrides, walk
 from sim.parameters.patch import Patch
+from sim.parameters.tree import ParameterError, apply_overrides, walk
 from sim.scenarios.scenario import BASELINE, RunSettings, Scenario, ScenarioError, baseline, load, read_toml
-from sim.core.streams import stream_key
 
-KEYS = ("name", "description", "integration", "integration_reason", "reference", "sites", "seed", "horizon_days",
-        "warmup_days", "cohort", "population", "baseline", "factor", "metric", "minimal_change_reason")
+KEYS = (
+    "name",
+    "description",
+    "integration",
+    "integration_reason",
+    "reference",
+    "sites",
+    "seed",
+    "horizon_days",
+    "warmup_days",
+    "cohort",
+    "population",
+    "baseline",
+    "factor",
+    "metric",
+    "minimal_change_reason",
+)
 POPULATION_KEYS = ("low", "high", "reason")
 BASELINE_KEYS = ("name", "parameters", "scale", "reason")
 FACTOR_KEYS = ("name", "meaning", "beta", "reason", "map")
@@ -82,8 +97,13 @@ METRIC_KEYS = ("metric", "better", "minimal_change", "reported_share", "source")
 MAP_KINDS = ("scale", "value", "on_above", "on_below")
 COHORTS = registry.STANDARD_COHORTS  # the cohorts every run measures
 BETTER = ("lower", "higher")
-RESERVED = ("place.registered_population", "place.capacity_population", "time.horizon_days", "time.warmup_days",
-            "time.timeseries_step_days")
+RESERVED = (
+    "place.registered_population",
+    "place.capacity_population",
+    "time.horizon_days",
+    "time.warmup_days",
+    "time.timeseries_step_days",
+)
 FIXED_COLUMNS = ("site", "population")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _DEFAULTS = Params()
@@ -229,7 +249,9 @@ def load_sites(path: str | Path, *, sites: int | None = None) -> SitesStudy:
 
     plain_ref = _plain(reference, settings, err)
     plain_int = _plain(integration, settings, err)
-    differences = tuple(_difference(d, i, plain_ref, err) for i, d in enumerate(_tables(data, "baseline", err, False), 1))
+    differences = tuple(
+        _difference(d, i, plain_ref, err) for i, d in enumerate(_tables(data, "baseline", err, False), 1)
+    )
     factors = tuple(_factor(f, i, plain_int, err) for i, f in enumerate(_tables(data, "factor", err, True), 1))
     metrics = tuple(_metric(m, i, err) for i, m in enumerate(_tables(data, "metric", err, True), 1))
     names = [d.name for d in differences] + [f.name for f in factors]
@@ -251,25 +273,48 @@ def load_sites(path: str | Path, *, sites: int | None = None) -> SitesStudy:
     if not isinstance(reason, str) or not reason.strip():
         raise err("'minimal_change_reason' is required: why a change must exceed each metric's minimal_change")
 
-    study = SitesStudy(name, " ".join(description.split()), path, integration, " ".join(integration_reason.split()),
-                       reference, seed, settings, cohort, (low, high), " ".join(str(pop["reason"]).split()),
-                       differences, factors, metrics, " ".join(reason.split()), ())
+    study = SitesStudy(
+        name,
+        " ".join(description.split()),
+        path,
+        integration,
+        " ".join(integration_reason.split()),
+        reference,
+        seed,
+        settings,
+        cohort,
+        (low, high),
+        " ".join(str(pop["reason"]).split()),
+        differences,
+        factors,
+        metrics,
+        " ".join(reason.split()),
+        (),
+    )
     drawn = tuple(_site(study, n, plain_ref, plain_int, err) for n in range(count))
     return dataclasses.replace(study, sites=drawn)
 
 
 # --- drawing and building sites ------------------------------------------------------------------
 
+
 def _rng(seed: int, site: int, what: str) -> np.random.Generator:
     """The stream of one drawn quantity of one site: the same whatever else the file draws."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(SITE_STREAM, site, stream_key(what)))))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(SITE_STREAM, site, stream_key(what))))
+    )
 
 
 def _site(study: SitesStudy, number: int, plain_ref: Scenario, plain_int: Scenario, err) -> Site:
     low, high = study.population
     population = int(_rng(study.seed, number, "population").integers(low, high + 1))
-    differences = tuple((d.name, float(_rng(study.seed, number, "baseline:" + d.name).uniform(d.low, d.high))
-                         if d.high > d.low else d.low) for d in study.differences)
+    differences = tuple(
+        (
+            d.name,
+            float(_rng(study.seed, number, "baseline:" + d.name).uniform(d.low, d.high)) if d.high > d.low else d.low,
+        )
+        for d in study.differences
+    )
     factors = tuple((f.name, float(_rng(study.seed, number, "factor:" + f.name).beta(f.a, f.b))) for f in study.factors)
     settings = dataclasses.replace(study.settings, population=population)
     where = f"site {number} ({population:,} people)"
@@ -283,8 +328,13 @@ def _site(study: SitesStudy, number: int, plain_ref: Scenario, plain_int: Scenar
     return Site(number, population, differences, factors, before, integration)
 
 
-def _with_differences(file: Path | None, settings: RunSettings, plain: Scenario, specs: tuple[Difference, ...],
-                      drawn: tuple[tuple[str, float], ...]) -> Scenario:
+def _with_differences(
+    file: Path | None,
+    settings: RunSettings,
+    plain: Scenario,
+    specs: tuple[Difference, ...],
+    drawn: tuple[tuple[str, float], ...],
+) -> Scenario:
     """A scenario at a site: each difference sets its parameters to the scenario's own value x the site's multiplier.
 
     Set in the file itself (as a patch), before its interventions and shifts, so that they act on
@@ -300,7 +350,9 @@ def _with_differences(file: Path | None, settings: RunSettings, plain: Scenario,
         site = baseline(settings)
         if not values:
             return site
-        return dataclasses.replace(site, params=apply_overrides(site.params, _nested(values)), overrides=_nested(values))
+        return dataclasses.replace(
+            site, params=apply_overrides(site.params, _nested(values)), overrides=_nested(values)
+        )
     return load(file, settings, tuple(Patch(p, v) for p, v in values.items()))
 
 
@@ -322,19 +374,28 @@ def _whole_units(before: Scenario, integration: Scenario, where: str, err) -> No
     p = before.params
     n = capacity_basis(p)
     if per_place(p.social_care.social_workers_per_100k, n) < 1:
-        raise err(f"{where}: social_care.social_workers_per_100k = {p.social_care.social_workers_per_100k:g} rounds "
-                  "to no social worker (whole posts), so no one could be assessed for discharge; raise "
-                  "population.low (or the social workers per 100,000)")
+        raise err(
+            f"{where}: social_care.social_workers_per_100k = {p.social_care.social_workers_per_100k:g} rounds "
+            "to no social worker (whole posts), so no one could be assessed for discharge; raise "
+            "population.low (or the social workers per 100,000)"
+        )
     if per_place(p.acute.beds_per_100k, n) < 1:
-        raise err(f"{where}: acute.beds_per_100k = {p.acute.beds_per_100k:g} rounds to no acute bed; raise population.low")
+        raise err(
+            f"{where}: acute.beds_per_100k = {p.acute.beds_per_100k:g} rounds to no acute bed; raise population.low"
+        )
     q = integration.params
-    if sum(q.mdt.coordinators_per_100k) > 0 and not any(per_place(c, capacity_basis(q)) for c in q.mdt.coordinators_per_100k):
-        raise err(f"{where}: the integration scenario's MDT (mdt.coordinators_per_100k = "
-                  f"{', '.join(f'{c:g}' for c in q.mdt.coordinators_per_100k)}) rounds to no co-ordinator at this "
-                  "size (whole posts); raise population.low")
+    if sum(q.mdt.coordinators_per_100k) > 0 and not any(
+        per_place(c, capacity_basis(q)) for c in q.mdt.coordinators_per_100k
+    ):
+        raise err(
+            f"{where}: the integration scenario's MDT (mdt.coordinators_per_100k = "
+            f"{', '.join(f'{c:g}' for c in q.mdt.coordinators_per_100k)}) rounds to no co-ordinator at this "
+            "size (whole posts); raise population.low"
+        )
 
 
 # --- pieces -----------------------------------------------------------------------------------------
+
 
 def get(params: Params, key: str) -> Any:
     """A parameter's value by its dotted key (``acute.beds_per_100k``)."""
@@ -426,8 +487,10 @@ def _within(key: str, value: Any, where: str, err) -> None:
 def _name(t: dict[str, Any], where: str, err) -> str:
     name = t.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise err(f"{where}.name must be a short lower-case name such as 'staff_engagement' (a column of sites.csv), "
-                  f"got {name!r}")
+        raise err(
+            f"{where}.name must be a short lower-case name such as 'staff_engagement' (a column of sites.csv), "
+            f"got {name!r}"
+        )
     return name
 
 
@@ -440,7 +503,7 @@ def _difference(t: dict[str, Any], i: int, plain: Scenario, err) -> Difference:
     name = _name(t, where, err)
     params = t["parameters"]
     if not isinstance(params, list) or not params:
-        raise err(f"{where}.parameters must be a list of parameters in quotes, e.g. [\"acute.beds_per_100k\"]")
+        raise err(f'{where}.parameters must be a list of parameters in quotes, e.g. ["acute.beds_per_100k"]')
     params = tuple(_parameter(p, f"{where}.parameters", err) for p in params)
     for p in params:
         default = _META[p][0]
@@ -468,8 +531,14 @@ def _factor(t: dict[str, Any], i: int, plain: Scenario, err) -> Factor:
     maps = t.get("map")
     if not isinstance(maps, list) or not maps or not all(isinstance(m, dict) for m in maps):
         raise err(f"{where}: at least one [[factor.map]] table is needed (how the factor changes the site)")
-    return Factor(name, " ".join(_text(t, "meaning", err, where).split()), a, b, " ".join(_text(t, "reason", err, where).split()),
-                  tuple(_map(m, f"{where}.map[{j}]", plain, err) for j, m in enumerate(maps, 1)))
+    return Factor(
+        name,
+        " ".join(_text(t, "meaning", err, where).split()),
+        a,
+        b,
+        " ".join(_text(t, "reason", err, where).split()),
+        tuple(_map(m, f"{where}.map[{j}]", plain, err) for j, m in enumerate(maps, 1)),
+    )
 
 
 def _map(t: dict[str, Any], where: str, plain: Scenario, err) -> Mapping:
@@ -491,12 +560,16 @@ def _map(t: dict[str, Any], where: str, plain: Scenario, err) -> Mapping:
         if not 0 <= at[0] <= 1:
             raise err(f"{where}.{kind} must be a factor level between 0 and 1, got {at[0]:g}")
         if not current:
-            raise err(f"{where}: '{parameter}' is off in the integration scenario; a switch can only keep on what "
-                      "the scenario turns on")
+            raise err(
+                f"{where}: '{parameter}' is off in the integration scenario; a switch can only keep on what "
+                "the scenario turns on"
+            )
     else:
         if isinstance(default, bool) or (kind == "value" and isinstance(default, tuple)):
-            raise err(f"{where}.{kind}: '{parameter}' is {'a switch' if isinstance(default, bool) else 'a list'}; "
-                      f"use {'on_above or on_below' if isinstance(default, bool) else 'scale'}")
+            raise err(
+                f"{where}.{kind}: '{parameter}' is {'a switch' if isinstance(default, bool) else 'a list'}; "
+                f"use {'on_above or on_below' if isinstance(default, bool) else 'scale'}"
+            )
         at = _pair(t[kind], f"{where}.{kind}", err)
         if kind == "scale" and min(at) < 0:
             raise err(f"{where}.scale: multipliers must be 0 or more, got [{at[0]:g}, {at[1]:g}]")

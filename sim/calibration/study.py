@@ -68,10 +68,34 @@ from sim.parameters.params import Params
 from sim.parameters.tree import walk
 from sim.scenarios.scenario import RunSettings, Scenario, ScenarioError, load, read_toml
 
-KEYS = ("name", "description", "reference", "replications", "seed", "population", "horizon_days", "warmup_days",
-        "budget_runs", "target", "prior", "sweep", "abc", "sensitivity")
-TARGET_KEYS = ("name", "kind", "scenario", "metric", "cohort", "value", "sd", "per_1000_person_years", "source",
-               "sd_source")
+KEYS = (
+    "name",
+    "description",
+    "reference",
+    "replications",
+    "seed",
+    "population",
+    "horizon_days",
+    "warmup_days",
+    "budget_runs",
+    "target",
+    "prior",
+    "sweep",
+    "abc",
+    "sensitivity",
+)
+TARGET_KEYS = (
+    "name",
+    "kind",
+    "scenario",
+    "metric",
+    "cohort",
+    "value",
+    "sd",
+    "per_1000_person_years",
+    "source",
+    "sd_source",
+)
 PRIOR_KEYS = ("parameter", "low", "high", "reason")
 SWEEP_KEYS = ("points", "morris_trajectories")
 ABC_KEYS = ("particles", "generations", "quantile")
@@ -181,8 +205,9 @@ def load_study(path: str | Path, *, population: int | None = None, reps: int | N
     name = short_name(data, err)
     if population is None and "population" in data:
         population = whole(data["population"], "population", 1000, err)
-    settings = RunSettings(population=population, horizon_days=days(data, "horizon_days", err),
-                           warmup_days=days(data, "warmup_days", err))
+    settings = RunSettings(
+        population=population, horizon_days=days(data, "horizon_days", err), warmup_days=days(data, "warmup_days", err)
+    )
     reference = _file(path, data.get("reference"), "reference", err)
     targets = tuple(_target(t, i, path, err) for i, t in enumerate(_tables(data, "target", err), start=1))
     priors = tuple(_prior(p, i, err) for i, p in enumerate(_tables(data, "prior", err), start=1))
@@ -206,13 +231,25 @@ def load_study(path: str | Path, *, population: int | None = None, reps: int | N
     sensitivity = None
     if "sensitivity" in data:
         sensitivity = _sensitivity(data["sensitivity"], path, settings, priors, replications, err)
-    return Study(name, " ".join(str(data.get("description", "")).split()), path, reference, scenarios, targets,
-                 priors, replications, whole(data.get("seed", 1), "seed", 0, err), settings,
-                 whole(data.get("budget_runs", 10_000), "budget_runs", 1, err),
-                 whole(sweep.get("points", 64), "sweep.points", 2, err),
-                 whole(sweep.get("morris_trajectories", 8), "sweep.morris_trajectories", 2, err),
-                 whole(abc.get("particles", 60), "abc.particles", 4, err),
-                 whole(abc.get("generations", 4), "abc.generations", 1, err), float(quantile), sensitivity)
+    return Study(
+        name,
+        " ".join(str(data.get("description", "")).split()),
+        path,
+        reference,
+        scenarios,
+        targets,
+        priors,
+        replications,
+        whole(data.get("seed", 1), "seed", 0, err),
+        settings,
+        whole(data.get("budget_runs", 10_000), "budget_runs", 1, err),
+        whole(sweep.get("points", 64), "sweep.points", 2, err),
+        whole(sweep.get("morris_trajectories", 8), "sweep.morris_trajectories", 2, err),
+        whole(abc.get("particles", 60), "abc.particles", 4, err),
+        whole(abc.get("generations", 4), "abc.generations", 1, err),
+        float(quantile),
+        sensitivity,
+    )
 
 
 def _resolve(file: Path, settings: RunSettings, priors: tuple[Prior, ...], err) -> Scenario:
@@ -266,9 +303,18 @@ def _target(t: dict[str, Any], i: int, study: Path, err) -> Target:
         raise err(f"{where}.sd must be positive (one standard error of the target), got {sd:g}")
     if t["kind"] == "change" and "sd_source" not in t:
         raise err(f"{where}: say where sd comes from ('sd_source'), or why it is assumed")
-    return Target(str(t["name"]), t["kind"], _file(study, t["scenario"], f"{where}.scenario", err), t["metric"],
-                  cohort, _number(t["value"], f"{where}.value", err), sd, bool(t.get("per_1000_person_years", False)),
-                  str(t["source"]), str(t.get("sd_source", "")))
+    return Target(
+        str(t["name"]),
+        t["kind"],
+        _file(study, t["scenario"], f"{where}.scenario", err),
+        t["metric"],
+        cohort,
+        _number(t["value"], f"{where}.value", err),
+        sd,
+        bool(t.get("per_1000_person_years", False)),
+        str(t["source"]),
+        str(t.get("sd_source", "")),
+    )
 
 
 def _prior(p: dict[str, Any], i: int, err, table: str = "prior") -> Prior:
@@ -281,7 +327,9 @@ def _prior(p: dict[str, Any], i: int, err, table: str = "prior") -> Prior:
     parameter = p["parameter"]
     if parameter not in bounds:
         guess = difflib.get_close_matches(str(parameter), list(bounds), n=1, cutoff=0.6)
-        raise err(f"{where}.parameter: unknown parameter {parameter!r}" + (f"; did you mean '{guess[0]}'?" if guess else ""))
+        raise err(
+            f"{where}.parameter: unknown parameter {parameter!r}" + (f"; did you mean '{guess[0]}'?" if guess else "")
+        )
     low, high = _number(p["low"], f"{where}.low", err), _number(p["high"], f"{where}.high", err)
     if not low < high:
         raise err(f"{where}: low ({low:g}) must be below high ({high:g})")
@@ -291,16 +339,18 @@ def _prior(p: dict[str, Any], i: int, err, table: str = "prior") -> Prior:
     return Prior(parameter, low, high, str(p["reason"]))
 
 
-def _sensitivity(table: Any, study: Path, settings: RunSettings, priors: tuple[Prior, ...], replications: int,
-                 err) -> Sensitivity:
+def _sensitivity(
+    table: Any, study: Path, settings: RunSettings, priors: tuple[Prior, ...], replications: int, err
+) -> Sensitivity:
     if not isinstance(table, dict):
         raise err("'sensitivity' must be a table")
     known_keys(table, SENSITIVITY_KEYS, err, "sensitivity.")
     entries = table.get("scenarios", [])
     if not isinstance(entries, list):
         raise err("'sensitivity.scenarios' must be a list of scenario files (relative to this file)")
-    scenarios = tuple(dict.fromkeys(_file(study, e, f"sensitivity.scenarios[{i}]", err)
-                                    for i, e in enumerate(entries, start=1)))
+    scenarios = tuple(
+        dict.fromkeys(_file(study, e, f"sensitivity.scenarios[{i}]", err) for i, e in enumerate(entries, start=1))
+    )
     metrics = table.get("metrics", list(DEFAULT_SENSITIVITY_METRICS))
     if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
         raise err("'sensitivity.metrics' must be a list of metric names in quotes")
@@ -311,8 +361,10 @@ def _sensitivity(table: Any, study: Path, settings: RunSettings, priors: tuple[P
     samples = whole(table.get("samples", 32), "sensitivity.samples", 2, err)
     if samples & (samples - 1):
         below = 1 << (samples.bit_length() - 1)
-        raise err(f"'sensitivity.samples' must be a power of two (n of scipy.stats.sobol_indices), got {samples}; "
-                  f"try {below} or {2 * below}")
+        raise err(
+            f"'sensitivity.samples' must be a power of two (n of scipy.stats.sobol_indices), got {samples}; "
+            f"try {below} or {2 * below}"
+        )
     population = table.get("population")
     if population is not None:
         population = whole(population, "sensitivity.population", 1000, err)
@@ -324,13 +376,20 @@ def _sensitivity(table: Any, study: Path, settings: RunSettings, priors: tuple[P
     informed = {p.parameter for p in priors}
     for p in uninformed:
         if p.parameter in informed:
-            raise err(f"sensitivity.prior: '{p.parameter}' already has a [[prior]]; list here only the parameters "
-                      "that no target informs")
+            raise err(
+                f"sensitivity.prior: '{p.parameter}' already has a [[prior]]; list here only the parameters "
+                "that no target informs"
+            )
     if len({p.parameter for p in uninformed}) != len(uninformed):
         raise err("a parameter has two [[sensitivity.prior]] entries")
     for file in scenarios:
         _resolve(file, settings, priors + uninformed, err)
-    return Sensitivity(scenarios, tuple(dict.fromkeys(metrics)), samples, population,
-                       whole(table.get("replications", replications), "sensitivity.replications", 1, err),
-                       whole(table.get("morris_trajectories", 8), "sensitivity.morris_trajectories", 2, err),
-                       uninformed)
+    return Sensitivity(
+        scenarios,
+        tuple(dict.fromkeys(metrics)),
+        samples,
+        population,
+        whole(table.get("replications", replications), "sensitivity.replications", 1, err),
+        whole(table.get("morris_trajectories", 8), "sensitivity.morris_trajectories", 2, err),
+        uninformed,
+    )

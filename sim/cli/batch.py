@@ -27,18 +27,22 @@ def add_commands(commands) -> None:
     """The ``experiment`` and ``report`` sub-commands."""
 
     exp = commands.add_parser(
-        "experiment", help="run an experiment file: scenarios x grid x replications, resumable, in parallel",
+        "experiment",
+        help="run an experiment file: scenarios x grid x replications, resumable, in parallel",
         description="Run every (scenario x grid point x replication) of an experiment file, serially, on a local "
-                    "process pool (default: all cores) or on a Dask cluster, with identical numbers. Each finished "
-                    "replication is committed at once to the results store (results.sqlite in the output folder), "
-                    "so an interrupted experiment resumes with --resume. Writes kpis.csv, timeseries.csv, "
-                    "summary.csv, warmup.csv, metadata.json, charts (PNG and SVG) and report.html.")
+        "process pool (default: all cores) or on a Dask cluster, with identical numbers. Each finished "
+        "replication is committed at once to the results store (results.sqlite in the output folder), "
+        "so an interrupted experiment resumes with --resume. Writes kpis.csv, timeseries.csv, "
+        "summary.csv, warmup.csv, metadata.json, charts (PNG and SVG) and report.html.",
+    )
     exp.add_argument("experiment", metavar="FILE", help="experiment file (see experiments/)")
     add_runner_flags(exp, "replications (overrides the file)", "results folder (overrides the file's 'out')")
     rep = commands.add_parser(
-        "report", help="write report.html for an experiment's or a comparison's results folder",
+        "report",
+        help="write report.html for an experiment's or a comparison's results folder",
         description="Build one self-contained HTML report (charts embedded, headline table, metadata and a "
-                    "STRESS-DES section) from an experiment's results folder or a 'caresim compare --out' folder.")
+        "STRESS-DES section) from an experiment's results folder or a 'caresim compare --out' folder.",
+    )
     rep.add_argument("folder", metavar="DIR", help="results folder")
 
 
@@ -56,8 +60,15 @@ class _Bar:
         from tqdm import tqdm
 
         if self.bar is None:
-            self.bar = tqdm(total=len(tasks), initial=done, unit="run", file=sys.stderr, dynamic_ncols=True,
-                            desc="caresim", smoothing=0.1)
+            self.bar = tqdm(
+                total=len(tasks),
+                initial=done,
+                unit="run",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                desc="caresim",
+                smoothing=0.1,
+            )
         else:  # more replications for precision
             self.bar.total = len(tasks)
             self.bar.refresh()
@@ -94,8 +105,13 @@ def experiment(args: argparse.Namespace) -> int:
     try:
         status = store.status()
         outcome = run_experiment(
-            exp, store, executor, commit, progress=bar.step,
-            on_plan=lambda tasks, reps: bar.plan(tasks, reps, sum(status.get(t.key) == "ok" for t in tasks)))
+            exp,
+            store,
+            executor,
+            commit,
+            progress=bar.step,
+            on_plan=lambda tasks, reps: bar.plan(tasks, reps, sum(status.get(t.key) == "ok" for t in tasks)),
+        )
     except (OSError, sqlite3.Error) as e:
         executor.close()
         store.close()
@@ -103,8 +119,11 @@ def experiment(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         bar.close()
         stored = sum(1 for s in store.status().values() if s == "ok")
-        print(f"caresim: error: interrupted; {stored} finished runs are kept in {out / 'results.sqlite'}; "
-              f"run the same command with --resume to compute the rest", file=sys.stderr)
+        print(
+            f"caresim: error: interrupted; {stored} finished runs are kept in {out / 'results.sqlite'}; "
+            f"run the same command with --resume to compute the rest",
+            file=sys.stderr,
+        )
         executor.close()
         store.close()
         return 130
@@ -114,6 +133,7 @@ def experiment(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     try:
         from sim.experiments.outputs import write_all
+
         written = write_all(exp, store, outcome, commit, seconds, executor.description)
     except OSError as e:
         raise RunFailed(f"--out: cannot write to '{out}': {e.strerror or e}") from None
@@ -134,8 +154,11 @@ def experiment(args: argparse.Namespace) -> int:
             if exp.grid is not None and t.variant.grid is not None:
                 where += f" at {exp.grid.parameter} = {t.variant.grid:g}"
             print(f"caresim: error: {where}, replication {t.replication}: {error}", file=sys.stderr)
-        print(f"caresim: error: {len(outcome.failed)} of {len(outcome.tasks)} runs failed; the others are in the "
-              f"results; --resume retries the failed ones", file=sys.stderr)
+        print(
+            f"caresim: error: {len(outcome.failed)} of {len(outcome.tasks)} runs failed; the others are in the "
+            f"results; --resume retries the failed ones",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -144,16 +167,20 @@ def _summary_text(exp, outcome, seconds: float, where: str, written: list[Path])
     n = len(outcome.tasks)
     draws = len(exp.draws)
     variants = len(exp.variants) // draws if draws else len(exp.variants)
-    lines = [f"caresim: experiment '{exp.name}': {n} runs ({variants} scenario variants x "
-             + (f"{draws} posterior draws x " if draws else "")
-             + f"{outcome.replications} replications), {outcome.ran} run now {where}, {outcome.reused} already "
-             f"stored; {seconds:.1f} s."]
+    lines = [
+        f"caresim: experiment '{exp.name}': {n} runs ({variants} scenario variants x "
+        + (f"{draws} posterior draws x " if draws else "")
+        + f"{outcome.replications} replications), {outcome.ran} run now {where}, {outcome.reused} already "
+        f"stored; {seconds:.1f} s."
+    ]
     if outcome.assessment is not None:
         a = outcome.assessment
         reached = int(a["reached"].sum())
-        lines.append(f"  Precision: {reached} of {len(a)} (scenario, metric) pairs reached a 95% half-width of "
-                     f"{exp.precision.half_width_pct:g}% of the mean with {outcome.replications} replications "
-                     "(replications.csv).")
+        lines.append(
+            f"  Precision: {reached} of {len(a)} (scenario, metric) pairs reached a 95% half-width of "
+            f"{exp.precision.half_width_pct:g}% of the mean with {outcome.replications} replications "
+            "(replications.csv)."
+        )
     lines.append(f"Wrote {', '.join(p.name for p in written)} to {exp.out}")
     return "\n".join(lines)
 

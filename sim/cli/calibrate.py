@@ -29,17 +29,26 @@ from sim.cli.common import RunFailed, UsageError, add_runner_flags, open_runner,
 
 
 def add_commands(commands) -> None:
-    for name, text in (("sweep", "a space-filling sweep of a calibration study, and Morris screening"),
-                       ("calibrate", "fit a calibration study by ABC-SMC, with a point estimate and a fit report")):
+    for name, text in (
+        ("sweep", "a space-filling sweep of a calibration study, and Morris screening"),
+        ("calibrate", "fit a calibration study by ABC-SMC, with a point estimate and a fit report"),
+    ):
         cmd = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         cmd.add_argument("study", metavar="FILE", help="calibration study (calibration/<study>.toml)")
-        add_runner_flags(cmd, "replications per parameter set (overrides the file)",
-                         "results folder (default: calibration/fitted/<study>)", min_population=1000)
+        add_runner_flags(
+            cmd,
+            "replications per parameter set (overrides the file)",
+            "results folder (default: calibration/fitted/<study>)",
+            min_population=1000,
+        )
         if name == "calibrate":
-            cmd.add_argument("--check", action="store_true",
-                             help="check the committed fit instead: the package defaults are the fitted values, and "
-                                  "a fresh run at the default population (or --population; --reps, default 5) "
-                                  "reproduces each target within two standard errors; into <results folder>/check")
+            cmd.add_argument(
+                "--check",
+                action="store_true",
+                help="check the committed fit instead: the package defaults are the fitted values, and "
+                "a fresh run at the default population (or --population; --reps, default 5) "
+                "reproduces each target within two standard errors; into <results folder>/check",
+            )
 
 
 def _prepare(args: argparse.Namespace):
@@ -75,8 +84,15 @@ def sweep(args: argparse.Namespace) -> int:
         evaluate(latin_hypercube(study))
         design = evaluations(evaluate)
         outputs = [t.name for t in study.targets]
-        indices = morris(lambda X: evaluate(X)[0], list(study.names), study.low, study.high, outputs,
-                         trajectories=study.morris_trajectories, seed=study.seed)
+        indices = morris(
+            lambda X: evaluate(X)[0],
+            list(study.names),
+            study.low,
+            study.high,
+            outputs,
+            trajectories=study.morris_trajectories,
+            seed=study.seed,
+        )
     except BudgetExceeded as e:
         raise RunFailed(f"{study.path.as_posix()}: {e}") from None
     finally:
@@ -87,10 +103,11 @@ def sweep(args: argparse.Namespace) -> int:
     indices.to_csv(out / "morris.csv", index=False)
     (out / "screened.txt").write_text("\n".join(kept) + "\n", encoding="utf-8")
     best = design.sort_values("distance").iloc[0]
-    print(f"caresim: sweep of '{study.name}': {len(design)} parameter sets x {study.runs_per_point} runs "
-          f"({evaluate.runs} run now) in {time.perf_counter() - t0:.1f} s.")
-    print(f"  Closest set (distance {best['distance']:.2f}): "
-          + ", ".join(f"{n} = {best[n]:.4g}" for n in study.names))
+    print(
+        f"caresim: sweep of '{study.name}': {len(design)} parameter sets x {study.runs_per_point} runs "
+        f"({evaluate.runs} run now) in {time.perf_counter() - t0:.1f} s."
+    )
+    print(f"  Closest set (distance {best['distance']:.2f}): " + ", ".join(f"{n} = {best[n]:.4g}" for n in study.names))
     print(f"  Morris screening keeps {len(kept)} of {len(study.names)} parameters: {', '.join(kept) or 'none'}")
     print(f"Wrote sweep.csv, morris.csv, screened.txt to {out}")
     return 0
@@ -98,10 +115,18 @@ def sweep(args: argparse.Namespace) -> int:
 
 def check(args: argparse.Namespace) -> int:
     """``caresim calibrate FILE --check``: the fitted defaults against the targets in a fresh, full-size run."""
-    from sim.calibration.fit_check import (FitCheckError, add_to_report, check_html, check_study, check_table, defaults,
-                            defaults_match, read_fitted)
-    from sim.parameters.params import Params
+    from sim.calibration.fit_check import (
+        FitCheckError,
+        add_to_report,
+        check_html,
+        check_study,
+        check_table,
+        defaults,
+        defaults_match,
+        read_fitted,
+    )
     from sim.calibration.study import StudyError, load_study
+    from sim.parameters.params import Params
 
     population = args.population or Params().place.registered_population
     try:
@@ -114,8 +139,10 @@ def check(args: argparse.Namespace) -> int:
     except FitCheckError as e:
         raise UsageError(str(e)) from None
     if wrong:
-        raise UsageError(f"{study.path.as_posix()}: the package defaults are not the fitted values "
-                         f"({'; '.join(wrong)}); write {(fitted_dir / 'fitted.json').as_posix()} into sim/parameters/params.py")
+        raise UsageError(
+            f"{study.path.as_posix()}: the package defaults are not the fitted values "
+            f"({'; '.join(wrong)}); write {(fitted_dir / 'fitted.json').as_posix()} into sim/parameters/params.py"
+        )
     study = check_study(study, population, args.reps or 5)
     out = fitted_dir / "check"
     if out.is_dir() and [f.name for f in out.iterdir()] == ["check.csv"]:
@@ -135,12 +162,16 @@ def check(args: argparse.Namespace) -> int:
     if report.is_file():
         add_to_report(report, check_html(table, command, population, study.replications, study.seed))
     held = int(table["within_2se"].sum())
-    print(f"caresim: check of '{study.name}': {held} of {len(table)} targets within two standard errors with the "
-          f"fitted defaults ({population:,} people, {study.replications} replications, seed {study.seed}, "
-          f"{evaluate.runs} runs in {time.perf_counter() - t0:.1f} s).")
+    print(
+        f"caresim: check of '{study.name}': {held} of {len(table)} targets within two standard errors with the "
+        f"fitted defaults ({population:,} people, {study.replications} replications, seed {study.seed}, "
+        f"{evaluate.runs} runs in {time.perf_counter() - t0:.1f} s)."
+    )
     for r in table.itertuples():
-        print(f"  {r.target}: target {r.observed:g} +/- {r.sd:g}, simulated {r.simulated:.3g} +/- {r.simulated_se:.2g}"
-              f" (z {r.z:+.2f}{'' if r.within_2se else ', outside two standard errors'})")
+        print(
+            f"  {r.target}: target {r.observed:g} +/- {r.sd:g}, simulated {r.simulated:.3g} +/- {r.simulated_se:.2g}"
+            f" (z {r.z:+.2f}{'' if r.within_2se else ', outside two standard errors'})"
+        )
     print(f"Wrote check.csv to {out}" + (f" and the check into {report}" if report.is_file() else ""))
     return 0
 
@@ -160,13 +191,24 @@ def calibrate(args: argparse.Namespace) -> int:
 
     def said(g) -> None:
         if not args.quiet:
-            print(f"caresim: generation: tolerance {g.tolerance:.3g}, accepted {g.accepted} of {g.proposed} proposed",
-                  file=sys.stderr, flush=True)
+            print(
+                f"caresim: generation: tolerance {g.tolerance:.3g}, accepted {g.accepted} of {g.proposed} proposed",
+                file=sys.stderr,
+                flush=True,
+            )
 
     try:
-        posterior = abc_smc(evaluate, prior, study.observed, study.sd, particles=study.abc_particles,
-                            generations=study.abc_generations, quantile=study.abc_quantile, seed=study.seed,
-                            on_generation=said)
+        posterior = abc_smc(
+            evaluate,
+            prior,
+            study.observed,
+            study.sd,
+            particles=study.abc_particles,
+            generations=study.abc_generations,
+            quantile=study.abc_quantile,
+            seed=study.seed,
+            on_generation=said,
+        )
         sample = posterior.sample()
         intervals = posterior.interval(0.9)
         best = point_estimate(evaluate, intervals.loc[list(study.names), "mean"].to_numpy())
@@ -182,29 +224,53 @@ def calibrate(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     sample.to_csv(out / "posterior.csv", index=False)
     intervals.to_csv(out / "intervals.csv")
-    gens = [{"generation": i, "tolerance": g.tolerance, "proposed": g.proposed, "accepted": g.accepted,
-             "acceptance_rate": g.accepted / g.proposed if g.proposed else float("nan")}
-            for i, g in enumerate(posterior.generations)]
+    gens = [
+        {
+            "generation": i,
+            "tolerance": g.tolerance,
+            "proposed": g.proposed,
+            "accepted": g.accepted,
+            "acceptance_rate": g.accepted / g.proposed if g.proposed else float("nan"),
+        }
+        for i, g in enumerate(posterior.generations)
+    ]
     import pandas as pd
 
     pd.DataFrame(gens).to_csv(out / "generations.csv", index=False)
     table.to_csv(out / "evaluations.csv", index=False)
     result = {
-        "study": study.name, "command": reproduce_command(args), "seconds": round(seconds, 1), "runs": evaluate.runs,
-        "simulations": posterior.simulations, "fitted": dict(zip(study.names, map(float, fitted))),
+        "study": study.name,
+        "command": reproduce_command(args),
+        "seconds": round(seconds, 1),
+        "runs": evaluate.runs,
+        "simulations": posterior.simulations,
+        "fitted": dict(zip(study.names, map(float, fitted))),
         "distance": float(best.fun),
         "pooled_se": dict(zip((t.name for t in study.targets), map(float, evaluate.pooled_se()))),
-        "targets": [{"name": t.name, "observed": t.value, "sd": t.sd, "simulated": float(m),
-                     "se": float(ses[t.name + "_se"]), "source": t.source} for t, m in zip(study.targets, means[0])],
+        "targets": [
+            {
+                "name": t.name,
+                "observed": t.value,
+                "sd": t.sd,
+                "simulated": float(m),
+                "se": float(ses[t.name + "_se"]),
+                "source": t.source,
+            }
+            for t, m in zip(study.targets, means[0])
+        ],
     }
     (out / "fitted.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     report = write_report(out, study, posterior, result)
-    print(f"caresim: fit of '{study.name}': {posterior.simulations} parameter sets in "
-          f"{len(posterior.generations)} generations, {evaluate.runs} runs, {seconds:.1f} s.")
+    print(
+        f"caresim: fit of '{study.name}': {posterior.simulations} parameter sets in "
+        f"{len(posterior.generations)} generations, {evaluate.runs} runs, {seconds:.1f} s."
+    )
     for name, value in result["fitted"].items():
         row = intervals.loc[name]
         print(f"  {name} = {value:.4g} (90% posterior interval {row['lower']:.4g} to {row['upper']:.4g})")
     for t in result["targets"]:
-        print(f"  {t['name']}: target {t['observed']:g} +/- {t['sd']:g}, simulated {t['simulated']:.3g} +/- {t['se']:.2g}")
+        print(
+            f"  {t['name']}: target {t['observed']:g} +/- {t['sd']:g}, simulated {t['simulated']:.3g} +/- {t['se']:.2g}"
+        )
     print(f"Wrote posterior.csv, intervals.csv, generations.csv, evaluations.csv, fitted.json, {report.name} to {out}")
     return 0

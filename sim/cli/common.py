@@ -45,14 +45,12 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         message = " ".join(message.split())
         if message.startswith("argument "):
-            raise UsageError(message[len("argument "):])
+            raise UsageError(message[len("argument ") :])
         raise UsageError(f"command line: {message}")
 
-    # typeshed types parse_args as overloads (a caller's own namespace class comes back): this override
-    # takes and returns argparse's Namespace only, the one class the commands use
-    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
-                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
-        parsed, extras = self.parse_known_args(args, namespace)
+    def parse(self, args: Sequence[str] | None = None) -> argparse.Namespace:
+        """``parse_args``, with a guess at the flag meant where one is not known."""
+        parsed, extras = self.parse_known_args(args)
         if extras:
             self.error(f"unrecognized arguments: {' '.join(extras)}{self._guess(parsed, extras)}")
         return parsed
@@ -61,7 +59,9 @@ class Parser(argparse.ArgumentParser):
         """'; did you mean '--reps'?' for the first unknown flag close to a flag of the command given."""
         name = getattr(parsed, "command", None)
         command = self.commands.get(name or "", self)
-        flags = [flag for action in command._actions for flag in action.option_strings]  # argparse lists them nowhere else
+        flags = [
+            flag for action in command._actions for flag in action.option_strings
+        ]  # argparse lists them nowhere else
         for word in extras:
             if word.startswith("--") and (close := closest_flag(word.split("=")[0], flags)):
                 return f"; did you mean '{close}'? (see caresim {name + ' ' if name else ''}--help)"
@@ -70,6 +70,7 @@ class Parser(argparse.ArgumentParser):
 
 def closest_flag(word: str, flags: list[str]) -> str | None:
     """The flag sharing the longest start with ``word`` (three letters or more), else the closest by spelling."""
+
     def shared(flag: str) -> int:
         a, b = word.lstrip("-"), flag.lstrip("-")
         return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
@@ -90,6 +91,7 @@ def whole(lo: int):
         if value < lo:
             raise argparse.ArgumentTypeError(f"must be at least {lo}, got {value}")
         return value
+
     return parse
 
 
@@ -113,12 +115,24 @@ def integer(text: str) -> int:
 def run_flags(cmd: argparse.ArgumentParser, out_help: str) -> None:
     cmd.add_argument("--reps", type=whole(1), default=5, metavar="N", help="replications (default: 5)")
     cmd.add_argument("--seed", type=whole(0), default=1, metavar="S", help="master random seed (default: 1)")
-    cmd.add_argument("--population", type=integer, metavar="P",
-                     help="registered people in the place (default: the scenario's, 250000 in the baseline)")
-    cmd.add_argument("--horizon-days", type=days, metavar="D",
-                     help="length of the statistics window in days (default: the scenario's, 730 in the baseline)")
-    cmd.add_argument("--warmup-days", type=days, metavar="W",
-                     help="warm-up before the window, discarded (default: the scenario's parameter)")
+    cmd.add_argument(
+        "--population",
+        type=integer,
+        metavar="P",
+        help="registered people in the place (default: the scenario's, 250000 in the baseline)",
+    )
+    cmd.add_argument(
+        "--horizon-days",
+        type=days,
+        metavar="D",
+        help="length of the statistics window in days (default: the scenario's, 730 in the baseline)",
+    )
+    cmd.add_argument(
+        "--warmup-days",
+        type=days,
+        metavar="W",
+        help="warm-up before the window, discarded (default: the scenario's parameter)",
+    )
     cmd.add_argument("--out", type=folder, metavar="DIR", help=out_help)
     cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
     cmd.add_argument("--events", action="store_true", help="also record the window's events (events.csv)")
@@ -146,8 +160,16 @@ def resolve(args: argparse.Namespace) -> Scenario:
     return load(args.scenario, settings) if args.scenario else baseline(settings)
 
 
-RESULT_FILES = ("*.csv", "*.png", "*.svg", "*.html", "*.json", "results.sqlite", "results.sqlite-wal",
-                "results.sqlite-shm")  # what --force removes from a results folder: caresim's kinds of file, no folders
+RESULT_FILES = (
+    "*.csv",
+    "*.png",
+    "*.svg",
+    "*.html",
+    "*.json",
+    "results.sqlite",
+    "results.sqlite-wal",
+    "results.sqlite-shm",
+)  # what --force removes from a results folder: caresim's kinds of file, no folders
 
 
 def folder(text: str) -> str:
@@ -185,19 +207,26 @@ def progress(done: int, total: int, seconds: float) -> None:
 
 def add_runner_flags(cmd, reps_help: str, out_help: str, min_population: int = 1) -> None:
     """The flags of every command that runs through the experiment runner."""
-    cmd.add_argument("--workers", type=whole(1), metavar="N", help="worker processes; 1 runs serially (default: all cores)")
-    cmd.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, or 'local' for a LocalCluster")
+    cmd.add_argument(
+        "--workers", type=whole(1), metavar="N", help="worker processes; 1 runs serially (default: all cores)"
+    )
+    cmd.add_argument(
+        "--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, or 'local' for a LocalCluster"
+    )
     add_folder_flags(cmd, out_help)
     cmd.add_argument("--quiet", action="store_true", help="no progress output")
     cmd.add_argument("--reps", type=whole(1), metavar="N", help=reps_help)
-    cmd.add_argument("--population", type=whole(min_population), metavar="P", help="registered people (overrides the file)")
+    cmd.add_argument(
+        "--population", type=whole(min_population), metavar="P", help="registered people (overrides the file)"
+    )
 
 
 def add_folder_flags(cmd: argparse.ArgumentParser, out_help: str) -> None:
     """``--out``, ``--resume`` and ``--force``: the results folder of a command that keeps a results store."""
     cmd.add_argument("--out", type=folder, metavar="DIR", help=out_help)
-    cmd.add_argument("--resume", action="store_true",
-                     help="continue this job's results folder, computing only what is missing")
+    cmd.add_argument(
+        "--resume", action="store_true", help="continue this job's results folder, computing only what is missing"
+    )
     cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
 
 
@@ -225,14 +254,17 @@ def open_runner(out: Path, args: argparse.Namespace, job: tuple[str, str]):
         store = Store(out)
     except (OSError, StoreError) as e:
         executor.close()
-        raise UsageError(f"--out: cannot create '{out}': {e.strerror or e}" if isinstance(e, OSError)
-                         else f"--out: {e}") from None
+        raise UsageError(
+            f"--out: cannot create '{out}': {e.strerror or e}" if isinstance(e, OSError) else f"--out: {e}"
+        ) from None
     held = store.claim(*job)
     if held != job:
         store.close()
         executor.close()
-        raise UsageError(f"--out: '{out}' holds the results of {held[0]} '{held[1]}', not of {job[0]} '{job[1]}'; "
-                         "choose another folder, or add --force to replace them")
+        raise UsageError(
+            f"--out: '{out}' holds the results of {held[0]} '{held[1]}', not of {job[0]} '{job[1]}'; "
+            "choose another folder, or add --force to replace them"
+        )
     return executor, store
 
 
@@ -245,7 +277,9 @@ def check_out(out: Path, resume: bool, force: bool = False, resumable: bool = Tr
         raise UsageError(f"--out: '{out}' exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not force:
         if not resume:
-            again = "add --resume to continue it, --force to replace it, " if resumable else "add --force to replace it "
+            again = (
+                "add --resume to continue it, --force to replace it, " if resumable else "add --force to replace it "
+            )
             raise UsageError(f"--out: the results folder '{out}' already exists; {again}or choose another folder")
         if not (out / "results.sqlite").is_file():
             raise UsageError(f"--out: '{out}' is not a results folder (no results.sqlite); choose another folder")

@@ -36,7 +36,9 @@ def _pair(mean: float, half: float, share: bool) -> str:
     if mean == 0 and (half == 0 or not math.isfinite(half)):
         return "0"
     size = max(abs(mean), abs(half) if math.isfinite(half) else 0.0)
-    scale, suffix, decimals = (1e6, "m", 2) if size >= 1e6 else (1.0, "", 0 if size >= 100 else 1 if size >= 10 else 2 if size >= 1 else 3)
+    scale, suffix, decimals = (
+        (1e6, "m", 2) if size >= 1e6 else (1.0, "", 0 if size >= 100 else 1 if size >= 10 else 2 if size >= 1 else 3)
+    )
     text = f"{mean / scale:,.{decimals}f}{suffix}"
     return text if not math.isfinite(half) else f"{text} +/- {half / scale:,.{decimals}f}{suffix}"
 
@@ -87,20 +89,25 @@ def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int,
         out += textwrap.wrap(scenario.description, 100, initial_indent="  ", subsequent_indent="  ")
     for report in scenario.shifts:
         out += ["  " + line for line in report.lines()]
-    out.append(f"  {reps} replication{'s' if reps != 1 else ''}, seed {seed}, {p.place.registered_population:,} registered "
-               f"people, {p.time.horizon_days:g} days after a {p.time.warmup_days:g}-day warm-up")
+    out.append(
+        f"  {reps} replication{'s' if reps != 1 else ''}, seed {seed}, {p.place.registered_population:,} registered "
+        f"people, {p.time.horizon_days:g} days after a {p.time.warmup_days:g}-day warm-up"
+    )
     if reps == 1:
         out.append("  n=1: one replication, so values are shown without confidence intervals.")
     else:
-        out.append(f"  Mean +/- half-width of the 95% confidence interval (t distribution, n={reps}); "
-                   "shares in per cent, costs in GBP (m = million).")
+        out.append(
+            f"  Mean +/- half-width of the 95% confidence interval (t distribution, n={reps}); "
+            "shares in per cent, costs in GBP (m = million)."
+        )
     out += ["", "Main results"] + _table(summary, main, reps)
     out += ["", "All other metrics"] + _table(summary, rest, reps)
     rates = summarise(rates_per_1000_py(kpis))
     if len(rates):
         labels = {f"{m}_per_1000_py": registry.label(m) for m in RATE_METRICS}
-        out += ["", "Admissions per 1,000 person-years"] + _table(rates, list(dict.fromkeys(rates["metric"])), reps,
-                                                                   labels)
+        out += ["", "Admissions per 1,000 person-years"] + _table(
+            rates, list(dict.fromkeys(rates["metric"])), reps, labels
+        )
     return "\n".join(out)
 
 
@@ -111,8 +118,15 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     try:
-        frames = multiple_replications(scenario.params, scenario.name, args.reps, args.seed, prelaunch=scenario.prelaunch,
-                                       log_events=args.events, progress=progress)
+        frames = multiple_replications(
+            scenario.params,
+            scenario.name,
+            args.reps,
+            args.seed,
+            prelaunch=scenario.prelaunch,
+            log_events=args.events,
+            progress=progress,
+        )
     except ReplicationFailed as e:
         raise RunFailed(str(e)) from None
     seconds = time.perf_counter() - t0

@@ -18,19 +18,26 @@ from pathlib import Path
 
 from sim.cli.common import RunFailed, UsageError, add_runner_flags, open_runner, reproduce_command
 
-DESCRIPTION = ("Sobol indices of a calibration study's answers (levels at the reference, per cent changes in the "
-               "what-if scenarios) to its parameters: the priors, narrowed to the fit's 90% posterior intervals "
-               "when intervals.csv exists, and the parameters no target informs ([[sensitivity.prior]]). Morris "
-               "screening first; every run goes through the resumable experiment runner.")
+DESCRIPTION = (
+    "Sobol indices of a calibration study's answers (levels at the reference, per cent changes in the "
+    "what-if scenarios) to its parameters: the priors, narrowed to the fit's 90% posterior intervals "
+    "when intervals.csv exists, and the parameters no target informs ([[sensitivity.prior]]). Morris "
+    "screening first; every run goes through the resumable experiment runner."
+)
 NOISY = 0.5  # a noise share above this is pointed out in the summary
 
 
 def add_commands(commands) -> None:
-    cmd = commands.add_parser("sensitivity", help="Morris screening and Sobol indices of a study's answers",
-                              description=DESCRIPTION)
+    cmd = commands.add_parser(
+        "sensitivity", help="Morris screening and Sobol indices of a study's answers", description=DESCRIPTION
+    )
     cmd.add_argument("study", metavar="FILE", help="calibration study with a [sensitivity] table")
-    add_runner_flags(cmd, "replications per parameter set (overrides the [sensitivity] table)",
-                     "results folder (default: calibration/fitted/<study>/sensitivity)", min_population=1000)
+    add_runner_flags(
+        cmd,
+        "replications per parameter set (overrides the [sensitivity] table)",
+        "results folder (default: calibration/fitted/<study>/sensitivity)",
+        min_population=1000,
+    )
 
 
 class _Progress:
@@ -61,17 +68,19 @@ class _Progress:
 
 def sensitivity(args: argparse.Namespace) -> int:
     from sim.calibration.calibrate import Evaluator
-    from sim.provenance import git_commit
     from sim.calibration.sensitivity_study import NothingToVary, analyse, answer_study, parameters, read_screened
     from sim.calibration.study import StudyError, load_study
+    from sim.provenance import git_commit
 
     try:
         study = load_study(args.study)
     except StudyError as e:
         raise UsageError(str(e)) from None
     if study.sensitivity is None:
-        raise UsageError(f"{study.path.as_posix()}: no [sensitivity] table; add one (scenarios, metrics, samples, "
-                         "[[sensitivity.prior]]; see calibration/pilots.toml)")
+        raise UsageError(
+            f"{study.path.as_posix()}: no [sensitivity] table; add one (scenarios, metrics, samples, "
+            "[[sensitivity.prior]]; see calibration/pilots.toml)"
+        )
     fitted = study.path.parent / "fitted" / study.name
     out = Path(args.out) if args.out else fitted / "sensitivity"
     try:
@@ -90,8 +99,11 @@ def sensitivity(args: argparse.Namespace) -> int:
         raise RunFailed(f"{study.path.as_posix()}: {e}") from None
     except KeyboardInterrupt:
         progress.close()
-        print(f"caresim: error: interrupted; finished runs are kept in {out / 'results.sqlite'}; run the same command "
-              "with --resume to compute the rest", file=sys.stderr)
+        print(
+            f"caresim: error: interrupted; finished runs are kept in {out / 'results.sqlite'}; run the same command "
+            "with --resume to compute the rest",
+            file=sys.stderr,
+        )
         return 130
     finally:
         progress.close()
@@ -103,29 +115,49 @@ def sensitivity(args: argparse.Namespace) -> int:
     print(f"Wrote parameters.csv, morris.csv, sobol.csv, prior_driven.csv, sobol.png, sensitivity.json to {out}")
     if failed:
         first = " ".join(str(next(iter(failed.values()))).split())[:200]
-        print(f"caresim: error: {len(failed)} runs failed (their parameter sets have no answers); --resume retries "
-              f"them; the first: {first}", file=sys.stderr)
+        print(
+            f"caresim: error: {len(failed)} runs failed (their parameter sets have no answers); --resume retries "
+            f"them; the first: {first}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
 
 def _write(found, args: argparse.Namespace, runner_study, out: Path, seconds: float, runs: int) -> None:
+    from sim.calibration.sensitivity_study import PRIOR_DRIVEN_SHARE, parameter_table
+    from sim.experiments.exports import write_table
     from sim.reports.charts import plt
     from sim.reports.charts_sensitivity import indices_heatmap
-    from sim.experiments.exports import write_table
-    from sim.calibration.sensitivity_study import PRIOR_DRIVEN_SHARE, parameter_table
 
     s = runner_study.sensitivity
-    meta = {"study": runner_study.name, "command": reproduce_command(args), "seconds": round(seconds, 1), "runs_made": runs,
-            "population": runner_study.settings.population, "replications": runner_study.replications,
-            "seed": runner_study.seed, "samples": s.samples, "morris_trajectories": s.morris_trajectories,
-            "prior_driven_threshold": PRIOR_DRIVEN_SHARE, "sweep_screening_used": found.swept is not None}
+    meta = {
+        "study": runner_study.name,
+        "command": reproduce_command(args),
+        "seconds": round(seconds, 1),
+        "runs_made": runs,
+        "population": runner_study.settings.population,
+        "replications": runner_study.replications,
+        "seed": runner_study.seed,
+        "samples": s.samples,
+        "morris_trajectories": s.morris_trajectories,
+        "prior_driven_threshold": PRIOR_DRIVEN_SHARE,
+        "sweep_screening_used": found.swept is not None,
+    }
     try:
-        for name, frame in (("parameters.csv", parameter_table(found.params, found.why)), ("morris.csv", found.morris),
-                            ("sobol.csv", found.sobol), ("prior_driven.csv", found.driven)):
+        for name, frame in (
+            ("parameters.csv", parameter_table(found.params, found.why)),
+            ("morris.csv", found.morris),
+            ("sobol.csv", found.sobol),
+            ("prior_driven.csv", found.driven),
+        ):
             write_table(frame, out / name)
-        fig = indices_heatmap(found.sobol, {p.name for p in found.params if not p.informed}, found.reference,
-                              f"prior-driven when they hold {PRIOR_DRIVEN_SHARE:.0%} of the total indices")
+        fig = indices_heatmap(
+            found.sobol,
+            {p.name for p in found.params if not p.informed},
+            found.reference,
+            f"prior-driven when they hold {PRIOR_DRIVEN_SHARE:.0%} of the total indices",
+        )
         fig.savefig(out / "sobol.png", dpi=120)
         plt.close(fig)
         (out / "sensitivity.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
@@ -157,15 +189,21 @@ def _header(found, name: str, runner_study, fitted: Path, seconds: float, runs: 
     else:
         screening = f"the sweep has not been run (no screened.txt in {fitted.as_posix()})"
     return [
-        (f"caresim: sensitivity of '{name}': {len(found.answers)} answers, {len(found.params)} parameters; "
-         f"{runner_study.replications} replications per parameter set with common random numbers at "
-         f"{runner_study.settings.population:,} people; {runs} runs made ({found.morris_runs} for Morris), "
-         f"{seconds:.1f} s."),
+        (
+            f"caresim: sensitivity of '{name}': {len(found.answers)} answers, {len(found.params)} parameters; "
+            f"{runner_study.replications} replications per parameter set with common random numbers at "
+            f"{runner_study.settings.population:,} people; {runs} runs made ({found.morris_runs} for Morris), "
+            f"{seconds:.1f} s."
+        ),
         f"  Ranges: {ranges}; the uninformed parameters at their priors.",
-        (f"  Screening: Morris ({s.morris_trajectories} trajectories) against the answers; {screening}; kept "
-         f"{len(found.why)} of {len(found.params)}: {', '.join(found.why)}."),
-        (f"  Sobol: n = {s.samples}, {(len(found.why) + 2) * s.samples} parameter sets, the other parameters at "
-         "the middle of their ranges; 95% bootstrap intervals in sobol.csv."),
+        (
+            f"  Screening: Morris ({s.morris_trajectories} trajectories) against the answers; {screening}; kept "
+            f"{len(found.why)} of {len(found.params)}: {', '.join(found.why)}."
+        ),
+        (
+            f"  Sobol: n = {s.samples}, {(len(found.why) + 2) * s.samples} parameter sets, the other parameters at "
+            "the middle of their ranges; 95% bootstrap intervals in sobol.csv."
+        ),
     ]
 
 
@@ -177,18 +215,27 @@ def _largest(found) -> list[str]:
             lines.append(head + "no indices: " + found.no_indices[a.label])
             continue
         part = found.sobol[(found.sobol["scenario"] == a.scenario) & (found.sobol["metric"] == a.metric)]
-        top = [f"{r.parameter} {r.total:.2f} ({r.first_order:.2f})"
-               for r in part.sort_values("total", ascending=False).head(3).itertuples() if r.total > 0]
+        top = [
+            f"{r.parameter} {r.total:.2f} ({r.first_order:.2f})"
+            for r in part.sort_values("total", ascending=False).head(3).itertuples()
+            if r.total > 0
+        ]
         lines.append(head + (", ".join(top) or "all near 0"))
     return lines
 
 
 def _prior_driven(d) -> list[str]:
     threshold = float(d["threshold"].iloc[0])
-    lines = [(f"Prior-driven answers (the parameters no target informs hold at least {threshold:.0%} of the total "
-              "indices, so the answer rests on assumed values, not fitted ones):")]
-    lines += [f"  {r.scenario}, {r.answer}: {r.uninformed_share:.0%} ({r.uninformed_parameters})"
-              for r in d[d["prior_driven"]].itertuples()] or ["  none"]
+    lines = [
+        (
+            f"Prior-driven answers (the parameters no target informs hold at least {threshold:.0%} of the total "
+            "indices, so the answer rests on assumed values, not fitted ones):"
+        )
+    ]
+    lines += [
+        f"  {r.scenario}, {r.answer}: {r.uninformed_share:.0%} ({r.uninformed_parameters})"
+        for r in d[d["prior_driven"]].itertuples()
+    ] or ["  none"]
     rest = d[~d["prior_driven"] & d["uninformed_share"].notna()]
     if len(rest):
         lines.append("  Not prior-driven: " + "; ".join(f"{r.scenario} {_words(r.metric)}" for r in rest.itertuples()))
@@ -200,11 +247,15 @@ def _noise(d) -> str:
     if not d["noise_share"].notna().any():
         said = "not estimated (it needs at least two replications and an answer that varies)"
     elif len(noisy):
-        said = (f"above {NOISY:g} for " + ", ".join(f"{r.scenario} {_words(r.metric)} ({r.noise_share:.2f})"
-                                                    for r in noisy.itertuples())
-                + ": read their indices with care")
+        said = (
+            f"above {NOISY:g} for "
+            + ", ".join(f"{r.scenario} {_words(r.metric)} ({r.noise_share:.2f})" for r in noisy.itertuples())
+            + ": read their indices with care"
+        )
     else:
         said = f"at most {NOISY:g} for every answer"
-    return ("Replication noise: every parameter set runs the same seeds (common random numbers), so the indices "
-            "describe how each answer moves with the parameters, not noise between sets. noise_share in "
-            f"prior_driven.csv (an answer's replication variance as a share of its variance across sets) is {said}.")
+    return (
+        "Replication noise: every parameter set runs the same seeds (common random numbers), so the indices "
+        "describe how each answer moves with the parameters, not noise between sets. noise_share in "
+        f"prior_driven.csv (an answer's replication variance as a share of its variance across sets) is {said}."
+    )

@@ -23,6 +23,7 @@ from sim.cli.common import RunFailed, UsageError, prepare_out, progress, run_set
 from sim.reports.text import compare_text, validate_text
 from sim.scenarios.scenario import BASELINE, RunSettings, Scenario, baseline, check_names, load
 
+
 def validate(args: argparse.Namespace) -> int:
     scenario = load(args.scenario)
     print(validate_text(scenario))
@@ -30,6 +31,7 @@ def validate(args: argparse.Namespace) -> int:
 
 
 # --- compare ----------------------------------------------------------------------------------
+
 
 def _load_all(paths: list[str], settings: RunSettings) -> list[Scenario]:
     scenarios = []
@@ -43,7 +45,10 @@ def _load_all(paths: list[str], settings: RunSettings) -> list[Scenario]:
 
 def compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) < 2:
-        raise UsageError(f"command line: compare needs at least two scenarios, the first being the reference; got {len(args.scenarios)}")
+        raise UsageError(
+            "command line: compare needs at least two scenarios, the first being the reference; "
+            f"got {len(args.scenarios)}"
+        )
     settings = run_settings(args)
     scenarios = _load_all(args.scenarios, settings)
     check_names(scenarios)
@@ -85,8 +90,9 @@ def compare(args: argparse.Namespace) -> int:
                 uncertainty_table(table, ["scenario", "cohort", "metric"]).to_csv(path, index=False)
                 written.append(path)
             written += save(comparison_charts(frames, table, names), out)
-            meta = metadata.base_metadata("compare", "comparison", scenarios, pairing(scenarios), names[0],
-                                          args.reps, args.seed)
+            meta = metadata.base_metadata(
+                "compare", "comparison", scenarios, pairing(scenarios), names[0], args.reps, args.seed
+            )
             meta["wall_seconds"] = round(seconds, 3)
             if draws:
                 from sim.analysis.posterior import posterior_metadata
@@ -108,8 +114,10 @@ def posterior_draws(args: argparse.Namespace) -> tuple:
             raise UsageError("--posterior-file: give the number of draws too (--posterior K)")
         return ()
     if args.reps < 2:
-        raise UsageError(f"--posterior: needs at least 2 replications (--reps) to tell calibration uncertainty "
-                         f"from randomness, got {args.reps}")
+        raise UsageError(
+            f"--posterior: needs at least 2 replications (--reps) to tell calibration uncertainty "
+            f"from randomness, got {args.reps}"
+        )
     from sim.analysis.posterior import PosteriorError, load_posterior
 
     flag = "--posterior-file" if args.posterior_file is not None else "--posterior"

@@ -159,8 +159,13 @@ class Uniform(_Base):
     high: float
 
     def __post_init__(self) -> None:
-        if not (_number(self.low) and _number(self.high) and math.isfinite(self.low) and math.isfinite(self.high)
-                and self.high > self.low):
+        if not (
+            _number(self.low)
+            and _number(self.high)
+            and math.isfinite(self.low)
+            and math.isfinite(self.high)
+            and self.high > self.low
+        ):
             raise ValueError(f"Uniform needs finite low < high, got {self.low!r}, {self.high!r}")
 
     @property

@@ -30,8 +30,16 @@ Draw: TypeAlias = Callable[[int], float]  # a stream's draw function: draw(pid) 
 _PACK_SPELL = struct.Struct("=6d").pack
 # the streams of the competing hazards of life at home, in the order home.schedule_next unpacks them
 # (the referral, on a clock of its own, is drawn by home.schedule_referral)
-HAZARD_STREAMS = ("crisis", "death", "frailty", "frailty_recovery", "referral", "home_care_request",
-                  "care_home_request", "home_care_end")
+HAZARD_STREAMS = (
+    "crisis",
+    "death",
+    "frailty",
+    "frailty_recovery",
+    "referral",
+    "home_care_request",
+    "care_home_request",
+    "home_care_end",
+)
 # streams drawn from together, kept side by side in memory, with how many of each person's first draws to
 # keep at hand (the rest are made when needed); neither changes any number drawn, only memory and speed
 STREAM_GROUPS = (
@@ -45,10 +53,15 @@ STREAM_GROUPS = (
     (("elective_decision", "day_case"), 8),  # the end of an outpatient episode
     (("elective_los",), 4),
     (("init",), 8),  # a person's attributes
-    (("init_care_home",), 1), (("init_home_care",), 1), (("init_hospital",), 1),  # the initial state
+    (("init_care_home",), 1),
+    (("init_home_care",), 1),
+    (("init_hospital",), 1),  # the initial state
     # few people draw from these
-    (("self_funder",), 0), (("init_stay",), 0), (("ic_length", "ic_death", "ic_outcome"), 0),
-    (("reablement_outcome",), 0), (("mdt_exit",), 0),
+    (("self_funder",), 0),
+    (("init_stay",), 0),
+    (("ic_length", "ic_death", "ic_outcome"), 0),
+    (("reablement_outcome",), 0),
+    (("mdt_exit",), 0),
 )
 
 
@@ -100,8 +113,15 @@ class Model:
         self.rapid_response = CapacityPool(env, "rapid_response", cap["rapid_response"])
         self.gp_slots = DailySlots(cap["gp_slots"])
         self.outpatient_slots = DailySlots(cap["outpatient_slots"])
-        self.pools = (self.beds, self.social_workers, self.home_care, self.reablement, self.intermediate_care,
-                      self.care_homes, self.rapid_response)
+        self.pools = (
+            self.beds,
+            self.social_workers,
+            self.home_care,
+            self.reablement,
+            self.intermediate_care,
+            self.care_homes,
+            self.rapid_response,
+        )
         self.calendar = Calendar(env, self._dispatch, self.pop.token)
         self.calendar.track(Kind.REFERRAL.value, self.pop.referral_token)  # referrals have a clock of their own
         self.delayed_now = 0
@@ -137,8 +157,9 @@ class Model:
         self.death_fit_hr = [[mo.at_home_fit_per_year[b] * mo.frailty_hr[f] for f in levels] for b in bands]
         self.frailty_up = [pe.frailty_step_per_year[b] / 365.25 for b in bands]
         self.frailty_down = [pe.frailty_recovery_per_year[b] / 365.25 for b in bands]
-        self.referral = [[e.referral_per_year[b] * e.frailty_referral_multiplier[f] / 365.25 for f in levels]
-                         for b in bands]
+        self.referral = [
+            [e.referral_per_year[b] * e.frailty_referral_multiplier[f] / 365.25 for f in levels] for b in bands
+        ]
         self.home_care_request = [r / 365.25 for r in sc.community_home_care_by_frailty]
         self.care_home_request = [r / 365.25 for r in sc.community_care_home_by_frailty]
         self.home_care_end = sc.home_care_end_per_year / 365.25
@@ -239,8 +260,9 @@ class Model:
         if now > start:
             days = now - start
             nursing = self.p.community.nursing_visits_per_year[self.pop.frailty[pid]] / DAYS_PER_YEAR
-            self.gp_spells += _PACK_SPELL(now, pid, self.gp_rate(pid) * days, self._u_gp(pid),
-                                          nursing * days, self._u_nursing(pid))
+            self.gp_spells += _PACK_SPELL(
+                now, pid, self.gp_rate(pid) * days, self._u_gp(pid), nursing * days, self._u_nursing(pid)
+            )
 
     # --- care held over time -------------------------------------------
     def hold(self, pid: int, pool: CapacityPool, kind: Spell, funded: int = 1) -> None:

@@ -140,4 +140,3 @@ class Population:
             "risk": np.asarray(self.risk),
             "place": np.asarray(self.place),
         }
-

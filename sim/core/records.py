@@ -89,14 +89,20 @@ class Records:
         if not self.events:
             return pd.DataFrame([], columns=list(EVENT_COLUMNS))
         packed = np.frombuffer(self.events, dtype=np.float64).reshape(-1, len(EVENT_COLUMNS))
-        return pd.DataFrame({name: packed[:, i].copy() if name == "time" else packed[:, i].astype(np.int64)
-                             for i, name in enumerate(EVENT_COLUMNS)})
+        return pd.DataFrame(
+            {
+                name: packed[:, i].copy() if name == "time" else packed[:, i].astype(np.int64)
+                for i, name in enumerate(EVENT_COLUMNS)
+            }
+        )
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """Every log as a table: ``events``, ``stays``, ``delays`` and ``spells`` (open rows as they stand)."""
         stays = list(map(attrgetter(*STAY_COLUMNS), self.stays))
         spells = list(map(attrgetter(*SPELL_COLUMNS), self.spells))
-        return {"events": self.event_frame(),
-                "stays": pd.DataFrame(stays, columns=list(STAY_COLUMNS)),
-                "delays": pd.DataFrame(self.delays, columns=list(DELAY_COLUMNS)),
-                "spells": pd.DataFrame(spells, columns=list(SPELL_COLUMNS))}
+        return {
+            "events": self.event_frame(),
+            "stays": pd.DataFrame(stays, columns=list(STAY_COLUMNS)),
+            "delays": pd.DataFrame(self.delays, columns=list(DELAY_COLUMNS)),
+            "spells": pd.DataFrame(spells, columns=list(SPELL_COLUMNS)),
+        }

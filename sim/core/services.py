@@ -20,8 +20,19 @@ from sim.core.calendar import Process
 class CapacityPool:
     """``capacity`` identical units; requests wait FIFO within priority (0 first)."""
 
-    __slots__ = ("env", "name", "capacity", "in_use", "queues", "waiting", "_last", "area_in_use", "area_queue",
-                 "served", "max_in_use")
+    __slots__ = (
+        "env",
+        "name",
+        "capacity",
+        "in_use",
+        "queues",
+        "waiting",
+        "_last",
+        "area_in_use",
+        "area_queue",
+        "served",
+        "max_in_use",
+    )
 
     def __init__(self, env: simpy.Environment, name: str, capacity: int, priorities: int = 1) -> None:
         if capacity < 0:

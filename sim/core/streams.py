@@ -68,7 +68,7 @@ class _FirstDraws:
             for i, chunk in enumerate(chunks):
                 for j, key in enumerate(self.keys):
                     block = _generator(self.seed, (self.rep, key, chunk, 0)).random((CHUNK, BLOCK))
-                    data[i, :, :, j] = block[:, :self.width]
+                    data[i, :, :, j] = block[:, : self.width]
             self.first.frombytes(data.data.cast("B"))  # the same doubles, without making Python floats
         self.rows = max(self.rows, chunks.stop * CHUNK)
         missing = self.rows * len(self.keys) - len(self.count)
@@ -96,11 +96,24 @@ class PersonStream:
     block), and only the row in use is kept.
     """
 
-    __slots__ = ("name", "_seed", "_rep", "_key", "_store", "_first", "_count", "_stride", "_slot", "_width",
-                 "_extra", "_gens")
+    __slots__ = (
+        "name",
+        "_seed",
+        "_rep",
+        "_key",
+        "_store",
+        "_first",
+        "_count",
+        "_stride",
+        "_slot",
+        "_width",
+        "_extra",
+        "_gens",
+    )
 
-    def __init__(self, seed: int, replication: int, name: str, persons: int = 0,
-                 store: _FirstDraws | None = None, slot: int = 0) -> None:
+    def __init__(
+        self, seed: int, replication: int, name: str, persons: int = 0, store: _FirstDraws | None = None, slot: int = 0
+    ) -> None:
         self.name = name
         self._seed = int(seed)
         self._rep = int(replication)

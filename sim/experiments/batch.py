@@ -45,8 +45,15 @@ class Planned:
     deps: tuple[str, ...] = ()  # keys of the tasks measured in pairs against this reference task
 
     def meta(self, seed: int, commit: str | None) -> dict[str, Any]:
-        return {"scenario": self.variant.name, "grid": self.variant.grid, "replication": self.replication, "seed": seed,
-                "scenario_hash": self.scenario_hash, "version": __version__, "git_commit": commit}
+        return {
+            "scenario": self.variant.name,
+            "grid": self.variant.grid,
+            "replication": self.replication,
+            "seed": seed,
+            "scenario_hash": self.scenario_hash,
+            "version": __version__,
+            "git_commit": commit,
+        }
 
 
 @dataclass
@@ -81,21 +88,34 @@ def plan(exp: Experiment, replications: int, commit: str | None) -> list[Planned
     hashes = [scenario_hash(v.scenario.params, v.scenario.prelaunch) for v in exp.variants]
     tasks = []
     for rep in range(replications):
-        keys = [task_key(h, v.grid, exp.seed, rep, commit, None if v.draw is None else v.draw.identity())
-                for h, v in zip(hashes, exp.variants)]
+        keys = [
+            task_key(h, v.grid, exp.seed, rep, commit, None if v.draw is None else v.draw.identity())
+            for h, v in zip(hashes, exp.variants)
+        ]
         for i, v in enumerate(exp.variants):
             is_ref = v.name == exp.reference
             deps: tuple[str, ...] = ()
             if is_ref:
-                deps = tuple(k for k, w in zip(keys, exp.variants)
-                             if w.name != exp.reference and paired[w.name] and (v.grid is None or w.grid == v.grid)
-                             and w.draw == v.draw)
+                deps = tuple(
+                    k
+                    for k, w in zip(keys, exp.variants)
+                    if w.name != exp.reference
+                    and paired[w.name]
+                    and (v.grid is None or w.grid == v.grid)
+                    and w.draw == v.draw
+                )
             tasks.append(Planned(keys[i], v, i, rep, hashes[i], is_ref, deps))
     return tasks
 
 
-def run_tasks(tasks: list[Planned], exp: Experiment, store: Store, executor, commit: str | None,
-              progress: Callable[[Planned, str | None], None] | None = None) -> Outcome:
+def run_tasks(
+    tasks: list[Planned],
+    exp: Experiment,
+    store: Store,
+    executor,
+    commit: str | None,
+    progress: Callable[[Planned, str | None], None] | None = None,
+) -> Outcome:
     """Run the tasks the store lacks; each result is committed as it arrives."""
     status = store.status()
     out = Outcome(tasks)
@@ -115,8 +135,11 @@ def run_tasks(tasks: list[Planned], exp: Experiment, store: Store, executor, com
         ready = [t for t in refs if not unsettled.intersection(t.deps)]
         for t in ready:
             refs.remove(t)
-        rerun = [t for t in ready if status.get(t.key) != "ok"
-                 or not store.linked(t.key) >= {d for d in t.deps if status.get(d) == "ok"}]
+        rerun = [
+            t
+            for t in ready
+            if status.get(t.key) != "ok" or not store.linked(t.key) >= {d for d in t.deps if status.get(d) == "ok"}
+        ]
         queue.extendleft(reversed(rerun))
 
     while queue or refs or in_flight:
@@ -179,9 +202,14 @@ class _no_interrupt:
                 raise KeyboardInterrupt
 
 
-def run_experiment(exp: Experiment, store: Store, executor, commit: str | None,
-                   progress: Callable[[Planned, str | None], None] | None = None,
-                   on_plan: Callable[[list[Planned], int], None] | None = None) -> Outcome:
+def run_experiment(
+    exp: Experiment,
+    store: Store,
+    executor,
+    commit: str | None,
+    progress: Callable[[Planned, str | None], None] | None = None,
+    on_plan: Callable[[list[Planned], int], None] | None = None,
+) -> Outcome:
     """Run the experiment's replications (and more, while a precision target is unmet)."""
     reps = exp.replications
     total = Outcome([])
@@ -190,8 +218,9 @@ def run_experiment(exp: Experiment, store: Store, executor, commit: str | None,
         if on_plan is not None:
             on_plan(tasks, reps)
         out = run_tasks(tasks, exp, store, executor, commit, progress)
-        total = Outcome(tasks, total.keys_run | out.keys_run, {**total.failed, **out.failed}, reps,
-                        total.events + out.events)
+        total = Outcome(
+            tasks, total.keys_run | out.keys_run, {**total.failed, **out.failed}, reps, total.events + out.events
+        )
         if exp.precision is None or out.failed:
             return total
         assessment = assess(collect(store, tasks, exp)["kpis"], exp.precision)

@@ -68,15 +68,17 @@ class Dask:
         self._cluster = None
         try:
             if address == "local":
-                self._cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                         dashboard_address=None, silence_logs=50)
+                self._cluster = distributed.LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+                )
                 self.client = distributed.Client(self._cluster)
             else:
                 self.client = distributed.Client(address, timeout=timeout_s)
         except (OSError, TimeoutError, ValueError) as e:
             self.close()
-            raise ExecutorError(f"--dask: no Dask scheduler answered at '{address}' within {timeout_s:g} s "
-                                f"({type(e).__name__})") from None
+            raise ExecutorError(
+                f"--dask: no Dask scheduler answered at '{address}' within {timeout_s:g} s ({type(e).__name__})"
+            ) from None
         self.workers = max(1, sum(self.client.nthreads().values()))
         self.description = f"on the Dask cluster at {self.client.scheduler.address} ({self.workers} worker threads)"
 

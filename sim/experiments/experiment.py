@@ -43,16 +43,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.parameters.filecheck import days, known_keys, short_name, whole
-from sim.outcomes import registry
-from sim.parameters.tree import ParameterError
-from sim.parameters.patch import Patch, parse_path
 from sim.analysis.posterior import DEFAULT_FILE, Draw, PosteriorError, load_posterior
-from sim.scenarios.scenario import BASELINE, RunSettings, Scenario, ScenarioError, baseline, check_names, load, read_toml
+from sim.outcomes import registry
+from sim.parameters.filecheck import days, known_keys, short_name, whole
+from sim.parameters.patch import Patch, parse_path
+from sim.parameters.tree import ParameterError
+from sim.scenarios.scenario import (
+    BASELINE,
+    RunSettings,
+    Scenario,
+    ScenarioError,
+    baseline,
+    check_names,
+    load,
+    read_toml,
+)
 
 CHARTS = ("forest", "timeseries", "costs", "ledger", "response")
-KEYS = ("name", "description", "scenarios", "reference", "replications", "seed", "population", "horizon_days",
-        "warmup_days", "metrics", "charts", "out", "grid", "precision", "posterior")
+KEYS = (
+    "name",
+    "description",
+    "scenarios",
+    "reference",
+    "replications",
+    "seed",
+    "population",
+    "horizon_days",
+    "warmup_days",
+    "metrics",
+    "charts",
+    "out",
+    "grid",
+    "precision",
+    "posterior",
+)
 GRID_KEYS = ("parameter", "values", "scenarios", "label")
 PRECISION_KEYS = ("metrics", "cohort", "half_width_pct", "max_replications", "look_ahead")
 POSTERIOR_KEYS = ("draws", "file")
@@ -141,8 +165,9 @@ class Experiment:
         return hashlib.sha256(self.path.read_bytes()).hexdigest() if self.path else None
 
 
-def load_experiment(path: str | Path, *, reps: int | None = None, population: int | None = None,
-                    out: str | Path | None = None) -> Experiment:
+def load_experiment(
+    path: str | Path, *, reps: int | None = None, population: int | None = None, out: str | Path | None = None
+) -> Experiment:
     """Read and check an experiment file; ``reps``, ``population`` and ``out`` override the file's."""
     path = Path(path)
     shown = path.as_posix()
@@ -198,11 +223,14 @@ def load_experiment(path: str | Path, *, reps: int | None = None, population: in
     draws: tuple[Draw | None, ...] = (None,)
     if posterior is not None:
         if precision is not None:
-            raise err("[posterior] and [precision] cannot be combined: the precision rule counts replications "
-                      "of one parameter set")
+            raise err(
+                "[posterior] and [precision] cannot be combined: the precision rule counts replications "
+                "of one parameter set"
+            )
         if replications < 2:
-            raise err(f"[posterior] needs at least 2 replications to tell calibration from randomness, "
-                      f"got {replications}")
+            raise err(
+                f"[posterior] needs at least 2 replications to tell calibration from randomness, got {replications}"
+            )
         try:
             draws = load_posterior(posterior.file).draws(posterior.draws, seed)
         except PosteriorError as e:
@@ -220,14 +248,29 @@ def load_experiment(path: str | Path, *, reps: int | None = None, population: in
                     continue
                 own = settings if draw is None else draw.settings(settings)
                 variants.append(Variant(_scenario(path, source, own, patch)[0], value, draw))
-    return Experiment(name=name, description=description, path=path, scenarios=tuple(scenarios),
-                      files=tuple(_file(path, f) for f in sources), reference=reference, replications=replications,
-                      seed=seed, settings=settings, metrics=metrics, charts=charts, out=out_dir, grid=grid,
-                      precision=precision, variants=tuple(variants), posterior=posterior,
-                      draws=tuple(d for d in draws if d is not None))
+    return Experiment(
+        name=name,
+        description=description,
+        path=path,
+        scenarios=tuple(scenarios),
+        files=tuple(_file(path, f) for f in sources),
+        reference=reference,
+        replications=replications,
+        seed=seed,
+        settings=settings,
+        metrics=metrics,
+        charts=charts,
+        out=out_dir,
+        grid=grid,
+        precision=precision,
+        variants=tuple(variants),
+        posterior=posterior,
+        draws=tuple(d for d in draws if d is not None),
+    )
 
 
 # --- pieces ---------------------------------------------------------------------------------------
+
 
 def _names(value: Any, key: str, valid: tuple[str, ...], err) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -250,8 +293,9 @@ def _scenario(experiment: Path, entry: str, settings: RunSettings, patch: Patch 
     try:
         if target is None:
             if patch is not None:
-                raise ScenarioError(f"{BASELINE}: the built-in baseline has no file to set '{patch.path}' in; "
-                                    "use a scenario file")
+                raise ScenarioError(
+                    f"{BASELINE}: the built-in baseline has no file to set '{patch.path}' in; use a scenario file"
+                )
             return baseline(settings), entry
         if not target.is_file():
             raise ScenarioError(f"scenario '{entry}' is not a file (looked for {target.as_posix()})")
@@ -268,7 +312,9 @@ def _grid(value: Any, names: list[str], reference: str, err) -> Grid | None:
     known_keys(value, GRID_KEYS, err, "grid.")
     parameter = value.get("parameter")
     if not isinstance(parameter, str):
-        raise err(f"grid.parameter must be a parameter path in quotes (such as \"acute.beds_per_100k\"), got {parameter!r}")
+        raise err(
+            f'grid.parameter must be a parameter path in quotes (such as "acute.beds_per_100k"), got {parameter!r}'
+        )
     try:
         parse_path(parameter)
     except ValueError as e:
@@ -287,8 +333,10 @@ def _grid(value: Any, names: list[str], reference: str, err) -> Grid | None:
         if n not in names:
             raise err(f"grid.scenarios names '{n}', which is not a listed scenario ({', '.join(names)})")
     if reference in applies and set(applies) != set(names):
-        raise err("grid.scenarios: a grid that applies to the reference must apply to every scenario, "
-                  "so that each grid point has its own reference")
+        raise err(
+            "grid.scenarios: a grid that applies to the reference must apply to every scenario, "
+            "so that each grid point has its own reference"
+        )
     label = value.get("label", "")
     if not isinstance(label, str):
         raise err("grid.label must be text in quotes")

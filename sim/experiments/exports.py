@@ -11,16 +11,17 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.compare import MDT_PREFIX, compare_values
-from sim.experiments.experiment import Experiment
-from sim.outcomes import registry
-from sim.analysis.stats import mean_ci
-from sim.experiments.store import Store
+from sim.analysis.stats import by_replication, mean_ci
 from sim.analysis.warmup import mser
+from sim.experiments.experiment import Experiment
+from sim.experiments.store import Store
+from sim.outcomes import registry
 
 KPI_COLUMNS = ["scenario", "grid", "replication", "cohort", "metric", "value"]
 TIMESERIES_COLUMNS = ["scenario", "grid", "replication", "day", "series", "value"]
@@ -42,8 +43,16 @@ def collect(store: Store, tasks: list, exp: Experiment) -> dict[str, pd.DataFram
     """
     status = store.status()
     done = [t for t in tasks if status.get(t.key) == "ok"]
-    ident = {t.key: (t.variant.name, _grid(t.variant.grid), t.replication, t.order,
-                     t.variant.draw.index if t.variant.draw is not None else -1) for t in done}
+    ident = {
+        t.key: (
+            t.variant.name,
+            _grid(t.variant.grid),
+            t.replication,
+            t.order,
+            t.variant.draw.index if t.variant.draw is not None else -1,
+        )
+        for t in done
+    }
     kpis = store.kpis(list(ident))
     pairs = [(t.key, d) for t in done if t.is_reference for d in t.deps if d in ident]
     cf = store.counterfactual_kpis(pairs)
@@ -51,25 +60,45 @@ def collect(store: Store, tasks: list, exp: Experiment) -> dict[str, pd.DataFram
     for frame, grid_of in ((kpis, "key"), (cf, "other")):
         if len(frame) == 0:
             continue
-        frames.append(pd.DataFrame({
-            "scenario": frame["key"].map(lambda k: ident[k][0]),
-            "grid": frame[grid_of].map(lambda k: ident[k][1]),
-            "draw": frame["key"].map(lambda k: ident[k][4]),
-            "replication": frame["key"].map(lambda k: ident[k][2]),
-            "cohort": frame["cohort"], "metric": frame["metric"], "value": frame["value"],
-            "_order": frame["key"].map(lambda k: ident[k][3]),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "scenario": frame["key"].map(lambda k: ident[k][0]),
+                    "grid": frame[grid_of].map(lambda k: ident[k][1]),
+                    "draw": frame["key"].map(lambda k: ident[k][4]),
+                    "replication": frame["key"].map(lambda k: ident[k][2]),
+                    "cohort": frame["cohort"],
+                    "metric": frame["metric"],
+                    "value": frame["value"],
+                    "_order": frame["key"].map(lambda k: ident[k][3]),
+                }
+            )
+        )
     ts = store.timeseries(list(ident))
-    series = pd.DataFrame({
-        "scenario": ts["key"].map(lambda k: ident[k][0]), "grid": ts["key"].map(lambda k: ident[k][1]),
-        "draw": ts["key"].map(lambda k: ident[k][4]),
-        "replication": ts["key"].map(lambda k: ident[k][2]), "day": ts["day"], "series": ts["series"],
-        "value": ts["value"], "_order": ts["key"].map(lambda k: ident[k][3]),
-    }) if len(ts) else pd.DataFrame(columns=TIMESERIES_COLUMNS + ["draw", "_order"])
-    kpi_frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=KPI_COLUMNS + ["draw", "_order"])
+    series = (
+        pd.DataFrame(
+            {
+                "scenario": ts["key"].map(lambda k: ident[k][0]),
+                "grid": ts["key"].map(lambda k: ident[k][1]),
+                "draw": ts["key"].map(lambda k: ident[k][4]),
+                "replication": ts["key"].map(lambda k: ident[k][2]),
+                "day": ts["day"],
+                "series": ts["series"],
+                "value": ts["value"],
+                "_order": ts["key"].map(lambda k: ident[k][3]),
+            }
+        )
+        if len(ts)
+        else pd.DataFrame(columns=TIMESERIES_COLUMNS + ["draw", "_order"])
+    )
+    kpi_frame = (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=KPI_COLUMNS + ["draw", "_order"])
+    )
     with_draw = exp.posterior is not None
-    return {"kpis": _ordered(kpi_frame, columns(KPI_COLUMNS, with_draw)),
-            "timeseries": _ordered(series, columns(TIMESERIES_COLUMNS, with_draw))}
+    return {
+        "kpis": _ordered(kpi_frame, columns(KPI_COLUMNS, with_draw)),
+        "timeseries": _ordered(series, columns(TIMESERIES_COLUMNS, with_draw)),
+    }
 
 
 def columns(base: list[str], with_draw: bool) -> list[str]:
@@ -103,13 +132,16 @@ def summary(kpis: pd.DataFrame, exp: Experiment, paired: dict[str, bool]) -> pd.
     over_draws = "draw" in kpis.columns
     level: Callable[..., Mapping[str, float | str]] = _plain_level
     compare: Callable[..., Mapping[str, float | str]] = compare_values
-    table: Callable[[pd.DataFrame], pd.Series | pd.DataFrame] = lambda v: v.set_index("replication")["value"]
+    table: Callable[[pd.DataFrame], Any] = by_replication
     extra: list[str] = []
     if over_draws:
         from sim.analysis.uncertainty import DIFF_PARTS, PARTS, difference_over_draws, draw_table, level_over_draws
+
         level, compare, table, extra = level_over_draws, difference_over_draws, draw_table, PARTS + DIFF_PARTS
-    groups = {(s, _no_grid(g), c, m): table(v)
-              for (s, g, c, m), v in k.groupby(["scenario", "grid", "cohort", "metric"], sort=False, dropna=False)}
+    groups = {
+        (s, _no_grid(g), c, m): table(v)
+        for (s, g, c, m), v in k.groupby(["scenario", "grid", "cohort", "metric"], sort=False, dropna=False)
+    }
 
     def reference(scenario: str, grid, cohort: str, metric: str):
         if cohort == "mdt":  # the same people in the reference run, measured at this scenario's grid point
@@ -118,8 +150,14 @@ def summary(kpis: pd.DataFrame, exp: Experiment, paired: dict[str, bool]) -> pd.
 
     rows = []
     for (scenario, grid, cohort, metric), values in groups.items():
-        row = {"scenario": scenario, "grid": _grid(grid), "cohort": cohort, "metric": metric, **level(values),
-               "paired": bool(paired.get(scenario, True))}
+        row = {
+            "scenario": scenario,
+            "grid": _grid(grid),
+            "cohort": cohort,
+            "metric": metric,
+            **level(values),
+            "paired": bool(paired.get(scenario, True)),
+        }
         ref = None if scenario == exp.reference else reference(scenario, grid, cohort, metric)
         if ref is not None:
             stats = compare(ref, values, row["paired"])
@@ -153,11 +191,14 @@ def warmup_check(timeseries: pd.DataFrame, exp: Experiment, series: str = WARMUP
             continue
         cut_days = float(days[cut] - days[0]) if cut < len(days) else window
         if cut_days <= NOISE_SHARE * window:
-            verdict = (f"ok: MSER-5 truncates {cut_days:g} days, within the first tenth of the window "
-                       "(no sign of an initial transient)")
+            verdict = (
+                f"ok: MSER-5 truncates {cut_days:g} days, within the first tenth of the window "
+                "(no sign of an initial transient)"
+            )
         else:
-            verdict = (f"check: MSER-5 would discard the first {cut_days:g} days of the window; "
-                       "a longer warm-up may be needed")
+            verdict = (
+                f"check: MSER-5 would discard the first {cut_days:g} days of the window; a longer warm-up may be needed"
+            )
         rows.append((scenario, grid, series, cut_days, window, verdict))
     return pd.DataFrame(rows, columns=WARMUP_COLUMNS)
 

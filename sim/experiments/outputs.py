@@ -11,18 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sim.experiments.batch import Outcome, Planned, paired_with_reference
+from sim.experiments.experiment import Experiment
+from sim.experiments.exports import SUMMARY_COLUMNS, collect, summary, warmup_check, write_table
+from sim.experiments.store import Store
 from sim.provenance import file_sha256
 from sim.reports import metadata
-from sim.experiments.batch import Outcome, Planned, paired_with_reference
-from sim.experiments.exports import SUMMARY_COLUMNS, collect, summary, warmup_check, write_table
-from sim.experiments.experiment import Experiment
-from sim.experiments.store import Store
 
 
 def experiment_metadata(exp: Experiment, outcome: Outcome, commit: str | None, seconds: float, where: str) -> dict:
     paired = paired_with_reference(exp)
-    meta = metadata.base_metadata("experiment", exp.name, exp.scenarios, paired, exp.reference,
-                                  outcome.replications, exp.seed)
+    meta = metadata.base_metadata(
+        "experiment", exp.name, exp.scenarios, paired, exp.reference, outcome.replications, exp.seed
+    )
     for entry, file in zip(meta["scenarios"], exp.files):
         entry.update({"file": file.as_posix() if file else None, "file_sha256": file_sha256(file)})
     grid = None
@@ -30,40 +31,55 @@ def experiment_metadata(exp: Experiment, outcome: Outcome, commit: str | None, s
         g = exp.grid
         grid = {"parameter": g.parameter, "values": list(g.values), "scenarios": list(g.scenarios), "label": g.label}
     by_key = {t.key: t for t in outcome.tasks}
-    meta.update({
-        "git_commit": commit,
-        "description": " ".join(exp.description.split()),
-        "experiment_file": exp.path.as_posix() if exp.path else None,
-        "experiment_sha256": exp.sha256,
-        "wall_seconds": round(seconds, 3),
-        "executor": where,
-        "runs": len(outcome.tasks), "runs_now": outcome.ran, "runs_reused": outcome.reused,
-        "grid": grid,
-        "metrics": list(exp.metrics),
-        "charts": list(exp.charts),
-        "failed": [_failure(by_key[k], e) for k, e in outcome.failed.items()],
-        "precision": None,
-    })
+    meta.update(
+        {
+            "git_commit": commit,
+            "description": " ".join(exp.description.split()),
+            "experiment_file": exp.path.as_posix() if exp.path else None,
+            "experiment_sha256": exp.sha256,
+            "wall_seconds": round(seconds, 3),
+            "executor": where,
+            "runs": len(outcome.tasks),
+            "runs_now": outcome.ran,
+            "runs_reused": outcome.reused,
+            "grid": grid,
+            "metrics": list(exp.metrics),
+            "charts": list(exp.charts),
+            "failed": [_failure(by_key[k], e) for k, e in outcome.failed.items()],
+            "precision": None,
+        }
+    )
     if exp.posterior is not None:
         from sim.analysis.posterior import posterior_metadata
 
         meta["posterior"] = posterior_metadata(exp.posterior.file, exp.draws)
     if exp.precision is not None:
         p = exp.precision
-        meta["precision"] = {"metrics": list(p.metrics), "cohort": p.cohort, "half_width_pct": p.half_width_pct,
-                             "max_replications": p.max_replications, "look_ahead": p.look_ahead}
+        meta["precision"] = {
+            "metrics": list(p.metrics),
+            "cohort": p.cohort,
+            "half_width_pct": p.half_width_pct,
+            "max_replications": p.max_replications,
+            "look_ahead": p.look_ahead,
+        }
     return meta
 
 
 def _failure(task: Planned, error: str) -> dict[str, Any]:
     """A failed run as ``metadata.json`` lists it: which run, and its error."""
     v = task.variant
-    return {"scenario": v.name, "grid": v.grid, "replication": task.replication, "error": error,
-            **({"draw": v.draw.index} if v.draw is not None else {})}
+    return {
+        "scenario": v.name,
+        "grid": v.grid,
+        "replication": task.replication,
+        "error": error,
+        **({"draw": v.draw.index} if v.draw is not None else {}),
+    }
 
 
-def write_all(exp: Experiment, store: Store, outcome: Outcome, commit: str | None, seconds: float,
-              where: str) -> list[Path]:
+def write_all(
+    exp: Experiment, store: Store, outcome: Outcome, commit: str | None, seconds: float, where: str
+) -> list[Path]:
     """Write every output of the experiment; return the paths written."""
     out = exp.out
     frames = collect(store, outcome.tasks, exp)
@@ -74,8 +90,9 @@ def write_all(exp: Experiment, store: Store, outcome: Outcome, commit: str | Non
     if exp.posterior is not None:
         from sim.analysis.uncertainty import uncertainty_table
 
-        written.append(write_table(uncertainty_table(table, ["scenario", "grid", "cohort", "metric"]),
-                                   out / "uncertainty.csv"))
+        written.append(
+            write_table(uncertainty_table(table, ["scenario", "grid", "cohort", "metric"]), out / "uncertainty.csv")
+        )
     written.append(write_table(warm, out / "warmup.csv"))
     meta = experiment_metadata(exp, outcome, commit, seconds, where)
     meta["warmup_check"] = warm.to_dict(orient="records")

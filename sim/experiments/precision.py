@@ -24,8 +24,17 @@ from scipy import stats as sps
 
 from sim.experiments.experiment import Precision
 
-COLUMNS = ["scenario", "grid", "cohort", "metric", "target_half_width_pct", "replications_run", "n_required",
-           "half_width_pct", "reached"]
+COLUMNS = [
+    "scenario",
+    "grid",
+    "cohort",
+    "metric",
+    "target_half_width_pct",
+    "replications_run",
+    "n_required",
+    "half_width_pct",
+    "reached",
+]
 
 
 def relative_half_widths(values: np.ndarray) -> np.ndarray:
@@ -53,7 +62,7 @@ def required(values: np.ndarray, target_pct: float, k: int) -> int | None:
         last = n + look_ahead(n, k)
         if last > len(values):
             return None
-        if ok[n - 1:last].all():
+        if ok[n - 1 : last].all():
             return n
     return None
 
@@ -65,8 +74,19 @@ def assess(kpis: pd.DataFrame, spec: Precision) -> pd.DataFrame:
     for (scenario, grid, metric), g in k.groupby(["scenario", "grid", "metric"], sort=False, dropna=False):
         values = g.sort_values("replication")["value"].to_numpy(dtype=float)
         n = required(values, spec.half_width_pct, spec.look_ahead)
-        rows.append((scenario, grid, spec.cohort, metric, spec.half_width_pct, len(values),
-                     n if n is not None else math.nan, float(relative_half_widths(values)[-1]), n is not None))
+        rows.append(
+            (
+                scenario,
+                grid,
+                spec.cohort,
+                metric,
+                spec.half_width_pct,
+                len(values),
+                n if n is not None else math.nan,
+                float(relative_half_widths(values)[-1]),
+                n is not None,
+            )
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

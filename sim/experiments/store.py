@@ -39,8 +39,21 @@ CREATE TABLE IF NOT EXISTS links (key TEXT NOT NULL, other TEXT NOT NULL, PRIMAR
 CREATE TABLE IF NOT EXISTS job (kind TEXT NOT NULL, name TEXT NOT NULL);
 """
 COLUMNS = {  # what each table must hold, checked when a store is opened
-    "runs": ("key", "scenario", "grid", "replication", "seed", "scenario_hash", "version", "git_commit", "status",
-             "error", "seconds", "events", "finished"),
+    "runs": (
+        "key",
+        "scenario",
+        "grid",
+        "replication",
+        "seed",
+        "scenario_hash",
+        "version",
+        "git_commit",
+        "status",
+        "error",
+        "seconds",
+        "events",
+        "finished",
+    ),
     "kpis": ("key", "cohort", "metric", "value"),
     "timeseries": ("key", "day", "series", "value"),
     "enrolments": ("key", "pids", "times"),
@@ -69,8 +82,9 @@ class Store:
             self._check()
         except sqlite3.DatabaseError as e:
             self.db.close()
-            raise StoreError(f"{self.path}: not a sound results store ({e}); move it aside or choose another "
-                             "folder") from None
+            raise StoreError(
+                f"{self.path}: not a sound results store ({e}); move it aside or choose another folder"
+            ) from None
         except StoreError:
             self.db.close()
             raise
@@ -83,8 +97,10 @@ class Store:
         for table, columns in COLUMNS.items():
             found = tuple(row[1] for row in self.db.execute(f"PRAGMA table_info({table})"))
             if found != columns:
-                raise StoreError(f"{self.path}: table '{table}' has columns {', '.join(found)}, not those of a "
-                                 "caresim results store; move it aside or choose another folder")
+                raise StoreError(
+                    f"{self.path}: table '{table}' has columns {', '.join(found)}, not those of a "
+                    "caresim results store; move it aside or choose another folder"
+                )
 
     def claim(self, kind: str, name: str) -> tuple[str, str]:
         """Record which job this store holds (``kind``, ``name``), or return the job it already holds."""
@@ -117,24 +133,56 @@ class Store:
             self.db.execute("DELETE FROM links WHERE key = ?", (key,))
             self.db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (key, meta["scenario"], meta["grid"], meta["replication"], meta["seed"], meta["scenario_hash"],
-                 meta["version"], meta["git_commit"], status, result.error, result.seconds, result.events, time.time()))
+                (
+                    key,
+                    meta["scenario"],
+                    meta["grid"],
+                    meta["replication"],
+                    meta["seed"],
+                    meta["scenario_hash"],
+                    meta["version"],
+                    meta["git_commit"],
+                    status,
+                    result.error,
+                    result.seconds,
+                    result.events,
+                    time.time(),
+                ),
+            )
             if result.error:
                 return
             # a run without an error carries its KPIs, time series and enrolments (run_task sets them together)
             assert result.kpis is not None and result.timeseries is not None and result.enrolled is not None
-            self.db.executemany("INSERT INTO kpis VALUES (?,?,?,?)",
-                                [(key, c, m, float(v)) for c, m, v in result.kpis[["cohort", "metric", "value"]].itertuples(index=False)])
+            self.db.executemany(
+                "INSERT INTO kpis VALUES (?,?,?,?)",
+                [
+                    (key, c, m, float(v))
+                    for c, m, v in result.kpis[["cohort", "metric", "value"]].itertuples(index=False)
+                ],
+            )
             ts = result.timeseries
-            self.db.executemany("INSERT INTO timeseries VALUES (?,?,?,?)",
-                                [(key, float(d), s, float(v)) for d, s, v in ts[["day", "series", "value"]].itertuples(index=False)])
+            self.db.executemany(
+                "INSERT INTO timeseries VALUES (?,?,?,?)",
+                [(key, float(d), s, float(v)) for d, s, v in ts[["day", "series", "value"]].itertuples(index=False)],
+            )
             pids, times = result.enrolled
-            self.db.execute("INSERT INTO enrolments VALUES (?,?,?)",
-                            (key, np.ascontiguousarray(pids, np.int64).tobytes(), np.ascontiguousarray(times, np.float64).tobytes()))
+            self.db.execute(
+                "INSERT INTO enrolments VALUES (?,?,?)",
+                (
+                    key,
+                    np.ascontiguousarray(pids, np.int64).tobytes(),
+                    np.ascontiguousarray(times, np.float64).tobytes(),
+                ),
+            )
             for other, frame in result.counterfactuals.items():
                 self.db.execute("INSERT INTO links VALUES (?,?)", (key, other))
-                self.db.executemany("INSERT INTO counterfactuals VALUES (?,?,?,?,?)",
-                                    [(key, other, c, m, float(v)) for c, m, v in frame[["cohort", "metric", "value"]].itertuples(index=False)])
+                self.db.executemany(
+                    "INSERT INTO counterfactuals VALUES (?,?,?,?,?)",
+                    [
+                        (key, other, c, m, float(v))
+                        for c, m, v in frame[["cohort", "metric", "value"]].itertuples(index=False)
+                    ],
+                )
 
     # --- reading ---
 
@@ -168,8 +216,10 @@ class Store:
 
     def counterfactual_kpis(self, pairs: list[tuple[str, str]]) -> pd.DataFrame:
         """``key, other, cohort, metric, value`` for the given (reference key, other key) pairs."""
-        frame = self._select("SELECT key, other, cohort, metric, value FROM counterfactuals WHERE key IN ({}) ORDER BY rowid",
-                             sorted({k for k, _ in pairs}))
+        frame = self._select(
+            "SELECT key, other, cohort, metric, value FROM counterfactuals WHERE key IN ({}) ORDER BY rowid",
+            sorted({k for k, _ in pairs}),
+        )
         wanted = set(pairs)
         return frame[[(k, o) in wanted for k, o in zip(frame["key"], frame["other"])]].reset_index(drop=True)
 
@@ -179,6 +229,6 @@ class Store:
     def _select(self, sql: str, keys: list[str]) -> pd.DataFrame:
         frames = []
         for i in range(0, max(len(keys), 1), 500):  # SQLite's limit on bound parameters; IN () when none
-            chunk = keys[i:i + 500]
+            chunk = keys[i : i + 500]
             frames.append(pd.read_sql_query(sql.format(",".join("?" * len(chunk))), self.db, params=chunk))
         return pd.concat(frames, ignore_index=True)

@@ -23,11 +23,11 @@ import pandas as pd
 from sim import __version__
 from sim.analysis.compare import MDT_PREFIX
 from sim.outcomes.metrics import cohort_kpis, enrolment_starts, mdt_cohort
-from sim.parameters.params import Params
 from sim.outcomes.rundata import RunData
+from sim.parameters.params import Params
 
-def task_key(scenario_hash_: str, grid: Any, seed: int, replication: int, commit: str | None,
-             draw: Any = None) -> str:
+
+def task_key(scenario_hash_: str, grid: Any, seed: int, replication: int, commit: str | None, draw: Any = None) -> str:
     """The results store's key: scenario hash, grid point, seed, replication, version and commit, and
     a posterior draw's number and values where there is one (without one, the key is as it always was)."""
     parts = [scenario_hash_, grid, seed, replication, __version__, commit] + ([draw] if draw is not None else [])
@@ -87,8 +87,13 @@ def run_task(spec: TaskSpec) -> TaskResult:
     t0 = time.perf_counter()
     try:
         res = single_run(spec.params, seed=spec.seed, replication=spec.replication, prelaunch=spec.prelaunch)
-        out = TaskResult(spec.key, kpis=res.kpis, timeseries=res.timeseries, enrolled=enrolment_starts(res.data),
-                         events=int(res.stats.get("events", 0)))
+        out = TaskResult(
+            spec.key,
+            kpis=res.kpis,
+            timeseries=res.timeseries,
+            enrolled=enrolment_starts(res.data),
+            events=int(res.stats.get("events", 0)),
+        )
         for other in spec.counterfactuals:
             out.counterfactuals[other.key] = counterfactual(res.data, other)
     except Exception as e:  # reported with the task, the others go on

@@ -67,7 +67,9 @@ def cohort_costs(data: RunData, c: Cohort, lo: np.ndarray, k: dict[str, float]) 
     cap = data.capacity
     whole = Cohort("all")
     lo_all = lower_bound(data, whole) if not everyone else lo
-    all_spell_days = overlap(sp["pid"].to_numpy(), sp["start"].to_numpy(), sp["end"].to_numpy(), lo_all, data.window_end)
+    all_spell_days = overlap(
+        sp["pid"].to_numpy(), sp["start"].to_numpy(), sp["end"].to_numpy(), lo_all, data.window_end
+    )
 
     def total_days(s: Spell) -> float:
         return float(all_spell_days[kind == s].sum())
@@ -79,25 +81,59 @@ def cohort_costs(data: RunData, c: Cohort, lo: np.ndarray, k: dict[str, float]) 
     t_all = ev["time"].to_numpy()
     pid_all = ev["pid"].to_numpy()
     rr = (ev["event"].to_numpy() == Ev.RAPID_RESPONSE) & (pid_all >= 0)
-    k["rapid_responses_all"] = float((rr & (t_all < data.window_end) & (t_all >= lo_all[np.where(rr, pid_all, 0)])).sum())
+    k["rapid_responses_all"] = float(
+        (rr & (t_all < data.window_end) & (t_all >= lo_all[np.where(rr, pid_all, 0)])).sum()
+    )
 
-    bed_capacity = cap["acute_beds"] * years * DAYS_PER_YEAR * uc["acute_bed_day"] * share(k["bed_days"], data.bed_days_all)
-    ic_capacity = (cap["intermediate_care"] * years * DAYS_PER_YEAR * uc["intermediate_care_bed_day"]
-                   * share(days_of(Spell.INTERMEDIATE_CARE), total_days(Spell.INTERMEDIATE_CARE)))
-    reab_capacity = cap["reablement"] * years * uc["reablement_place_year"] * share(days_of(Spell.REABLEMENT), total_days(Spell.REABLEMENT))
+    bed_capacity = (
+        cap["acute_beds"] * years * DAYS_PER_YEAR * uc["acute_bed_day"] * share(k["bed_days"], data.bed_days_all)
+    )
+    ic_capacity = (
+        cap["intermediate_care"]
+        * years
+        * DAYS_PER_YEAR
+        * uc["intermediate_care_bed_day"]
+        * share(days_of(Spell.INTERMEDIATE_CARE), total_days(Spell.INTERMEDIATE_CARE))
+    )
+    reab_capacity = (
+        cap["reablement"]
+        * years
+        * uc["reablement_place_year"]
+        * share(days_of(Spell.REABLEMENT), total_days(Spell.REABLEMENT))
+    )
     de = data.delays
     assess = de["reason"].to_numpy() == Reason.ASSESSMENT
-    all_assess = float(overlap(de["pid"].to_numpy(), de["start"].to_numpy(), de["end"].to_numpy(), lo_all, data.window_end)[assess].sum())
-    sw_capacity = cap["social_workers"] * years * uc["social_worker_year"] * share(k["delayed_days_awaiting_assessment"], all_assess)
+    all_assess = float(
+        overlap(de["pid"].to_numpy(), de["start"].to_numpy(), de["end"].to_numpy(), lo_all, data.window_end)[
+            assess
+        ].sum()
+    )
+    sw_capacity = (
+        cap["social_workers"]
+        * years
+        * uc["social_worker_year"]
+        * share(k["delayed_days_awaiting_assessment"], all_assess)
+    )
 
     gp = k["gp_contacts"] * uc["gp_contact"]
     day_cases = k["elective_day_cases"]
-    hospital_activity = (k["ae_attendances"] * uc["ae_attendance"] + k["emergency_admissions"] * uc["emergency_admission"]
-                         + k["outpatient_attendances"] * uc["outpatient_attendance"]
-                         + (k["elective_admissions"] - day_cases) * uc["elective_admission"] + day_cases * uc["day_case"])
+    hospital_activity = (
+        k["ae_attendances"] * uc["ae_attendance"]
+        + k["emergency_admissions"] * uc["emergency_admission"]
+        + k["outpatient_attendances"] * uc["outpatient_attendance"]
+        + (k["elective_admissions"] - day_cases) * uc["elective_admission"]
+        + day_cases * uc["day_case"]
+    )
     nursing = k["community_nursing_visits"] * uc["district_nurse_visit"]
-    coordinators = cap["mdt_coordinators"] * years * uc["coordinator_year"] * share(k["mdt_person_days"], k["mdt_person_days_all"])
-    rapid_response = cap["rapid_response"] * years * uc["rapid_response_team_year"] * share(k["rapid_responses"], k["rapid_responses_all"])
+    coordinators = (
+        cap["mdt_coordinators"] * years * uc["coordinator_year"] * share(k["mdt_person_days"], k["mdt_person_days_all"])
+    )
+    rapid_response = (
+        cap["rapid_response"]
+        * years
+        * uc["rapid_response_team_year"]
+        * share(k["rapid_responses"], k["rapid_responses_all"])
+    )
     home_care = days_of(Spell.HOME_CARE) * p.costs.home_care_hours_per_week / 7 * uc["home_care_hour"]
     care_home = days_of(Spell.CARE_HOME, only_funded=True) / 7 * uc["care_home_week"]
 

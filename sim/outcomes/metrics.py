@@ -9,20 +9,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.outcomes.costs import cohort_costs
 from sim.core.population import DAYS_PER_YEAR
-from sim.vocabulary import Ev, Place, Reason
-from sim.outcomes.rundata import Cohort, RunData, lower_bound, overlap
 from sim.outcomes import registry
+from sim.outcomes.costs import cohort_costs
+from sim.outcomes.rundata import Cohort, RunData, lower_bound, overlap
+from sim.vocabulary import Ev, Place, Reason
 
 METRICS = registry.COHORT_METRICS  # every cohort's metrics, named and defined in sim.outcomes.registry
 PLACE_METRICS = registry.PLACE_METRICS  # place-wide, under cohort ``all`` only: occupancy, then core beds
 
 _COUNTED = {
-    "crises": Ev.CRISIS, "ae_attendances": Ev.AE_ATTENDANCE, "emergency_admissions": Ev.EMERGENCY_ADMISSION,
-    "elective_admissions": Ev.ELECTIVE_ADMISSION, "elective_cancellations": Ev.ELECTIVE_CANCELLATION,
-    "outpatient_attendances": Ev.OUTPATIENT_ATTENDANCE, "readmissions_30d": Ev.READMISSION_30D,
-    "rapid_responses": Ev.RAPID_RESPONSE, "mdt_reviews": Ev.MDT_REVIEW, "deaths": Ev.DEATH,
+    "crises": Ev.CRISIS,
+    "ae_attendances": Ev.AE_ATTENDANCE,
+    "emergency_admissions": Ev.EMERGENCY_ADMISSION,
+    "elective_admissions": Ev.ELECTIVE_ADMISSION,
+    "elective_cancellations": Ev.ELECTIVE_CANCELLATION,
+    "outpatient_attendances": Ev.OUTPATIENT_ATTENDANCE,
+    "readmissions_30d": Ev.READMISSION_30D,
+    "rapid_responses": Ev.RAPID_RESPONSE,
+    "mdt_reviews": Ev.MDT_REVIEW,
+    "deaths": Ev.DEATH,
     "gp_contacts": Ev.GP_CONTACT,
 }
 

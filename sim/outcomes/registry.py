@@ -27,12 +27,21 @@ KINDS = {
 }
 AGGREGATES = {"total": "summed over the statistics window", "level": "a mean or a share over the statistics window"}
 SCOPES = {"cohort": "every cohort", "place": "the whole place, under cohort `all` only"}
-SECTORS = {"primary_care": "Primary care", "community": "Community", "hospital": "Hospital",
-           "social_care": "Social care"}
+SECTORS = {
+    "primary_care": "Primary care",
+    "community": "Community",
+    "hospital": "Hospital",
+    "social_care": "Social care",
+}
 
 PEOPLE, ACTIVITY, BEDS, DELAYS, OUTCOMES, COSTS = (
-    "People and time", "Contacts and admissions", "Acute beds", "Delayed discharges", "Outcomes for people",
-    "Costs")
+    "People and time",
+    "Contacts and admissions",
+    "Acute beds",
+    "Delayed discharges",
+    "Outcomes for people",
+    "Costs",
+)
 TOPICS = (PEOPLE, ACTIVITY, BEDS, DELAYS, OUTCOMES, COSTS)
 
 
@@ -56,8 +65,9 @@ def _count(name: str, label: str, unit: str, definition: str, topic: str = ACTIV
 
 
 def _delay(name: str, label: str, waiting_for: str) -> Metric:
-    return Metric(name, label, "days", "days", "total", DELAYS,
-                  f"Delayed discharge days spent waiting for {waiting_for}.")
+    return Metric(
+        name, label, "days", "days", "total", DELAYS, f"Delayed discharge days spent waiting for {waiting_for}."
+    )
 
 
 def _cost(name: str, label: str, definition: str, sector: str = "") -> Metric:
@@ -69,79 +79,245 @@ _SHARE = " (a cohort other than `all` pays its share of their use)"
 # The metrics of every cohort, then the place-wide ones (sim.outcomes.metrics.kpi_table writes their values in
 # this order); experiment files list them in this order too.
 REGISTRY: tuple[Metric, ...] = (
-    Metric("person_years", "Person-years in the cohort", "person-years", "person_years", "total", PEOPLE,
-           "Years lived in the window by the cohort's people, each from when they count (the window's start, entry "
-           "to the cohort, reaching the age threshold or enrolment) to their death or the window's end."),
-    _count("gp_contacts", "GP contacts", "contacts", "Routine GP contacts (counted in bulk per person and period) "
-           "and same-day GP contacts in a crisis.", sector="primary_care"),
-    _count("ae_attendances", "A&E attendances", "attendances", "Attendances at A&E after a crisis, whether the "
-           "person was then admitted or sent home.", sector="hospital"),
-    _count("emergency_admissions", "Emergency admissions", "admissions", "Emergency admissions from A&E, counted "
-           "when the person takes an acute bed (after any trolley wait).", sector="hospital"),
-    _count("elective_admissions", "Elective admissions", "admissions", "Planned admissions on the elective route, "
-           "day cases included, counted when the person takes the bed.", sector="hospital"),
-    _count("elective_cancellations", "Elective admissions cancelled", "cancellations", "Planned admissions "
-           "cancelled on the day because the hospital was full; each is rebooked.", sector="hospital"),
-    _count("outpatient_attendances", "Outpatient attendances", "attendances", "First and follow-up outpatient "
-           "attendances on the elective route.", sector="hospital"),
-    _count("readmissions_30d", "Readmissions within 30 days", "admissions", "Emergency admissions within 30 days "
-           "of the person's last discharge from an emergency stay (also counted in emergency admissions).",
-           sector="hospital"),
-    _count("crises", "Crises", "crises", "Health crises at home or in a care home, whatever route each then took "
-           "(rapid response, GP or A&E)."),
-    _count("rapid_responses", "Rapid responses", "responses", "Crises met at home by the community rapid response "
-           "team.", sector="community"),
-    _count("mdt_reviews", "MDT reviews", "reviews", "Scheduled reviews by an MDT co-ordinator of the people on "
-           "their caseload.", sector="community"),
-    Metric("bed_days", "Acute bed days", "days", "days", "total", BEDS, "Days the cohort's people spent in acute "
-           "beds, emergency and elective stays, inside the window.", sector="hospital"),
-    Metric("mean_occupied_beds", "Acute beds occupied (mean)", "beds", "beds", "level", BEDS, "The cohort's acute "
-           "bed days divided by the window's length: its mean number of occupied acute beds.", sector="hospital"),
-    Metric("mean_los_days", "Mean emergency stay (days)", "days", "days", "level", BEDS, "Mean days from taking "
-           "the bed to leaving it by discharge or death, delays included, over emergency stays ending in the window."),
-    Metric("delayed_discharge_days", "Delayed discharge days", "days", "days", "total", DELAYS, "Days in an acute "
-           "bed after being medically fit, waiting for an assessment and then a place, inside the window."),
-    _delay("delayed_days_awaiting_assessment", "Delayed days awaiting assessment",
-           "a social worker's assessment (waiting for a social worker to be free included)"),
-    _delay("delayed_days_awaiting_home_care", "Delayed days awaiting home care",
-           "a home care package, after assessment"),
-    _delay("delayed_days_awaiting_reablement", "Delayed days awaiting reablement",
-           "a reablement place, after assessment"),
-    _delay("delayed_days_awaiting_intermediate_care", "Delayed days awaiting intermediate care",
-           "an intermediate care bed, after assessment"),
-    _delay("delayed_days_awaiting_care_home", "Delayed days awaiting a care home",
-           "a care home place, after assessment"),
-    Metric("trolley_wait_hours", "Trolley wait hours", "hours", "hours", "total", BEDS, "Hours emergency patients "
-           "waited in A&E for an acute bed, summed over the admissions in the window.", sector="hospital"),
-    Metric("at_home_91d_after_reablement", "At home 91 days after reablement", "share", "share", "level", OUTCOMES,
-           "Share of the people discharged into reablement who were at home 91 days later (deaths count as not at "
-           "home); discharges too late in the window to observe are left out."),
-    _count("care_home_admissions", "Care home admissions (council-funded)", "admissions", "Permanent moves into a "
-           "care home funded by the council; self-funders are left out.", topic=OUTCOMES, sector="social_care"),
+    Metric(
+        "person_years",
+        "Person-years in the cohort",
+        "person-years",
+        "person_years",
+        "total",
+        PEOPLE,
+        "Years lived in the window by the cohort's people, each from when they count (the window's start, entry "
+        "to the cohort, reaching the age threshold or enrolment) to their death or the window's end.",
+    ),
+    _count(
+        "gp_contacts",
+        "GP contacts",
+        "contacts",
+        "Routine GP contacts (counted in bulk per person and period) and same-day GP contacts in a crisis.",
+        sector="primary_care",
+    ),
+    _count(
+        "ae_attendances",
+        "A&E attendances",
+        "attendances",
+        "Attendances at A&E after a crisis, whether the person was then admitted or sent home.",
+        sector="hospital",
+    ),
+    _count(
+        "emergency_admissions",
+        "Emergency admissions",
+        "admissions",
+        "Emergency admissions from A&E, counted when the person takes an acute bed (after any trolley wait).",
+        sector="hospital",
+    ),
+    _count(
+        "elective_admissions",
+        "Elective admissions",
+        "admissions",
+        "Planned admissions on the elective route, day cases included, counted when the person takes the bed.",
+        sector="hospital",
+    ),
+    _count(
+        "elective_cancellations",
+        "Elective admissions cancelled",
+        "cancellations",
+        "Planned admissions cancelled on the day because the hospital was full; each is rebooked.",
+        sector="hospital",
+    ),
+    _count(
+        "outpatient_attendances",
+        "Outpatient attendances",
+        "attendances",
+        "First and follow-up outpatient attendances on the elective route.",
+        sector="hospital",
+    ),
+    _count(
+        "readmissions_30d",
+        "Readmissions within 30 days",
+        "admissions",
+        "Emergency admissions within 30 days "
+        "of the person's last discharge from an emergency stay (also counted in emergency admissions).",
+        sector="hospital",
+    ),
+    _count(
+        "crises",
+        "Crises",
+        "crises",
+        "Health crises at home or in a care home, whatever route each then took (rapid response, GP or A&E).",
+    ),
+    _count(
+        "rapid_responses",
+        "Rapid responses",
+        "responses",
+        "Crises met at home by the community rapid response team.",
+        sector="community",
+    ),
+    _count(
+        "mdt_reviews",
+        "MDT reviews",
+        "reviews",
+        "Scheduled reviews by an MDT co-ordinator of the people on their caseload.",
+        sector="community",
+    ),
+    Metric(
+        "bed_days",
+        "Acute bed days",
+        "days",
+        "days",
+        "total",
+        BEDS,
+        "Days the cohort's people spent in acute beds, emergency and elective stays, inside the window.",
+        sector="hospital",
+    ),
+    Metric(
+        "mean_occupied_beds",
+        "Acute beds occupied (mean)",
+        "beds",
+        "beds",
+        "level",
+        BEDS,
+        "The cohort's acute bed days divided by the window's length: its mean number of occupied acute beds.",
+        sector="hospital",
+    ),
+    Metric(
+        "mean_los_days",
+        "Mean emergency stay (days)",
+        "days",
+        "days",
+        "level",
+        BEDS,
+        "Mean days from taking "
+        "the bed to leaving it by discharge or death, delays included, over emergency stays ending in the window.",
+    ),
+    Metric(
+        "delayed_discharge_days",
+        "Delayed discharge days",
+        "days",
+        "days",
+        "total",
+        DELAYS,
+        "Days in an acute "
+        "bed after being medically fit, waiting for an assessment and then a place, inside the window.",
+    ),
+    _delay(
+        "delayed_days_awaiting_assessment",
+        "Delayed days awaiting assessment",
+        "a social worker's assessment (waiting for a social worker to be free included)",
+    ),
+    _delay(
+        "delayed_days_awaiting_home_care", "Delayed days awaiting home care", "a home care package, after assessment"
+    ),
+    _delay(
+        "delayed_days_awaiting_reablement", "Delayed days awaiting reablement", "a reablement place, after assessment"
+    ),
+    _delay(
+        "delayed_days_awaiting_intermediate_care",
+        "Delayed days awaiting intermediate care",
+        "an intermediate care bed, after assessment",
+    ),
+    _delay(
+        "delayed_days_awaiting_care_home", "Delayed days awaiting a care home", "a care home place, after assessment"
+    ),
+    Metric(
+        "trolley_wait_hours",
+        "Trolley wait hours",
+        "hours",
+        "hours",
+        "total",
+        BEDS,
+        "Hours emergency patients waited in A&E for an acute bed, summed over the admissions in the window.",
+        sector="hospital",
+    ),
+    Metric(
+        "at_home_91d_after_reablement",
+        "At home 91 days after reablement",
+        "share",
+        "share",
+        "level",
+        OUTCOMES,
+        "Share of the people discharged into reablement who were at home 91 days later (deaths count as not at "
+        "home); discharges too late in the window to observe are left out.",
+    ),
+    _count(
+        "care_home_admissions",
+        "Care home admissions (council-funded)",
+        "admissions",
+        "Permanent moves into a care home funded by the council; self-funders are left out.",
+        topic=OUTCOMES,
+        sector="social_care",
+    ),
     _count("deaths", "Deaths", "deaths", "Deaths, wherever they happened.", topic=OUTCOMES),
     _count("deaths_in_hospital", "Deaths in hospital", "deaths", "Deaths in an acute bed.", topic=OUTCOMES),
-    Metric("knows_whom_to_contact", "Know whom to contact after discharge", "share", "share", "level", OUTCOMES,
-           "Share of discharges from an emergency stay after which the person knew whom to contact."),
+    Metric(
+        "knows_whom_to_contact",
+        "Know whom to contact after discharge",
+        "share",
+        "share",
+        "level",
+        OUTCOMES,
+        "Share of discharges from an emergency stay after which the person knew whom to contact.",
+    ),
     _cost("cost_primary_care_gbp", "Primary care cost", "GP contacts at their unit cost.", "primary_care"),
-    _cost("cost_community_gbp", "Community cost", "Intermediate care beds, MDT co-ordinators and the rapid response "
-          f"team as capacity held{_SHARE}, plus community nursing visits at their unit cost.", "community"),
-    _cost("cost_hospital_gbp", "Hospital cost", f"Acute beds as capacity held{_SHARE}, plus A&E attendances, "
-          "emergency and elective admissions (day cases at their own price) and outpatient attendances at their "
-          "unit costs.", "hospital"),
-    _cost("cost_social_care_gbp", "Social care cost", f"Social workers and reablement places as capacity held{_SHARE}, "
-          "plus home care hours and council-funded care home weeks at their unit costs.", "social_care"),
+    _cost(
+        "cost_community_gbp",
+        "Community cost",
+        "Intermediate care beds, MDT co-ordinators and the rapid response "
+        f"team as capacity held{_SHARE}, plus community nursing visits at their unit cost.",
+        "community",
+    ),
+    _cost(
+        "cost_hospital_gbp",
+        "Hospital cost",
+        f"Acute beds as capacity held{_SHARE}, plus A&E attendances, "
+        "emergency and elective admissions (day cases at their own price) and outpatient attendances at their "
+        "unit costs.",
+        "hospital",
+    ),
+    _cost(
+        "cost_social_care_gbp",
+        "Social care cost",
+        f"Social workers and reablement places as capacity held{_SHARE}, "
+        "plus home care hours and council-funded care home weeks at their unit costs.",
+        "social_care",
+    ),
     _cost("cost_health_gbp", "Health cost", "Primary care, community and hospital cost together."),
     _cost("cost_total_gbp", "Total cost", "Health and social care cost together."),
-    _cost("cost_capacity_gbp", "Cost of capacity held", "What the capacity held costs, used or not: acute beds, "
-          "intermediate care and reablement places, social workers, MDT co-ordinators and the rapid response team"
-          f"{_SHARE}."),
-    _cost("cost_activity_gbp", "Cost of activity", "What is paid per use: GP, A&E, admissions, outpatients, home "
-          "care, council-funded care homes and community nursing."),
-    Metric("acute_occupancy", "Acute bed occupancy (all patients)", "share", "share", "level", BEDS, "Mean acute "
-           "beds in use by all patients, background load and escalation beds included, as a share of the core beds.",
-           scope="place", sector="hospital"),
-    Metric("acute_beds", "Acute beds (core)", "beds", "beds", "level", BEDS, "The place's core acute beds (escalation "
-           "beds not counted).", scope="place", sector="hospital"),
+    _cost(
+        "cost_capacity_gbp",
+        "Cost of capacity held",
+        "What the capacity held costs, used or not: acute beds, "
+        "intermediate care and reablement places, social workers, MDT co-ordinators and the rapid response team"
+        f"{_SHARE}.",
+    ),
+    _cost(
+        "cost_activity_gbp",
+        "Cost of activity",
+        "What is paid per use: GP, A&E, admissions, outpatients, home "
+        "care, council-funded care homes and community nursing.",
+    ),
+    Metric(
+        "acute_occupancy",
+        "Acute bed occupancy (all patients)",
+        "share",
+        "share",
+        "level",
+        BEDS,
+        "Mean acute "
+        "beds in use by all patients, background load and escalation beds included, as a share of the core beds.",
+        scope="place",
+        sector="hospital",
+    ),
+    Metric(
+        "acute_beds",
+        "Acute beds (core)",
+        "beds",
+        "beds",
+        "level",
+        BEDS,
+        "The place's core acute beds (escalation beds not counted).",
+        scope="place",
+        sector="hospital",
+    ),
 )
 BY_NAME = {m.name: m for m in REGISTRY}
 NAMES = tuple(BY_NAME)  # every metric, in the registry's order
@@ -151,17 +327,49 @@ PLACE_METRICS = tuple(m.name for m in REGISTRY if m.scope == "place")  # under c
 SHARES = tuple(m.name for m in REGISTRY if m.kind == "share")
 COST_SECTORS = ("cost_primary_care_gbp", "cost_community_gbp", "cost_hospital_gbp", "cost_social_care_gbp")
 # the first table ``caresim run`` prints
-RUN_MAIN = ("person_years", "emergency_admissions", "ae_attendances", "readmissions_30d", "bed_days",
-            "mean_los_days", "delayed_discharge_days", "trolley_wait_hours", "care_home_admissions", "deaths",
-            "cost_total_gbp", "acute_occupancy")
+RUN_MAIN = (
+    "person_years",
+    "emergency_admissions",
+    "ae_attendances",
+    "readmissions_30d",
+    "bed_days",
+    "mean_los_days",
+    "delayed_discharge_days",
+    "trolley_wait_hours",
+    "care_home_admissions",
+    "deaths",
+    "cost_total_gbp",
+    "acute_occupancy",
+)
 # the changes a commissioner looks at first: ``caresim compare``'s tables and its charts
-COMPARISON_MAIN = ("crises", "ae_attendances", "emergency_admissions", "readmissions_30d", "elective_admissions",
-                   "outpatient_attendances", "bed_days", "delayed_discharge_days", "trolley_wait_hours",
-                   "care_home_admissions", "at_home_91d_after_reablement", "knows_whom_to_contact", "deaths",
-                   "cost_capacity_gbp", "cost_activity_gbp", "cost_total_gbp", "acute_occupancy")
+COMPARISON_MAIN = (
+    "crises",
+    "ae_attendances",
+    "emergency_admissions",
+    "readmissions_30d",
+    "elective_admissions",
+    "outpatient_attendances",
+    "bed_days",
+    "delayed_discharge_days",
+    "trolley_wait_hours",
+    "care_home_admissions",
+    "at_home_91d_after_reablement",
+    "knows_whom_to_contact",
+    "deaths",
+    "cost_capacity_gbp",
+    "cost_activity_gbp",
+    "cost_total_gbp",
+    "acute_occupancy",
+)
 # the report's headline changes and the what-if page's table
-HEADLINE = ("emergency_admissions", "bed_days", "delayed_discharge_days", "at_home_91d_after_reablement",
-            *COST_SECTORS, "cost_total_gbp")
+HEADLINE = (
+    "emergency_admissions",
+    "bed_days",
+    "delayed_discharge_days",
+    "at_home_91d_after_reablement",
+    *COST_SECTORS,
+    "cost_total_gbp",
+)
 GROUPS = {
     "Main results of `caresim run`": RUN_MAIN,
     "Main changes of `caresim compare`": COMPARISON_MAIN,
@@ -214,6 +422,7 @@ def sector_title(name: str) -> str:
 
 # --- cohorts ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CohortInfo:
     """One cohort of ``kpis.csv``: its name, its plain titles and who is in it."""
@@ -226,25 +435,56 @@ class CohortInfo:
 
 MDT_PREFIX = "mdt:"  # cohort mdt:X: the reference run measured over the people enrolled in scenario X
 COHORTS: tuple[CohortInfo, ...] = (
-    CohortInfo("all", "Everyone in the simulated cohort", "Everyone in the simulated cohort",
-               "Everyone aged 65 or over and the younger adults with complex long-term needs, simulated person by "
-               "person (the background load is not in it), each counted from the window's start or their entry."),
-    CohortInfo("65plus", "People aged 65 or over", "People aged 65 or over",
-               "The simulated people aged 65 or over, each counted from the latest of the window's start, their "
-               "entry and their 65th birthday."),
-    CohortInfo("85plus", "People aged 85 or over", "People aged 85 or over",
-               "The simulated people aged 85 or over, each counted from the latest of the window's start, their "
-               "entry and their 85th birthday."),
-    CohortInfo("mdt", "People enrolled in an MDT", "People enrolled in the MDT, against the same people in the "
-               "reference", "The people enrolled in an MDT in this run, each counted from their first enrolment; in "
-               f"a comparison the same people are measured in the reference too (cohort `{MDT_PREFIX}X`)."),
+    CohortInfo(
+        "all",
+        "Everyone in the simulated cohort",
+        "Everyone in the simulated cohort",
+        "Everyone aged 65 or over and the younger adults with complex long-term needs, simulated person by "
+        "person (the background load is not in it), each counted from the window's start or their entry.",
+    ),
+    CohortInfo(
+        "65plus",
+        "People aged 65 or over",
+        "People aged 65 or over",
+        "The simulated people aged 65 or over, each counted from the latest of the window's start, their "
+        "entry and their 65th birthday.",
+    ),
+    CohortInfo(
+        "85plus",
+        "People aged 85 or over",
+        "People aged 85 or over",
+        "The simulated people aged 85 or over, each counted from the latest of the window's start, their "
+        "entry and their 85th birthday.",
+    ),
+    CohortInfo(
+        "mdt",
+        "People enrolled in an MDT",
+        "People enrolled in the MDT, against the same people in the reference",
+        "The people enrolled in an MDT in this run, each counted from their first enrolment; in "
+        f"a comparison the same people are measured in the reference too (cohort `{MDT_PREFIX}X`).",
+    ),
 )
 COHORT_NAMES = tuple(c.name for c in COHORTS)
 STANDARD_COHORTS = ("all", "65plus", "85plus")  # measured in every run; mdt only where someone was enrolled
 COMPARED_COHORTS = ("all", "mdt")  # the cohorts comparisons show
 # the columns of an experiment's summary.csv (design brief section 8)
-SUMMARY_COLUMNS = ("scenario", "grid", "cohort", "metric", "n", "mean", "ci_low", "ci_high", "diff_mean",
-                   "diff_ci_low", "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high", "paired")
+SUMMARY_COLUMNS = (
+    "scenario",
+    "grid",
+    "cohort",
+    "metric",
+    "n",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "diff_mean",
+    "diff_ci_low",
+    "diff_ci_high",
+    "pct_change",
+    "pct_ci_low",
+    "pct_ci_high",
+    "paired",
+)
 
 
 def cohort(name: str) -> CohortInfo:
@@ -255,6 +495,7 @@ def cohort(name: str) -> CohortInfo:
 
 
 # --- checks and the document -----------------------------------------------------------------------
+
 
 def problems(m: Metric) -> list[str]:
     """What is wrong with an entry (empty list when nothing): empty texts, unknown kinds, scopes or sectors."""
@@ -275,22 +516,43 @@ def _table(head: list[str], rows: list[list[str]]) -> list[str]:
 
 def markdown() -> str:
     """``docs/metrics.md``: the cohorts, a table of metrics per topic, the kinds and the groups outputs use."""
-    out = ["# Metrics", "",
-           "<!-- Generated from sim/outcomes/registry.py: python -m sim.outcomes.registry > docs/metrics.md -->", "",
-           "Every metric caresim writes to `kpis.csv` (`scenario, replication, cohort, metric, value`), and so to "
-           "`comparison.csv` and `summary.csv`. Values are counts, days, hours, shares in 0-1 or GBP, never rates: "
-           "rates come from `person_years`. A **total** is summed over the statistics window; a **level** is "
-           f"{AGGREGATES['level']}. Scope **{SCOPES['cohort']}** means the metric is measured for each cohort; "
-           f"**place** means it covers {SCOPES['place']}, background load included.", "",
-           "## Cohorts", ""]
+    out = [
+        "# Metrics",
+        "",
+        "<!-- Generated from sim/outcomes/registry.py: python -m sim.outcomes.registry > docs/metrics.md -->",
+        "",
+        "Every metric caresim writes to `kpis.csv` (`scenario, replication, cohort, metric, value`), and so to "
+        "`comparison.csv` and `summary.csv`. Values are counts, days, hours, shares in 0-1 or GBP, never rates: "
+        "rates come from `person_years`. A **total** is summed over the statistics window; a **level** is "
+        f"{AGGREGATES['level']}. Scope **{SCOPES['cohort']}** means the metric is measured for each cohort; "
+        f"**place** means it covers {SCOPES['place']}, background load included.",
+        "",
+        "## Cohorts",
+        "",
+    ]
     out += _table(["cohort", "title", "who"], [[f"`{c.name}`", c.title, c.definition] for c in COHORTS])
     for topic in TOPICS:
-        rows = [[f"`{m.name}`", m.label, m.unit, m.aggregate, "place" if m.scope == "place" else "every cohort",
-                 m.definition] for m in REGISTRY if m.topic == topic]
+        rows = [
+            [
+                f"`{m.name}`",
+                m.label,
+                m.unit,
+                m.aggregate,
+                "place" if m.scope == "place" else "every cohort",
+                m.definition,
+            ]
+            for m in REGISTRY
+            if m.topic == topic
+        ]
         head = ["name", "label", "unit", "total or level", "scope", "definition"]
         out += ["", f"## {topic}", ""] + _table(head, rows)
-    out += ["", "## Kinds", ""] + _table(["kind", "meaning", "metrics"], [
-        [f"`{k}`", meaning, ", ".join(f"`{m.name}`" for m in REGISTRY if m.kind == k)] for k, meaning in KINDS.items()])
+    out += ["", "## Kinds", ""] + _table(
+        ["kind", "meaning", "metrics"],
+        [
+            [f"`{k}`", meaning, ", ".join(f"`{m.name}`" for m in REGISTRY if m.kind == k)]
+            for k, meaning in KINDS.items()
+        ],
+    )
     out += ["", "## Groups the outputs show", ""]
     out += [f"- {title}: " + ", ".join(f"`{n}`" for n in names) for title, names in GROUPS.items()]
     return "\n".join(out) + "\n"

@@ -263,6 +263,6 @@ def per_place(per_100k: float, registered: int) -> int:
     return int(round(per_100k * registered / 100_000))
 
 
-def capacity_basis(p: "Params") -> int:
+def capacity_basis(p: Params) -> int:
     """The population capacities are scaled to: the registered one, unless a scenario pins it."""
     return p.place.capacity_population or p.place.registered_population

@@ -21,8 +21,9 @@ class ParameterError(ValueError):
     """Bad parameter input: the message names the key and says why."""
 
 
-def param(default: Any, unit: str, source: str, lo: float | None = None, hi: float | None = None,
-          length: int | None = None) -> Any:
+def param(
+    default: Any, unit: str, source: str, lo: float | None = None, hi: float | None = None, length: int | None = None
+) -> Any:
     """A parameter field: default, unit, source (EVIDENCE row, seed file or 'assumption: why'), bounds."""
     meta = {"unit": unit, "source": source, "lo": lo, "hi": hi, "length": length}
     if isinstance(default, (list, tuple)):

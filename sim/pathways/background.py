@@ -57,4 +57,5 @@ class BackgroundLoad:
         def leave(_e: simpy.Event) -> None:
             row.fit = row.left = self.m.env.now
             self.m.beds.give_back()
+
         self.m.env.timeout(days).callbacks.append(leave)

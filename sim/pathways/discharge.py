@@ -48,12 +48,20 @@ def choose_destination(m: Model, pid: int, u: float) -> Dest:
 
 def pool_for(m: Model, dest: Dest) -> CapacityPool:
     """The service whose unit a person going to ``dest`` takes (not for ``Dest.HOME``)."""
-    return {Dest.HOME_CARE: m.home_care, Dest.REABLEMENT: m.reablement,
-            Dest.INTERMEDIATE_CARE: m.intermediate_care, Dest.CARE_HOME: m.care_homes}[dest]
+    return {
+        Dest.HOME_CARE: m.home_care,
+        Dest.REABLEMENT: m.reablement,
+        Dest.INTERMEDIATE_CARE: m.intermediate_care,
+        Dest.CARE_HOME: m.care_homes,
+    }[dest]
 
 
-REASON = {Dest.HOME_CARE: Reason.HOME_CARE, Dest.REABLEMENT: Reason.REABLEMENT,
-          Dest.INTERMEDIATE_CARE: Reason.INTERMEDIATE_CARE, Dest.CARE_HOME: Reason.CARE_HOME}
+REASON = {
+    Dest.HOME_CARE: Reason.HOME_CARE,
+    Dest.REABLEMENT: Reason.REABLEMENT,
+    Dest.INTERMEDIATE_CARE: Reason.INTERMEDIATE_CARE,
+    Dest.CARE_HOME: Reason.CARE_HOME,
+}
 
 
 def leave_acute_bed(m: Model, pid: int, stay: OpenStay) -> Process:
@@ -117,4 +125,3 @@ def go_to(m: Model, pid: int, dest: Dest, returning_resident: bool = False) -> N
         m.env.process(social_care.intermediate_care_stay(m, pid))
     else:
         social_care.enter_care_home(m, pid)
-

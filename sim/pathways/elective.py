@@ -76,6 +76,7 @@ def follow_ups(mean: float, u: float) -> int:
 
 # --- referral and outpatient attendances ---------------------------------------
 
+
 def on_referral(m: Model, pid: int) -> None:
     """Calendar handler: the GP refers the person to an outpatient clinic."""
     e, now = m.p.elective, m.env.now
@@ -144,6 +145,7 @@ def end_episode(m: Model, pid: int) -> None:
 
 
 # --- the planned admission ------------------------------------------------------
+
 
 def hospital_full(m: Model) -> bool:
     """No core bed free, or an emergency already waiting for one: planned admissions are cancelled."""

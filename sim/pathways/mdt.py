@@ -50,8 +50,12 @@ def risk_scores(m: Model, pids: npt.NDArray[np.int_], now: float) -> npt.NDArray
     frailty = np.array([pop.frailty[i] for i in pids])
     adm = np.array([recent(m.recent_admissions[i], now) for i in pids])
     ae = np.array([recent(m.recent_ae[i], now) for i in pids])
-    return (SCORE_AGE_PER_YEAR * np.clip(age - 65.0, 0, None) + SCORE_PER_FRAILTY_LEVEL * frailty
-            + SCORE_PER_ADMISSION * adm + SCORE_PER_AE_VISIT * ae)
+    return (
+        SCORE_AGE_PER_YEAR * np.clip(age - 65.0, 0, None)
+        + SCORE_PER_FRAILTY_LEVEL * frailty
+        + SCORE_PER_ADMISSION * adm
+        + SCORE_PER_AE_VISIT * ae
+    )
 
 
 class Teams:
@@ -141,4 +145,3 @@ def on_review(m: Model, pid: int) -> None:
             schedule_next(m, pid)
         return
     m.calendar.add(now + p.review_every_days, pid, Kind.MDT_REVIEW.value, -1)
-

@@ -121,4 +121,3 @@ class Entrants:
         m.rec.event(m.env.now, pid, Ev.ENTRY)
         home.arrive_home(m, pid)
         self._next()
-

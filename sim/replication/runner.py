@@ -40,9 +40,16 @@ def _tag(frame: pd.DataFrame, scenario: str, replication: int) -> pd.DataFrame:
     return out
 
 
-def multiple_replications(params: Params, scenario_name: str, reps: int, seed: int, log_events: bool = False, *,
-                          progress: Callable[[int, int, float], None] | None = None,
-                          prelaunch: Params | None = None) -> dict[str, pd.DataFrame]:
+def multiple_replications(
+    params: Params,
+    scenario_name: str,
+    reps: int,
+    seed: int,
+    log_events: bool = False,
+    *,
+    progress: Callable[[int, int, float], None] | None = None,
+    prelaunch: Params | None = None,
+) -> dict[str, pd.DataFrame]:
     """Run replications 0..reps-1 with ``seed``; return ``kpis``, ``timeseries`` and (if asked) ``events``.
 
     ``progress(done, reps, seconds)`` is called after each replication.  A

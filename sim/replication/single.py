@@ -141,8 +141,9 @@ def rare_collections(objects: int = GC_OBJECTS):
         gc.set_threshold(*old)
 
 
-def single_run(params: Params, seed: int = 1, replication: int = 0, measure_memory: bool = False,
-               prelaunch: Params | None = None) -> RunResult:
+def single_run(
+    params: Params, seed: int = 1, replication: int = 0, measure_memory: bool = False, prelaunch: Params | None = None
+) -> RunResult:
     """Run one replication and return its KPIs, weekly time series and records.
 
     ``prelaunch``: the services before the scenario's launch (its interventions
@@ -164,8 +165,11 @@ def single_run(params: Params, seed: int = 1, replication: int = 0, measure_memo
     for pid in range(len(m.pop)):
         m.home_spell_close(pid)
     data = _run_data(m, snap)
-    res = RunResult(kpi_table(data, standard_cohorts() + mdt_cohorts(data)),
-                    pd.DataFrame(rows, columns=["day", "series", "value"]), data)
+    res = RunResult(
+        kpi_table(data, standard_cohorts() + mdt_cohorts(data)),
+        pd.DataFrame(rows, columns=["day", "series", "value"]),
+        data,
+    )
     py = data.people
     alive_to = np.where(np.isnan(py["died"]), m.window_end, py["died"])
     res.stats = {
@@ -190,8 +194,17 @@ def _run_data(m: Model, snap: dict[str, float]) -> RunData:
         for ev, mu, u in ((Ev.GP_CONTACT, mu_gp, u_gp), (Ev.COMMUNITY_NURSING, mu_nurse, u_nurse)):
             counts = poisson_counts(u, mu)
             keep = counts > 0
-            bulk.append(pd.DataFrame({"time": end[keep], "pid": pid[keep].astype(int), "event": int(ev),
-                                      "count": counts[keep], "detail": 1}))
+            bulk.append(
+                pd.DataFrame(
+                    {
+                        "time": end[keep],
+                        "pid": pid[keep].astype(int),
+                        "event": int(ev),
+                        "count": counts[keep],
+                        "detail": 1,
+                    }
+                )
+            )
         frames["events"] = pd.concat(bulk, ignore_index=True).sort_values("time", kind="stable", ignore_index=True)
     return RunData(
         params=m.p,
@@ -216,10 +229,12 @@ def event_log(data: RunData) -> pd.DataFrame:
     ev = data.events
     ev = ev[(ev["time"] >= data.window_start) & (ev["time"] < data.window_end) & (ev["pid"] >= 0)]
     ev = ev[~ev["event"].isin([Ev.FRAILTY_STEP, Ev.ENTRY])]
-    return pd.DataFrame({
-        "person_id": ev["pid"].to_numpy(),
-        "time_days": ev["time"].to_numpy() - data.window_start,
-        "event": ev["event"].map(EVENT_NAMES).to_numpy(),
-        "count": ev["count"].to_numpy(),
-        "detail": ev["detail"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "person_id": ev["pid"].to_numpy(),
+            "time_days": ev["time"].to_numpy() - data.window_start,
+            "event": ev["event"].map(EVENT_NAMES).to_numpy(),
+            "count": ev["count"].to_numpy(),
+            "detail": ev["detail"].to_numpy(),
+        }
+    )

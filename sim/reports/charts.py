@@ -24,9 +24,19 @@ from scipy import stats as sps  # noqa: E402
 
 from sim.outcomes import registry  # noqa: E402
 
-FOREST_METRICS = ("crises", "ae_attendances", "emergency_admissions", "readmissions_30d", "elective_admissions",
-                  "outpatient_attendances", "bed_days", "delayed_discharge_days", "care_home_admissions", "deaths",
-                  "cost_total_gbp")
+FOREST_METRICS = (
+    "crises",
+    "ae_attendances",
+    "emergency_admissions",
+    "readmissions_30d",
+    "elective_admissions",
+    "outpatient_attendances",
+    "bed_days",
+    "delayed_discharge_days",
+    "care_home_admissions",
+    "deaths",
+    "cost_total_gbp",
+)
 # each compared cohort's title, wrapped for a panel
 COHORT_TITLES = {c: textwrap.fill(registry.cohort(c).compared, 48) for c in registry.COMPARED_COHORTS}
 COLOURS = tuple(plt.get_cmap("tab10")(i) for i in range(10))  # tab10's ten colours (RGBA)
@@ -36,8 +46,13 @@ def colour(i: int):
     return COLOURS[i % len(COLOURS)]
 
 
-def forest_plot(comparison: pd.DataFrame, reference: str, metrics: Sequence[str] = FOREST_METRICS,
-                cohorts: Sequence[str] = ("all", "mdt"), note: str = "") -> Figure:
+def forest_plot(
+    comparison: pd.DataFrame,
+    reference: str,
+    metrics: Sequence[str] = FOREST_METRICS,
+    cohorts: Sequence[str] = ("all", "mdt"),
+    note: str = "",
+) -> Figure:
     """Percent change against ``reference`` with 95% intervals; one panel per cohort present.
 
     ``note`` adds a second line to the title.
@@ -46,8 +61,13 @@ def forest_plot(comparison: pd.DataFrame, reference: str, metrics: Sequence[str]
     present = present or ["all"]
     names = list(dict.fromkeys(comparison["scenario"]))
     metrics = [m for m in metrics if (comparison["metric"] == m).any()]
-    fig, axes = plt.subplots(1, len(present), figsize=(5.2 * len(present) + 2.2, 0.42 * len(metrics) * max(1, len(names)) ** 0.5 + 1.8),
-                             sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1,
+        len(present),
+        figsize=(5.2 * len(present) + 2.2, 0.42 * len(metrics) * max(1, len(names)) ** 0.5 + 1.8),
+        sharey=True,
+        squeeze=False,
+    )
     y = np.arange(len(metrics))[::-1].astype(float)
     step = 0.7 / max(len(names), 1)
     for ax, cohort in zip(axes[0], present):
@@ -63,8 +83,16 @@ def forest_plot(comparison: pd.DataFrame, reference: str, metrics: Sequence[str]
                     continue
                 lo, hi = r["pct_ci_low"], r["pct_ci_high"]
                 if math.isfinite(lo):
-                    ax.errorbar(r["pct_change"], yy - offset, xerr=[[r["pct_change"] - lo], [hi - r["pct_change"]]],
-                                fmt="o", color=colour(i), ms=5, capsize=3, lw=1.4)
+                    ax.errorbar(
+                        r["pct_change"],
+                        yy - offset,
+                        xerr=[[r["pct_change"] - lo], [hi - r["pct_change"]]],
+                        fmt="o",
+                        color=colour(i),
+                        ms=5,
+                        capsize=3,
+                        lw=1.4,
+                    )
                 else:
                     ax.plot(r["pct_change"], yy - offset, "o", color=colour(i), ms=5)
         ax.set_title(COHORT_TITLES.get(cohort, cohort), fontsize=10)
@@ -74,12 +102,13 @@ def forest_plot(comparison: pd.DataFrame, reference: str, metrics: Sequence[str]
     axes[0][0].set_yticks(y)
     axes[0][0].set_yticklabels([registry.label(m) for m in metrics])
     handles = [plt.Line2D([], [], marker="o", ls="", color=colour(i), label=n) for i, n in enumerate(names)]
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(names), 4), frameon=False,
-               bbox_to_anchor=(0.5, 0.0))
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(names), 4), frameon=False, bbox_to_anchor=(0.5, 0.0))
     paired = comparison["paired"].astype(bool)
     pairs = "paired 95% intervals over replications, common random numbers"
     if (~paired).any():
-        pairs = "paired 95% intervals, except unpaired (Welch) for " + ", ".join(dict.fromkeys(comparison.loc[~paired, "scenario"]))
+        pairs = "paired 95% intervals, except unpaired (Welch) for " + ", ".join(
+            dict.fromkeys(comparison.loc[~paired, "scenario"])
+        )
     fig.suptitle(f"Change against '{reference}': {pairs}" + (f"\n{note}" if note else ""), fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 0.94 if note else 0.97))
     return fig
@@ -102,19 +131,35 @@ def costs_by_sector(kpis: pd.DataFrame, names: Sequence[str], cohort: str = "all
         ax.bar(x, vals, 0.6, bottom=bottom, label=registry.sector_title(metric), color=colour(i))
         bottom += vals
     for xi, total in zip(x, bottom):
-        ax.text(float(xi), total, f"{total:,.1f}m" if bottom.max() >= 10 else f"{total:,.2f}m", ha="center", va="bottom", fontsize=9)
+        ax.text(
+            float(xi),
+            total,
+            f"{total:,.1f}m" if bottom.max() >= 10 else f"{total:,.2f}m",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
     ax.set_xticks(x)
     ax.set_xticklabels(names, rotation=15 if len(names) > 3 else 0, ha="right" if len(names) > 3 else "center")
     ax.set_ylabel("GBP million over the statistics window")
-    ax.set_title(f"Costs by sector (cohort '{cohort}', mean over replications)" + (f"\n{note}" if note else ""), fontsize=10)
+    ax.set_title(
+        f"Costs by sector (cohort '{cohort}', mean over replications)" + (f"\n{note}" if note else ""), fontsize=10
+    )
     ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_ylim(0, bottom.max() * 1.12 if bottom.max() > 0 else 1)
     fig.tight_layout()
     return fig
 
 
-def over_time(timeseries: pd.DataFrame, series: str, names: Sequence[str], title: str, ylabel: str,
-              levels: dict[str, float] | None = None, level_label: str = "") -> Figure:
+def over_time(
+    timeseries: pd.DataFrame,
+    series: str,
+    names: Sequence[str],
+    title: str,
+    ylabel: str,
+    levels: dict[str, float] | None = None,
+    level_label: str = "",
+) -> Figure:
     """One weekly series per scenario: mean over replications and its 95% confidence band.
 
     ``levels`` draws a dashed line per scenario (e.g. the beds it has).
@@ -137,8 +182,9 @@ def over_time(timeseries: pd.DataFrame, series: str, names: Sequence[str], title
     band = " (band: 95% CI of the mean)" if reps and reps > 1 else " (one replication: no band)"
     dashed = f"; dashed: {level_label}" if levels else ""
     runs = f"{draws} posterior draws x " if draws else ""
-    ax.set_title(f"{title}\nmean of {runs}{reps} replication{'s' if reps != 1 else ''}, weekly{band}{dashed}",
-                 fontsize=10)
+    ax.set_title(
+        f"{title}\nmean of {runs}{reps} replication{'s' if reps != 1 else ''}, weekly{band}{dashed}", fontsize=10
+    )
     ax.set_xlabel("day of the statistics window")
     ax.set_ylabel(ylabel)
     ax.grid(color="0.92")
@@ -152,16 +198,29 @@ def place_level(kpis: pd.DataFrame, metric: str) -> dict[str, float]:
     return k.groupby("scenario")["value"].mean().to_dict()
 
 
-def comparison_charts(frames: dict[str, pd.DataFrame], comparison: pd.DataFrame, names: Sequence[str]) -> dict[str, Figure]:
+def comparison_charts(
+    frames: dict[str, pd.DataFrame], comparison: pd.DataFrame, names: Sequence[str]
+) -> dict[str, Figure]:
     """Every chart of a comparison, by file name."""
     return {
         "forest_plot.png": forest_plot(comparison, names[0]),
         "costs_by_sector.png": costs_by_sector(frames["kpis"], names),
-        "delayed_discharges.png": over_time(frames["timeseries"], "delayed_patients", names,
-                                            "Patients in hospital awaiting discharge", "patients delayed"),
-        "acute_beds_occupied.png": over_time(frames["timeseries"], "acute_beds_occupied", names,
-                                             "Acute beds occupied, all patients", "beds occupied",
-                                             place_level(frames["kpis"], "acute_beds"), "beds (escalation beds aside)"),
+        "delayed_discharges.png": over_time(
+            frames["timeseries"],
+            "delayed_patients",
+            names,
+            "Patients in hospital awaiting discharge",
+            "patients delayed",
+        ),
+        "acute_beds_occupied.png": over_time(
+            frames["timeseries"],
+            "acute_beds_occupied",
+            names,
+            "Acute beds occupied, all patients",
+            "beds occupied",
+            place_level(frames["kpis"], "acute_beds"),
+            "beds (escalation beds aside)",
+        ),
     }
 
 

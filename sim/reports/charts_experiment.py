@@ -24,22 +24,33 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.reports.charts import colour, place_level, costs_by_sector, forest_plot, over_time, plt
 from sim.outcomes import registry
+from sim.reports.charts import colour, costs_by_sector, forest_plot, over_time, place_level, plt
 
 CHARTS = ("forest", "timeseries", "costs", "ledger", "response")
 needs_grid = {"response"}
 RESPONSE_METRICS = ("emergency_admissions", "bed_days", "delayed_discharge_days", "cost_total_gbp")
 LEDGER_COSTS = {**{m: registry.sector_title(m) for m in registry.COST_SECTORS}, "cost_total_gbp": "Net (total)"}
 # activity moved, by sector (in the order of the cost sectors): metric -> (its sector, its label)
-LEDGER_ACTIVITY = {m: (registry.sector_title(m), registry.label(m)) for m in (
-    "gp_contacts", "mdt_reviews", "rapid_responses", "outpatient_attendances", "elective_admissions",
-    "emergency_admissions", "bed_days", "care_home_admissions")}
+LEDGER_ACTIVITY = {
+    m: (registry.sector_title(m), registry.label(m))
+    for m in (
+        "gp_contacts",
+        "mdt_reviews",
+        "rapid_responses",
+        "outpatient_attendances",
+        "elective_admissions",
+        "emergency_admissions",
+        "bed_days",
+        "care_home_admissions",
+    )
+}
 STAMP_INCHES = 0.22
 GBP_PER_YEAR = "_gbp_per_year"
 
 
 # --- the stamp -------------------------------------------------------------------------------------
+
 
 def _grow_bottom(fig: Figure, inches: float) -> None:
     """Add an empty strip ``inches`` high under the figure, keeping everything already drawn in place."""
@@ -64,13 +75,15 @@ def _grow_bottom(fig: Figure, inches: float) -> None:
 def stamp(fig: Figure, meta: dict) -> Figure:
     """Add ``caresim <version> · seed <seed> · experiment <name>`` in small grey text at the bottom right."""
     _grow_bottom(fig, STAMP_INCHES)
-    text = f"caresim {meta.get('caresim_version', '?')} · seed {meta.get('seed', '?')} · experiment {meta.get('name', '?')}"
+    version, seed, name = (meta.get(k, "?") for k in ("caresim_version", "seed", "name"))
+    text = f"caresim {version} · seed {seed} · experiment {name}"
     y = 0.3 * STAMP_INCHES / fig.get_size_inches()[1]
     fig.text(0.995, y, text, ha="right", va="bottom", fontsize=7, color="0.5")
     return fig
 
 
 # --- grid points -----------------------------------------------------------------------------------
+
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
@@ -109,7 +122,9 @@ def at_grid_point(frame: pd.DataFrame, value: float | None = None, grid: dict | 
     if "grid" not in frame or frame["grid"].isna().all():
         return frame
     grid_col = frame["grid"].astype(float)
-    target = grid_col.groupby(frame["scenario"]).transform("max") if value is None else pd.Series(value, index=frame.index)
+    target = (
+        grid_col.groupby(frame["scenario"]).transform("max") if value is None else pd.Series(value, index=frame.index)
+    )
     gridded = grid_col.notna()
     keep = ~gridded | np.isclose(grid_col, target.astype(float), rtol=1e-9, atol=0.0)
     out = frame[keep].copy()
@@ -124,6 +139,7 @@ def _n1(table: pd.DataFrame) -> bool:
 
 
 # --- ledger ----------------------------------------------------------------------------------------
+
 
 def _hbars(ax, table: pd.DataFrame, names: Sequence[str], metrics: Sequence[str], scale: float = 1.0) -> np.ndarray:
     """Grouped horizontal bars, one per scenario and metric: the change and its 95% interval where defined.
@@ -150,8 +166,9 @@ def _hbars(ax, table: pd.DataFrame, names: Sequence[str], metrics: Sequence[str]
     return y
 
 
-def ledger(summary: pd.DataFrame, reference: str, cohort: str = "all", grid_value: float | None = None,
-           note: str = "") -> Figure:
+def ledger(
+    summary: pd.DataFrame, reference: str, cohort: str = "all", grid_value: float | None = None, note: str = ""
+) -> Figure:
     """A ledger of what each scenario moves between sectors against ``reference``, with 95% intervals.
 
     Left: the change in each sector's cost and the net (GBP million); right: the activity moved,
@@ -185,22 +202,29 @@ def ledger(summary: pd.DataFrame, reference: str, cohort: str = "all", grid_valu
     handles = [plt.Rectangle((0, 0), 1, 1, color=colour(i)) for i in range(len(names))]
     fig.legend(handles, names, loc="lower center", ncol=min(len(names), 4), frameon=False, bbox_to_anchor=(0.5, 0.0))
     n1 = " (n=1: no intervals)" if _n1(table) else ""
-    fig.suptitle(f"Ledger: what moves between sectors against '{reference}', cohort '{cohort}'{n1}"
-                 + (f"\n{note}" if note else ""), fontsize=10)
+    fig.suptitle(
+        f"Ledger: what moves between sectors against '{reference}', cohort '{cohort}'{n1}"
+        + (f"\n{note}" if note else ""),
+        fontsize=10,
+    )
     fig.tight_layout(rect=(0, 0.06, 1, 0.95 if note else 0.97))
     return fig
 
 
 # --- response curves -------------------------------------------------------------------------------
 
-def response_curve(summary: pd.DataFrame, meta: dict, metrics: Sequence[str] = RESPONSE_METRICS,
-                   cohort: str = "all") -> Figure:
+
+def response_curve(
+    summary: pd.DataFrame, meta: dict, metrics: Sequence[str] = RESPONSE_METRICS, cohort: str = "all"
+) -> Figure:
     """Percent change against the reference by grid value, one panel per metric, a 95% band per gridded scenario."""
     grid = meta.get("grid")
     if not grid:
         raise ValueError("response curves need a grid")
     xlabel, scale = grid_axis(grid)
-    table = summary[(summary["cohort"] == cohort) & summary["grid"].notna() & (summary["scenario"] != meta["reference"])]
+    table = summary[
+        (summary["cohort"] == cohort) & summary["grid"].notna() & (summary["scenario"] != meta["reference"])
+    ]
     table = table.sort_values("grid", kind="stable")
     names = list(dict.fromkeys(table["scenario"]))
     metrics = [m for m in metrics if (table["metric"] == m).any()]
@@ -213,16 +237,24 @@ def response_curve(summary: pd.DataFrame, meta: dict, metrics: Sequence[str] = R
             rows = table[(table["scenario"] == name) & (table["metric"] == metric)]
             x = rows["grid"].to_numpy(dtype=float) / scale
             ax.plot(x, rows["pct_change"].to_numpy(dtype=float), "o-", color=colour(i), ms=4, lw=1.6, label=name)
-            ax.fill_between(x, rows["pct_ci_low"].to_numpy(dtype=float), rows["pct_ci_high"].to_numpy(dtype=float),
-                            color=colour(i), alpha=0.18, lw=0)
+            ax.fill_between(
+                x,
+                rows["pct_ci_low"].to_numpy(dtype=float),
+                rows["pct_ci_high"].to_numpy(dtype=float),
+                color=colour(i),
+                alpha=0.18,
+                lw=0,
+            )
         ax.set_title(registry.label(metric), fontsize=10)
         ax.set_xlabel(xlabel, fontsize=9)
         ax.set_ylabel(f"% change against '{meta['reference']}'", fontsize=9)
         ax.grid(color="0.92")
-    for ax in list(axes.flat)[len(metrics):]:
+    for ax in list(axes.flat)[len(metrics) :]:
         ax.set_visible(False)
     handles = [plt.Line2D([], [], marker="o", color=colour(i), label=n) for i, n in enumerate(names)]
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(names), 4) or 1, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.legend(
+        handles=handles, loc="lower center", ncol=min(len(names), 4) or 1, frameon=False, bbox_to_anchor=(0.5, 0.0)
+    )
     band = "no bands (n=1)" if _n1(table) else "band: 95% interval"
     fig.suptitle(f"Response to {grid.get('label') or grid['parameter']}, cohort '{cohort}' ({band})", fontsize=10)
     fig.tight_layout(rect=(0, 0.07, 1, 0.96))
@@ -230,6 +262,7 @@ def response_curve(summary: pd.DataFrame, meta: dict, metrics: Sequence[str] = R
 
 
 # --- all charts ------------------------------------------------------------------------------------
+
 
 def _label(name: str, meta: dict, value: float | None) -> str:
     grid = meta.get("grid")
@@ -249,18 +282,31 @@ def experiment_charts(frames: dict[str, pd.DataFrame], meta: dict, charts: Seque
     reference = _label(meta["reference"], meta, value)
     names = [_label(s["name"], meta, value) for s in meta["scenarios"]]
     names = [reference] + [n for n in names if n != reference]
-    note = f"grid point shown: {grid.get('label') or grid['parameter']} = {grid_value_text(value, grid)}" if grid else ""
+    note = (
+        f"grid point shown: {grid.get('label') or grid['parameter']} = {grid_value_text(value, grid)}" if grid else ""
+    )
     title_note = f" ({note})" if note else ""
     comparison = shown["summary"][shown["summary"]["scenario"] != reference]
     makers = {
         "forest": lambda: {"forest_plot": forest_plot(comparison, reference, note=note)},
         "costs": lambda: {"costs_by_sector": costs_by_sector(shown["kpis"], names, note=note)},
         "timeseries": lambda: {
-            "delayed_discharges": over_time(shown["timeseries"], "delayed_patients", names,
-                                            "Patients in hospital awaiting discharge" + title_note, "patients delayed"),
-            "acute_beds_occupied": over_time(shown["timeseries"], "acute_beds_occupied", names,
-                                             "Acute beds occupied, all patients" + title_note, "beds occupied",
-                                             place_level(shown["kpis"], "acute_beds"), "beds (escalation beds aside)"),
+            "delayed_discharges": over_time(
+                shown["timeseries"],
+                "delayed_patients",
+                names,
+                "Patients in hospital awaiting discharge" + title_note,
+                "patients delayed",
+            ),
+            "acute_beds_occupied": over_time(
+                shown["timeseries"],
+                "acute_beds_occupied",
+                names,
+                "Acute beds occupied, all patients" + title_note,
+                "beds occupied",
+                place_level(shown["kpis"], "acute_beds"),
+                "beds (escalation beds aside)",
+            ),
         },
         "ledger": lambda: {"ledger": ledger(shown["summary"], reference, note=note)},
         "response": lambda: {"response_curves": response_curve(frames["summary"], meta)} if grid else {},

@@ -30,12 +30,19 @@ def indices_heatmap(sobol: pd.DataFrame, uninformed: set[str], reference: str, t
             text = "n/a" if not math.isfinite(t) else f"{t:.2f}\n({f:.2f})"
             ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if t > 0.6 else "0.1")
     ax.set_xticks(range(len(answers)))
-    ax.set_xticklabels([f"{s}\n{m.replace('_', ' ')}" + (" (level)" if s == reference else " (% change)")
-                        for s, m in answers], rotation=60, ha="right", fontsize=7)
+    ax.set_xticklabels(
+        [f"{s}\n{m.replace('_', ' ')}" + (" (level)" if s == reference else " (% change)") for s, m in answers],
+        rotation=60,
+        ha="right",
+        fontsize=7,
+    )
     ax.set_yticks(range(len(params)))
     ax.set_yticklabels([p + (" *" if p in uninformed else "") for p in params], fontsize=8)
     fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="total Sobol index")
-    ax.set_title("Sobol indices: total (first order in brackets)\n* no target informs it, held at its prior"
-                 + (f"; {threshold_note}" if threshold_note else ""), fontsize=9)
+    ax.set_title(
+        "Sobol indices: total (first order in brackets)\n* no target informs it, held at its prior"
+        + (f"; {threshold_note}" if threshold_note else ""),
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig

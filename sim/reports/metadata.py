@@ -23,9 +23,8 @@ from typing import Any
 from sim import __version__
 from sim.parameters.params import Params
 from sim.parameters.tree import walk
-from sim.scenarios.scenario import Scenario
 from sim.provenance import file_sha256, git_commit
-from sim.scenarios.scenario import scenario_hash
+from sim.scenarios.scenario import Scenario, scenario_hash
 
 FILENAME = "metadata.json"
 LIBRARIES = ("numpy", "scipy", "simpy", "pandas")  # the libraries whose versions can change the numbers
@@ -74,8 +73,9 @@ def scenario_entry(s: Scenario, paired: bool, file: Path | None = None) -> dict[
     }
 
 
-def base_metadata(kind: str, name: str, scenarios: Sequence[Scenario], paired: dict[str, bool], reference: str,
-                  reps: int, seed: int) -> dict[str, Any]:
+def base_metadata(
+    kind: str, name: str, scenarios: Sequence[Scenario], paired: dict[str, bool], reference: str, reps: int, seed: int
+) -> dict[str, Any]:
     """The fields shared by experiments and comparisons."""
     ref = next(s for s in scenarios if s.name == reference)
     p = ref.params
@@ -87,7 +87,7 @@ def base_metadata(kind: str, name: str, scenarios: Sequence[Scenario], paired: d
         "python": sys.version.split()[0],
         "versions": versions(),
         "platform": platform.platform(),
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seed": seed,
         "replications": reps,
         "population": p.place.registered_population,

@@ -22,11 +22,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.outcomes import registry
-from sim.reports.text import cells, number
 from sim.analysis.compare import COMPARISON_COLUMNS, COST_SECTORS, MAIN_METRICS, MDT_PREFIX, SHARE_METRICS
-from sim.reports.sections import (Table, figures, grid_text, metadata_section, page, run_checks, stress_section,
-                                  table)
+from sim.outcomes import registry
+from sim.reports.sections import Table, figures, grid_text, metadata_section, page, run_checks, stress_section, table
+from sim.reports.text import cells, number
 
 SUMMARY_COLUMNS = list(registry.SUMMARY_COLUMNS)
 MAIN_TABLE = {"experiment": ("summary.csv", SUMMARY_COLUMNS), "compare": ("comparison.csv", COMPARISON_COLUMNS)}
@@ -107,7 +106,11 @@ def load_results(folder: Path) -> Results:
     kind = (meta or {}).get("kind")
     what = f"a complete {kind} results folder"
     if kind not in MAIN_TABLE:
-        kind = "experiment" if (folder / "summary.csv").exists() and not (folder / "comparison.csv").exists() else "compare"
+        kind = (
+            "experiment"
+            if (folder / "summary.csv").exists() and not (folder / "comparison.csv").exists()
+            else "compare"
+        )
         what = "an experiment's results folder or a compare --out folder"
     table_name, columns = MAIN_TABLE[kind]
     missing = [n for n in (table_name, "kpis.csv", "timeseries.csv") if not (folder / n).exists()]
@@ -134,11 +137,14 @@ def load_results(folder: Path) -> Results:
             reference = next((s for s in kpi_names if s not in set(table["scenario"])), "reference")
         changes = table.assign(grid="", n=[replications or reps.get(s, math.nan) for s in table["scenario"]])
     changes = changes.assign(paired=changes["paired"].map(_truthy))
-    names = meta_names or [reference] + list(dict.fromkeys(s for s in [*kpi_names, *table["scenario"]] if s != reference))
+    names = meta_names or [reference] + list(
+        dict.fromkeys(s for s in [*kpi_names, *table["scenario"]] if s != reference)
+    )
     return Results(folder, kind, meta, changes.reset_index(drop=True), str(reference), names)
 
 
 # --- headline changes ---------------------------------------------------------------------------
+
 
 def label(metric: str) -> str:
     """A measure's plain-English name (sector costs included)."""
@@ -173,8 +179,10 @@ def finding(r) -> str:
     """One clear change as a sentence fragment, e.g. 'Emergency admissions fell clearly, by 3.1% (...)'."""
     name, words = _spoken(r.metric), phrase(r)
     if r.metric in SHARE_METRICS:
-        size = (f"{abs(100 * r.diff_mean):.1f} percentage points (95% interval {100 * r.diff_ci_low:+.1f} to "
-                f"{100 * r.diff_ci_high:+.1f})")
+        size = (
+            f"{abs(100 * r.diff_mean):.1f} percentage points (95% interval {100 * r.diff_ci_low:+.1f} to "
+            f"{100 * r.diff_ci_high:+.1f})"
+        )
     elif _finite(r.pct_change) and _finite(r.pct_ci_low):
         size = f"{abs(r.pct_change):.1f}% (95% interval {r.pct_ci_low:+.1f}% to {r.pct_ci_high:+.1f}%)"
     else:
@@ -215,7 +223,7 @@ def findings(res: Results) -> list[tuple[str, str]]:
         if all(_finite(r.n) and r.n < 2 for r in rows):
             text = "one replication only, so no interval is defined and no change can be called clear (see the table)."
         else:
-            text = ("; ".join(clear) + ". " if clear else "no headline measure changed clearly. ")
+            text = "; ".join(clear) + ". " if clear else "no headline measure changed clearly. "
             text += f"No clear change in {', '.join(unclear)}." if unclear and clear else ""
         flag = "" if all(r.paired for r in rows) else " (unpaired comparison)"
         out.append((_title(res, scenario, grid) + flag, text[0].upper() + text[1:]))
@@ -250,21 +258,44 @@ def headline(res: Results) -> list[Headline]:
     out = []
     for scenario, grid, rows in _groups(res):
         n = rows["n"].max()  # a share may have fewer values than the run has replications
-        head = ["Measure", f"{res.reference} (reference)", scenario, "Change [95% interval]",
-                "% change [95% interval]", "In words"]
+        head = [
+            "Measure",
+            f"{res.reference} (reference)",
+            scenario,
+            "Change [95% interval]",
+            "% change [95% interval]",
+            "In words",
+        ]
         cohorts = []
         for cohort, title in COHORTS.items():
             c = {r.metric: r for r in rows[rows["cohort"] == cohort].itertuples(index=False)}
             if c:
-                cohorts.append((title, [HeadlineRow(label(m), cells(m, c[m]), phrase(c[m]),
-                                                    phrase(c[m]).endswith("clearly"))
-                                        for m in HEADLINE_METRICS if m in c]))
-        out.append(Headline(_title(res, scenario, grid), scenario, res.reference, bool(rows["paired"].all()),
-                            bool(_finite(n) and n < 2), head, cohorts))
+                cohorts.append(
+                    (
+                        title,
+                        [
+                            HeadlineRow(label(m), cells(m, c[m]), phrase(c[m]), phrase(c[m]).endswith("clearly"))
+                            for m in HEADLINE_METRICS
+                            if m in c
+                        ],
+                    )
+                )
+        out.append(
+            Headline(
+                _title(res, scenario, grid),
+                scenario,
+                res.reference,
+                bool(rows["paired"].all()),
+                bool(_finite(n) and n < 2),
+                head,
+                cohorts,
+            )
+        )
     return out
 
 
 # --- the page -----------------------------------------------------------------------------------
+
 
 def summary_text(res: Results) -> str:
     """One paragraph: what was run."""
@@ -276,31 +307,44 @@ def summary_text(res: Results) -> str:
         text += f"{' '.join(str(meta['description']).split()).rstrip('.')}. " if meta.get("description") else ""
     else:
         text = "This report sets out a comparison of scenarios run with caresim. "
-    text += (f"{len(others)} scenario{'s' if len(others) != 1 else ''} ({quoted}) "
-             f"{'were' if len(others) != 1 else 'was'} compared with the reference scenario '{res.reference}'. ")
+    text += (
+        f"{len(others)} scenario{'s' if len(others) != 1 else ''} ({quoted}) "
+        f"{'were' if len(others) != 1 else 'was'} compared with the reference scenario '{res.reference}'. "
+    )
     reps = meta.get("replications")
     if reps is None and len(res.changes) and _finite(res.changes["n"].max()):
         reps = int(res.changes["n"].max())
     said, unsaid = [], []
-    for key, words, missing in (("seed", "with seed {}", "seed"),
-                                ("population", "for a place of {:,} registered people", "population"),
-                                ("horizon_days", "over {:g} days", "run length"),
-                                ("warmup_days", "after a warm-up of {:g} days", "warm-up")):
+    for key, words, missing in (
+        ("seed", "with seed {}", "seed"),
+        ("population", "for a place of {:,} registered people", "population"),
+        ("horizon_days", "over {:g} days", "run length"),
+        ("warmup_days", "after a warm-up of {:g} days", "warm-up"),
+    ):
         v = meta.get(key)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             said.append(words.format(v))
         else:
             unsaid.append(missing)
-    text += (f"Each scenario was run {reps} time{'s' if reps != 1 else ''} (replications)" if reps is not None
-             else "The number of replications was not recorded") + "".join(f", {x}" for x in said) + ". "
+    text += (
+        (
+            f"Each scenario was run {reps} time{'s' if reps != 1 else ''} (replications)"
+            if reps is not None
+            else "The number of replications was not recorded"
+        )
+        + "".join(f", {x}" for x in said)
+        + ". "
+    )
     if unsaid:
         listed = ", ".join(unsaid[:-1]) + " and " + unsaid[-1] if len(unsaid) > 1 else unsaid[0]
         text += f"The {listed} {'were' if len(unsaid) > 1 else 'was'} not recorded. "
     grid = meta.get("grid")
     if isinstance(grid, dict) and grid.get("values"):
         which = ", ".join(f"'{n}'" for n in grid.get("scenarios") or []) or "the scenarios"
-        text += (f"Over a grid, {which} also ran at each value of {grid.get('label') or grid.get('parameter')} "
-                 f"({grid.get('parameter')}): {', '.join(grid_text(v) for v in grid['values'])}. ")
+        text += (
+            f"Over a grid, {which} also ran at each value of {grid.get('label') or grid.get('parameter')} "
+            f"({grid.get('parameter')}): {', '.join(grid_text(v) for v in grid['values'])}. "
+        )
     return text
 
 
@@ -311,8 +355,10 @@ def uncertainty(folder: Path) -> Table | None:
         return None
     u = pd.read_csv(path)
     u = u[u["metric"].isin(HEADLINE_METRICS) & (u.get("quantity", "diff") == "diff")]
-    rows = [[r.scenario, r.cohort, r.metric.replace("_", " "), f"{100 * r.calibration_share:.0f}%", r.dominant]
-            for r in u.itertuples()]
+    rows = [
+        [r.scenario, r.cohort, r.metric.replace("_", " "), f"{100 * r.calibration_share:.0f}%", r.dominant]
+        for r in u.itertuples()
+    ]
     return table(["scenario", "cohort", "metric", "calibration's share of the variance", "dominant"], rows)
 
 
@@ -320,14 +366,27 @@ def render(res: Results) -> str:
     """The page, from the template ``report.html``."""
     meta = res.meta
     title = (meta or {}).get("name") if res.kind == "experiment" else "Comparison of scenarios"
-    return page("report.html", title=str(title or "caresim report"), heading=str(title or res.folder.name),
-                summary=summary_text(res), recorded=meta is not None, found=findings(res), groups=headline(res),
-                split=uncertainty(res.folder), figures=figures(res.folder), run_checks=run_checks(res.folder, meta),
-                meta=metadata_section(meta), checklist=stress_section(res.folder, meta))
+    return page(
+        "report.html",
+        title=str(title or "caresim report"),
+        heading=str(title or res.folder.name),
+        summary=summary_text(res),
+        recorded=meta is not None,
+        found=findings(res),
+        groups=headline(res),
+        split=uncertainty(res.folder),
+        figures=figures(res.folder),
+        run_checks=run_checks(res.folder, meta),
+        meta=metadata_section(meta),
+        checklist=stress_section(res.folder, meta),
+    )
 
 
 def build_report(folder: Path) -> Path:
-    """Write ``<folder>/report.html`` and return its path; :class:`ReportError` on a folder that is not a results folder."""
+    """Write ``<folder>/report.html`` and return its path.
+
+    Raises :class:`ReportError` on a folder that is not a results folder.
+    """
     res = load_results(Path(folder))
     path = res.folder / "report.html"
     path.write_text(render(res), encoding="utf-8")

@@ -23,13 +23,19 @@ from markupsafe import Markup
 
 from sim.reports.stress_des import CITATION, NOT_RECORDED, checklist
 
-TEMPLATES = Environment(loader=PackageLoader("sim.reports", "templates"), autoescape=True, undefined=StrictUndefined,
-                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+TEMPLATES = Environment(
+    loader=PackageLoader("sim.reports", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
 CHART_NOTES = {  # known charts, in the order shown, with a line on what each shows
     "forest_plot": "Per cent change of the main measures against the reference, with 95% intervals.",
     "costs_by_sector": "Mean cost over the statistics window, by sector.",
     "ledger": "What each scenario moves between sectors: the change in each sector's cost and the net change, "
-              "with 95% intervals.",
+    "with 95% intervals.",
     "response_curves": "How the per cent change of a few measures varies across the grid values, with 95% bands.",
     "delayed_discharges": "Patients in hospital waiting to be discharged, week by week.",
     "acute_beds_occupied": "Acute beds occupied by all patients, week by week.",
@@ -129,67 +135,126 @@ def _precision(meta: dict) -> dict[str, Any] | None:
     rec = prec.get("recommended")
     rows = [r for r in prec.get("assessment") or [] if isinstance(r, dict)]
     head = list(dict.fromkeys(k for r in rows for k in r))
-    return {"half_width_pct": fmt(prec.get("half_width_pct")), "cohort": fmt(prec.get("cohort")),
-            "metrics": fmt(prec.get("metrics")), "replications": fmt(meta.get("replications")),
-            "recommended": table(["measure", "replications recommended"],
-                                 _flatten(rec) if isinstance(rec, dict) else []),
-            "assessment": table(head, [[grid_text(r.get(k)) if k == "grid" else r.get(k) for k in head]
-                                       for r in rows])}
+    return {
+        "half_width_pct": fmt(prec.get("half_width_pct")),
+        "cohort": fmt(prec.get("cohort")),
+        "metrics": fmt(prec.get("metrics")),
+        "replications": fmt(meta.get("replications")),
+        "recommended": table(["measure", "replications recommended"], _flatten(rec) if isinstance(rec, dict) else []),
+        "assessment": table(head, [[grid_text(r.get(k)) if k == "grid" else r.get(k) for k in head] for r in rows]),
+    }
 
 
 def run_checks(folder: Path, meta: dict | None) -> dict[str, Any]:
     """Failed replications (None when not recorded), the warm-up check and the replication-count result."""
     failed = (meta or {}).get("failed")
-    failures = None if meta is None or failed is None else table(
-        ["scenario", "grid value", "replication", "error"],
-        [[f.get("scenario"), grid_text(f.get("grid")), f.get("replication"), f.get("error")] for f in failed])
-    warmup = [[grid_text(r.get(c)) if c == "grid" else r.get(c) for c in WARMUP_COLUMNS]
-              for r in warmup_rows(folder, meta)]
+    failures = (
+        None
+        if meta is None or failed is None
+        else table(
+            ["scenario", "grid value", "replication", "error"],
+            [[f.get("scenario"), grid_text(f.get("grid")), f.get("replication"), f.get("error")] for f in failed],
+        )
+    )
+    warmup = [
+        [grid_text(r.get(c)) if c == "grid" else r.get(c) for c in WARMUP_COLUMNS] for r in warmup_rows(folder, meta)
+    ]
     rows_in_file = None
     if (folder / "replications.csv").exists():
         with open(folder / "replications.csv", encoding="utf-8", errors="replace") as f:
             rows_in_file = max(sum(1 for _ in f) - 1, 0)
-    return {"failed": failures,
-            "warmup": table(["scenario", "grid value", "series", "MSER-5 truncation (days)", "window (days)",
-                             "verdict"], warmup),
-            "precision": _precision(meta or {}), "replications_csv": rows_in_file}
+    return {
+        "failed": failures,
+        "warmup": table(
+            ["scenario", "grid value", "series", "MSER-5 truncation (days)", "window (days)", "verdict"], warmup
+        ),
+        "precision": _precision(meta or {}),
+        "replications_csv": rows_in_file,
+    }
 
 
 def metadata_section(meta: dict | None) -> dict[str, Any] | None:
     """Version, commit, settings, scenario files with hashes, and the parameters with their sources."""
     if meta is None:
         return None
-    keys = [("kind", "Kind of run"), ("name", "Name"), ("caresim_version", "caresim version"),
-            ("git_commit", "Git commit"), ("created", "Created"), ("wall_seconds", "Wall-clock seconds"),
-            ("python", "Python"), ("platform", "Platform"), ("seed", "Seed"), ("replications", "Replications"),
-            ("population", "Registered population"), ("horizon_days", "Statistics window (days)"),
-            ("warmup_days", "Warm-up (days)"), ("reference", "Reference scenario"),
-            ("experiment_file", "Experiment file"), ("experiment_sha256", "Experiment file SHA-256"),
-            ("grid", "Parameter grid"), ("metrics", "Measures"), ("charts", "Charts")]
+    keys = [
+        ("kind", "Kind of run"),
+        ("name", "Name"),
+        ("caresim_version", "caresim version"),
+        ("git_commit", "Git commit"),
+        ("created", "Created"),
+        ("wall_seconds", "Wall-clock seconds"),
+        ("python", "Python"),
+        ("platform", "Platform"),
+        ("seed", "Seed"),
+        ("replications", "Replications"),
+        ("population", "Registered population"),
+        ("horizon_days", "Statistics window (days)"),
+        ("warmup_days", "Warm-up (days)"),
+        ("reference", "Reference scenario"),
+        ("experiment_file", "Experiment file"),
+        ("experiment_sha256", "Experiment file SHA-256"),
+        ("grid", "Parameter grid"),
+        ("metrics", "Measures"),
+        ("charts", "Charts"),
+    ]
     plain = {"seed": str(meta.get("seed"))} if meta.get("seed") is not None else {}  # a seed is a label, not a quantity
     scenarios = [s for s in meta.get("scenarios") or [] if isinstance(s, dict)]
     params = meta.get("parameters") or {}
-    differences = [(fmt(s.get("name")),
-                    table(["parameter", "baseline", "this scenario", "unit", "source"],
-                          [[d.get(k) for k in ("parameter", "baseline", "value", "unit", "source")]
-                           for d in params.get(s.get("name")) or []]))
-                   for s in scenarios or [{"name": n} for n in params]]
+    differences = [
+        (
+            fmt(s.get("name")),
+            table(
+                ["parameter", "baseline", "this scenario", "unit", "source"],
+                [
+                    [d.get(k) for k in ("parameter", "baseline", "value", "unit", "source")]
+                    for d in params.get(s.get("name")) or []
+                ],
+            ),
+        )
+        for s in scenarios or [{"name": n} for n in params]
+    ]
     return {
-        "settings": table(["item", "value"], [[label, plain.get(k, meta.get(k))] for k, label in keys if k in meta],
-                       missing=NOT_RECORDED),
-        "scenarios": table(["scenario", "description", "file", "file SHA-256", "scenario hash", "paired with reference",
-                            "interventions", "shifts"],
-                           [[s.get("name"), " ".join(str(s.get("description") or "").split()),
-                             s.get("file") or "built-in baseline",
-                             s.get("file_sha256") or ("none (built in)" if not s.get("file") else None),
-                             s.get("scenario_hash"), s.get("paired"), s.get("interventions") or "none",
-                             s.get("shifts") or "none"] for s in scenarios],
-                           missing=NOT_RECORDED),
+        "settings": table(
+            ["item", "value"],
+            [[label, plain.get(k, meta.get(k))] for k, label in keys if k in meta],
+            missing=NOT_RECORDED,
+        ),
+        "scenarios": table(
+            [
+                "scenario",
+                "description",
+                "file",
+                "file SHA-256",
+                "scenario hash",
+                "paired with reference",
+                "interventions",
+                "shifts",
+            ],
+            [
+                [
+                    s.get("name"),
+                    " ".join(str(s.get("description") or "").split()),
+                    s.get("file") or "built-in baseline",
+                    s.get("file_sha256") or ("none (built in)" if not s.get("file") else None),
+                    s.get("scenario_hash"),
+                    s.get("paired"),
+                    s.get("interventions") or "none",
+                    s.get("shifts") or "none",
+                ]
+                for s in scenarios
+            ],
+            missing=NOT_RECORDED,
+        ),
         "differences": differences,
         "reference": fmt(meta.get("reference")),
-        "baseline": table(["parameter", "value", "unit", "source"],
-                          [[p.get(k) for k in ("parameter", "value", "unit", "source")]
-                           for p in meta.get("baseline_parameters") or []]),
+        "baseline": table(
+            ["parameter", "value", "unit", "source"],
+            [
+                [p.get(k) for k in ("parameter", "value", "unit", "source")]
+                for p in meta.get("baseline_parameters") or []
+            ],
+        ),
     }
 
 

@@ -83,14 +83,24 @@ def _aims(meta: dict) -> str:
     lines = [_phrase("aims", len(others), reference=ref)]
     for s in others:
         desc = " ".join(str(s.get("description") or "").split())
-        lines.append(_phrase("aim", name=s.get("name"), description=desc) if desc
-                     else _phrase("aim_undescribed", name=s.get("name")))
+        lines.append(
+            _phrase("aim", name=s.get("name"), description=desc)
+            if desc
+            else _phrase("aim_undescribed", name=s.get("name"))
+        )
     grid = meta.get("grid")
     if isinstance(grid, dict) and grid.get("parameter"):
         values = ", ".join(str(v) for v in grid.get("values") or [])
         which = ", ".join(f"'{n}'" for n in grid.get("scenarios") or []) or _phrase("grid_every_scenario")
-        lines.append(_phrase("grid", scenarios=which, label=grid.get("label") or grid["parameter"],
-                            parameter=grid["parameter"], values=values))
+        lines.append(
+            _phrase(
+                "grid",
+                scenarios=which,
+                label=grid.get("label") or grid["parameter"],
+                parameter=grid["parameter"],
+                values=values,
+            )
+        )
     return " ".join(lines)
 
 
@@ -118,11 +128,18 @@ def _warmup_check(meta: dict) -> str:
 
 
 def _inputs(meta: dict) -> str:
-    files = [_phrase("input_file", file=s.get("file"), sha256=s.get("file_sha256")) for s in _scenarios(meta)
-             if s.get("file")]
+    files = [
+        _phrase("input_file", file=s.get("file"), sha256=s.get("file_sha256"))
+        for s in _scenarios(meta)
+        if s.get("file")
+    ]
     if meta.get("experiment_file"):
-        files.insert(0, _phrase("experiment_file", file=meta["experiment_file"],
-                               sha256=meta.get("experiment_sha256") or NOT_RECORDED))
+        files.insert(
+            0,
+            _phrase(
+                "experiment_file", file=meta["experiment_file"], sha256=meta.get("experiment_sha256") or NOT_RECORDED
+            ),
+        )
     return _phrase("inputs", files="; ".join(files)) if files else _phrase("no_inputs")
 
 
@@ -138,8 +155,11 @@ def facts(meta: dict | None) -> dict[str, str]:
         "aims": _aims(meta),
         "scenario_changes": _scenario_changes(meta),
         "sources": _sources(meta),
-        "price_year": (_phrase("price_year", year=price_year, next_year=(int(price_year) + 1) % 100)
-                       if isinstance(price_year, int) else ""),
+        "price_year": (
+            _phrase("price_year", year=price_year, next_year=(int(price_year) + 1) % 100)
+            if isinstance(price_year, int)
+            else ""
+        ),
         "parameter_count": str(len(meta.get("baseline_parameters") or []) or NOT_RECORDED),
         "discount": _phrase("discount", rate=discount) if isinstance(discount, (int, float)) else "",
         "warmup": _value(meta, "warmup_days", " days"),
@@ -150,8 +170,11 @@ def facts(meta: dict | None) -> dict[str, str]:
         "per_grid_value": _phrase("per_grid_value") if meta.get("grid") else "",
         "intervals": _phrase("one_replication") if meta.get("replications") == 1 else _phrase("intervals"),
         "unpaired": _phrase("unpaired", names=", ".join(f"'{n}'" for n in unpaired)) if unpaired else "",
-        "precision": (_phrase("precision", half_width_pct=precision.get("half_width_pct", NOT_RECORDED))
-                      if isinstance(precision, dict) else ""),
+        "precision": (
+            _phrase("precision", half_width_pct=precision.get("half_width_pct", NOT_RECORDED))
+            if isinstance(precision, dict)
+            else ""
+        ),
         "caresim_version": _value(meta, "caresim_version"),
         "python": _value(meta, "python"),
         "seed": _value(meta, "seed", thousands=False),
@@ -166,5 +189,7 @@ def facts(meta: dict | None) -> dict[str, str]:
 def checklist(meta: dict | None) -> list[tuple[str, list[tuple[str, str]]]]:
     """The six STRESS-DES sections, each a list of (item, answer)."""
     known = facts(meta)
-    return [(section["title"], [(item["item"], item["text"].format_map(known)) for item in section["items"]])
-            for section in TEXT["sections"]]
+    return [
+        (section["title"], [(item["item"], item["text"].format_map(known)) for item in section["items"]])
+        for section in TEXT["sections"]
+    ]

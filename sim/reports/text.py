@@ -31,6 +31,7 @@ ELEMENTS = {
 
 # --- validate ---------------------------------------------------------------------------------
 
+
 def _plain(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -75,17 +76,22 @@ def _columns(head: list[str], rows: list[list[str]], right: tuple[int, ...] = ()
     def line(r: list[str]) -> str:
         cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
         return "  ".join(cells + [r[-1]]).rstrip()
+
     return [line(head), line(["-" * w for w in widths] + ["-" * len(head[-1])])] + [line(r) for r in rows]
 
 
 def shift_notes(scenario: Scenario) -> list[str]:
     """How to read the shift reports of a scenario."""
     year = scenario.params.costs.price_year
-    out = [f"Shifts (GBP a year at {year}/{(year + 1) % 100:02d} prices). Beds, places, posts and teams cost what they "
-           "hold, used or not, so a shift between them changes the capacity cost only by its remainder."]
+    out = [
+        f"Shifts (GBP a year at {year}/{(year + 1) % 100:02d} prices). Beds, places, posts and teams cost what they "
+        "hold, used or not, so a shift between them changes the capacity cost only by its remainder."
+    ]
     if any(t.service == "home_care_packages" and t.units_moved for r in scenario.shifts for t in r.targets):
-        out.append("Home care is paid per hour used: money moved into home care packages leaves the capacity cost "
-                   "and shows up in the activity cost as far as the packages are used.")
+        out.append(
+            "Home care is paid per hour used: money moved into home care packages leaves the capacity cost "
+            "and shows up in the activity cost as far as the packages are used."
+        )
     return out
 
 
@@ -96,8 +102,10 @@ def validate_text(scenario: Scenario) -> str:
     out = [f"caresim {__version__}: {where} is a valid scenario: '{scenario.name}'."]
     if scenario.description:
         out += textwrap.wrap(" ".join(scenario.description.split()), 100, initial_indent="  ", subsequent_indent="  ")
-    out.append(f"  {p.place.registered_population:,} registered people; capacities per 100,000 are applied to "
-               f"{capacity_basis(p):,}{' (pinned)' if p.place.capacity_population else ''}.")
+    out.append(
+        f"  {p.place.registered_population:,} registered people; capacities per 100,000 are applied to "
+        f"{capacity_basis(p):,}{' (pinned)' if p.place.capacity_population else ''}."
+    )
     if scenario.interventions:
         out.append(f"  Interventions: {', '.join(scenario.interventions)} (see sim/scenarios/interventions.py).")
     rows = differences(Params(), p)
@@ -106,7 +114,12 @@ def validate_text(scenario: Scenario) -> str:
         out.append("No differences from the built-in baseline: this scenario runs as the baseline.")
     else:
         out.append(f"Differences from the built-in baseline ({len(rows)}):")
-        out += ["  " + line for line in _columns(["parameter", "baseline", "this scenario", "unit"], [list(r) for r in rows], right=(1, 2))]
+        out += [
+            "  " + line
+            for line in _columns(
+                ["parameter", "baseline", "this scenario", "unit"], [list(r) for r in rows], right=(1, 2)
+            )
+        ]
     if scenario.shifts:
         out += [""] + shift_notes(scenario)
         for report in scenario.shifts:
@@ -115,6 +128,7 @@ def validate_text(scenario: Scenario) -> str:
 
 
 # --- compare ----------------------------------------------------------------------------------
+
 
 def number(v: float, cost: bool = False, sign: bool = False) -> str:
     if not math.isfinite(v):
@@ -161,10 +175,15 @@ def _sentences(rows) -> list[str]:
             verb = "rose" if r.diff_mean > 0 else "fell"
             label = registry.label(r.metric)
             if registry.is_share(r.metric):
-                out.append(f"{label} {verb} by {abs(100 * r.diff_mean):.1f} percentage points "
-                           f"(95% interval {100 * r.diff_ci_low:+.1f} to {100 * r.diff_ci_high:+.1f}).")
+                out.append(
+                    f"{label} {verb} by {abs(100 * r.diff_mean):.1f} percentage points "
+                    f"(95% interval {100 * r.diff_ci_low:+.1f} to {100 * r.diff_ci_high:+.1f})."
+                )
             else:
-                out.append(f"{label} {verb} by {abs(r.pct_change):.1f}% (95% interval {r.pct_ci_low:+.1f}% to {r.pct_ci_high:+.1f}%).")
+                out.append(
+                    f"{label} {verb} by {abs(r.pct_change):.1f}% "
+                    f"(95% interval {r.pct_ci_low:+.1f}% to {r.pct_ci_high:+.1f}%)."
+                )
     return out
 
 
@@ -175,7 +194,11 @@ def _dominant(r) -> str:
         return "none"
     if not math.isfinite(share):
         return "n/a"
-    return f"calibration {100 * share:.0f}%" if r.diff_dominant == "calibration" else f"randomness {100 * (1 - share):.0f}%"
+    return (
+        f"calibration {100 * share:.0f}%"
+        if r.diff_dominant == "calibration"
+        else f"randomness {100 * (1 - share):.0f}%"
+    )
 
 
 def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int, draws: int = 0) -> str:
@@ -186,20 +209,27 @@ def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int, dr
     ref = scenarios[0]
     p = ref.params
     each = f"{draws} posterior draws x " if draws else ""
-    out = [f"caresim {__version__}: {len(scenarios)} scenarios compared with '{ref.name}'",
-           f"  {each}{reps} replication{'s' if reps != 1 else ''} each, seed {seed}, {p.place.registered_population:,} registered "
-           f"people in '{ref.name}', {p.time.horizon_days:g} days after a {p.time.warmup_days:g}-day warm-up.",
-           "  Common random numbers: replication r of every scenario draws the same random numbers, person by person."]
+    out = [
+        f"caresim {__version__}: {len(scenarios)} scenarios compared with '{ref.name}'",
+        f"  {each}{reps} replication{'s' if reps != 1 else ''} each, seed {seed}, "
+        f"{p.place.registered_population:,} registered people in '{ref.name}', "
+        f"{p.time.horizon_days:g} days after a {p.time.warmup_days:g}-day warm-up.",
+        "  Common random numbers: replication r of every scenario draws the same random numbers, person by person.",
+    ]
     if reps == 1:
         out.append("  n=1: one replication, so changes are shown without confidence intervals.")
     elif draws:
-        out.append("  Changes are means over posterior draws and replications with [95% intervals] that carry both "
-                   "calibration uncertainty (between draws) and randomness (between replications); the last column "
-                   "says which part of the variance is the larger (more replications narrow only the randomness). "
-                   "pp = percentage points; costs in GBP over the window (m = million).")
+        out.append(
+            "  Changes are means over posterior draws and replications with [95% intervals] that carry both "
+            "calibration uncertainty (between draws) and randomness (between replications); the last column "
+            "says which part of the variance is the larger (more replications narrow only the randomness). "
+            "pp = percentage points; costs in GBP over the window (m = million)."
+        )
     else:
-        out.append("  Changes are means over replications with [95% confidence intervals]; pp = percentage points; "
-                   "costs in GBP over the window (m = million).")
+        out.append(
+            "  Changes are means over replications with [95% confidence intervals]; pp = percentage points; "
+            "costs in GBP over the window (m = million)."
+        )
     for s in scenarios[1:]:
         out += ["", f"'{s.name}'" + (f" ({s.path.as_posix()})" if s.path else "")]
         if s.description:
@@ -209,12 +239,19 @@ def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int, dr
         rows = comparison[comparison["scenario"] == s.name]
         paired = bool(rows["paired"].iloc[0]) if len(rows) else True
         if not paired:
-            out.append(f"  Unpaired: '{s.name}' simulates a different population from '{ref.name}' "
-                       f"({s.params.place.registered_population:,} registered), so its intervals are Welch's "
-                       "(independent samples), not paired, and there is no same-people MDT comparison.")
-        for cohort, title in (("all", "everyone in the simulated cohort"),
-                              ("mdt", f"the people enrolled in an MDT in '{s.name}', against the same people "
-                                      f"in '{ref.name}' from their enrolment date")):
+            out.append(
+                f"  Unpaired: '{s.name}' simulates a different population from '{ref.name}' "
+                f"({s.params.place.registered_population:,} registered), so its intervals are Welch's "
+                "(independent samples), not paired, and there is no same-people MDT comparison."
+            )
+        for cohort, title in (
+            ("all", "everyone in the simulated cohort"),
+            (
+                "mdt",
+                f"the people enrolled in an MDT in '{s.name}', against the same people "
+                f"in '{ref.name}' from their enrolment date",
+            ),
+        ):
             c = {r.metric: r for r in rows[rows["cohort"] == cohort].itertuples(index=False)}
             metrics = [m for m in registry.COMPARISON_MAIN if m in c]
             if not metrics:
@@ -223,8 +260,13 @@ def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int, dr
             table = []
             for m in metrics:
                 table.append([registry.long_label(m), *cells(m, c[m])] + ([_dominant(c[m])] if draws else []))
-            head = ["measure", ref.name, s.name, "change [95% CI]" if reps > 1 else "change (n=1)",
-                    "% change [95% CI]" if reps > 1 else "% change (n=1)"] + (["dominant part"] if draws else [])
+            head = [
+                "measure",
+                ref.name,
+                s.name,
+                "change [95% CI]" if reps > 1 else "change (n=1)",
+                "% change [95% CI]" if reps > 1 else "% change (n=1)",
+            ] + (["dominant part"] if draws else [])
             out += ["    " + line for line in _columns(head + [""], [t + [""] for t in table], right=(1, 2, 3, 4))]
             said = _sentences([c[m] for m in metrics])
             if reps > 1:
@@ -243,9 +285,11 @@ def _dominance_sentence(rows) -> str:
     calibration, randomness = parts.count("calibration"), parts.count("randomness")
     if calibration + randomness == 0:
         return ""
-    return (f"Of these {calibration + randomness} intervals with any spread, calibration uncertainty dominates "
-            f"{calibration} (better evidence on the calibrated parameters would narrow them) and randomness "
-            f"{randomness} (more replications would).")
+    return (
+        f"Of these {calibration + randomness} intervals with any spread, calibration uncertainty dominates "
+        f"{calibration} (better evidence on the calibrated parameters would narrow them) and randomness "
+        f"{randomness} (more replications would)."
+    )
 
 
 def experiment_text(summary: pd.DataFrame, reference: str, reps: int) -> str:
@@ -256,23 +300,40 @@ def experiment_text(summary: pd.DataFrame, reference: str, reps: int) -> str:
     """
     everyone = summary[(summary["cohort"] == "all") & summary["metric"].isin(registry.HEADLINE)]
     refs = {(r.metric, _grid(r.grid)): r.mean for r in everyone[everyone["scenario"] == reference].itertuples()}
-    out = [f"Headline changes against '{reference}', everyone in the simulated cohort: means over {reps} "
-           f"replication{'s' if reps != 1 else ''}" + (" with [95% intervals]" if reps > 1 else " (n=1: no intervals)")
-           + "; totals over the statistics window, costs in GBP (m = million)."]
-    for (name, grid), rows in everyone[everyone["scenario"] != reference].groupby(["scenario", "grid"], sort=False,
-                                                                                   dropna=False):
+    out = [
+        f"Headline changes against '{reference}', everyone in the simulated cohort: means over {reps} "
+        f"replication{'s' if reps != 1 else ''}"
+        + (" with [95% intervals]" if reps > 1 else " (n=1: no intervals)")
+        + "; totals over the statistics window, costs in GBP (m = million)."
+    ]
+    for (name, grid), rows in everyone[everyone["scenario"] != reference].groupby(
+        ["scenario", "grid"], sort=False, dropna=False
+    ):
         by_metric = {r.metric: r for r in rows.itertuples()}
         table = []
         for m in (m for m in registry.HEADLINE if m in by_metric):
             r = by_metric[m]
             ref = refs.get((m, _grid(grid)), refs.get((m, None), math.nan))
-            row = SimpleNamespace(reference_mean=ref, scenario_mean=r.mean, diff_mean=r.diff_mean,
-                                  diff_ci_low=r.diff_ci_low, diff_ci_high=r.diff_ci_high, pct_change=r.pct_change,
-                                  pct_ci_low=r.pct_ci_low, pct_ci_high=r.pct_ci_high)
+            row = SimpleNamespace(
+                reference_mean=ref,
+                scenario_mean=r.mean,
+                diff_mean=r.diff_mean,
+                diff_ci_low=r.diff_ci_low,
+                diff_ci_high=r.diff_ci_high,
+                pct_change=r.pct_change,
+                pct_ci_low=r.pct_ci_low,
+                pct_ci_high=r.pct_ci_high,
+            )
             table.append([registry.long_label(m), *cells(m, row), ""])
         shown = name if _grid(grid) is None else f"{name} at grid value {grid:g}"
-        head = ["measure", reference, shown, "change [95% CI]" if reps > 1 else "change (n=1)",
-                "% change [95% CI]" if reps > 1 else "% change (n=1)", ""]
+        head = [
+            "measure",
+            reference,
+            shown,
+            "change [95% CI]" if reps > 1 else "change (n=1)",
+            "% change [95% CI]" if reps > 1 else "% change (n=1)",
+            "",
+        ]
         out += [""] + ["  " + line for line in _columns(head, table, right=(1, 2, 3, 4))]
     return "\n".join(out)
 

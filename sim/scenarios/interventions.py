@@ -32,8 +32,15 @@ _META = {key: meta for key, _, meta in walk(Params())}
 
 # --- checking values -------------------------------------------------------------------------
 
-def _number(value: Any, where: str, param: str | None = None, lo: float | None = None,
-            hi: float | None = None, whole: bool = False) -> float:
+
+def _number(
+    value: Any,
+    where: str,
+    param: str | None = None,
+    lo: float | None = None,
+    hi: float | None = None,
+    whole: bool = False,
+) -> float:
     """A finite number within the bounds of ``param`` (a dotted parameter key) or ``lo``/``hi``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ParameterError(f"{where}: expected a number, got {value!r}")
@@ -83,6 +90,7 @@ def _choice(key: str, valid: tuple[str, ...], where: str, what: str) -> str:
 
 # --- the translations ------------------------------------------------------------------------
 
+
 def mdt(t: dict[str, Any], p: Params) -> dict[str, Any]:
     """Community multidisciplinary teams with named case co-ordinators.
 
@@ -116,7 +124,9 @@ def mdt(t: dict[str, Any], p: Params) -> dict[str, Any]:
         for need, discipline in table.items():
             n = NEEDS.index(_choice(need, NEEDS, w, "main need"))
             if not isinstance(discipline, str):
-                raise ParameterError(f"{w}.{need}: expected a discipline in quotes ({', '.join(DISCIPLINES)}), got {discipline!r}")
+                raise ParameterError(
+                    f"{w}.{need}: expected a discipline in quotes ({', '.join(DISCIPLINES)}), got {discipline!r}"
+                )
             preferred[n] = float(DISCIPLINES.index(_choice(discipline, DISCIPLINES, f"{w}.{need}", "discipline")))
         out["preferred_discipline"] = preferred
     if "enrol_top_share" in t:
@@ -134,10 +144,13 @@ def rapid_response(t: dict[str, Any], p: Params) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     if "teams_per_100k" in t:
-        out["rapid_response_per_100k"] = _number(t["teams_per_100k"], "intervention.rapid_response.teams_per_100k",
-                                                 "community.rapid_response_per_100k")
+        out["rapid_response_per_100k"] = _number(
+            t["teams_per_100k"], "intervention.rapid_response.teams_per_100k", "community.rapid_response_per_100k"
+        )
     if "single_point_of_access" in t:
-        out["single_point_of_access"] = _flag(t["single_point_of_access"], "intervention.rapid_response.single_point_of_access")
+        out["single_point_of_access"] = _flag(
+            t["single_point_of_access"], "intervention.rapid_response.single_point_of_access"
+        )
     return {"community": out}
 
 
@@ -173,7 +186,9 @@ def community_support(t: dict[str, Any], p: Params) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     if "funding" in t:
-        out["support_funding"] = _number(t["funding"], "intervention.community_support.funding", "community.support_funding")
+        out["support_funding"] = _number(
+            t["funding"], "intervention.community_support.funding", "community.support_funding"
+        )
     return {"community": out}
 
 
@@ -189,8 +204,10 @@ def demography(t: dict[str, Any], p: Params) -> dict[str, Any]:
       Without it, capacities grow with the registered population.
     """
     where = "intervention.demography"
-    g = {k: _positive(t.get(k, 1.0), f"{where}.{k}")
-         for k in ("growth_registered_population", "growth_65_74", "growth_75_84", "growth_85plus")}
+    g = {
+        k: _positive(t.get(k, 1.0), f"{where}.{k}")
+        for k in ("growth_registered_population", "growth_65_74", "growth_75_84", "growth_85plus")
+    }
     pin = _flag(t.get("pin_capacities", False), f"{where}.pin_capacities")
     pl = p.place
     grown = int(round(pl.registered_population * g["growth_registered_population"]))
@@ -216,14 +233,16 @@ class Intervention:
 
 
 INTERVENTIONS: dict[str, Intervention] = {
-    "mdt": Intervention(("coordinators_per_100k", "caseload", "social_care_in_team", "discipline_for_need",
-                         "enrol_top_share"), mdt),
+    "mdt": Intervention(
+        ("coordinators_per_100k", "caseload", "social_care_in_team", "discipline_for_need", "enrol_top_share"), mdt
+    ),
     "rapid_response": Intervention(("teams_per_100k", "single_point_of_access"), rapid_response),
     "care_navigators": Intervention(("enabled",), care_navigators),
     "information_sharing": Intervention(("assessment_days_multiplier",), information_sharing),
     "community_support": Intervention(("funding",), community_support),
-    "demography": Intervention(("growth_registered_population", "growth_65_74", "growth_75_84", "growth_85plus",
-                                "pin_capacities"), demography),
+    "demography": Intervention(
+        ("growth_registered_population", "growth_65_74", "growth_75_84", "growth_85plus", "pin_capacities"), demography
+    ),
 }
 
 
@@ -236,8 +255,10 @@ def translate(name: str, table: Any, params: Params) -> dict[str, Any]:
         raise ParameterError(f"unknown intervention '{where}'; {hint}")
     spec = INTERVENTIONS[name]
     if not isinstance(table, dict):
-        raise ParameterError(f"{where}: expected a table of settings ([intervention.{name}] with keys "
-                             f"{', '.join(spec.keys)}), got {table!r}")
+        raise ParameterError(
+            f"{where}: expected a table of settings ([intervention.{name}] with keys "
+            f"{', '.join(spec.keys)}), got {table!r}"
+        )
     for key in table:
         if key not in spec.keys:
             guess = closest(key, list(spec.keys))
@@ -249,8 +270,7 @@ def translate(name: str, table: Any, params: Params) -> dict[str, Any]:
 def apply(interventions: Any, params: Params) -> tuple[Params, dict[str, dict[str, Any]]]:
     """Apply a scenario's ``intervention`` tables in file order; return the parameters and each one's overrides."""
     if not isinstance(interventions, dict):
-        raise ParameterError("intervention: expected named tables such as [intervention.mdt], "
-                             f"got {interventions!r}")
+        raise ParameterError(f"intervention: expected named tables such as [intervention.mdt], got {interventions!r}")
     applied: dict[str, dict[str, Any]] = {}
     for name, table in interventions.items():
         overrides = translate(name, table, params)

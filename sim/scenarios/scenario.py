@@ -42,16 +42,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from sim.scenarios import interventions, shifts
 from sim.parameters.params import Params
-from sim.parameters.tree import ParameterError, apply_overrides, to_dict
 from sim.parameters.patch import Patch
+from sim.parameters.tree import ParameterError, apply_overrides, to_dict
+from sim.scenarios import interventions, shifts
 from sim.scenarios.shifts import ShiftReport
 
 BASELINE = "baseline"
 BASELINE_DESCRIPTION = (
-    "The built-in baseline: the place before integration, with services at their "
-    "published levels and no MDT."
+    "The built-in baseline: the place before integration, with services at their published levels and no MDT."
 )
 META_KEYS = ("name", "description", "extends")
 LEVER_KEYS = ("intervention", "shift")
@@ -108,11 +107,14 @@ def baseline(settings: RunSettings | None = None) -> Scenario:
     if s.population is not None:
         overrides = _merge(overrides, {"place": {"registered_population": s.population}})
         scale = s.population / params.place.registered_population
-    return Scenario(BASELINE, BASELINE_DESCRIPTION, None, apply_overrides(params, overrides), {}, population_scale=scale)
+    return Scenario(
+        BASELINE, BASELINE_DESCRIPTION, None, apply_overrides(params, overrides), {}, population_scale=scale
+    )
 
 
-def load(path: str | os.PathLike[str], settings: RunSettings | None = None,
-         patch: Patch | tuple[Patch, ...] | None = None) -> Scenario:
+def load(
+    path: str | os.PathLike[str], settings: RunSettings | None = None, patch: Patch | tuple[Patch, ...] | None = None
+) -> Scenario:
     """Read a scenario file, resolve its ``extends`` chain, interventions and shifts, and validate.
 
     ``patch`` sets values in the file itself before it is resolved (an experiment's grid point, or
@@ -121,8 +123,13 @@ def load(path: str | os.PathLike[str], settings: RunSettings | None = None,
     return _load(Path(path), Path(path).as_posix(), (), settings or RunSettings(), patch)
 
 
-def _load(path: Path, shown: str, chain: tuple[Path, ...], settings: RunSettings,
-          patch: Patch | tuple[Patch, ...] | None = None) -> Scenario:
+def _load(
+    path: Path,
+    shown: str,
+    chain: tuple[Path, ...],
+    settings: RunSettings,
+    patch: Patch | tuple[Patch, ...] | None = None,
+) -> Scenario:
     data = read_toml(path, shown)
     for one in (patch,) if isinstance(patch, Patch) else patch or ():
         try:
@@ -188,8 +195,9 @@ def check_names(scenarios: Sequence[Scenario]) -> None:
             first = seen[s.name]
             where = s.path.as_posix() if s.path else "the built-in baseline"
             other = first.path.as_posix() if first.path else "the built-in baseline"
-            raise ScenarioError(f"{where}: name '{s.name}' is also the name of {other}; "
-                                "names must be unique in a comparison")
+            raise ScenarioError(
+                f"{where}: name '{s.name}' is also the name of {other}; names must be unique in a comparison"
+            )
         seen[s.name] = s
 
 
@@ -201,7 +209,7 @@ def _parent(path: Path, shown: str, extends: str, chain: tuple[Path, ...], setti
     target_shown = Path(os.path.normpath(Path(shown).parent / extends)).as_posix()
     seen = chain + (here,)
     if target in seen:
-        loop = " -> ".join(p.name for p in seen[seen.index(target):] + (target,))
+        loop = " -> ".join(p.name for p in seen[seen.index(target) :] + (target,))
         raise ScenarioError(f"{shown}: 'extends' makes a cycle: {loop}")
     if not target.is_file():
         raise ScenarioError(f"{shown}: 'extends' names '{extends}', which is not a file (looked for {target_shown})")
@@ -222,10 +230,14 @@ def read_text(path: Path, shown: str, kind: str, error: type[ValueError]) -> str
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise error(f"{shown}: not UTF-8 text (byte 0x{raw[e.start]:02x} on line {line}); save the file as UTF-8") from None
+        raise error(
+            f"{shown}: not UTF-8 text (byte 0x{raw[e.start]:02x} on line {line}); save the file as UTF-8"
+        ) from None
 
 
-def read_toml(path: Path, shown: str, kind: str = "a scenario", error: type[ValueError] = ScenarioError) -> dict[str, Any]:
+def read_toml(
+    path: Path, shown: str, kind: str = "a scenario", error: type[ValueError] = ScenarioError
+) -> dict[str, Any]:
     """A TOML file's contents; every problem is ``error("<shown>: <what>")`` on one line."""
     text = read_text(path, shown, kind, error)
     if not text.strip():
@@ -270,6 +282,7 @@ def _one_line(text: str) -> str:
 
 def scenario_hash(params: Params, prelaunch: Params) -> str:
     """SHA-256 of the resolved parameters (window and warm-up services), as canonical JSON."""
-    text = json.dumps({"params": to_dict(params), "prelaunch": to_dict(prelaunch)}, sort_keys=True,
-                      separators=(",", ":"), default=str)
+    text = json.dumps(
+        {"params": to_dict(params), "prelaunch": to_dict(prelaunch)}, sort_keys=True, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(text.encode()).hexdigest()

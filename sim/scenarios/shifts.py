@@ -41,10 +41,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sim.core.population import DAYS_PER_YEAR
 from sim.outcomes.costs import unit_costs
 from sim.parameters.params import Params, capacity_basis, per_place
 from sim.parameters.tree import ParameterError, apply_overrides, closest
-from sim.core.population import DAYS_PER_YEAR
 
 WEEKS_PER_YEAR = DAYS_PER_YEAR / 7  # 52.18
 
@@ -97,31 +97,111 @@ def _package_year(uc: dict[str, float], p: Params) -> float:
 
 
 _COORDINATOR = "a co-ordinator-year (costs.coordinator_year)"
-SERVICES: dict[str, Service] = {s.name: s for s in (
-    Service("acute_beds", "acute bed", "acute beds", "acute", "beds_per_100k", None,
-            _bed_year("acute_bed_day"), "a bed-year: 365.25 bed-days at costs.acute_bed_day"),
-    Service("intermediate_care_beds", "intermediate care bed", "intermediate care beds", "social_care",
-            "intermediate_care_beds_per_100k", None, _bed_year("intermediate_care_bed_day"),
-            "a bed-year: 365.25 bed-days at costs.intermediate_care_bed_day"),
-    Service("reablement_places", "reablement place", "reablement places", "social_care", "reablement_places_per_100k",
-            None, _year("reablement_place_year"), "a place-year (costs.reablement_place_year)"),
-    Service("social_workers", "social worker", "social workers", "social_care", "social_workers_per_100k", None,
-            _year("social_worker_year"), "a social worker-year (costs.social_worker_year)"),
-    Service("mdt_nurse", "nurse co-ordinator", "nurse co-ordinators", "mdt", "coordinators_per_100k", 0,
-            _year("coordinator_year"), _COORDINATOR),
-    Service("mdt_social_worker", "social worker co-ordinator", "social worker co-ordinators", "mdt",
-            "coordinators_per_100k", 1, _year("coordinator_year"), _COORDINATOR),
-    Service("mdt_mental_health", "mental health co-ordinator", "mental health co-ordinators", "mdt",
-            "coordinators_per_100k", 2, _year("coordinator_year"), _COORDINATOR),
-    Service("mdt_occupational_therapist", "occupational therapist co-ordinator",
-            "occupational therapist co-ordinators", "mdt", "coordinators_per_100k", 3, _year("coordinator_year"),
-            _COORDINATOR),
-    Service("rapid_response", "rapid response team", "rapid response teams", "community", "rapid_response_per_100k",
-            None, _year("rapid_response_team_year"), "a team-year (costs.rapid_response_team_year)"),
-    Service("home_care_packages", "home care package", "home care packages", "social_care",
-            "home_care_packages_per_100k", None, _package_year,
-            "a package-year: costs.home_care_hours_per_week x 52.18 weeks x costs.home_care_hour"),
-)}
+SERVICES: dict[str, Service] = {
+    s.name: s
+    for s in (
+        Service(
+            "acute_beds",
+            "acute bed",
+            "acute beds",
+            "acute",
+            "beds_per_100k",
+            None,
+            _bed_year("acute_bed_day"),
+            "a bed-year: 365.25 bed-days at costs.acute_bed_day",
+        ),
+        Service(
+            "intermediate_care_beds",
+            "intermediate care bed",
+            "intermediate care beds",
+            "social_care",
+            "intermediate_care_beds_per_100k",
+            None,
+            _bed_year("intermediate_care_bed_day"),
+            "a bed-year: 365.25 bed-days at costs.intermediate_care_bed_day",
+        ),
+        Service(
+            "reablement_places",
+            "reablement place",
+            "reablement places",
+            "social_care",
+            "reablement_places_per_100k",
+            None,
+            _year("reablement_place_year"),
+            "a place-year (costs.reablement_place_year)",
+        ),
+        Service(
+            "social_workers",
+            "social worker",
+            "social workers",
+            "social_care",
+            "social_workers_per_100k",
+            None,
+            _year("social_worker_year"),
+            "a social worker-year (costs.social_worker_year)",
+        ),
+        Service(
+            "mdt_nurse",
+            "nurse co-ordinator",
+            "nurse co-ordinators",
+            "mdt",
+            "coordinators_per_100k",
+            0,
+            _year("coordinator_year"),
+            _COORDINATOR,
+        ),
+        Service(
+            "mdt_social_worker",
+            "social worker co-ordinator",
+            "social worker co-ordinators",
+            "mdt",
+            "coordinators_per_100k",
+            1,
+            _year("coordinator_year"),
+            _COORDINATOR,
+        ),
+        Service(
+            "mdt_mental_health",
+            "mental health co-ordinator",
+            "mental health co-ordinators",
+            "mdt",
+            "coordinators_per_100k",
+            2,
+            _year("coordinator_year"),
+            _COORDINATOR,
+        ),
+        Service(
+            "mdt_occupational_therapist",
+            "occupational therapist co-ordinator",
+            "occupational therapist co-ordinators",
+            "mdt",
+            "coordinators_per_100k",
+            3,
+            _year("coordinator_year"),
+            _COORDINATOR,
+        ),
+        Service(
+            "rapid_response",
+            "rapid response team",
+            "rapid response teams",
+            "community",
+            "rapid_response_per_100k",
+            None,
+            _year("rapid_response_team_year"),
+            "a team-year (costs.rapid_response_team_year)",
+        ),
+        Service(
+            "home_care_packages",
+            "home care package",
+            "home care packages",
+            "social_care",
+            "home_care_packages_per_100k",
+            None,
+            _package_year,
+            "a package-year: costs.home_care_hours_per_week x 52.18 weeks x costs.home_care_hour",
+        ),
+    )
+}
 
 SHIFT_KEYS = ("from", "amount_gbp_per_year", "to")
 SHARE_TOLERANCE = 1e-9
@@ -161,20 +241,26 @@ class ShiftReport:
         asked = f"GBP {self.requested_gbp:,.0f} a year"
         if self.scale != 1:
             asked += f" (scaled by {self.scale:.4g} with the population: GBP {s.allotted_gbp:,.0f})"
-        out = [f"shift {self.number}: {asked} from {svc.units}, at {self.population:,} people",
-               f"  out: {svc.count(-s.units_moved)} at GBP {s.unit_price_gbp:,.0f} "
-               f"each = GBP {-s.gbp_per_year:,.0f} released; {svc.count(s.units_before + s.units_moved)} now, "
-               f"{s.units_before:,} before"]
+        out = [
+            f"shift {self.number}: {asked} from {svc.units}, at {self.population:,} people",
+            f"  out: {svc.count(-s.units_moved)} at GBP {s.unit_price_gbp:,.0f} "
+            f"each = GBP {-s.gbp_per_year:,.0f} released; {svc.count(s.units_before + s.units_moved)} now, "
+            f"{s.units_before:,} before",
+        ]
         if s.units_moved == 0 and self.requested_gbp > 0:
             out.append(f"  (the amount is less than one {svc.unit} a year at this population, so nothing moves)")
         for t in self.targets:
             tsvc = SERVICES[t.service]
-            out.append(f"  in:  {tsvc.count(t.units_moved)} at GBP "
-                       f"{t.unit_price_gbp:,.0f} each = GBP {t.gbp_per_year:,.0f} (share {100 * t.share:g}%: "
-                       f"GBP {t.allotted_gbp:,.0f}); {tsvc.count(t.units_before + t.units_moved)} now, "
-                       f"{t.units_before:,} before")
-        out.append(f"  remainder left unallocated: GBP {self.remainder_gbp:,.0f} a year "
-                   f"(released GBP {self.released_gbp:,.0f} = bought GBP {self.bought_gbp:,.0f} + remainder)")
+            out.append(
+                f"  in:  {tsvc.count(t.units_moved)} at GBP "
+                f"{t.unit_price_gbp:,.0f} each = GBP {t.gbp_per_year:,.0f} (share {100 * t.share:g}%: "
+                f"GBP {t.allotted_gbp:,.0f}); {tsvc.count(t.units_before + t.units_moved)} now, "
+                f"{t.units_before:,} before"
+            )
+        out.append(
+            f"  remainder left unallocated: GBP {self.remainder_gbp:,.0f} a year "
+            f"(released GBP {self.released_gbp:,.0f} = bought GBP {self.bought_gbp:,.0f} + remainder)"
+        )
         return out
 
 
@@ -219,11 +305,15 @@ def parse(entry: Any, number: int) -> ShiftSpec:
     if not math.isfinite(amount):
         raise ParameterError(f"{w}: must be finite, got {amount!r}")
     if amount < 0:
-        raise ParameterError(f"{w}: must not be negative, got {amount!r} (to move money the other way, swap from and to)")
+        raise ParameterError(
+            f"{w}: must not be negative, got {amount!r} (to move money the other way, swap from and to)"
+        )
     to = entry["to"]
     if not isinstance(to, dict) or not to:
-        raise ParameterError(f"{where}.to: expected a table of services and shares like "
-                             f"{{reablement_places = 0.5, intermediate_care_beds = 0.5}}, got {to!r}")
+        raise ParameterError(
+            f"{where}.to: expected a table of services and shares like "
+            f"{{reablement_places = 0.5, intermediate_care_beds = 0.5}}, got {to!r}"
+        )
     shares: dict[str, float] = {}
     for name, share in to.items():
         target = _service(name, f"{where}.to")
@@ -250,11 +340,15 @@ def apply_shift(spec: ShiftSpec, params: Params, scale: float = 1.0) -> tuple[Pa
     price = src.price(uc, params)
     held = src.held(params)
     if price <= 0:
-        raise ParameterError(f"{where}.from: {src.units} have no price ({src.priced_as} is 0), so money cannot be taken from them")
+        raise ParameterError(
+            f"{where}.from: {src.units} have no price ({src.priced_as} is 0), so money cannot be taken from them"
+        )
     if amount > held * price * (1 + 1e-12):
         raise ParameterError(
-            f"{where}: GBP {amount:,.0f} a year from {src.units} is {amount / price:,.1f} {src.units} at GBP {price:,.0f} "
-            f"each, more than the {held:,} the place holds (at {n:,} people, GBP {held * price:,.0f} a year)")
+            f"{where}: GBP {amount:,.0f} a year from {src.units} is {amount / price:,.1f} {src.units} "
+            f"at GBP {price:,.0f} each, more than the {held:,} the place holds "
+            f"(at {n:,} people, GBP {held * price:,.0f} a year)"
+        )
     units_out = min(held, int(math.floor(amount / price + 1e-9)))
     released = units_out * price
     overrides: dict[str, Any] = {}
@@ -270,7 +364,9 @@ def apply_shift(spec: ShiftSpec, params: Params, scale: float = 1.0) -> tuple[Pa
     prices = {name: SERVICES[name].price(uc_new, new) for name in spec.shares}
     for name, tprice in prices.items():
         if tprice <= 0:
-            raise ParameterError(f"{where}.to.{name}: {SERVICES[name].units} have no price ({SERVICES[name].priced_as} is 0)")
+            raise ParameterError(
+                f"{where}.to.{name}: {SERVICES[name].units} have no price ({SERVICES[name].priced_as} is 0)"
+            )
     allotted = {name: released * share for name, share in spec.shares.items()}
     units = {name: int(math.floor(allotted[name] / prices[name] + 1e-9)) for name in spec.shares}
     for name in units:
@@ -294,8 +390,9 @@ def apply_shift(spec: ShiftSpec, params: Params, scale: float = 1.0) -> tuple[Pa
             _merge_into(overrides, ov)
         targets.append(Line(name, share, prices[name], before, units[name], units[name] * prices[name], allotted[name]))
     bought = math.fsum(t.gbp_per_year for t in targets)
-    report = ShiftReport(spec.number, source_line, tuple(targets), spec.amount_gbp, scale, n,
-                         released, bought, released - bought)
+    report = ShiftReport(
+        spec.number, source_line, tuple(targets), spec.amount_gbp, scale, n, released, bought, released - bought
+    )
     return new, overrides, report
 
 
@@ -321,4 +418,3 @@ def _merge_into(base: dict[str, Any], over: dict[str, Any]) -> None:
             _merge_into(base.setdefault(k, {}), v)
         else:
             base[k] = v
-
