@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.analysis.stats import change
 from sim.app import levers, logic, runs
 from sim.app.jobs import CANCELLED, DONE, FAILED, Job
 from sim.app.levers import Levers, Settings
@@ -186,49 +187,19 @@ def test_library_lists_the_scenarios_but_not_the_baseline():
     assert all(e.description for e in logic.library())
 
 
-def _row(**kw):
-    base = dict(
-        scenario="b",
-        cohort="all",
-        metric="bed_days",
-        reference_mean=100.0,
-        scenario_mean=90.0,
-        diff_mean=-10.0,
-        diff_ci_low=-15.0,
-        diff_ci_high=-5.0,
-        pct_change=-10.0,
-        pct_ci_low=-15.0,
-        pct_ci_high=-5.0,
-        paired=True,
-    )
-    return {**base, **kw}
+def _row(metric="bed_days", ref=100.0, sc=90.0, diff=-10.0, lo=-15.0, hi=-5.0):
+    """A comparison row: scenario 'b' against its reference, for everyone, paired."""
+    return {"scenario": "b", "cohort": "all", "metric": metric, **change(ref, sc, diff, lo, hi), "paired": True}
 
 
 def test_headline_table_in_plain_words():
     table = pd.DataFrame(
         [
             _row(),
-            _row(metric="emergency_admissions", diff_ci_low=-12.0, diff_ci_high=3.0, pct_ci_low=-12.0, pct_ci_high=3.0),
-            _row(
-                metric="at_home_91d_after_reablement",
-                reference_mean=0.8,
-                scenario_mean=0.85,
-                diff_mean=0.05,
-                diff_ci_low=0.01,
-                diff_ci_high=0.09,
-                pct_change=6.25,
-                pct_ci_low=1.25,
-                pct_ci_high=11.25,
-            ),
-            _row(
-                metric="cost_hospital_gbp",
-                reference_mean=2e6,
-                scenario_mean=1.8e6,
-                diff_mean=-2e5,
-                diff_ci_low=-3e5,
-                diff_ci_high=-1e5,
-            ),
-            _row(metric="crises"),  # not a headline measure
+            _row("emergency_admissions", lo=-12.0, hi=3.0),
+            _row("at_home_91d_after_reablement", 0.8, 0.85, 0.05, 0.01, 0.09),
+            _row("cost_hospital_gbp", 2e6, 1.8e6, -2e5, -3e5, -1e5),
+            _row("crises"),  # not a headline measure
         ]
     )
     h = runs.headline(table, "b", reps=5)

@@ -124,24 +124,7 @@ def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
             ref_cohort = "mdt:" + scenario if cohort == "mdt" else cohort
             row.update(compare_values(ref[(ref_cohort, metric)], g.set_index("replication")["value"], paired=True))
         rows.append(row)
-    columns = [
-        "scenario",
-        "grid",
-        "cohort",
-        "metric",
-        "n",
-        "mean",
-        "ci_low",
-        "ci_high",
-        "diff_mean",
-        "diff_ci_low",
-        "diff_ci_high",
-        "pct_change",
-        "pct_ci_low",
-        "pct_ci_high",
-        "paired",
-    ]
-    return pd.DataFrame(rows).reindex(columns=columns)
+    return pd.DataFrame(rows).reindex(columns=list(registry.SUMMARY_COLUMNS))
 
 
 def stamp_text(meta: dict) -> str:

@@ -100,27 +100,23 @@ def _paired(metric, a, b, reps=5, cohort="all", same_people=False):
 
 
 def test_mdt_crisis_effect_lowers_enrolled_peoples_crises():
-    off = small(population=30_000, horizon=365.0, warmup=90.0)
-    on = small(population=30_000, horizon=365.0, warmup=90.0, mdt=PURE_CRISIS_EFFECT)
+    # here and below: small()'s default window, a year after a 90-day warm-up
+    off = small(population=30_000)
+    on = small(population=30_000, mdt=PURE_CRISIS_EFFECT)
     mean, lo, hi = _paired("crises", off, on, same_people=True)
     assert hi < 0, (mean, lo, hi)
 
 
 def test_rapid_response_lowers_ae_attendances():
-    few = small(population=30_000, horizon=365.0, warmup=90.0)
-    more = small(
-        population=30_000,
-        horizon=365.0,
-        warmup=90.0,
-        community={"rapid_response_per_100k": 20.0, "single_point_of_access": True},
-    )
+    few = small(population=30_000)
+    more = small(population=30_000, community={"rapid_response_per_100k": 20.0, "single_point_of_access": True})
     mean, lo, hi = _paired("ae_attendances", few, more)
     assert hi < 0, (mean, lo, hi)
 
 
 def test_cutting_community_support_raises_crises():
-    funded = small(population=30_000, horizon=365.0, warmup=90.0)
-    cut = small(population=30_000, horizon=365.0, warmup=90.0, community={"support_funding": 0.5})
+    funded = small(population=30_000)
+    cut = small(population=30_000, community={"support_funding": 0.5})
     mean, lo, hi = _paired("crises", funded, cut)
     assert lo > 0, (mean, lo, hi)
 

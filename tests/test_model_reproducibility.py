@@ -41,27 +41,10 @@ def test_a_run_never_changes_its_inputs():
 def test_capacity_of_an_unused_service_changes_nothing_but_its_capacity_cost():
     """Nobody is sent to reablement; its number of places changes no activity and only its capacity cost."""
     none = {"reablement_by_frailty": [0.0, 0.0, 0.0, 0.0]}
-    a = single_run(
-        small(
-            population=12_000,
-            horizon=200.0,
-            warmup=30.0,
-            discharge=none,
-            social_care={"reablement_places_per_100k": 24.0},
-        ),
-        seed=2,
-        replication=0,
-    )
-    b = single_run(
-        small(
-            population=12_000,
-            horizon=200.0,
-            warmup=30.0,
-            discharge=none,
-            social_care={"reablement_places_per_100k": 48.0},
-        ),
-        seed=2,
-        replication=0,
+    place = {"population": 12_000, "horizon": 200.0, "warmup": 30.0, "discharge": none}
+    a, b = (
+        single_run(small(**place, social_care={"reablement_places_per_100k": n}), seed=2, replication=0)
+        for n in (24.0, 48.0)
     )
     ka = a.kpis.set_index(["cohort", "metric"])["value"]
     kb = b.kpis.set_index(["cohort", "metric"])["value"]

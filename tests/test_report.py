@@ -18,6 +18,7 @@ import pytest  # noqa: E402
 from jinja2 import UndefinedError  # noqa: E402
 
 from sim.analysis.compare import COMPARISON_COLUMNS  # noqa: E402
+from sim.outcomes import registry  # noqa: E402
 from sim.reports.report import SUMMARY_COLUMNS, ReportError, build_report  # noqa: E402
 from sim.reports.sections import page, table  # noqa: E402
 from sim.reports.stress_des import TEXT, checklist, facts  # noqa: E402
@@ -108,6 +109,13 @@ CHANGES = {
 }
 
 
+def summary_row(scenario, grid, cohort, metric, mean, changed=None, paired=""):
+    """A summary.csv row over five replications, its interval the mean +-1; ``changed``: its change, if any."""
+    diffs = [(changed or {}).get(k, NAN) for k in registry.CHANGE_COLUMNS]
+    values = [scenario, grid, cohort, metric, 5, mean, mean - 1, mean + 1, *diffs, paired]  # in SUMMARY_COLUMNS' order
+    return dict(zip(SUMMARY_COLUMNS, values, strict=True))
+
+
 def experiment_folder(tmp_path: Path, metadata: bool = True) -> Path:
     folder = tmp_path / "experiment"
     common_files(folder)
@@ -115,57 +123,11 @@ def experiment_folder(tmp_path: Path, metadata: bool = True) -> Path:
     for cohort, metrics in CHANGES["mdt_team"].items():
         ref_cohort = "mdt:mdt_team" if cohort == "mdt" else cohort
         for metric, (ref, sc, d, lo, hi) in metrics.items():
-            rows.append(
-                dict(
-                    scenario="baseline",
-                    grid="",
-                    cohort=ref_cohort,
-                    metric=metric,
-                    n=5,
-                    mean=ref,
-                    ci_low=ref - 1,
-                    ci_high=ref + 1,
-                    diff_mean=NAN,
-                    diff_ci_low=NAN,
-                    diff_ci_high=NAN,
-                    pct_change=NAN,
-                    pct_ci_low=NAN,
-                    pct_ci_high=NAN,
-                    paired="",
-                )
-            )
+            rows.append(summary_row("baseline", "", ref_cohort, metric, ref))
             for grid in (1.0, 2.0):  # the runner writes grid values as floats
-                c = change(ref, sc, d, lo, hi)
-                rows.append(
-                    dict(
-                        scenario="mdt_team",
-                        grid=grid,
-                        cohort=cohort,
-                        metric=metric,
-                        n=5,
-                        mean=sc,
-                        ci_low=sc - 1,
-                        ci_high=sc + 1,
-                        **{k: v for k, v in c.items() if "mean" not in k or k == "diff_mean"},
-                        paired=True,
-                    )
-                )
+                rows.append(summary_row("mdt_team", grid, cohort, metric, sc, change(ref, sc, d, lo, hi), paired=True))
     ref, sc, d, lo, hi = CHANGES["growth"]["all"]["emergency_admissions"]
-    c = change(ref, sc, d, lo, hi)
-    rows.append(
-        dict(
-            scenario="growth",
-            grid="",
-            cohort="all",
-            metric="emergency_admissions",
-            n=5,
-            mean=sc,
-            ci_low=sc - 1,
-            ci_high=sc + 1,
-            **{k: v for k, v in c.items() if "mean" not in k or k == "diff_mean"},
-            paired=False,
-        )
-    )
+    rows.append(summary_row("growth", "", "all", "emergency_admissions", sc, change(ref, sc, d, lo, hi), paired=False))
     pd.DataFrame(rows, columns=SUMMARY_COLUMNS).to_csv(folder / "summary.csv", index=False)
     pd.DataFrame(
         [

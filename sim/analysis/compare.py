@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from sim.analysis.stats import by_replication, mean_ci, percent
+from sim.analysis.stats import by_replication, change, mean_ci
 from sim.outcomes import registry
 from sim.outcomes.metrics import cohort_kpis, mdt_cohorts
 from sim.parameters.tree import to_dict
@@ -43,12 +43,7 @@ COMPARISON_COLUMNS = [
     "metric",
     "reference_mean",
     "scenario_mean",
-    "diff_mean",
-    "diff_ci_low",
-    "diff_ci_high",
-    "pct_change",
-    "pct_ci_low",
-    "pct_ci_high",
+    *registry.CHANGE_COLUMNS,
     "paired",
 ]
 MDT_PREFIX = registry.MDT_PREFIX
@@ -183,17 +178,7 @@ def compare_values(reference: pd.Series, scenario: pd.Series, paired: bool, leve
         lo, hi = welch_interval(s, r, level)
     ref_mean = float(r.mean()) if len(r) else math.nan
     sc_mean = float(s.mean()) if len(s) else math.nan
-    pct, pct_lo, pct_hi = percent(diff, lo, hi, ref_mean)
-    return {
-        "reference_mean": ref_mean,
-        "scenario_mean": sc_mean,
-        "diff_mean": diff,
-        "diff_ci_low": lo,
-        "diff_ci_high": hi,
-        "pct_change": pct,
-        "pct_ci_low": pct_lo,
-        "pct_ci_high": pct_hi,
-    }
+    return change(ref_mean, sc_mean, diff, lo, hi)
 
 
 def comparison_table(

@@ -70,6 +70,21 @@ def percent(diff: float, lo: float, hi: float, ref_mean: float) -> tuple[float, 
     return (pct, min(a, b), max(a, b)) if math.isfinite(a) else (pct, math.nan, math.nan)
 
 
+def change(ref_mean: float, sc_mean: float, diff: float, lo: float, hi: float) -> dict[str, float]:
+    """A comparison row's fields: both means, the difference with its interval, and the same in per cent."""
+    pct, pct_lo, pct_hi = percent(diff, lo, hi, ref_mean)
+    return {
+        "reference_mean": ref_mean,
+        "scenario_mean": sc_mean,
+        "diff_mean": diff,
+        "diff_ci_low": lo,
+        "diff_ci_high": hi,
+        "pct_change": pct,
+        "pct_ci_low": pct_lo,
+        "pct_ci_high": pct_hi,
+    }
+
+
 def by_replication(frame: pd.DataFrame) -> pd.Series:
     """A ``kpis`` table's values indexed by replication (one scenario, cohort and metric)."""
     return frame.set_index("replication")["value"]

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import pandas as pd
 from scipy import stats as sps
 
-from sim.analysis.stats import percent
+from sim.analysis.stats import change
 
 PARTS = ["var_calibration", "var_randomness", "calibration_share", "dominant"]
 DIFF_PARTS = ["diff_" + c for c in PARTS]
@@ -167,17 +167,8 @@ def difference_over_draws(
         v1, v2 = ps.var_randomness, pr.var_randomness
         df = (v1 + v2) ** 2 / (v1**2 / ps.df_randomness + v2**2 / pr.df_randomness) if v1 + v2 > 0 else math.inf
         parts = interval(diff, (ps.draw_means - pr.draw_means).dropna(), ps.noise + pr.noise, v1 + v2, df, level)
-    lo, hi = parts.low, parts.high
-    pct, pct_lo, pct_hi = percent(diff, lo, hi, ref_mean)
     return {
-        "reference_mean": ref_mean,
-        "scenario_mean": sc_mean,
-        "diff_mean": diff,
-        "diff_ci_low": lo,
-        "diff_ci_high": hi,
-        "pct_change": pct,
-        "pct_ci_low": pct_lo,
-        "pct_ci_high": pct_hi,
+        **change(ref_mean, sc_mean, diff, parts.low, parts.high),
         **{"diff_" + k: v for k, v in parts.parts().items()},
     }
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.cli.common import RunFailed, UsageError, add_runner_flags, open_runner, reproduce_command
+from sim.cli.common import RunFailed, UsageError, add_study_flags, open_runner, reproduce_command
 
 
 def add_commands(commands) -> None:
@@ -34,13 +34,7 @@ def add_commands(commands) -> None:
         ("calibrate", "fit a calibration study by ABC-SMC, with a point estimate and a fit report"),
     ):
         cmd = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
-        cmd.add_argument("study", metavar="FILE", help="calibration study (calibration/<study>.toml)")
-        add_runner_flags(
-            cmd,
-            "replications per parameter set (overrides the file)",
-            "results folder (default: calibration/fitted/<study>)",
-            min_population=1000,
-        )
+        add_study_flags(cmd, "calibration study (calibration/<study>.toml)", "the file")
         if name == "calibrate":
             cmd.add_argument(
                 "--check",

@@ -221,6 +221,16 @@ def add_runner_flags(cmd, reps_help: str, out_help: str, min_population: int = 1
     )
 
 
+def add_study_flags(cmd, study_help: str, reps_from: str, out_under: str = "") -> None:
+    """A calibration study's command: the study file, then the runner's flags (at least 1,000 people).
+
+    ``reps_from`` names what ``--reps`` overrides; ``out_under``, the results' subfolder of the study's fit folder.
+    """
+    cmd.add_argument("study", metavar="FILE", help=study_help)
+    reps_help = f"replications per parameter set (overrides {reps_from})"
+    add_runner_flags(cmd, reps_help, f"results folder (default: calibration/fitted/<study>{out_under})", 1000)
+
+
 def add_folder_flags(cmd: argparse.ArgumentParser, out_help: str) -> None:
     """``--out``, ``--resume`` and ``--force``: the results folder of a command that keeps a results store."""
     cmd.add_argument("--out", type=folder, metavar="DIR", help=out_help)

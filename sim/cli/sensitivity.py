@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.cli.common import RunFailed, UsageError, add_runner_flags, open_runner, reproduce_command
+from sim.cli.common import RunFailed, UsageError, add_study_flags, open_runner, reproduce_command
 
 DESCRIPTION = (
     "Sobol indices of a calibration study's answers (levels at the reference, per cent changes in the "
@@ -31,13 +31,7 @@ def add_commands(commands) -> None:
     cmd = commands.add_parser(
         "sensitivity", help="Morris screening and Sobol indices of a study's answers", description=DESCRIPTION
     )
-    cmd.add_argument("study", metavar="FILE", help="calibration study with a [sensitivity] table")
-    add_runner_flags(
-        cmd,
-        "replications per parameter set (overrides the [sensitivity] table)",
-        "results folder (default: calibration/fitted/<study>/sensitivity)",
-        min_population=1000,
-    )
+    add_study_flags(cmd, "calibration study with a [sensitivity] table", "the [sensitivity] table", "/sensitivity")
 
 
 class _Progress:

@@ -35,6 +35,20 @@ def _grid(value) -> float:
     return math.nan if value is None else float(value)
 
 
+def _identified(frame: pd.DataFrame, grid_keys: pd.Series, ident: Mapping, values: list[str]) -> pd.DataFrame:
+    """A store's rows under the scenario, grid point, draw and replication of their run, then ``values``.
+
+    ``ident`` maps a run's key to (scenario, grid point, replication, order, draw); the grid point is read
+    from ``grid_keys`` (a reference's measurements of another run's people take that run's grid point).
+    """
+
+    def part(i: int, keys: pd.Series = frame["key"]) -> pd.Series:
+        return keys.map(lambda k: ident[k][i])
+
+    named = {"scenario": part(0), "grid": part(1, grid_keys), "draw": part(4), "replication": part(2)}
+    return pd.DataFrame({**named, **{c: frame[c] for c in values}, "_order": part(3)})
+
+
 def collect(store: Store, tasks: list, exp: Experiment) -> dict[str, pd.DataFrame]:
     """KPIs and time series of the tasks that succeeded, in experiment order (scenario, grid, draw, replication).
 
@@ -60,34 +74,10 @@ def collect(store: Store, tasks: list, exp: Experiment) -> dict[str, pd.DataFram
     for frame, grid_of in ((kpis, "key"), (cf, "other")):
         if len(frame) == 0:
             continue
-        frames.append(
-            pd.DataFrame(
-                {
-                    "scenario": frame["key"].map(lambda k: ident[k][0]),
-                    "grid": frame[grid_of].map(lambda k: ident[k][1]),
-                    "draw": frame["key"].map(lambda k: ident[k][4]),
-                    "replication": frame["key"].map(lambda k: ident[k][2]),
-                    "cohort": frame["cohort"],
-                    "metric": frame["metric"],
-                    "value": frame["value"],
-                    "_order": frame["key"].map(lambda k: ident[k][3]),
-                }
-            )
-        )
+        frames.append(_identified(frame, frame[grid_of], ident, ["cohort", "metric", "value"]))
     ts = store.timeseries(list(ident))
     series = (
-        pd.DataFrame(
-            {
-                "scenario": ts["key"].map(lambda k: ident[k][0]),
-                "grid": ts["key"].map(lambda k: ident[k][1]),
-                "draw": ts["key"].map(lambda k: ident[k][4]),
-                "replication": ts["key"].map(lambda k: ident[k][2]),
-                "day": ts["day"],
-                "series": ts["series"],
-                "value": ts["value"],
-                "_order": ts["key"].map(lambda k: ident[k][3]),
-            }
-        )
+        _identified(ts, ts["key"], ident, ["day", "series", "value"])
         if len(ts)
         else pd.DataFrame(columns=TIMESERIES_COLUMNS + ["draw", "_order"])
     )

@@ -341,8 +341,8 @@ RUN_MAIN = (
     "cost_total_gbp",
     "acute_occupancy",
 )
-# the changes a commissioner looks at first: ``caresim compare``'s tables and its charts
-COMPARISON_MAIN = (
+# the activity a change moves first, at the head of a comparison's tables and of its forest plot
+ACTIVITY_MAIN = (
     "crises",
     "ae_attendances",
     "emergency_admissions",
@@ -351,6 +351,10 @@ COMPARISON_MAIN = (
     "outpatient_attendances",
     "bed_days",
     "delayed_discharge_days",
+)
+# the changes a commissioner looks at first: ``caresim compare``'s tables and its charts
+COMPARISON_MAIN = (
+    *ACTIVITY_MAIN,
     "trolley_wait_hours",
     "care_home_admissions",
     "at_home_91d_after_reablement",
@@ -361,6 +365,8 @@ COMPARISON_MAIN = (
     "cost_total_gbp",
     "acute_occupancy",
 )
+# the forest plot's rows: the activity, then where people end up and the whole cost
+FOREST_MAIN = (*ACTIVITY_MAIN, "care_home_admissions", "deaths", "cost_total_gbp")
 # the report's headline changes and the what-if page's table
 HEADLINE = (
     "emergency_admissions",
@@ -467,24 +473,10 @@ COHORTS: tuple[CohortInfo, ...] = (
 COHORT_NAMES = tuple(c.name for c in COHORTS)
 STANDARD_COHORTS = ("all", "65plus", "85plus")  # measured in every run; mdt only where someone was enrolled
 COMPARED_COHORTS = ("all", "mdt")  # the cohorts comparisons show
+# a change against the reference, as columns of a comparison and of a summary: the difference, then in per cent
+CHANGE_COLUMNS = ("diff_mean", "diff_ci_low", "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high")
 # the columns of an experiment's summary.csv (design brief section 8)
-SUMMARY_COLUMNS = (
-    "scenario",
-    "grid",
-    "cohort",
-    "metric",
-    "n",
-    "mean",
-    "ci_low",
-    "ci_high",
-    "diff_mean",
-    "diff_ci_low",
-    "diff_ci_high",
-    "pct_change",
-    "pct_ci_low",
-    "pct_ci_high",
-    "paired",
-)
+SUMMARY_COLUMNS = ("scenario", "grid", "cohort", "metric", "n", "mean", "ci_low", "ci_high", *CHANGE_COLUMNS, "paired")
 
 
 def cohort(name: str) -> CohortInfo:

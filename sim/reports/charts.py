@@ -24,19 +24,7 @@ from scipy import stats as sps  # noqa: E402
 
 from sim.outcomes import registry  # noqa: E402
 
-FOREST_METRICS = (
-    "crises",
-    "ae_attendances",
-    "emergency_admissions",
-    "readmissions_30d",
-    "elective_admissions",
-    "outpatient_attendances",
-    "bed_days",
-    "delayed_discharge_days",
-    "care_home_admissions",
-    "deaths",
-    "cost_total_gbp",
-)
+FOREST_METRICS = registry.FOREST_MAIN
 # each compared cohort's title, wrapped for a panel
 COHORT_TITLES = {c: textwrap.fill(registry.cohort(c).compared, 48) for c in registry.COMPARED_COHORTS}
 COLOURS = tuple(plt.get_cmap("tab10")(i) for i in range(10))  # tab10's ten colours (RGBA)
