@@ -177,7 +177,7 @@ def test_resume_after_kill_computes_only_what_is_missing(serial, tmp_path):
     # nothing stored before the kill was computed again
     assert (after.loc[kept.index, "finished"] == kept["finished"]).all()
     meta = json.loads((out / "metadata.json").read_text())
-    assert meta["runs_reused"] == len(before) and meta["runs_now"] == total - len(before)
+    assert meta["timing"]["runs_reused"] == len(before) and meta["timing"]["runs_now"] == total - len(before)
     for name in ("kpis.csv", "summary.csv"):
         assert (out / name).read_bytes() == (serial / name).read_bytes(), name
 
@@ -218,7 +218,7 @@ def test_a_failing_replication_is_reported_and_the_rest_complete(tmp_path, capsy
     code, _, err = run(capsys, "experiment", str(exp), "--workers", "1", "--quiet", "--out", str(out), "--resume")
     assert code == 0, err
     meta = json.loads((out / "metadata.json").read_text())
-    assert meta["runs_now"] == 2 and meta["runs_reused"] == 6
+    assert meta["timing"]["runs_now"] == 2 and meta["timing"]["runs_reused"] == 6
     kpis = pd.read_csv(out / "kpis.csv")
     assert ((kpis["scenario"] == "case_management") & (kpis["replication"] == 1)).any()
     assert (runs(out)["status"] == "ok").all()

@@ -138,3 +138,27 @@ def test_experiment_prints_its_headline_changes(tmp_path, capsys):
     for shown in ("case_management", "rapid_response at grid value 20", "rapid_response at grid value 60"):
         table = out.split(shown, 1)[1]
         assert "Emergency admissions" in table and "Total cost (GBP)" in table
+
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("made to fail")
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_a_failed_run_leaves_no_folder_and_force_loses_nothing(command, tmp_path, capsys, monkeypatch):
+    import sim.analysis.compare
+    import sim.replication.runner
+
+    monkeypatch.setattr(sim.replication.runner, "single_run", _boom)
+    monkeypatch.setattr(sim.analysis.compare, "single_run", _boom)
+    argv = ["run"] if command == "run" else ["compare", "scenarios/baseline.toml", "scenarios/rapid_response.toml"]
+    new = tmp_path / "new"
+    assert main([*argv, *TINY, "--out", str(new)]) == 1
+    assert "made to fail" in one_error_line(capsys)
+    assert not new.exists()
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "kpis.csv").write_text("earlier results")
+    assert main([*argv, *TINY, "--out", str(old), "--force"]) == 1
+    one_error_line(capsys)
+    assert (old / "kpis.csv").read_text() == "earlier results"

@@ -88,8 +88,7 @@ def execute(req: Request, out: Path, progress: Callable[[int, int, float], None]
     table.to_csv(out / "comparison.csv", index=False)
     save(comparison_charts(frames, table, names), out)
     meta = metadata.base_metadata("compare", "comparison", scenarios, paired, names[0], int(s.reps), int(s.seed))
-    meta["wall_seconds"] = round(seconds, 3)
-    metadata.write(out, meta)
+    metadata.write(out, metadata.timed(meta, seconds))
     build_report(out)
     text = compare_text(scenarios, table, int(s.reps), int(s.seed))
     (out / "summary.txt").write_text(

@@ -188,16 +188,21 @@ def clear_results(out: Path) -> None:
 
 
 def prepare_out(out: str, force: bool = False) -> Path:
-    """A results folder for ``run`` or ``compare``: new or empty, or emptied of earlier results with ``--force``."""
+    """The results folder of ``run`` or ``compare``, checked before the runs: new or empty, or ``--force``.
+
+    Nothing is made or removed yet: :func:`make_out` does that once the runs have succeeded, so a run
+    that fails leaves no empty folder behind and, with ``--force``, loses none of the earlier results.
+    """
     path = Path(out)
     check_out(path, resume=False, force=force, resumable=False)
+    return path
+
+
+def make_out(path: Path, force: bool) -> None:
+    """Make the folder :func:`prepare_out` checked (emptied of earlier results with ``--force``)."""
     if force and path.is_dir():
         clear_results(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"--out: cannot create '{out}': {e.strerror or e}") from None
-    return path
+    path.mkdir(parents=True, exist_ok=True)
 
 
 def progress(done: int, total: int, seconds: float) -> None:

@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from sim import __version__
-from sim.cli.common import RunFailed, prepare_out, progress, resolve
+from sim.cli.common import RunFailed, make_out, prepare_out, progress, resolve
 from sim.outcomes import registry
 from sim.scenarios.scenario import Scenario
 
@@ -134,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nRan {args.reps} replication{'s' if args.reps != 1 else ''} in {seconds:.1f} s.")
     if out is not None:
         try:
+            make_out(out, args.force)
             written = write_outputs(out, frames)
         except OSError as e:
             print(f"caresim: error: --out: cannot write to '{args.out}': {e.strerror or e}", file=sys.stderr)

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.cli.common import RunFailed, UsageError, prepare_out, progress, run_settings
+from sim.cli.common import RunFailed, UsageError, make_out, prepare_out, progress, run_settings
 from sim.reports.text import compare_text, validate_text
 from sim.scenarios.scenario import BASELINE, RunSettings, Scenario, baseline, check_names, load
 
@@ -79,6 +79,7 @@ def compare(args: argparse.Namespace) -> int:
         from sim.reports.report import build_report
 
         try:
+            make_out(out, args.force)
             written = write_outputs(out, frames)
             path = out / "comparison.csv"
             table[COMPARISON_COLUMNS].to_csv(path, index=False)
@@ -93,7 +94,7 @@ def compare(args: argparse.Namespace) -> int:
             meta = metadata.base_metadata(
                 "compare", "comparison", scenarios, pairing(scenarios), names[0], args.reps, args.seed
             )
-            meta["wall_seconds"] = round(seconds, 3)
+            metadata.timed(meta, seconds)
             if draws:
                 from sim.analysis.posterior import posterior_metadata
 

@@ -37,11 +37,8 @@ def experiment_metadata(exp: Experiment, outcome: Outcome, commit: str | None, s
             "description": " ".join(exp.description.split()),
             "experiment_file": exp.path.as_posix() if exp.path else None,
             "experiment_sha256": exp.sha256,
-            "wall_seconds": round(seconds, 3),
             "executor": where,
             "runs": len(outcome.tasks),
-            "runs_now": outcome.ran,
-            "runs_reused": outcome.reused,
             "grid": grid,
             "metrics": list(exp.metrics),
             "charts": list(exp.charts),
@@ -62,7 +59,7 @@ def experiment_metadata(exp: Experiment, outcome: Outcome, commit: str | None, s
             "max_replications": p.max_replications,
             "look_ahead": p.look_ahead,
         }
-    return meta
+    return metadata.timed(meta, seconds, runs_now=outcome.ran, runs_reused=outcome.reused)
 
 
 def _failure(task: Planned, error: str) -> dict[str, Any]:

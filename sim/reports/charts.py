@@ -17,6 +17,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+
+matplotlib.rcParams["svg.hashsalt"] = "caresim"  # the SVG's element ids from a fixed salt: the same run, the same file
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -317,6 +318,10 @@ def experiment_charts(frames: dict[str, pd.DataFrame], meta: dict, charts: Seque
     return {stem: stamp(fig, meta) for stem, fig in figures.items()}
 
 
+# no creation date in a chart, so that the same run always writes the same files (PNG carries none)
+DETERMINISTIC: dict[str, dict[str, Any]] = {".png": {}, ".svg": {"Date": None}}
+
+
 def save_all(figures: dict[str, Figure], out_dir) -> list[Path]:
     """Write each figure as ``<stem>.png`` (dpi 130) and ``<stem>.svg`` into ``out_dir``, close it; return the paths."""
     out = Path(out_dir)
@@ -324,7 +329,7 @@ def save_all(figures: dict[str, Figure], out_dir) -> list[Path]:
     for stem, fig in figures.items():
         for suffix, dpi in ((".png", 130), (".svg", None)):
             path = out / f"{stem}{suffix}"
-            fig.savefig(path, dpi=dpi if dpi is not None else "figure")
+            fig.savefig(path, dpi=dpi if dpi is not None else "figure", metadata=DETERMINISTIC[suffix])
             paths.append(path)
         plt.close(fig)
     return paths

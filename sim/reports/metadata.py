@@ -27,6 +27,9 @@ from sim.provenance import file_sha256, git_commit
 from sim.scenarios.scenario import Scenario, scenario_hash
 
 FILENAME = "metadata.json"
+# the only fields that differ between two runs of the same job (when, how long, how much was reused): every
+# other field, and every other output, is the same byte for byte
+TIMING = "timing"
 LIBRARIES = ("numpy", "scipy", "simpy", "pandas")  # the libraries whose versions can change the numbers
 
 
@@ -87,7 +90,7 @@ def base_metadata(
         "python": sys.version.split()[0],
         "versions": versions(),
         "platform": platform.platform(),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        TIMING: {"created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
         "seed": seed,
         "replications": reps,
         "population": p.place.registered_population,
@@ -111,6 +114,12 @@ def _finite(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return _finite(value.item())
     return value
+
+
+def timed(meta: dict[str, Any], seconds: float, **more: Any) -> dict[str, Any]:
+    """``meta`` with the run's wall-clock seconds (and ``more``) added to its timing fields."""
+    meta.setdefault(TIMING, {}).update({"wall_seconds": round(seconds, 3), **more})
+    return meta
 
 
 def write(folder: Path, meta: dict[str, Any]) -> Path:

@@ -182,8 +182,6 @@ def metadata_section(meta: dict | None) -> dict[str, Any] | None:
         ("name", "Name"),
         ("caresim_version", "caresim version"),
         ("git_commit", "Git commit"),
-        ("created", "Created"),
-        ("wall_seconds", "Wall-clock seconds"),
         ("python", "Python"),
         ("platform", "Platform"),
         ("seed", "Seed"),

@@ -179,7 +179,6 @@ def facts(meta: dict | None) -> dict[str, str]:
         "python": _value(meta, "python"),
         "seed": _value(meta, "seed", thousands=False),
         "executor": _phrase("executor", executor=meta["executor"]) if meta.get("executor") else "",
-        "wall_seconds": _value(meta, "wall_seconds", " seconds"),
         "platform": _value(meta, "platform"),
         "commit": str(meta.get("git_commit") or _phrase("no_commit")),
         "inputs": _inputs(meta),
