@@ -15,6 +15,7 @@ from __future__ import annotations
 LAYERS: tuple[tuple[str, str], ...] = (
     ("sim", "the package's version, and nothing else"),
     ("sim.provenance", "where a result came from: git commit, file hashes"),
+    ("sim.processes", "child processes that end with the process that started them"),
     ("sim.vocabulary", "the model's enumerations: events, places, destinations, care, calendar kinds, needs"),
     ("sim.layers", "this map"),
     ("sim.parameters", "the parameter tree (typed, frozen, with units and sources) and its defaults"),

@@ -15,7 +15,6 @@ server is also stopped if this process is killed.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import importlib.util
 import os
 import re
@@ -26,9 +25,11 @@ import threading
 import time
 import urllib.request
 import webbrowser
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
+
+from sim.processes import parent_death_hook
 
 PAGE = Path(__file__).with_name("page.py")
 LOCAL = ("127.0.0.1", "localhost", "::1")
@@ -36,7 +37,6 @@ ANY = ("0.0.0.0", "::")
 DEFAULT_PORT = 8501
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\s+")  # before each of Streamlit's log lines
-PR_SET_PDEATHSIG = 1  # Linux's prctl option: a signal for the child when its parent dies
 
 
 def _port(text: str) -> int:
@@ -186,7 +186,7 @@ def serve(cmd: list[str], env: Mapping[str, str], browse: str | None = None) -> 
                 stderr=subprocess.PIPE,
                 text=True,
                 errors="replace",
-                preexec_fn=_stop_with_parent(),
+                preexec_fn=parent_death_hook(),
             )
         except OSError as e:
             print(f"caresim: error: app: cannot start the page's server: {e.strerror or e}", file=sys.stderr)
@@ -217,18 +217,6 @@ def serve(cmd: list[str], env: Mapping[str, str], browse: str | None = None) -> 
     )
     print(f"caresim: error: app: the page's server stopped ({why})", file=sys.stderr, flush=True)
     return 1
-
-
-def _stop_with_parent() -> Callable[[], object] | None:
-    """On Linux, what the server's process runs before Streamlit so that it gets SIGTERM if this process dies
-    (even by SIGKILL, which cannot be passed on); elsewhere nothing."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the new process only calls it
-    except (OSError, AttributeError):
-        return None
-    return lambda: prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
 
 
 def _relay(stream: IO[str], last: list[str]) -> None:

@@ -14,6 +14,8 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from sim.processes import die_with_parent
+
 
 class ExecutorError(RuntimeError):
     """An executor that cannot start (e.g. a Dask scheduler that does not answer); message ``<where>: <what>``."""
@@ -43,7 +45,9 @@ class Pool:
     def __init__(self, workers: int):
         self.workers = workers
         self.description = f"on a local process pool of {workers} workers"
-        self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent
+        )  # workers end with this process, even when it is killed
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> cf.Future:
         return self._pool.submit(fn, arg)
