@@ -70,7 +70,15 @@ from sim.parameters.filecheck import days, known_keys, short_name, whole
 from sim.parameters.params import Params, capacity_basis, per_place
 from sim.parameters.patch import Patch
 from sim.parameters.tree import ParameterError, apply_overrides, walk
-from sim.scenarios.scenario import BASELINE, RunSettings, Scenario, ScenarioError, baseline, load, read_toml
+from sim.scenarios.scenario import (
+    BASELINE,
+    RunSettings,
+    Scenario,
+    ScenarioError,
+    baseline,
+    load,
+    read_checked,
+)
 
 KEYS = (
     "name",
@@ -211,13 +219,7 @@ class SitesStudy:
 def load_sites(path: str | Path, *, sites: int | None = None) -> SitesStudy:
     """Read and check a sites file, draw its sites and build each site's scenarios; ``sites`` overrides the count."""
     path = Path(path)
-    shown = path.as_posix()
-    data = read_toml(path, shown, "a sites", SitesError)
-
-    def err(what: str) -> SitesError:
-        return SitesError(f"{shown}: {what}")
-
-    known_keys(data, KEYS, err)
+    data, err = read_checked(path, "a sites", SitesError, KEYS)
     name = short_name(data, err)
     description = data.get("description", "")
     if not isinstance(description, str):

@@ -66,7 +66,7 @@ from sim.outcomes import registry
 from sim.parameters.filecheck import days, known_keys, short_name, whole
 from sim.parameters.params import Params
 from sim.parameters.tree import walk
-from sim.scenarios.scenario import RunSettings, Scenario, ScenarioError, load, read_toml
+from sim.scenarios.scenario import RunSettings, Scenario, ScenarioError, load, read_checked
 
 KEYS = (
     "name",
@@ -195,13 +195,7 @@ class Study:
 def load_study(path: str | Path, *, population: int | None = None, reps: int | None = None) -> Study:
     """Read and check a study; every scenario it names is resolved once, so errors come before any run."""
     path = Path(path)
-    shown = path.as_posix()
-    data = read_toml(path, shown, "a calibration study", StudyError)
-
-    def err(what: str) -> StudyError:
-        return StudyError(f"{shown}: {what}")
-
-    known_keys(data, KEYS, err)
+    data, err = read_checked(path, "a calibration study", StudyError, KEYS)
     name = short_name(data, err)
     if population is None and "population" in data:
         population = whole(data["population"], "population", 1000, err)

@@ -160,6 +160,7 @@ def resolve(args: argparse.Namespace) -> Scenario:
     return load(args.scenario, settings) if args.scenario else baseline(settings)
 
 
+FORCE_HELP = "replace the results already in the folder --out names (caresim's files in it are removed first)"
 RESULT_FILES = (
     "*.csv",
     "*.png",
@@ -281,9 +282,6 @@ def open_runner(out: Path, args: argparse.Namespace, job: tuple[str, str]):
             "choose another folder, or add --force to replace them"
         )
     return executor, store
-
-
-FORCE_HELP = "replace the results already in the folder --out names (caresim's files in it are removed first)"
 
 
 def check_out(out: Path, resume: bool, force: bool = False, resumable: bool = True) -> None:

@@ -56,7 +56,7 @@ from sim.scenarios.scenario import (
     baseline,
     check_names,
     load,
-    read_toml,
+    read_checked,
 )
 
 CHARTS = ("forest", "timeseries", "costs", "ledger", "response")
@@ -170,14 +170,7 @@ def load_experiment(
 ) -> Experiment:
     """Read and check an experiment file; ``reps``, ``population`` and ``out`` override the file's."""
     path = Path(path)
-    shown = path.as_posix()
-    data = read_toml(path, shown, "an experiment", ExperimentError)
-
-    def err(what: str) -> ExperimentError:
-        return ExperimentError(f"{shown}: {what}")
-
-    known_keys(data, KEYS, err)
-
+    data, err = read_checked(path, "an experiment", ExperimentError, KEYS)
     name = short_name(data, err)
     description = data.get("description", "")
     if not isinstance(description, str):

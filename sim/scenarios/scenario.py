@@ -37,11 +37,12 @@ import hashlib
 import json
 import os
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from sim.parameters.filecheck import known_keys
 from sim.parameters.params import Params
 from sim.parameters.patch import Patch
 from sim.parameters.tree import ParameterError, apply_overrides, to_dict
@@ -58,6 +59,9 @@ LEVER_KEYS = ("intervention", "shift")
 
 class ScenarioError(ValueError):
     """A scenario file that cannot be used; the message is ``<file>: <what>`` on one line."""
+
+
+E = TypeVar("E", bound=ValueError)  # the error type of a file other than a scenario
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,24 @@ def read_text(path: Path, shown: str, kind: str, error: type[ValueError]) -> str
         raise error(
             f"{shown}: not UTF-8 text (byte 0x{raw[e.start]:02x} on line {line}); save the file as UTF-8"
         ) from None
+
+
+def read_checked(
+    path: Path, kind: str, error: type[E], keys: tuple[str, ...]
+) -> tuple[dict[str, Any], Callable[[str], E]]:
+    """A TOML file that is not a scenario (an experiment, a calibration study, a sites file), its keys checked.
+
+    Returns its contents and ``err``, which turns a message into the file's own one-line error
+    (``error("<file>: <what>")``) for the checks that follow.
+    """
+    shown = path.as_posix()
+    data = read_toml(path, shown, kind, error)
+
+    def err(what: str) -> E:
+        return error(f"{shown}: {what}")
+
+    known_keys(data, keys, err)
+    return data, err
 
 
 def read_toml(
