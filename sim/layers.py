@@ -3,7 +3,8 @@
 This is the map of the code.  Data flows up: parameters feed the model core, the pathways move
 people through it, outcomes are computed from what a run recorded, one replication ties them
 together, scenarios say what to change, analysis compares runs, reports and charts show them,
-experiments and calibration run many of them, and the page and the command line face the user.
+experiments and calibration run many of them, and the page, the Python API and the command line
+(which calls the API) face the user.
 
 ``tests/test_architecture.py`` holds the code to this order: no import from a higher layer, no
 import cycle (imports inside functions included; imports under ``if TYPE_CHECKING:`` excepted, so
@@ -13,7 +14,7 @@ that a pathway can annotate ``m: Model``), and no private name (``_x``) imported
 from __future__ import annotations
 
 LAYERS: tuple[tuple[str, str], ...] = (
-    ("sim", "the package's version, and nothing else"),
+    ("sim", "the package's version, and the Python API's names, imported on first use"),
     ("sim.provenance", "where a result came from: git commit, file hashes"),
     ("sim.processes", "child processes that end with the process that started them"),
     ("sim.vocabulary", "the model's enumerations: events, places, destinations, care, calendar kinds, needs"),
@@ -33,6 +34,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("sim.experiments", "experiment files, tasks, executors, the results store, the batch runner, its outputs"),
     ("sim.calibration", "study files, sweeps, ABC-SMC, fit checks and reports, sensitivity, sites"),
     ("sim.app", "the what-if page"),
+    ("sim.api", "the Python API: scenarios, runs, comparisons, experiments, results folders, calibration"),
     ("sim.cli", "the caresim command"),
 )
 

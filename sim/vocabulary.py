@@ -24,7 +24,7 @@ class Ev(IntEnum):
     AE_ATTENDANCE = 2
     EMERGENCY_ADMISSION = 3
     ELECTIVE_ADMISSION = 4  # detail: 1 day case, 0 ordinary
-    ELECTIVE_CANCELLATION = 5
+    ELECTIVE_CANCELLATION = 5  # a booked date (each booking at most once); pid -1: a background patient's
     OUTPATIENT_ATTENDANCE = 6
     MEDICALLY_FIT = 7
     DISCHARGE = 8  # detail: Dest
@@ -41,13 +41,17 @@ class Ev(IntEnum):
     COMMUNITY_NURSING = 19  # counted in bulk like GP contacts
     MDT_EXIT = 20  # detail: MdtExit
     OUTPATIENT_REFERRAL = 21
+    DESTINATION_STEP = 22  # a full destination: detail = 10 * the Dest planned + the Dest taken instead
+    ESCALATION_BED = 30  # place-wide (pid -1): detail 1 an escalation bed opens, 0 one closes
+    AE_DEPARTURE = 31  # leaving A&E: detail 1 admitted (taking a bed), 0 sent home, 2 sent home as beds were short
+    RTT_CLOCK_STOP = 32  # the elective waiting list's clock stops: detail 1 admitted, 0 not admitted, 2 died
 
 
 class Place(IntEnum):
     """Where a person is: every person is in exactly one place at any time."""
 
     HOME = 0
-    AE = 1  # waiting in A&E for a bed (trolley wait)
+    AE = 1  # in A&E: waiting for the decision, or for a bed (trolley wait)
     ACUTE = 2
     INTERMEDIATE_CARE = 3
     CARE_HOME = 4
@@ -65,7 +69,10 @@ class Dest(IntEnum):
 
 
 class Reason(IntEnum):
-    """What a delayed patient is waiting for (``delayed_days_awaiting_<name>``)."""
+    """The assessment or service unit a delayed patient is waiting for (``delayed_days_awaiting_<name>``).
+
+    The national return's category of each delayed day is a ``Delay``; this is the service side of it.
+    """
 
     ASSESSMENT = 0
     HOME_CARE = 1
@@ -129,3 +136,45 @@ class Need(IntEnum):
     END_OF_LIFE = 3
     SUBSTANCE_MISUSE = 4
     PHYSICAL_DISABILITY = 5
+
+
+class Delay(IntEnum):
+    """Why a discharge is delayed, in the categories of England's delayed transfers of care returns.
+
+    ``delayed_days_<name>`` per category (EVIDENCE 4: NHS England delayed transfers of care statistics,
+    definitions).
+    """
+
+    ASSESSMENT = 0  # completion of assessment
+    PUBLIC_FUNDING = 1
+    NON_ACUTE_NHS = 2  # further non-acute NHS care (community hospital, bed-based intermediate care)
+    CARE_HOME = 3  # care home placement, residential or nursing
+    HOME_CARE = 4  # care package in own home (reablement included)
+    EQUIPMENT = 5  # community equipment and adaptations
+    PATIENT_CHOICE = 6  # patient or family choice
+    DISPUTES = 7
+    HOUSING = 8
+
+
+class Responsible(IntEnum):
+    """Who a delayed day is attributed to, as the returns attributed it (``delayed_days_<name>``)."""
+
+    NHS = 0
+    SOCIAL_CARE = 1
+    BOTH = 2
+
+
+class Funding(IntEnum):
+    """Who pays for the care a person is discharged to: it decides whom a delay is attributed to."""
+
+    COUNCIL = 0  # council-supported (means-tested social care)
+    SELF = 1  # self-funded
+    NHS = 2  # NHS Continuing Healthcare
+
+
+class AeExit(IntEnum):
+    """How a person leaves A&E (the detail of ``Ev.AE_DEPARTURE``)."""
+
+    SENT_HOME = 0
+    ADMITTED = 1
+    SENT_HOME_UNDER_PRESSURE = 2  # would have been admitted had beds not been short

@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import sim  # noqa: E402
 from sim.analysis.compare import MDT_PREFIX, run_comparison  # noqa: E402
 from sim.scenarios.scenario import RunSettings, baseline, load  # noqa: E402
 
@@ -45,7 +46,11 @@ LEVELS = (
     "gp_contacts",
     "bed_days",
     "delayed_discharge_days",
+    "delayed_days_nhs",
+    "delayed_days_social_care",
     "trolley_wait_hours",
+    "ae_waits_over_4h",
+    "elective_waiting_list_mean",
     "care_home_admissions",
     "deaths",
     "deaths_in_hospital",
@@ -97,7 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args(argv)
-    summarise(a.reps, a.seed).to_csv(a.out, index=False, float_format="%.10g")
+    table = summarise(a.reps, a.seed)
+    with open(a.out, "w", encoding="utf-8") as f:  # the first line says which version made it, and how
+        f.write(
+            f"# made with caresim {sim.__version__} by: python tests/metric_distributions.py --reps {a.reps} "
+            f"--seed {a.seed} --out {a.out.as_posix()}\n"
+        )
+        table.to_csv(f, index=False, float_format="%.10g")
     return 0
 
 

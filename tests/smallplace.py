@@ -25,9 +25,9 @@ UNLIMITED = {
     "elective": {"outpatient_slots_per_100k_per_day": 5_000.0},
     "social_care": {
         "social_workers_per_100k": 2_000.0,
-        "home_care_packages_per_100k": 20_000.0,
+        "home_care_packages_per_100k": 10_000.0,
         "reablement_places_per_100k": 2_000.0,
         "intermediate_care_beds_per_100k": 2_000.0,
-        "care_home_places_per_100k": 20_000.0,
+        "care_home_places_per_100k": 10_000.0,
     },
 }

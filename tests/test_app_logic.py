@@ -14,6 +14,7 @@ from sim.app import levers, logic, runs
 from sim.app.jobs import CANCELLED, DONE, FAILED, Job
 from sim.app.levers import Levers, Settings
 from sim.cli.main import main as cli_main
+from sim.parameters.params import Params
 from sim.scenarios.scenario import RunSettings, load
 
 pytestmark = pytest.mark.timeout(300)  # the background jobs are child processes
@@ -94,7 +95,7 @@ def test_every_lever_reaches_its_parameter():
     assert p.mdt.caseload == 40 and p.mdt.enrol_top_share == pytest.approx(0.03)
     assert p.community.rapid_response_per_100k == 2.5 and p.community.single_point_of_access
     assert p.community.care_navigators and p.community.support_funding == pytest.approx(0.8)
-    assert p.discharge.assessment_days == pytest.approx(1.5 * 0.67)
+    assert p.discharge.assessment_days == pytest.approx(Params().discharge.assessment_days * 0.67)
     assert p.place.registered_population == 275_000
     assert [t.service for t in s.shifts[0].targets] == [
         "mdt_nurse",
@@ -241,7 +242,9 @@ def test_execute_writes_the_folder_compare_writes(tmp_path, capsys):
         "summary.txt",
     ):
         assert (out / name).is_file(), name
-    h = runs.headline(runs.read_comparison(out), "my_what_if", TINY.reps)
+    comparison = runs.read_comparison(out)
+    assert list(comparison.columns)[-1] == "unstable" and comparison["unstable"].dtype == bool
+    h = runs.headline(comparison, "my_what_if", TINY.reps)
     assert "Emergency admissions" in set(h["Measure"]) and "Cost: social care (GBP)" in set(h["Measure"])
     assert "my_what_if against baseline" in (out / "summary.txt").read_text()
     assert cli_main(["report", str(out)]) == 0

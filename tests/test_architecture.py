@@ -71,6 +71,16 @@ def edges(module: str, path: Path) -> list[tuple[str, str, int]]:
 
 
 ALL_EDGES = {m: edges(m, p) for m, p in MODULES.items()}
+LAZY_EXPORTS = {
+    ("sim", "sim.api"): "sim/__init__.py re-exports the Python API on first use (a module __getattr__), so that "
+    "'from sim import run' works while 'import sim' stays as light as its version; the import runs only when an "
+    "API name is asked for, when no layer is still loading",
+}
+"""The one import from a lower layer to a higher one, with its reason; it is left out of the layer and cycle checks."""
+
+
+def declared(module: str, target: str) -> bool:
+    return (module, target) in LAZY_EXPORTS
 
 
 def test_every_module_has_a_layer():
@@ -88,13 +98,13 @@ def test_no_import_from_a_higher_layer():
         f"{m} (layer {LAYERS[layer_of(m)][0]}) line {line} imports {target} (layer {LAYERS[layer_of(target)][0]})"
         for m, es in ALL_EDGES.items()
         for target, _, line in es
-        if layer_of(target) > layer_of(m)
+        if layer_of(target) > layer_of(m) and not declared(m, target)
     ]
     assert not bad, "\n".join(bad)
 
 
 def test_no_import_cycles():
-    graph = {m: {t for t, _, _ in es if t != m and t in MODULES} for m, es in ALL_EDGES.items()}
+    graph = {m: {t for t, _, _ in es if t != m and t in MODULES and not declared(m, t)} for m, es in ALL_EDGES.items()}
     try:
         tuple(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as e:

@@ -26,8 +26,9 @@ pytestmark = pytest.mark.timeout(900)  # the commands run the model through an e
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = (ROOT / "scenarios" / "baseline.toml").as_posix()
 BROKEN = Path(__file__).resolve().parent / "broken_studies"
-TRUTH = {"crisis.transient_boost": 3.5, "routing.gp_refers_to_ae": 0.35}
-PRIORS = {"crisis.transient_boost": (0.0, 8.0), "routing.gp_refers_to_ae": (0.0, 1.0)}
+# two parameters the targets identify at a small place: living alone moves crises, GP referral A&E attendances
+TRUTH = {"crisis.lives_alone_hr": 1.15, "routing.gp_refers_to_ae": 0.35}
+PRIORS = {"crisis.lives_alone_hr": (0.5, 3.0), "routing.gp_refers_to_ae": (0.0, 1.0)}
 
 
 def study_text(crises: float, crises_sd: float, ae: float, ae_sd: float, seed: int = 1, extra: str = "") -> str:
@@ -60,7 +61,7 @@ description = "Targets made by the model at known values of two parameters."
 reference = "{BASELINE}"
 replications = 2
 seed = {seed}
-population = 4000
+population = 6000
 horizon_days = 180
 warmup_days = 60
 budget_runs = 2000
@@ -131,10 +132,10 @@ def test_sweep_and_morris_keep_both_parameters(generated, tmp_path, capsys):
     morris = pd.read_csv(out / "morris.csv")
     assert set(morris["parameter"]) == set(TRUTH)
     assert (out / "screened.txt").read_text().split() == list(TRUTH)
-    # the transient boost moves crises; A&E referral moves A&E attendances but not crises
+    # living alone moves crises; A&E referral moves A&E attendances but not crises
     mu = morris.set_index(["parameter", "output"])["mu_star"]
-    assert mu[("crisis.transient_boost", "crises")] > 0 and mu[("routing.gp_refers_to_ae", "ae")] > 0
-    assert mu[("routing.gp_refers_to_ae", "crises")] < mu[("crisis.transient_boost", "crises")]
+    assert mu[("crisis.lives_alone_hr", "crises")] > 0 and mu[("routing.gp_refers_to_ae", "ae")] > 0
+    assert mu[("routing.gp_refers_to_ae", "crises")] < mu[("crisis.lives_alone_hr", "crises")]
 
 
 def test_same_parameter_set_is_never_run_twice(generated, tmp_path):
@@ -256,7 +257,7 @@ def test_check_refuses_defaults_that_are_not_the_fitted_values(tmp_path, capsys)
     path.write_text(study_text(0, 1, 0, 1))
     assert main(["calibrate", str(path), "--check"]) == 2
     assert "no fit to check" in capsys.readouterr().err
-    _fitted(tmp_path / "fitted" / "recovery", {"crisis.transient_boost": 7.9, "routing.gp_refers_to_ae": 0.01})
+    _fitted(tmp_path / "fitted" / "recovery", {"crisis.lives_alone_hr": 2.9, "routing.gp_refers_to_ae": 0.01})
     assert main(["calibrate", str(path), "--check"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "not the fitted values" in err and "crisis.transient_boost" in err
+    assert err.count("\n") == 0 and "not the fitted values" in err and "crisis.lives_alone_hr" in err

@@ -87,7 +87,12 @@ def test_outputs_follow_the_contract(serial):
         "pct_ci_low",
         "pct_ci_high",
         "paired",
+        "unstable",
     ]
+    # one flag per scenario and grid point, set for all where the reference is overloaded (tests/test_stability.py)
+    assert summary["unstable"].dtype == bool
+    assert (summary.groupby(["scenario", "grid"], dropna=False)["unstable"].nunique() == 1).all()
+    assert summary["unstable"].all() or not summary.loc[summary["scenario"] == "baseline", "unstable"].any()
     # the summary's paired difference equals the mean of the per-replication differences
     k = kpis[(kpis["cohort"] == "all") & (kpis["metric"] == "crises")]
     ref = k[k["scenario"] == "baseline"].set_index("replication")["value"]

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 from smallplace import small
 
-from sim.calibration.plausibility import CHECKS
+from sim.calibration.plausibility import CHECKS, run_table
 from sim.replication.single import single_run
 
 REPS = 3
@@ -20,8 +20,7 @@ REPS = 3
 @pytest.fixture(scope="module")
 def baseline():
     p = small(population=50_000, horizon=730.0, warmup=365.0)
-    runs = [single_run(p, seed=1, replication=r) for r in range(REPS)]
-    return [r.kpis.pivot(index="metric", columns="cohort", values="value") for r in runs]
+    return [run_table(single_run(p, seed=1, replication=r)) for r in range(REPS)]
 
 
 def _mean(tables, fn):

@@ -109,10 +109,10 @@ CHANGES = {
 }
 
 
-def summary_row(scenario, grid, cohort, metric, mean, changed=None, paired=""):
+def summary_row(scenario, grid, cohort, metric, mean, changed=None, paired="", unstable=False):
     """A summary.csv row over five replications, its interval the mean +-1; ``changed``: its change, if any."""
     diffs = [(changed or {}).get(k, NAN) for k in registry.CHANGE_COLUMNS]
-    values = [scenario, grid, cohort, metric, 5, mean, mean - 1, mean + 1, *diffs, paired]  # in SUMMARY_COLUMNS' order
+    values = [scenario, grid, cohort, metric, 5, mean, mean - 1, mean + 1, *diffs, paired, unstable]  # in order
     return dict(zip(SUMMARY_COLUMNS, values, strict=True))
 
 
@@ -253,7 +253,8 @@ def compare_folder(tmp_path: Path, metadata: bool = True, reps: int = 2) -> Path
                 c = change(ref, sc, d, lo, hi)
                 if reps == 1:
                     c.update(diff_ci_low=NAN, diff_ci_high=NAN, pct_ci_low=NAN, pct_ci_high=NAN)
-                rows.append(dict(scenario=scenario, cohort=cohort, metric=metric, **c, paired=scenario != "growth"))
+                paired = scenario != "growth"
+                rows.append(dict(scenario=scenario, cohort=cohort, metric=metric, **c, paired=paired, unstable=False))
     pd.DataFrame(rows, columns=COMPARISON_COLUMNS).to_csv(folder / "comparison.csv", index=False)
     if metadata:
         meta = json.loads((experiment_folder(tmp_path) / "metadata.json").read_text())

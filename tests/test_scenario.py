@@ -167,6 +167,12 @@ BROKEN_EXPECTED = {
     "misspelt_intervention_key.toml": (
         "unknown key 'intervention.mdt.casload'; did you mean 'intervention.mdt.caseload'?"
     ),
+    "huge_float.toml": "acute.beds_per_100k: 1e+308 is too large for any quantity caresim reads",
+    "huge_integer.toml": "time.horizon_days: a number of 401 digits is too large",
+    "integer_of_5000_digits.toml": "registered_population (line 4): a number of 5,000 digits is too large",
+    "above_upper_bound.toml": "acute.beds_per_100k: 20000.0 is above the largest possible value 10000.0",
+    "deeply_nested_lists.toml": "nested too deeply (at most 20 levels)",
+    "deeply_nested_tables.toml": "nested too deeply (at most 20 levels)",
 }
 
 

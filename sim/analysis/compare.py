@@ -14,6 +14,8 @@ or, where the two scenarios simulate different populations (demographic
 growth), an unpaired Welch interval with ``paired`` False.  Percent changes
 and their intervals are the difference and its interval over the reference
 mean, in per cent (the reference mean's own uncertainty is not included).
+``unstable`` marks the rows where either run has a queue growing through the
+window (:mod:`sim.analysis.stability`): those changes reflect a gridlock.
 
 Plain functions returning DataFrames; nothing here prints or writes files.
 """
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from sim.analysis.stability import check, comparison_flags
 from sim.analysis.stats import by_replication, change, mean_ci
 from sim.outcomes import registry
 from sim.outcomes.metrics import cohort_kpis, mdt_cohorts
@@ -45,6 +48,7 @@ COMPARISON_COLUMNS = [
     "scenario_mean",
     *registry.CHANGE_COLUMNS,
     "paired",
+    registry.UNSTABLE,
 ]
 MDT_PREFIX = registry.MDT_PREFIX
 
@@ -182,11 +186,17 @@ def compare_values(reference: pd.Series, scenario: pd.Series, paired: bool, leve
 
 
 def comparison_table(
-    kpis: pd.DataFrame, names: Sequence[str], paired: dict[str, bool], level: float = 0.95
+    kpis: pd.DataFrame,
+    names: Sequence[str],
+    paired: dict[str, bool],
+    level: float = 0.95,
+    timeseries: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every metric and cohort of each later scenario against the first (columns as DESIGN section 8).
 
     Cohort ``mdt`` of scenario X is compared with cohort ``mdt:X`` of the reference: the same people.
+    ``unstable`` is true where the scenario's runs or the reference's have a queue growing through the window
+    (:mod:`sim.analysis.stability`, from ``timeseries``; not known, NA, without it).
     KPIs with a ``draw`` column (runs over posterior draws) are compared over draws x replications
     (:mod:`sim.analysis.uncertainty`), and the table gains the parts of each change's variance at the end.
     """
@@ -199,6 +209,7 @@ def comparison_table(
 
         compare, table, extra = difference_over_draws, draw_table, DIFF_PARTS
     values = {key: table(g) for key, g in kpis.groupby(["scenario", "cohort", "metric"], sort=False)}
+    unstable = {} if timeseries is None else comparison_flags(check(timeseries), names)
     rows = []
     for name in names[1:]:
         own = kpis[(kpis["scenario"] == name) & ~kpis["cohort"].str.startswith(MDT_PREFIX)]
@@ -208,5 +219,14 @@ def comparison_table(
             if r is None:
                 continue
             stats = compare(r, values[(name, cohort, metric)], paired[name], level)
-            rows.append({"scenario": name, "cohort": cohort, "metric": metric, **stats, "paired": bool(paired[name])})
+            rows.append(
+                {
+                    "scenario": name,
+                    "cohort": cohort,
+                    "metric": metric,
+                    **stats,
+                    "paired": bool(paired[name]),
+                    registry.UNSTABLE: unstable.get(name, pd.NA),
+                }
+            )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS + extra)

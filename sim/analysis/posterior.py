@@ -38,7 +38,7 @@ from sim.parameters.patch import Patch
 from sim.parameters.tree import ParameterError, apply_overrides, walk
 from sim.scenarios.scenario import RunSettings, read_text
 
-DEFAULT_FILE = Path(__file__).resolve().parents[1] / "calibration" / "fitted" / "pilots" / "posterior.csv"
+DEFAULT_FILE = Path(__file__).resolve().parents[2] / "calibration" / "fitted" / "pilots" / "posterior.csv"
 FIT_COMMAND = "caresim calibrate calibration/pilots.toml"
 WEIGHT = "weight"
 WEIGHT_TOLERANCE = 1e-6

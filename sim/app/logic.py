@@ -25,6 +25,7 @@ from sim.app.levers import (
     scenario_toml,
     sentence,
 )
+from sim.core import capacity_check
 from sim.parameters.params import capacity_basis, per_place
 from sim.scenarios.scenario import BASELINE, RunSettings, Scenario, ScenarioError, load
 from sim.scenarios.shifts import SERVICES
@@ -139,6 +140,14 @@ def capacity_warnings(lv: Levers, scenario: Scenario) -> list[str]:
             "Run MDT scenarios at 50,000 people or more."
         )
     return out
+
+
+def small_place_warning(scenario: Scenario | None) -> str:
+    """What ``caresim run`` and ``compare`` warn about a small place, as one message ('' when nothing is small)."""
+    lines = capacity_check.capacity_warnings(scenario.params) if scenario is not None else []
+    if not lines:
+        return ""
+    return sentence(lines[0]) + "\n" + "".join(f"\n- {line}" for line in lines[1:])
 
 
 def _signed(x: float) -> str:

@@ -21,7 +21,7 @@ from sim import __version__
 from sim.app import levers, logic, runs
 from sim.app.jobs import CANCELLED, DONE, FAILED, RUNNING, Job
 from sim.reports.text import validate_text
-from sim.scenarios.scenario import BASELINE, ScenarioError, load
+from sim.scenarios.scenario import BASELINE, Scenario, ScenarioError, load
 
 OWN, READY = "Move the levers myself", "Pick a ready-made scenario"
 TYPES = typing.get_type_hints(levers.Levers) | typing.get_type_hints(levers.Settings)
@@ -318,6 +318,9 @@ def results(current_toml: str | None) -> None:
     if lines:
         st.markdown("**What the money moved in this run:**\n\n" + "\n".join(f"- {x}" for x in lines))
     comparison = runs.read_comparison(folder)
+    overload = runs.overload_warning(folder, comparison, res["name"])
+    if overload:
+        st.warning(overload, icon="⚠️")
     st.table(runs.headline(comparison, res["name"], res["reps"]), hide_index=True)
     mdt = runs.headline(comparison, res["name"], res["reps"], cohort="mdt")
     if len(mdt):
@@ -376,6 +379,7 @@ def main() -> None:
     st.radio("What do you want to try?", [OWN, READY], key="mode", horizontal=True)
     reference = st.session_state.reference
     request = toml = name = None
+    to_run: Scenario | None = None  # the scenario as it will run, for the small-place warning
     problems: list[str] = [m for m in settings_errors.values()]
     if st.session_state.mode == OWN:
         chosen = current_levers()
@@ -393,6 +397,7 @@ def main() -> None:
                 st.code(validate_text(built.scenario), language=None)
         problems += list(errors.values())
         name, toml = chosen.name.strip(), built.toml
+        to_run = built.scenario
         if built.ok and not settings_errors:
             request = runs.Request(settings, reference=reference, scenario_text=toml, file_name=runs.file_name(name))
     else:
@@ -414,14 +419,17 @@ def main() -> None:
                 )
             elif not settings_errors:
                 try:
+                    to_run = load(entry.path, settings.run_settings())
                     with st.expander("What it changes"):
-                        st.code(validate_text(load(entry.path, settings.run_settings())), language=None)
+                        st.code(validate_text(to_run), language=None)
                     request = runs.Request(
                         settings, reference=reference, scenario_path=str(entry.path), file_name=entry.path.name
                     )
                 except ScenarioError as e:
                     problems.append(str(e))
                     st.error(str(e), icon="⚠️")
+    if small := logic.small_place_warning(to_run):
+        st.warning(small)
     st.divider()
     job = st.session_state.get("job")
     running = job is not None and job.state == RUNNING

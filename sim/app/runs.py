@@ -3,7 +3,8 @@
 :func:`execute` runs one comparison and writes its folder as ``caresim compare --out`` does
 (``kpis.csv``, ``timeseries.csv``, ``comparison.csv``, the charts, ``metadata.json`` and
 ``report.html``), plus the scenario file and the printed summary; :func:`headline` turns
-``comparison.csv`` into the page's plain-English table.  The comparison, charts and report are
+``comparison.csv`` into the page's plain-English table, and :func:`overload_warning` names an
+overloaded queue (:mod:`sim.analysis.stability`).  The comparison, charts and report are
 the existing modules.
 """
 
@@ -68,6 +69,7 @@ def execute(req: Request, out: Path, progress: Callable[[int, int, float], None]
     it may raise (e.g. :class:`Cancelled`) to stop.
     """
     from sim.analysis.compare import comparison_table, pairing, run_comparison
+    from sim.analysis.stability import check
     from sim.replication.runner import write_outputs
     from sim.reports import metadata
     from sim.reports.charts import comparison_charts, save
@@ -83,14 +85,14 @@ def execute(req: Request, out: Path, progress: Callable[[int, int, float], None]
     seconds = time.perf_counter() - t0
     names = [sc.name for sc in scenarios]
     paired = pairing(scenarios)
-    table = comparison_table(frames["kpis"], names, paired)
+    table = comparison_table(frames["kpis"], names, paired, timeseries=frames["timeseries"])
     write_outputs(out, frames)
     table.to_csv(out / "comparison.csv", index=False)
     save(comparison_charts(frames, table, names), out)
     meta = metadata.base_metadata("compare", "comparison", scenarios, paired, names[0], int(s.reps), int(s.seed))
     metadata.write(out, metadata.timed(meta, seconds))
     build_report(out)
-    text = compare_text(scenarios, table, int(s.reps), int(s.seed))
+    text = compare_text(scenarios, table, int(s.reps), int(s.seed), overloads=check(frames["timeseries"]))
     (out / "summary.txt").write_text(
         text + f"\n\nRan {len(scenarios)} x {s.reps} replications in {seconds:.1f} s.\n", encoding="utf-8"
     )
@@ -116,9 +118,16 @@ DOWNLOADS = {
 }
 
 
+GRIDLOCK = "Overloaded run: this change reflects the gridlock, not an effect of the what-if (see the warning above)."
+
+
 def _in_words(metric: str, r: Any, reps: int) -> str:
+    from sim.reports.text import flagged
+
     if not (math.isfinite(r.reference_mean) and math.isfinite(r.scenario_mean)):
         return "Not measured (no one in this group)."
+    if flagged(getattr(r, registry.UNSTABLE, False)):
+        return GRIDLOCK
     if reps < 2 or not math.isfinite(r.diff_ci_low):
         return "One replication: no interval, so no conclusion. Run more replications."
     share = registry.is_share(metric)
@@ -184,6 +193,26 @@ def headline(comparison, scenario: str, reps: int, cohort: str = "all", metrics=
             "In plain words",
         ],
     )
+
+
+def overload_warning(folder: Path, comparison, scenario: str) -> str:
+    """Where the what-if or its reference is overloaded: which queue grew, by how much a week, and what that means.
+
+    '' when the comparison is not ``unstable``.  Read from the folder's ``timeseries.csv``.
+    """
+    import pandas as pd
+
+    from sim.analysis.stability import GRIDLOCK_WORDS, check, overload_sentence
+    from sim.reports.text import unstable
+
+    if not unstable(comparison[comparison["scenario"] == scenario]):
+        return ""
+    path = Path(folder) / "timeseries.csv"
+    overloads = check(pd.read_csv(path, dtype={"scenario": str})) if path.is_file() else pd.DataFrame()
+    names = list(dict.fromkeys(overloads["scenario"])) if len(overloads) else []
+    said = [x for x in (overload_sentence(overloads, n) for n in names) if x]
+    said = said or ["One of the two runs is overloaded: a queue grew through the statistics window."]
+    return " ".join(said) + f" So {GRIDLOCK_WORDS}, and no change is called clear."
 
 
 def read_comparison(folder: Path):

@@ -1,8 +1,10 @@
 """Baseline plausibility: the model's levels against the ranges the evidence supports.
 
-Each check is a level of cohort ``65plus`` computed from a KPI table, the
-range it should fall in, and where the range comes from.  Used by the tests
-and by ``python -m sim.calibration.plausibility`` which prints the table for a real run.
+Each check is a level (mostly of cohort ``65plus``) computed from one run's
+table (:func:`run_table`: its KPIs, metric x cohort, with the frequent
+admitters' follow-up as rows of cohort ``65plus``), the range it should fall
+in, and where the range comes from.  Used by the tests and by
+``python -m sim.calibration.plausibility`` which prints the table for a real run.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
+
+from sim.outcomes.frequent_admitters import follow_up
+from sim.replication.single import RunResult, single_run
 
 Table: TypeAlias = pd.DataFrame  # metric x cohort, one replication
 
@@ -75,6 +80,14 @@ CHECKS = (
         _per("care_home_admissions", 1e5),
     ),
     Check(
+        "care home residents per 100,000 registered",
+        450,
+        530,
+        "EVIDENCE 4: about 490 per 100,000 (274,000 people 65+, Improvement Analytics Unit 2019); the places "
+        "are 530 per 100,000",
+        lambda k: k["all"]["care_home_residents_per_100k"],
+    ),
+    Check(
         "outpatient attendances per person-year",
         2,
         6,
@@ -104,6 +117,41 @@ CHECKS = (
         lambda k: k["all"]["acute_occupancy"],
     ),
     Check(
+        "frequent admitters' share of the index year's emergency admissions, 65+",
+        0.34,
+        0.42,
+        "EVIDENCE 3: about 38% (Roland et al., BMJ 2005)",
+        lambda k: k["65plus"]["frequent_admitters_share_year_0"],
+    ),
+    Check(
+        "their share of the next year's emergency admissions",
+        0.06,
+        0.10,
+        "EVIDENCE 3: under 10% (Roland et al., BMJ 2005)",
+        lambda k: k["65plus"]["frequent_admitters_share_year_1"],
+    ),
+    Check(
+        "delayed days attributed to the NHS, share",
+        0.55,
+        0.64,
+        "EVIDENCE 4: about 58-61% (NHS England delayed transfers of care, 2016-18 returns)",
+        lambda k: k["all"]["delayed_days_nhs"] / k["all"]["delayed_discharge_days"],
+    ),
+    Check(
+        "delayed days attributed to social care, share",
+        0.28,
+        0.40,
+        "EVIDENCE 4: about 30-38% (2016-18 returns)",
+        lambda k: k["all"]["delayed_days_social_care"] / k["all"]["delayed_discharge_days"],
+    ),
+    Check(
+        "delayed days attributed to both, share",
+        0.05,
+        0.11,
+        "EVIDENCE 4: about 8% (2016-18 returns)",
+        lambda k: k["all"]["delayed_days_both"] / k["all"]["delayed_discharge_days"],
+    ),
+    Check(
         "share of acute bed days used by people 65+ (all patients)",
         0.45,
         0.65,
@@ -118,16 +166,29 @@ def _window_days(k: Table) -> float:
     return k["all"]["bed_days"] / k["all"]["mean_occupied_beds"]
 
 
-def levels(kpis: pd.DataFrame) -> pd.DataFrame:
-    """Mean level per check over replications (``kpis`` has replication, cohort, metric, value)."""
-    reps = kpis["replication"].unique() if "replication" in kpis else [None]
+def run_table(result: RunResult) -> Table:
+    """One run's KPIs, metric x cohort, and two figures from outside the KPIs.
+
+    ``frequent_admitters_share_year_<k>`` under ``65plus`` (:mod:`sim.outcomes.frequent_admitters`),
+    and ``care_home_residents_per_100k`` under ``all`` (the weekly care home places in use, mean over
+    the window, per 100,000 registered people).
+    """
+    k = result.kpis.pivot(index="metric", columns="cohort", values="value")
+    for row in follow_up(result.data).itertuples():
+        k.loc[f"frequent_admitters_share_year_{row.year}"] = np.nan
+        k.loc[f"frequent_admitters_share_year_{row.year}", "65plus"] = row.share
+    ts = result.timeseries
+    residents = ts[ts["series"] == "care_homes_in_use"]["value"].mean()
+    k.loc["care_home_residents_per_100k"] = np.nan
+    k.loc["care_home_residents_per_100k", "all"] = 1e5 * residents / result.data.params.place.registered_population
+    return k
+
+
+def levels(tables: list[Table]) -> pd.DataFrame:
+    """Mean level per check over replications (one :func:`run_table` each)."""
     rows = []
     for c in CHECKS:
-        values = []
-        for r in reps:
-            part = kpis if r is None else kpis[kpis["replication"] == r]
-            values.append(c.level(part.pivot(index="metric", columns="cohort", values="value")))
-        v = float(np.mean(values))
+        v = float(np.mean([c.level(t) for t in tables]))
         rows.append(
             {
                 "check": c.name,
@@ -147,7 +208,6 @@ def main() -> None:
 
     from sim.parameters.params import Params
     from sim.parameters.tree import apply_overrides
-    from sim.replication.single import single_run
 
     ap = argparse.ArgumentParser(description="Baseline levels of cohort 65plus against the evidence ranges")
     ap.add_argument("--population", type=int, default=250_000)
@@ -155,11 +215,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     p = apply_overrides(Params(), {"place": {"registered_population": a.population}})
-    frames = []
-    for r in range(a.reps):
-        k = single_run(p, seed=a.seed, replication=r).kpis
-        frames.append(k.assign(replication=r))
-    table = levels(pd.concat(frames, ignore_index=True))
+    table = levels([run_table(single_run(p, seed=a.seed, replication=r)) for r in range(a.reps)])
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
         print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
 

@@ -66,7 +66,7 @@ import numpy as np
 from sim.core.streams import stream_key
 from sim.experiments.experiment import ALL_METRICS
 from sim.outcomes import registry
-from sim.parameters.filecheck import days, known_keys, short_name, whole
+from sim.parameters.filecheck import MAX_POPULATION, MAX_REPLICATIONS, days, known_keys, short_name, whole
 from sim.parameters.params import Params, capacity_basis, per_place
 from sim.parameters.patch import Patch
 from sim.parameters.tree import ParameterError, apply_overrides, walk
@@ -229,9 +229,9 @@ def load_sites(path: str | Path, *, sites: int | None = None) -> SitesStudy:
     reference = _reference(path, data.get("reference", BASELINE), err)
     if reference == integration:
         raise err("'integration' and 'reference' name the same file; the reference is the site without integration")
-    count = sites if sites is not None else whole(data.get("sites", 50), "sites", 2, err)
-    whole(count, "sites", 2, err)
-    seed = whole(data.get("seed", 1), "seed", 0, err)
+    count = sites if sites is not None else whole(data.get("sites", 50), "sites", 2, err, MAX_REPLICATIONS)
+    whole(count, "sites", 2, err, MAX_REPLICATIONS)
+    seed = whole(data.get("seed", 1), "seed", 0, err)  # at most MAX_SEED: the results store keeps it
     settings = RunSettings(horizon_days=days(data, "horizon_days", err), warmup_days=days(data, "warmup_days", err))
     if settings.horizon_days is not None and settings.horizon_days < 1:
         raise err(f"'horizon_days' must be at least 1 day, got {settings.horizon_days:g}")
@@ -242,12 +242,11 @@ def load_sites(path: str | Path, *, sites: int | None = None) -> SitesStudy:
     for key in POPULATION_KEYS:
         if key not in pop:
             raise err(f"population: missing '{key}'")
-    low = whole(pop["low"], "population.low", 1000, err)
-    high = whole(pop["high"], "population.high", 1000, err)
+    low = whole(pop["low"], "population.low", 1000, err, MAX_POPULATION)
+    high = whole(pop["high"], "population.high", 1000, err, MAX_POPULATION)
     if low > high:
         raise err(f"population: low ({low:,}) must not be above high ({high:,})")
-    if high > 5_000_000:
-        raise err(f"'population.high' must be at most 5,000,000, got {high:,}")
+    population_reason = _text(pop, "reason", err, "population")
 
     plain_ref = _plain(reference, settings, err)
     plain_int = _plain(integration, settings, err)
@@ -286,7 +285,7 @@ def load_sites(path: str | Path, *, sites: int | None = None) -> SitesStudy:
         settings,
         cohort,
         (low, high),
-        " ".join(str(pop["reason"]).split()),
+        " ".join(population_reason.split()),
         differences,
         factors,
         metrics,
@@ -326,7 +325,7 @@ def _site(study: SitesStudy, number: int, plain_ref: Scenario, plain_int: Scenar
         integration = _with_factors(plain, study.factors, factors)
     except (ScenarioError, ParameterError) as e:
         raise err(f"{where}: {' '.join(str(e).split())}") from None
-    _whole_units(before, plain, where, err)
+    _whole_units(before, where, err)
     return Site(number, population, differences, factors, before, integration)
 
 
@@ -371,29 +370,16 @@ def _with_factors(s: Scenario, factors: tuple[Factor, ...], levels: tuple[tuple[
     return dataclasses.replace(s, params=apply_overrides(s.params, _nested(values)))
 
 
-def _whole_units(before: Scenario, integration: Scenario, where: str, err) -> None:
-    """Capacities are whole beds and posts: a small site must still have the ones the model cannot do without."""
+def _whole_units(before: Scenario, where: str, err) -> None:
+    """The services the model cannot do without must exist at every site (a positive rate is at least one unit)."""
     p = before.params
-    n = capacity_basis(p)
-    if per_place(p.social_care.social_workers_per_100k, n) < 1:
+    if per_place(p.social_care.social_workers_per_100k, capacity_basis(p)) < 1:
         raise err(
-            f"{where}: social_care.social_workers_per_100k = {p.social_care.social_workers_per_100k:g} rounds "
-            "to no social worker (whole posts), so no one could be assessed for discharge; raise "
-            "population.low (or the social workers per 100,000)"
+            f"{where}: social_care.social_workers_per_100k = {p.social_care.social_workers_per_100k:g} gives no "
+            "social worker, so no one could be assessed for discharge"
         )
-    if per_place(p.acute.beds_per_100k, n) < 1:
-        raise err(
-            f"{where}: acute.beds_per_100k = {p.acute.beds_per_100k:g} rounds to no acute bed; raise population.low"
-        )
-    q = integration.params
-    if sum(q.mdt.coordinators_per_100k) > 0 and not any(
-        per_place(c, capacity_basis(q)) for c in q.mdt.coordinators_per_100k
-    ):
-        raise err(
-            f"{where}: the integration scenario's MDT (mdt.coordinators_per_100k = "
-            f"{', '.join(f'{c:g}' for c in q.mdt.coordinators_per_100k)}) rounds to no co-ordinator at this "
-            "size (whole posts); raise population.low"
-        )
+    if per_place(p.acute.beds_per_100k, capacity_basis(p)) < 1:
+        raise err(f"{where}: acute.beds_per_100k = {p.acute.beds_per_100k:g} gives no acute bed")
 
 
 # --- pieces -----------------------------------------------------------------------------------------

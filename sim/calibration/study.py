@@ -63,9 +63,17 @@ from typing import Any
 import numpy as np
 
 from sim.outcomes import registry
-from sim.parameters.filecheck import days, known_keys, short_name, whole
+from sim.parameters.filecheck import (
+    MAX_POPULATION,
+    MAX_REPLICATIONS,
+    MAX_RUNS,
+    days,
+    known_keys,
+    short_name,
+    whole,
+)
 from sim.parameters.params import Params
-from sim.parameters.tree import walk
+from sim.parameters.tree import ParameterError, shown, walk
 from sim.scenarios.scenario import RunSettings, Scenario, ScenarioError, load, read_checked
 
 KEYS = (
@@ -197,8 +205,10 @@ def load_study(path: str | Path, *, population: int | None = None, reps: int | N
     path = Path(path)
     data, err = read_checked(path, "a calibration study", StudyError, KEYS)
     name = short_name(data, err)
+    if not isinstance(data.get("description", ""), str):
+        raise err(f"'description' must be text in quotes, got {shown(data['description'])}")
     if population is None and "population" in data:
-        population = whole(data["population"], "population", 1000, err)
+        population = whole(data["population"], "population", 1000, err, MAX_POPULATION)
     settings = RunSettings(
         population=population, horizon_days=days(data, "horizon_days", err), warmup_days=days(data, "warmup_days", err)
     )
@@ -221,7 +231,9 @@ def load_study(path: str | Path, *, population: int | None = None, reps: int | N
     quantile = abc.get("quantile", 0.5)
     if isinstance(quantile, bool) or not isinstance(quantile, (int, float)) or not 0 < quantile < 1:
         raise err(f"abc.quantile must be between 0 and 1, got {quantile!r}")
-    replications = reps if reps is not None else whole(data.get("replications", 4), "replications", 1, err)
+    replications = (
+        reps if reps is not None else whole(data.get("replications", 4), "replications", 1, err, MAX_REPLICATIONS)
+    )
     sensitivity = None
     if "sensitivity" in data:
         sensitivity = _sensitivity(data["sensitivity"], path, settings, priors, replications, err)
@@ -234,13 +246,13 @@ def load_study(path: str | Path, *, population: int | None = None, reps: int | N
         targets,
         priors,
         replications,
-        whole(data.get("seed", 1), "seed", 0, err),
+        whole(data.get("seed", 1), "seed", 0, err),  # at most MAX_SEED: the results store keeps it
         settings,
-        whole(data.get("budget_runs", 10_000), "budget_runs", 1, err),
-        whole(sweep.get("points", 64), "sweep.points", 2, err),
-        whole(sweep.get("morris_trajectories", 8), "sweep.morris_trajectories", 2, err),
-        whole(abc.get("particles", 60), "abc.particles", 4, err),
-        whole(abc.get("generations", 4), "abc.generations", 1, err),
+        whole(data.get("budget_runs", 10_000), "budget_runs", 1, err, MAX_RUNS),
+        whole(sweep.get("points", 64), "sweep.points", 2, err, MAX_RUNS),
+        whole(sweep.get("morris_trajectories", 8), "sweep.morris_trajectories", 2, err, MAX_REPLICATIONS),
+        whole(abc.get("particles", 60), "abc.particles", 4, err, MAX_RUNS),
+        whole(abc.get("generations", 4), "abc.generations", 1, err, MAX_REPLICATIONS),
         float(quantile),
         sensitivity,
     )
@@ -252,7 +264,7 @@ def _resolve(file: Path, settings: RunSettings, priors: tuple[Prior, ...], err) 
     patches = tuple(Patch(p.parameter, (p.low + p.high) / 2) for p in priors)
     try:
         return load(file, settings, patches)
-    except ScenarioError as e:
+    except (ScenarioError, ParameterError) as e:  # a ParameterError: a run setting (population, days) out of bounds
         raise err(" ".join(str(e).split())) from None
 
 
@@ -265,8 +277,8 @@ def _tables(data: dict[str, Any], key: str, err) -> list[dict[str, Any]]:
 
 def _number(value: Any, key: str, err) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise err(f"'{key}' must be a finite number, got {value!r}")
-    return float(value)
+        raise err(f"'{key}' must be a finite number, got {shown(value)}")
+    return float(value)  # an int of any size: the file's reader refused those of 2**63 or more
 
 
 def _file(study: Path, entry: Any, key: str, err) -> Path:
@@ -278,12 +290,22 @@ def _file(study: Path, entry: Any, key: str, err) -> Path:
     return target
 
 
+def _text(t: dict[str, Any], key: str, where: str, err) -> str:
+    """A key that must be text in quotes (absent: empty)."""
+    value = t.get(key, "")
+    if not isinstance(value, str):
+        raise err(f"{where}.{key} must be text in quotes, got {shown(value)}")
+    return value
+
+
 def _target(t: dict[str, Any], i: int, study: Path, err) -> Target:
     where = f"target[{i}]"
     known_keys(t, TARGET_KEYS, err, f"{where}.")
     for key in ("name", "kind", "scenario", "metric", "value", "sd", "source"):
         if key not in t:
             raise err(f"{where}: missing '{key}'")
+    for key in ("name", "kind", "metric", "cohort", "source", "sd_source"):
+        _text(t, key, where, err)
     if t["kind"] not in KINDS:
         raise err(f"{where}.kind must be 'level' or 'change', got {t['kind']!r}")
     if t["metric"] not in registry.NAMES:
@@ -298,7 +320,7 @@ def _target(t: dict[str, Any], i: int, study: Path, err) -> Target:
     if t["kind"] == "change" and "sd_source" not in t:
         raise err(f"{where}: say where sd comes from ('sd_source'), or why it is assumed")
     return Target(
-        str(t["name"]),
+        t["name"],
         t["kind"],
         _file(study, t["scenario"], f"{where}.scenario", err),
         t["metric"],
@@ -306,8 +328,8 @@ def _target(t: dict[str, Any], i: int, study: Path, err) -> Target:
         _number(t["value"], f"{where}.value", err),
         sd,
         bool(t.get("per_1000_person_years", False)),
-        str(t["source"]),
-        str(t.get("sd_source", "")),
+        t["source"],
+        t.get("sd_source", ""),
     )
 
 
@@ -319,6 +341,10 @@ def _prior(p: dict[str, Any], i: int, err, table: str = "prior") -> Prior:
             raise err(f"{where}: missing '{key}'")
     bounds = {key: (lo, hi) for key, _, meta in walk(Params()) for lo, hi in [(meta.get("lo"), meta.get("hi"))]}
     parameter = p["parameter"]
+    if not isinstance(parameter, str):
+        raise err(
+            f'{where}.parameter must be a parameter in quotes, such as "mdt.crisis_reduction", got {shown(parameter)}'
+        )
     if parameter not in bounds:
         guess = difflib.get_close_matches(str(parameter), list(bounds), n=1, cutoff=0.6)
         raise err(
@@ -330,7 +356,7 @@ def _prior(p: dict[str, Any], i: int, err, table: str = "prior") -> Prior:
     lo, hi = bounds[parameter]
     if (lo is not None and low < lo) or (hi is not None and high > hi):
         raise err(f"{where}: [{low:g}, {high:g}] leaves the parameter's valid range [{lo}, {hi}]")
-    return Prior(parameter, low, high, str(p["reason"]))
+    return Prior(parameter, low, high, _text(p, "reason", where, err))
 
 
 def _sensitivity(
@@ -352,7 +378,7 @@ def _sensitivity(
         if m not in registry.NAMES:
             guess = difflib.get_close_matches(m, registry.NAMES, n=1, cutoff=0.6)
             raise err(f"sensitivity.metrics: unknown metric '{m}'" + (f"; did you mean '{guess[0]}'?" if guess else ""))
-    samples = whole(table.get("samples", 32), "sensitivity.samples", 2, err)
+    samples = whole(table.get("samples", 32), "sensitivity.samples", 2, err, MAX_RUNS)
     if samples & (samples - 1):
         below = 1 << (samples.bit_length() - 1)
         raise err(
@@ -361,7 +387,7 @@ def _sensitivity(
         )
     population = table.get("population")
     if population is not None:
-        population = whole(population, "sensitivity.population", 1000, err)
+        population = whole(population, "sensitivity.population", 1000, err, MAX_POPULATION)
         settings = replace(settings, population=population)
     tables = table.get("prior", [])
     if not isinstance(tables, list) or not all(isinstance(p, dict) for p in tables):
@@ -383,7 +409,7 @@ def _sensitivity(
         tuple(dict.fromkeys(metrics)),
         samples,
         population,
-        whole(table.get("replications", replications), "sensitivity.replications", 1, err),
-        whole(table.get("morris_trajectories", 8), "sensitivity.morris_trajectories", 2, err),
+        whole(table.get("replications", replications), "sensitivity.replications", 1, err, MAX_REPLICATIONS),
+        whole(table.get("morris_trajectories", 8), "sensitivity.morris_trajectories", 2, err, MAX_REPLICATIONS),
         uninformed,
     )

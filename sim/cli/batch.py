@@ -4,23 +4,24 @@
 folder and the executor before anything runs or is written; then runs the
 tasks the results store lacks (serially, on a process pool or on Dask),
 committing each as it finishes, and writes the tables, the charts and the
-HTML report.  Ctrl-C or a kill loses only the runs in flight: ``--resume``
-computes the rest.
+HTML report; its printed headline changes name any overloaded queue
+(:mod:`sim.analysis.stability`).  Ctrl-C or a kill loses only the runs in
+flight: ``--resume`` computes the rest.  The experiment is run by
+:func:`sim.api.run_experiment` and the report written by :func:`sim.api.report`; this module parses and
+prints.
 """
 
 from __future__ import annotations
 
 import argparse
-import sqlite3
+import math
 import sys
-import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.cli.common import RunFailed, UsageError, add_runner_flags, open_runner
+from sim.cli.common import add_runner_flags, api_errors, runner_keywords
 
 if TYPE_CHECKING:
-    from tqdm import tqdm
+    from sim.api import ExperimentResult
 
 
 def add_commands(commands) -> None:
@@ -46,116 +47,31 @@ def add_commands(commands) -> None:
     rep.add_argument("folder", metavar="DIR", help="results folder")
 
 
-class _Bar:
-    """A tqdm progress bar over the runs (none with --quiet)."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.bar: tqdm | None = None
-        self.failed = 0
-
-    def plan(self, tasks, reps: int, done: int) -> None:
-        if self.quiet:
-            return
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(
-                total=len(tasks),
-                initial=done,
-                unit="run",
-                file=sys.stderr,
-                dynamic_ncols=True,
-                desc="caresim",
-                smoothing=0.1,
-            )
-        else:  # more replications for precision
-            self.bar.total = len(tasks)
-            self.bar.refresh()
-        self.bar.set_postfix_str(f"{reps} replications")
-
-    def step(self, task, error) -> None:
-        if error:
-            self.failed += 1
-        if self.bar is not None:
-            self.bar.update(1)
-            if self.failed:
-                self.bar.set_postfix_str(f"{self.failed} failed")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def experiment(args: argparse.Namespace) -> int:
-    from sim.experiments.experiment import ExperimentError, load_experiment
+    import sim.api as api
 
     try:
-        exp = load_experiment(args.experiment, reps=args.reps, population=args.population, out=args.out)
-    except ExperimentError as e:
-        raise UsageError(str(e)) from None
-    out = exp.out
-    executor, store = open_runner(out, args, ("experiment", exp.name))
-    from sim.experiments.batch import run_experiment
-    from sim.provenance import git_commit
-
-    commit = git_commit()
-    bar = _Bar(args.quiet)
-    t0 = time.perf_counter()
-    try:
-        status = store.status()
-        outcome = run_experiment(
-            exp,
-            store,
-            executor,
-            commit,
-            progress=bar.step,
-            on_plan=lambda tasks, reps: bar.plan(tasks, reps, sum(status.get(t.key) == "ok" for t in tasks)),
-        )
-    except (OSError, sqlite3.Error) as e:
-        executor.close()
-        store.close()
-        raise RunFailed(f"{out / 'results.sqlite'}: cannot store results: {e}") from None
-    except KeyboardInterrupt:
-        bar.close()
-        stored = sum(1 for s in store.status().values() if s == "ok")
-        print(
-            f"caresim: error: interrupted; {stored} finished runs are kept in {out / 'results.sqlite'}; "
-            f"run the same command with --resume to compute the rest",
-            file=sys.stderr,
-        )
-        executor.close()
-        store.close()
+        with api_errors():
+            result = api.run_experiment(args.experiment, **runner_keywords(args), progress=not args.quiet)
+    except api.Interrupted as e:
+        print(f"caresim: error: {e}; run the same command with --resume to compute the rest", file=sys.stderr)
         return 130
-    finally:
-        bar.close()
-    executor.close()
-    seconds = time.perf_counter() - t0
-    try:
-        from sim.experiments.outputs import write_all
-
-        written = write_all(exp, store, outcome, commit, seconds, executor.description)
-    except OSError as e:
-        raise RunFailed(f"--out: cannot write to '{out}': {e.strerror or e}") from None
-    finally:
-        store.close()
-    print(_summary_text(exp, outcome, seconds, executor.description, written))
-    summary_csv = exp.out / "summary.csv"
-    if summary_csv.is_file():
-        import pandas as pd
-
+    exp = result.experiment
+    print(_summary_text(result))
+    if result.summary is not None:
+        from sim.analysis.stability import check
         from sim.reports.text import experiment_text
 
-        print("\n" + experiment_text(pd.read_csv(summary_csv), exp.reference, outcome.replications))
-    if outcome.failed:
-        for key, error in outcome.failed.items():
-            t = next(t for t in outcome.tasks if t.key == key)
-            where = f"'{t.variant.name}'"
-            if exp.grid is not None and t.variant.grid is not None:
-                where += f" at {exp.grid.parameter} = {t.variant.grid:g}"
-            print(f"caresim: error: {where}, replication {t.replication}: {error}", file=sys.stderr)
+        overloads = check(result.timeseries)
+        print("\n" + experiment_text(result.summary, exp.reference, result.replications, overloads))
+    if len(result.failed):
+        for r in result.failed.itertuples(index=False):
+            where = f"'{r.scenario}'"
+            if exp.grid is not None and r.grid is not None and not (isinstance(r.grid, float) and math.isnan(r.grid)):
+                where += f" at {exp.grid.parameter} = {r.grid:g}"
+            print(f"caresim: error: {where}, replication {r.replication}: {r.error}", file=sys.stderr)
         print(
-            f"caresim: error: {len(outcome.failed)} of {len(outcome.tasks)} runs failed; the others are in the "
+            f"caresim: error: {len(result.failed)} of {result.runs} runs failed; the others are in the "
             f"results; --resume retries the failed ones",
             file=sys.stderr,
         )
@@ -163,37 +79,32 @@ def experiment(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary_text(exp, outcome, seconds: float, where: str, written: list[Path]) -> str:
-    n = len(outcome.tasks)
+def _summary_text(result: ExperimentResult) -> str:
+    exp = result.experiment
     draws = len(exp.draws)
     variants = len(exp.variants) // draws if draws else len(exp.variants)
     lines = [
-        f"caresim: experiment '{exp.name}': {n} runs ({variants} scenario variants x "
+        f"caresim: experiment '{exp.name}': {result.runs} runs ({variants} scenario variants x "
         + (f"{draws} posterior draws x " if draws else "")
-        + f"{outcome.replications} replications), {outcome.ran} run now {where}, {outcome.reused} already "
-        f"stored; {seconds:.1f} s."
+        + f"{result.replications} replications), {result.runs_now} run now {result.executor}, "
+        f"{result.runs - result.runs_now} already stored; {result.seconds:.1f} s."
     ]
-    if outcome.assessment is not None:
-        a = outcome.assessment
+    if result.assessment is not None and exp.precision is not None:
+        a = result.assessment
         reached = int(a["reached"].sum())
         lines.append(
             f"  Precision: {reached} of {len(a)} (scenario, metric) pairs reached a 95% half-width of "
-            f"{exp.precision.half_width_pct:g}% of the mean with {outcome.replications} replications "
+            f"{exp.precision.half_width_pct:g}% of the mean with {result.replications} replications "
             "(replications.csv)."
         )
-    lines.append(f"Wrote {', '.join(p.name for p in written)} to {exp.out}")
+    lines.append(f"Wrote {', '.join(p.name for p in result.written)} to {exp.out}")
     return "\n".join(lines)
 
 
 def report(args: argparse.Namespace) -> int:
-    from sim.reports.report import ReportError, build_report
+    import sim.api as api
 
-    folder = Path(args.folder)
-    if not folder.is_dir():
-        raise UsageError(f"{args.folder}: no such results folder")
-    try:
-        path = build_report(folder)
-    except ReportError as e:
-        raise UsageError(str(e)) from None
+    with api_errors():
+        path = api.report(args.folder)
     print(f"Wrote {path}")
     return 0

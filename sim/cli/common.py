@@ -1,7 +1,9 @@
 """What every ``caresim`` command shares: the error types, the parser, the flags and the results folder.
 
 Bad input raises :class:`UsageError` (``<where>: <what>``), which :func:`sim.cli.main.main` prints as one
-line and exit status 2; a failed replication raises :class:`RunFailed` (exit status 1).
+line and exit status 2; a failed replication raises :class:`RunFailed` (exit status 1).  The commands call
+the Python API (:mod:`sim.api`), whose errors :func:`api_errors` turns into these; ``run`` and ``compare``
+check their results folders with the API's code (:mod:`sim.api.folders`).
 """
 
 from __future__ import annotations
@@ -9,22 +11,20 @@ from __future__ import annotations
 import argparse
 import difflib
 import math
-import os
-import shlex
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from sim.parameters.params import Params
-from sim.parameters.tree import ParameterError, apply_overrides
-from sim.scenarios.scenario import RunSettings, Scenario, baseline, load
+from sim.parameters.filecheck import MAX_POPULATION, MAX_REPLICATIONS, MAX_SEED
 
-FLAG_KEYS = {  # flag -> (attribute, parameter group, parameter)
-    "--population": ("population", "place", "registered_population"),
-    "--horizon-days": ("horizon_days", "time", "horizon_days"),
-    "--warmup-days": ("warmup_days", "time", "warmup_days"),
-}
+if TYPE_CHECKING:
+    from sim.scenarios.scenario import Scenario
+
+MAX_WORKERS = 1024
+"""Worker processes: one a core, and no machine caresim runs on has more than 1,024 cores (a pool starts
+its workers at once, so ten thousand would exhaust the machine)."""
 
 
 class UsageError(Exception):
@@ -33,6 +33,30 @@ class UsageError(Exception):
 
 class RunFailed(Exception):
     """A replication raised: the message is ``<where>: <what>``."""
+
+
+@contextmanager
+def api_errors() -> Iterator[None]:
+    """The Python API's errors as the command's: bad input exits 2, runs that cannot be made or kept exit 1.
+
+    The API's message is already the command's line (``<flag>: <what>``).
+    """
+    import sim.api as api
+
+    try:
+        yield
+    except (
+        api.ScenarioError,
+        api.ExperimentError,
+        api.StudyError,
+        api.SitesError,
+        api.ValidationError,
+        api.SettingsError,
+        api.ResultsError,
+    ) as e:
+        raise UsageError(str(e)) from None
+    except (api.ReplicationFailed, api.RunError) as e:
+        raise RunFailed(str(e)) from None
 
 
 class Parser(argparse.ArgumentParser):
@@ -82,39 +106,55 @@ def closest_flag(word: str, flags: list[str]) -> str | None:
     return close[0] if close else None
 
 
-def whole(lo: int):
+def whole(lo: int, hi: int = MAX_SEED):
+    """The type of a whole-number flag from ``lo`` to ``hi`` (by default, any that a 64-bit integer holds)."""
+
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        value = integer(text)
         if value < lo:
             raise argparse.ArgumentTypeError(f"must be at least {lo}, got {value}")
+        if value > hi:
+            raise argparse.ArgumentTypeError(f"must be at most {hi:,}, got {_cut(text)}")
         return value
 
     return parse
+
+
+def _cut(text: str) -> str:
+    """A flag's text for a one-line message: a long one is cut, with its length."""
+    return text if len(text) <= 30 else f"{text[:20]}... ({len(text):,} characters)"
 
 
 def days(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of days, got '{text}'") from None
+        raise argparse.ArgumentTypeError(f"expected a number of days, got '{_cut(text)}'") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number of days, got '{text}'")
+        raise argparse.ArgumentTypeError(f"expected a finite number of days, got '{_cut(text)}'")
     return value
 
 
 def integer(text: str) -> int:
+    """A whole number; one of more than 19 digits is refused before Python converts it (past 4,300 it cannot)."""
+    digits = text.strip().lstrip("+-").replace("_", "")
+    if digits.isdigit() and len(digits.lstrip("0")) > len(str(MAX_SEED)):
+        raise argparse.ArgumentTypeError(
+            f"{_cut(text)} is too large: whole numbers on the command line are below 2**63 (19 digits)"
+        )
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{_cut(text)}'") from None
 
 
 def run_flags(cmd: argparse.ArgumentParser, out_help: str) -> None:
-    cmd.add_argument("--reps", type=whole(1), default=5, metavar="N", help="replications (default: 5)")
-    cmd.add_argument("--seed", type=whole(0), default=1, metavar="S", help="master random seed (default: 1)")
+    cmd.add_argument(
+        "--reps", type=whole(1, MAX_REPLICATIONS), default=5, metavar="N", help="replications (default: 5)"
+    )
+    cmd.add_argument(
+        "--seed", type=whole(0, MAX_SEED), default=1, metavar="S", help="master random seed (default: 1; below 2**63)"
+    )
     cmd.add_argument(
         "--population",
         type=integer,
@@ -138,39 +178,21 @@ def run_flags(cmd: argparse.ArgumentParser, out_help: str) -> None:
     cmd.add_argument("--events", action="store_true", help="also record the window's events (events.csv)")
 
 
-def run_settings(args: argparse.Namespace) -> RunSettings:
-    """The run flags, each checked against its parameter."""
-    values = {}
-    for flag, (attr, grp, key) in FLAG_KEYS.items():
-        value = getattr(args, attr)
-        if value is None:
-            continue
-        try:
-            apply_overrides(Params(), {grp: {key: value}})
-        except ParameterError as e:
-            message = str(e).removeprefix(f"{grp}.{key}: ")
-            raise UsageError(f"{flag}: {message}") from None
-        values[attr] = value
-    return RunSettings(**values)
+def settings_keywords(args: argparse.Namespace) -> dict[str, Any]:
+    """The run flags (``--population``, ``--horizon-days``, ``--warmup-days``) as the API's keywords."""
+    return {"population": args.population, "horizon_days": args.horizon_days, "warmup_days": args.warmup_days}
 
 
 def resolve(args: argparse.Namespace) -> Scenario:
     """The scenario named on the command line with the run flags applied to its parameters."""
-    settings = run_settings(args)
-    return load(args.scenario, settings) if args.scenario else baseline(settings)
+    import sim.api as api
+
+    with api_errors():
+        scenario = api.load_scenario(args.scenario, **settings_keywords(args))
+    return scenario
 
 
 FORCE_HELP = "replace the results already in the folder --out names (caresim's files in it are removed first)"
-RESULT_FILES = (
-    "*.csv",
-    "*.png",
-    "*.svg",
-    "*.html",
-    "*.json",
-    "results.sqlite",
-    "results.sqlite-wal",
-    "results.sqlite-shm",
-)  # what --force removes from a results folder: caresim's kinds of file, no folders
 
 
 def folder(text: str) -> str:
@@ -180,27 +202,24 @@ def folder(text: str) -> str:
     return text
 
 
-def clear_results(out: Path) -> None:
-    """``--force``: remove the files caresim writes from ``out`` (its top level only; other files stay)."""
-    for pattern in RESULT_FILES:
-        for path in out.glob(pattern):
-            if path.is_file():
-                path.unlink()
-
-
 def prepare_out(out: str, force: bool = False) -> Path:
     """The results folder of ``run`` or ``compare``, checked before the runs: new or empty, or ``--force``.
 
     Nothing is made or removed yet: :func:`make_out` does that once the runs have succeeded, so a run
     that fails leaves no empty folder behind and, with ``--force``, loses none of the earlier results.
     """
+    from sim.api.folders import check_out
+
     path = Path(out)
-    check_out(path, resume=False, force=force, resumable=False)
+    with api_errors():
+        check_out(path, resume=False, force=force, resumable=False)
     return path
 
 
 def make_out(path: Path, force: bool) -> None:
     """Make the folder :func:`prepare_out` checked (emptied of earlier results with ``--force``)."""
+    from sim.api.folders import clear_results
+
     if force and path.is_dir():
         clear_results(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -214,17 +233,30 @@ def progress(done: int, total: int, seconds: float) -> None:
 def add_runner_flags(cmd, reps_help: str, out_help: str, min_population: int = 1) -> None:
     """The flags of every command that runs through the experiment runner."""
     cmd.add_argument(
-        "--workers", type=whole(1), metavar="N", help="worker processes; 1 runs serially (default: all cores)"
+        "--workers",
+        type=whole(1, MAX_WORKERS),
+        metavar="N",
+        help="worker processes; 1 runs serially (default: all cores)",
     )
     cmd.add_argument(
         "--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, or 'local' for a LocalCluster"
     )
     add_folder_flags(cmd, out_help)
     cmd.add_argument("--quiet", action="store_true", help="no progress output")
-    cmd.add_argument("--reps", type=whole(1), metavar="N", help=reps_help)
+    cmd.add_argument("--reps", type=whole(1, MAX_REPLICATIONS), metavar="N", help=reps_help)
     cmd.add_argument(
-        "--population", type=whole(min_population), metavar="P", help="registered people (overrides the file)"
+        "--population",
+        type=whole(min_population, MAX_POPULATION),
+        metavar="P",
+        help="registered people (overrides the file)",
     )
+
+
+def runner_keywords(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags of :func:`add_runner_flags` as the API's keywords, all but ``--quiet`` (each command makes its
+    own ``progress`` of it)."""
+    names = ("workers", "dask", "reps", "population", "out", "resume", "force")
+    return {name: getattr(args, name) for name in names}
 
 
 def add_study_flags(cmd, study_help: str, reps_from: str, out_under: str = "") -> None:
@@ -244,69 +276,3 @@ def add_folder_flags(cmd: argparse.ArgumentParser, out_help: str) -> None:
         "--resume", action="store_true", help="continue this job's results folder, computing only what is missing"
     )
     cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
-
-
-def open_runner(out: Path, args: argparse.Namespace, job: tuple[str, str]):
-    """Check the results folder, start the executor and open the store: ``(executor, store)``.
-
-    ``job`` is (kind, name), for example ``("experiment", "headline")``: a store that holds another job's
-    results is refused, with or without ``--resume``.  Every problem is one line (``UsageError``) and
-    nothing is started that is not closed again.
-    """
-    from sim.experiments.executors import ExecutorError, make_executor
-    from sim.experiments.store import Store, StoreError
-
-    check_out(out, args.resume, args.force)
-    if args.force and out.is_dir():
-        clear_results(out)
-    if args.dask and args.workers == 1:
-        raise UsageError("--workers: 1 runs serially in this process; it cannot be combined with --dask")
-    try:
-        executor = make_executor(args.workers, args.dask)
-    except ExecutorError as e:
-        raise UsageError(str(e)) from None
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        store = Store(out)
-    except (OSError, StoreError) as e:
-        executor.close()
-        raise UsageError(
-            f"--out: cannot create '{out}': {e.strerror or e}" if isinstance(e, OSError) else f"--out: {e}"
-        ) from None
-    held = store.claim(*job)
-    if held != job:
-        store.close()
-        executor.close()
-        raise UsageError(
-            f"--out: '{out}' holds the results of {held[0]} '{held[1]}', not of {job[0]} '{job[1]}'; "
-            "choose another folder, or add --force to replace them"
-        )
-    return executor, store
-
-
-def check_out(out: Path, resume: bool, force: bool = False, resumable: bool = True) -> None:
-    """The results folder must be new or empty, or this job's with ``--resume``, or is replaced with ``--force``."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: '{out}' exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        if not resume:
-            again = (
-                "add --resume to continue it, --force to replace it, " if resumable else "add --force to replace it "
-            )
-            raise UsageError(f"--out: the results folder '{out}' already exists; {again}or choose another folder")
-        if not (out / "results.sqlite").is_file():
-            raise UsageError(f"--out: '{out}' is not a results folder (no results.sqlite); choose another folder")
-    parent = next((p for p in [out, *out.parents] if p.exists()), Path("."))
-    if not parent.is_dir():
-        raise UsageError(f"--out: cannot create '{out}': '{parent}' is a file")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"--out: cannot create '{out}': '{parent}' is not writable")
-
-
-def reproduce_command(args: argparse.Namespace) -> str:
-    """The command that reproduces the numbers (where it runs does not change them)."""
-    words = ["caresim", args.command, args.study]
-    for flag in ("reps", "population", "out"):
-        if getattr(args, flag) is not None:
-            words += [f"--{flag}", str(getattr(args, flag))]
-    return " ".join(shlex.quote(w) for w in words)

@@ -16,6 +16,9 @@ calibration study (``sim/cli/calibrate.py``).
 
 ``caresim app`` starts the what-if page for commissioners (``sim/app/``).
 
+``caresim validation`` prints the baseline beside the validation rows of EVIDENCE.md and writes
+``docs/validation.md`` (``sim/cli/validation.py``).
+
 ``caresim compare A.toml B.toml ...`` runs the scenarios with common random
 numbers, prints the main changes against the first with 95% intervals and,
 with ``--out``, writes ``kpis.csv``, ``timeseries.csv``, ``comparison.csv``
@@ -32,6 +35,7 @@ import sys
 
 from sim import __version__
 from sim.cli.common import Parser, RunFailed, UsageError, run_flags, whole
+from sim.parameters.filecheck import MAX_REPLICATIONS
 from sim.scenarios.scenario import ScenarioError
 
 # Each command's module (and with it the model, pandas and scipy) is imported when the command
@@ -79,7 +83,7 @@ def build_parser() -> Parser:
     )
     compare.add_argument(
         "--posterior",
-        type=whole(2),
+        type=whole(2, MAX_REPLICATIONS),
         metavar="K",
         help="run K posterior draws of the calibrated parameters x the replications; intervals then "
         "carry calibration uncertainty and randomness, and uncertainty.csv says which dominates",
@@ -103,11 +107,15 @@ def build_parser() -> Parser:
     from sim.cli import (
         sites as cli_sites,
     )
+    from sim.cli import (
+        validation as cli_validation,
+    )
 
     cli_batch.add_commands(commands)
     cli_calibrate.add_commands(commands)
     cli_sensitivity.add_commands(commands)
     cli_sites.add_commands(commands)
+    cli_validation.add_commands(commands)
     add_app_command(commands)
     return parser
 
@@ -120,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             raise UsageError(
                 "command line: choose a command: run, validate, compare, experiment, report, sweep, "
-                "calibrate, sensitivity, sites or app "
+                "calibrate, sensitivity, sites, validation or app "
                 "(see caresim --help)"
             )
         if args.command == "validate":
@@ -143,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             from sim.cli.sites import sites
 
             return sites(args)
+        if args.command == "validation":
+            from sim.cli.validation import validation
+
+            return validation(args)
         if args.command == "sensitivity":
             from sim.cli.sensitivity import sensitivity
 

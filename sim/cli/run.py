@@ -2,8 +2,11 @@
 
 Prints the main metrics first, then all others, then admission rates, each as the mean over the
 replications with the half-width of its 95% interval, under its plain label and with its name in
-``kpis.csv`` (both from :mod:`sim.outcomes.registry`); with ``--out`` writes ``kpis.csv``,
-``timeseries.csv`` and (with ``--events``) ``events.csv``.
+``kpis.csv`` (both from :mod:`sim.outcomes.registry`); above the tables it names any queue that
+grows through the window (:mod:`sim.analysis.stability`); with ``--out`` writes ``kpis.csv``,
+``timeseries.csv`` and (with ``--events``) ``events.csv``.  Below 100,000 people it warns, on stderr
+before the table, which services the place holds fewer than two units of (:mod:`sim.core.capacity_check`);
+a run that fails says only why.  The scenario is loaded and run by :mod:`sim.api`; this module prints and writes.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ import argparse
 import math
 import sys
 import textwrap
-import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import sim.api as api
 from sim import __version__
-from sim.cli.common import RunFailed, make_out, prepare_out, progress, resolve
+from sim.cli.common import api_errors, make_out, prepare_out, progress, resolve
 from sim.outcomes import registry
 from sim.scenarios.scenario import Scenario
 
@@ -76,7 +80,9 @@ def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int,
 
     Each row shows the metric's plain label and, last, its name in ``kpis.csv``.
     """
+    from sim.analysis.stability import check
     from sim.analysis.stats import RATE_METRICS, rates_per_1000_py, summarise
+    from sim.reports.text import overload_lines
 
     kpis = frames["kpis"]
     summary = summarise(kpis)
@@ -100,6 +106,8 @@ def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int,
             f"  Mean +/- half-width of the 95% confidence interval (t distribution, n={reps}); "
             "shares in per cent, costs in GBP (m = million)."
         )
+    overload = overload_lines(check(frames["timeseries"]), scenario.name)
+    out += [""] + overload if overload else []
     out += ["", "Main results"] + _table(summary, main, reps)
     out += ["", "All other metrics"] + _table(summary, rest, reps)
     rates = summarise(rates_per_1000_py(kpis))
@@ -111,28 +119,24 @@ def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int,
     return "\n".join(out)
 
 
+def warn_capacities(lines: Iterable[str]) -> None:
+    """Name the services a small place holds fewer than two units of (``sim.core.capacity_check``), on stderr."""
+    for line in lines:
+        print(f"caresim: warning: capacities: {line}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     scenario = resolve(args)
     out = prepare_out(args.out, args.force) if args.out is not None else None
-    from sim.replication.runner import ReplicationFailed, multiple_replications, write_outputs
-
-    t0 = time.perf_counter()
-    try:
-        frames = multiple_replications(
-            scenario.params,
-            scenario.name,
-            args.reps,
-            args.seed,
-            prelaunch=scenario.prelaunch,
-            log_events=args.events,
-            progress=progress,
-        )
-    except ReplicationFailed as e:
-        raise RunFailed(str(e)) from None
-    seconds = time.perf_counter() - t0
+    with api_errors():
+        result = api.run(scenario, reps=args.reps, seed=args.seed, events=args.events, progress=progress)
+    warn_capacities(result.capacity_warnings)
+    frames = result.tables()
     print(summary_text(scenario, frames, args.reps, args.seed))
-    print(f"\nRan {args.reps} replication{'s' if args.reps != 1 else ''} in {seconds:.1f} s.")
+    print(f"\nRan {args.reps} replication{'s' if args.reps != 1 else ''} in {result.seconds:.1f} s.")
     if out is not None:
+        from sim.replication.runner import write_outputs
+
         try:
             make_out(out, args.force)
             written = write_outputs(out, frames)

@@ -5,18 +5,17 @@ starts, then runs every parameter set through the experiment runner into
 ``calibration/fitted/<study>/sensitivity/results.sqlite`` (or ``--out``), so that an interrupted
 analysis resumes with ``--resume`` and nothing is run twice.  Writes ``parameters.csv``,
 ``morris.csv``, ``sobol.csv``, ``prior_driven.csv``, ``sobol.png`` and ``sensitivity.json``, and prints
-which answers are prior-driven.
+which answers are prior-driven.  The analysis is run by :func:`sim.api.sensitivity`; this module parses
+and prints.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
 
-from sim.cli.common import RunFailed, UsageError, add_study_flags, open_runner, reproduce_command
+from sim.cli.common import add_study_flags, api_errors, runner_keywords
 
 DESCRIPTION = (
     "Sobol indices of a calibration study's answers (levels at the reference, per cent changes in the "
@@ -34,129 +33,29 @@ def add_commands(commands) -> None:
     add_study_flags(cmd, "calibration study with a [sensitivity] table", "the [sensitivity] table", "/sensitivity")
 
 
-class _Progress:
-    """A progress bar per phase (none with --quiet); failed runs are reported as they happen."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.bar = None
-
-    def phase(self, name: str, runs: int) -> None:
-        self.close()
-        if not self.quiet:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=runs, unit="run", desc=f"caresim {name}", file=sys.stderr, dynamic_ncols=True)
-
-    def __call__(self, task, error) -> None:
-        if error and not self.quiet:
-            print(f"caresim: run failed: {task.variant.name}, replication {task.replication}: {error}", file=sys.stderr)
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
 def sensitivity(args: argparse.Namespace) -> int:
-    from sim.calibration.calibrate import Evaluator
-    from sim.calibration.sensitivity_study import NothingToVary, analyse, answer_study, parameters, read_screened
-    from sim.calibration.study import StudyError, load_study
-    from sim.provenance import git_commit
+    import sim.api as api
+    from sim.api.sensitivity_analysis import SENSITIVITY_FILES
 
     try:
-        study = load_study(args.study)
-    except StudyError as e:
-        raise UsageError(str(e)) from None
-    if study.sensitivity is None:
-        raise UsageError(
-            f"{study.path.as_posix()}: no [sensitivity] table; add one (scenarios, metrics, samples, "
-            "[[sensitivity.prior]]; see calibration/pilots.toml)"
-        )
-    fitted = study.path.parent / "fitted" / study.name
-    out = Path(args.out) if args.out else fitted / "sensitivity"
-    try:
-        params = parameters(study, fitted)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
-    runner_study, answers = answer_study(study, params, args.population, args.reps)
-    executor, store = open_runner(out, args, ("sensitivity study", study.name))
-    progress = _Progress(args.quiet)
-    evaluate = Evaluator(runner_study, store, executor, git_commit(), out, progress)
-    t0 = time.perf_counter()
-    try:
-        found = analyse(evaluate, params, answers, read_screened(fitted), progress.phase)
-        failed = store.errors()
-    except NothingToVary as e:
-        raise RunFailed(f"{study.path.as_posix()}: {e}") from None
-    except KeyboardInterrupt:
-        progress.close()
-        print(
-            f"caresim: error: interrupted; finished runs are kept in {out / 'results.sqlite'}; run the same command "
-            "with --resume to compute the rest",
-            file=sys.stderr,
-        )
+        with api_errors():
+            result = api.sensitivity(args.study, **runner_keywords(args), progress=not args.quiet)
+    except api.Interrupted as e:
+        print(f"caresim: error: {e}; run the same command with --resume to compute the rest", file=sys.stderr)
         return 130
-    finally:
-        progress.close()
-        executor.close()
-        store.close()
-    seconds = time.perf_counter() - t0
-    _write(found, args, runner_study, out, seconds, evaluate.runs)
-    print(summary_text(found, study.name, runner_study, fitted, seconds, evaluate.runs))
-    print(f"Wrote parameters.csv, morris.csv, sobol.csv, prior_driven.csv, sobol.png, sensitivity.json to {out}")
-    if failed:
-        first = " ".join(str(next(iter(failed.values()))).split())[:200]
+    print(
+        summary_text(result.analysis, result.study.name, result.study, result.fitted, result.seconds, result.runs_now)
+    )
+    print(f"Wrote {', '.join(SENSITIVITY_FILES)} to {result.folder}")
+    if result.failed:
+        first = " ".join(str(next(iter(result.failed.values()))).split())[:200]
         print(
-            f"caresim: error: {len(failed)} runs failed (their parameter sets have no answers); --resume retries "
-            f"them; the first: {first}",
+            f"caresim: error: {len(result.failed)} runs failed (their parameter sets have no answers); --resume "
+            f"retries them; the first: {first}",
             file=sys.stderr,
         )
         return 1
     return 0
-
-
-def _write(found, args: argparse.Namespace, runner_study, out: Path, seconds: float, runs: int) -> None:
-    from sim.calibration.sensitivity_study import PRIOR_DRIVEN_SHARE, parameter_table
-    from sim.experiments.exports import write_table
-    from sim.reports.charts import plt
-    from sim.reports.charts_sensitivity import indices_heatmap
-
-    s = runner_study.sensitivity
-    meta = {
-        "study": runner_study.name,
-        "command": reproduce_command(args),
-        "seconds": round(seconds, 1),
-        "runs_made": runs,
-        "population": runner_study.settings.population,
-        "replications": runner_study.replications,
-        "seed": runner_study.seed,
-        "samples": s.samples,
-        "morris_trajectories": s.morris_trajectories,
-        "prior_driven_threshold": PRIOR_DRIVEN_SHARE,
-        "sweep_screening_used": found.swept is not None,
-    }
-    try:
-        for name, frame in (
-            ("parameters.csv", parameter_table(found.params, found.why)),
-            ("morris.csv", found.morris),
-            ("sobol.csv", found.sobol),
-            ("prior_driven.csv", found.driven),
-        ):
-            write_table(frame, out / name)
-        fig = indices_heatmap(
-            found.sobol,
-            {p.name for p in found.params if not p.informed},
-            found.reference,
-            f"prior-driven when they hold {PRIOR_DRIVEN_SHARE:.0%} of the total indices",
-        )
-        fig.savefig(out / "sobol.png", dpi=120)
-        plt.close(fig)
-        (out / "sensitivity.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    except OSError as e:
-        raise RunFailed(f"--out: cannot write to '{out}': {e.strerror or e}") from None
 
 
 def _words(metric: str) -> str:

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from sim.core.calendar import Calendar, Environment
 from sim.core.distributions import LogNormal
+from sim.core.hospital import Beds
 from sim.core.population import DAYS_PER_YEAR, Population
 from sim.core.records import OpenSpell, Records
 from sim.core.services import CapacityPool, DailySlots
 from sim.core.streams import Streams
 from sim.parameters.params import Params, capacity_basis, per_place
-from sim.vocabulary import Care, Kind, Place, Reason, Spell
+from sim.vocabulary import Care, Delay, Kind, Place, Responsible, Spell
 
 if TYPE_CHECKING:
     from sim.pathways.mdt import Teams
@@ -46,8 +47,10 @@ STREAM_GROUPS = (
     (HAZARD_STREAMS, 16),
     (("gp_contacts", "nursing_visits"), 16),  # a home spell's bulk counts
     (("route", "gp_outcome", "admit", "rapid_response", "rapid_response_outcome"), 8),  # a crisis
+    (("ae_decision",), 4),  # the time in A&E to the decision to admit or send home
     (("los", "hospital_death", "death_time"), 4),  # an emergency stay
     (("destination", "assessment", "knows_contact"), 4),  # leaving the acute bed
+    (("funding", "therapy", "funding_wait", "choice", "dispute", "package_start", "equipment", "housing"), 4),
     (("follow_ups",), 8),  # a referral
     (("follow_up_substitution",), 16),  # each follow-up
     (("elective_decision", "day_case"), 8),  # the end of an outpatient episode
@@ -71,8 +74,9 @@ def capacities(p: Params) -> dict[str, int]:
     pa, sc = p.acute, p.social_care
     core = per_place(pa.beds_per_100k, n)
     return {
-        "core_beds": core,
-        "acute_beds": core + per_place(pa.escalation_beds_per_100k, n),
+        "core_beds": core,  # ring-fenced beds included
+        "ring_fenced_beds": min(per_place(pa.ring_fenced_beds_per_100k, n), core),  # part of the core beds
+        "escalation_beds": per_place(pa.escalation_beds_per_100k, n),
         "social_workers": per_place(sc.social_workers_per_100k, n),
         "home_care": per_place(sc.home_care_packages_per_100k, n),
         "reablement": per_place(sc.reablement_places_per_100k, n),
@@ -104,7 +108,7 @@ class Model:
         env = self.env
         cap = capacities(params)
         self.core_beds = cap["core_beds"]
-        self.beds = CapacityPool(env, "acute_beds", cap["acute_beds"])
+        self.beds = Beds(env, self.rec, cap["core_beds"], cap["ring_fenced_beds"], cap["escalation_beds"])
         self.social_workers = CapacityPool(env, "social_workers", cap["social_workers"])
         self.home_care = CapacityPool(env, "home_care", cap["home_care"], priorities=2)
         self.reablement = CapacityPool(env, "reablement", cap["reablement"], priorities=2)
@@ -113,8 +117,7 @@ class Model:
         self.rapid_response = CapacityPool(env, "rapid_response", cap["rapid_response"])
         self.gp_slots = DailySlots(cap["gp_slots"])
         self.outpatient_slots = DailySlots(cap["outpatient_slots"])
-        self.pools = (
-            self.beds,
+        self.pools = (  # the acute beds aside (sim.core.hospital)
             self.social_workers,
             self.home_care,
             self.reablement,
@@ -136,7 +139,8 @@ class Model:
         self.mdt: list[int] = []  # co-ordinator's discipline (index), -1 when not on a caseload
         self.recent_admissions: list[list[float]] = []  # emergency admission times (case finding looks back a year)
         self.recent_ae: list[list[float]] = []  # A&E attendance times
-        self.elective_list: dict[int, bool] = {}  # planned admissions booked: person -> day case
+        self.elective_list: dict[int, tuple[bool, bool]] = {}  # booked admissions: person -> (day case, cancelled)
+        self.waiting_list: dict[int, tuple[float, bool]] = {}  # elective waiting list: person -> (referral, to admit)
         # home spells, six doubles each: end, pid, expected GP contacts, uniform, expected nursing visits, uniform
         self.gp_spells = bytearray()
         self._handlers: dict[int, Handler] = {}  # calendar kind -> its handler
@@ -183,6 +187,7 @@ class Model:
         self._derive()
         cap = capacities(params)
         self.core_beds = cap["core_beds"]
+        self.beds.resize(cap["core_beds"], cap["ring_fenced_beds"], cap["escalation_beds"])
         for pool in self.pools:
             pool.resize(cap[pool.name])
         self.gp_slots.per_day = cap["gp_slots"]
@@ -283,9 +288,11 @@ class Model:
         if self.pop.care[pid] != Care.CARE_HOME or pool is self.care_homes:
             self.pop.care[pid] = Care.NONE
 
-    def delay(self, pid: int, start: float, reason: Reason) -> None:
+    def delay(self, pid: int, start: float, category: Delay, responsible: Responsible, awaiting: int = -1) -> None:
+        """Record the delayed days from ``start`` to now: their national category, who they are attributed to,
+        and the ``Reason`` (assessment or service unit) awaited, if any (-1: none)."""
         if self.env.now > start:
-            self.rec.delays.append((pid, start, self.env.now, int(reason)))
+            self.rec.delays.append((pid, start, self.env.now, int(awaiting), int(category), int(responsible)))
 
     # --- dispatch of calendar entries -------------------------------------
     def on(self, kind: Kind, handler: Handler) -> None:

@@ -35,6 +35,7 @@ class OpenStay:
     fit: float = math.nan  # nan if not (yet) medically fit
     left: float = math.nan  # nan if still in a bed
     died: bool = False
+    shortened: float = 0.0  # days taken off the stay to medically fit because beds were short
 
 
 @dataclass(slots=True)
@@ -50,7 +51,7 @@ class OpenSpell:
 
 STAY_COLUMNS = tuple(f.name for f in fields(OpenStay))
 SPELL_COLUMNS = tuple(f.name for f in fields(OpenSpell))
-DELAY_COLUMNS = ("pid", "start", "end", "reason")
+DELAY_COLUMNS = ("pid", "start", "end", "reason", "category", "responsible")  # Reason (-1: none), Delay, Responsible
 EVENT_COLUMNS = ("time", "pid", "event", "count", "detail")
 _PACK_EVENT = struct.Struct("=5d").pack
 
@@ -66,7 +67,7 @@ class Records:
     def __init__(self) -> None:
         self.events = bytearray()  # time, pid, event, count, detail: five doubles per event
         self.stays: list[OpenStay] = []
-        self.delays: list[tuple[int, float, float, int]] = []  # pid, start, end, reason
+        self.delays: list[tuple[int, float, float, int, int, int]] = []  # DELAY_COLUMNS
         self.spells: list[OpenSpell] = []
 
     def event(self, t: float, pid: int, ev: int, count: int = 1, detail: int = -1) -> None:

@@ -1,8 +1,9 @@
 """Capacitated services: pools of units with priority FIFO queues, and daily slot counters.
 
-``CapacityPool`` is the one queueing class of the model (acute beds, social
-workers, home care packages, reablement places, intermediate care beds, care
-home places).  It is lighter than ``simpy.Resource``: a unit that is free is
+``CapacityPool`` is the one queueing class of the model (social workers,
+home care packages, reablement places, intermediate care beds, care home
+places; the acute beds are three pools behind one queue in A&E,
+``sim.core.hospital``).  It is lighter than ``simpy.Resource``: a unit that is free is
 taken without any event; only a wait creates one.  It keeps the time integrals
 of units in use and of the queue, so occupancy and Little's law can be checked
 from the pool itself, independently of the records.
@@ -49,13 +50,16 @@ class CapacityPool:
         self.served = 0
         self.max_in_use = 0
 
-    def _tick(self) -> None:
+    def tick(self) -> None:
+        """Bring the time integrals up to now (they are kept up to the last change)."""
         now = self.env.now
         dt = now - self._last
         if dt:
             self.area_in_use += self.in_use * dt
             self.area_queue += self.waiting * dt
             self._last = now
+
+    _tick = tick
 
     @property
     def free(self) -> int:

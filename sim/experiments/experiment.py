@@ -45,9 +45,9 @@ from typing import Any
 
 from sim.analysis.posterior import DEFAULT_FILE, Draw, PosteriorError, load_posterior
 from sim.outcomes import registry
-from sim.parameters.filecheck import days, known_keys, short_name, whole
+from sim.parameters.filecheck import MAX_POPULATION, MAX_REPLICATIONS, days, known_keys, short_name, whole
 from sim.parameters.patch import Patch, parse_path
-from sim.parameters.tree import ParameterError
+from sim.parameters.tree import ParameterError, shown
 from sim.scenarios.scenario import (
     BASELINE,
     RunSettings,
@@ -175,10 +175,14 @@ def load_experiment(
     description = data.get("description", "")
     if not isinstance(description, str):
         raise err("'description' must be text in quotes")
-    replications = reps if reps is not None else whole(data.get("replications", 5), "replications", 1, err)
-    seed = whole(data.get("seed", 1), "seed", 0, err)
+    replications = (
+        reps if reps is not None else whole(data.get("replications", 5), "replications", 1, err, MAX_REPLICATIONS)
+    )
+    seed = whole(data.get("seed", 1), "seed", 0, err)  # at most MAX_SEED: the results store keeps it
     if population is None and "population" in data:
-        population = whole(data["population"], "population", 1, err)
+        population = whole(data["population"], "population", 1, err, MAX_POPULATION)
+    if not isinstance(data.get("out", ""), str):
+        raise err(f"'out' must be a folder path in quotes, got {shown(data['out'])}")
     horizon = days(data, "horizon_days", err)
     warmup = days(data, "warmup_days", err)
     settings = RunSettings(population=population, horizon_days=horizon, warmup_days=warmup)
@@ -197,6 +201,8 @@ def load_experiment(
         raise err(str(e)) from None
     names = [s.name for s in scenarios]
     reference = data.get("reference", names[0])
+    if not isinstance(reference, str):
+        raise err(f"'reference' must be the name of a listed scenario, in quotes, got {shown(reference)}")
     if reference not in names:
         raise err(f"'reference' is '{reference}', which is not the name of a listed scenario ({', '.join(names)})")
 
@@ -210,8 +216,6 @@ def load_experiment(
     if precision is not None and precision.max_replications < replications:
         raise err(f"precision.max_replications ({precision.max_replications}) is below replications ({replications})")
     out_dir = Path(out) if out is not None else Path(data.get("out", f"results/{name}"))
-    if not isinstance(data.get("out", ""), str):
-        raise err("'out' must be a folder path in quotes")
     posterior = _posterior(data.get("posterior"), path, err)
     draws: tuple[Draw | None, ...] = (None,)
     if posterior is not None:
@@ -351,8 +355,8 @@ def _precision(value: Any, err) -> Precision | None:
     cohort = value.get("cohort", "all")
     if cohort not in COHORTS:
         raise err(f"precision.cohort must be one of {', '.join(COHORTS)}, got {cohort!r}")
-    max_reps = whole(value.get("max_replications", 50), "precision.max_replications", 2, err)
-    look = whole(value.get("look_ahead", 5), "precision.look_ahead", 0, err)
+    max_reps = whole(value.get("max_replications", 50), "precision.max_replications", 2, err, MAX_REPLICATIONS)
+    look = whole(value.get("look_ahead", 5), "precision.look_ahead", 0, err, MAX_REPLICATIONS)
     return Precision(metrics, float(hw), max_reps, cohort, look)
 
 
@@ -364,7 +368,7 @@ def _posterior(value: Any, experiment: Path, err) -> Posterior | None:
     known_keys(value, POSTERIOR_KEYS, err, "posterior.")
     if "draws" not in value:
         raise err("posterior.draws is required: how many posterior draws to run (at least 2)")
-    draws = whole(value["draws"], "posterior.draws", 2, err)
+    draws = whole(value["draws"], "posterior.draws", 2, err, MAX_REPLICATIONS)
     file = value.get("file")
     if file is not None and not isinstance(file, str):
         raise err("posterior.file must be a CSV file path in quotes (relative to this file)")

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.compare import MDT_PREFIX, compare_values
+from sim.analysis.stability import check, is_unstable, unstable_by_scenario
 from sim.analysis.stats import by_replication, mean_ci
 from sim.analysis.warmup import mser
 from sim.experiments.experiment import Experiment
@@ -111,8 +112,13 @@ def _no_grid(grid) -> object:
     return None if grid is None or (isinstance(grid, float) and math.isnan(grid)) else grid
 
 
-def summary(kpis: pd.DataFrame, exp: Experiment, paired: dict[str, bool]) -> pd.DataFrame:
+def summary(
+    kpis: pd.DataFrame, exp: Experiment, paired: dict[str, bool], timeseries: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Mean and 95% interval of each metric, and its change against the reference (section 8 columns).
+
+    ``unstable``: whether this scenario's runs (at this grid point) or its reference's have a queue growing
+    through the window (:mod:`sim.analysis.stability`, from ``timeseries``; NA without it).
 
     Over posterior draws (a ``draw`` column), means, changes and intervals are over draws x
     replications (:mod:`sim.analysis.uncertainty`), and the parts of each variance follow at the end.
@@ -133,6 +139,14 @@ def summary(kpis: pd.DataFrame, exp: Experiment, paired: dict[str, bool]) -> pd.
         for (s, g, c, m), v in k.groupby(["scenario", "grid", "cohort", "metric"], sort=False, dropna=False)
     }
 
+    flags = None if timeseries is None else unstable_by_scenario(check(timeseries))
+
+    def unstable(scenario: str, grid) -> object:
+        if flags is None:
+            return pd.NA
+        ref_grid = grid if ref_gridded else None
+        return is_unstable(flags, scenario, grid) or is_unstable(flags, exp.reference, ref_grid)
+
     def reference(scenario: str, grid, cohort: str, metric: str):
         if cohort == "mdt":  # the same people in the reference run, measured at this scenario's grid point
             return groups.get((exp.reference, grid, MDT_PREFIX + scenario, metric))
@@ -147,6 +161,7 @@ def summary(kpis: pd.DataFrame, exp: Experiment, paired: dict[str, bool]) -> pd.
             "metric": metric,
             **level(values),
             "paired": bool(paired.get(scenario, True)),
+            registry.UNSTABLE: unstable(scenario, grid),
         }
         ref = None if scenario == exp.reference else reference(scenario, grid, cohort, metric)
         if ref is not None:

@@ -80,7 +80,7 @@ def write_all(
     """Write every output of the experiment; return the paths written."""
     out = exp.out
     frames = collect(store, outcome.tasks, exp)
-    table = summary(frames["kpis"], exp, paired_with_reference(exp))
+    table = summary(frames["kpis"], exp, paired_with_reference(exp), frames["timeseries"])
     frames["summary"] = table[SUMMARY_COLUMNS]
     warm = warmup_check(frames["timeseries"], exp)
     written = [write_table(frames[k], out / f"{k}.csv") for k in ("kpis", "timeseries", "summary")]

@@ -32,6 +32,7 @@ SOURCE_YEAR = {
     "district_nurse_visit": 2010,  # PSSRU Unit Costs 2010
     "rapid_response_team_year": 2013,
     "coordinator_year": 2013,
+    "escalation_bed_day": 2016,  # priced as an excess bed day, NHS Reference Costs 2016/17
 }
 
 
@@ -85,9 +86,9 @@ def cohort_costs(data: RunData, c: Cohort, lo: np.ndarray, k: dict[str, float]) 
         (rr & (t_all < data.window_end) & (t_all >= lo_all[np.where(rr, pid_all, 0)])).sum()
     )
 
-    bed_capacity = (
-        cap["acute_beds"] * years * DAYS_PER_YEAR * uc["acute_bed_day"] * share(k["bed_days"], data.bed_days_all)
-    )
+    bed_share = share(k["bed_days"], data.bed_days_all)
+    bed_capacity = cap["acute_beds"] * years * DAYS_PER_YEAR * uc["acute_bed_day"] * bed_share  # core beds held
+    escalation = k["escalation_bed_days_all"] * uc["escalation_bed_day"] * bed_share  # escalation beds, per day used
     ic_capacity = (
         cap["intermediate_care"]
         * years
@@ -123,6 +124,7 @@ def cohort_costs(data: RunData, c: Cohort, lo: np.ndarray, k: dict[str, float]) 
         + k["outpatient_attendances"] * uc["outpatient_attendance"]
         + (k["elective_admissions"] - day_cases) * uc["elective_admission"]
         + day_cases * uc["day_case"]
+        + escalation
     )
     nursing = k["community_nursing_visits"] * uc["district_nurse_visit"]
     coordinators = (

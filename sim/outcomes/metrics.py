@@ -6,6 +6,8 @@ from ``sim.outcomes.costs``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -13,10 +15,12 @@ from sim.core.population import DAYS_PER_YEAR
 from sim.outcomes import registry
 from sim.outcomes.costs import cohort_costs
 from sim.outcomes.rundata import Cohort, RunData, lower_bound, overlap
-from sim.vocabulary import Ev, Place, Reason
+from sim.vocabulary import AeExit, Delay, Ev, Place, Reason, Responsible
 
 METRICS = registry.COHORT_METRICS  # every cohort's metrics, named and defined in sim.outcomes.registry
-PLACE_METRICS = registry.PLACE_METRICS  # place-wide, under cohort ``all`` only: occupancy, then core beds
+PLACE_METRICS = registry.PLACE_METRICS  # place-wide, under cohort ``all`` only: occupancy, core beds, ...
+AE_WAITS = {"ae_waits_over_4h": 4.0, "ae_waits_over_12h": 12.0}  # metric: hours from arrival in A&E
+RTT_DAYS = 18 * 7.0  # the referral-to-treatment standard: 18 weeks
 
 _COUNTED = {
     "crises": Ev.CRISIS,
@@ -75,19 +79,89 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
     admitted_in = (admitted < E) & (admitted >= np.nan_to_num(lo[spid], nan=np.inf))
     out["trolley_wait_hours"] = float(((admitted - arrived) * 24.0)[admitted_in].sum())
 
+    # the hospital's responses to pressure: people sent home who would have been admitted, days taken off stays
+    out["ae_sent_home_under_pressure"] = float(
+        ((kind == Ev.AE_DEPARTURE) & (detail == AeExit.SENT_HOME_UNDER_PRESSURE)).sum()
+    )
+    out["stay_days_shortened_under_pressure"] = float(st["shortened"].to_numpy()[admitted_in].sum())
+
+    ae = ae_visits(data)
+    apid, arrival = ae["pid"].to_numpy(), ae["time"].to_numpy()
+    counted = (arrival < E) & (arrival >= np.nan_to_num(lo[apid], nan=np.inf))
+    hours = (np.nan_to_num(ae["left"].to_numpy(), nan=E) - arrival) * 24.0  # still in A&E at the end: so far
+    for metric, limit in AE_WAITS.items():
+        out[metric] = float((counted & (hours > limit)).sum())
+
+    wl = waiting_list(data)
+    wpid, start, stop = wl["pid"].to_numpy(), wl["start"].to_numpy(), wl["stop"].to_numpy()
+    on_list = overlap(wpid, start, stop, lo, E).sum()
+    out["elective_waiting_list_mean"] = float(on_list / (E - W))
+    over = overlap(wpid, start + RTT_DAYS, stop, lo, E).sum()
+    out["elective_waiting_over_18w_share"] = float(over / on_list) if on_list > 0 else float("nan")
+
     de = data.delays
     days = overlap(de["pid"].to_numpy(), de["start"].to_numpy(), de["end"].to_numpy(), lo, E)
-    reason = de["reason"].to_numpy()
+    reason, category, responsible = (de[c].to_numpy() for c in ("reason", "category", "responsible"))
     out["delayed_discharge_days"] = float(days.sum())
     for r in Reason:
         out[f"delayed_days_awaiting_{r.name.lower()}"] = float(days[reason == r].sum())
+    for who in Responsible:
+        out[f"delayed_days_{who.name.lower()}"] = float(days[responsible == who].sum())
+    for why in Delay:
+        out[f"delayed_days_{why.name.lower()}"] = float(days[category == why].sum())
 
     aux = {
         "elective_day_cases": float(((kind == Ev.ELECTIVE_ADMISSION) & (detail == 1)).sum()),
         "community_nursing_visits": float(count[kind == Ev.COMMUNITY_NURSING].sum()),
+        "escalation_bed_days_all": escalation_bed_days(data),
     }
     out.update(cohort_costs(data, c, lo, {**out, **aux}))
     return out
+
+
+def ae_visits(data: RunData) -> pd.DataFrame:
+    """Each A&E attendance of the cohort: ``pid``, arrival ``time``, and ``left`` A&E (nan: still there at the end).
+
+    A person is in A&E once at a time, so an attendance ends at the person's next departure (admitted or sent home).
+    """
+    ev = data.events
+    person = ev["pid"] >= 0
+    arrive = ev.loc[person & (ev["event"] == Ev.AE_ATTENDANCE), ["pid", "time"]].sort_values("time")
+    leave = ev.loc[person & (ev["event"] == Ev.AE_DEPARTURE), ["pid", "time"]].sort_values("time")
+    leave = leave.rename(columns={"time": "left"})
+    return pd.merge_asof(arrive, leave, left_on="time", right_on="left", by="pid", direction="forward")
+
+
+def waiting_list(data: RunData) -> pd.DataFrame:
+    """Each stay on the elective waiting list: ``pid``, ``start`` (the referral), ``stop`` (nan: still on it).
+
+    The clock stops at the admission, at the end of an outpatient episode without one, or at death.
+    """
+    ev = data.events
+    person = ev["pid"] >= 0
+    start = ev.loc[person & (ev["event"] == Ev.OUTPATIENT_REFERRAL), ["pid", "time"]].sort_values("time")
+    stop = ev.loc[person & (ev["event"] == Ev.RTT_CLOCK_STOP), ["pid", "time"]].sort_values("time")
+    stop = stop.rename(columns={"time": "stop"})
+    wl = pd.merge_asof(start, stop, left_on="time", right_on="stop", by="pid", direction="forward")
+    return pd.DataFrame(
+        {
+            "pid": wl["pid"].to_numpy(),
+            "start": wl["time"].to_numpy(),
+            "stop": np.fmin(wl["stop"].to_numpy(), data.people["died"][wl["pid"].to_numpy()]),
+        }
+    )
+
+
+def escalation_bed_days(data: RunData) -> float:
+    """Escalation bed days in the window, from the place-wide events of escalation beds opening and closing."""
+    ev = data.events
+    e = ev[ev["event"] == Ev.ESCALATION_BED].sort_values("time", kind="stable")
+    if e.empty:
+        return 0.0
+    t = e["time"].to_numpy()
+    open_beds = np.cumsum(np.where(e["detail"].to_numpy() == 1, 1, -1))  # escalation beds open after each event
+    edges = np.clip(np.append(t, data.window_end), data.window_start, data.window_end)
+    return float((open_beds * np.diff(edges)).sum())
 
 
 def standard_cohorts() -> tuple[Cohort, ...]:
@@ -124,7 +198,18 @@ def kpi_table(data: RunData, cohorts: tuple[Cohort, ...] | None = None) -> pd.Da
         for metric, value in cohort_kpis(data, c).items():
             rows.append((c.name, metric, value))
     days = data.window_end - data.window_start
-    occupancy = data.bed_days_all / days / data.core_beds if data.core_beds else float("nan")
-    for metric, value in zip(PLACE_METRICS, (occupancy, float(data.core_beds))):
-        rows.append(("all", metric, value))
+    escalation = escalation_bed_days(data)
+    ev = data.events
+    t = ev["time"].to_numpy()
+    background = (ev["pid"].to_numpy() < 0) & (t >= data.window_start) & (t < data.window_end)
+    place = {
+        "acute_occupancy": (data.bed_days_all - escalation) / days / data.core_beds if data.core_beds else math.nan,
+        "acute_beds": float(data.core_beds),
+        "escalation_bed_days": escalation,
+        "background_elective_cancellations": float(
+            (background & (ev["event"].to_numpy() == Ev.ELECTIVE_CANCELLATION)).sum()
+        ),
+    }
+    for metric in PLACE_METRICS:
+        rows.append(("all", metric, place[metric]))
     return pd.DataFrame(rows, columns=["cohort", "metric", "value"])

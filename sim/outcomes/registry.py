@@ -121,7 +121,8 @@ REGISTRY: tuple[Metric, ...] = (
         "elective_cancellations",
         "Elective admissions cancelled",
         "cancellations",
-        "Planned admissions cancelled on the day because the hospital was full; each is rebooked.",
+        "Booked planned admission dates cancelled on the day because no bed was free for them; a booking is "
+        "cancelled at most once, then the person keeps their place on the waiting list until a bed is free.",
         sector="hospital",
     ),
     _count(
@@ -199,25 +200,73 @@ REGISTRY: tuple[Metric, ...] = (
         "Days in an acute "
         "bed after being medically fit, waiting for an assessment and then a place, inside the window.",
     ),
+    # kept from before the national categories: the assessment or service unit awaited, each part of a category
     _delay(
         "delayed_days_awaiting_assessment",
         "Delayed days awaiting assessment",
-        "a social worker's assessment (waiting for a social worker to be free included)",
+        "a social worker's assessment (waiting for a social worker to be free included): the social worker's "
+        "part of `delayed_days_assessment`",
     ),
     _delay(
-        "delayed_days_awaiting_home_care", "Delayed days awaiting home care", "a home care package, after assessment"
+        "delayed_days_awaiting_home_care",
+        "Delayed days awaiting home care",
+        "a home care package to be free: part of `delayed_days_home_care`",
     ),
     _delay(
-        "delayed_days_awaiting_reablement", "Delayed days awaiting reablement", "a reablement place, after assessment"
+        "delayed_days_awaiting_reablement",
+        "Delayed days awaiting reablement",
+        "a reablement place to be free: part of `delayed_days_home_care`",
     ),
     _delay(
         "delayed_days_awaiting_intermediate_care",
         "Delayed days awaiting intermediate care",
-        "an intermediate care bed, after assessment",
+        "an intermediate care bed to be free: the days of `delayed_days_non_acute_nhs`",
     ),
     _delay(
-        "delayed_days_awaiting_care_home", "Delayed days awaiting a care home", "a care home place, after assessment"
+        "delayed_days_awaiting_care_home",
+        "Delayed days awaiting a care home",
+        "a care home place to be free: the days of `delayed_days_care_home`",
     ),
+    # who the returns attributed a delayed day to, by category and funding (sim/pathways/discharge.py)
+    *(
+        Metric(
+            f"delayed_days_{who}",
+            f"Delayed days, {label} responsible",
+            "days",
+            "days",
+            "total",
+            DELAYS,
+            f"Delayed discharge days attributed to {label}, as England's delayed transfers of care returns "
+            "attributed them: by category, and by who funds the care the person waits for.",
+        )
+        for who, label in (("nhs", "the NHS"), ("social_care", "social care"), ("both", "NHS and social care"))
+    ),
+    # the national returns' categories (EVIDENCE 4); every delayed day has exactly one
+    _delay(
+        "delayed_days_assessment",
+        "Delayed days: completion of assessment",
+        "an assessment to be completed (the hospital team's or a social worker's)",
+    ),
+    _delay(
+        "delayed_days_public_funding",
+        "Delayed days: public funding",
+        "a funding decision (the council's, or NHS Continuing Healthcare)",
+    ),
+    _delay(
+        "delayed_days_non_acute_nhs",
+        "Delayed days: further non-acute NHS care",
+        "a bed in intermediate care or a community hospital",
+    ),
+    _delay("delayed_days_care_home", "Delayed days: care home placement", "a care home place"),
+    _delay(
+        "delayed_days_home_care",
+        "Delayed days: care package in own home",
+        "home care or reablement: a package to be free, then the provider to start it",
+    ),
+    _delay("delayed_days_equipment", "Delayed days: equipment and adaptations", "community equipment or adaptations"),
+    _delay("delayed_days_patient_choice", "Delayed days: patient or family choice", "the choice of a care home"),
+    _delay("delayed_days_disputes", "Delayed days: disputes", "a dispute between organisations to be settled"),
+    _delay("delayed_days_housing", "Delayed days: housing", "housing"),
     Metric(
         "trolley_wait_hours",
         "Trolley wait hours",
@@ -225,7 +274,69 @@ REGISTRY: tuple[Metric, ...] = (
         "hours",
         "total",
         BEDS,
-        "Hours emergency patients waited in A&E for an acute bed, summed over the admissions in the window.",
+        "Hours emergency patients waited in A&E for an acute bed, from the decision to admit to taking the bed, "
+        "summed over the admissions in the window.",
+        sector="hospital",
+    ),
+    _count(
+        "ae_sent_home_under_pressure",
+        "Sent home from A&E as beds were short",
+        "attendances",
+        "A&E attendances that ended with the person sent home who would have been admitted had the hospital not "
+        "been under pressure (the admission threshold rises with occupancy).",
+        topic=BEDS,
+        sector="hospital",
+    ),
+    Metric(
+        "stay_days_shortened_under_pressure",
+        "Stay days cut short as beds were short",
+        "days",
+        "days",
+        "total",
+        BEDS,
+        "Days taken off emergency stays to medically fit because the hospital was under pressure (clinicians "
+        "discharge sooner when beds are short), over the admissions in the window.",
+        sector="hospital",
+    ),
+    _count(
+        "ae_waits_over_4h",
+        "A&E waits over 4 hours",
+        "attendances",
+        "A&E attendances in the window whose time from arrival to leaving A&E (admitted to a bed or sent home) was "
+        "over 4 hours; one still in A&E at the window's end counts if it has already passed 4 hours.",
+        topic=BEDS,
+        sector="hospital",
+    ),
+    _count(
+        "ae_waits_over_12h",
+        "A&E waits over 12 hours",
+        "attendances",
+        "A&E attendances in the window whose time from arrival to leaving A&E (admitted to a bed or sent home) was "
+        "over 12 hours; one still in A&E at the window's end counts if it has already passed 12 hours.",
+        topic=BEDS,
+        sector="hospital",
+    ),
+    Metric(
+        "elective_waiting_list_mean",
+        "Elective waiting list (mean)",
+        "people",
+        "count",
+        "level",
+        BEDS,
+        "Mean number of the cohort's people on the elective waiting list over the window: from the GP referral "
+        "(the 18-week clock's start) to the planned admission, the end of the outpatient episode without one, or "
+        "death.",
+        sector="hospital",
+    ),
+    Metric(
+        "elective_waiting_over_18w_share",
+        "Elective waiting list over 18 weeks",
+        "share",
+        "share",
+        "level",
+        BEDS,
+        "Share of the elective waiting list (its person-days in the window) waiting more than 18 weeks since the "
+        "GP referral: the referral-to-treatment measure of the waits not yet ended.",
         sector="hospital",
     ),
     Metric(
@@ -268,7 +379,7 @@ REGISTRY: tuple[Metric, ...] = (
     _cost(
         "cost_hospital_gbp",
         "Hospital cost",
-        f"Acute beds as capacity held{_SHARE}, plus A&E attendances, "
+        f"Core acute beds as capacity held{_SHARE}, plus escalation bed days, A&E attendances, "
         "emergency and elective admissions (day cases at their own price) and outpatient attendances at their "
         "unit costs.",
         "hospital",
@@ -285,14 +396,14 @@ REGISTRY: tuple[Metric, ...] = (
     _cost(
         "cost_capacity_gbp",
         "Cost of capacity held",
-        "What the capacity held costs, used or not: acute beds, "
+        "What the capacity held costs, used or not: core acute beds, "
         "intermediate care and reablement places, social workers, MDT co-ordinators and the rapid response team"
         f"{_SHARE}.",
     ),
     _cost(
         "cost_activity_gbp",
         "Cost of activity",
-        "What is paid per use: GP, A&E, admissions, outpatients, home "
+        "What is paid per use: GP, A&E, admissions, escalation bed days, outpatients, home "
         "care, council-funded care homes and community nursing.",
     ),
     Metric(
@@ -302,8 +413,8 @@ REGISTRY: tuple[Metric, ...] = (
         "share",
         "level",
         BEDS,
-        "Mean acute "
-        "beds in use by all patients, background load and escalation beds included, as a share of the core beds.",
+        "Mean core acute beds in use by all patients, background load included, as a share of the core beds "
+        "(ring-fenced elective beds included, escalation beds not); at most 1.",
         scope="place",
         sector="hospital",
     ),
@@ -314,7 +425,31 @@ REGISTRY: tuple[Metric, ...] = (
         "beds",
         "level",
         BEDS,
-        "The place's core acute beds (escalation beds not counted).",
+        "The place's core acute beds, ring-fenced elective beds included (escalation beds not counted).",
+        scope="place",
+        sector="hospital",
+    ),
+    Metric(
+        "escalation_bed_days",
+        "Escalation bed days",
+        "days",
+        "days",
+        "total",
+        BEDS,
+        "Days escalation beds were in use in the window, by any patient: they open only when every general core "
+        "bed is full, up to their cap, and close as core beds free.",
+        scope="place",
+        sector="hospital",
+    ),
+    Metric(
+        "background_elective_cancellations",
+        "Background elective dates cancelled",
+        "cancellations",
+        "count",
+        "total",
+        BEDS,
+        "Booked planned admissions of patients outside the simulated cohort (the background load) cancelled on "
+        "the day because no ring-fenced or core bed was free; each booking at most once.",
         scope="place",
         sector="hospital",
     ),
@@ -336,10 +471,13 @@ RUN_MAIN = (
     "mean_los_days",
     "delayed_discharge_days",
     "trolley_wait_hours",
+    "ae_waits_over_4h",
+    "elective_waiting_list_mean",
     "care_home_admissions",
     "deaths",
     "cost_total_gbp",
     "acute_occupancy",
+    "escalation_bed_days",
 )
 # the activity a change moves first, at the head of a comparison's tables and of its forest plot
 ACTIVITY_MAIN = (
@@ -356,6 +494,13 @@ ACTIVITY_MAIN = (
 COMPARISON_MAIN = (
     *ACTIVITY_MAIN,
     "trolley_wait_hours",
+    "ae_sent_home_under_pressure",
+    "stay_days_shortened_under_pressure",
+    "ae_waits_over_4h",
+    "ae_waits_over_12h",
+    "elective_cancellations",
+    "elective_waiting_list_mean",
+    "elective_waiting_over_18w_share",
     "care_home_admissions",
     "at_home_91d_after_reablement",
     "knows_whom_to_contact",
@@ -364,6 +509,7 @@ COMPARISON_MAIN = (
     "cost_activity_gbp",
     "cost_total_gbp",
     "acute_occupancy",
+    "escalation_bed_days",
 )
 # the forest plot's rows: the activity, then where people end up and the whole cost
 FOREST_MAIN = (*ACTIVITY_MAIN, "care_home_admissions", "deaths", "cost_total_gbp")
@@ -475,8 +621,34 @@ STANDARD_COHORTS = ("all", "65plus", "85plus")  # measured in every run; mdt onl
 COMPARED_COHORTS = ("all", "mdt")  # the cohorts comparisons show
 # a change against the reference, as columns of a comparison and of a summary: the difference, then in per cent
 CHANGE_COLUMNS = ("diff_mean", "diff_ci_low", "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high")
+# true where either run compared (the scenario's or its reference's) has a queue growing through the window
+# (sim.analysis.stability): its changes reflect a gridlock, not an effect; last column of comparison.csv and summary.csv
+UNSTABLE = "unstable"
 # the columns of an experiment's summary.csv (design brief section 8)
-SUMMARY_COLUMNS = ("scenario", "grid", "cohort", "metric", "n", "mean", "ci_low", "ci_high", *CHANGE_COLUMNS, "paired")
+SUMMARY_COLUMNS = (
+    "scenario",
+    "grid",
+    "cohort",
+    "metric",
+    "n",
+    "mean",
+    "ci_low",
+    "ci_high",
+    *CHANGE_COLUMNS,
+    "paired",
+    UNSTABLE,
+)
+# the weekly series (timeseries.csv) of the queues the overload check tests, each with who waits in it, in plain words
+QUEUE_SERIES = {
+    "trolley_queue": "patients waiting in A&E for an acute bed",
+    "elective_waiting_list": "people on the elective waiting list",
+    "social_workers_queue": "patients waiting for a discharge assessment by a social worker",
+    "home_care_queue": "people waiting for a home care package",
+    "reablement_queue": "people waiting for a reablement place",
+    "intermediate_care_queue": "people waiting for an intermediate care bed",
+    "care_homes_queue": "people waiting for a care home place",
+    "delayed_patients": "patients in hospital waiting to leave (delayed discharges)",
+}
 
 
 def cohort(name: str) -> CohortInfo:

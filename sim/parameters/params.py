@@ -11,7 +11,21 @@ ranges listed in ``calibration/baseline.md`` (what, to which figure, how).
 
 from __future__ import annotations
 
-from sim.parameters.tree import Group, ParameterError, frozen, group, param
+from sim.parameters.tree import (
+    HOURS_PER_WEEK,
+    MAX_CAPACITY_PER_100K,
+    MAX_DAYS,
+    MAX_GBP,
+    MAX_MULTIPLIER,
+    MAX_PER_100K_PER_YEAR,
+    MAX_PER_EPISODE,
+    MAX_PER_PERSON_YEAR,
+    Group,
+    ParameterError,
+    frozen,
+    group,
+    param,
+)
 from sim.vocabulary import Need
 
 AGE_BANDS = ("under65_complex", "65_74", "75_84", "85plus")
@@ -34,7 +48,7 @@ class Place(Group):
     share_75_84: float = param(0.055, "share of registered", "EVIDENCE 2: as share_65_74", lo=0, hi=1)
     share_85plus: float = param(0.023, "share of registered", "EVIDENCE 2: HSCIC 2014, 1 in 44 aged 85+", lo=0, hi=1)
     capacity_population: int = param(0, "people; 0 = the registered population", "DESIGN 5: a scenario may pin capacities in absolute numbers, so a growing population meets the same beds: capacities per 100,000 are then applied to this population", lo=0, hi=5_000_000)
-    entrants_per_100k_per_year: float = param(900.0, "people joining the cohort a year per 100,000 registered", "calibrated: keeps the baseline cohort's size stable over the run (deaths replaced by people turning 65 and new complex needs)", lo=0)
+    entrants_per_100k_per_year: float = param(900.0, "people joining the cohort a year per 100,000 registered", "calibrated: keeps the baseline cohort's size stable over the run (deaths replaced by people turning 65 and new complex needs)", lo=0, hi=MAX_PER_100K_PER_YEAR)
     entrant_share_under65_complex: float = param(0.1, "share of entrants", "assumption: most entrants are turning 65", lo=0, hi=1)
     share_under65_complex: float = param(0.033, "share of registered", "assumption: younger adults with complex long-term needs make the cohort about 50,000 at 250,000 registered (DESIGN 2)", lo=0, hi=1)
 
@@ -53,16 +67,16 @@ class Time(Group):
 
 @frozen
 class People(Group):
-    frailty_under65_complex: tuple[float, ...] = param((0.50, 0.30, 0.15, 0.05), "shares fit/mild/moderate/severe", "assumption: younger adults with complex needs are mostly not frail", length=4)
-    frailty_65_74: tuple[float, ...] = param((0.62, 0.28, 0.08, 0.02), "shares", "assumption by band, weighted to the eFI prevalence of Clegg et al. 2016 (65+: fit 50%, mild 35%, moderate 12%, severe 3%)", length=4)
-    frailty_75_84: tuple[float, ...] = param((0.42, 0.40, 0.14, 0.04), "shares", "as frailty_65_74", length=4)
-    frailty_85plus: tuple[float, ...] = param((0.22, 0.45, 0.24, 0.09), "shares", "as frailty_65_74", length=4)
-    frailty_step_per_year: tuple[float, ...] = param((0.10, 0.130, 0.214, 0.380), "per person-year, by band", "EVIDENCE 2: fit -> frail per 1,000 person-years 130/214/380 (Age and Ageing 2023), applied to each step up; under-65: assumption", length=4)
-    frailty_recovery_per_year: tuple[float, ...] = param((0.30, 0.36, 0.22, 0.20), "steps down per person-year, by band", "calibrated: keeps each band's frailty prevalence stable at baseline given the progression rates (frailty is dynamic: transitions to less frail states are common, Gill et al., Arch Intern Med 2006)", lo=0, length=4)
-    need_65plus: tuple[float, ...] = param((0.62, 0.14, 0.08, 0.04, 0.01, 0.11), "shares by main need", "assumption: physical frailty most common; dementia about 7% of 65+ and more of the frail (seed 000 lists the need groups)", length=6)
-    need_under65_complex: tuple[float, ...] = param((0.05, 0.02, 0.45, 0.03, 0.15, 0.30), "shares by main need", "assumption: complex needs under 65 are mostly mental health, disability, substance misuse", length=6)
+    frailty_under65_complex: tuple[float, ...] = param((0.50, 0.30, 0.15, 0.05), "shares fit/mild/moderate/severe", "assumption: younger adults with complex needs are mostly not frail", hi=1, length=4)
+    frailty_65_74: tuple[float, ...] = param((0.62, 0.28, 0.08, 0.02), "shares", "assumption by band, weighted to the eFI prevalence of Clegg et al. 2016 (65+: fit 50%, mild 35%, moderate 12%, severe 3%)", hi=1, length=4)
+    frailty_75_84: tuple[float, ...] = param((0.42, 0.40, 0.14, 0.04), "shares", "as frailty_65_74", hi=1, length=4)
+    frailty_85plus: tuple[float, ...] = param((0.22, 0.45, 0.24, 0.09), "shares", "as frailty_65_74", hi=1, length=4)
+    frailty_step_per_year: tuple[float, ...] = param((0.10, 0.130, 0.214, 0.380), "per person-year, by band", "EVIDENCE 2: fit -> frail per 1,000 person-years 130/214/380 (Age and Ageing 2023), applied to each step up; under-65: assumption", hi=MAX_PER_PERSON_YEAR, length=4)
+    frailty_recovery_per_year: tuple[float, ...] = param((0.30, 0.36, 0.22, 0.20), "steps down per person-year, by band", "calibrated: keeps each band's frailty prevalence stable at baseline given the progression rates (frailty is dynamic: transitions to less frail states are common, Gill et al., Arch Intern Med 2006)", lo=0, hi=MAX_PER_PERSON_YEAR, length=4)
+    need_65plus: tuple[float, ...] = param((0.62, 0.14, 0.08, 0.04, 0.01, 0.11), "shares by main need", "assumption: physical frailty most common; dementia about 7% of 65+ and more of the frail (seed 000 lists the need groups)", hi=1, length=6)
+    need_under65_complex: tuple[float, ...] = param((0.05, 0.02, 0.45, 0.03, 0.15, 0.30), "shares by main need", "assumption: complex needs under 65 are mostly mental health, disability, substance misuse", hi=1, length=6)
     lives_alone: tuple[float, ...] = param((0.30, 0.25, 0.38, 0.55), "share, by band", "assumption: about a third of 65+ live alone, more with age (ONS families and households, approximate)", lo=0, hi=1, length=4)
-    persistent_risk_sd: float = param(0.8, "sd of a mean-1 log-normal multiplier", "assumption: heterogeneity so that a few use much (EVIDENCE 3 validation: 10% use 55% of inpatient days, not fitted)", lo=0, hi=5)
+    persistent_risk_sd: float = param(0.10, "sd of a mean-1 log-normal multiplier", "calibrated with crisis.transient_boost (python -m sim.calibration.baseline_fit risk; calibration/baseline.md): how much risk is a person's own and lasting, beyond frailty, age and need, fitted with the frequent admitters' share of the next year's emergency admissions, under 10% (EVIDENCE 3, Roland et al., BMJ 2005); 10% use 55% of inpatient days (EVIDENCE 3) is validation, not fitted", lo=0, hi=5)
     risk_score_noise_sd: float = param(0.5, "sd of log-normal noise", "assumption: placeholder for case finding (next issue)", lo=0, hi=5)
 
     def check(self) -> None:
@@ -73,20 +87,20 @@ class People(Group):
 @frozen
 class Mortality(Group):
     at_home_fit_per_year: tuple[float, ...] = param((0.004, 0.006, 0.015, 0.040), "deaths per person-year outside hospital, fit, by band", "calibrated: with in-hospital deaths, gives about 1.5%/4.5%/14% a year at 65-74/75-84/85+ (ONS age-specific mortality, approximate)", lo=0, hi=1, length=4)
-    frailty_hr: tuple[float, ...] = param((1.0, 1.92, 3.10, 4.52), "hazard ratio", EFI_HR_MORTALITY, lo=0, length=4)
-    care_home_hr: float = param(3.0, "hazard ratio", "calibrated: care home turnover (places free up as residents die) so that admissions fit ASCOF 2A(2); residents are frailer than their eFI level shows; care home stays (EVIDENCE 4, validation) are compared, not fitted", lo=0, hi=20)
+    frailty_hr: tuple[float, ...] = param((1.0, 1.92, 3.10, 4.52), "hazard ratio", EFI_HR_MORTALITY, lo=0, hi=MAX_MULTIPLIER, length=4)
+    care_home_hr: float = param(4.82, "hazard ratio", "calibrated with discharge.care_home_by_frailty (python -m sim.calibration.baseline_fit flows, calibration/baseline.md): care home turnover (places free up as residents die) so that residents stay about 490 per 100,000 (EVIDENCE 4, IAU 2019) and council-supported admissions fit ASCOF 2A(2), 578-659 per 100,000 65+ a year (EVIDENCE 4); residents are frailer than their eFI level shows; care home stays (EVIDENCE 4, validation) are compared, not fitted", lo=0, hi=20)
     in_hospital_by_frailty: tuple[float, ...] = param((0.03, 0.05, 0.08, 0.12), "probability per emergency admission", "assumption: in-hospital mortality rises with frailty (about 6% of older emergency admissions die in hospital)", lo=0, hi=1, length=4)
 
 
 @frozen
 class Crisis(Group):
-    fit_per_year: tuple[float, ...] = param((0.16, 0.143, 0.214, 0.34), "crises per person-year, fit, by band", "calibrated: emergency admissions of 65+ about 245 per 1,000 a year (EVIDENCE 3)", lo=0, hi=50, length=4)
-    frailty_hr: tuple[float, ...] = param((1.0, 1.93, 3.04, 4.73), "hazard ratio", EFI_HR_ADMISSION, lo=0, length=4)
-    need_hr: tuple[float, ...] = param((1.0, 1.2, 1.2, 1.5, 1.5, 1.0), "hazard ratio by main need", "assumption: dementia, mental health, end of life and substance misuse raise crisis risk", lo=0, length=6)
+    fit_per_year: tuple[float, ...] = param((0.205, 0.184, 0.274, 0.437), "crises per person-year, fit, by band", "calibrated with transient_boost, transient_half_life_days and people.persistent_risk_sd (python -m sim.calibration.baseline_fit risk; calibration/baseline.md): emergency admissions of 65+ about 245 per 1,000 a year (EVIDENCE 3); one factor on the shape by band of version 0.2 (1.282 x (0.16, 0.143, 0.214, 0.34))", lo=0, hi=50, length=4)
+    frailty_hr: tuple[float, ...] = param((1.0, 1.93, 3.04, 4.73), "hazard ratio", EFI_HR_ADMISSION, lo=0, hi=MAX_MULTIPLIER, length=4)
+    need_hr: tuple[float, ...] = param((1.0, 1.2, 1.2, 1.5, 1.5, 1.0), "hazard ratio by main need", "assumption: dementia, mental health, end of life and substance misuse raise crisis risk", lo=0, hi=MAX_MULTIPLIER, length=6)
     lives_alone_hr: float = param(1.15, "hazard ratio", "assumption: living alone without a carer raises crisis risk", lo=0, hi=10)
     care_home_hr: float = param(0.8, "hazard ratio", "assumption: care homes prevent some crises of their frail residents", lo=0, hi=10)
-    transient_boost: float = param(3.5, "extra hazard, multiple of persistent, just after a crisis", "calibrated: 30-day readmissions 13.7% of emergency admissions, about 1 in 6 for 75+ (EVIDENCE 3)", lo=0, hi=100)
-    transient_half_life_days: float = param(60.0, "days", "assumption: a recent crisis raises risk for months, then fades (DESIGN 2)", lo=1, hi=3650)
+    transient_boost: float = param(14.0, "extra hazard, multiple of persistent, just after a crisis or a discharge", "calibrated (python -m sim.calibration.baseline_fit risk; calibration/baseline.md): 30-day readmissions 13.7% of emergency admissions, about 1 in 6 for 75+ (EVIDENCE 3), and frequent admitters' 38% of a year's emergency admissions of 65+ falling under 10% the next year (EVIDENCE 3, Roland et al., BMJ 2005); of the two best points of the search at 100,000 people, the one nearer the targets at 250,000 people", lo=0, hi=100)
+    transient_half_life_days: float = param(4.5, "days", "calibrated with transient_boost (as transient_boost): the risk after a crisis or discharge is highest in the first days and has faded within weeks, so that it makes readmissions but does not carry into the next year", lo=1, hi=3650)
 
 
 @frozen
@@ -94,29 +108,53 @@ class Routing(Group):
     gp_first: float = param(0.40, "share of crises that see a GP first when a same-day slot is free", "assumption: many crises go straight to A&E by ambulance", lo=0, hi=1)
     gp_refers_to_ae: float = param(0.35, "share of GP-seen crises sent on to A&E", "assumption: a GP manages most same-day crises at home", lo=0, hi=1)
     admit_from_ae_by_frailty: tuple[float, ...] = param((0.40, 0.52, 0.62, 0.70), "probability", "EVIDENCE 3: almost 1 in 2 A&E attendances of 65+ lead to admission (HSCIC 2013); rising with frailty (assumption)", lo=0, hi=1, length=4)
-    gp_urgent_slots_per_100k_per_day: float = param(40.0, "slots per day per 100,000 registered", "assumption: same-day urgent slots left for crises after routine booking", lo=0)
+    gp_urgent_slots_per_100k_per_day: float = param(40.0, "slots per day per 100,000 registered", "assumption: same-day urgent slots left for crises after routine booking", lo=0, hi=MAX_CAPACITY_PER_100K)
+    ae_decision_hours: float = param(2.0, "mean hours in A&E from arrival to the decision to admit or send home", "assumption: about two hours, so that about 8% of attendances pass four hours before any wait for a bed (type 1 A&E four-hour performance in England was about 85% in 2017/18, NHS England A&E attendances and emergency admissions statistics, approximate; the other breaches are waits for a bed)", lo=0.01, hi=48)
+    ae_decision_cv: float = param(0.7, "coefficient of variation of the log-normal time to the decision", "assumption: right-skewed (tests, specialist review)", lo=0.01, hi=10)
+    admit_pressure_threshold: float = param(0.92, "share of core beds occupied above which A&E admits fewer people", "assumption: bed crises become regular once mean occupancy passes 85% (Bagust, Place & Posnett, BMJ 1999), when the occupancy of the moment passes about 92% (Kuntz, Mennicken & Scholtes, Management Science 2015: a tipping point near 92.5%)", lo=0, hi=1)
+    admit_pressure_reduction: float = param(0.10, "relative fall in the chance of admission from A&E when every core bed is taken (in a straight line from the threshold)", "assumption: the chance of admission from the emergency department falls as hospital occupancy rises (Blom et al., Int J Emerg Med 2014, a Swedish registry study); the size is a guess, small at baseline occupancy; those no longer admitted are the marginal cases A&E could send home", lo=0, hi=1)
 
 
 @frozen
 class Acute(Group):
-    beds_per_100k: float = param(180.0, "beds per 100,000 registered", "EVIDENCE 3: about 100,000 general and acute beds, 180 per 100,000 (KH03 2019/20, derived)", lo=0)
-    escalation_beds_per_100k: float = param(6.0, "beds per 100,000 registered", "assumption: escalation beds of about 3% of the bed base open when the hospital is full", lo=0)
-    los_to_fit_mean_days: tuple[float, ...] = param((5.5, 6.5, 8.0, 10.0), "days, by band", "calibrated: mean emergency stay 7.9 days all ages, 10.8 aged 85+ incl. delays (EVIDENCE 3, Health Foundation 2023)", lo=0.05, length=4)
+    beds_per_100k: float = param(180.0, "beds per 100,000 registered", "EVIDENCE 3: about 100,000 general and acute beds, 180 per 100,000 (KH03 2019/20, derived)", lo=0, hi=MAX_CAPACITY_PER_100K)
+    escalation_beds_per_100k: float = param(6.0, "beds per 100,000 registered, on top of beds_per_100k, at most", "assumption: escalation beds of about 3% of the bed base, opened only when every core bed is full and closed as core beds free (priced per day used, costs.escalation_bed_day)", lo=0, hi=MAX_CAPACITY_PER_100K)
+    ring_fenced_beds_per_100k: float = param(4.0, "beds per 100,000 registered, part of beds_per_100k (all of them at most), for planned admissions only", "assumption: a few elective beds kept free of emergencies (ring-fenced elective orthopaedic beds, Briggs, Getting It Right First Time, 2015; elective treatment centres), about a fifth of the elective bed days of the cohort and the background", lo=0, hi=MAX_CAPACITY_PER_100K)
+    los_to_fit_mean_days: tuple[float, ...] = param((5.5, 6.5, 8.0, 10.0), "days, by band", "calibrated: mean emergency stay 7.9 days all ages, 10.8 aged 85+ incl. delays (EVIDENCE 3, Health Foundation 2023)", lo=0.05, hi=MAX_DAYS, length=4)
     los_cv: float = param(1.0, "coefficient of variation of the log-normal stay", "assumption: stays are right-skewed", lo=0.01, hi=10)
-    background_admissions_per_100k_per_year: float = param(3700.0, "admissions per 100,000 registered a year", "calibrated: with the cohort, mean acute occupancy of 85-90% (NHS England KH03, general and acute occupancy about 90% in 2019/20, approximate)", lo=0)
-    background_los_mean_days: float = param(4.0, "days", "assumption: under-65 stays are short (mean all ages 7.9, EVIDENCE 3)", lo=0.05)
+    background_admissions_per_100k_per_year: float = param(4170.0, "admissions per 100,000 registered a year", "calibrated (python -m sim.calibration.baseline_fit flows, calibration/baseline.md): with the cohort, mean occupancy of the core acute beds about 88% (NHS England KH03, general and acute occupancy about 90% in 2019/20, approximate)", lo=0, hi=MAX_PER_100K_PER_YEAR)
+    background_los_mean_days: float = param(4.0, "days", "assumption: under-65 stays are short (mean all ages 7.9, EVIDENCE 3)", lo=0.05, hi=MAX_DAYS)
+    background_elective_share: float = param(0.2, "share of background admissions (and so of their bed days) that are planned", "assumption: about a fifth of the bed days of people under 65 are planned (HES Admitted Patient Care: elective ordinary admissions about an eighth of all bed days, more among younger adults, approximate); planned and emergency stays share the same length, so the split leaves the background's bed days as they were", lo=0, hi=1)
+    los_pressure_threshold: float = param(0.92, "share of core beds occupied above which stays to medically fit shorten", "assumption: as routing.admit_pressure_threshold (Bagust et al., BMJ 1999; Kuntz et al., Management Science 2015)", lo=0, hi=1)
+    los_pressure_reduction: float = param(0.10, "relative shortening of the stay to medically fit of people admitted when every core bed is taken (in a straight line from the threshold)", "assumption: clinicians discharge sooner when beds are short (KC & Terwiesch, Management Science 2009: stays shorten as occupancy rises); the size is a guess, small at baseline occupancy", lo=0, hi=1)
 
 
 @frozen
 class Discharge(Group):
-    home_care_by_frailty: tuple[float, ...] = param((0.02, 0.05, 0.09, 0.13), "probability of a new home care package, people not already on care", "calibrated: delayed days 2-7% of bed days; about 20% of new social care requests come from hospital discharge (EVIDENCE 4)", lo=0, hi=1, length=4)
+    home_care_by_frailty: tuple[float, ...] = param((0.02, 0.05, 0.09, 0.13), "probability of a new home care package, people not already on care", "calibrated in version 0.2 to delayed days 2-7% of bed days, kept since (the delays are now fitted through the steps' lengths, calibration/baseline.md); about 20% of new social care requests come from hospital discharge (EVIDENCE 4)", lo=0, hi=1, length=4)
     reablement_by_frailty: tuple[float, ...] = param((0.02, 0.03, 0.04, 0.04), "probability", "EVIDENCE 4: about 3% of older people discharged are offered reablement (ASCOF 2B(2), low confidence)", lo=0, hi=1, length=4)
     intermediate_care_by_frailty: tuple[float, ...] = param((0.01, 0.02, 0.035, 0.045), "probability", "assumption: bed-based intermediate care for a few per cent of discharges", lo=0, hi=1, length=4)
-    care_home_by_frailty: tuple[float, ...] = param((0.0026, 0.0104, 0.0325, 0.078), "probability", "calibrated: permanent care home admissions 578-659 per 100,000 65+ a year (EVIDENCE 4, ASCOF 2A(2))", lo=0, hi=1, length=4)
+    care_home_by_frailty: tuple[float, ...] = param((0.0030, 0.0119, 0.0372, 0.0891), "probability", "calibrated with mortality.care_home_hr (python -m sim.calibration.baseline_fit flows, calibration/baseline.md): one factor on the shape by frailty, to care home residents about 490 per 100,000 and permanent care home admissions 578-659 per 100,000 65+ a year (EVIDENCE 4, IAU 2019 and ASCOF 2A(2))", lo=0, hi=1, length=4)
     dementia_care_home_hr: float = param(2.0, "multiplier on care home probability", "assumption: dementia makes a care home more likely", lo=0, hi=20)
     lives_alone_support_hr: float = param(1.3, "multiplier on supported destinations", "assumption: no carer at home makes support more likely", lo=0, hi=20)
     knows_whom_to_contact: float = param(0.689, "share of people discharged who know whom to contact", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml), point estimate; 90% posterior interval 0.513 to 0.81; before the fit: EVIDENCE 1: seed 000_15772bc302cd49ff.txt, 71% of pilot patients before the pilots", lo=0, hi=1)
-    assessment_days: float = param(1.5, "days of a social worker's assessment, elapsed", "assumption: a discharge assessment takes one to two working days", lo=0.01)
+    assessment_days: float = param(0.11, "mean days of a social worker's assessment left after medically fit, elapsed", "calibrated: one factor (0.0734) with council_funding_days and package_start_days on the assumed length of social care's steps left after a person is medically fit (most of the assessment happens before), fitted to the level of delayed days and their split by responsibility in the 2016-18 returns (EVIDENCE 4; python -m sim.calibration.baseline_fit delays, calibration/baseline.md); before the fit: 1.5 days, a discharge assessment takes one to two working days", lo=0.01, hi=MAX_DAYS)
+    # --- how discharge is run, and why it is delayed (EVIDENCE 4: delayed transfers of care, England 2016-18) ---
+    assess_after_discharge: bool = param(False, "on/off: discharge to assess", "EVIDENCE 4: the 2016-18 returns come from hospitals that assessed before discharge (the baseline); discharge to assess (Hospital Discharge Service: Policy and Operating Model, 2020) is a what-if: people leave when a place on their pathway is free and are assessed there")
+    step_down_when_full: bool = param(False, "on/off: a full destination is swapped for the next on its ladder", "assumption: at baseline people wait for the destination they were assessed for; a scenario may step them to another service with room (sim/pathways/discharge.py STEPS)")
+    therapy_assessment_days: float = param(0.86, "mean days of the hospital team's discharge assessment (therapy, nursing) after medically fit, people needing support", "calibrated: one factor (0.862) with nhs_funding_days on the assumed length of the NHS's steps after medically fit, fitted with the social care and shared factors to the level of delayed days and their split by responsibility in the 2016-18 returns (EVIDENCE 4; python -m sim.calibration.baseline_fit delays, calibration/baseline.md); before the fit: assumption, about a working day", lo=0, hi=MAX_DAYS)
+    nhs_funded_share: float = param(0.08, "share of discharges to home care or a care home funded by NHS Continuing Healthcare", "assumption: about 55,000-60,000 people eligible for NHS Continuing Healthcare in England at any time in 2017/18 (NHS England CHC statistics, approximate), a small share of those in care homes or with packages", lo=0, hi=1)
+    nhs_funding_days: float = param(8.6, "mean days from the checklist to the NHS Continuing Healthcare decision, in hospital", "calibrated: as therapy_assessment_days (factor 0.862); before the fit: assumption, 10 days (the national framework allows 28 days from checklist to decision; hospital cases are quicker)", lo=0, hi=MAX_DAYS)
+    council_funding_days: float = param(0.22, "mean days for the council's funding decision, council-supported places", "calibrated: as assessment_days (factor 0.0734); before the fit: assumption, 3 days (a funding panel meets a few times a week; public funding is a return category, EVIDENCE 4)", lo=0, hi=MAX_DAYS)
+    choice_share: float = param(0.3, "share of care home discharges that wait on the person's or family's choice of home", "assumption: choosing a home takes visits and a vacancy in the home chosen (patient or family choice is a return category, EVIDENCE 4)", lo=0, hi=1)
+    choice_days: float = param(7.0, "mean days of that wait", "assumption: about a week", lo=0, hi=MAX_DAYS)
+    package_start_days: float = param(0.29, "mean days for the council's brokerage to find a provider for a home care or reablement package", "calibrated: as assessment_days (factor 0.0734); before the fit: assumption, 4 days to source a package from a provider with a care worker free (a care package in own home is a return category, EVIDENCE 4)", lo=0, hi=MAX_DAYS)
+    equipment_share: float = param(0.112, "share of discharges home with support that wait for equipment or adaptations", "calibrated: one factor (0.449) with dispute_share, fitted to the share of delayed days attributed to both NHS and social care, about 8% (EVIDENCE 4, 2016-18 returns; python -m sim.calibration.baseline_fit delays); community equipment services are jointly commissioned; before the fit: assumption, a quarter", lo=0, hi=1)
+    equipment_days: float = param(3.0, "mean days of that wait", "assumption: a few days to deliver and fit equipment", lo=0, hi=MAX_DAYS)
+    housing_share: float = param(0.02, "share of discharges home with support that wait for housing", "assumption: a few need rehousing or major adaptations (housing is a return category, EVIDENCE 4)", lo=0, hi=1)
+    housing_days: float = param(14.0, "mean days of that wait", "assumption: about two weeks", lo=0, hi=MAX_DAYS)
+    dispute_share: float = param(0.009, "share of discharges with support delayed by a dispute between organisations", "calibrated: as equipment_share (factor 0.449); before the fit: assumption, 2% (disputes are rare; a return category, EVIDENCE 4)", lo=0, hi=1)
+    dispute_days: float = param(7.0, "mean days of that wait", "assumption: about a week", lo=0, hi=MAX_DAYS)
 
     def check(self) -> None:
         for f in range(4):
@@ -128,21 +166,21 @@ class Discharge(Group):
 
 @frozen
 class SocialCare(Group):
-    social_workers_per_100k: float = param(6.0, "assessments in progress at once per 100,000", "calibrated: assessment waits within the delayed-days range (EVIDENCE 4); hospital social work team size", lo=0)
-    home_care_packages_per_100k: float = param(650.0, "packages per 100,000 registered", "EVIDENCE 4: about 640 older people on home care per 100,000 (Wittenberg & Hu 2015); the market runs full (assumption: council waiting lists are common)", lo=0)
-    initial_home_care_per_100k: float = param(650.0, "people on home care at the start per 100,000 registered", "EVIDENCE 4: more than 350,000 older people on home care, about 640 per 100,000 (Wittenberg & Hu 2015); started full, as the market runs full", lo=0)
-    home_care_end_per_year: float = param(0.65, "packages ending (recovery, family care) per client-year", "calibrated: package turnover so that delayed days are 2-7% of bed days (EVIDENCE 4); many packages end within two years", lo=0)
-    community_home_care_by_frailty: tuple[float, ...] = param((0.002, 0.008, 0.025, 0.05), "new home care requests from the community per person-year", "assumption: about 80% of new requests do not come from hospital (EVIDENCE 4)", lo=0, length=4)
-    community_waiting_list_per_100k: float = param(20.0, "people waiting at home for home care or a care home, at most, per 100,000", "assumption: councils keep waiting lists short; others are told to wait or arrange care themselves (unmet need)", lo=0)
-    reablement_places_per_100k: float = param(24.0, "places per 100,000 registered", "assumption: enough for about 3% of discharges at six weeks each", lo=0)
-    reablement_days: float = param(42.0, "days", "assumption: reablement is free for up to six weeks", lo=1)
-    reablement_outcome: tuple[float, ...] = param((0.57, 0.33, 0.10), "shares independent / long-term home care / care home", "calibrated: at home 91 days after reablement about 82% (ASCOF 2B(1), EVIDENCE 4); most end independent (Glendinning et al. 2010)", length=3)
-    intermediate_care_beds_per_100k: float = param(14.0, "beds per 100,000 registered", "assumption: enough for about 4% of discharges at three weeks each", lo=0)
-    intermediate_care_days: float = param(21.0, "mean days", "assumption: bed-based intermediate care lasts about three weeks", lo=1)
-    intermediate_care_outcome: tuple[float, ...] = param((0.68, 0.24, 0.08), "shares home / home care / care home", "assumption: most people go home from intermediate care, some with support", length=3)
-    care_home_places_per_100k: float = param(530.0, "places per 100,000 registered", "EVIDENCE 4: about 490 residents 65+ per 100,000 (IAU 2019) and about 8% vacancies (assumption)", lo=0)
-    initial_care_home_per_100k: float = param(490.0, "care home residents at the start per 100,000 registered", "EVIDENCE 4: about 274,000 people 65+ in care homes, about 490 per 100,000 (IAU, Health Foundation 2019)", lo=0)
-    community_care_home_by_frailty: tuple[float, ...] = param((0.0, 0.00065, 0.0039, 0.013), "care home entries from the community per person-year", "calibrated with Discharge.care_home_by_frailty to ASCOF 2A(2) (EVIDENCE 4)", lo=0, length=4)
+    social_workers_per_100k: float = param(6.0, "assessments in progress at once per 100,000", "assumption: a hospital social work team (calibrated in version 0.2 to the delayed-days level, kept since; the delays are now fitted through the steps' lengths, calibration/baseline.md)", lo=0, hi=MAX_CAPACITY_PER_100K)
+    home_care_packages_per_100k: float = param(650.0, "packages per 100,000 registered", "EVIDENCE 4: about 640 older people on home care per 100,000 (Wittenberg & Hu 2015); the market runs full (assumption: council waiting lists are common)", lo=0, hi=MAX_CAPACITY_PER_100K)
+    initial_home_care_per_100k: float = param(650.0, "people on home care at the start per 100,000 registered", "EVIDENCE 4: more than 350,000 older people on home care, about 640 per 100,000 (Wittenberg & Hu 2015); started full, as the market runs full", lo=0, hi=MAX_CAPACITY_PER_100K)
+    home_care_end_per_year: float = param(0.65, "packages ending (recovery, family care) per client-year", "calibrated in version 0.2 to delayed days 2-7% of bed days through package turnover, kept since (home care runs near full; the delays are now fitted through the steps' lengths, calibration/baseline.md); many packages end within two years", lo=0, hi=MAX_PER_PERSON_YEAR)
+    community_home_care_by_frailty: tuple[float, ...] = param((0.002, 0.008, 0.025, 0.05), "new home care requests from the community per person-year", "assumption: about 80% of new requests do not come from hospital (EVIDENCE 4)", lo=0, hi=MAX_PER_PERSON_YEAR, length=4)
+    community_waiting_list_per_100k: float = param(20.0, "people waiting at home for home care or a care home, at most, per 100,000", "assumption: councils keep waiting lists short; others are told to wait or arrange care themselves (unmet need)", lo=0, hi=MAX_CAPACITY_PER_100K)
+    reablement_places_per_100k: float = param(24.0, "places per 100,000 registered", "assumption: enough for about 3% of discharges at six weeks each", lo=0, hi=MAX_CAPACITY_PER_100K)
+    reablement_days: float = param(42.0, "days", "assumption: reablement is free for up to six weeks", lo=1, hi=MAX_DAYS)
+    reablement_outcome: tuple[float, ...] = param((0.494, 0.389, 0.117), "shares independent / long-term home care / care home", "calibrated (python -m sim.calibration.baseline_fit flows, calibration/baseline.md): the share ending independent, the other two keeping their ratio, to at home 91 days after reablement about 82% (ASCOF 2B(1), EVIDENCE 4); most end independent (Glendinning et al. 2010)", hi=1, length=3)
+    intermediate_care_beds_per_100k: float = param(14.0, "beds per 100,000 registered", "assumption: enough for about 4% of discharges at three weeks each", lo=0, hi=MAX_CAPACITY_PER_100K)
+    intermediate_care_days: float = param(21.0, "mean days", "assumption: bed-based intermediate care lasts about three weeks", lo=1, hi=MAX_DAYS)
+    intermediate_care_outcome: tuple[float, ...] = param((0.68, 0.24, 0.08), "shares home / home care / care home", "assumption: most people go home from intermediate care, some with support", hi=1, length=3)
+    care_home_places_per_100k: float = param(530.0, "places per 100,000 registered", "EVIDENCE 4: about 490 residents 65+ per 100,000 (IAU 2019) and about 8% vacancies (assumption)", lo=0, hi=MAX_CAPACITY_PER_100K)
+    initial_care_home_per_100k: float = param(490.0, "care home residents at the start per 100,000 registered", "EVIDENCE 4: about 274,000 people 65+ in care homes, about 490 per 100,000 (IAU, Health Foundation 2019)", lo=0, hi=MAX_CAPACITY_PER_100K)
+    community_care_home_by_frailty: tuple[float, ...] = param((0.0, 0.00065, 0.0039, 0.013), "care home entries from the community per person-year", "calibrated with Discharge.care_home_by_frailty to ASCOF 2A(2) (EVIDENCE 4)", lo=0, hi=MAX_PER_PERSON_YEAR, length=4)
     self_funder_share: float = param(0.41, "share of care home entrants paying for themselves", "assumption: CMA care homes market study 2017 (about 41% self-funded); like ASCOF 2A(2), care_home_admissions counts the council-supported only", lo=0, hi=1)
 
     def check(self) -> None:
@@ -152,57 +190,57 @@ class SocialCare(Group):
 
 @frozen
 class Primary(Group):
-    routine_gp_per_year: tuple[float, ...] = param((8.0, 6.5, 9.0, 11.0), "GP and nurse contacts per person-year at home, fit, by band", "EVIDENCE 3: 5.2 per person a year all ages, 13-14 at 85-89 (Hobbs et al. 2016; Hippisley-Cox 2009)", lo=0, length=4)
-    frailty_gp_multiplier: tuple[float, ...] = param((1.0, 1.2, 1.4, 1.6), "multiplier", "assumption: frailer people see their GP more", lo=0, length=4)
+    routine_gp_per_year: tuple[float, ...] = param((8.0, 6.5, 9.0, 11.0), "GP and nurse contacts per person-year at home, fit, by band", "EVIDENCE 3: 5.2 per person a year all ages, 13-14 at 85-89 (Hobbs et al. 2016; Hippisley-Cox 2009)", lo=0, hi=MAX_PER_PERSON_YEAR, length=4)
+    frailty_gp_multiplier: tuple[float, ...] = param((1.0, 1.2, 1.4, 1.6), "multiplier", "assumption: frailer people see their GP more", lo=0, hi=MAX_MULTIPLIER, length=4)
 
 
 @frozen
 class Elective(Group):
     """GP referral -> first outpatient attendance -> follow-ups -> elective admission."""
 
-    referral_per_year: tuple[float, ...] = param((2.25, 2.0, 2.75, 2.75), "outpatient referrals per person-year at home, fit, by band, while not in an outpatient episode", "calibrated: outpatient attendances 2-6 per person-year at 65+ (EVIDENCE 3: 96.4m attended in 2019/20, follow-ups about 2 per first attendance, HES Outpatient Activity); fitted by hand to about 3.4 at 65+ (50,000 people, seed 1); the hazard is high because a person has one outpatient episode at a time", lo=0, length=4)
-    frailty_referral_multiplier: tuple[float, ...] = param((1.0, 1.2, 1.3, 1.2), "multiplier", "assumption: frailer people are referred more, the most frail slightly less", lo=0, length=4)
-    first_wait_days: float = param(42.0, "days from referral to first attendance", "assumption: about six weeks", lo=0)
-    follow_ups_mean: float = param(2.0, "follow-up attendances per first attendance", "EVIDENCE 3: follow-ups about 2 per first attendance (HES Outpatient Activity)", lo=0)
-    follow_up_interval_days: float = param(56.0, "days between attendances", "assumption: about eight weeks", lo=1)
+    referral_per_year: tuple[float, ...] = param((2.25, 2.0, 2.75, 2.75), "outpatient referrals per person-year at home, fit, by band, while not in an outpatient episode", "calibrated: outpatient attendances 2-6 per person-year at 65+ (EVIDENCE 3: 96.4m attended in 2019/20, follow-ups about 2 per first attendance, HES Outpatient Activity); fitted by hand to about 3.4 at 65+ (50,000 people, seed 1); the hazard is high because a person has one outpatient episode at a time", lo=0, hi=MAX_PER_PERSON_YEAR, length=4)
+    frailty_referral_multiplier: tuple[float, ...] = param((1.0, 1.2, 1.3, 1.2), "multiplier", "assumption: frailer people are referred more, the most frail slightly less", lo=0, hi=MAX_MULTIPLIER, length=4)
+    first_wait_days: float = param(42.0, "days from referral to first attendance", "assumption: about six weeks", lo=0, hi=MAX_DAYS)
+    follow_ups_mean: float = param(2.0, "follow-up attendances per first attendance", "EVIDENCE 3: follow-ups about 2 per first attendance (HES Outpatient Activity)", lo=0, hi=MAX_PER_EPISODE)
+    follow_up_interval_days: float = param(56.0, "days between attendances", "assumption: about eight weeks", lo=1, hi=MAX_DAYS)
     admit_after_outpatients: float = param(0.18, "probability of an elective admission after an outpatient episode", "calibrated: elective admissions 100-500 per 1,000 person-years at 65+, ordinary and day case (HES Admitted Patient Care, approximate); fitted by hand to about 200 at 65+ (50,000 people, seed 1), in the lower half of the range because planned stays add to a hospital already calibrated to 85-90% occupancy", lo=0, hi=1)
     day_case_share: float = param(0.75, "share of elective admissions that are day cases", "assumption: most elective care of older people is day case (HES)", lo=0, hi=1)
-    wait_to_admission_days: float = param(70.0, "days from decision to admit to the admission date", "assumption: about ten weeks", lo=0)
-    ordinary_los_days: float = param(4.0, "mean days in a bed, ordinary elective admission", "assumption: short planned stays", lo=0.05)
+    wait_to_admission_days: float = param(70.0, "days from decision to admit to the admission date", "assumption: about ten weeks", lo=0, hi=MAX_DAYS)
+    ordinary_los_days: float = param(4.0, "mean days in a bed, ordinary elective admission", "assumption: short planned stays", lo=0.05, hi=MAX_DAYS)
     day_case_bed_days: float = param(0.3, "days a day case holds a bed", "assumption: a day case uses a bed for part of a day", lo=0.01, hi=1)
-    rebook_days: float = param(14.0, "days to a new date after a cancellation", "assumption: two weeks", lo=1)
-    outpatient_slots_per_100k_per_day: float = param(260.0, "outpatient slots per day per 100,000 registered (cohort only)", "assumption: about 20% above the cohort's demand", lo=0)
+    rebook_days: float = param(14.0, "days to a new date after a cancellation, and between later tries for a bed (a booking is cancelled at most once)", "assumption: two weeks", lo=1, hi=MAX_DAYS)
+    outpatient_slots_per_100k_per_day: float = param(260.0, "outpatient slots per day per 100,000 registered (cohort only)", "assumption: about 20% above the cohort's demand", lo=0, hi=MAX_CAPACITY_PER_100K)
 
 
 @frozen
 class Community(Group):
     """Rapid response, community nursing, low-level support, routing of crises."""
 
-    rapid_response_per_100k: float = param(1.0, "visits in progress at once per 100,000", "assumption: a small rapid response service before integration (seed 001 lists rapid response teams among the pioneers' plans)", lo=0)
+    rapid_response_per_100k: float = param(1.0, "visits in progress at once per 100,000", "assumption: a small rapid response service before integration (seed 001 lists rapid response teams among the pioneers' plans)", lo=0, hi=MAX_CAPACITY_PER_100K)
     rapid_response_share: float = param(0.10, "share of crises offered rapid response when it has room", "assumption: few crises reach rapid response without a single point of access", lo=0, hi=1)
     rapid_response_resolves: float = param(0.6, "probability a rapid response keeps the person at home", "assumption", lo=0, hi=1)
-    rapid_response_visit_days: float = param(0.25, "days a rapid response visit holds the team", "assumption: a few hours", lo=0.01)
+    rapid_response_visit_days: float = param(0.25, "days a rapid response visit holds the team", "assumption: a few hours", lo=0.01, hi=MAX_DAYS)
     single_point_of_access: bool = param(False, "on/off", "seed 001_e52c56eb44723f98.txt: a single point of access for services")
     spa_rapid_response_share: float = param(0.30, "share of crises offered rapid response with a single point of access", "assumption: a single point of access routes more crises to community teams", lo=0, hi=1)
     care_navigators: bool = param(False, "on/off", "seed 001_e52c56eb44723f98.txt: care navigators give information and advice on accessing care")
     navigator_knows_contact: float = param(0.80, "share of people discharged who know whom to contact, with navigators", "assumption: navigators act as a named contact for those not on an MDT caseload", lo=0, hi=1)
     support_funding: float = param(1.0, "community support funding relative to baseline", "seed 001_e52c56eb44723f98.txt: befriending, lunch clubs and peer support cut", lo=0, hi=5)
     support_crisis_elasticity: float = param(0.10, "relative rise in crisis risk per unit of funding lost", "assumption: the integration paradox of seed 001; sensitivity analysis covers it", lo=0, hi=2)
-    nursing_visits_per_year: tuple[float, ...] = param((0.0, 2.0, 6.0, 12.0), "community nursing visits per person-year at home, by frailty", "assumption: district nursing for the frail", lo=0, length=4)
+    nursing_visits_per_year: tuple[float, ...] = param((0.0, 2.0, 6.0, 12.0), "community nursing visits per person-year at home, by frailty", "assumption: district nursing for the frail", lo=0, hi=MAX_PER_PERSON_YEAR, length=4)
 
 
 @frozen
 class Mdt(Group):
     """Multidisciplinary teams with named case co-ordinators; off at baseline."""
 
-    coordinators_per_100k: tuple[float, ...] = param((0.0, 0.0, 0.0, 0.0), "co-ordinators per 100,000: nurse, social worker, mental health, occupational therapist", "DESIGN 2: off at baseline", lo=0, length=4)
+    coordinators_per_100k: tuple[float, ...] = param((0.0, 0.0, 0.0, 0.0), "co-ordinators per 100,000: nurse, social worker, mental health, occupational therapist", "DESIGN 2: off at baseline", lo=0, hi=MAX_CAPACITY_PER_100K, length=4)
     caseload: int = param(50, "people per co-ordinator", "EVIDENCE 6: case manager caseload guidance 50-80, observed 10-55 (Sargent et al. 2008)", lo=1, hi=500)
     preferred_discipline: tuple[float, ...] = param((0, 0, 0, 0, 0, 0), "discipline index per main need that the team assigns first (0 nurse, 1 social worker, 2 mental health, 3 OT)", "seed 000_15772bc302cd49ff.txt: the pilots' case managers were mostly nurses", lo=0, hi=3, length=6)
     fitting_discipline: tuple[float, ...] = param((0, 2, 2, 0, 1, 3), "discipline index per main need that fits it (0 nurse, 1 social worker, 2 mental health, 3 OT)", "seed 002_07b6fbdf829a5eaa.txt: a mental health professional for dementia or mental health, an OT for physical disability; nurses for frailty and end of life, a social worker for substance misuse (assumption)", lo=0, hi=3, length=6)
     social_care_in_team: bool = param(False, "on/off", "seed 000_15772bc302cd49ff.txt: social care marginal in the pilots; seed 002 calls for it at the heart of MDTs")
-    restratify_every_days: float = param(90.0, "days between case-finding rounds", "assumption: quarterly risk stratification", lo=1)
+    restratify_every_days: float = param(90.0, "days between case-finding rounds", "assumption: quarterly risk stratification", lo=1, hi=MAX_DAYS)
     enrol_top_share: float = param(0.05, "share of the cohort, highest risk first, eligible to enrol", "assumption: case management targets the top few per cent by risk (seed 000 pilots: high-risk older people)", lo=0, hi=1)
-    review_every_days: float = param(30.0, "days between scheduled reviews", "assumption: monthly", lo=1)
+    review_every_days: float = param(30.0, "days between scheduled reviews", "assumption: monthly", lo=1, hi=MAX_DAYS)
     crisis_reduction: float = param(0.176, "relative fall in crisis risk with a fitting co-ordinator", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml), point estimate; 90% posterior interval 0.0264 to 0.393; before the fit: prior: to be calibrated (issue: calibration)", lo=0, hi=1)
     mismatch_effect_share: float = param(0.5, "share of the crisis effect when the discipline does not fit the need", "assumption: seed 002, the co-ordinator's discipline should fit the main need; prior-driven", lo=0, hi=1)
     social_care_effect_multiplier: float = param(1.3, "multiplier on the crisis effect when social care is in the team", "assumption: seed 002; no target informs it, prior-driven", lo=0, hi=5)
@@ -220,22 +258,23 @@ class Costs(Group):
     price_year: int = param(2018, "financial year starting (2018 = 2018/19)", "DESIGN 2: one price year for everything", lo=2000, hi=2100)
     uplift_per_year: float = param(0.02, "annual uplift to the price year", "assumption: about 2% a year, the approximate annual change of the PSSRU NHS cost inflation index (pay and prices); replace with the index values", lo=0, hi=1)
     discount_rate: float = param(0.0, "per year", "DESIGN 2: no discounting over the default two years (a parameter)", lo=0, hi=1)
-    acute_bed_day: float = param(313.0, "GBP per bed-day held (2016/17)", "EVIDENCE 5: excess bed day, NHS Reference Costs 2016/17", lo=0)
-    emergency_admission: float = param(1590.0, "GBP per admission (2016/17)", "EVIDENCE 5: non-elective inpatient episode, NHS Reference Costs 2016/17", lo=0)
-    ae_attendance: float = param(148.0, "GBP (2016/17)", "EVIDENCE 5: NHS Reference Costs 2016/17", lo=0)
-    gp_contact: float = param(45.0, "GBP (2013/14)", "EVIDENCE 5: PSSRU Unit Costs 2013", lo=0)
-    social_worker_year: float = param(40.0 * 37.5 * 42, "GBP per social worker a year (2013/14)", "EVIDENCE 5: about GBP 40 an hour (PSSRU 2014) x 37.5 hours x 42 weeks (assumption)", lo=0)
-    home_care_hour: float = param(18.93, "GBP (2018/19)", "EVIDENCE 5: UKHCA sustainable minimum 2019", lo=0)
-    home_care_hours_per_week: float = param(10.0, "hours per package per week", "assumption: a typical older person's package", lo=0)
-    reablement_place_year: float = param(2088.0 * 365 / 42, "GBP per place a year (2010)", "EVIDENCE 5: reablement episode GBP 2,088 (Glendinning 2010) over a six-week place", lo=0)
-    intermediate_care_bed_day: float = param(313.0, "GBP per bed-day held (2016/17)", "assumption: priced as an excess acute bed day", lo=0)
-    outpatient_attendance: float = param(120.0, "GBP (2016/17)", "EVIDENCE 5: NHS Reference Costs 2016/17", lo=0)
-    elective_admission: float = param(3684.0, "GBP per ordinary elective episode (2016/17)", "EVIDENCE 5: NHS Reference Costs 2016/17", lo=0)
-    day_case: float = param(738.0, "GBP (2016/17)", "EVIDENCE 5: NHS Reference Costs 2016/17", lo=0)
-    district_nurse_visit: float = param(39.0, "GBP (2010/11)", "EVIDENCE 5: PSSRU Unit Costs 2010", lo=0)
-    rapid_response_team_year: float = param(43.0 * 37.5 * 44 * 2, "GBP per visit-in-progress of capacity a year (2013/14)", "assumption: two community nurses' time at about GBP 43 an hour (PSSRU 2014) for each visit the team can run at once", lo=0)
-    coordinator_year: float = param(43.0 * 37.5 * 44, "GBP per co-ordinator a year (2013/14)", "assumption: about GBP 43 an hour (PSSRU 2014, specialist nurse; social worker GBP 40) x 37.5 hours x 44 weeks", lo=0)
-    care_home_week: float = param(651.0, "GBP per resident week (2018/19)", "EVIDENCE 5: residential care week, LaingBuisson 2018/19", lo=0)
+    acute_bed_day: float = param(313.0, "GBP per bed-day held (2016/17)", "EVIDENCE 5: excess bed day, NHS Reference Costs 2016/17", lo=0, hi=MAX_GBP)
+    emergency_admission: float = param(1590.0, "GBP per admission (2016/17)", "EVIDENCE 5: non-elective inpatient episode, NHS Reference Costs 2016/17", lo=0, hi=MAX_GBP)
+    ae_attendance: float = param(148.0, "GBP (2016/17)", "EVIDENCE 5: NHS Reference Costs 2016/17", lo=0, hi=MAX_GBP)
+    gp_contact: float = param(45.0, "GBP (2013/14)", "EVIDENCE 5: PSSRU Unit Costs 2013", lo=0, hi=MAX_GBP)
+    social_worker_year: float = param(40.0 * 37.5 * 42, "GBP per social worker a year (2013/14)", "EVIDENCE 5: about GBP 40 an hour (PSSRU 2014) x 37.5 hours x 42 weeks (assumption)", lo=0, hi=MAX_GBP)
+    home_care_hour: float = param(18.93, "GBP (2018/19)", "EVIDENCE 5: UKHCA sustainable minimum 2019", lo=0, hi=MAX_GBP)
+    home_care_hours_per_week: float = param(10.0, "hours per package per week", "assumption: a typical older person's package", lo=0, hi=HOURS_PER_WEEK)
+    reablement_place_year: float = param(2088.0 * 365 / 42, "GBP per place a year (2010)", "EVIDENCE 5: reablement episode GBP 2,088 (Glendinning 2010) over a six-week place", lo=0, hi=MAX_GBP)
+    intermediate_care_bed_day: float = param(313.0, "GBP per bed-day held (2016/17)", "assumption: priced as an excess acute bed day", lo=0, hi=MAX_GBP)
+    outpatient_attendance: float = param(120.0, "GBP (2016/17)", "EVIDENCE 5: NHS Reference Costs 2016/17", lo=0, hi=MAX_GBP)
+    elective_admission: float = param(3684.0, "GBP per ordinary elective episode (2016/17)", "EVIDENCE 5: NHS Reference Costs 2016/17", lo=0, hi=MAX_GBP)
+    day_case: float = param(738.0, "GBP (2016/17)", "EVIDENCE 5: NHS Reference Costs 2016/17", lo=0, hi=MAX_GBP)
+    district_nurse_visit: float = param(39.0, "GBP (2010/11)", "EVIDENCE 5: PSSRU Unit Costs 2010", lo=0, hi=MAX_GBP)
+    rapid_response_team_year: float = param(43.0 * 37.5 * 44 * 2, "GBP per visit-in-progress of capacity a year (2013/14)", "assumption: two community nurses' time at about GBP 43 an hour (PSSRU 2014) for each visit the team can run at once", lo=0, hi=MAX_GBP)
+    coordinator_year: float = param(43.0 * 37.5 * 44, "GBP per co-ordinator a year (2013/14)", "assumption: about GBP 43 an hour (PSSRU 2014, specialist nurse; social worker GBP 40) x 37.5 hours x 44 weeks", lo=0, hi=MAX_GBP)
+    care_home_week: float = param(651.0, "GBP per resident week (2018/19)", "EVIDENCE 5: residential care week, LaingBuisson 2018/19", lo=0, hi=MAX_GBP)
+    escalation_bed_day: float = param(313.0, "GBP per escalation bed day used (2016/17)", "assumption: priced as an excess bed day (EVIDENCE 5: NHS Reference Costs 2016/17); escalation beds are often staffed by bank and agency staff at a premium this leaves out", lo=0, hi=MAX_GBP)
 
 
 @frozen
@@ -259,8 +298,16 @@ class Params(Group):
 
 
 def per_place(per_100k: float, registered: int) -> int:
-    """Whole units of a capacity given per 100,000 registered people."""
-    return int(round(per_100k * registered / 100_000))
+    """Whole units of a capacity given per 100,000 registered people: the nearest whole number, at least one.
+
+    A service with a positive rate keeps at least one unit however small the place, so that no service
+    disappears by rounding (the baseline's 1 rapid response visit per 100,000 is 0.5 at 50,000 people:
+    one visit, not none); a rate of 0 stays 0, so a service switched off stays off.  Halves go to the even
+    number (Python's ``round``: 2.5 is 2).  ``sim.core.capacity_check`` names the services a place holds
+    fewer than two units of, and those raised from zero to one.
+    """
+    units = int(round(per_100k * registered / 100_000))
+    return max(units, 1) if per_100k > 0 else units
 
 
 def capacity_basis(p: Params) -> int:

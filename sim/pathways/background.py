@@ -1,8 +1,20 @@
-"""Background load: admissions of people outside the simulated cohort, occupying acute beds.
+"""Background load: admissions of people outside the simulated cohort (mostly under 65), occupying acute beds.
 
-They are not tracked as people: a Poisson stream of stays that take a bed
-(waiting in A&E like anybody else when the hospital is full) and leave after a
-log-normal stay.  Two events per stay, no process.
+They are not tracked as people: two Poisson streams of stays, emergency and
+planned (``acute.background_elective_share`` of the admissions), each taking
+a bed and leaving after a log-normal stay.  Emergencies take a bed as the
+cohort's do (a general core bed, else an escalation bed, else a wait in A&E;
+their stays shorten under pressure like the cohort's, ``acute.los_pressure_*``).
+Planned admissions come on their booked day and take a ring-fenced or general
+core bed if one is free and no emergency waits for it; otherwise the date is
+cancelled, at most once per booking, and a bed is tried again every
+``elective.rebook_days`` (the cancellations are recorded as place-wide events,
+pid -1).  Both kinds share the same stay length, so the split leaves the
+background's bed days as they were.
+
+Each stream draws from a generator of its own, and every draw of an arrival
+(the gap to the next, the stay's uniform) is made when it arrives, so the
+numbers drawn do not depend on how full the hospital is.
 """
 
 from __future__ import annotations
@@ -12,7 +24,9 @@ from typing import TYPE_CHECKING
 import simpy
 
 from sim.core.distributions import LogNormal
+from sim.core.hospital import pressure_response
 from sim.core.records import BACKGROUND, OpenStay
+from sim.vocabulary import Ev
 
 if TYPE_CHECKING:
     from sim.core.model import Model
@@ -23,9 +37,13 @@ class BackgroundLoad:
         self.m = m
         a = m.p.acute
         per_100k = a.background_admissions_per_100k_per_year
-        self.rate_per_day = per_100k * m.p.place.registered_population / 100_000 / 365.25
+        rate = per_100k * m.p.place.registered_population / 100_000 / 365.25
+        self.rate_per_day = rate
+        self.emergency_per_day = rate * (1.0 - a.background_elective_share)
+        self.elective_per_day = rate * a.background_elective_share
         self.los = LogNormal(a.background_los_mean_days, a.background_los_mean_days * a.los_cv)
         self.rng = m.streams.generator("background")
+        self.rng_elective = m.streams.generator("background_elective")
 
     def start(self) -> None:
         """Patients already in at time 0 (stays in progress, length-biased), then arrivals."""
@@ -33,29 +51,55 @@ class BackgroundLoad:
         n0 = min(int(rng.poisson(self.rate_per_day * self.los.mean)), m.beds.free)
         residual = self.los.length_biased().sample(rng, n0) * rng.random(n0)
         for r in residual:
-            m.beds.preload(1)
-            self._leave_after(float(r), m.rec.stay_open(BACKGROUND, True, 0.0, 0.0))
-        if self.rate_per_day > 0:
-            self._next_arrival()
+            key = m.beds.background_key()
+            m.beds.preload(1, key)
+            self._leave_after(float(r), m.rec.stay_open(BACKGROUND, True, 0.0, 0.0), key)
+        if self.emergency_per_day > 0:
+            self._next_emergency()
+        if self.elective_per_day > 0:
+            self._next_elective()
 
-    def _next_arrival(self) -> None:
-        gap = self.rng.exponential(1.0 / self.rate_per_day)
-        self.m.env.timeout(gap).callbacks.append(self._arrive)
+    # --- emergencies ----------------------------------------------------------------
+    def _next_emergency(self) -> None:
+        gap = self.rng.exponential(1.0 / self.emergency_per_day)
+        self.m.env.timeout(gap).callbacks.append(self._emergency)
 
-    def _arrive(self, _event: simpy.Event) -> None:
+    def _emergency(self, _event: simpy.Event) -> None:
         m = self.m
-        arrived = m.env.now
-        m.beds.join_queue().callbacks.append(lambda _e: self._admitted(arrived))
-        self._next_arrival()
+        arrived, u_los, key = m.env.now, float(self.rng.random()), m.beds.background_key()
+        m.beds.join_queue(key).callbacks.append(lambda _e: self._admitted(arrived, u_los, key))
+        self._next_emergency()
 
-    def _admitted(self, arrived: float) -> None:
-        m = self.m
+    def _admitted(self, arrived: float, u_los: float, key: int) -> None:
+        m, a = self.m, self.m.p.acute
         row = m.rec.stay_open(BACKGROUND, True, arrived, m.env.now)
-        self._leave_after(self.los.ppf(self.rng.random()), row)
+        shorter = pressure_response(m.beds.pressure, a.los_pressure_threshold, a.los_pressure_reduction)
+        self._leave_after(self.los.ppf(u_los) * (1.0 - shorter), row, key)
 
-    def _leave_after(self, days: float, row: OpenStay) -> None:
+    # --- planned admissions -----------------------------------------------------------
+    def _next_elective(self) -> None:
+        gap = self.rng_elective.exponential(1.0 / self.elective_per_day)
+        self.m.env.timeout(gap).callbacks.append(self._elective)
+
+    def _elective(self, _event: simpy.Event) -> None:
+        self.planned_day(float(self.rng_elective.random()), self.m.beds.background_key(), cancelled=False)
+        self._next_elective()
+
+    def planned_day(self, u_los: float, key: int, cancelled: bool) -> None:
+        """The booked day (or a later try): admitted if a ring-fenced or free core bed allows, else cancelled."""
+        m = self.m
+        now = m.env.now
+        if m.beds.take_planned(key):
+            self._leave_after(self.los.ppf(u_los), m.rec.stay_open(BACKGROUND, False, now, now), key)
+            return
+        if not cancelled:
+            m.rec.event(now, BACKGROUND, Ev.ELECTIVE_CANCELLATION)
+        retry = m.env.timeout(m.p.elective.rebook_days)
+        retry.callbacks.append(lambda _e: self.planned_day(u_los, key, cancelled=True))
+
+    def _leave_after(self, days: float, row: OpenStay, key: int) -> None:
         def leave(_e: simpy.Event) -> None:
             row.fit = row.left = self.m.env.now
-            self.m.beds.give_back()
+            self.m.beds.give_back(key)
 
         self.m.env.timeout(days).callbacks.append(leave)

@@ -1,25 +1,85 @@
-"""Leaving the acute bed: from medically fit, through assessment and a wait for a destination, to discharge.
+"""Leaving the acute bed: from medically fit, through the assessments and waits England's returns name, to discharge.
 
-Every day between medically fit and leaving is a delayed discharge day,
-attributed to what the person is waiting for: first the social worker's
-assessment, then the place at their destination (home care, reablement,
-intermediate care, care home).  People going home with no new support, and
-care home residents going back to their own home, leave when fit.
+Every day between medically fit and leaving is a delayed discharge day.  Each
+wait is recorded with its category in the national delayed transfers of care
+returns (``sim.vocabulary.Delay``) and whom the returns attributed it to
+(``Responsible``), by category and by who pays for the care (``Funding``):
+
+- people going home with no new support, and care home residents going back
+  to their home, leave when fit;
+- everyone else, when the hospital assesses before discharge (the baseline,
+  as in the 2016-18 returns): the hospital team's assessment (NHS); then a
+  social worker's assessment for social care (social care; a social worker
+  must be free), or the NHS Continuing Healthcare decision for people it
+  funds (NHS); the council's funding decision for council-supported places
+  (social care); the choice of a care home (by funding); a dispute between
+  organisations (both);
+- people going home with support wait for the council's brokerage to find
+  a provider for their package (care package in own home, by funding), and
+  may wait for equipment or adaptations (both) and for housing (by funding);
+- last, a unit of the service they go to: home care or reablement (care
+  package in own home, by funding), bed-based intermediate care or community
+  hospital (further non-acute NHS care, NHS), a care home place (by funding);
+  a full destination is waited for, or, when the scenario says so
+  (``discharge.step_down_when_full``), swapped for the next service on its
+  ladder with room (``STEPS``; recorded as ``Ev.DESTINATION_STEP``).  The
+  person leaves as soon as the unit is theirs.
+
+With discharge to assess (``discharge.assess_after_discharge``) people leave
+as soon as their pathway's service has room (and equipment and housing
+allow); the assessments happen after discharge, and the social worker's
+still takes a social worker's time.
+
+Attribution by funding follows the returns: a delay is social care's when
+the council is responsible for the person's care, the NHS's when the NHS
+funds it or the person pays for themselves.
+
+Every discharge draws the same uniforms whatever its destination, so scenarios
+keep common random numbers.  A wait that happens to a share of people uses one
+uniform for both whether and how long: below the share, ``u / share`` is again
+uniform.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import TYPE_CHECKING
+
+import simpy
 
 from sim.core.calendar import Process
 from sim.core.distributions import Exponential
 from sim.core.records import OpenStay
 from sim.core.services import CapacityPool
 from sim.pathways import home, social_care
-from sim.vocabulary import Care, Dest, Ev, Kind, Need, Place, Reason, Spell
+from sim.vocabulary import Care, Delay, Dest, Ev, Funding, Kind, Need, Place, Reason, Responsible, Spell
 
 if TYPE_CHECKING:
     from sim.core.model import Model
+
+NHS, SOCIAL_CARE, BOTH = Responsible.NHS, Responsible.SOCIAL_CARE, Responsible.BOTH
+# where a person goes when their destination is full and the scenario steps people on (first with room)
+STEPS = {
+    Dest.CARE_HOME: (Dest.INTERMEDIATE_CARE,),  # an interim bed while a home is found
+    Dest.HOME_CARE: (Dest.REABLEMENT, Dest.INTERMEDIATE_CARE),
+    Dest.REABLEMENT: (Dest.HOME_CARE, Dest.INTERMEDIATE_CARE),
+    Dest.INTERMEDIATE_CARE: (Dest.REABLEMENT,),
+}
+PLACE_WAIT = {  # the national category of waiting for a unit of each service
+    Dest.HOME_CARE: Delay.HOME_CARE,
+    Dest.REABLEMENT: Delay.HOME_CARE,
+    Dest.INTERMEDIATE_CARE: Delay.NON_ACUTE_NHS,
+    Dest.CARE_HOME: Delay.CARE_HOME,
+}
+REASON = {  # the service awaited (``delayed_days_awaiting_<name>``)
+    Dest.HOME_CARE: Reason.HOME_CARE,
+    Dest.REABLEMENT: Reason.REABLEMENT,
+    Dest.INTERMEDIATE_CARE: Reason.INTERMEDIATE_CARE,
+    Dest.CARE_HOME: Reason.CARE_HOME,
+}
+SOCIAL_CARE_DESTS = (Dest.HOME_CARE, Dest.REABLEMENT, Dest.CARE_HOME)  # a social worker assesses for these
+FUNDED_DESTS = (Dest.HOME_CARE, Dest.CARE_HOME)  # paid for by the council, the person or the NHS
+HOME_WITH_SUPPORT = (Dest.HOME_CARE, Dest.REABLEMENT)
 
 
 def choose_destination(m: Model, pid: int, u: float) -> Dest:
@@ -46,6 +106,34 @@ def choose_destination(m: Model, pid: int, u: float) -> Dest:
     return Dest.HOME
 
 
+def funding(m: Model, dest: Dest, u: float) -> Funding:
+    """Who pays for the care at ``dest``: the NHS (Continuing Healthcare), the person, or the council.
+
+    Reablement and intermediate care are free at the point of use (the council's and the NHS's own);
+    self-funding applies to care homes (``social_care.self_funder_share``).
+    """
+    d = m.p.discharge
+    if dest not in FUNDED_DESTS:
+        return Funding.COUNCIL if dest == Dest.REABLEMENT else Funding.NHS
+    if u < d.nhs_funded_share:
+        return Funding.NHS
+    if dest == Dest.CARE_HOME and u < d.nhs_funded_share + (1 - d.nhs_funded_share) * m.p.social_care.self_funder_share:
+        return Funding.SELF
+    return Funding.COUNCIL
+
+
+def by_funding(payer: Funding) -> Responsible:
+    """The returns' rule: social care's when the council is responsible for the care, else the NHS's."""
+    return SOCIAL_CARE if payer == Funding.COUNCIL else NHS
+
+
+def wait_days(u: float, share: float, mean_days: float) -> float:
+    """A wait that happens to ``share`` of people, exponential with ``mean_days``: 0 when ``u >= share``."""
+    if u >= share or mean_days <= 0:
+        return 0.0
+    return Exponential(mean_days).ppf(u / share)
+
+
 def pool_for(m: Model, dest: Dest) -> CapacityPool:
     """The service whose unit a person going to ``dest`` takes (not for ``Dest.HOME``)."""
     return {
@@ -56,41 +144,97 @@ def pool_for(m: Model, dest: Dest) -> CapacityPool:
     }[dest]
 
 
-REASON = {
-    Dest.HOME_CARE: Reason.HOME_CARE,
-    Dest.REABLEMENT: Reason.REABLEMENT,
-    Dest.INTERMEDIATE_CARE: Reason.INTERMEDIATE_CARE,
-    Dest.CARE_HOME: Reason.CARE_HOME,
-}
-
-
 def leave_acute_bed(m: Model, pid: int, stay: OpenStay) -> Process:
     """SimPy generator, from medically fit to discharge."""
-    env, pop = m.env, m.pop
+    env, pop, d = m.env, m.pop, m.p.discharge
     u_dest, u_assess, u_know = m.u("destination", pid), m.u("assessment", pid), m.u("knows_contact", pid)
+    u_fund, u_therapy, u_fund_wait = m.u("funding", pid), m.u("therapy", pid), m.u("funding_wait", pid)
+    u_choice, u_dispute = m.u("choice", pid), m.u("dispute", pid)
+    u_start, u_equipment, u_housing = m.u("package_start", pid), m.u("equipment", pid), m.u("housing", pid)
     returning_resident = pop.care[pid] == Care.CARE_HOME
     dest = Dest.HOME if returning_resident else choose_destination(m, pid, u_dest)
+    payer = funding(m, dest, u_fund)
     if dest != Dest.HOME:
         m.delayed_now += 1
-        start = env.now
-        yield from m.social_workers.take()
-        assessment = Exponential(m.p.discharge.assessment_days).ppf(u_assess)
-        if m.mdt[pid] >= 0:
-            assessment *= m.p.mdt.inreach_assessment_share  # the co-ordinator reaches into hospital
-        yield env.timeout(assessment)
-        m.social_workers.give_back()
-        m.delay(pid, start, Reason.ASSESSMENT)
-        start = env.now
-        yield from pool_for(m, dest).take()
-        m.delay(pid, start, REASON[dest])
+        if not d.assess_after_discharge:
+            yield from _wait(m, pid, wait_days(u_therapy, 1.0, d.therapy_assessment_days), Delay.ASSESSMENT, NHS)
+            if payer == Funding.NHS and dest in FUNDED_DESTS:
+                wait = wait_days(u_fund_wait, 1.0, d.nhs_funding_days)
+                yield from _wait(m, pid, wait, Delay.PUBLIC_FUNDING, NHS)
+            elif dest in SOCIAL_CARE_DESTS:
+                yield from social_worker_assessment(m, pid, u_assess)
+                if payer == Funding.COUNCIL and dest in FUNDED_DESTS:
+                    wait = wait_days(u_fund_wait, 1.0, d.council_funding_days)
+                    yield from _wait(m, pid, wait, Delay.PUBLIC_FUNDING, SOCIAL_CARE)
+            if dest == Dest.CARE_HOME:
+                wait = wait_days(u_choice, d.choice_share, d.choice_days)
+                yield from _wait(m, pid, wait, Delay.PATIENT_CHOICE, by_funding(payer))
+            yield from _wait(m, pid, wait_days(u_dispute, d.dispute_share, d.dispute_days), Delay.DISPUTES, BOTH)
+        elif dest in SOCIAL_CARE_DESTS:
+            m.env.process(assessment_after_discharge(m, u_assess))
+        if dest in HOME_WITH_SUPPORT:
+            wait = wait_days(u_start, 1.0, d.package_start_days)
+            yield from _wait(m, pid, wait, Delay.HOME_CARE, by_funding(payer))
+            wait = wait_days(u_equipment, d.equipment_share, d.equipment_days)
+            yield from _wait(m, pid, wait, Delay.EQUIPMENT, BOTH)
+            wait = wait_days(u_housing, d.housing_share, d.housing_days)
+            yield from _wait(m, pid, wait, Delay.HOUSING, by_funding(payer))
+        dest = yield from take_place(m, pid, dest, payer)  # nothing waits after this: the unit is held from now
         m.delayed_now -= 1
-    m.beds.give_back()
+    m.beds.give_back(pid)
     stay.left = env.now
     m.rec.event(env.now, pid, Ev.DISCHARGE, 1, int(dest))
     m.rec.event(env.now, pid, Ev.KNOWS_CONTACT, 1, int(u_know < knows_contact_share(m, pid)))
     m.last_discharge[pid] = env.now
     pop.last_crisis[pid] = env.now  # the transient risk restarts: readmissions
-    go_to(m, pid, dest, returning_resident)
+    go_to(m, pid, dest, returning_resident, payer)
+
+
+def _wait(m: Model, pid: int, days: float, category: Delay, responsible: Responsible) -> Process:
+    """Wait ``days`` in the bed, recorded as delayed days of ``category``."""
+    if days > 0:
+        start = m.env.now
+        yield m.env.timeout(days)
+        m.delay(pid, start, category, responsible)
+
+
+def social_worker_assessment(m: Model, pid: int, u: float) -> Process:
+    """Wait for a social worker, then the assessment (shorter when an MDT co-ordinator reaches into hospital)."""
+    start = m.env.now
+    yield from m.social_workers.take()
+    assessment = Exponential(m.p.discharge.assessment_days).ppf(u)
+    if m.mdt[pid] >= 0:
+        assessment *= m.p.mdt.inreach_assessment_share  # the co-ordinator reaches into hospital
+    yield m.env.timeout(assessment)
+    m.social_workers.give_back()
+    m.delay(pid, start, Delay.ASSESSMENT, SOCIAL_CARE, Reason.ASSESSMENT)
+
+
+def assessment_after_discharge(m: Model, u: float) -> Process:
+    """Discharge to assess: the social worker's assessment, at the person's destination (no bed is held)."""
+    yield from m.social_workers.take()
+    yield m.env.timeout(Exponential(m.p.discharge.assessment_days).ppf(u))
+    m.social_workers.give_back()
+
+
+def take_place(m: Model, pid: int, dest: Dest, payer: Funding) -> Generator[simpy.Event, object, Dest]:
+    """A unit of the service at ``dest``: at once, from the next service on the ladder, or after a wait.
+
+    Returns the destination taken.
+    """
+    pool = pool_for(m, dest)
+    if pool.try_take():
+        return dest
+    if m.p.discharge.step_down_when_full:
+        for other in STEPS[dest]:
+            if pool_for(m, other).try_take():
+                m.rec.event(m.env.now, pid, Ev.DESTINATION_STEP, 1, 10 * int(dest) + int(other))
+                return other
+    start = m.env.now
+    yield from pool.take()
+    responsible = NHS if dest == Dest.INTERMEDIATE_CARE else by_funding(payer)
+    m.delay(pid, start, PLACE_WAIT[dest], responsible, REASON[dest])
+    return dest
 
 
 def knows_contact_share(m: Model, pid: int) -> float:
@@ -102,7 +246,7 @@ def knows_contact_share(m: Model, pid: int) -> float:
     return m.p.discharge.knows_whom_to_contact
 
 
-def go_to(m: Model, pid: int, dest: Dest, returning_resident: bool = False) -> None:
+def go_to(m: Model, pid: int, dest: Dest, returning_resident: bool = False, payer: Funding = Funding.COUNCIL) -> None:
     """Arrive at the destination; the unit there has already been taken."""
     if returning_resident:
         home.arrive_home(m, pid, Place.CARE_HOME)
@@ -124,4 +268,4 @@ def go_to(m: Model, pid: int, dest: Dest, returning_resident: bool = False) -> N
         m.hold(pid, m.intermediate_care, Spell.INTERMEDIATE_CARE)
         m.env.process(social_care.intermediate_care_stay(m, pid))
     else:
-        social_care.enter_care_home(m, pid)
+        social_care.enter_care_home(m, pid, int(payer == Funding.COUNCIL))

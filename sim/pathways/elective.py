@@ -5,11 +5,26 @@ own (``home.schedule_referral``), open while the person is not already in an
 outpatient episode. It books the first attendance a few weeks later and draws
 how many follow-ups the episode will need. Outpatient clinics are daily slot
 counters: an attendance takes one of today's slots or is moved to the next
-day. After the last attendance the consultant decides whether to admit; a
-planned admission is booked some weeks ahead, as a day case or an ordinary
-stay. Planned admissions share the acute beds with emergencies: on the day, if
-every core bed is taken (or an emergency is waiting for one) the admission is
-cancelled and rebooked.
+day. After the last attendance, a person the consultant is to admit (drawn
+at the referral, known from the first attendance) is booked for a planned
+admission some weeks ahead, as a day case or an ordinary stay. On the day, a
+planned admission takes a ring-fenced elective bed if one is free, else a
+general core bed if one is free and no emergency waits for it
+(``sim.core.hospital``); if neither, the date is cancelled and rebooked.
+
+The waiting list: from the GP referral the person is on the elective waiting
+list, its clock running (the 18-week referral-to-treatment measure), until
+the clock stops (``Ev.RTT_CLOCK_STOP``): at the planned admission for people
+the consultant will admit, their follow-ups being the work-up before it; at
+the first attendance for everyone else, whose episode ends without an
+admission (treatment in clinic, or a decision that none is needed: the
+follow-ups after it are off the clock, as in the national rules); at death.
+Whether the episode will end in an admission is drawn at the referral, so it
+is known at the first attendance.  A booking is cancelled at most once: after
+a cancellation the person keeps their place on the list and is offered a bed
+every ``rebook_days`` until one is free, and those later tries are not
+counted as cancellations.  So when the hospital is full the list grows,
+rather than the cancellations.
 
 Appointments and admission dates are booked entries of the calendar (they
 never go stale), so each handler looks at where the person is now: dead (the
@@ -22,9 +37,10 @@ probability ``mdt.follow_up_substitution``; whether the person is on a caseload
 is looked at when that follow-up is booked (at the attendance before it).
 
 Every step draws the same uniforms from the same streams whatever its outcome
-(the number of follow-ups at referral; one substitution uniform per follow-up;
-the admission decision and day case at the end of the outpatient episode; the
-length of stay at admission), so scenarios keep common random numbers.
+(the number of follow-ups and the admission decision at referral; one
+substitution uniform per follow-up; the day case at the end of the outpatient
+episode; the length of stay at admission), so scenarios keep common random
+numbers.
 
 Assumptions:
 - reablement, delayed discharge and the social worker's assessment do not
@@ -57,6 +73,7 @@ if TYPE_CHECKING:
     from sim.core.model import Model
 
 BOOKED = -1  # calendar token of a booked entry: never stale
+NOT_ADMITTED, ADMITTED, DIED = 0, 1, 2  # why the waiting list's clock stops (the detail of Ev.RTT_CLOCK_STOP)
 AWAY_REBOOK_DAYS = 7.0  # assumption: a new appointment a week later when the person is away
 NEXT_DAY = 1.0
 AT_HOME = (Place.HOME, Place.CARE_HOME)
@@ -83,6 +100,8 @@ def on_referral(m: Model, pid: int) -> None:
     m.rec.event(now, pid, Ev.OUTPATIENT_REFERRAL)
     m.op_active[pid] = True
     m.op_left[pid] = follow_ups(e.follow_ups_mean, m.u("follow_ups", pid))
+    admit = m.u("elective_decision", pid) < e.admit_after_outpatients  # the episode will end in an admission
+    m.waiting_list[pid] = (now, admit)  # the referral-to-treatment clock starts
     m.calendar.add(now + e.first_wait_days, pid, OUTPATIENT, BOOKED)
     # the person's other hazards go on as filed; no new referral while in the episode
 
@@ -91,6 +110,7 @@ def on_outpatient(m: Model, pid: int) -> None:
     """Calendar handler: an outpatient appointment (first or follow-up)."""
     now, place = m.env.now, m.pop.place[pid]
     if place == DEAD:
+        stop_clock(m, pid, DIED)
         end_episode(m, pid)
         return
     if place not in AT_HOME:
@@ -100,6 +120,9 @@ def on_outpatient(m: Model, pid: int) -> None:
         m.calendar.add(now + NEXT_DAY, pid, OUTPATIENT, BOOKED)
         return
     m.rec.event(now, pid, ATTENDANCE, 1)
+    listed = m.waiting_list.get(pid)
+    if listed is not None and not listed[1]:  # the first attendance of an episode that ends without admission
+        stop_clock(m, pid, NOT_ADMITTED)
     book_follow_up(m, pid)
 
 
@@ -125,14 +148,26 @@ def book_follow_up(m: Model, pid: int) -> None:
 
 
 def decide_admission(m: Model, pid: int) -> None:
-    """End of the outpatient episode: book a planned admission, or discharge the person back to the GP."""
+    """End of the outpatient episode: book a planned admission (its clock still running), or back to the GP."""
     e, now = m.p.elective, m.env.now
-    u_admit, u_day_case = m.u("elective_decision", pid), m.u("day_case", pid)
-    if u_admit < e.admit_after_outpatients:
-        m.elective_list[pid] = u_day_case < e.day_case_share
+    u_day_case = m.u("day_case", pid)
+    if pid in m.waiting_list:  # decided at referral: this episode ends in an admission
+        m.elective_list[pid] = (u_day_case < e.day_case_share, False)
         m.calendar.add(now + e.wait_to_admission_days, pid, ELECTIVE_DATE, BOOKED)
     else:
         end_episode(m, pid)
+
+
+def stop_clock(m: Model, pid: int, why: int) -> None:
+    """The person leaves the elective waiting list: admitted, not to be admitted, or dead."""
+    if m.waiting_list.pop(pid, None) is not None:
+        m.rec.event(m.env.now, pid, Ev.RTT_CLOCK_STOP, 1, why)
+
+
+def waiting_list_size(m: Model) -> int:
+    """People alive on the elective waiting list now (the dead leave it at their next booked date)."""
+    place = m.pop.place
+    return sum(1 for pid in m.waiting_list if place[pid] != DEAD)
 
 
 def end_episode(m: Model, pid: int) -> None:
@@ -147,25 +182,25 @@ def end_episode(m: Model, pid: int) -> None:
 # --- the planned admission ------------------------------------------------------
 
 
-def hospital_full(m: Model) -> bool:
-    """No core bed free, or an emergency already waiting for one: planned admissions are cancelled."""
-    return m.beds.in_use >= m.core_beds or m.beds.waiting > 0
-
-
 def on_elective_date(m: Model, pid: int) -> None:
-    """Calendar handler: the date of a planned admission."""
+    """Calendar handler: the date of a planned admission (or a later try for a bed after a cancellation)."""
     e, now, place = m.p.elective, m.env.now, m.pop.place[pid]
     if place == Place.DEAD:
+        stop_clock(m, pid, DIED)
         end_episode(m, pid)
         return
     if place not in AT_HOME:
         m.calendar.add(now + e.rebook_days, pid, ELECTIVE_DATE, BOOKED)
         return
-    if hospital_full(m) or not m.beds.try_take():
-        m.rec.event(now, pid, Ev.ELECTIVE_CANCELLATION)
+    day_case, cancelled = m.elective_list[pid]
+    if not m.beds.take_planned(pid):
+        if not cancelled:  # the booked date is cancelled; later tries for the same booking are not counted
+            m.rec.event(now, pid, Ev.ELECTIVE_CANCELLATION)
+            m.elective_list[pid] = (day_case, True)
         m.calendar.add(now + e.rebook_days, pid, ELECTIVE_DATE, BOOKED)
         return
-    day_case = m.elective_list.pop(pid)
+    del m.elective_list[pid]
+    stop_clock(m, pid, ADMITTED)
     home.leave_home(m, pid)
     m.pop.place[pid] = Place.ACUTE
     m.env.process(elective_stay(m, pid, day_case))
@@ -179,7 +214,7 @@ def elective_stay(m: Model, pid: int, day_case: bool) -> Process:
     m.rec.event(env.now, pid, Ev.ELECTIVE_ADMISSION, 1, int(day_case))
     length = Deterministic(e.day_case_bed_days) if day_case else Exponential(e.ordinary_los_days)
     yield env.timeout(length.ppf(u_los))
-    m.beds.give_back()
+    m.beds.give_back(pid)
     stay.fit = stay.left = env.now  # fit when leaving: planned stays have no delays
     m.rec.event(env.now, pid, Ev.DISCHARGE, 1, int(Dest.HOME))
     end_episode(m, pid)

@@ -1,12 +1,23 @@
-"""A crisis and the emergency admission that may follow it.
+"""A crisis, the A&E visit that may follow it, and the emergency admission that may follow that.
 
 crisis -> rapid response at home (if offered and the team has room), GP (if a
-same-day slot is free) or A&E -> admitted with a probability
-set by frailty -> wait for a bed in A&E if the hospital is full (trolley wait)
--> acute stay -> medically fit (or death in hospital) -> discharge pathway.
+same-day slot is free) or A&E -> some hours in A&E until the decision ->
+sent home, or admitted (with a probability set by frailty) -> wait in A&E for
+a bed if none is free (a trolley wait) -> acute stay -> medically fit (or
+death in hospital) -> discharge pathway.
+
+Emergencies are never refused: an admitted person takes a general core bed,
+else an escalation bed, else waits in A&E for whichever frees first
+(``sim.core.hospital``).  The hospital responds to pressure: when the core
+beds' occupancy of the moment passes a threshold, A&E admits fewer of the
+people it could send home (``routing.admit_pressure_*``) and stays to
+medically fit are shorter (``acute.los_pressure_*``), both growing in a
+straight line to their size when every core bed is taken.
 
 Every crisis draws the same uniforms from the same streams whatever route it
-takes, and every admission likewise, so scenarios keep common random numbers.
+takes (the time to the decision from a stream of its own, ``ae_decision``),
+and every admission likewise, so scenarios keep common random numbers; the
+responses to pressure compare the same uniforms with adjusted thresholds.
 """
 
 from __future__ import annotations
@@ -14,11 +25,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.core.calendar import Process
+from sim.core.distributions import LogNormal
+from sim.core.hospital import pressure_response
 from sim.pathways import discharge, home
-from sim.vocabulary import Ev, Place
+from sim.vocabulary import AeExit, Ev, Place
 
 if TYPE_CHECKING:
     from sim.core.model import Model
+
+HOURS_PER_DAY = 24.0
+SENT_HOME, ADMITTED, SENT_HOME_UNDER_PRESSURE = AeExit.SENT_HOME, AeExit.ADMITTED, AeExit.SENT_HOME_UNDER_PRESSURE
 
 
 def on_crisis(m: Model, pid: int) -> None:
@@ -49,41 +65,83 @@ def on_crisis(m: Model, pid: int) -> None:
     admit = r.admit_from_ae_by_frailty[pop.frailty[pid]]
     if m.mdt[pid] >= 0:
         admit = min(1.0, admit * m.p.mdt.unmet_need_admission_hr)  # unmet need found by the co-ordinator
-    if u_admit >= admit:
-        home.arrive_home(m, pid, pop.place[pid])  # sent home from A&E
+    m.env.process(ae_visit(m, pid, admit, u_admit, m.u("ae_decision", pid)))
+
+
+def time_to_decision(m: Model) -> LogNormal:
+    """Days in A&E from arrival to the decision to admit or send home."""
+    r = m.p.routing
+    mean = r.ae_decision_hours / HOURS_PER_DAY
+    return LogNormal(mean, mean * r.ae_decision_cv)
+
+
+def admit_probability(m: Model, admit: float) -> float:
+    """The chance of admission once the hospital's pressure is taken into account: lower when beds are short."""
+    r = m.p.routing
+    return admit * (1.0 - pressure_response(m.beds.pressure, r.admit_pressure_threshold, r.admit_pressure_reduction))
+
+
+def days_to_fit(m: Model, pid: int, u_los: float) -> tuple[float, float]:
+    """Days from admission to medically fit, and the days taken off them because beds are short.
+
+    Clinicians discharge sooner when the hospital is full.
+    """
+    a = m.p.acute
+    shorter = pressure_response(m.beds.pressure, a.los_pressure_threshold, a.los_pressure_reduction)
+    full = m.los(pid).ppf(u_los)
+    return full * (1.0 - shorter), full * shorter
+
+
+def ae_visit(m: Model, pid: int, admit: float, u_admit: float, u_decision: float) -> Process:
+    """SimPy process: in A&E until the decision, then sent home, or admitted (waiting for a bed if none is free)."""
+    env, pop = m.env, m.pop
+    lives_in = pop.place[pid]
+    pop.place[pid] = Place.AE
+    m.beds.ae_arrival()
+    yield env.timeout(time_to_decision(m).ppf(u_decision))
+    m.beds.ae_decided()
+    if u_admit >= admit_probability(m, admit):
+        m.rec.event(env.now, pid, Ev.AE_DEPARTURE, 1, SENT_HOME_UNDER_PRESSURE if u_admit < admit else SENT_HOME)
+        home.arrive_home(m, pid, lives_in)  # sent home from A&E
         return
     home.leave_home(m, pid)
-    m.env.process(emergency_stay(m, pid, arrived=now))
+    yield from emergency_stay(m, pid, arrived=env.now)
 
 
 def emergency_stay(m: Model, pid: int, arrived: float, elapsed: float | None = None) -> Process:
-    """SimPy process: one emergency admission, from the A&E trolley to leaving the acute bed.
+    """SimPy process: one emergency admission, from the decision to admit to leaving the acute bed.
 
-    ``elapsed`` starts a stay already in progress at time 0 (the initial state):
-    the remaining time to medically fit is ``elapsed``.
+    ``arrived`` is when the person began to wait for a bed (the decision to
+    admit); the trolley wait runs from it to taking the bed.  ``elapsed``
+    starts a stay already in progress at time 0 (the initial state, whose bed
+    was preloaded without a holder): the remaining time to medically fit is
+    ``elapsed``.
     """
     env, pop = m.env, m.pop
     u_los, u_death, u_when = m.u("los", pid), m.u("hospital_death", pid), m.u("death_time", pid)
     if elapsed is None:
         pop.place[pid] = Place.AE
-        yield from m.beds.take()
+        yield from m.beds.take(pid)  # a trolley wait when no bed is free
         admitted = env.now
+        m.rec.event(admitted, pid, Ev.AE_DEPARTURE, 1, ADMITTED)
         m.rec.event(admitted, pid, Ev.EMERGENCY_ADMISSION, 1, -1)
         m.recent_admissions[pid].append(admitted)
         if admitted - m.last_discharge[pid] <= 30.0:
             m.rec.event(admitted, pid, Ev.READMISSION_30D)
-        to_fit = m.los(pid).ppf(u_los)
-    else:  # in a bed already at time 0 (the caller counted it in the pool)
+        to_fit, shortened = days_to_fit(m, pid, u_los)
+    else:
+        m.beds.claim(pid)
         admitted = 0.0
-        to_fit = elapsed
+        to_fit, shortened = elapsed, 0.0
     pop.place[pid] = Place.ACUTE
     stay = m.rec.stay_open(pid, True, arrived, admitted)
+    stay.shortened = shortened
 
     if u_death < m.p.mortality.in_hospital_by_frailty[pop.frailty[pid]]:
         yield env.timeout(to_fit * u_when)
         home.die(m, pid, Place.ACUTE)
         stay.left, stay.died = env.now, True
-        m.beds.give_back()
+        m.beds.give_back(pid)
         return
 
     yield env.timeout(to_fit)

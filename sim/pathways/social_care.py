@@ -23,11 +23,15 @@ if TYPE_CHECKING:
 COMMUNITY = 1
 
 
-def enter_care_home(m: Model, pid: int) -> None:
-    """Move into a care home place already taken for this person (permanent admission)."""
+def enter_care_home(m: Model, pid: int, funded: int | None = None) -> None:
+    """Move into a care home place already taken for this person (permanent admission).
+
+    ``funded``: 1 council-supported, 0 not (self-funded or NHS-funded); drawn when not known.
+    """
     m.home_spell_close(pid)
     m.release(pid)  # a home care package ends
-    funded = int(m.u("self_funder", pid) >= m.p.social_care.self_funder_share)
+    if funded is None:
+        funded = int(m.u("self_funder", pid) >= m.p.social_care.self_funder_share)
     m.pop.care[pid] = Care.CARE_HOME
     m.hold(pid, m.care_homes, Spell.CARE_HOME, funded)
     m.teams.leave(pid, MdtExit.CARE_HOME)

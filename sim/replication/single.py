@@ -116,8 +116,10 @@ def _monitor(m: Model, rows: list[tuple[float, str, int]], snap: dict[str, float
         day = env.now - m.window_start
         rows.append((day, "acute_beds_occupied", m.beds.in_use))
         rows.append((day, "delayed_patients", m.delayed_now))
-        rows.append((day, "trolley_queue", m.beds.waiting))
-        for pool in m.pools[1:]:
+        rows.append((day, "trolley_queue", m.beds.queued))  # waiting in A&E for a bed
+        rows.append((day, "escalation_beds_in_use", m.beds.escalation.in_use))
+        rows.append((day, "elective_waiting_list", elective.waiting_list_size(m)))
+        for pool in m.pools:
             rows.append((day, f"{pool.name}_in_use", pool.in_use))
             rows.append((day, f"{pool.name}_queue", pool.waiting))
         rows.append((day, "cohort_alive", len(m.pop) - m.pop.deaths))
@@ -215,7 +217,12 @@ def _run_data(m: Model, snap: dict[str, float]) -> RunData:
         people=m.pop.table(),
         window_start=m.window_start,
         window_end=m.window_end,
-        capacity={**{pool.name: pool.capacity for pool in m.pools}, "mdt_coordinators": sum(m.teams.coordinators)},
+        capacity={
+            **{pool.name: pool.capacity for pool in m.pools},
+            "acute_beds": m.beds.core,  # core beds, ring-fenced included; escalation beds are priced per day used
+            "escalation_beds": m.beds.escalation.capacity,
+            "mdt_coordinators": sum(m.teams.coordinators),
+        },
         bed_days_all=m.beds.area_in_use - snap.get("beds_area", 0.0),
         core_beds=m.core_beds,
     )

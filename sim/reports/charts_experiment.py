@@ -273,7 +273,8 @@ def _label(name: str, meta: dict, value: float | None) -> str:
 def experiment_charts(frames: dict[str, pd.DataFrame], meta: dict, charts: Sequence[str]) -> dict[str, Figure]:
     """The charts named in ``charts`` (from :data:`CHARTS`), stamped, by file stem.
 
-    ``response`` is skipped without a grid; the others show one grid point (:func:`shown_grid_value`).
+    ``response`` is skipped without a grid, ``forest`` and ``ledger`` without a scenario to compare with the
+    reference; the others show one grid point (:func:`shown_grid_value`).
     """
     unknown = [c for c in charts if c not in CHARTS]
     if unknown:
@@ -288,8 +289,9 @@ def experiment_charts(frames: dict[str, pd.DataFrame], meta: dict, charts: Seque
     )
     title_note = f" ({note})" if note else ""
     comparison = shown["summary"][shown["summary"]["scenario"] != reference]
+    compared = not comparison.empty  # no scenario to compare (only the reference, or every other one failed)
     makers = {
-        "forest": lambda: {"forest_plot": forest_plot(comparison, reference, note=note)},
+        "forest": lambda: {"forest_plot": forest_plot(comparison, reference, note=note)} if compared else {},
         "costs": lambda: {"costs_by_sector": costs_by_sector(shown["kpis"], names, note=note)},
         "timeseries": lambda: {
             "delayed_discharges": over_time(
@@ -309,7 +311,7 @@ def experiment_charts(frames: dict[str, pd.DataFrame], meta: dict, charts: Seque
                 "beds (escalation beds aside)",
             ),
         },
-        "ledger": lambda: {"ledger": ledger(shown["summary"], reference, note=note)},
+        "ledger": lambda: {"ledger": ledger(shown["summary"], reference, note=note)} if compared else {},
         "response": lambda: {"response_curves": response_curve(frames["summary"], meta)} if grid else {},
     }
     figures = {}

@@ -6,7 +6,9 @@ a ``caresim compare --out`` folder (``comparison.csv``), with its
 what was run, in plain words; the headline changes against the reference with
 95% intervals; every chart in the folder, embedded; failed replications and
 the warm-up and precision checks; the run's metadata and parameters; and the
-STRESS-DES checklist (:mod:`sim.reports.stress_des`).  The page has no external links:
+STRESS-DES checklist (:mod:`sim.reports.stress_des`).  Where a scenario's queue grows through the window
+(:mod:`sim.analysis.stability`, from ``timeseries.csv``), the page names it and calls no change of that
+comparison clear (``unstable``).  The page has no external links:
 charts are embedded as ``data:`` URIs and the styles sit in the page.  This
 module reads the folder and works out the headline changes; the charts and the
 sections drawn from the metadata are in :mod:`sim.reports.sections`, and the
@@ -17,18 +19,24 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from sim.analysis.compare import COMPARISON_COLUMNS, COST_SECTORS, MAIN_METRICS, MDT_PREFIX, SHARE_METRICS
+from sim.analysis.stability import GRIDLOCK_WORDS, check, is_unstable, overload_sentence, unstable_by_scenario
 from sim.outcomes import registry
 from sim.reports.sections import Table, figures, grid_text, metadata_section, page, run_checks, stress_section, table
-from sim.reports.text import cells, number
+from sim.reports.text import cells, flagged, number
 
 SUMMARY_COLUMNS = list(registry.SUMMARY_COLUMNS)
-MAIN_TABLE = {"experiment": ("summary.csv", SUMMARY_COLUMNS), "compare": ("comparison.csv", COMPARISON_COLUMNS)}
+# the columns a folder must have (``unstable`` came later: a folder without it is checked from timeseries.csv)
+MAIN_TABLE = {
+    "experiment": ("summary.csv", [c for c in SUMMARY_COLUMNS if c != registry.UNSTABLE]),
+    "compare": ("comparison.csv", [c for c in COMPARISON_COLUMNS if c != registry.UNSTABLE]),
+}
+GRIDLOCK = "overloaded: reflects the gridlock"  # a change's words where either run is overloaded
 HEADLINE_METRICS = registry.HEADLINE
 COHORTS = {c: registry.cohort(c).compared for c in registry.COMPARED_COHORTS}  # cohort -> its title
 
@@ -47,6 +55,7 @@ class Results:
     changes: pd.DataFrame  # one row per (scenario, grid, cohort, metric) against the reference
     reference: str
     names: list[str]  # reference first
+    overloads: pd.DataFrame = field(default_factory=pd.DataFrame)  # sim.analysis.stability.check, grids as text
 
 
 def _finite(v) -> bool:
@@ -90,11 +99,27 @@ def _from_summary(summary: pd.DataFrame, reference: str) -> pd.DataFrame:
     return rows.rename(columns={"mean": "scenario_mean"})
 
 
+# every file of a results folder the report reads
+READ_FILES = (
+    "metadata.json",
+    "summary.csv",
+    "comparison.csv",
+    "kpis.csv",
+    "timeseries.csv",
+    "warmup.csv",
+    "replications.csv",
+    "uncertainty.csv",
+)
+
+
 def load_results(folder: Path) -> Results:
     """Read a results folder; :class:`ReportError` if it is not one."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ReportError(f"{folder}: not a folder")
+    for name in READ_FILES:  # a FIFO would block the reader and a device could be read without end
+        if (folder / name).exists() and not (folder / name).is_file():
+            raise ReportError(f"{folder}: {name} is not a regular file")
     meta = None
     if (folder / "metadata.json").exists():
         try:
@@ -140,7 +165,20 @@ def load_results(folder: Path) -> Results:
     names = meta_names or [reference] + list(
         dict.fromkeys(s for s in [*kpi_names, *table["scenario"]] if s != reference)
     )
-    return Results(folder, kind, meta, changes.reset_index(drop=True), str(reference), names)
+    overloads = check(_read(folder, "timeseries.csv", ["day", "series", "value"]))
+    changes = changes.assign(unstable=_unstable(changes, overloads, str(reference)))
+    return Results(folder, kind, meta, changes.reset_index(drop=True), str(reference), names, overloads)
+
+
+def _unstable(changes: pd.DataFrame, overloads: pd.DataFrame, reference: str) -> list[bool]:
+    """Each change's ``unstable`` flag: from the table's column, else (an older folder, or NA) from the time series."""
+    flags = unstable_by_scenario(overloads)
+    column = changes[registry.UNSTABLE] if registry.UNSTABLE in changes.columns else [math.nan] * len(changes)
+    out = []
+    for v, s, g in zip(column, changes["scenario"], changes["grid"]):
+        known = str(v).strip().lower() in ("true", "false", "1", "0", "1.0", "0.0")
+        out.append(flagged(v) if known else is_unstable(flags, s, g) or is_unstable(flags, reference, g))
+    return out
 
 
 # --- headline changes ---------------------------------------------------------------------------
@@ -154,9 +192,14 @@ def label(metric: str) -> str:
 
 
 def phrase(r) -> str:
-    """The change in words: 'fell clearly' / 'rose clearly' when the 95% interval excludes zero."""
+    """The change in words: 'fell clearly' / 'rose clearly' when the 95% interval excludes zero.
+
+    Where either run is overloaded (``unstable``), no change is called clear: it reflects the gridlock.
+    """
     if not _finite(r.diff_mean):
         return "not available"
+    if flagged(getattr(r, "unstable", False)):
+        return GRIDLOCK
     if _finite(r.n) and r.n < 2:
         return "n=1: interval not defined"
     if not (_finite(r.diff_ci_low) and _finite(r.diff_ci_high)):
@@ -209,6 +252,33 @@ def _title(res: Results, scenario: str, grid: str) -> str:
     return f"'{scenario}' against '{res.reference}'{where}"
 
 
+def overload_text(res: Results, scenario: str, grid: str) -> str:
+    """Why a comparison's changes are not called clear: which run is overloaded, where, and what it means."""
+    said = [overload_sentence(res.overloads, n, grid) for n in dict.fromkeys([res.reference, scenario])]
+    said = [x for x in said if x] or ["One of the two runs is overloaded (marked unstable in the results)."]
+    return " ".join(said) + f" So {GRIDLOCK_WORDS}, and no change is called clear."
+
+
+def overload_check(res: Results) -> Table:
+    """The queues that grew through the window in at least one replication, scenario by scenario."""
+    o = res.overloads
+    rows = [] if not len(o) else o[o["growing_runs"] > 0].itertuples(index=False)
+    return table(
+        ["scenario", "grid value", "who waits", "replications where it grew", "growth per week", "overloaded"],
+        [
+            [
+                r.scenario,
+                getattr(r, "grid", ""),
+                r.waiting,
+                f"{r.growing_runs} of {r.runs}",
+                f"{r.growth_per_week:+.2f}",
+                "yes" if r.unstable else "no (fewer than half)",
+            ]
+            for r in rows
+        ],
+    )
+
+
 def findings(res: Results) -> list[tuple[str, str]]:
     """The headline changes in words, one (title, sentence) per scenario and grid value."""
     out = []
@@ -220,7 +290,9 @@ def findings(res: Results) -> list[tuple[str, str]]:
         clear = [finding(r) for r in rows if phrase(r) in ("rose clearly", "fell clearly")]
         clear = clear[:1] + [_lower(c) for c in clear[1:]]
         unclear = [_lower(_spoken(r.metric)) for r in rows if phrase(r) == "no clear change"]
-        if all(_finite(r.n) and r.n < 2 for r in rows):
+        if any(flagged(r.unstable) for r in rows):
+            text = overload_text(res, scenario, grid)
+        elif all(_finite(r.n) and r.n < 2 for r in rows):
             text = "one replication only, so no interval is defined and no change can be called clear (see the table)."
         else:
             text = "; ".join(clear) + ". " if clear else "no headline measure changed clearly. "
@@ -251,6 +323,7 @@ class Headline:
     single: bool  # one replication: no interval is defined
     head: list[str]
     cohorts: list[tuple[str, list[HeadlineRow]]]  # (cohort's title, its rows)
+    overload: str = ""  # where either run is overloaded: which queue grew, and that no change is called clear
 
 
 def headline(res: Results) -> list[Headline]:
@@ -289,6 +362,7 @@ def headline(res: Results) -> list[Headline]:
                 bool(_finite(n) and n < 2),
                 head,
                 cohorts,
+                overload_text(res, scenario, grid) if rows["unstable"].any() else "",
             )
         )
     return out
@@ -377,6 +451,7 @@ def render(res: Results) -> str:
         split=uncertainty(res.folder),
         figures=figures(res.folder),
         run_checks=run_checks(res.folder, meta),
+        overload=overload_check(res),
         meta=metadata_section(meta),
         checklist=stress_section(res.folder, meta),
     )

@@ -2,7 +2,9 @@
 
 :func:`validate_text` says how a scenario differs from the built-in baseline (``caresim validate``);
 :func:`compare_text` prints a comparison's main changes with their intervals (``caresim compare``);
-:func:`cells` and :func:`number` format one row of ``comparison.csv`` for any of them.
+:func:`cells` and :func:`number` format one row of ``comparison.csv`` for any of them;
+:func:`overload_lines` says which queue of an overloaded run grew (:mod:`sim.analysis.stability`), and where
+a comparison is ``unstable`` no change is called clear: it reflects the gridlock, not an effect.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sim import __version__
+from sim.analysis.stability import GRIDLOCK_WORDS, overload_sentence
 from sim.outcomes import registry
 from sim.parameters.params import NEEDS, Params, capacity_basis, per_place
 from sim.parameters.tree import walk
@@ -187,6 +190,28 @@ def _sentences(rows) -> list[str]:
     return out
 
 
+def flagged(value) -> bool:
+    """An ``unstable`` cell as read back: true for True, 'true' or 1; false for False, NA or a missing cell."""
+    return str(value).strip().lower() in ("true", "1", "1.0")
+
+
+def unstable(rows: pd.DataFrame) -> bool:
+    """Whether any of these rows of ``comparison.csv`` or ``summary.csv`` is marked ``unstable``."""
+    return registry.UNSTABLE in rows.columns and any(flagged(v) for v in rows[registry.UNSTABLE])
+
+
+def overload_lines(overloads: pd.DataFrame | None, scenario: str, grid=None, indent: str = "  ") -> list[str]:
+    """An overloaded scenario's queues in words, wrapped for the terminal; none when it is stable."""
+    text = "" if overloads is None else overload_sentence(overloads, scenario, grid)
+    return textwrap.wrap("Warning: " + text, 100, initial_indent=indent, subsequent_indent=indent) if text else []
+
+
+def gridlock_lines(indent: str) -> list[str]:
+    """Why no change of an overloaded comparison is called clear, wrapped for the terminal."""
+    text = f"No change is called clear: {GRIDLOCK_WORDS}."
+    return textwrap.wrap(text, 100, initial_indent=indent, subsequent_indent=indent)
+
+
 def _dominant(r) -> str:
     """Which part of a change's variance is the larger, with its share (runs over posterior draws)."""
     share = r.diff_calibration_share
@@ -201,10 +226,13 @@ def _dominant(r) -> str:
     )
 
 
-def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int, draws: int = 0) -> str:
+def compare_text(
+    scenarios: list[Scenario], comparison, reps: int, seed: int, draws: int = 0, overloads: pd.DataFrame | None = None
+) -> str:
     """What ``caresim compare`` prints: the setting, what each scenario changes, and the main changes.
 
-    ``draws``: the number of posterior draws run (0 without ``--posterior``).
+    ``draws``: the number of posterior draws run (0 without ``--posterior``).  ``overloads``: the
+    per-scenario table of :func:`sim.analysis.stability.check`, which names the queues of an overloaded run.
     """
     ref = scenarios[0]
     p = ref.params
@@ -237,6 +265,9 @@ def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int, dr
         for report in s.shifts:
             out += ["  " + line for line in report.lines()]
         rows = comparison[comparison["scenario"] == s.name]
+        gridlock = unstable(rows)
+        if gridlock:
+            out += overload_lines(overloads, ref.name) + overload_lines(overloads, s.name)
         paired = bool(rows["paired"].iloc[0]) if len(rows) else True
         if not paired:
             out.append(
@@ -269,7 +300,9 @@ def compare_text(scenarios: list[Scenario], comparison, reps: int, seed: int, dr
             ] + (["dominant part"] if draws else [])
             out += ["    " + line for line in _columns(head + [""], [t + [""] for t in table], right=(1, 2, 3, 4))]
             said = _sentences([c[m] for m in metrics])
-            if reps > 1:
+            if gridlock:
+                out += gridlock_lines("    ")
+            elif reps > 1:
                 if said:
                     out += ["    Clear changes (the 95% interval excludes no change):"] + ["      " + x for x in said]
                 else:
@@ -292,11 +325,12 @@ def _dominance_sentence(rows) -> str:
     )
 
 
-def experiment_text(summary: pd.DataFrame, reference: str, reps: int) -> str:
+def experiment_text(summary: pd.DataFrame, reference: str, reps: int, overloads: pd.DataFrame | None = None) -> str:
     """The headline changes of an experiment against its reference, for everyone in the simulated cohort.
 
     What ``caresim experiment`` prints at the end, from its ``summary.csv``; the file and ``report.html``
-    hold every metric and cohort.
+    hold every metric and cohort.  Where a comparison is ``unstable``, the overloaded queues follow its table
+    (``overloads``: :func:`sim.analysis.stability.check` of the experiment's time series).
     """
     everyone = summary[(summary["cohort"] == "all") & summary["metric"].isin(registry.HEADLINE)]
     refs = {(r.metric, _grid(r.grid)): r.mean for r in everyone[everyone["scenario"] == reference].itertuples()}
@@ -335,6 +369,9 @@ def experiment_text(summary: pd.DataFrame, reference: str, reps: int) -> str:
             "",
         ]
         out += [""] + ["  " + line for line in _columns(head, table, right=(1, 2, 3, 4))]
+        if unstable(rows):
+            out += overload_lines(overloads, reference, grid) + overload_lines(overloads, name, grid)
+            out += gridlock_lines("  ")
     return "\n".join(out)
 
 

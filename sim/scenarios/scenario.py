@@ -35,7 +35,11 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import os
+import re
+import stat
+import sys
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
@@ -46,6 +50,7 @@ from sim.parameters.filecheck import known_keys
 from sim.parameters.params import Params
 from sim.parameters.patch import Patch
 from sim.parameters.tree import ParameterError, apply_overrides, to_dict
+from sim.parameters.tree import shown as shown_value
 from sim.scenarios import interventions, shifts
 from sim.scenarios.shifts import ShiftReport
 
@@ -55,6 +60,27 @@ BASELINE_DESCRIPTION = (
 )
 META_KEYS = ("name", "description", "extends")
 LEVER_KEYS = ("intervention", "shift")
+
+# --- what a file the user names may be --------------------------------------------------------------
+MAX_TOML_BYTES = 1_000_000
+"""A scenario, experiment, calibration study, sites or validation file is at most 1 MB: a hundred times the
+largest in this repository (calibration/pilots.toml, about 10 KB), and read whole in a moment."""
+MAX_TEXT_BYTES = 64_000_000
+"""Any other text file read whole (a posterior sample) is at most 64 MB: hundreds of thousands of particles."""
+MAX_NESTING = 20
+"""Lists and tables in a TOML file nest at most 20 deep; the files here need four (``shift[1].to``,
+``intervention.mdt.coordinators_per_100k``).  Deeper nesting makes tomllib (or any code walking the file)
+recurse until Python stops it."""
+MAX_MAGNITUDE = 2**63
+"""No number in a TOML file reaches 2**63 (about 9.2e18) in size: the largest integer the results store
+(SQLite) and numpy's int64 hold is just below it.  Every quantity's own bound is far lower (a seed's is just
+below); this one stops a number of 400 digits, or ``1e308``, before any code converts it."""
+FILE_KINDS = {  # what a path that is not a regular file is, by its mode
+    stat.S_ISFIFO: "a named pipe (FIFO)",
+    stat.S_ISCHR: "a character device",
+    stat.S_ISBLK: "a block device",
+    stat.S_ISSOCK: "a socket",
+}
 
 
 class ScenarioError(ValueError):
@@ -220,16 +246,34 @@ def _parent(path: Path, shown: str, extends: str, chain: tuple[Path, ...], setti
     return _load(target, target_shown, seen, settings)
 
 
-def read_text(path: Path, shown: str, kind: str, error: type[ValueError]) -> str:
-    """A text file's contents; every problem is ``error("<shown>: <what>")`` on one line."""
+def read_text(path: Path, shown: str, kind: str, error: type[ValueError], limit: int = MAX_TEXT_BYTES) -> str:
+    """A text file's contents; every problem is ``error("<shown>: <what>")`` on one line.
+
+    Only a regular file of at most ``limit`` bytes is read: a named pipe is never opened (opening one
+    to read waits for a writer, for ever), nor a device such as ``/dev/zero`` (which never ends).
+    """
     try:
-        raw = path.read_bytes()
+        mode = path.stat().st_mode
     except FileNotFoundError:
         raise error(f"{shown}: no such file") from None
-    except IsADirectoryError:
-        raise error(f"{shown}: is a directory, not {kind} file") from None
     except OSError as e:
         raise error(f"{shown}: cannot read the file ({e.strerror or e})") from None
+    if stat.S_ISDIR(mode):
+        raise error(f"{shown}: is a directory, not {_a_file(kind)}")
+    if not stat.S_ISREG(mode):
+        what = next((name for test, name in FILE_KINDS.items() if test(mode)), "not a regular file")
+        raise error(f"{shown}: is {what}, not {_a_file(kind)}; give a regular file")
+    try:
+        # O_NONBLOCK: should the path have become a pipe since the check, opening it does not wait
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise error(f"{shown}: is not a regular file, not {_a_file(kind)}; give a regular file")
+            raw = f.read(limit + 1)
+    except OSError as e:
+        raise error(f"{shown}: cannot read the file ({e.strerror or e})") from None
+    if len(raw) > limit:
+        raise error(f"{shown}: too large for {_a_file(kind)} (more than {limit / 1e6:g} MB); is it the right file?")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -237,6 +281,11 @@ def read_text(path: Path, shown: str, kind: str, error: type[ValueError]) -> str
         raise error(
             f"{shown}: not UTF-8 text (byte 0x{raw[e.start]:02x} on line {line}); save the file as UTF-8"
         ) from None
+
+
+def _a_file(kind: str) -> str:
+    """'a scenario file' for the kind 'a scenario', and 'a validation file' for 'a validation file'."""
+    return kind if kind.endswith("file") else f"{kind} file"
 
 
 def read_checked(
@@ -261,13 +310,67 @@ def read_toml(
     path: Path, shown: str, kind: str = "a scenario", error: type[ValueError] = ScenarioError
 ) -> dict[str, Any]:
     """A TOML file's contents; every problem is ``error("<shown>: <what>")`` on one line."""
-    text = read_text(path, shown, kind, error)
+    text = read_text(path, shown, kind, error, MAX_TOML_BYTES)
     if not text.strip():
         raise error(f"{shown}: the file is empty; {kind} needs at least a name")
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise error(f"{shown}: not valid TOML: {_one_line(str(e))}") from None
+    except RecursionError:
+        raise error(f"{shown}: lists or tables nested too deeply (at most {MAX_NESTING} levels)") from None
+    except ValueError as e:  # an integer of more digits than Python turns into a number (sys.set_int_max_str_digits)
+        raise error(f"{shown}: {_long_number(text) or 'not valid TOML: ' + _one_line(str(e))}") from None
+    _check_values(data, shown, error)
+    return data
+
+
+def _check_values(data: dict[str, Any], shown: str, error: type[ValueError]) -> None:
+    """No list or table nested deeper than :data:`MAX_NESTING`, no number of :data:`MAX_MAGNITUDE` or more.
+
+    Walked with a stack of its own, not by recursion, so that no depth makes it fail.
+    """
+    todo: list[tuple[str, Any, int]] = [(k, v, 1) for k, v in data.items()]
+    while todo:
+        key, value, depth = todo.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_NESTING:
+                raise error(f"{shown}: {key}: lists or tables nested too deeply (at most {MAX_NESTING} levels)")
+            items = value.items() if isinstance(value, dict) else ((f"[{i}]", v) for i, v in enumerate(value, 1))
+            todo += [(f"{key}{k}" if k.startswith("[") else f"{key}.{k}", v, depth + 1) for k, v in items]
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and _huge(value):
+            raise error(
+                f"{shown}: {key}: {_shown_number(value)} is too large for any quantity caresim reads "
+                "(every number in its files is below 2**63, about 9.2e18)"
+            )
+
+
+def _huge(value: int | float) -> bool:
+    """Finite and of :data:`MAX_MAGNITUDE` or more (``inf`` and ``nan`` are left to each key's own check)."""
+    return abs(value) >= MAX_MAGNITUDE and (isinstance(value, int) or math.isfinite(value))
+
+
+def _shown_number(value: int | float) -> str:
+    """A number for a message: a float as Python writes it, an int of many digits by their number."""
+    return f"{value!r}" if isinstance(value, float) else shown_value(value)
+
+
+def _long_number(text: str) -> str | None:
+    """Where the first number too long for Python (more than 4,300 digits) is: ``<key> (line N): ...``."""
+    limit = sys.get_int_max_str_digits() or 4300
+    for match in re.finditer(r"[0-9][0-9_]*", text):
+        digits = len(match.group().replace("_", ""))
+        if digits > limit:
+            line_no = text.count("\n", 0, match.start()) + 1
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            before = text[line_start : match.start()]
+            key = before.split("=", 1)[0].strip().strip('"') if "=" in before else ""
+            where = f"{key} (line {line_no})" if key else f"line {line_no}"
+            return (
+                f"{where}: a number of {digits:,} digits is too large for any quantity caresim reads "
+                "(every number in its files is below 2**63, about 9.2e18)"
+            )
+    return None
 
 
 def _text(data: dict[str, Any], key: str, shown: str, required: bool) -> str:

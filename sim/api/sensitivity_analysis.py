@@ -1,0 +1,216 @@
+"""The sensitivity of a calibration study's answers: Morris screening, then Sobol indices (:func:`sensitivity`),
+run into its results folder, with its result."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.api.errors import Interrupted, RunError
+from sim.api.folders import open_runner
+from sim.api.progress import Notes, RunNotes
+from sim.api.settings import file_path
+from sim.api.studies import command_line, study_keywords
+from sim.calibration.study import StudyError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.calibration.sensitivity_study import Analysis
+    from sim.calibration.study import Study
+
+SENSITIVITY_FILES = ("parameters.csv", "morris.csv", "sobol.csv", "prior_driven.csv", "sobol.png", "sensitivity.json")
+"""The files :func:`sensitivity` writes into its results folder."""
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """A study's sensitivity analysis (:func:`sensitivity`): Morris screening and Sobol indices of its answers.
+
+    Attributes
+    ----------
+    study : Study
+        The study as the analysis ran it: its answers as targets, the analysis' parameters as priors.
+    analysis : Analysis
+        Everything found (the parameters, the answers, why each parameter was kept, the runs for Morris).
+    folder : pathlib.Path
+        The results folder, holding the files below, ``sobol.png`` and ``sensitivity.json``.
+    fitted : pathlib.Path
+        The study's fit folder, read for ``intervals.csv`` and ``screened.txt`` where they exist.
+    parameters : pandas.DataFrame
+        ``parameters.csv``: each parameter's range, where it came from, and whether and why it was kept.
+    morris : pandas.DataFrame
+        ``morris.csv``: Morris's elementary effects of each parameter on each answer.
+    sobol : pandas.DataFrame
+        ``sobol.csv``: first-order and total Sobol indices with 95% bootstrap intervals.
+    prior_driven : pandas.DataFrame
+        ``prior_driven.csv``: each answer's share of the total indices held by parameters no target informs,
+        whether that makes it prior-driven, and its replication noise share.
+    failed : dict of str to str
+        The runs that failed (their parameter sets have no answers), by run key: the error.
+    runs_now : int
+        Runs made by this call.
+    seconds : float
+        Wall-clock time.
+    command : str
+        The command that reproduces the numbers.
+    """
+
+    study: Study
+    analysis: Analysis
+    folder: Path
+    fitted: Path
+    parameters: pd.DataFrame
+    morris: pd.DataFrame
+    sobol: pd.DataFrame
+    prior_driven: pd.DataFrame
+    failed: dict[str, str]
+    runs_now: int
+    seconds: float
+    command: str
+
+
+def sensitivity(
+    study: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    dask: Any = None,
+    reps: int | None = None,
+    population: int | None = None,
+    out: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    force: bool = False,
+    progress: Notes = True,
+) -> SensitivityResult:
+    """Morris screening and Sobol indices of a calibration study's answers: ``caresim sensitivity``.
+
+    The answers are the ``[sensitivity]`` table's metrics at the reference and their per cent changes in its
+    what-if scenarios; the parameters are the priors (narrowed to the fit's 90% posterior intervals where
+    ``intervals.csv`` exists) and those no target informs.  Every run goes through the experiment runner into
+    the folder's results store, so ``resume=True`` continues.  Writes ``parameters.csv``, ``morris.csv``,
+    ``sobol.csv``, ``prior_driven.csv``, ``sobol.png`` and ``sensitivity.json``.
+
+    Parameters
+    ----------
+    study : str or path-like
+        The study file, with a ``[sensitivity]`` table (``calibration/pilots.toml``).
+    workers, dask, resume, force
+        As in :func:`run_experiment`.
+    reps : int, optional
+        Replications per parameter set, over the ``[sensitivity]`` table's.
+    population : int, optional
+        Registered people (1,000 or more), over the table's.
+    out : str or path-like, optional
+        The results folder (default: ``fitted/<study>/sensitivity`` beside the study file).
+    progress : bool or callable, default True
+        A progress bar for each phase (Morris, then Sobol), with each failed run a line on stderr; ``False``
+        for none, or a function given each phase and each failed run, in words.
+
+    Returns
+    -------
+    SensitivityResult
+        ``parameters``, ``morris``, ``sobol`` and ``prior_driven`` as the files hold them, and the runs that
+        failed.
+
+    Raises
+    ------
+    StudyError
+        The study file cannot be used, it has no ``[sensitivity]`` table, or its fit's ``intervals.csv`` cannot
+        be read.
+    SettingsError
+        A count, the executor or the results folder cannot be used.
+    RunError
+        Screening kept nothing to vary, or the results cannot be written.
+    Interrupted
+        Interrupted; the finished runs are kept (``resume=True`` continues).
+
+    Examples
+    --------
+    >>> found = sensitivity("calibration/pilots.toml", workers=2)
+    >>> found.prior_driven.query("prior_driven")
+    """
+    from sim.calibration.calibrate import Evaluator
+    from sim.calibration.sensitivity_study import NothingToVary, analyse, answer_study, parameters, read_screened
+    from sim.calibration.study import load_study
+    from sim.provenance import git_commit
+
+    reps, population, workers, out_dir = study_keywords(reps, population, workers, out, progress)
+    checked = load_study(file_path(study, StudyError))
+    if checked.sensitivity is None:
+        raise StudyError(
+            f"{checked.path.as_posix()}: no [sensitivity] table; add one (scenarios, metrics, samples, "
+            "[[sensitivity.prior]]; see calibration/pilots.toml)"
+        )
+    fitted = checked.path.parent / "fitted" / checked.name
+    folder = out_dir or fitted / "sensitivity"
+    try:
+        params = parameters(checked, fitted)
+    except ValueError as e:
+        raise StudyError(str(e)) from None
+    runner_study, answers = answer_study(checked, params, population, reps)
+    notes = RunNotes(progress, lambda task, error: f"{task.variant.name}, replication {task.replication}: {error}")
+    executor, store = open_runner(folder, resume, force, workers, dask, ("sensitivity study", checked.name))
+    evaluate = Evaluator(runner_study, store, executor, git_commit(), folder, notes)
+    t0 = time.perf_counter()
+    try:
+        found = analyse(evaluate, params, answers, read_screened(fitted), notes.phase)
+        failed = store.errors()
+    except NothingToVary as e:
+        raise RunError(f"{checked.path.as_posix()}: {e}") from None
+    except KeyboardInterrupt:
+        stored = sum(1 for s in store.status().values() if s == "ok")
+        raise Interrupted(stored, folder / "results.sqlite") from None
+    finally:
+        notes.close()
+        executor.close()
+        store.close()
+    seconds = time.perf_counter() - t0
+    command = command_line("sensitivity", study, reps=reps, population=population, out=out)
+    tables = _write(found, runner_study, folder, command, seconds, evaluate.runs)
+    return SensitivityResult(runner_study, found, folder, fitted, *tables, failed, evaluate.runs, seconds, command)
+
+
+def _write(
+    found: Analysis, runner_study: Study, out: Path, command: str, seconds: float, runs: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The tables, the heat map and the metadata written into ``out``; the tables returned as written."""
+    from sim.calibration.sensitivity_study import PRIOR_DRIVEN_SHARE, parameter_table
+    from sim.experiments.exports import write_table
+    from sim.reports.charts import plt
+    from sim.reports.charts_sensitivity import indices_heatmap
+
+    s = runner_study.sensitivity
+    assert s is not None  # checked before the runs
+    meta = {
+        "study": runner_study.name,
+        "command": command,
+        "seconds": round(seconds, 1),
+        "runs_made": runs,
+        "population": runner_study.settings.population,
+        "replications": runner_study.replications,
+        "seed": runner_study.seed,
+        "samples": s.samples,
+        "morris_trajectories": s.morris_trajectories,
+        "prior_driven_threshold": PRIOR_DRIVEN_SHARE,
+        "sweep_screening_used": found.swept is not None,
+    }
+    tables = (parameter_table(found.params, found.why), found.morris, found.sobol, found.driven)
+    try:
+        for name, frame in zip(SENSITIVITY_FILES, tables):
+            write_table(frame, out / name)
+        fig = indices_heatmap(
+            found.sobol,
+            {p.name for p in found.params if not p.informed},
+            found.reference,
+            f"prior-driven when they hold {PRIOR_DRIVEN_SHARE:.0%} of the total indices",
+        )
+        fig.savefig(out / "sobol.png", dpi=120)
+        plt.close(fig)
+        (out / "sensitivity.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    except OSError as e:
+        raise RunError(f"--out: cannot write to '{out}': {e.strerror or e}") from None
+    return tables

@@ -1,0 +1,517 @@
+"""Calibration studies: a sweep with Morris screening (:func:`sweep`), a fit by ABC-SMC (:func:`calibrate`) and
+the check of a committed fit (:func:`check_calibration`), each run into its results folder, with their results."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.api.errors import Interrupted, RunError
+from sim.api.folders import open_runner
+from sim.api.progress import Notes, StudyNotes
+from sim.api.settings import file_path, job_keywords, optional
+from sim.calibration.study import StudyError
+from sim.parameters.filecheck import MAX_POPULATION, MAX_REPLICATIONS
+from sim.parameters.params import Params
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.calibration.study import Study
+
+_FIT_CHECK_REPLICATIONS = 5  # the check's replications when none are given
+
+
+def command_line(command: str, file: Any, **flags: Any) -> str:
+    """The command that reproduces a study's numbers: ``caresim <command> <file>`` and the flags given (not None).
+
+    Where the runs are made does not change the numbers, so ``--workers`` and ``--dask`` are never part of it.
+    """
+    words = ["caresim", command, str(file)]
+    for flag, value in flags.items():
+        if value is not None:
+            words += [f"--{flag}", str(value)]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+@contextmanager
+def _study_runner(
+    study: Study, out: Path, resume: bool, force: bool, workers: int | None, dask: Any, job: str, progress: Notes
+) -> Iterator[Any]:
+    """An evaluator of the study's parameter sets (its runs in ``out``'s store) and the news of its runs.
+
+    Everything opened is closed on the way out; a budget exceeded is a :class:`RunError`.
+    """
+    from sim.calibration.calibrate import BudgetExceeded, Evaluator
+    from sim.provenance import git_commit
+
+    notes = StudyNotes(progress)
+    try:
+        executor, store = open_runner(out, resume, force, workers, dask, (job, study.name))
+    except BaseException:
+        notes.close()
+        raise
+    evaluate = Evaluator(study, store, executor, git_commit(), out, notes.run)
+    try:
+        yield evaluate, notes
+    except BudgetExceeded as e:
+        raise RunError(f"{study.path.as_posix()}: {e}") from None
+    except KeyboardInterrupt:
+        stored = sum(1 for s in store.status().values() if s == "ok")
+        raise Interrupted(stored, out / "results.sqlite") from None
+    finally:
+        notes.close()
+        executor.close()
+        store.close()
+
+
+def _study(study: Any, population: int | None, reps: int | None, out: Path | None) -> tuple[Study, Path]:
+    """The checked study file and its results folder (default: ``fitted/<study>`` beside the file)."""
+    from sim.calibration.study import load_study
+
+    checked = load_study(file_path(study, StudyError), population=population, reps=reps)
+    return checked, out or checked.path.parent / "fitted" / checked.name
+
+
+def study_keywords(
+    reps: Any, population: Any, workers: Any, out: Any, progress: Any
+) -> tuple[int | None, int | None, int | None, Path | None]:
+    """The keywords of a study's job: ``reps``, ``population`` (1,000 or more), ``workers`` and ``out`` checked."""
+    reps = optional(reps, "--reps", 1, MAX_REPLICATIONS)
+    population = optional(population, "--population", 1000, MAX_POPULATION)
+    return (reps, population, *job_keywords(workers, out, progress))
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A space-filling sweep of a study and its Morris screening (:func:`sweep`).
+
+    Attributes
+    ----------
+    study : Study
+        The checked study.
+    folder : pathlib.Path
+        Its results folder.
+    design : pandas.DataFrame
+        ``sweep.csv``: each parameter set, its simulated targets with their standard errors, and its distance.
+    morris : pandas.DataFrame
+        ``morris.csv``: Morris's elementary effects of each parameter on each target.
+    screened : list of str
+        The parameters screening keeps (``screened.txt``).
+    runs_now : int
+        Runs made by this call.
+    seconds : float
+        Wall-clock time.
+    """
+
+    study: Study
+    folder: Path
+    design: pd.DataFrame
+    morris: pd.DataFrame
+    screened: list[str]
+    runs_now: int
+    seconds: float
+
+
+def sweep(
+    study: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    dask: Any = None,
+    reps: int | None = None,
+    population: int | None = None,
+    out: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    force: bool = False,
+    progress: Notes = True,
+) -> SweepResult:
+    """Sweep a calibration study's priors (a Latin hypercube) and screen them (Morris): ``caresim sweep``.
+
+    Parameters
+    ----------
+    study : str or path-like
+        The study file (``calibration/<study>.toml``).
+    workers, dask, resume, force
+        As in :func:`run_experiment`.
+    reps : int, optional
+        Replications per parameter set, over the file's.
+    population : int, optional
+        Registered people (1,000 or more), over the file's.
+    out : str or path-like, optional
+        The results folder (default: ``fitted/<study>`` beside the study file).
+    progress : bool or callable, default True
+        A progress bar over the runs; ``False`` for none, or a function given each run that fails, in words.
+
+    Returns
+    -------
+    SweepResult
+        ``design`` (``sweep.csv``), ``morris`` (``morris.csv``) and the parameters kept.
+
+    Raises
+    ------
+    StudyError
+        The study file cannot be used.
+    SettingsError
+        A count, the executor or the results folder cannot be used.
+    RunError
+        The study's budget of runs would be exceeded.
+    Interrupted
+        Interrupted; the finished runs are kept.
+
+    Examples
+    --------
+    >>> result = sweep("calibration/pilots.toml", workers=2)
+    >>> result.screened
+    """
+    from sim.calibration.calibrate import evaluations, latin_hypercube
+    from sim.calibration.sensitivity import morris, screen
+
+    reps, population, workers, out_dir = study_keywords(reps, population, workers, out, progress)
+    checked, folder = _study(study, population, reps, out_dir)
+    t0 = time.perf_counter()
+    with _study_runner(checked, folder, resume, force, workers, dask, "calibration study", progress) as (evaluate, _):
+        evaluate(latin_hypercube(checked))
+        design = evaluations(evaluate)
+        indices = morris(
+            lambda X: evaluate(X)[0],
+            list(checked.names),
+            checked.low,
+            checked.high,
+            [t.name for t in checked.targets],
+            trajectories=checked.morris_trajectories,
+            seed=checked.seed,
+        )
+    kept = screen(indices)
+    design.to_csv(folder / "sweep.csv", index=False)
+    indices.to_csv(folder / "morris.csv", index=False)
+    (folder / "screened.txt").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return SweepResult(checked, folder, design, indices, kept, evaluate.runs, time.perf_counter() - t0)
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """A calibration study fitted by ABC-SMC, with a point estimate (:func:`calibrate`).
+
+    Attributes
+    ----------
+    study : Study
+        The checked study.
+    folder : pathlib.Path
+        Its results folder, holding the files below, ``fitted.json`` and ``report.html``.
+    posterior : pandas.DataFrame
+        ``posterior.csv``: the final particles, one column a parameter, with their ``weight``.
+    intervals : pandas.DataFrame
+        ``intervals.csv``: each parameter's posterior mean and 90% interval, and its shrinkage against the
+        prior (indexed by ``parameter``).
+    generations : pandas.DataFrame
+        ``generations.csv``: each generation's tolerance, proposals and acceptances.
+    evaluations : pandas.DataFrame
+        ``evaluations.csv``: every parameter set run, its simulated targets and distance.
+    fitted : dict of str to float
+        The point estimate, by parameter.
+    targets : pandas.DataFrame
+        Each target at the point estimate: ``name, observed, sd, simulated, se, source``.
+    distance : float
+        The point estimate's distance to the targets.
+    runs_now : int
+        Runs made by this call.
+    simulations : int
+        Parameter sets the fit simulated.
+    seconds : float
+        Wall-clock time.
+    command : str
+        The command that reproduces the numbers.
+    report : pathlib.Path
+        The fit's report.
+    """
+
+    study: Study
+    folder: Path
+    posterior: pd.DataFrame
+    intervals: pd.DataFrame
+    generations: pd.DataFrame
+    evaluations: pd.DataFrame
+    fitted: dict[str, float]
+    targets: pd.DataFrame
+    distance: float
+    runs_now: int
+    simulations: int
+    seconds: float
+    command: str
+    report: Path
+
+
+def calibrate(
+    study: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    dask: Any = None,
+    reps: int | None = None,
+    population: int | None = None,
+    out: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    force: bool = False,
+    progress: Notes = True,
+) -> CalibrationResult:
+    """Fit a calibration study by ABC-SMC, with a point estimate and a fit report: ``caresim calibrate``.
+
+    Writes ``posterior.csv``, ``intervals.csv``, ``generations.csv``, ``evaluations.csv``, ``fitted.json``
+    and ``report.html`` (with its charts) into the results folder.
+
+    Parameters
+    ----------
+    study, workers, dask, reps, population, out, resume, force
+        As in :func:`sweep`.
+    progress : bool or callable, default True
+        A progress bar over the runs; ``False`` for none, or a function given each finished generation and
+        each run that fails, in words.
+
+    Returns
+    -------
+    CalibrationResult
+        The posterior sample, its intervals, the generations, every evaluation and the point estimate.
+
+    Raises
+    ------
+    StudyError
+        The study file cannot be used.
+    SettingsError
+        A count, the executor or the results folder cannot be used.
+    RunError
+        The study's budget of runs would be exceeded.
+    Interrupted
+        Interrupted; the finished runs are kept (``resume=True`` continues).
+
+    Examples
+    --------
+    >>> fit = calibrate("calibration/pilots.toml", workers=2)
+    >>> fit.intervals
+    """
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from sim.calibration.abc_smc import Prior, abc_smc
+    from sim.calibration.calibrate import evaluations, point_estimate
+    from sim.calibration.design import point_id
+    from sim.calibration.fit_report import write_report
+
+    reps, population, workers, out_dir = study_keywords(reps, population, workers, out, progress)
+    checked, folder = _study(study, population, reps, out_dir)
+    prior = Prior(checked.names, checked.low, checked.high)
+    t0 = time.perf_counter()
+    with _study_runner(checked, folder, resume, force, workers, dask, "calibration study", progress) as (
+        evaluate,
+        notes,
+    ):
+        posterior = abc_smc(
+            evaluate,
+            prior,
+            checked.observed,
+            checked.sd,
+            particles=checked.abc_particles,
+            generations=checked.abc_generations,
+            quantile=checked.abc_quantile,
+            seed=checked.seed,
+            on_generation=notes.generation,
+        )
+        sample = posterior.sample()
+        intervals = posterior.interval(0.9)
+        best = point_estimate(evaluate, intervals.loc[list(checked.names), "mean"].to_numpy())
+        fitted = np.clip(best.x, checked.low, checked.high)
+        means, _ = evaluate(fitted[None, :])
+        table = evaluations(evaluate)
+        ses = table.set_index("point").loc[int(point_id(fitted))]
+    seconds = time.perf_counter() - t0
+    sample.to_csv(folder / "posterior.csv", index=False)
+    intervals.to_csv(folder / "intervals.csv")
+    generations = pd.DataFrame(
+        [
+            {
+                "generation": i,
+                "tolerance": g.tolerance,
+                "proposed": g.proposed,
+                "accepted": g.accepted,
+                "acceptance_rate": g.accepted / g.proposed if g.proposed else float("nan"),
+            }
+            for i, g in enumerate(posterior.generations)
+        ]
+    )
+    generations.to_csv(folder / "generations.csv", index=False)
+    table.to_csv(folder / "evaluations.csv", index=False)
+    command = command_line("calibrate", study, reps=reps, population=population, out=out)
+    result = {
+        "study": checked.name,
+        "command": command,
+        "seconds": round(seconds, 1),
+        "runs": evaluate.runs,
+        "simulations": posterior.simulations,
+        "fitted": dict(zip(checked.names, map(float, fitted))),
+        "distance": float(best.fun),
+        "pooled_se": dict(zip((t.name for t in checked.targets), map(float, evaluate.pooled_se()))),
+        "targets": [
+            {
+                "name": t.name,
+                "observed": t.value,
+                "sd": t.sd,
+                "simulated": float(m),
+                "se": float(ses[t.name + "_se"]),
+                "source": t.source,
+            }
+            for t, m in zip(checked.targets, means[0])
+        ],
+    }
+    (folder / "fitted.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    report = write_report(folder, checked, posterior, result)
+    return CalibrationResult(
+        checked,
+        folder,
+        sample,
+        intervals,
+        generations,
+        table,
+        result["fitted"],
+        pd.DataFrame(result["targets"], columns=["name", "observed", "sd", "simulated", "se", "source"]),
+        result["distance"],
+        evaluate.runs,
+        posterior.simulations,
+        seconds,
+        command,
+        report,
+    )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The check of a committed fit (:func:`check_calibration`): the fitted defaults against the targets.
+
+    Attributes
+    ----------
+    study : Study
+        The study as the check ran it (the default population, a fresh seed).
+    folder : pathlib.Path
+        The check's results folder (``<fit folder>/check``).
+    table : pandas.DataFrame
+        ``check.csv``: each target observed and simulated, the combined standard error, ``z`` and
+        ``within_2se``.
+    report : pathlib.Path or None
+        The fit's report the check was added to, where there is one.
+    runs_now : int
+        Runs made by this call.
+    seconds : float
+        Wall-clock time.
+    command : str
+        The command that reproduces the numbers.
+    """
+
+    study: Study
+    folder: Path
+    table: pd.DataFrame
+    report: Path | None
+    runs_now: int
+    seconds: float
+    command: str
+
+    @property
+    def held(self) -> int:
+        """How many targets the defaults reproduce within two standard errors."""
+        return int(self.table["within_2se"].sum())
+
+
+def check_calibration(
+    study: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    dask: Any = None,
+    reps: int | None = None,
+    population: int | None = None,
+    out: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    force: bool = False,
+    progress: Notes = True,
+) -> CheckResult:
+    """Check a committed fit: ``caresim calibrate FILE --check``.
+
+    The package defaults must be the fitted values (``fitted.json``), and a fresh run with them (another
+    seed, the default population) must reproduce each target within two standard errors.  Writes
+    ``check.csv`` into ``<fit folder>/check`` and adds the check to the fit's report.
+
+    Parameters
+    ----------
+    study : str or path-like
+        The study file.
+    workers, dask, resume, force
+        As in :func:`run_experiment`; ``resume`` and ``force`` apply to the check's folder.
+    reps : int, optional
+        Replications (default 5).
+    population : int, optional
+        Registered people (default: the package's, 250,000).
+    out : str or path-like, optional
+        The fit's folder (default: ``fitted/<study>`` beside the study file).
+    progress : bool or callable, default True
+        A progress bar over the runs; ``False`` for none, or a function given each run that fails, in words.
+
+    Returns
+    -------
+    CheckResult
+        ``table`` (``check.csv``) and how many targets held.
+
+    Raises
+    ------
+    StudyError
+        The study cannot be used, it has no fit, or the package defaults are not its fitted values.
+    SettingsError
+        A count, the executor or the results folder cannot be used.
+    Interrupted
+        Interrupted; the finished runs are kept.
+
+    Examples
+    --------
+    >>> check = check_calibration("calibration/pilots.toml", population=50_000, reps=3)
+    >>> check.table[["target", "observed", "simulated", "z", "within_2se"]]
+    """
+    from sim.calibration.fit_check import (
+        FitCheckError,
+        add_to_report,
+        check_html,
+        check_study,
+        check_table,
+        defaults,
+        defaults_match,
+        read_fitted,
+    )
+
+    reps, given_population, workers, out_dir = study_keywords(reps, population, workers, out, progress)
+    population = given_population or Params().place.registered_population
+    checked, fitted_dir = _study(study, population, None, out_dir)
+    try:
+        wrong = defaults_match(checked, read_fitted(fitted_dir))
+    except FitCheckError as e:
+        raise StudyError(str(e)) from None
+    if wrong:
+        raise StudyError(
+            f"{checked.path.as_posix()}: the package defaults are not the fitted values "
+            f"({'; '.join(wrong)}); write {(fitted_dir / 'fitted.json').as_posix()} into sim/parameters/params.py"
+        )
+    checked = check_study(checked, population, reps or _FIT_CHECK_REPLICATIONS)
+    folder = fitted_dir / "check"
+    if folder.is_dir() and [f.name for f in folder.iterdir()] == ["check.csv"]:
+        (folder / "check.csv").unlink()  # a committed check without its runs (a fresh clone): made anew
+    t0 = time.perf_counter()
+    with _study_runner(checked, folder, resume, force, workers, dask, "fit check", progress) as (evaluate, _):
+        means, ses = evaluate(defaults(checked.names)[None, :])
+    seconds = time.perf_counter() - t0
+    table = check_table(checked, means[0], ses[0])
+    table.to_csv(folder / "check.csv", index=False)
+    command = command_line("calibrate", study, reps=reps, population=given_population, out=out) + " --check"
+    report = fitted_dir / "report.html" if (fitted_dir / "report.html").is_file() else None
+    if report is not None:
+        add_to_report(report, check_html(table, command, population, checked.replications, checked.seed))
+    return CheckResult(checked, folder, table, report, evaluate.runs, seconds, command)
