@@ -195,7 +195,7 @@ def test_a_commissioner_runs_a_what_if_in_a_browser(tmp_path):
         button.click()
         WebDriverWait(driver, 30).until(lambda _: list(downloads.glob("*.toml")))
     (toml,) = downloads.glob("*.toml")
-    assert "amount_gbp_per_year = 20000000" in toml.read_text(encoding="utf-8")
+    assert "amount_gbp_per_year = 20_000_000" in toml.read_text(encoding="utf-8")
     assert cli_main(["validate", str(toml)]) == 0
     assert (artefacts / "app_results.png").stat().st_size > 10_000
 

@@ -161,8 +161,46 @@ def test_the_model_s_own_checks_land_next_to_the_control():
 def test_small_places_warn_that_the_money_buys_nothing():
     warnings = logic.build(Levers(), Settings(population=4000)).warnings
     assert any("nothing moves" in w for w in warnings)
-    assert any("no co-ordinator" in w for w in warnings)
+    assert not any("co-ordinator" in w for w in warnings)  # said once, by no_mdt
     assert not logic.build(Levers(), Settings(population=250_000)).warnings
+
+
+def test_a_shift_too_small_for_one_post_says_there_is_no_mdt():
+    small = logic.build(Levers(shift_gbp=200_000), Settings(population=250_000))
+    assert small.ok and logic.coordinators(small.scenario) == 0
+    price = min(t.unit_price_gbp for t in small.scenario.shifts[0].targets if t.service.startswith("mdt_"))
+    assert small.no_mdt.startswith("There is no MDT at 250,000 people")
+    assert levers.money(price) in small.no_mdt and "no MDT results" in small.no_mdt
+    assert small.no_mdt == logic.no_mdt(small.scenario)
+    # the same levers at the size of the place and amount the library writes have a team, so no message
+    assert not logic.build(Levers(), Settings(population=250_000)).no_mdt
+    # co-ordinators paid with new money keep at least one post; no MDT asked for, nothing to say
+    assert not logic.build(Levers(shift_gbp=200_000, mdt_extra_per_100k=1), Settings(population=250_000)).no_mdt
+    assert not logic.build(Levers(shift_gbp=0), Settings(population=4000)).no_mdt
+    assert not logic.no_mdt(None)
+    # a ready-made scenario is checked the same way
+    assert logic.no_mdt(load(ROOT / "scenarios" / "resource_shift.toml", RunSettings(population=4000)))
+    assert not logic.no_mdt(load(ROOT / "scenarios" / "resource_shift.toml", RunSettings(population=250_000)))
+
+
+def test_the_words_on_runs_agree_with_the_replications():
+    assert levers.runs_in_words(3) == "3 replications of each of the 2 scenarios, 6 runs"
+    assert levers.runs_in_words(1) == "1 replication of each of the 2 scenarios, 2 runs"
+    assert levers.runs_in_words(TINY.reps).endswith(f"{2 * TINY.reps} runs")
+
+
+def test_money_has_thousands_separators():
+    assert levers.money(2_000_000) == "GBP 2,000,000"
+    assert levers.money(-200_000.4, sign=True) == "GBP -200,000" and levers.money(0, sign=True) == "GBP 0"
+    assert levers.money(math.nan) == "n/a"
+    built = logic.build(Levers(), Settings())
+    assert logic.amount_in_words(2_000_000, built.scenario) == (
+        "That is GBP 2,000,000 a year for a place of 250,000 people; GBP 400,000 a year at this run's 50,000 people."
+    )
+    assert "amount_gbp_per_year = 2_000_000" in built.toml
+    assert "GBP 2,000,000 a year" in built.toml  # the description written for the user
+    assert all("," in row["GBP a year"] for row in logic.capacity_rows(built.scenario) if row["GBP a year"] != "0")
+    assert logic.acute_bed_year() > 100_000  # a bed-year, not a bed-day
 
 
 @pytest.mark.parametrize(
@@ -215,6 +253,9 @@ def test_headline_table_in_plain_words():
     assert words["Emergency admissions"].startswith("No clear change")
     assert words["At home 91 days after reablement"] == "Higher, by 5.0 percentage points: a clear change."
     assert h.set_index("Measure").loc["Acute bed days", "Change [95% interval]"] == "-10.0 [-15.0, -5.00]"
+    cost = h.set_index("Measure").loc["Cost: hospital (GBP)"]
+    assert (cost["Reference"], cost["What-if"]) == ("2,000,000", "1,800,000")
+    assert cost["Change [95% interval]"] == "-200,000 [-300,000, -100,000]"
     one = runs.headline(table.assign(diff_ci_low=math.nan, diff_ci_high=math.nan), "b", reps=1)
     assert set(one["In plain words"]) == {"One replication: no interval, so no conclusion. Run more replications."}
 
@@ -247,6 +288,7 @@ def test_execute_writes_the_folder_compare_writes(tmp_path, capsys):
     h = runs.headline(comparison, "my_what_if", TINY.reps)
     assert "Emergency admissions" in set(h["Measure"]) and "Cost: social care (GBP)" in set(h["Measure"])
     assert "my_what_if against baseline" in (out / "summary.txt").read_text()
+    assert f"Ran {levers.runs_in_words(TINY.reps)} in" in (out / "summary.txt").read_text()
     assert cli_main(["report", str(out)]) == 0
     _validate(tmp_path, (out / "my_what_if.toml").read_text(), capsys)
     assert len(runs.zip_folder(out)) > 1000

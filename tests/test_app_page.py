@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest  # the page's tests need Streamlit: pip install -e ".[app,test]"
 
-from sim.app import command, logic
+from sim.app import command, levers, logic
 
 pytestmark = pytest.mark.timeout(300)  # a run on the page is a background child process
 
@@ -80,12 +80,7 @@ def test_a_ready_made_scenario_can_be_picked(page):
 def test_a_run_shows_the_headline_table_charts_and_downloads(page):
     page.number_input(key="lv_shift_gbp").set_value(20_000_000.0).run()
     _run_button(page).click().run()
-    end = time.monotonic() + 90
-    while time.monotonic() < end and not any(h.value == "Results" for h in page.header):
-        time.sleep(0.5)
-        page.run()
-        assert not page.exception
-    assert any(h.value == "Results" for h in page.header), _errors(page)
+    _wait_for_results(page)
     table = page.table[-2].value  # the headline table, then the MDT cohort's
     assert "Emergency admissions" in list(table["Measure"])
     assert table["Change [95% interval]"].str.contains(r"\d").sum() >= 6  # measures with nobody in them are n/a
@@ -93,6 +88,48 @@ def test_a_run_shows_the_headline_table_charts_and_downloads(page):
     assert {"The scenario (TOML)", "The report (HTML)", "Changes (comparison.csv)"} <= set(labels)
     folder = Path(page.session_state["result"]["folder"])
     assert (folder / "report.html").is_file() and (folder / "my_what_if.toml").is_file()
+
+
+def _wait_for_results(page) -> None:
+    end = time.monotonic() + 90
+    while time.monotonic() < end and not any(h.value == "Results" for h in page.header):
+        time.sleep(0.5)
+        page.run()
+        assert not page.exception
+    assert any(h.value == "Results" for h in page.header), _errors(page)
+
+
+def test_the_words_on_runs_agree_with_the_replications(page):
+    captions = " ".join(c.value for c in page.caption)
+    assert "2 replications of each of the 2 scenarios, 4 runs" in captions and "simulates" not in captions
+    page.number_input(key="set_reps").set_value(3).run()
+    assert "3 replications of each of the 2 scenarios, 6 runs" in " ".join(c.value for c in page.caption)
+
+
+def test_money_on_the_page_has_thousands_separators(page):
+    assert levers.money(logic.acute_bed_year()) in page.number_input(key="lv_shift_gbp").help
+    captions = " ".join(c.value for c in page.caption)
+    assert "GBP 2,000,000 a year for a place of 250,000 people; GBP 32,000 a year at this run's 4,000" in captions
+    page.number_input(key="lv_shift_gbp").set_value(20_000_000.0).run()
+    assert "That is GBP 20,000,000 a year" in " ".join(c.value for c in page.caption)
+    bought = page.table[0].value  # what the money buys
+    assert bought["GBP a year"].str.fullmatch(r"[+-]?\d{1,3}(,\d{3})*").all()
+    assert bought["GBP a year"].str.contains(",").any()
+
+
+def test_a_shift_too_small_for_one_post_says_there_is_no_mdt(page):
+    # GBP 2m at 250,000 people is GBP 32,000 at the page's 4,000: no bed moves and no co-ordinator is bought
+    assert any("There is no MDT at 4,000 people" in w.value for w in page.warning)
+    _run_button(page).click().run()
+    _wait_for_results(page)
+    said = [i.value for i in page.info]
+    assert any("There is no MDT" in x and "no MDT results" in x for x in said), said
+    tables = [t.value for t in page.table if "In plain words" in t.value.columns]
+    assert len(tables) == 1  # the headline table only, no MDT rows of +0.0 pp [+0.0, +0.0]
+    intro = " ".join(m.value for m in page.markdown)
+    assert levers.runs_in_words(2) in intro
+    page.number_input(key="lv_shift_gbp").set_value(20_000_000.0).run()  # two co-ordinators at 4,000 people
+    assert not any("There is no MDT" in w.value for w in page.warning)
 
 
 # --- the sub-command ---------------------------------------------------------------------------

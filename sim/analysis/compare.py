@@ -12,8 +12,11 @@ metric): the change against the reference with a 95% confidence interval,
 paired over replications (a t interval on the per-replication differences),
 or, where the two scenarios simulate different populations (demographic
 growth), an unpaired Welch interval with ``paired`` False.  Percent changes
-and their intervals are the difference and its interval over the reference
-mean, in per cent (the reference mean's own uncertainty is not included).
+are the difference over the reference mean, in per cent; their intervals are
+intervals for the ratio of the means on the log scale (delta method, paired or
+Welch as the difference; :func:`sim.analysis.stats.percent`), so they never
+reach below -100%.  A share's difference (in percentage points when shown)
+keeps within [-1, 1].
 ``unstable`` marks the rows where either run has a queue growing through the
 window (:mod:`sim.analysis.stability`): those changes reflect a gridlock.
 
@@ -32,7 +35,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from sim.analysis.stability import check, comparison_flags
-from sim.analysis.stats import by_replication, change, mean_ci
+from sim.analysis.stats import by_replication, change, mean_ci, ratio
 from sim.outcomes import registry
 from sim.outcomes.metrics import cohort_kpis, mdt_cohorts
 from sim.parameters.tree import to_dict
@@ -165,11 +168,15 @@ def welch_interval(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[f
     return d - half, d + half
 
 
-def compare_values(reference: pd.Series, scenario: pd.Series, paired: bool, level: float = 0.95) -> dict[str, float]:
+def compare_values(
+    reference: pd.Series, scenario: pd.Series, paired: bool, level: float = 0.95, share: bool = False
+) -> dict[str, float]:
     """Means, difference and interval, percent change and interval, of per-replication values.
 
     ``reference`` and ``scenario`` are indexed by replication.  Paired: over the replications
-    where both are finite, a t interval on the differences.  Unpaired: Welch.
+    where both are finite, a t interval on the differences.  Unpaired: Welch.  The per-cent interval
+    comes from the same interval of the linearised ratio ``s - R r`` (:func:`sim.analysis.stats.percent`);
+    ``share``: the metric is a share, whose difference keeps within [-1, 1].
     """
     if paired:
         both = pd.concat([reference.rename("r"), scenario.rename("s")], axis=1, join="inner").dropna()
@@ -182,7 +189,11 @@ def compare_values(reference: pd.Series, scenario: pd.Series, paired: bool, leve
         lo, hi = welch_interval(s, r, level)
     ref_mean = float(r.mean()) if len(r) else math.nan
     sc_mean = float(s.mean()) if len(s) else math.nan
-    return change(ref_mean, sc_mean, diff, lo, hi)
+    ratio_half = math.nan
+    if math.isfinite(q := ratio(ref_mean, sc_mean)):
+        low, high = mean_ci(s - q * r, level)[3:] if paired else welch_interval(s, q * r, level)
+        ratio_half = (high - low) / 2
+    return change(ref_mean, sc_mean, diff, lo, hi, ratio_half, share)
 
 
 def comparison_table(
@@ -218,7 +229,7 @@ def comparison_table(
             r = values.get((ref, ref_cohort, metric))
             if r is None:
                 continue
-            stats = compare(r, values[(name, cohort, metric)], paired[name], level)
+            stats = compare(r, values[(name, cohort, metric)], paired[name], level, registry.is_share(metric))
             rows.append(
                 {
                     "scenario": name,

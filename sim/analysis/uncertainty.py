@@ -37,9 +37,10 @@ ordinary t interval over replications.  Where the two scenarios simulate
 different populations (unpaired), each table is split on its own, the
 randomness parts are added (Welch) and calibration is the spread of the
 draws' differences net of both tables' noise.  Draws without any value and
-replications missing a value in some draw are left out.  Percent changes and
-their intervals are the difference and its interval over the reference
-mean, as in :mod:`sim.analysis.compare`.
+replications missing a value in some draw are left out.  Percent changes are
+the difference over the reference mean; their intervals come from the same
+combined interval of the linearised ratio ``s - R r`` (R the ratio of the
+means), on the log scale, as in :mod:`sim.analysis.compare`.
 
 ``calibration_share`` is var_calibration / (var_calibration +
 var_randomness); ``dominant`` names the larger part: ``calibration`` (better
@@ -55,7 +56,7 @@ from dataclasses import dataclass
 import pandas as pd
 from scipy import stats as sps
 
-from sim.analysis.stats import change
+from sim.analysis.stats import change, ratio
 
 PARTS = ["var_calibration", "var_randomness", "calibration_share", "dominant"]
 DIFF_PARTS = ["diff_" + c for c in PARTS]
@@ -147,28 +148,46 @@ def level_over_draws(table: pd.DataFrame, level: float = 0.95) -> dict[str, floa
     return {"n": s.n, "mean": s.mean, "ci_low": ci.low, "ci_high": ci.high, **ci.parts()}
 
 
+def _over_draws(
+    r: pd.DataFrame, s: pd.DataFrame, paired: bool, level: float, c: float = 1.0
+) -> tuple[float, float, float, Interval]:
+    """The means of ``r`` and ``s``, and the mean and interval of ``s - c r``, over draws x replications.
+
+    ``c`` = 1 gives the difference; ``c`` = the ratio of the means gives the linearised ratio.
+    """
+    if paired:
+        d = complete(s - c * r)
+        ref_mean = float(r.loc[d.index, d.columns].to_numpy().mean()) if d.size else math.nan
+        sc_mean = float(s.loc[d.index, d.columns].to_numpy().mean()) if d.size else math.nan
+        p = split(d)
+        return (
+            ref_mean,
+            sc_mean,
+            p.mean,
+            interval(p.mean, p.draw_means, p.noise, p.var_randomness, p.df_randomness, level),
+        )
+    pr, ps = split(complete(c * r)), split(complete(s))
+    v1, v2 = ps.var_randomness, pr.var_randomness
+    df = (v1 + v2) ** 2 / (v1**2 / ps.df_randomness + v2**2 / pr.df_randomness) if v1 + v2 > 0 else math.inf
+    diff = ps.mean - pr.mean
+    parts = interval(diff, (ps.draw_means - pr.draw_means).dropna(), ps.noise + pr.noise, v1 + v2, df, level)
+    return pr.mean / c, ps.mean, diff, parts
+
+
 def difference_over_draws(
-    reference: pd.DataFrame, scenario: pd.DataFrame, paired: bool, level: float = 0.95
+    reference: pd.DataFrame, scenario: pd.DataFrame, paired: bool, level: float = 0.95, share: bool = False
 ) -> dict[str, float | str]:
     """As :func:`sim.analysis.compare.compare_values`, over draws x replications, with :data:`DIFF_PARTS`."""
     draws = reference.index.union(scenario.index)
     reps = reference.columns.union(scenario.columns)
     r, s = (t.reindex(index=draws, columns=reps).astype(float) for t in (reference, scenario))
-    if paired:
-        d = complete(s - r)
-        ref_mean = float(r.loc[d.index, d.columns].to_numpy().mean()) if d.size else math.nan
-        sc_mean = float(s.loc[d.index, d.columns].to_numpy().mean()) if d.size else math.nan
-        p = split(d)
-        diff, parts = p.mean, interval(p.mean, p.draw_means, p.noise, p.var_randomness, p.df_randomness, level)
-    else:
-        pr, ps = split(complete(r)), split(complete(s))
-        ref_mean, sc_mean = pr.mean, ps.mean
-        diff = sc_mean - ref_mean
-        v1, v2 = ps.var_randomness, pr.var_randomness
-        df = (v1 + v2) ** 2 / (v1**2 / ps.df_randomness + v2**2 / pr.df_randomness) if v1 + v2 > 0 else math.inf
-        parts = interval(diff, (ps.draw_means - pr.draw_means).dropna(), ps.noise + pr.noise, v1 + v2, df, level)
+    ref_mean, sc_mean, diff, parts = _over_draws(r, s, paired, level)
+    ratio_half = math.nan
+    if math.isfinite(q := ratio(ref_mean, sc_mean)):
+        linear = _over_draws(r, s, paired, level, q)[3]
+        ratio_half = (linear.high - linear.low) / 2
     return {
-        **change(ref_mean, sc_mean, diff, parts.low, parts.high),
+        **change(ref_mean, sc_mean, diff, parts.low, parts.high, ratio_half, share),
         **{"diff_" + k: v for k, v in parts.parts().items()},
     }
 

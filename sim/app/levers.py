@@ -130,6 +130,23 @@ class Settings:
 SETTING_DEFAULTS = {f.name: f.default for f in fields(Settings)}
 
 
+def runs_in_words(reps: int, scenarios: int = 2) -> str:
+    """How many runs a comparison makes, as the page says it: '3 replications of each of the 2 scenarios, 6 runs'."""
+    reps, scenarios = int(reps), int(scenarios)
+    total = reps * scenarios
+    return (
+        f"{reps:,} replication{'s' if reps != 1 else ''} of each of the {scenarios:,} scenarios, "
+        f"{total:,} run{'s' if total != 1 else ''}"
+    )
+
+
+def money(gbp: float, sign: bool = False) -> str:
+    """An amount of money in whole pounds with thousands separators: 'GBP 2,000,000' ('n/a' when not a number)."""
+    if not _finite(gbp):
+        return "n/a"
+    return f"GBP {gbp:+,.0f}" if sign and round(gbp) else f"GBP {gbp:,.0f}"
+
+
 def _finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
@@ -253,6 +270,12 @@ def _number(v: float) -> int | float:
     """Whole numbers as integers, so that the file reads as people write it."""
     v = float(v)
     return int(v) if v.is_integer() else round(v, 10)
+
+
+def _toml_amount(gbp: float) -> str:
+    """An amount as the library writes it, whole pounds with TOML's digit separators: 2_000_000."""
+    n = _number(gbp)
+    return f"{n:_}" if isinstance(n, int) else _toml_value(n)
 
 
 def _pct(v: float) -> float:
@@ -380,7 +403,7 @@ def scenario_toml(lv: Levers, settings: Settings | None = None) -> str:
             "",
             "[[shift]]",
             'from = "acute_beds"',
-            f"amount_gbp_per_year = {_toml_value(_number(lv.shift_gbp))}",
+            f"amount_gbp_per_year = {_toml_amount(lv.shift_gbp)}",
             f"to = {_toml_value(shift_targets(lv))}",
         ]
     return "\n".join(out) + "\n"

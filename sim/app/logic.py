@@ -18,15 +18,18 @@ from typing import Any
 from sim.app.levers import (
     GENERAL,
     LIBRARY,
+    PLACE,
     Levers,
     Settings,
     check_levers,
     check_settings,
+    money,
     scenario_toml,
     sentence,
 )
 from sim.core import capacity_check
-from sim.parameters.params import capacity_basis, per_place
+from sim.outcomes.costs import unit_costs
+from sim.parameters.params import Params, capacity_basis, per_place
 from sim.scenarios.scenario import BASELINE, RunSettings, Scenario, ScenarioError, load
 from sim.scenarios.shifts import SERVICES
 
@@ -73,6 +76,7 @@ class Built:
     errors: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     at_place: Scenario | None = None  # the same file at its own population (250,000)
+    no_mdt: str = ""  # why an MDT the levers ask for has no co-ordinator at the run's size ('' when it has one)
 
     @property
     def ok(self) -> bool:
@@ -111,12 +115,16 @@ def build(lv: Levers, settings: Settings, reference: str = BASELINE) -> Built:
         built.scenario = None
         return built
     if built.scenario is not None:
-        built.warnings = capacity_warnings(lv, built.scenario)
+        built.warnings = capacity_warnings(built.scenario)
+        built.no_mdt = no_mdt(built.scenario)
     return built
 
 
-def capacity_warnings(lv: Levers, scenario: Scenario) -> list[str]:
-    """Levers that buy nothing at the run's population (small places round capacities to whole units)."""
+def capacity_warnings(scenario: Scenario) -> list[str]:
+    """Levers that buy nothing at the run's population (small places round capacities to whole units).
+
+    An MDT with no co-ordinator is said by :func:`no_mdt`, not here.
+    """
     out = []
     p = scenario.params
     n = capacity_basis(p)
@@ -128,18 +136,78 @@ def capacity_warnings(lv: Levers, scenario: Scenario) -> list[str]:
                 "Run a larger place or move more money."
             )
             continue
-        idle = [SERVICES[t.service].units for t in report.targets if t.share > 0 and t.units_moved == 0]
+        idle = [
+            SERVICES[t.service].units
+            for t in report.targets
+            if t.share > 0 and t.units_moved == 0 and not t.service.startswith(MDT_SERVICE)
+        ]
         if idle:
             out.append(
                 f"At {n:,} people the money buys no {', no '.join(idle)}: its share is less than one "
                 "unit's price; the rest is left unspent."
             )
-    if lv.has_mdt() and sum(per_place(c, n) for c in p.mdt.coordinators_per_100k) == 0:
-        out.append(
-            f"At {n:,} people the MDT has no co-ordinator, so nobody is enrolled. "
-            "Run MDT scenarios at 50,000 people or more."
-        )
     return out
+
+
+MDT_SERVICE = "mdt_"  # the prefix of the shift services that buy co-ordinators (sim.scenarios.shifts.SERVICES)
+
+
+def wants_mdt(scenario: Scenario) -> bool:
+    """The scenario asks for an MDT: the ``mdt`` intervention, or a shift that buys co-ordinators."""
+    shifted = any(t.service.startswith(MDT_SERVICE) and t.share > 0 for r in scenario.shifts for t in r.targets)
+    return "mdt" in scenario.interventions or shifted
+
+
+def coordinators(scenario: Scenario) -> int:
+    """Whole co-ordinators the MDT has at the run's size, as the model builds the team."""
+    p = scenario.params
+    return sum(per_place(c, capacity_basis(p)) for c in p.mdt.coordinators_per_100k)
+
+
+def no_mdt(scenario: Scenario | None) -> str:
+    """Why a scenario that asks for an MDT has none at this size and amount ('' when it has one or asks for none).
+
+    A rate per 100,000 keeps at least one co-ordinator (:func:`sim.parameters.params.per_place`), so a team
+    of none comes from a shift whose share for co-ordinators buys no whole post at the run's size
+    (:mod:`sim.scenarios.shifts`): nobody is enrolled and the MDT's results would be empty.
+    """
+    if scenario is None or not wants_mdt(scenario) or coordinators(scenario) > 0:
+        return ""
+    n = capacity_basis(scenario.params)
+    head = f"There is no MDT at {n:,} people with this amount of money: "
+    lines = [t for r in scenario.shifts for t in r.targets if t.service.startswith(MDT_SERVICE) and t.share > 0]
+    if lines:
+        report = next(r for r in scenario.shifts if any(t in lines for t in r.targets))
+        share = sum(t.share for r in scenario.shifts for t in r.targets if t in lines)
+        moved = report.source.units_moved != 0  # the source's units given up are negative
+        asked = sum(t.allotted_gbp for t in lines) if moved else report.requested_gbp * report.scale * share
+        price = min(t.unit_price_gbp for t in lines)
+        head += (
+            f"the MDT's share of the money, {money(asked)} a year at this size"
+            f"{', split by discipline,' if len(lines) > 1 else ','} buys no whole co-ordinator post at "
+            f"{money(price)} a year each, so the team has no co-ordinator. "
+        )
+    else:
+        head += "the team has no co-ordinator. "
+    return (
+        head + "Nobody is enrolled and there are no MDT results. Move more money into co-ordinators, "
+        "pay for co-ordinators with new money, or run a larger place."
+    )
+
+
+def amount_in_words(gbp: float, scenario: Scenario | None = None) -> str:
+    """The amount moved, with thousands separators, and what it scales to at the run's size (from the shift)."""
+    text = f"That is {money(gbp)} a year for a place of {PLACE:,} people"
+    report = scenario.shifts[0] if scenario is not None and scenario.shifts else None
+    if report is not None and report.scale != 1:
+        text += f"; {money(report.requested_gbp * report.scale)} a year at this run's {report.population:,} people"
+    return text + "."
+
+
+def acute_bed_year(p: Params | None = None) -> float:
+    """What one acute bed costs a year (GBP in the price year): the price a shift takes beds out at."""
+    p = p or Params()
+    return SERVICES["acute_beds"].price(unit_costs(p.costs), p)
 
 
 def small_place_warning(scenario: Scenario | None) -> str:

@@ -110,18 +110,16 @@ def sidebar(settings_errors: dict[str, str], entries: list[logic.Entry]) -> None
             prefix="set_",
             min_value=1,
             step=1,
-            help="Independent runs of both scenarios with common random numbers; more runs, narrower intervals. "
-            "One run gives no interval.",
+            help="Independent replications of each scenario (both with the same random numbers, so each "
+            "replication makes two runs); more replications, narrower intervals. One gives no interval.",
         )
         number("Random seed", "seed", settings_errors, prefix="set_", min_value=0, step=1)
         with st.expander("Length of the run", expanded=bool({"horizon_days", "warmup_days"} & set(settings_errors))):
             number("Days counted (the statistics window)", "horizon_days", settings_errors, prefix="set_", step=30.0)
             number("Warm-up days (not counted)", "warmup_days", settings_errors, prefix="set_", step=30.0)
         s = current_settings()
-        st.caption(
-            f"Each run simulates {2 * int(s.reps) if 'reps' not in settings_errors else '?'} replications. "
-            f"caresim {__version__}."
-        )
+        runs_made = levers.runs_in_words(s.reps) if "reps" not in settings_errors else "? runs"
+        st.caption(f"Pressing Run makes {runs_made}. caresim {__version__}.")
 
 
 def money_section(errors: dict[str, str], built: logic.Built) -> None:
@@ -133,9 +131,12 @@ def money_section(errors: dict[str, str], built: logic.Built) -> None:
         min_value=0.0,
         step=250_000.0,
         format="%.0f",
-        help="Whole beds are taken out at GBP 118,942 a bed-year and the money buys whole posts, places and "
-        "beds at their unit costs; what cannot buy a whole unit is left unspent. Budget-neutral.",
+        help=f"For example 2000000 for {levers.money(2_000_000)}. Whole beds are taken out at "
+        f"{levers.money(logic.acute_bed_year())} a bed-year and the money buys whole posts, places and beds at "
+        "their unit costs; what cannot buy a whole unit is left unspent. Budget-neutral.",
     )
+    if "shift_gbp" not in errors:
+        st.caption(logic.amount_in_words(st.session_state.lv_shift_gbp, built.scenario))
     st.markdown("Where the money goes (per cent of the money released; the shares add up to 100%):")
     cols = st.columns(4)
     labels = {
@@ -159,12 +160,14 @@ def money_section(errors: dict[str, str], built: logic.Built) -> None:
         st.warning(w)
 
 
-def mdt_section(errors: dict[str, str]) -> None:
+def mdt_section(errors: dict[str, str], built: logic.Built) -> None:
     st.subheader("2. The multidisciplinary team (MDT)")
     st.caption(
         "The team gets the co-ordinators the money buys (above) and any paid with new money. "
         "Each person enrolled has a named co-ordinator."
     )
+    if built.no_mdt:
+        st.warning(built.no_mdt, icon="⚠️")
     c1, c2, c3 = st.columns(3)
     with c1:
         number(
@@ -257,7 +260,7 @@ def name_section(errors: dict[str, str]) -> None:
 # --- running ---------------------------------------------------------------------------------
 
 
-def start(request: runs.Request, name: str, reference: str, toml: str) -> None:
+def start(request: runs.Request, name: str, reference: str, toml: str, no_mdt: str) -> None:
     folder = runs.new_run_folder(name)
     st.session_state.job = Job(request, folder)
     st.session_state.job_info = {
@@ -267,6 +270,7 @@ def start(request: runs.Request, name: str, reference: str, toml: str) -> None:
         "file_name": request.file_name,
         "reps": int(request.settings.reps),
         "folder": str(folder),
+        "no_mdt": no_mdt,
     }
 
 
@@ -277,7 +281,7 @@ def progress_panel() -> None:
         return
     state = job.poll()
     if state == RUNNING:
-        text = f"Running: {job.done} of {job.total} replications done, {job.seconds:.0f} s so far" + (
+        text = f"Running: {job.done} of {job.total} runs done, {job.seconds:.0f} s so far" + (
             f" (the last took {job.last_seconds:.0f} s)." if job.done else "."
         )
         st.progress(job.fraction, text=text)
@@ -309,10 +313,10 @@ def results(current_toml: str | None) -> None:
         st.info("The controls have changed since this run: press Run to see the new what-if.")
     ref = "the built-in baseline" if res["reference"] == BASELINE else f"'{res['reference']}'"
     st.markdown(
-        f"**'{res['name']}' against {ref}**, {res['reps']} replication{'s' if res['reps'] != 1 else ''} "
-        f"each with common random numbers ({res['seconds']:.0f} s). Counts and costs are totals over the "
-        f"statistics window for {runs.cohort_title('all').lower()}; costs in GBP (m = million). A change is "
-        "*clear* when its 95% interval excludes no change."
+        f"**'{res['name']}' against {ref}**: {levers.runs_in_words(res['reps'])}, with common random "
+        f"numbers ({res['seconds']:.0f} s). Counts and costs are totals over the statistics window for "
+        f"{runs.cohort_title('all').lower()}; costs in whole GBP. A change is *clear* when its 95% interval "
+        "excludes no change."
     )
     lines = runs.moved(folder)
     if lines:
@@ -323,7 +327,9 @@ def results(current_toml: str | None) -> None:
         st.warning(overload, icon="⚠️")
     st.table(runs.headline(comparison, res["name"], res["reps"]), hide_index=True)
     mdt = runs.headline(comparison, res["name"], res["reps"], cohort="mdt")
-    if len(mdt):
+    if res.get("no_mdt"):  # a team of no co-ordinator enrols nobody: its rows would read +0.0 [+0.0, +0.0]
+        st.info(res["no_mdt"])
+    elif len(mdt):
         st.markdown(f"**{runs.cohort_title('mdt')}**, from their enrolment date:")
         st.table(mdt, hide_index=True)
     with st.expander("What each measure means"):
@@ -387,7 +393,7 @@ def main() -> None:
         built = logic.build(chosen, settings, ref_name)
         errors = dict(built.errors)
         money_section(errors, built)
-        mdt_section(errors)
+        mdt_section(errors, built)
         other_sections(errors)
         name_section(errors)
         problem(errors, levers.GENERAL)
@@ -428,6 +434,9 @@ def main() -> None:
                 except ScenarioError as e:
                     problems.append(str(e))
                     st.error(str(e), icon="⚠️")
+    no_mdt = logic.no_mdt(to_run)
+    if no_mdt and st.session_state.mode == READY:  # the levers' section says it next to the MDT's controls
+        st.warning(no_mdt, icon="⚠️")
     if small := logic.small_place_warning(to_run):
         st.warning(small)
     st.divider()
@@ -435,7 +444,7 @@ def main() -> None:
     running = job is not None and job.state == RUNNING
     if st.button("Run", type="primary", disabled=running or request is None) and request is not None:
         assert name is not None and toml is not None  # set with the request
-        start(request, name, reference, toml)
+        start(request, name, reference, toml, no_mdt)
         st.rerun()
     if problems and not running:
         st.caption("Fix the problems marked above to run.")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.app.levers import Settings
+from sim.app.levers import Settings, runs_in_words
 from sim.outcomes import registry
 from sim.scenarios.scenario import BASELINE, Scenario, baseline, check_names, load
 
@@ -94,7 +94,7 @@ def execute(req: Request, out: Path, progress: Callable[[int, int, float], None]
     build_report(out)
     text = compare_text(scenarios, table, int(s.reps), int(s.seed), overloads=check(frames["timeseries"]))
     (out / "summary.txt").write_text(
-        text + f"\n\nRan {len(scenarios)} x {s.reps} replications in {seconds:.1f} s.\n", encoding="utf-8"
+        text + f"\n\nRan {runs_in_words(int(s.reps), len(scenarios))} in {seconds:.1f} s.\n", encoding="utf-8"
     )
     return out
 
@@ -158,8 +158,26 @@ def meanings(metrics=HEADLINE) -> list[str]:
     return [f"**{_measure(m)}**: {registry.entry(m).definition}" for m in metrics]
 
 
+def pounds(gbp: float, sign: bool = False) -> str:
+    """Whole pounds with thousands separators, for a table whose measure says GBP: '2,000,000', '-200,000'."""
+    if not math.isfinite(gbp):
+        return "n/a"
+    return f"{gbp:+,.0f}" if sign and round(gbp) else f"{gbp:,.0f}"
+
+
+def _money_cells(r: Any) -> tuple[str, str, str]:
+    """A cost's reference, what-if and change [95% interval], in whole pounds (not '124.12m')."""
+    change = pounds(r.diff_mean, sign=True)
+    if math.isfinite(r.diff_ci_low):
+        change += f" [{pounds(r.diff_ci_low, sign=True)}, {pounds(r.diff_ci_high, sign=True)}]"
+    return pounds(r.reference_mean), pounds(r.scenario_mean), change
+
+
 def headline(comparison, scenario: str, reps: int, cohort: str = "all", metrics=HEADLINE):
-    """The page's table: each headline measure in both scenarios, the change with its 95% interval, in words."""
+    """The page's table: each headline measure in both scenarios, the change with its 95% interval, in words.
+
+    Costs are in whole pounds with thousands separators.
+    """
     import pandas as pd
 
     from sim.reports.text import cells
@@ -172,6 +190,8 @@ def headline(comparison, scenario: str, reps: int, cohort: str = "all", metrics=
             continue
         r = by_metric[m]
         ref, sc, change, pct = cells(m, r)
+        if registry.is_cost(m) and change != "n/a":
+            ref, sc, change = _money_cells(r)
         out.append(
             {
                 "Measure": _measure(m),

@@ -125,12 +125,28 @@ def warn_capacities(lines: Iterable[str]) -> None:
         print(f"caresim: warning: capacities: {line}", file=sys.stderr)
 
 
+FEW_REPLICATIONS = 3  # below this, 95% intervals are undefined (1) or very wide (2: t = 12.7 on one degree of freedom)
+
+
+def warn_few_replications(reps: int) -> None:
+    """One line on stderr when there are fewer than :data:`FEW_REPLICATIONS` replications."""
+    if reps >= FEW_REPLICATIONS:
+        return
+    what = "undefined" if reps < 2 else "very wide (the t factor is 12.7 with 2, against 4.3 with 3)"
+    print(
+        f"caresim: warning: replications: with {reps} replication{'s' if reps != 1 else ''}, 95% intervals are "
+        f"{what}; use {FEW_REPLICATIONS} or more (--reps) to judge changes",
+        file=sys.stderr,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     scenario = resolve(args)
     out = prepare_out(args.out, args.force) if args.out is not None else None
     with api_errors():
         result = api.run(scenario, reps=args.reps, seed=args.seed, events=args.events, progress=progress)
     warn_capacities(result.capacity_warnings)
+    warn_few_replications(args.reps)
     frames = result.tables()
     print(summary_text(scenario, frames, args.reps, args.seed))
     print(f"\nRan {args.reps} replication{'s' if args.reps != 1 else ''} in {result.seconds:.1f} s.")

@@ -22,7 +22,7 @@ import sys
 
 import sim.api as api
 from sim.cli.common import UsageError, api_errors, make_out, prepare_out, progress, settings_keywords
-from sim.cli.run import warn_capacities
+from sim.cli.run import warn_capacities, warn_few_replications
 from sim.reports.text import compare_text, validate_text
 
 
@@ -56,6 +56,7 @@ def compare(args: argparse.Namespace) -> int:
 
     scenarios, table, draws, names = list(result.scenarios), result.comparison, result.draws, result.names
     warn_capacities(result.capacity_warnings)
+    warn_few_replications(args.reps)
     print(compare_text(scenarios, table, args.reps, args.seed, len(draws), result.overloads))
     runs = f"{len(draws)} draws x " if draws else ""
     print(

@@ -122,6 +122,8 @@ def summary(
 
     Over posterior draws (a ``draw`` column), means, changes and intervals are over draws x
     replications (:mod:`sim.analysis.uncertainty`), and the parts of each variance follow at the end.
+    Per-cent intervals are for the ratio of the means (never below -100%); a share's difference keeps
+    within [-1, 1] (:func:`sim.analysis.stats.change`).
     """
     ref_gridded = exp.grid is not None and exp.reference in exp.grid.scenarios
     k = kpis[kpis["metric"].isin(exp.metrics)]
@@ -165,7 +167,7 @@ def summary(
         }
         ref = None if scenario == exp.reference else reference(scenario, grid, cohort, metric)
         if ref is not None:
-            stats = compare(ref, values, row["paired"])
+            stats = compare(ref, values, row["paired"], share=registry.is_share(metric))
             row.update({k: stats[k] for k in SUMMARY_COLUMNS + extra if k in stats})
         rows.append(row)
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS + extra)

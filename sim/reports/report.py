@@ -28,7 +28,7 @@ from sim.analysis.compare import COMPARISON_COLUMNS, COST_SECTORS, MAIN_METRICS,
 from sim.analysis.stability import GRIDLOCK_WORDS, check, is_unstable, overload_sentence, unstable_by_scenario
 from sim.outcomes import registry
 from sim.reports.sections import Table, figures, grid_text, metadata_section, page, run_checks, stress_section, table
-from sim.reports.text import cells, flagged, number
+from sim.reports.text import cells, flagged, number, same_every_time
 
 SUMMARY_COLUMNS = list(registry.SUMMARY_COLUMNS)
 # the columns a folder must have (``unstable`` came later: a folder without it is checked from timeseries.csv)
@@ -194,6 +194,8 @@ def label(metric: str) -> str:
 def phrase(r) -> str:
     """The change in words: 'fell clearly' / 'rose clearly' when the 95% interval excludes zero.
 
+    A change identical in every replication (a zero-width interval) is called so, not clear.
+
     Where either run is overloaded (``unstable``), no change is called clear: it reflects the gridlock.
     """
     if not _finite(r.diff_mean):
@@ -204,6 +206,8 @@ def phrase(r) -> str:
         return "n=1: interval not defined"
     if not (_finite(r.diff_ci_low) and _finite(r.diff_ci_high)):
         return "interval not defined"
+    if same_every_time(r) and r.diff_mean != 0:
+        return ("rose" if r.diff_mean > 0 else "fell") + ", the same in every replication"
     if r.diff_ci_low > 0:
         return "rose clearly"
     if r.diff_ci_high < 0:

@@ -4,7 +4,9 @@
 :func:`compare_text` prints a comparison's main changes with their intervals (``caresim compare``);
 :func:`cells` and :func:`number` format one row of ``comparison.csv`` for any of them;
 :func:`overload_lines` says which queue of an overloaded run grew (:mod:`sim.analysis.stability`), and where
-a comparison is ``unstable`` no change is called clear: it reflects the gridlock, not an effect.
+a comparison is ``unstable`` no change is called clear: it reflects the gridlock, not an effect.  A change identical
+in every replication (:func:`same_every_time`) has no interval to speak of and is called "the same in every
+replication", never clear.
 """
 
 from __future__ import annotations
@@ -146,23 +148,42 @@ def number(v: float, cost: bool = False, sign: bool = False) -> str:
     return f"{plus}{v:,.{decimals}f}"
 
 
+SAME = "the same in every replication"
+
+
+def same_every_time(r) -> bool:
+    """Whether a change (a row with ``diff_ci_low``, ``diff_ci_high``) was identical in every replication.
+
+    Its interval then has zero width: chance played no part (a capacity moved by a shift, say), so the
+    change is called the same in every replication rather than clear.
+    """
+    lo, hi = r.diff_ci_low, r.diff_ci_high
+    return math.isfinite(lo) and math.isfinite(hi) and lo == hi
+
+
 def cells(metric: str, r) -> tuple[str, str, str, str]:
-    """Reference, scenario, change [CI] and % change [CI], in words and figures."""
+    """Reference, scenario, change [CI] and % change [CI], in words and figures.
+
+    A change identical in every replication shows no interval but says so.
+    """
     if not (math.isfinite(r.reference_mean) and math.isfinite(r.scenario_mean)):
         return (number(r.reference_mean), number(r.scenario_mean), "n/a", "n/a")
+    same = same_every_time(r)
     if registry.is_share(metric):
         ref, sc = f"{100 * r.reference_mean:.1f}%", f"{100 * r.scenario_mean:.1f}%"
         d, lo, hi = (100 * x for x in (r.diff_mean, r.diff_ci_low, r.diff_ci_high))
-        change = f"{d:+.1f} pp" + (f" [{lo:+.1f}, {hi:+.1f}]" if math.isfinite(lo) else "")
+        change = f"{d:+.1f} pp" + (f" [{lo:+.1f}, {hi:+.1f}]" if math.isfinite(lo) and not same else "")
     else:
         cost = registry.is_cost(metric)
         ref, sc = number(r.reference_mean, cost), number(r.scenario_mean, cost)
         change = number(r.diff_mean, cost, True)
-        if math.isfinite(r.diff_ci_low):
+        if math.isfinite(r.diff_ci_low) and not same:
             change += f" [{number(r.diff_ci_low, cost, True)}, {number(r.diff_ci_high, cost, True)}]"
+    if same:
+        change += f" ({SAME.removeprefix('the ')})"
     if math.isfinite(r.pct_change):
         pct = f"{r.pct_change:+.1f}%"
-        if math.isfinite(r.pct_ci_low):
+        if math.isfinite(r.pct_ci_low) and r.pct_ci_low != r.pct_ci_high:
             pct += f" [{r.pct_ci_low:+.1f}, {r.pct_ci_high:+.1f}]"
     else:
         pct = "n/a"
@@ -170,9 +191,10 @@ def cells(metric: str, r) -> tuple[str, str, str, str]:
 
 
 def _sentences(rows) -> list[str]:
+    """The clear changes in words: those whose 95% interval excludes no change (not those without spread)."""
     out = []
     for r in rows:
-        if not (math.isfinite(r.diff_ci_low) and math.isfinite(r.pct_change)):
+        if not (math.isfinite(r.diff_ci_low) and math.isfinite(r.pct_change)) or same_every_time(r):
             continue
         if r.diff_ci_low > 0 or r.diff_ci_high < 0:
             verb = "rose" if r.diff_mean > 0 else "fell"
@@ -187,6 +209,24 @@ def _sentences(rows) -> list[str]:
                     f"{label} {verb} by {abs(r.pct_change):.1f}% "
                     f"(95% interval {r.pct_ci_low:+.1f}% to {r.pct_ci_high:+.1f}%)."
                 )
+    return out
+
+
+def same_sentences(rows) -> list[str]:
+    """The changes identical in every replication (and not zero), in words: never called clear."""
+    out = []
+    for r in rows:
+        if not same_every_time(r) or r.diff_mean == 0:
+            continue
+        verb = "rose" if r.diff_mean > 0 else "fell"
+        label = registry.label(r.metric)
+        if registry.is_share(r.metric):
+            size = f"{abs(100 * r.diff_mean):.1f} percentage points"
+        else:
+            size = number(abs(r.diff_mean), registry.is_cost(r.metric))
+            if math.isfinite(r.pct_change):
+                size += f" ({abs(r.pct_change):.1f}%)"
+        out.append(f"{label} {verb} by {size}, {SAME}.")
     return out
 
 
@@ -299,14 +339,19 @@ def compare_text(
                 "% change [95% CI]" if reps > 1 else "% change (n=1)",
             ] + (["dominant part"] if draws else [])
             out += ["    " + line for line in _columns(head + [""], [t + [""] for t in table], right=(1, 2, 3, 4))]
-            said = _sentences([c[m] for m in metrics])
+            said, same = _sentences([c[m] for m in metrics]), same_sentences([c[m] for m in metrics])
             if gridlock:
                 out += gridlock_lines("    ")
             elif reps > 1:
                 if said:
                     out += ["    Clear changes (the 95% interval excludes no change):"] + ["      " + x for x in said]
-                else:
-                    out.append("    No main measure changed clearly: every 95% interval includes no change.")
+                if same:
+                    out += [f"    Changes {SAME} (no spread, so no interval):"] + ["      " + x for x in same]
+                if not said:
+                    other = "other " if same else ""
+                    out.append(
+                        f"    No {other}main measure changed clearly: every {other}95% interval includes no change."
+                    )
             if draws and reps > 1 and (sentence := _dominance_sentence([c[m] for m in metrics])):
                 out.append("    " + sentence)
     return "\n".join(out)
