@@ -156,22 +156,19 @@ CHECKS = (
         0.45,
         0.65,
         "EVIDENCE 3 validation: 54% (HSCIC 2014); not fitted",
-        lambda k: k["65plus"]["bed_days"] / (k["all"]["acute_occupancy"] * k["all"]["acute_beds"] * _window_days(k)),
+        lambda k: k["65plus"]["bed_days"] / k["all"]["bed_days_all_patients"],
         fitted=False,
     ),
 )
-
-
-def _window_days(k: Table) -> float:
-    return k["all"]["bed_days"] / k["all"]["mean_occupied_beds"]
 
 
 def run_table(result: RunResult) -> Table:
     """One run's KPIs, metric x cohort, and two figures from outside the KPIs.
 
     ``frequent_admitters_share_year_<k>`` under ``65plus`` (:mod:`sim.outcomes.frequent_admitters`),
-    and ``care_home_residents_per_100k`` under ``all`` (the weekly care home places in use, mean over
-    the window, per 100,000 registered people).
+    and under ``all``: ``care_home_residents_per_100k`` (the weekly care home places in use, mean over
+    the window, per 100,000 registered people) and ``bed_days_all_patients`` (acute bed days of every
+    patient, background and escalation beds included, as ``caresim validation`` divides by).
     """
     k = result.kpis.pivot(index="metric", columns="cohort", values="value")
     for row in follow_up(result.data).itertuples():
@@ -181,6 +178,8 @@ def run_table(result: RunResult) -> Table:
     residents = ts[ts["series"] == "care_homes_in_use"]["value"].mean()
     k.loc["care_home_residents_per_100k"] = np.nan
     k.loc["care_home_residents_per_100k", "all"] = 1e5 * residents / result.data.params.place.registered_population
+    k.loc["bed_days_all_patients"] = np.nan
+    k.loc["bed_days_all_patients", "all"] = result.data.bed_days_all
     return k
 
 
