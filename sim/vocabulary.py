@@ -31,7 +31,7 @@ class Ev(IntEnum):
     DEATH = 9  # detail: Place where it happened
     CARE_HOME_ADMISSION = 10  # detail: 1 council-supported, 0 self-funded
     READMISSION_30D = 11
-    RAPID_RESPONSE = 12
+    RAPID_RESPONSE = 12  # detail: 1 the crisis resolved at home, 0 the person went on to A&E
     MDT_ENROLMENT = 13  # detail: the co-ordinator's discipline
     MDT_REVIEW = 14
     AT_HOME_91D = 15  # detail: 1 at home, 0 not; time = discharge into reablement + 91 days
@@ -45,6 +45,7 @@ class Ev(IntEnum):
     ESCALATION_BED = 30  # place-wide (pid -1): detail 1 an escalation bed opens, 0 one closes
     AE_DEPARTURE = 31  # leaving A&E: detail 1 admitted (taking a bed), 0 sent home, 2 sent home as beds were short
     RTT_CLOCK_STOP = 32  # the elective waiting list's clock stops: detail 1 admitted, 0 not admitted, 2 died
+    SOCIAL_CARE_REFUSED = 33  # a community request turned away, the waiting list full: detail 0 home care, 1 care home
 
 
 class Place(IntEnum):
@@ -89,6 +90,7 @@ class Spell(IntEnum):
     INTERMEDIATE_CARE = 2
     CARE_HOME = 3  # funded column: 1 council-supported
     MDT = 4  # on a co-ordinator's caseload
+    UNMET_NEED = 5  # a request for home care or a care home waiting, or refused, until met or lapsed (not priced)
 
 
 class Care(IntEnum):

@@ -89,9 +89,16 @@ def summarise(reps: int, seed: int) -> pd.DataFrame:
 
 
 def z_scores(now: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
-    """Each quantity's difference of means over its standard error (Welch), now against the reference."""
+    """Each quantity's difference of means over its standard error, now against the reference.
+
+    Under the hypothesis tested (the same distribution now as in the reference) both samples share
+    one standard deviation, and the reference's, from 100 replications, estimates it far better
+    than a dozen replications can: with heavy-tailed quantities (a per-cent change in a small
+    enrolled cohort) a dozen often miss the tails and understate it by half, which a Welch standard
+    error would carry into z.
+    """
     both = now.merge(reference, on="quantity", suffixes=("", "_ref"), validate="one_to_one")
-    se = np.sqrt(both["sd"] ** 2 / both["n"] + both["sd_ref"] ** 2 / both["n_ref"])
+    se = both["sd_ref"] * np.sqrt(1.0 / both["n"] + 1.0 / both["n_ref"])
     both["z"] = (both["mean"] - both["mean_ref"]) / se
     return both
 

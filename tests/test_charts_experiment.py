@@ -14,10 +14,9 @@ from sim import __version__
 from sim.analysis.compare import compare_values
 from sim.analysis.stats import mean_ci
 from sim.outcomes import registry
+from sim.outcomes.costs import VIEWS, metric_of
 from sim.reports.charts_experiment import (
     CHARTS,
-    LEDGER_ACTIVITY,
-    LEDGER_COSTS,
     RESPONSE_METRICS,
     STAMP_INCHES,
     experiment_charts,
@@ -26,6 +25,7 @@ from sim.reports.charts_experiment import (
     response_curve,
     save_all,
 )
+from sim.reports.charts_ledger import money_unit
 
 GRID = (0.0, 1_000_000.0, 2_000_000.0)
 PARAMETER = "shift.0.amount_gbp_per_year"
@@ -47,7 +47,17 @@ BASE = {
     "ae_attendances": 4_000,
     "deaths": 900,
     "acute_beds": 90,
+    # the ledger's organisations: providers, then payers
+    "cost_provider_acute_trust_gbp": 9e6,
+    "cost_provider_community_services_gbp": 2e6,
+    "cost_provider_gp_practices_gbp": 3e6,
+    "cost_provider_council_social_work_gbp": 0.5e6,
+    "cost_provider_care_providers_gbp": 4.5e6,
+    "cost_paid_icb_gbp": 11e6,
+    "cost_paid_council_gbp": 3.5e6,
+    "cost_paid_self_funders_gbp": 1.5e6,
 }
+LEDGER = [(view, org, metric_of(view, org)) for view, orgs in VIEWS.items() for org in orgs]
 ALL_STEMS = {"forest_plot", "delayed_discharges", "acute_beds_occupied", "costs_by_sector", "ledger", "response_curves"}
 
 
@@ -75,7 +85,7 @@ def make_experiment(gridded: bool = True, reps: int = 3, show: float | None = No
                 for metric, base in BASE.items():
                     value = base * share * (1 + _effect(scenario, grid) + noise + rng.normal(0, 0.005))
                     kpis.append((scenario, grid, rep, cohort, metric, value))
-                total = sum(v for s, g, r, c, m, v in kpis[-len(BASE) :] if m.startswith("cost_"))
+                total = sum(v for s, g, r, c, m, v in kpis[-len(BASE) :] if m in registry.COST_SECTORS)
                 kpis.append((scenario, grid, rep, cohort, "cost_total_gbp", total))
             for day in range(0, 70, 7):
                 for name, level in (("acute_beds_occupied", 85), ("delayed_patients", 12)):
@@ -141,8 +151,8 @@ def at(summary: pd.DataFrame, scenario: str, metric: str, grid: float = math.nan
 
 
 def bars(fig) -> dict[str, float]:
-    """The ledger's bars by gid ('<scenario>|<metric>'): their lengths."""
-    return {p.get_gid(): p.get_width() for ax in fig.axes for p in ax.patches if p.get_gid()}
+    """The ledger's bars by gid ('<scenario>|<view>|<organisation>'): their heights."""
+    return {p.get_gid(): p.get_height() for ax in fig.axes for p in ax.patches if p.get_gid()}
 
 
 @pytest.mark.parametrize("gridded, reps", [(True, 3), (False, 3), (True, 1), (False, 1)])
@@ -193,26 +203,28 @@ def test_the_ledger_bars_are_the_summary_changes_at_the_grid_point_shown(show):
     label = f"shift @ GBP {point / 1e6:g}m a year"
     assert f"= GBP {point / 1e6:g}m a year" in fig.texts[0].get_text()
     summary, got = frames["summary"], bars(fig)
-    expected = {}
-    for scenario, grid in ((label, point), ("mdt_pilot", math.nan)):
-        for metric in [*LEDGER_COSTS, *LEDGER_ACTIVITY]:
-            scale = 1e6 if metric in LEDGER_COSTS else 1.0
-            expected[f"{scenario}|{metric}"] = at(summary, scenario.split(" @ ")[0], metric, grid)["diff_mean"] / scale
-    assert set(got) == set(expected)
-    for gid, width in got.items():
-        assert width == pytest.approx(expected[gid], rel=1e-12), gid
-    # the cost panel's error bars are the 95% intervals, in GBP million
-    costs = fig.axes[0]
+    rows = {
+        f"{scenario}|{view}|{org}": at(summary, scenario.split(" @ ")[0], metric, grid)
+        for scenario, grid in ((label, point), ("mdt_pilot", math.nan))
+        for view, org, metric in LEDGER
+    }
+    # one bar per organisation in each view, in the unit the chart's labels name
+    scale, unit = money_unit([v for r in rows.values() for v in (r["diff_mean"], r["diff_ci_low"], r["diff_ci_high"])])
+    assert set(got) == set(rows)
+    for gid, height in got.items():
+        assert height == pytest.approx(rows[gid]["diff_mean"] / scale, rel=1e-12), gid
+    assert all(unit in ax.get_ylabel() for ax in fig.axes if ax.get_visible() and ax.patches)
+    # the error bars are the 95% intervals, in the same unit
     spans = sorted(
-        tuple(sorted(seg[:, 0]))
-        for c in costs.collections
+        tuple(sorted(seg[:, 1]))
+        for ax in fig.axes
+        for c in ax.collections
         if isinstance(c, LineCollection)
         for seg in c.get_segments()
-        if np.ptp(seg[:, 0]) > 0
+        if np.ptp(seg[:, 1]) > 0
     )
-    rows = [at(summary, "shift", m, point) for m in LEDGER_COSTS] + [at(summary, "mdt_pilot", m) for m in LEDGER_COSTS]
     np.testing.assert_allclose(
-        spans, sorted((r["diff_ci_low"] / 1e6, r["diff_ci_high"] / 1e6) for r in rows), rtol=1e-9
+        spans, sorted((r["diff_ci_low"] / scale, r["diff_ci_high"] / scale) for r in rows.values()), rtol=1e-9
     )
     plt.close(fig)
 
@@ -223,10 +235,11 @@ def test_the_ledger_with_one_replication_draws_bars_without_intervals():
     assert "n=1" in fig.texts[0].get_text()
     assert not any(isinstance(c, LineCollection) for ax in fig.axes for c in ax.collections)
     got = bars(fig)
-    assert got["rapid|cost_hospital_gbp"] == pytest.approx(
-        at(frames["summary"], "rapid", "cost_hospital_gbp")["diff_mean"] / 1e6
+    scale, _ = money_unit(frames["summary"]["diff_mean"][frames["summary"]["metric"].isin([m for *_, m in LEDGER])])
+    assert got["rapid|provider|acute_trust"] == pytest.approx(
+        at(frames["summary"], "rapid", "cost_provider_acute_trust_gbp")["diff_mean"] / scale
     )
-    assert len(got) == 2 * (len(LEDGER_COSTS) + len(LEDGER_ACTIVITY))
+    assert len(got) == 2 * len(LEDGER)
     plt.close(fig)
 
 
@@ -262,7 +275,7 @@ def test_gridded_charts_show_the_grid_point_named_in_meta():
         (k["scenario"] == "shift")
         & (k["grid"] == 1e6)
         & (k["cohort"] == "all")
-        & k["metric"].str.match("cost_(?!total|cap|act)")
+        & k["metric"].isin(registry.COST_SECTORS)
     ]
     stacked = sum(p.get_height() for p in ax.patches if abs(p.get_x() + p.get_width() / 2 - 2) < 1e-9)
     assert stacked == pytest.approx(at_point.groupby("metric")["value"].mean().sum() / 1e6)

@@ -19,6 +19,7 @@ import sim.replication.runner
 from sim.analysis.stats import mean_ci, rates_per_1000_py, summarise
 from sim.cli.common import resolve
 from sim.cli.main import build_parser, main
+from sim.outcomes import registry
 from sim.parameters.params import Params
 from sim.parameters.tree import apply_overrides
 from sim.replication.runner import ReplicationFailed, multiple_replications
@@ -193,9 +194,9 @@ def test_run_writes_the_contract_files(capsys, tmp_path):
     np.testing.assert_allclose(rep0["value"].to_numpy(), first["value"].to_numpy(), rtol=1e-12, equal_nan=True)
 
     assert "scenario 'small_test'" in out
-    assert "Main results" in out and "emergency_admissions_per_1000_py" in out and "+/-" in out
-    for metric in set(kpis["metric"]):
-        assert metric in out
+    assert "Main results" in out and "Admissions per 1,000 person-years" in out and "+/-" in out
+    for metric in set(kpis["metric"]):  # every metric under its label from the registry
+        assert f"\n{registry.long_label(metric)}  " in out
     assert "kpis.csv" in out and "events.csv" in out
 
 

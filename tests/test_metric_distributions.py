@@ -2,14 +2,14 @@
 
 The stored reference (``tests/reference/metric_distributions.csv``, its first line
 says which version made it and how) holds the mean and standard deviation over
-100 replications, remade on purpose with version 0.3.0, whose baseline was
-refitted on a new risk structure, discharge delays by the national returns'
-categories and a hospital that responds to pressure.
+100 replications, remade on purpose with version 0.4.0, whose discharges wait
+for places that run out, whose social care prevents crises, whose MDT works
+through mechanisms and whose costs count every pound once.
 Here the current model runs 12 replications with another seed; every quantity
 (levels of the baseline and the pilot scenario, and the pilot's calibrated
 changes in the enrolled people) must lie within 4 standard errors of the
-reference mean.  With 12 replications z is close to Student's t with about 13
-degrees of freedom, so under the null each quantity passes with probability
+reference mean, in units of the reference's standard deviation.  With 12 replications z is close
+to Student's t with about 13 degrees of freedom, so under the null each quantity passes with probability
 about 0.998 (the seed is fixed: the outcome is the same on every run); a
 shift of a tenth in outpatient attendances gives z of about 30, in crises 10.
 """

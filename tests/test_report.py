@@ -309,18 +309,10 @@ def test_experiment_report_embeds_every_chart_and_is_self_contained(tmp_path):
 def test_experiment_report_records_provenance_and_stress_des(tmp_path):
     html = build_report(experiment_folder(tmp_path)).read_text(encoding="utf-8")
     text = text_of(html)
-    for needle in (
-        "9.8.7",
-        COMMIT,
-        "4242",
-        "Linux-test-x86_64",
-        "f6" * 32,
-        "experiments/mdt_sizes.toml",
-        "scenarios/mdt_team.toml",
-        *HASHES.values(),
-        *FILE_SHA.values(),
-    ):
+    for needle in ("9.8.7", "4242", "Linux-test-x86_64", "experiments/mdt_sizes.toml", "scenarios/mdt_team.toml"):
         assert needle in text, needle
+    for needle in (COMMIT, "f6" * 32, *HASHES.values(), *FILE_SHA.values()):  # shortened, whole in a tooltip
+        assert f'title="{needle}"' in html and needle[:12] in text, needle
     for heading in STRESS_HEADINGS:
         assert f"<h3>{heading}</h3>" in html
     assert "Journal of Simulation" in text
@@ -336,7 +328,7 @@ def test_experiment_report_records_provenance_and_stress_des(tmp_path):
     details = html[start : html.index("</details>", start)]
     assert (
         "acute.beds_per_100k" in details
-        and "EVIDENCE 3: beds" in details
+        and "EVIDENCE.md section 3: beds" in details
         and "assumption: a typical caseload" in details
     )
 
@@ -353,18 +345,18 @@ def test_experiment_headline_table_shows_the_changes_in_words(tmp_path):
     r = row(html, "At home 91 days after reablement", first)
     assert "80.0%" in r and "83.0%" in r and "+3.0 pp [+1.0, +5.0]" in r and "rose clearly" in r
     r = row(html, "Total cost (GBP)", first)
-    assert "5.00m" in r and "+150,000 [+50,000, +250,000]" in r and "rose clearly" in r
+    assert "5,000,000" in r and "+150,000 [+50,000, +250,000]" in r and "rose clearly" in r
     # the MDT cohort against the same people in the reference (cohort mdt:mdt_team of the reference)
-    mdt = html.index("People enrolled in the MDT, against the same people in the reference", html.index(first))
+    tables = html.index(first, html.index("<h2>Headline figures</h2>"))
+    mdt = html.index("People enrolled in the MDT, against the same people in the reference", tables)
     r = row(html, "Emergency admissions", html[mdt : mdt + 80])
     assert "40.0" in r and "30.0" in r and "-10.0 [-14.0, -6.00]" in r
     # the plain-English findings come before the tables
     text = text_of(html)
-    assert text.index("Emergency admissions fell clearly, by 5.0% (95% interval -8.1% to -1.9%)") < text.index(
-        "Headline figures"
-    )
-    assert "share of people at home 91 days after reablement rose clearly, by 3.0 percentage points" in text
-    assert "No clear change in acute bed days" in text
+    found = text[text.index("What changed") : text.index("Headline figures")]
+    assert "Emergency admissions fell by 5.0% (95% interval -8.1% to -1.9%)." in found
+    assert "At home 91 days after reablement rose by 3.0 percentage points" in found
+    assert "Acute bed days" not in found  # no clear change
     # the unpaired comparison is flagged
     assert "&#39;growth&#39; against &#39;baseline&#39; (unpaired)" in html
     assert "Unpaired: 'growth' simulates a different population" in text
@@ -397,8 +389,9 @@ def test_compare_report(tmp_path):
     first = "&#39;mdt_team&#39; against &#39;baseline&#39;"
     r = row(html, "Emergency admissions", first)
     assert "-12.5 [-20.3, -4.75]" in r and "fell clearly" in r
-    for needle in ("9.8.7", COMMIT, *HASHES.values(), *FILE_SHA.values()):
-        assert needle in text
+    assert "9.8.7" in text
+    for needle in (COMMIT, *HASHES.values(), *FILE_SHA.values()):  # shortened, whole in a tooltip
+        assert f'title="{needle}"' in html and needle[:12] in text
     for heading in STRESS_HEADINGS:
         assert f"<h3>{heading}</h3>" in html
     assert "Metadata was not recorded" not in text
@@ -492,8 +485,8 @@ def test_markup_in_names_and_descriptions_is_shown_as_text(tmp_path):
     assert f"<title>{escaped}</title>" in html and f"<h1>caresim report: {escaped}</h1>" in html
     assert f"<h3>&#39;{escaped}&#39; against &#39;baseline&#39;, team size = 1</h3>" in html  # headline table
     assert f"<th>{escaped}</th>" in html  # its column
-    assert f"<li><b>&#39;{escaped}&#39; against &#39;baseline&#39;, team size = 1</b>: Emergency" in html  # findings
-    assert f"&#39;{escaped}&#39;: Runs {escaped} &amp; more." in html  # STRESS-DES 1.3
+    assert f"<li><b>&#39;{escaped}&#39; against &#39;baseline&#39;, team size = 1</b>\n<p>Everyone" in html  # findings
+    assert f"&#39;{escaped}&#39;: Run for a place of 50,000 registered people. Runs {escaped} &amp; more." in html
     assert f"<b>{escaped}</b>: 1 parameter." in html  # parameters that differ
 
 

@@ -63,6 +63,11 @@ parameter = "{MULTIPLIER}"
 low = 1.0
 high = 2.0
 reason = "no target informs it (test)"
+
+[[sensitivity.contrast]]
+name = "mdt_minus_reference"
+scenario = "mdt.toml"
+minus = "reference.toml"
 """
 
 
@@ -131,15 +136,16 @@ def test_a_bad_table_is_one_line_and_exit_2(case, tmp_path, capsys):
     assert not out.exists()
 
 
-def test_the_pilots_table_covers_both_what_ifs_and_the_uninformed_parameters():
+def test_the_pilots_table_covers_the_what_ifs_and_the_uninformed_parameters():
     study = load_study(ROOT / "calibration" / "pilots.toml")
     s = study.sensitivity
-    assert [f.name for f in s.scenarios] == ["social_care_led_mdt.toml", "resource_shift.toml"]
+    assert [f.name for f in s.scenarios] == ["social_care_led_mdt.toml", "nurse_led_mdt.toml", "resource_shift.toml"]
     assert s.metrics == ("emergency_admissions", "bed_days", "delayed_discharge_days", "cost_total_gbp")
     assert s.samples & (s.samples - 1) == 0
-    assert {p.parameter for p in s.priors} == {MULTIPLIER, "mdt.mismatch_effect_share"}
-    assert all("seed 002_07b6fbdf829a5eaa.txt" in p.reason and "assumption" in p.reason for p in s.priors)
-    assert not {p.parameter for p in s.priors} & set(study.names)
+    uninformed = {p.parameter for p in s.priors}
+    assert {MULTIPLIER, "mdt.mismatch_effect_share", "mdt.trusted_assessment_share"} <= uninformed
+    assert all("seed 00" in p.reason and "assumption" in p.reason for p in s.priors)  # each says what it rests on
+    assert not uninformed & set(study.names)  # none of them is fitted
 
 
 # --- ranges, screening and the prior-driven share, without the model ------------------------------
@@ -235,6 +241,7 @@ def test_the_command_writes_every_file_with_finite_indices(analysed, capsys):
         assert (out / name).is_file(), name
     sobol = pd.read_csv(out / "sobol.csv")
     assert list(sobol.columns) == [
+        "answer",
         "scenario",
         "metric",
         "parameter",
@@ -245,15 +252,31 @@ def test_the_command_writes_every_file_with_finite_indices(analysed, capsys):
         "total_low",
         "total_high",
     ]
-    assert set(sobol["scenario"]) == {"small_place", "small_social_care_led_mdt"}
+    assert set(sobol["scenario"]) == {"small_place", "small_social_care_led_mdt", "contrast:mdt_minus_reference"}
     assert set(sobol["parameter"]) == {BOOST, MULTIPLIER}
     assert np.isfinite(sobol[["first_order", "total"]].to_numpy()).all()
     morris = pd.read_csv(out / "morris.csv")
-    assert len(morris) == 2 * 3 * 2 and np.isfinite(morris["mu_star"]).all()
+    # 2 parameters x 3 metrics x 3 answers each (the reference, the MDT, the contrast)
+    assert len(morris) == 2 * 3 * 3 and np.isfinite(morris["mu_star"]).all()
     params = pd.read_csv(out / "parameters.csv").set_index("parameter")
     assert params.loc[MULTIPLIER, "kept"] and "no target informs it" in params.loc[MULTIPLIER, "kept_because"]
     meta = json.loads((out / "sensitivity.json").read_text())
     assert meta["samples"] == 8 and meta["population"] == 2000 and meta["command"].startswith("caresim sensitivity")
+    assert meta["contrasts"] == ["mdt_minus_reference"]
+
+
+def test_a_contrast_against_the_reference_has_the_indices_of_the_change(analysed):
+    _, out, _ = analysed
+    sobol = pd.read_csv(out / "sobol.csv")
+    change = sobol[sobol["scenario"] == "small_social_care_led_mdt"].drop(columns=["answer", "scenario"])
+    contrast = sobol[sobol["scenario"] == "contrast:mdt_minus_reference"].drop(columns=["answer", "scenario"])
+    assert len(contrast) == 3 * 2
+    pd.testing.assert_frame_equal(change.reset_index(drop=True), contrast.reset_index(drop=True))
+    driven = pd.read_csv(out / "prior_driven.csv").set_index("answer")
+    for metric in ("emergency_admissions", "bed_days", "cost_total_gbp"):
+        row = driven.loc[f"contrast:mdt_minus_reference:{metric}"]
+        assert row["kind"] == "contrast"
+        assert row["uninformed_share"] == driven.loc[f"small_social_care_led_mdt:{metric}", "uninformed_share"]
 
 
 def test_the_reference_cannot_depend_on_the_mdt_and_the_mdt_depends_on_social_care(analysed):
@@ -264,7 +287,10 @@ def test_the_reference_cannot_depend_on_the_mdt_and_the_mdt_depends_on_social_ca
     # common random numbers: the reference's runs are bit-identical whatever the multiplier, so exactly 0
     assert (ref.xs(MULTIPLIER, level="parameter")[["first_order", "total"]] == 0).all().all()
     assert (ref.xs(BOOST, level="parameter")["total"] > 0).all()
-    assert (mdt.xs(MULTIPLIER, level="parameter")["total"] > 0.05).all()
+    # the multiplier scales the team's effect on crisis risk: it moves every answer of the what-if, most
+    # of all emergency admissions (bed days also move through the social worker's own mechanisms)
+    moved = mdt.xs(MULTIPLIER, level="parameter")["total"]
+    assert (moved > 0).all() and moved.loc["emergency_admissions"] > 0.05
     morris = pd.read_csv(out / "morris.csv")
     assert (morris[(morris["scenario"] == "small_place") & (morris["parameter"] == MULTIPLIER)]["mu_star"] == 0).all()
     driven = pd.read_csv(out / "prior_driven.csv").set_index(["scenario", "metric"])

@@ -96,7 +96,12 @@ def test_coordinators_are_bought_by_discipline():
     c = new.mdt.coordinators_per_100k
     assert c[0] == c[1] == c[3] == 0
     assert per_place(c[2], 250_000) == r.targets[0].units_moved > 0
-    assert list(overrides) == ["acute", "mdt"]
+    # the beds taken out, the co-ordinators bought, and the closed beds recorded for their cost (docs/costs.md)
+    assert list(overrides) == ["acute", "costs", "mdt"]
+    assert list(overrides["costs"]) == ["shift_closed_acute_beds_per_100k"]
+    assert overrides["costs"]["shift_closed_acute_beds_per_100k"] == pytest.approx(
+        Params().acute.beds_per_100k - new.acute.beds_per_100k
+    )
 
 
 def test_amount_scales_with_the_population_run(tmp_path):

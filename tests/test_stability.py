@@ -288,13 +288,16 @@ def test_comparison_csv_marks_the_gridlocked_comparison_unstable(compared):
 
 def test_compare_names_the_overload_and_calls_no_change_clear(compared):
     _, text = compared
-    gridlocked = text[text.index("'beds_cut'") :]
+    money = text.index("\nTotal cost ", text.index("'beds_cut'"))  # who pays and who saves, every scenario, at the end
+    gridlocked = text[text.index("'beds_cut'") : money]
     words = " ".join(gridlocked.split())
     assert "'beds_cut' is overloaded" in words and A_AND_E in words
     assert re.search(r"by about \d[\d.,]* a week \(in 2 of 2 replications\)", words)
     assert "depend on the run's length" in words
     assert "reflect the gridlock, not an effect" in words and "not a saving" in words
     assert not CLEARLY.search(gridlocked.replace("No change is called clear", ""))
+    cost = text[text.rindex("\nTotal cost ") :]  # the last scenario's money: beds_cut's
+    assert "No change is called clear" in cost and not CLEARLY.search(cost.replace("No change is called clear", ""))
     stable = text[text.index("'rapid_response'") : text.index("'beds_cut'")]
     assert "overloaded" not in stable  # a stable comparison keeps its usual words
     assert "Clear changes" in stable or "No main measure changed clearly" in stable

@@ -37,12 +37,16 @@ from scipy import stats as sps
 from sim.analysis.stability import check, comparison_flags
 from sim.analysis.stats import by_replication, change, mean_ci, ratio
 from sim.outcomes import registry
-from sim.outcomes.metrics import cohort_kpis, mdt_cohorts
+from sim.outcomes.evaluation import design_for, emulate, matched_kpis
+from sim.outcomes.matching import BALANCE_COLUMNS as MATCHING_BALANCE
+from sim.outcomes.metrics import cohort_kpis, enrolment_starts, mdt_cohorts
+from sim.parameters.filecheck import MAX_REPLICATIONS
 from sim.parameters.tree import to_dict
 from sim.replication.runner import EVENT_COLUMNS, KPI_COLUMNS, TIMESERIES_COLUMNS, ReplicationFailed
 from sim.replication.single import single_run
 from sim.scenarios.scenario import Scenario, check_names
 
+BALANCE_COLUMNS = ["scenario", "replication", "design", *MATCHING_BALANCE]  # matching_balance.csv
 COMPARISON_COLUMNS = [
     "scenario",
     "cohort",
@@ -54,6 +58,9 @@ COMPARISON_COLUMNS = [
     registry.UNSTABLE,
 ]
 MDT_PREFIX = registry.MDT_PREFIX
+MATCHED_PREFIX = registry.MATCHED_PREFIX
+# replication r's matched controls come from replication COMPARATOR + r of the reference: another place like it
+COMPARATOR = MAX_REPLICATIONS
 
 # the changes a commissioner looks at first, with their labels (costs marked GBP); names and labels: the registry
 MAIN_METRICS = {m: registry.long_label(m) for m in registry.COMPARISON_MAIN}
@@ -105,15 +112,18 @@ def run_comparison(
     """Run replications 0..reps-1 of every scenario with ``seed``; return ``kpis``, ``timeseries`` (and ``events``).
 
     The reference (first) scenario's KPIs include cohort ``mdt:X`` for each later scenario X whose
-    population is the same and that enrolled anyone.  ``progress(done, total, seconds)`` is called
-    after each run.  A run that raises stops with :class:`ReplicationFailed`.
+    population is the same and that enrolled anyone, and both scenarios' KPIs cohort ``matched:X``, the
+    evaluation's design emulated (:mod:`sim.outcomes.evaluation`; its controls come from the reference
+    scenario run in another place, replication ``COMPARATOR + r``, uncounted by ``progress``), and
+    ``balance`` holds their balance (:data:`BALANCE_COLUMNS`).  ``progress(done, total, seconds)`` is
+    called after each run.  A run that raises stops with :class:`ReplicationFailed`.
     """
     if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
         raise ValueError(f"reps must be a whole number of at least 1, got {reps!r}")
     check_names(scenarios)
     ref = scenarios[0]
     paired = pairing(scenarios)
-    kpis, series, events = [], [], []
+    kpis, series, events, balance = [], [], [], []
     total, done = reps * len(scenarios), 0
 
     def one(s: Scenario, rep: int):
@@ -134,12 +144,21 @@ def run_comparison(
 
     for rep in range(reps):
         ref_res = one(ref, rep)
+        comparator = None
         for s in scenarios[1:]:
             res = one(s, rep)
             if paired[s.name]:
                 cf = counterfactual_kpis(ref_res.data, res.data, s.name)
                 if len(cf):
                     kpis.append(_tag(cf, ref.name, rep))
+                if comparator is None and len(enrolment_starts(res.data)[0]):  # where controls come from
+                    elsewhere = COMPARATOR + rep
+                    comparator = single_run(ref.params, seed=seed, replication=elsewhere, prelaunch=ref.prelaunch)
+                em = emulate(comparator.data, res.data, design_for(s.name)) if comparator is not None else None
+                if em is not None:  # the evaluation's design: cohort matched:X (sim.outcomes.evaluation)
+                    counterfactual, observed = matched_kpis(em, s.name)
+                    kpis += [_tag(counterfactual, ref.name, rep), _tag(observed, s.name, rep)]
+                    balance.append(_tag(em.balance.assign(design=em.design.name), s.name, rep))
     order = {s.name: i for i, s in enumerate(scenarios)}
 
     def tidy(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
@@ -150,6 +169,8 @@ def run_comparison(
     frames = {"kpis": tidy(kpis, KPI_COLUMNS), "timeseries": tidy(series, TIMESERIES_COLUMNS)}
     if log_events:
         frames["events"] = tidy(events, EVENT_COLUMNS)
+    if balance:
+        frames["balance"] = tidy(balance, BALANCE_COLUMNS)
     return frames
 
 

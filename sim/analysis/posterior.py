@@ -35,6 +35,7 @@ import numpy as np
 from sim.core.streams import stream_key
 from sim.parameters.params import Params
 from sim.parameters.patch import Patch
+from sim.parameters.retired import RETIRED
 from sim.parameters.tree import ParameterError, apply_overrides, walk
 from sim.scenarios.scenario import RunSettings, read_text
 
@@ -168,6 +169,15 @@ def load_posterior(path: str | Path | None = None) -> Sample:
     return Sample(path, names, values, weights)
 
 
+def retired_columns(path: str | Path | None = None) -> tuple[str, ...]:
+    """The columns of a posterior sample (default: the pilots fit's) that name retired parameters: left out
+    of its draws (``sim.parameters.retired``)."""
+    path = Path(path) if path is not None else DEFAULT_FILE
+    text = read_text(path, shown(path), "a posterior sample (CSV)", PosteriorError)
+    header = next((r for r in csv.reader(text.splitlines()) if r), [])
+    return tuple(h.strip() for h in header if h.strip() in RETIRED)
+
+
 def _columns(header: list[str], where: str) -> tuple[str, ...]:
     if len(set(header)) != len(header):
         twice = next(h for h in header if header.count(h) > 1)
@@ -176,14 +186,14 @@ def _columns(header: list[str], where: str) -> tuple[str, ...]:
         raise PosteriorError(f"{where}: no '{WEIGHT}' column (the importance weights of the particles)")
     valid = numeric_parameters()
     for name in header:
-        if name != WEIGHT and name not in valid:
+        if name != WEIGHT and name not in valid and name not in RETIRED:
             guess = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
             hint = f"; did you mean '{guess[0]}'?" if guess else ""
             raise PosteriorError(
                 f"{where}: column '{name}' is not a parameter (a path such as "
                 f"'mdt.crisis_reduction', with one number){hint}"
             )
-    names = tuple(h for h in header if h != WEIGHT)
+    names = tuple(h for h in header if h != WEIGHT and h not in RETIRED)
     if not names:
         raise PosteriorError(f"{where}: no parameter columns besides '{WEIGHT}'")
     return names

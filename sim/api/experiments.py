@@ -49,6 +49,11 @@ class ExperimentResult:
         Wall-clock time of the runs.
     written : tuple of pathlib.Path
         The files written into the folder.
+    ledger : pandas.DataFrame or None
+        ``ledger.csv``: who pays and who saves, by organisation in each cost view, from the summary's cohort ``all``
+        (``scenario, [grid,] organisation, view, reference_mean, scenario_mean, diff_mean, diff_ci_low,
+        diff_ci_high``; docs/costs.md); None when no scenario was compared or the organisations' costs were not
+        among the metrics.
     """
 
     experiment: Experiment
@@ -61,6 +66,7 @@ class ExperimentResult:
     executor: str
     seconds: float
     written: tuple[Path, ...]
+    ledger: pd.DataFrame | None = None
 
     @property
     def folder(self) -> Path:
@@ -213,4 +219,5 @@ def run_experiment(
         executor.description,
         seconds,
         tuple(written),
+        pd.read_csv(exp.out / "ledger.csv") if (exp.out / "ledger.csv").is_file() else None,
     )

@@ -191,6 +191,12 @@ class ComparisonResult(_Replications):
         The master seed.
     seconds : float
         Wall-clock time of the runs.
+    balance : pandas.DataFrame or None
+        ``matching_balance.csv``: for each scenario whose MDT enrolled anyone, the emulated evaluation's
+        balance (standardised differences of the matched variables, ``sim/outcomes/matching.py``).
+    ledger : pandas.DataFrame or None
+        ``ledger.csv``: who pays and who saves, by organisation in each cost view, from the comparison's
+        cohort ``all`` (``sim/analysis/ledger.py``, docs/costs.md).
     """
 
     scenarios: tuple[Scenario, ...]
@@ -204,6 +210,14 @@ class ComparisonResult(_Replications):
     replications: int
     seed: int
     seconds: float
+    balance: pd.DataFrame | None = None
+    ledger: pd.DataFrame | None = None
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """As the command line writes them: ``kpis``, ``timeseries``, ``events`` if asked for, and ``balance``
+        (``matching_balance.csv``) when a scenario's MDT enrolled anyone."""
+        frames = super().tables()
+        return frames if self.balance is None else {**frames, "balance": self.balance}
 
     @property
     def names(self) -> list[str]:
@@ -295,6 +309,7 @@ def compare(
         )
     sets = [[load_source(s, d.settings(settings)) for s in scenarios] for d in draws]
     from sim.analysis.compare import comparison_table, pairing, run_comparison
+    from sim.analysis.ledger import ledger_table
     from sim.analysis.posterior import run_over_draws
 
     t0 = time.perf_counter()
@@ -324,6 +339,8 @@ def compare(
         reps,
         seed,
         seconds,
+        frames.get("balance"),
+        ledger_table(table),
     )
 
 

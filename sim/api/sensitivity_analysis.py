@@ -42,14 +42,18 @@ class SensitivityResult:
     fitted : pathlib.Path
         The study's fit folder, read for ``intervals.csv`` and ``screened.txt`` where they exist.
     parameters : pandas.DataFrame
-        ``parameters.csv``: each parameter's range, where it came from, and whether and why it was kept.
+        ``parameters.csv``: each parameter's range, where it came from, whether it is prior-driven (no target
+        informs it), and whether and why it was kept.
     morris : pandas.DataFrame
         ``morris.csv``: Morris's elementary effects of each parameter on each answer.
     sobol : pandas.DataFrame
         ``sobol.csv``: first-order and total Sobol indices with 95% bootstrap intervals.
     prior_driven : pandas.DataFrame
         ``prior_driven.csv``: each answer's share of the total indices held by parameters no target informs,
-        whether that makes it prior-driven, and its replication noise share.
+        whether that makes it prior-driven (a share of at least 0.1), and its replication noise share.
+
+    Every table names each answer in ``answer`` (``<scenario>:<metric>``; a contrast between two what-ifs,
+    ``contrast:<name>:<metric>``) and in ``scenario`` and ``metric`` (``contrast:<name>`` as the scenario).
     failed : dict of str to str
         The runs that failed (their parameter sets have no answers), by run key: the error.
     runs_now : int
@@ -88,11 +92,14 @@ def sensitivity(
 ) -> SensitivityResult:
     """Morris screening and Sobol indices of a calibration study's answers: ``caresim sensitivity``.
 
-    The answers are the ``[sensitivity]`` table's metrics at the reference and their per cent changes in its
-    what-if scenarios; the parameters are the priors (narrowed to the fit's 90% posterior intervals where
-    ``intervals.csv`` exists) and those no target informs.  Every run goes through the experiment runner into
-    the folder's results store, so ``resume=True`` continues.  Writes ``parameters.csv``, ``morris.csv``,
-    ``sobol.csv``, ``prior_driven.csv``, ``sobol.png`` and ``sensitivity.json``.
+    The answers are the ``[sensitivity]`` table's metrics at the reference, their per cent changes in its
+    what-if scenarios, and its contrasts (``[[sensitivity.contrast]]``: one what-if's change minus another's,
+    in percentage points of the reference), each flagged prior-driven when the parameters no target informs
+    hold at least 0.1 of its summed total indices; the parameters are the priors (narrowed to the fit's 90%
+    posterior intervals where ``intervals.csv`` exists) and those no target informs.  Every run goes through
+    the experiment runner into the folder's results store, so ``resume=True`` continues.  Writes
+    ``parameters.csv``, ``morris.csv``, ``sobol.csv``, ``prior_driven.csv``, ``sobol.png`` and
+    ``sensitivity.json``.
 
     Parameters
     ----------
@@ -196,6 +203,7 @@ def _write(
         "samples": s.samples,
         "morris_trajectories": s.morris_trajectories,
         "prior_driven_threshold": PRIOR_DRIVEN_SHARE,
+        "contrasts": [c.name for c in s.contrasts],
         "sweep_screening_used": found.swept is not None,
     }
     tables = (parameter_table(found.params, found.why), found.morris, found.sobol, found.driven)

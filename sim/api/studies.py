@@ -229,6 +229,11 @@ class CalibrationResult:
         The command that reproduces the numbers.
     report : pathlib.Path
         The fit's report.
+    route : str
+        ``"abc"`` or ``"emulator"`` (history matching first; ``simulations`` then counts the parameter sets
+        run in the model, the waves and the final check).
+    waves : pandas.DataFrame or None
+        The emulator route's ``waves.csv``.
     """
 
     study: Study
@@ -245,6 +250,8 @@ class CalibrationResult:
     seconds: float
     command: str
     report: Path
+    route: str = "abc"
+    waves: pd.DataFrame | None = None  # the emulator route's ``waves.csv``
 
 
 def calibrate(
@@ -258,11 +265,15 @@ def calibrate(
     resume: bool = False,
     force: bool = False,
     progress: Notes = True,
+    route: str = "abc",
 ) -> CalibrationResult:
     """Fit a calibration study by ABC-SMC, with a point estimate and a fit report: ``caresim calibrate``.
 
     Writes ``posterior.csv``, ``intervals.csv``, ``generations.csv``, ``evaluations.csv``, ``fitted.json``
-    and ``report.html`` (with its charts) into the results folder.
+    and ``report.html`` (with its charts) into the results folder.  With ``route="emulator"`` the model's
+    runs go to waves of history matching first (:mod:`sim.calibration.history_matching`): ABC-SMC then runs
+    on the emulators, and the point estimate and a posterior sample are checked in the model; it also writes
+    ``waves.csv``, ``non_implausible.csv`` and ``posterior_check.csv``.
 
     Parameters
     ----------
@@ -271,6 +282,8 @@ def calibrate(
     progress : bool or callable, default True
         A progress bar over the runs; ``False`` for none, or a function given each finished generation and
         each run that fails, in words.
+    route : {"abc", "emulator"}, default "abc"
+        ABC-SMC in the model, or history matching with emulators first (``[history_matching]`` in the study).
 
     Returns
     -------
@@ -298,35 +311,48 @@ def calibrate(
     import numpy as np
     import pandas as pd
 
+    from sim.api.errors import SettingsError
     from sim.calibration.abc_smc import Prior, abc_smc
-    from sim.calibration.calibrate import evaluations, point_estimate
+    from sim.calibration.calibrate import distance, evaluations, point_estimate
     from sim.calibration.design import point_id
     from sim.calibration.fit_report import write_report
+    from sim.calibration.history_matching import NothingPlausible, fit_study, non_implausible
 
+    if route not in ("abc", "emulator"):
+        raise SettingsError(f"--route: must be 'abc' or 'emulator', got {route!r}")
     reps, population, workers, out_dir = study_keywords(reps, population, workers, out, progress)
     checked, folder = _study(study, population, reps, out_dir)
     prior = Prior(checked.names, checked.low, checked.high)
+    emulated = None
     t0 = time.perf_counter()
     with _study_runner(checked, folder, resume, force, workers, dask, "calibration study", progress) as (
         evaluate,
         notes,
     ):
-        posterior = abc_smc(
-            evaluate,
-            prior,
-            checked.observed,
-            checked.sd,
-            particles=checked.abc_particles,
-            generations=checked.abc_generations,
-            quantile=checked.abc_quantile,
-            seed=checked.seed,
-            on_generation=notes.generation,
-        )
+        if route == "emulator":
+            try:
+                emulated = fit_study(evaluate, checked, notes.note)
+            except NothingPlausible as e:
+                raise RunError(f"{checked.path.as_posix()}: {e}") from None
+            posterior, fitted, fun = emulated.posterior, emulated.point, None
+        else:
+            posterior = abc_smc(
+                evaluate,
+                prior,
+                checked.observed,
+                checked.sd,
+                particles=checked.abc_particles,
+                generations=checked.abc_generations,
+                quantile=checked.abc_quantile,
+                seed=checked.seed,
+                on_generation=notes.generation,
+                min_fall=checked.abc_min_fall,
+            )
+            best = point_estimate(evaluate, posterior.interval(0.9).loc[list(checked.names), "mean"].to_numpy())
+            fitted, fun = np.clip(best.x, checked.low, checked.high), float(best.fun)
         sample = posterior.sample()
         intervals = posterior.interval(0.9)
-        best = point_estimate(evaluate, intervals.loc[list(checked.names), "mean"].to_numpy())
-        fitted = np.clip(best.x, checked.low, checked.high)
-        means, _ = evaluate(fitted[None, :])
+        means, point_ses = evaluate(fitted[None, :])
         table = evaluations(evaluate)
         ses = table.set_index("point").loc[int(point_id(fitted))]
     seconds = time.perf_counter() - t0
@@ -346,15 +372,25 @@ def calibrate(
     )
     generations.to_csv(folder / "generations.csv", index=False)
     table.to_csv(folder / "evaluations.csv", index=False)
-    command = command_line("calibrate", study, reps=reps, population=population, out=out)
+    command = command_line(
+        "calibrate", study, reps=reps, population=population, out=out, route=None if route == "abc" else route
+    )
+    waves = None
+    if emulated is not None:
+        waves = emulated.match.table()
+        waves.insert(2, "target_name", [checked.targets[j].name for j in waves["target"]])
+        waves.to_csv(folder / "waves.csv", index=False)
+        non_implausible(emulated.match).to_csv(folder / "non_implausible.csv", index=False)
+        emulated.check.to_csv(folder / "posterior_check.csv", index=False)
     result = {
         "study": checked.name,
         "command": command,
+        "route": route,
         "seconds": round(seconds, 1),
         "runs": evaluate.runs,
-        "simulations": posterior.simulations,
+        "simulations": posterior.simulations if emulated is None else emulated.match.simulations,
         "fitted": dict(zip(checked.names, map(float, fitted))),
-        "distance": float(best.fun),
+        "distance": fun if fun is not None else float(distance(means, point_ses, checked.observed, checked.sd)[0]),
         "pooled_se": dict(zip((t.name for t in checked.targets), map(float, evaluate.pooled_se()))),
         "targets": [
             {
@@ -368,6 +404,18 @@ def calibrate(
             for t, m in zip(checked.targets, means[0])
         ],
     }
+    if emulated is not None:
+        match, check = emulated.match, emulated.check
+        result["history_matching"] = {
+            "waves": len(match.waves),
+            "stopped": match.stop,
+            "non_implausible_fraction": match.waves[-1].fraction,
+            "emulator_generations": len(posterior.generations),
+            "checked_draws": int(len(check) - 1),
+            "draws_non_implausible": int(check["non_implausible"].iloc[1:].sum()),
+            "cutoff": match.cutoff,
+            "rank": match.rank,
+        }
     (folder / "fitted.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     report = write_report(folder, checked, posterior, result)
     return CalibrationResult(
@@ -381,10 +429,12 @@ def calibrate(
         pd.DataFrame(result["targets"], columns=["name", "observed", "sd", "simulated", "se", "source"]),
         result["distance"],
         evaluate.runs,
-        posterior.simulations,
+        result["simulations"],
         seconds,
         command,
         report,
+        route,
+        waves,
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sim.analysis import evaluation_view
 from sim.app.levers import (
     GENERAL,
     LIBRARY,
@@ -239,6 +240,11 @@ def capacity_rows(scenario: Scenario) -> list[dict[str, Any]]:
                     "GBP a year": _signed(line.gbp_per_year),
                 }
             )
+        for what, gbp in (
+            (f"Cashable after {report.lag_months:g} months ({report.wards_closed:,} whole wards)", report.cashable_gbp),
+            ("Not cashable (part wards, fixed overheads)", report.non_cashable_gbp),
+        ):
+            rows.append({"Service": what, "Before": "", "After": "", "Change": "", "GBP a year": f"{gbp:,.0f}"})
         rows.append(
             {
                 "Service": "Left unspent (the remainder)",
@@ -249,6 +255,79 @@ def capacity_rows(scenario: Scenario) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def evaluation_markdown(comparison, name: str) -> str:
+    """The MDT's true effect, an evaluation's estimate and its bias, as a Markdown table ('' when the run
+    emulated no evaluation of ``name``): :mod:`sim.analysis.evaluation_view`."""
+    rows = evaluation_view.rows_in_words(evaluation_view.evaluation_table(comparison), name)
+    if not rows:
+        return ""
+    head = evaluation_view.HEAD[:-1] + ["Bias"]
+    lines = [head, ["---"] + ["---:"] * (len(head) - 1), *rows]
+    return "\n".join("| " + " | ".join(r) + " |" for r in lines)
+
+
+@dataclass(frozen=True)
+class WhoPays:
+    """The panel "Who pays and who saves": what the change of total cost is made of, each organisation's change a
+    year in a small table, and the words ``caresim compare`` prints (empty when the run has no ledger)."""
+
+    split: list[str]
+    rows: list[dict[str, str]]
+    words: list[str]
+
+    def markdown(self) -> str:
+        """The table as Markdown (the figures right-aligned), as the page shows it."""
+        if not self.rows:
+            return ""
+        head = list(self.rows[0])
+        align = ["---:" if h in ("GBP a year", "95% interval") else "---" for h in head]
+        lines = [head, align, *([r[h] for h in head] for r in self.rows)]
+        return "\n".join("| " + " | ".join(r) + " |" for r in lines)
+
+
+def who_pays(folder: Path, comparison, name: str) -> WhoPays:
+    """The panel for scenario ``name`` of a results folder: from its ``ledger.csv`` (else from ``comparison``), its
+    window and its shifts' unspent remainder in ``metadata.json`` (:mod:`sim.reports.ledger_words`)."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.analysis.ledger import ledger_table
+    from sim.outcomes.registry import ORGANISATION_NAMES
+    from sim.reports import metadata
+    from sim.reports.ledger_words import any_unstable, cost_split_lines, ledger_lines, rows_of
+    from sim.reports.sections import LEDGER_VIEWS, shift_remainder
+    from sim.reports.text import is_clear, same_every_time, window_years
+
+    path = Path(folder) / "ledger.csv"
+    ledger = pd.read_csv(path) if path.is_file() else ledger_table(comparison)
+    ledger = ledger[ledger["scenario"] == name]
+    meta = metadata.read(Path(folder)) or {}
+    days = meta.get("horizon_days")
+    if not len(ledger) or not isinstance(days, (int, float)) or isinstance(days, bool) or days <= 0:
+        return WhoPays([], [], [])
+    years = window_years(float(days))
+    entry = next((s for s in meta.get("scenarios") or [] if isinstance(s, dict) and s.get("name") == name), {})
+    overloaded = any_unstable(rows_of(comparison, name))
+    rows = []
+    for r in ledger.itertuples(index=False):
+        d, lo, hi = (x / years for x in (r.diff_mean, r.diff_ci_low, r.diff_ci_high))
+        clear = "yes" if is_clear(r) and not overloaded else "no"
+        if same_every_time(r):
+            clear = "the same in every replication"
+        rows.append(
+            {
+                "Organisation": ORGANISATION_NAMES.get(r.organisation, r.organisation),
+                "View": LEDGER_VIEWS.get(r.view, r.view),
+                "Who": "saves" if d < 0 else "pays more" if d > 0 else "no change",
+                "GBP a year": _signed(d),
+                "95% interval": f"{_signed(lo)} to {_signed(hi)}" if np.isfinite([lo, hi]).all() else "n=1: none",
+                "Clear change": clear,
+            }
+        )
+    split = cost_split_lines(comparison, name, years, shift_remainder(entry.get("shifts") or []))
+    return WhoPays(split, rows, ledger_lines(ledger, name, years, overloaded))
 
 
 # --- the scenario library -----------------------------------------------------------------------

@@ -314,7 +314,7 @@ def results(current_toml: str | None) -> None:
     ref = "the built-in baseline" if res["reference"] == BASELINE else f"'{res['reference']}'"
     st.markdown(
         f"**'{res['name']}' against {ref}**: {levers.runs_in_words(res['reps'])}, with common random "
-        f"numbers ({res['seconds']:.0f} s). Counts and costs are totals over the statistics window for "
+        f"numbers ({res['seconds']:.0f} s). Counts and costs are {runs.period(folder)} for "
         f"{runs.cohort_title('all').lower()}; costs in whole GBP. A change is *clear* when its 95% interval "
         "excludes no change."
     )
@@ -326,12 +326,29 @@ def results(current_toml: str | None) -> None:
     if overload:
         st.warning(overload, icon="⚠️")
     st.table(runs.headline(comparison, res["name"], res["reps"]), hide_index=True)
+    money = logic.who_pays(folder, comparison, res["name"])
+    if money.rows:
+        st.markdown("**Who pays and who saves**, against the reference, GBP a year:")
+        if money.split:
+            st.markdown(money.split[0] + "\n\n" + "\n".join(f"- {line.strip()}" for line in money.split[1:]))
+        st.markdown(money.markdown())
+        with st.expander("In words, as `caresim compare` prints it"):
+            st.code("\n".join(money.words), language=None)
     mdt = runs.headline(comparison, res["name"], res["reps"], cohort="mdt")
     if res.get("no_mdt"):  # a team of no co-ordinator enrols nobody: its rows would read +0.0 [+0.0, +0.0]
         st.info(res["no_mdt"])
     elif len(mdt):
         st.markdown(f"**{runs.cohort_title('mdt')}**, from their enrolment date:")
         st.table(mdt, hide_index=True)
+        if evaluated := logic.evaluation_markdown(comparison, res["name"]):
+            st.markdown("**What an evaluation would have seen** of the same people, against matched controls:")
+            st.markdown(evaluated)
+            st.caption(
+                "The true effect is what the team does to the same people; the estimate is what an evaluation "
+                "against matched controls would report; the bias is the difference, in percentage points, from "
+                "regression to the mean and what matching cannot see (docs/evaluation.md; the report gives the "
+                "bias's interval)."
+            )
     with st.expander("What each measure means"):
         st.markdown("\n".join(f"- {line}" for line in runs.meanings()))
     st.subheader("Charts")

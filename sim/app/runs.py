@@ -69,6 +69,7 @@ def execute(req: Request, out: Path, progress: Callable[[int, int, float], None]
     it may raise (e.g. :class:`Cancelled`) to stop.
     """
     from sim.analysis.compare import comparison_table, pairing, run_comparison
+    from sim.analysis.ledger import ledger_table
     from sim.analysis.stability import check
     from sim.replication.runner import write_outputs
     from sim.reports import metadata
@@ -88,7 +89,10 @@ def execute(req: Request, out: Path, progress: Callable[[int, int, float], None]
     table = comparison_table(frames["kpis"], names, paired, timeseries=frames["timeseries"])
     write_outputs(out, frames)
     table.to_csv(out / "comparison.csv", index=False)
-    save(comparison_charts(frames, table, names), out)
+    money = ledger_table(table)
+    if len(money):
+        money.to_csv(out / "ledger.csv", index=False)
+    save(comparison_charts(frames, table, names, scenarios[0].params.time.horizon_days), out)
     meta = metadata.base_metadata("compare", "comparison", scenarios, paired, names[0], int(s.reps), int(s.seed))
     metadata.write(out, metadata.timed(meta, seconds))
     build_report(out)
@@ -272,6 +276,17 @@ def new_run_folder(name: str, root: Path | None = None) -> Path:
 def file_name(name: str) -> str:
     """A scenario file name for a scenario name."""
     return (re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:60] or "what_if") + ".toml"
+
+
+def period(folder: Path) -> str:
+    """What the counts and costs of a run cover: 'totals over the 2-year statistics window (730 days)'."""
+    from sim.reports import metadata
+    from sim.reports.text import period_words
+
+    days = (metadata.read(Path(folder)) or {}).get("horizon_days")
+    if isinstance(days, (int, float)) and not isinstance(days, bool) and days > 0:
+        return period_words(float(days))
+    return "totals over the statistics window"
 
 
 def moved(folder: Path) -> list[str]:

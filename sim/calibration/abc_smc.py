@@ -184,6 +184,7 @@ def abc_smc(
     seed: int = 1,
     min_acceptance: float = 0.02,
     on_generation: Callable[[Generation], None] | None = None,
+    min_fall: float = 0.0,
 ) -> Posterior:
     """Run ABC-SMC for up to ``generations`` generations of ``particles`` particles.
 
@@ -193,6 +194,11 @@ def abc_smc(
     then ends with the generations completed so far (a generation that completes below
     the rate is kept, and is the last one). ``on_generation`` is called after each
     completed generation.
+
+    Run until the tolerance stops falling: with ``min_fall`` above 0, the run also ends
+    after a generation (from the second with a finite tolerance on) whose tolerance fell
+    by less than ``min_fall`` of the previous one (0.05: by less than 5%), since further
+    generations would then cost runs for little narrowing. ``generations`` stays the most.
     """
     observed = np.asarray(observed, dtype=float).reshape(-1)
     sd = np.asarray(sd, dtype=float).reshape(-1)
@@ -201,6 +207,8 @@ def abc_smc(
         raise ValueError("sd must be positive, one per observed target")
     if particles < 1 or batch < 1 or generations < 1 or not 0 < quantile <= 1 or not 0 <= min_acceptance < 1:
         raise ValueError("need particles, batch, generations >= 1, 0 < quantile <= 1 and 0 <= min_acceptance < 1")
+    if not 0 <= min_fall < 1:
+        raise ValueError("need 0 <= min_fall < 1")
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     d = prior.low.size
     budget = math.inf if min_acceptance == 0 else math.ceil(particles / min_acceptance)
@@ -248,4 +256,7 @@ def abc_smc(
             on_generation(current)
         if current.acceptance_rate < min_acceptance:
             break
+        previous = history[-2].tolerance
+        if math.isfinite(previous) and tolerance > (1 - min_fall) * previous:
+            break  # the tolerance stopped falling
     return Posterior(prior, history, simulations)

@@ -12,9 +12,9 @@ replications), minimising the sum of squared standardised misses
   frequent-admitter shares of Roland et al. (BMJ 2005), emergency admissions
   of people 65+ and 30-day readmissions;
 - ``flows``: care home residents' mortality, placements from hospital, how
-  reablement ends and the beds used by under-65s, against care home
-  residents and admissions, people at home 91 days after reablement and
-  acute occupancy;
+  reablement ends, the beds used by under-65s and requests for home care from
+  the community, against care home residents and admissions, people at home
+  91 days after reablement, acute occupancy and people on home care;
 - ``delays``: one factor on the assumed length of the steps after medically
   fit that each organisation is responsible for (the NHS's, social care's,
   and the waits both share), against the level of delayed days and their
@@ -133,6 +133,14 @@ TARGETS = {
             lambda k: k.loc["at_home_91d_after_reablement", "65plus"],
         ),
         Target(
+            "older people on home care per 100,000 registered (mean over the run)",
+            640.0,
+            10.0,
+            "EVIDENCE 4: more than 350,000 older people on home care, about 640 per 100,000 of all ages "
+            "(Wittenberg & Hu 2015); with 650 packages per 100,000 the market runs nearly full",
+            lambda k: k.loc["home_care_clients_per_100k", "all"],
+        ),
+        Target(
             "acute occupancy, core beds, all patients",
             0.885,
             0.015,
@@ -167,6 +175,7 @@ PARAMETERS = {
         Parameter("discharge.care_home_by_frailty", 0.3, 3.0, "care home placements from hospital"),
         Parameter("social_care.reablement_outcome", 0.3, 0.85, "reablement ending independent", "first_share"),
         Parameter("acute.background_admissions_per_100k_per_year", 1500.0, 7000.0, "beds used by under-65s"),
+        Parameter("social_care.community_home_care_by_frailty", 0.3, 5.0, "requests for home care from the community"),
     ),
     "delays": (
         Parameter(
@@ -176,11 +185,13 @@ PARAMETERS = {
             "the NHS's steps after medically fit: the hospital team's assessment, the NHS funding decision",
         ),
         Parameter(
-            "discharge.assessment_days+discharge.council_funding_days+discharge.package_start_days",
-            0.05,
+            "discharge.assessment_days+discharge.council_funding_days+discharge.package_start_days"
+            "+discharge.care_home_search_days",
+            0.1,  # the social worker's assessment stays above its smallest value (0.01 days)
             3.0,
             "social care's steps after medically fit: the social worker's assessment, the council's funding "
-            "decision, finding a provider",
+            "decision, finding a provider for a package or a care home (the care home search is by funding: "
+            "self-funders' and NHS-funded people's waits are the NHS's in the returns)",
         ),
         Parameter(
             "discharge.equipment_share+discharge.dispute_share",

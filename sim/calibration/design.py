@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.compare import MDT_PREFIX
-from sim.calibration.study import Study
+from sim.analysis.compare import MATCHED_PREFIX, MDT_PREFIX
+from sim.calibration.study import MATCHED, Study
 from sim.experiments.experiment import ALL_METRICS, Experiment, Grid, Variant
 from sim.parameters.patch import Patch
 from sim.scenarios.scenario import load
@@ -57,6 +57,7 @@ def design_experiment(study: Study, thetas: np.ndarray, out: Path) -> tuple[Expe
         out=out,
         grid=grid,
         variants=tuple(variants),
+        emulate_evaluation=any(t.cohort == MATCHED for t in study.targets),  # comparators only when a target asks
     )
     return exp, ids
 
@@ -75,7 +76,9 @@ def simulated_targets(
 
     A level is the mean over replications (a rate per 1,000 person-years where asked); a change is
     ``100 * mean(scenario - reference) / mean(reference)`` over paired replications, with the
-    standard error of that mean difference over the same denominator.
+    standard error of that mean difference over the same denominator.  The reference of cohort ``mdt``
+    is the same people in the reference run (``mdt:X``); cohort ``matched`` is the evaluation's estimate,
+    X's ``matched:X`` against the reference's ``matched:X`` (:mod:`sim.outcomes.evaluation`).
     """
     needed = {t.metric for t in study.targets} | {"person_years"}
     values = _values(kpis[kpis["metric"].isin(needed)])  # grouping every metric of every cohort is most of the time
@@ -86,13 +89,14 @@ def simulated_targets(
     for i, pid in enumerate(ids):
         for j, t in enumerate(study.targets):
             name = names[t.scenario]
-            own = _series(values, name, pid, t.cohort, t.metric, t.per_1000_person_years)
+            cohort = MATCHED_PREFIX + name if t.cohort == MATCHED else t.cohort
+            own = _series(values, name, pid, cohort, t.metric, t.per_1000_person_years)
             if own is None:
                 continue
             if t.kind == "level":
                 means[i, j], ses[i, j] = _mean_se(own)
                 continue
-            ref_cohort = MDT_PREFIX + name if t.cohort == "mdt" else t.cohort
+            ref_cohort = MDT_PREFIX + name if t.cohort == "mdt" else cohort
             base = _series(values, ref, pid, ref_cohort, t.metric, t.per_1000_person_years)
             if base is None:
                 continue

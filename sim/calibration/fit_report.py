@@ -2,15 +2,19 @@
 
 Four PNG charts (matplotlib) and one self-contained ``report.html`` that
 embeds them, with the exact command that reproduces the fit.  The page is drawn
-by the template ``fit_report.html`` of :mod:`sim.reports`.
+by the template ``fit_report.html`` of :mod:`sim.reports`.  Its table of
+parameters ends with the prior-driven ones: those no target informs, which the
+fit leaves at their defaults (:func:`prior_driven_rows`).
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
+from sim.calibration.sensitivity_study import prior_driven_parameters
 from sim.reports.charts import plt
 from sim.reports.sections import figures, page, table
 
@@ -105,6 +109,66 @@ def generations_chart(posterior):
     return fig
 
 
+def prior_driven_rows(study) -> list[list[str]]:
+    """Rows of the parameters table for the parameters no target informs (listed under the study's
+    ``[[sensitivity.prior]]`` or marked prior-driven in sim/parameters/params.py): not fitted, held at
+    their defaults, so the answers that depend on them rest on assumptions."""
+    rows = []
+    for r in prior_driven_parameters(study).itertuples():
+        ranged = math.isfinite(r.low) and math.isfinite(r.high)
+        default = f"{r.default:g}" if isinstance(r.default, (int, float)) else str(r.default)
+        rows.append(
+            [
+                r.parameter,
+                f"not fitted, prior-driven: held at its default {default}",
+                "none: no target informs it",
+                f"{r.low:g} to {r.high:g} (sensitivity analysis)" if ranged else "none",
+                "n/a",
+                r.why,
+            ]
+        )
+    return rows
+
+
+def waves_section(out: Path, result: dict) -> tuple[str | None, object]:
+    """For a fit by the emulator route: a sentence on its waves and check, and a table of ``waves.csv`` (one row
+    a wave, the emulators' diagnostics over the targets); ``(None, None)`` for a fit by ABC-SMC alone."""
+    hm = result.get("history_matching")
+    if hm is None or not (out / "waves.csv").is_file():
+        return None, None
+    import pandas as pd
+
+    waves = pd.read_csv(out / "waves.csv")
+    rows = [
+        [
+            int(w),
+            int(g["points_run"].iloc[0]),
+            int(g["points_total"].iloc[0]),
+            f"{g['non_implausible_fraction'].iloc[0]:.3%}",
+            f"{g['loo_mean_square'].min():.2f} to {g['loo_mean_square'].max():.2f}",
+            f"{g['emulator_variance_ratio'].max():.2g}",
+        ]
+        for w, g in waves.groupby("wave", sort=True)
+    ]
+    text = (
+        f"History matching ruled out parameter sets whose implausibility (ranked {hm['rank']} over the targets) "
+        f"exceeded {hm['cutoff']:g}, in {hm['waves']} waves ({hm['stopped']}); "
+        f"{hm['non_implausible_fraction']:.3%} of the prior box is left. ABC-SMC then ran on the last wave's "
+        f"emulators ({hm['emulator_generations']} generations, below), and the point estimate and "
+        f"{hm['checked_draws']} posterior draws were run in the model: {hm['draws_non_implausible']} of the draws "
+        "are not implausible there (posterior_check.csv)."
+    )
+    head = [
+        "wave",
+        "sets run",
+        "sets run so far",
+        "prior box not ruled out",
+        "leave-one-out mean square (targets)",
+        "largest emulator variance / sd^2",
+    ]
+    return text, table(head, rows)
+
+
 def write_report(out: Path, study, posterior, result: dict) -> Path:
     """Write the four charts and ``report.html`` into ``out``; return the report's path."""
     names = list(study.names)
@@ -128,7 +192,7 @@ def write_report(out: Path, study, posterior, result: dict) -> Path:
             priors[n].reason,
         ]
         for n in names
-    ]
+    ] + prior_driven_rows(study)
     target_rows = [
         [
             t["name"],
@@ -143,6 +207,7 @@ def write_report(out: Path, study, posterior, result: dict) -> Path:
         [i, f"{g.tolerance:.3g}", g.proposed, g.accepted, f"{g.accepted / g.proposed:.2f}"]
         for i, g in enumerate(posterior.generations)
     ]
+    waves_text, waves = waves_section(out, result)
     html = page(
         "fit_report.html",
         title=f"Fit report: {study.name}",
@@ -167,6 +232,8 @@ def write_report(out: Path, study, posterior, result: dict) -> Path:
             param_rows,
         ),
         generations=table(["generation", "tolerance", "proposed", "accepted", "acceptance rate"], gen_rows),
+        waves_text=waves_text,
+        waves=waves,
         figures=figures(out),
     )
     path = out / "report.html"

@@ -88,6 +88,14 @@ CHECKS = (
         lambda k: k["all"]["care_home_residents_per_100k"],
     ),
     Check(
+        "older people on home care per 100,000 registered",
+        600,
+        650,
+        "EVIDENCE 4: more than 350,000 older people on home care, about 640 per 100,000 (Wittenberg & Hu 2015); "
+        "the packages are 650 per 100,000",
+        lambda k: k["all"]["home_care_clients_per_100k"],
+    ),
+    Check(
         "outpatient attendances per person-year",
         2,
         6,
@@ -163,12 +171,13 @@ CHECKS = (
 
 
 def run_table(result: RunResult) -> Table:
-    """One run's KPIs, metric x cohort, and two figures from outside the KPIs.
+    """One run's KPIs, metric x cohort, and figures from outside the KPIs.
 
     ``frequent_admitters_share_year_<k>`` under ``65plus`` (:mod:`sim.outcomes.frequent_admitters`),
-    and under ``all``: ``care_home_residents_per_100k`` (the weekly care home places in use, mean over
-    the window, per 100,000 registered people) and ``bed_days_all_patients`` (acute bed days of every
-    patient, background and escalation beds included, as ``caresim validation`` divides by).
+    and under ``all``: ``care_home_residents_per_100k`` and ``home_care_clients_per_100k`` (the weekly care
+    home places or home care packages in use, mean over the run, per 100,000 registered people) and
+    ``bed_days_all_patients`` (acute bed days of every patient, background and escalation beds included, as
+    ``caresim validation`` divides by).
     """
     k = result.kpis.pivot(index="metric", columns="cohort", values="value")
     for row in follow_up(result.data).itertuples():
@@ -176,8 +185,12 @@ def run_table(result: RunResult) -> Table:
         k.loc[f"frequent_admitters_share_year_{row.year}", "65plus"] = row.share
     ts = result.timeseries
     residents = ts[ts["series"] == "care_homes_in_use"]["value"].mean()
+    clients = ts[ts["series"] == "home_care_in_use"]["value"].mean()
+    per_100k = 1e5 / result.data.params.place.registered_population
     k.loc["care_home_residents_per_100k"] = np.nan
-    k.loc["care_home_residents_per_100k", "all"] = 1e5 * residents / result.data.params.place.registered_population
+    k.loc["care_home_residents_per_100k", "all"] = residents * per_100k
+    k.loc["home_care_clients_per_100k"] = np.nan
+    k.loc["home_care_clients_per_100k", "all"] = clients * per_100k
     k.loc["bed_days_all_patients"] = np.nan
     k.loc["bed_days_all_patients", "all"] = result.data.bed_days_all
     return k

@@ -2,7 +2,11 @@
 
 The answers are the metrics of the study's ``[sensitivity]`` table for everyone (cohort ``all``):
 at the reference as levels, and in each what-if scenario as the per cent change against the
-reference over paired replications, since that change is what commissioners read.
+reference over paired replications, since that change is what commissioners read.  Each
+``[[sensitivity.contrast]]`` adds, per metric, the gap between two what-ifs: the difference of their
+per cent changes against the reference (percentage points of the reference), so that a choice
+between two what-ifs is scored like any other answer.  A what-if minus the reference is the what-if's
+change itself, which is already an answer.
 
 The parameters are the study's priors, narrowed to the posterior's 90% interval once the fit has
 written ``intervals.csv``, and the parameters that no target informs (``[[sensitivity.prior]]``).
@@ -30,11 +34,17 @@ import pandas as pd
 from sim.calibration.calibrate import Evaluator
 from sim.calibration.sensitivity import morris, screen, sobol, sobol_evaluations
 from sim.calibration.study import Prior, Sensitivity, Study, Target
+from sim.parameters.params import Params
+from sim.parameters.tree import walk
 from sim.scenarios.scenario import load
 
 PRIOR_DRIVEN_SHARE = (
     0.1  # an answer is prior-driven when the uninformed parameters hold this share of its total indices
 )
+PRIOR_DRIVEN_MARK = (
+    "prior-driven"  # a parameter whose source (sim/parameters/params.py) says this: no target informs it
+)
+CONTRAST = "contrast:"  # a contrast's answers are named contrast:<name>:<metric>
 INTERVALS = "intervals.csv"  # the fit's posterior intervals (caresim calibrate)
 SCREENED = "screened.txt"  # the sweep's screening against the targets (caresim sweep)
 
@@ -53,18 +63,37 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Answer:
-    """One answer: a metric in a scenario, a level at the reference or a per cent change against it."""
+    """One answer: a metric in a scenario, a level at the reference or a per cent change against it;
+    or a contrast, ``plus``'s change minus ``minus``'s (``minus`` empty: the reference, whose change is 0)."""
 
-    scenario: str  # the scenario's name
+    scenario: str  # the scenario's name; for a contrast, contrast:<its name>
     metric: str
     change: bool
+    plus: str = ""  # a contrast: the what-if whose change it takes ...
+    minus: str = ""  # ... and the what-if whose change it subtracts ("": the reference)
 
     @property
     def label(self) -> str:
         return f"{self.scenario}: {self.metric}"
 
+    @property
+    def name(self) -> str:
+        """The answer's name in the tables: ``<scenario>:<metric>``, ``contrast:<name>:<metric>`` for a contrast."""
+        return f"{self.scenario}:{self.metric}"
+
+    @property
+    def kind(self) -> str:
+        return "contrast" if self.plus else "change" if self.change else "level"
+
     def describe(self, reference: str) -> str:
         words = self.metric.replace("_", " ")
+        if self.plus and self.minus:
+            return (
+                f"{self.plus} minus {self.minus}, {words} (the difference of their % changes against {reference}, "
+                "in percentage points)"
+            )
+        if self.plus:
+            return f"{self.plus} minus {reference}, {words} (% change against {reference})"
         return f"{words}, % change against {reference}" if self.change else f"{words}, level"
 
 
@@ -134,6 +163,10 @@ def answer_study(
                     "",
                 )
             )
+    name_of = dict(zip(files, names))
+    for c in sens.contrasts:  # computed from the answers above: no target, no run of its own
+        minus = "" if c.minus == study.reference else name_of[c.minus]
+        answers += [Answer(CONTRAST + c.name, m, True, name_of[c.scenario], minus) for m in sens.metrics]
     priors = tuple(Prior(p.name, p.low, p.high, p.range_from) for p in params)
     derived = replace(
         study,
@@ -147,17 +180,38 @@ def answer_study(
     return derived, answers
 
 
+def with_contrasts(frame: pd.DataFrame, answers: list[Answer]) -> pd.DataFrame:
+    """``frame`` (a batch's answers and their ``_se`` columns, by label) with each contrast's added.
+
+    A contrast is its ``plus`` change minus its ``minus`` change (the change itself when ``minus`` is
+    the reference).  Its standard error is taken as the sum of theirs: with both changes over the
+    same paired replications and the same denominator, that is an upper bound (the triangle
+    inequality of standard deviations), exact when ``minus`` is the reference.
+    """
+    extra: dict[str, pd.Series] = {}
+    for a in answers:
+        if not a.plus:
+            continue
+        plus = f"{a.plus}: {a.metric}"
+        minus = f"{a.minus}: {a.metric}" if a.minus else None
+        extra[a.label] = frame[plus] - (frame[minus] if minus else 0.0)
+        extra[a.label + "_se"] = frame[plus + "_se"] + (frame[minus + "_se"] if minus else 0.0)
+    return frame.assign(**extra)
+
+
 class Answers:
     """The answers (means over replications) of parameter sets that vary some parameters and hold the rest.
 
-    ``X`` has one column per varied parameter; the held ones sit at the middle of their ranges.
-    The standard errors of the last batch are kept for :func:`noise_share`.
+    ``X`` has one column per varied parameter; the held ones sit at the middle of their ranges.  The
+    runner gives the levels and changes; the contrasts are computed from them (:func:`with_contrasts`).
+    The last batch, with standard errors, is kept for :func:`noise_share`.
     """
 
-    def __init__(self, evaluate: Evaluator, params: list[Parameter], varied: list[str]):
+    def __init__(self, evaluate: Evaluator, params: list[Parameter], varied: list[str], answers: list[Answer]):
         self.evaluate = evaluate
         self.columns = [[p.name for p in params].index(v) for v in varied]
         self.fixed = np.array([(p.low + p.high) / 2 for p in params])
+        self.answers = answers
         self.last: pd.DataFrame | None = None
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
@@ -165,9 +219,9 @@ class Answers:
         thetas[:, self.columns] = X
         with warnings.catch_warnings():  # an answer with no value anywhere (NaN) is reported, not warned about
             warnings.simplefilter("ignore", RuntimeWarning)
-            means, _ = self.evaluate(thetas)
-        self.last = self.evaluate.log[-1]
-        return means
+            self.evaluate(thetas)
+        self.last = with_contrasts(self.evaluate.log[-1], self.answers)
+        return self.last[[a.label for a in self.answers]].to_numpy(dtype=float)
 
     def batch(self) -> pd.DataFrame:
         """The last batch's answers and standard errors (asked about only after a batch has run)."""
@@ -200,7 +254,7 @@ def morris_table(
     """Morris statistics (mu, mu*, sigma) of every parameter on every answer: one batch of (d + 1) r sets."""
     names = [p.name for p in params]
     frame = morris(
-        Answers(evaluate, params, names),
+        Answers(evaluate, params, names, answers),
         names,
         [p.low for p in params],
         [p.high for p in params],
@@ -260,18 +314,19 @@ def sobol_table(
 
 
 def _tidy(frame: pd.DataFrame, answers: list[Answer]) -> pd.DataFrame:
-    """``output`` (an answer's label) as ``scenario, metric`` columns first; rows by answer, then parameter."""
+    """``output`` (an answer's label) as ``answer, scenario, metric`` columns first; rows by answer, then
+    parameter."""
     by_label = {a.label: a for a in answers}
     order = {a.label: i for i, a in enumerate(answers)}
     out = frame.assign(
+        answer=[by_label[o].name for o in frame["output"]],
         scenario=[by_label[o].scenario for o in frame["output"]],
         metric=[by_label[o].metric for o in frame["output"]],
         _order=frame["output"].map(order),
     )
     out = out.sort_values("_order", kind="stable").drop(columns=["output", "_order"])
-    return out[["scenario", "metric", *[c for c in out.columns if c not in ("scenario", "metric")]]].reset_index(
-        drop=True
-    )
+    first = ["answer", "scenario", "metric"]
+    return out[[*first, *[c for c in out.columns if c not in first]]].reset_index(drop=True)
 
 
 def noise_share(last: pd.DataFrame, answers: list[Answer], replications: int) -> dict[str, float]:
@@ -280,6 +335,7 @@ def noise_share(last: pd.DataFrame, answers: list[Answer], replications: int) ->
 
     It is the share of the variance between sets that replication noise would make with independent
     random numbers per set; with common random numbers that noise is largely the same for every set.
+    For a contrast of two what-ifs it is an upper bound (see :func:`with_contrasts`).
     """
     out = {}
     for a in answers:
@@ -299,8 +355,17 @@ def prior_driven(
     reference: str,
     threshold: float = PRIOR_DRIVEN_SHARE,
 ) -> pd.DataFrame:
-    """Per answer, the uninformed parameters' share of the total indices (negative estimates read as 0),
-    and whether it reaches ``threshold``."""
+    """Per answer, contrasts included, the uninformed parameters' share of its summed total indices
+    (negative estimates read as 0), and whether it reaches ``threshold``.
+
+    The rule: an answer is prior-driven when the parameters no target informs hold at least
+    ``threshold`` (:data:`PRIOR_DRIVEN_SHARE`, 0.1) of its summed total Sobol indices.  The share
+    approximates how much of the answer's variance over the ranges comes from the priors; "most of its
+    uncertainty" would be a share above one half, and the flag is set well below that on purpose, so
+    that every answer mostly driven by priors is flagged and so is one that rests on them in part
+    (DESIGN: answers that depend on such parameters say they are prior-driven).  ``uninformed_share``
+    says how much.
+    """
     uninformed = {p.name for p in params if not p.informed}
     rows = []
     for a in answers:
@@ -313,9 +378,11 @@ def prior_driven(
         ]
         rows.append(
             {
+                "answer": a.name,
                 "scenario": a.scenario,
                 "metric": a.metric,
-                "answer": a.describe(reference),
+                "kind": a.kind,
+                "in_words": a.describe(reference),
                 "uninformed_share": share,
                 "threshold": threshold,
                 "prior_driven": bool(share >= threshold) if math.isfinite(share) else False,
@@ -326,8 +393,45 @@ def prior_driven(
     return pd.DataFrame(rows)
 
 
+def marked_prior_driven() -> dict[str, str]:
+    """The parameters whose source in sim/parameters/params.py marks them prior-driven (no target informs
+    them), each with that source."""
+    return {key: meta["source"] for key, _, meta in walk(Params()) if PRIOR_DRIVEN_MARK in meta.get("source", "")}
+
+
+def prior_driven_parameters(study: Study) -> pd.DataFrame:
+    """The parameters a study leaves at their priors because no target informs them: those its
+    ``[[sensitivity.prior]]`` lists and those marked prior-driven in sim/parameters/params.py, less any
+    it fits.  One row each: the default, the range the sensitivity analysis gives it (NaN when it has
+    none) and why."""
+    listed = {p.parameter: p for p in (study.sensitivity.priors if study.sensitivity else ())}
+    marked = marked_prior_driven()
+    defaults = {key: value for key, value, _ in walk(Params())}
+    names = [n for n in dict.fromkeys([*listed, *marked]) if n not in study.names]
+    return pd.DataFrame(
+        [
+            {
+                "parameter": n,
+                "default": defaults[n],
+                "low": listed[n].low if n in listed else math.nan,
+                "high": listed[n].high if n in listed else math.nan,
+                "why": listed[n].reason if n in listed else marked[n],
+            }
+            for n in names
+        ],
+        columns=["parameter", "default", "low", "high", "why"],
+    )
+
+
 def parameter_table(params: list[Parameter], why: dict[str, str]) -> pd.DataFrame:
-    """One row per parameter: its range, where the range comes from, and whether (and why) it was kept."""
+    """One row per parameter: its range, where the range comes from, whether it is prior-driven, and whether
+    (and why) it was kept.
+
+    ``prior_driven`` is true for a parameter that no target informs: one the study lists under
+    ``[[sensitivity.prior]]`` (``informed`` false), or one whose source in sim/parameters/params.py says
+    "prior-driven", so that a parameter can be marked once for every study.
+    """
+    marked = marked_prior_driven()
     return pd.DataFrame(
         [
             {
@@ -336,6 +440,7 @@ def parameter_table(params: list[Parameter], why: dict[str, str]) -> pd.DataFram
                 "high": p.high,
                 "range_from": p.range_from,
                 "informed": p.informed,
+                "prior_driven": not p.informed or p.name in marked,
                 "kept": p.name in why,
                 "kept_because": why.get(p.name, ""),
             }
@@ -383,7 +488,7 @@ def analyse(
         )
     if on_phase is not None:
         on_phase("Sobol", sobol_evaluations(len(why), n) * runs_per_set)
-    answers_of = Answers(evaluate, params, list(why))
+    answers_of = Answers(evaluate, params, list(why), answers)
     sobol_frame = sobol_table(answers_of, params, list(why), answers, n, s.seed)
     noise = noise_share(answers_of.batch(), answers, s.replications)
     reference = answers[0].scenario

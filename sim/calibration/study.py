@@ -15,7 +15,7 @@
     kind = "change"                              # a per cent change between two scenarios ...
     scenario = "../scenarios/integrated_care_pilot.toml"
     metric = "emergency_admissions"
-    cohort = "mdt"                               # the same people in both runs
+    cohort = "mdt"                               # the same people in both runs ("matched": as evaluations measured)
     value = 2.0                                  # per cent
     sd = 3.0                                     # one standard error, same unit
     source = "seed 000_15772bc302cd49ff.txt"
@@ -48,6 +48,18 @@
     high = 2.0
     reason = "..."
 
+    [[sensitivity.contrast]]                      # optional: the gap between two what-ifs, itself an answer
+    name = "social_care_led_minus_nurse_led"      # letters, digits and underscores
+    scenario = "../scenarios/social_care_led_mdt.toml"  # one of sensitivity.scenarios ...
+    minus = "../scenarios/nurse_led_mdt.toml"     # ... minus another of them, or the reference
+
+    [history_matching]                            # optional: ``caresim calibrate --route emulator``
+    waves = 4                                     # at most (sim/calibration/history_matching.py: the rules)
+    points_per_wave = 30                          # default: ten per parameter
+    cutoff = 3.0                                  # implausibility that rules a set out
+    rank = 2                                      # 1: the largest over the targets, 2: the second largest
+    check_draws = 20                              # posterior draws run in the model at the end
+
 Every problem is a :class:`StudyError` whose message is one line, ``<file>: <what>``.
 """
 
@@ -56,6 +68,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -91,6 +104,7 @@ KEYS = (
     "sweep",
     "abc",
     "sensitivity",
+    "history_matching",
 )
 TARGET_KEYS = (
     "name",
@@ -105,9 +119,35 @@ TARGET_KEYS = (
     "sd_source",
 )
 PRIOR_KEYS = ("parameter", "low", "high", "reason")
+# a change target's cohort measured as the published evaluations measured it: X's matched:X against the
+# reference's matched:X (sim.outcomes.evaluation, docs/evaluation.md)
+MATCHED = "matched"
 SWEEP_KEYS = ("points", "morris_trajectories")
-ABC_KEYS = ("particles", "generations", "quantile")
-SENSITIVITY_KEYS = ("scenarios", "metrics", "samples", "population", "replications", "morris_trajectories", "prior")
+ABC_KEYS = ("particles", "generations", "quantile", "min_fall")
+SENSITIVITY_KEYS = (
+    "scenarios",
+    "metrics",
+    "samples",
+    "population",
+    "replications",
+    "morris_trajectories",
+    "prior",
+    "contrast",
+)
+CONTRAST_KEYS = ("name", "scenario", "minus")
+HISTORY_MATCHING_KEYS = (
+    "waves",
+    "points_per_wave",
+    "cutoff",
+    "rank",
+    "candidates",
+    "stop_share",
+    "accuracy",
+    "particles",
+    "generations",
+    "min_fall",
+    "check_draws",
+)
 DEFAULT_SENSITIVITY_METRICS = ("emergency_admissions", "bed_days", "delayed_discharge_days", "cost_total_gbp")
 KINDS = ("level", "change")
 
@@ -139,6 +179,19 @@ class Prior:
 
 
 @dataclass(frozen=True)
+class Contrast:
+    """The gap between two what-ifs of a ``[sensitivity]`` table: ``scenario``'s answers minus ``minus``'s.
+
+    For each metric it is the difference of their per cent changes against the reference (percentage
+    points of the reference); with ``minus`` the reference itself, it is ``scenario``'s change.
+    """
+
+    name: str
+    scenario: Path  # one of the table's what-ifs
+    minus: Path  # another of them, or the study's reference
+
+
+@dataclass(frozen=True)
 class Sensitivity:
     """What ``caresim sensitivity`` asks: which answers, to which parameters no target informs, at what size.
 
@@ -153,6 +206,25 @@ class Sensitivity:
     replications: int
     morris_trajectories: int
     priors: tuple[Prior, ...]  # parameters no target informs
+    contrasts: tuple[Contrast, ...] = ()  # [[sensitivity.contrast]]: differences between what-ifs
+
+
+@dataclass(frozen=True)
+class HistoryMatchingSettings:
+    """The ``[history_matching]`` table: how ``caresim calibrate --route emulator`` spends its runs
+    (:mod:`sim.calibration.history_matching` states the rules)."""
+
+    waves: int = 4  # at most
+    points_per_wave: int | None = None  # None: ten per parameter
+    cutoff: float = 3.0  # implausibility above which a set is ruled out (three-sigma rule)
+    rank: int = 1  # 1: the largest implausibility over the targets; 2: the second largest
+    candidates: int = 16384  # Sobol sample for the share not ruled out and the next wave's candidates
+    stop_share: float = 0.2  # stop once that share shrinks by less than this share of itself
+    accuracy: float = 0.1  # stop once the emulators' variance is below this x sd^2 everywhere left
+    particles: int = 500  # ABC-SMC on the emulators
+    generations: int = 30  # at most
+    min_fall: float = 0.05
+    check_draws: int = 20  # posterior draws checked in the model, with the point estimate
 
 
 @dataclass(frozen=True)
@@ -174,6 +246,8 @@ class Study:
     abc_generations: int = 4
     abc_quantile: float = 0.5
     sensitivity: Sensitivity | None = None  # the [sensitivity] table, when there is one
+    abc_min_fall: float = 0.05  # ABC-SMC stops once its tolerance falls by less than this share
+    history_matching: HistoryMatchingSettings | None = None  # the [history_matching] table, when there is one
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -236,7 +310,7 @@ def load_study(path: str | Path, *, population: int | None = None, reps: int | N
     )
     sensitivity = None
     if "sensitivity" in data:
-        sensitivity = _sensitivity(data["sensitivity"], path, settings, priors, replications, err)
+        sensitivity = _sensitivity(data["sensitivity"], path, reference, settings, priors, replications, err)
     return Study(
         name,
         " ".join(str(data.get("description", "")).split()),
@@ -255,6 +329,8 @@ def load_study(path: str | Path, *, population: int | None = None, reps: int | N
         whole(abc.get("generations", 4), "abc.generations", 1, err, MAX_REPLICATIONS),
         float(quantile),
         sensitivity,
+        abc_min_fall=_share(abc.get("min_fall", 0.05), "abc.min_fall", err),
+        history_matching=_history_matching(data.get("history_matching"), len(targets), err),
     )
 
 
@@ -311,9 +387,13 @@ def _target(t: dict[str, Any], i: int, study: Path, err) -> Target:
     if t["metric"] not in registry.NAMES:
         raise err(f"{where}.metric: unknown metric {t['metric']!r}")
     cohort = t.get("cohort", "all")
-    cohorts, prefix = registry.COHORT_NAMES, registry.MDT_PREFIX
+    cohorts, prefix = (*registry.COHORT_NAMES, MATCHED), registry.MDT_PREFIX
     if not isinstance(cohort, str) or not (cohort in cohorts or cohort.startswith(prefix)):
-        raise err(f"{where}.cohort must be one of {', '.join(cohorts)} or {prefix}<scenario>, got {cohort!r}")
+        guess = difflib.get_close_matches(str(cohort), cohorts, n=1, cutoff=0.6)
+        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        raise err(f"{where}.cohort must be one of {', '.join(cohorts)} or {prefix}<scenario>, got {cohort!r}{hint}")
+    if cohort == MATCHED and t.get("kind") != "change":
+        raise err(f"{where}.cohort 'matched' is the evaluation's estimate, a change: set kind = \"change\"")
     sd = _number(t["sd"], f"{where}.sd", err)
     if sd <= 0:
         raise err(f"{where}.sd must be positive (one standard error of the target), got {sd:g}")
@@ -360,7 +440,7 @@ def _prior(p: dict[str, Any], i: int, err, table: str = "prior") -> Prior:
 
 
 def _sensitivity(
-    table: Any, study: Path, settings: RunSettings, priors: tuple[Prior, ...], replications: int, err
+    table: Any, study: Path, reference: Path, settings: RunSettings, priors: tuple[Prior, ...], replications: int, err
 ) -> Sensitivity:
     if not isinstance(table, dict):
         raise err("'sensitivity' must be a table")
@@ -404,6 +484,7 @@ def _sensitivity(
         raise err("a parameter has two [[sensitivity.prior]] entries")
     for file in scenarios:
         _resolve(file, settings, priors + uninformed, err)
+    contrasts = _contrasts(table.get("contrast", []), study, scenarios, reference, err)
     return Sensitivity(
         scenarios,
         tuple(dict.fromkeys(metrics)),
@@ -412,4 +493,83 @@ def _sensitivity(
         whole(table.get("replications", replications), "sensitivity.replications", 1, err, MAX_REPLICATIONS),
         whole(table.get("morris_trajectories", 8), "sensitivity.morris_trajectories", 2, err, MAX_REPLICATIONS),
         uninformed,
+        contrasts,
+    )
+
+
+def _contrasts(tables: Any, study: Path, scenarios: tuple[Path, ...], reference: Path, err) -> tuple[Contrast, ...]:
+    """The ``[[sensitivity.contrast]]`` tables: each names two of the table's what-ifs (``minus`` may be the
+    study's reference), given as in ``sensitivity.scenarios``."""
+    if not isinstance(tables, list) or not all(isinstance(c, dict) for c in tables):
+        raise err("'sensitivity.contrast' must be [[sensitivity.contrast]] tables")
+    out = []
+    for i, c in enumerate(tables, start=1):
+        where = f"sensitivity.contrast[{i}]"
+        known_keys(c, CONTRAST_KEYS, err, f"{where}.")
+        for key in CONTRAST_KEYS:
+            if key not in c:
+                raise err(f"{where}: missing '{key}'")
+        name = _text(c, "name", where, err)
+        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            raise err(f"{where}.name must be letters, digits and underscores (it names answers), got {name!r}")
+        what_ifs = tuple(f for f in scenarios if f != reference)
+        scenario = _among(c["scenario"], f"{where}.scenario", study, what_ifs, "sensitivity.scenarios", err)
+        among = "sensitivity.scenarios or the reference"
+        minus = _among(c["minus"], f"{where}.minus", study, (*what_ifs, reference), among, err)
+        if scenario == minus:
+            raise err(f"{where}: 'scenario' and 'minus' name the same file")
+        out.append(Contrast(name, scenario, minus))
+    if len({c.name for c in out}) != len(out):
+        raise err("two [[sensitivity.contrast]] entries have the same name")
+    return tuple(out)
+
+
+def _among(entry: Any, key: str, study: Path, allowed: tuple[Path, ...], among: str, err) -> Path:
+    """A scenario file that must be one of ``allowed`` (``among``, in words); otherwise an error naming the
+    closest of them."""
+    if not isinstance(entry, str):
+        raise err(f"'{key}' must be a scenario file (relative to this file), in quotes")
+    target = Path(os.path.normpath(study.parent / entry))
+    if target in allowed:
+        return target
+    shown_as = {Path(os.path.relpath(a, study.parent)).as_posix(): a for a in allowed}
+    guess = difflib.get_close_matches(entry, list(shown_as), n=1, cutoff=0.5)
+    hint = f"; did you mean '{guess[0]}'?" if guess else f"; one of {', '.join(shown_as) or 'none (add it there)'}"
+    raise err(f"'{key}' names '{entry}', which is not among {among}{hint}")
+
+
+def _share(value: Any, key: str, err) -> float:
+    """A share from 0 (included) to 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise err(f"'{key}' must be a number from 0 up to (not including) 1, got {shown(value)}")
+    return float(value)
+
+
+def _history_matching(table: Any, targets: int, err) -> HistoryMatchingSettings | None:
+    """The optional ``[history_matching]`` table (keys of :data:`HISTORY_MATCHING_KEYS`), checked."""
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise err("'history_matching' must be a table")
+    known_keys(table, HISTORY_MATCHING_KEYS, err, "history_matching.")
+    d = HistoryMatchingSettings()
+    cutoff = _number(table.get("cutoff", d.cutoff), "history_matching.cutoff", err)
+    if cutoff <= 0:
+        raise err(f"'history_matching.cutoff' must be positive, got {cutoff:g}")
+    accuracy = _number(table.get("accuracy", d.accuracy), "history_matching.accuracy", err)
+    if accuracy <= 0:
+        raise err(f"'history_matching.accuracy' must be positive, got {accuracy:g}")
+    points = table.get("points_per_wave")
+    return HistoryMatchingSettings(
+        whole(table.get("waves", d.waves), "history_matching.waves", 1, err, MAX_REPLICATIONS),
+        None if points is None else whole(points, "history_matching.points_per_wave", 3, err, MAX_RUNS),
+        cutoff,
+        whole(table.get("rank", d.rank), "history_matching.rank", 1, err, targets),
+        whole(table.get("candidates", d.candidates), "history_matching.candidates", 64, err, 1 << 20),
+        _share(table.get("stop_share", d.stop_share), "history_matching.stop_share", err),
+        accuracy,
+        whole(table.get("particles", d.particles), "history_matching.particles", 4, err, MAX_RUNS),
+        whole(table.get("generations", d.generations), "history_matching.generations", 1, err, MAX_REPLICATIONS),
+        _share(table.get("min_fall", d.min_fall), "history_matching.min_fall", err),
+        whole(table.get("check_draws", d.check_draws), "history_matching.check_draws", 0, err, MAX_RUNS),
     )

@@ -16,6 +16,10 @@ The figures, each from one replication's records (the table shows their mean ove
   nearly every bed day.
 - ``discharge_pathway_<k>_share``: emergency stays of the simulated cohort that end in the window
   with the person alive, by the discharge-to-assess pathway of their destination (:data:`PATHWAY`).
+- ``mdt_secondary_care_cost_ratio``, ``mdt_inpatient_outpatient_cost_ratio`` (rows with a ``scenario``):
+  the people the scenario's MDT enrolled, from their enrolment, their hospital activity at national prices
+  in the scenario over the same people's in the baseline run with the same random numbers (cohort ``mdt``
+  against ``mdt:X``), all secondary care or inpatient plus outpatient care (:func:`mdt_cost_figures`).
 - ``care_home_median_days``, ``care_home_mean_days``, ``care_home_one_year_survival``: permanent care
   home admissions of people 65+ in the window (council-supported and self-funded), followed until
   death or censored at the window's end, as a Kaplan-Meier curve (``scipy.stats.ecdf``).  The median
@@ -43,12 +47,15 @@ import pandas as pd
 from scipy.stats import CensoredData, ecdf
 
 from sim.core.population import DAYS_PER_YEAR
+from sim.outcomes.costs import unit_costs
+from sim.outcomes.metrics import cohort_kpis, enrolment_starts, mdt_cohort
 from sim.outcomes.rundata import overlap
 from sim.parameters.filecheck import known_keys
 from sim.parameters.params import Params
 from sim.parameters.tree import apply_overrides
 from sim.replication.single import RunResult, single_run
-from sim.scenarios.scenario import read_checked
+from sim.scenarios.scenario import RunSettings, read_checked
+from sim.scenarios.scenario import load as load_scenario
 from sim.vocabulary import Dest, Ev, Spell
 
 # the discharge-to-assess pathway of each destination (NHS England / DHSC, Hospital Discharge Service:
@@ -75,7 +82,11 @@ FIGURES: dict[str, str] = {
     "care_home_median_days": "days",
     "care_home_mean_days": "days",
     "care_home_one_year_survival": "share",
+    # a scenario's MDT cohort against the same people in the baseline (rows with a ``scenario``)
+    "mdt_secondary_care_cost_ratio": "share",
+    "mdt_inpatient_outpatient_cost_ratio": "share",
 }
+SCENARIO_FIGURES = ("mdt_secondary_care_cost_ratio", "mdt_inpatient_outpatient_cost_ratio")
 KEYS = ("description", "row")
 ROW_KEYS = (
     "figure",
@@ -88,6 +99,7 @@ ROW_KEYS = (
     "measured",
     "miss_reason",
     "horizon_days",
+    "scenario",
 )
 TEXT_KEYS = ("label", "evidence", "source", "range_reason", "measured", "miss_reason")
 
@@ -110,6 +122,7 @@ class Row:
     measured: str  # how the model's figure is measured, in words
     miss_reason: str
     horizon_days: float | None  # a longer window this figure needs (None: the run's own)
+    scenario: Path | None = None  # the scenario whose MDT cohort the figure compares (SCENARIO_FIGURES only)
 
     @property
     def unit(self) -> str:
@@ -133,10 +146,10 @@ def load_rows(path: str | Path) -> ValidationFile:
     tables = data.get("row")
     if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
         raise err("needs at least one [[row]] table")
-    return ValidationFile(path, description, tuple(_row(t, i, err) for i, t in enumerate(tables, 1)))
+    return ValidationFile(path, description, tuple(_row(t, i, err, path.parent) for i, t in enumerate(tables, 1)))
 
 
-def _row(t: dict[str, Any], i: int, err: Callable[[str], ValidationError]) -> Row:
+def _row(t: dict[str, Any], i: int, err: Callable[[str], ValidationError], folder: Path = Path(".")) -> Row:
     where = f"row[{i}]"
     known_keys(t, ROW_KEYS, err, prefix=f"{where}.")
     for key in ("figure", "low", "high", *TEXT_KEYS):
@@ -161,7 +174,17 @@ def _row(t: dict[str, Any], i: int, err: Callable[[str], ValidationError]) -> Ro
         horizon = _number(t, "horizon_days", where, err)
         if not 1 <= horizon <= 36_500:
             raise err(f"{where}.horizon_days: must be 1 to 36,500 days, got {horizon:g}")
-    return Row(figure=figure, low=low, high=high, horizon_days=horizon, **{k: t[k].strip() for k in TEXT_KEYS})
+    scenario = None
+    if (figure in SCENARIO_FIGURES) != ("scenario" in t):
+        raise err(f"{where}: a scenario is needed by, and only by, the figures {', '.join(SCENARIO_FIGURES)}")
+    if "scenario" in t:
+        if not isinstance(t["scenario"], str) or not (folder / t["scenario"]).is_file():
+            raise err(
+                f"{where}.scenario: expected a scenario file, relative to the validation file, got {t['scenario']!r}"
+            )
+        scenario = folder / t["scenario"]
+    texts = {k: t[k].strip() for k in TEXT_KEYS}
+    return Row(figure=figure, low=low, high=high, horizon_days=horizon, scenario=scenario, **texts)
 
 
 def _number(t: dict[str, Any], key: str, where: str, err: Callable[[str], ValidationError]) -> float:
@@ -284,6 +307,39 @@ def stay_figures(length: np.ndarray, died: np.ndarray) -> dict[str, tuple[float,
     }
 
 
+def scenario_run(path: Path, params: Params, seed: int, replication: int) -> RunResult:
+    """Replication ``replication`` of a scenario file, at the population and window of ``params``."""
+    t = params.time
+    settings = RunSettings(params.place.registered_population, t.horizon_days, t.warmup_days)
+    s = load_scenario(path, settings)
+    return single_run(s.params, seed=seed, replication=replication, prelaunch=s.prelaunch)
+
+
+def mdt_cost_figures(reference: RunResult, scenario: RunResult) -> dict[str, tuple[float, bool]]:
+    """The MDT cohort's hospital costs at national prices in the scenario, over the same people's in the reference.
+
+    As the pilots' evaluations priced hospital activity: A&E attendances, admissions (with excess bed days),
+    elective episodes, day cases and outpatient attendances at their national prices (what the ICB pays the
+    acute trust, ``sim/outcomes/costs.py``); inpatient plus outpatient leaves out A&E.  NaN where nobody enrolled.
+    """
+    pids, times = enrolment_starts(scenario.data)
+    if not len(pids):
+        return {f: (math.nan, False) for f in SCENARIO_FIGURES}
+    ae_price = unit_costs(reference.data.params.costs)["ae_attendance"]
+
+    def hospital(data, cohort) -> tuple[float, float]:
+        k = cohort_kpis(data, cohort)
+        paid = k["cost_paid_icb_gbp"] - k["cost_provider_community_services_gbp"] - k["cost_provider_gp_practices_gbp"]
+        return paid, paid - k["ae_attendances"] * ae_price
+
+    after = hospital(scenario.data, mdt_cohort(scenario.data, pids, times))
+    before = hospital(reference.data, mdt_cohort(reference.data, pids, times))
+    return {
+        "mdt_secondary_care_cost_ratio": (_ratio(after[0], before[0]), False),
+        "mdt_inpatient_outpatient_cost_ratio": (_ratio(after[1], before[1]), False),
+    }
+
+
 # --- runs and the table -----------------------------------------------------------------------------
 
 
@@ -309,10 +365,16 @@ def run_figures(
     for horizon, wanted in plan.items():
         p = apply_overrides(params, {"time": {"horizon_days": horizon}})
         names = {row.figure for row in wanted}
+        scenarios = list(dict.fromkeys(row.scenario for row in wanted if row.scenario is not None))
         for r in range(reps):
             t0 = time.perf_counter()
-            figures = replication_figures(single_run(p, seed=seed, replication=r))
+            reference = single_run(p, seed=seed, replication=r)
+            figures = replication_figures(reference)
             out += [(horizon, r, f, v, b) for f, (v, b) in figures.items() if f in names]
+            for path in scenarios:
+                own = {row.figure for row in wanted if row.scenario == path}
+                pair = mdt_cost_figures(reference, scenario_run(path, p, seed, r))
+                out += [(horizon, r, f, v, b) for f, (v, b) in pair.items() if f in own]
             done += 1
             if progress is not None:
                 progress(done, total, time.perf_counter() - t0)

@@ -66,7 +66,9 @@ def experiment(args: argparse.Namespace) -> int:
         from sim.reports.text import experiment_text
 
         overloads = check(result.timeseries)
-        print("\n" + experiment_text(result.summary, exp.reference, result.replications, overloads))
+        ref = next((s for s in exp.scenarios if s.name == exp.reference), None)
+        horizon = ref.params.time.horizon_days if ref is not None else None
+        print("\n" + experiment_text(result.summary, exp.reference, result.replications, overloads, horizon))
     if len(result.failed):
         for r in result.failed.itertuples(index=False):
             where = f"'{r.scenario}'"

@@ -13,7 +13,9 @@ interrupted sweep or fit resumes with the same command and ``--resume``.  The wo
 - ``calibrate``: ABC-SMC (``posterior.csv``, ``generations.csv``,
   ``intervals.csv``) and a point estimate by ``scipy.optimize`` from the
   posterior mean (``fitted.json``), with the fit report (``report.html`` and
-  PNG charts).
+  PNG charts).  ``--route emulator`` spends the runs on history matching first
+  (``waves.csv``, ``non_implausible.csv``) and checks the emulators' posterior in
+  the model (``posterior_check.csv``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,14 @@ def add_commands(commands) -> None:
                 help="check the committed fit instead: the package defaults are the fitted values, and "
                 "a fresh run at the default population (or --population; --reps, default 5) "
                 "reproduces each target within two standard errors; into <results folder>/check",
+            )
+            cmd.add_argument(
+                "--route",
+                choices=("abc", "emulator"),
+                default="abc",
+                help="abc (default): ABC-SMC in the model; emulator: waves of history matching with "
+                "Gaussian-process emulators first, ABC-SMC on the emulators, then a check in the model "
+                "(the study's [history_matching] table; writes waves.csv, non_implausible.csv, posterior_check.csv)",
             )
 
 
@@ -97,18 +107,28 @@ def calibrate(args: argparse.Namespace) -> int:
     import sim.api as api
 
     with api_errors():
-        fit = api.calibrate(args.study, **_keywords(args))
-    print(
-        f"caresim: fit of '{fit.study.name}': {fit.simulations} parameter sets in "
-        f"{len(fit.generations)} generations, {fit.runs_now} runs, {fit.seconds:.1f} s."
-    )
+        fit = api.calibrate(args.study, **_keywords(args), route=args.route)
+    if fit.route == "emulator" and fit.waves is not None:
+        last = fit.waves.iloc[-1]
+        print(
+            f"caresim: fit of '{fit.study.name}' by the emulator route: {fit.simulations} parameter sets run in the "
+            f"model ({int(last['wave'])} waves of history matching, then the check), {fit.runs_now} runs now, "
+            f"{fit.seconds:.1f} s; {last['non_implausible_fraction']:.2%} of the prior box not ruled out; "
+            f"ABC-SMC on the emulators in {len(fit.generations)} generations."
+        )
+    else:
+        print(
+            f"caresim: fit of '{fit.study.name}': {fit.simulations} parameter sets in "
+            f"{len(fit.generations)} generations, {fit.runs_now} runs, {fit.seconds:.1f} s."
+        )
     for name, value in fit.fitted.items():
         row = fit.intervals.loc[name]
         print(f"  {name} = {value:.4g} (90% posterior interval {row['lower']:.4g} to {row['upper']:.4g})")
     for t in fit.targets.itertuples():
         print(f"  {t.name}: target {t.observed:g} +/- {t.sd:g}, simulated {t.simulated:.3g} +/- {t.se:.2g}")
+    extra = "waves.csv, non_implausible.csv, posterior_check.csv, " if fit.route == "emulator" else ""
     print(
-        "Wrote posterior.csv, intervals.csv, generations.csv, evaluations.csv, fitted.json, "
+        f"Wrote posterior.csv, intervals.csv, generations.csv, evaluations.csv, {extra}fitted.json, "
         f"{fit.report.name} to {fit.folder}"
     )
     return 0

@@ -1,8 +1,11 @@
 """``caresim run [SCENARIO.toml]``: replications of one scenario and a summary table.
 
 Prints the main metrics first, then all others, then admission rates, each as the mean over the
-replications with the half-width of its 95% interval, under its plain label and with its name in
-``kpis.csv`` (both from :mod:`sim.outcomes.registry`); above the tables it names any queue that
+replications with the half-width of its 95% interval, under its plain label from :mod:`sim.outcomes.registry`
+(``docs/metrics.md`` maps labels to the names in ``kpis.csv``).  The tables say their period: counts, days,
+hours and costs are totals over the statistics window, with a column of each total a year for everyone, and
+costs are in whole pounds; a line reads the acute beds together (occupied of the core beds, and how many by the
+simulated cohort).  Above the tables it names any queue that
 grows through the window (:mod:`sim.analysis.stability`); with ``--out`` writes ``kpis.csv``,
 ``timeseries.csv`` and (with ``--events``) ``events.csv``.  Below 100,000 people it warns, on stderr
 before the table, which services the place holds fewer than two units of (:mod:`sim.core.capacity_check`);
@@ -30,8 +33,8 @@ if TYPE_CHECKING:
 # bad input are answered at once.
 
 
-def _pair(mean: float, half: float, share: bool) -> str:
-    """A value and its half-width with the same scale and decimals, in ASCII."""
+def _pair(mean: float, half: float, share: bool, cost: bool = False) -> str:
+    """A value and its half-width with the same scale and decimals, in ASCII; costs in whole pounds."""
     if not math.isfinite(mean):
         return "n/a"
     if share:
@@ -40,34 +43,49 @@ def _pair(mean: float, half: float, share: bool) -> str:
     if mean == 0 and (half == 0 or not math.isfinite(half)):
         return "0"
     size = max(abs(mean), abs(half) if math.isfinite(half) else 0.0)
-    scale, suffix, decimals = (
-        (1e6, "m", 2) if size >= 1e6 else (1.0, "", 0 if size >= 100 else 1 if size >= 10 else 2 if size >= 1 else 3)
-    )
-    text = f"{mean / scale:,.{decimals}f}{suffix}"
-    return text if not math.isfinite(half) else f"{text} +/- {half / scale:,.{decimals}f}{suffix}"
+    decimals = 0 if cost or size >= 100 else 1 if size >= 10 else 2 if size >= 1 else 3
+    text = f"{mean:,.{decimals}f}"
+    return text if not math.isfinite(half) else f"{text} +/- {half:,.{decimals}f}"
 
 
-def _table(summary: pd.DataFrame, order: list[str], reps: int, labels: dict[str, str] | None = None) -> list[str]:
-    """Rows: each metric's plain label (``labels``, else the registry's), its values by cohort, its name."""
+YEARLY = "all, a year"  # the column of each total of cohort ``all`` divided by the window's years
+
+
+def _table(
+    summary: pd.DataFrame,
+    order: list[str],
+    reps: int,
+    labels: dict[str, str] | None = None,
+    horizon_days: float | None = None,
+) -> list[str]:
+    """Rows: each metric's plain label (``labels``, else the registry's) and its values by cohort.
+
+    With ``horizon_days``, a last column holds each total of cohort ``all`` a year (levels have none).
+    """
+    from sim.reports.text import a_year
+
     labels = labels or {}
     cohorts = list(dict.fromkeys(summary["cohort"]))
     cells = {(r.metric, r.cohort): r for r in summary.itertuples(index=False)}
     rows = []
     for metric in order:
-        row = [labels.get(metric, registry.label(metric))]
+        row = [labels.get(metric, registry.long_label(metric))]
         for cohort in cohorts:
             r = cells.get((metric, cohort))
             if r is None:
                 row.append("")
                 continue
-            cell = _pair(r.mean, (r.ci_high - r.ci_low) / 2, registry.is_share(metric))
+            cell = _pair(r.mean, (r.ci_high - r.ci_low) / 2, registry.is_share(metric), registry.is_cost(metric))
             if r.n != reps and r.n > 0:
                 cell += f" (n={r.n})"
             row.append(cell)
-        rows.append(row + [metric])
-    head = ["measure"] + cohorts + ["metric"]
+        if horizon_days:
+            everyone = cells.get((metric, "all"))
+            row.append(a_year(metric, everyone.mean, horizon_days) if everyone is not None else "")
+        rows.append(row)
+    head = ["measure"] + cohorts + ([YEARLY] if horizon_days else [])
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-    left = (0, len(head) - 1)  # the label and the name; the numbers are right-aligned
+    left = (0,)  # the label; the numbers are right-aligned
 
     def line(cols: list[str]) -> str:
         return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths))).rstrip()
@@ -75,14 +93,28 @@ def _table(summary: pd.DataFrame, order: list[str], reps: int, labels: dict[str,
     return [line(head), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]
 
 
+def beds_line(summary: pd.DataFrame) -> str:
+    """The acute beds read together: mean occupied by all patients of the core beds, with the occupancy, and
+    how many of them the simulated cohort filled ('' when the run lacks a figure)."""
+    means = {r.metric: r.mean for r in summary[summary["cohort"] == "all"].itertuples(index=False)}
+    beds, occupancy, cohort = (means.get(m) for m in ("acute_beds", "acute_occupancy", "mean_occupied_beds"))
+    if beds is None or occupancy is None or not (math.isfinite(beds) and math.isfinite(occupancy)):
+        return ""
+    text = f"Acute beds: on average {occupancy * beds:,.1f} of {beds:,.0f} core beds occupied ({100 * occupancy:.1f}%)"
+    if cohort is not None and math.isfinite(cohort):
+        text += f", {cohort:,.1f} of them by the simulated cohort and the rest by the background load"
+    return text + " (escalation beds are on top of the core beds)."
+
+
 def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int, seed: int) -> str:
     """The printed summary: the main metrics first, then all others, then admission rates.
 
-    Each row shows the metric's plain label and, last, its name in ``kpis.csv``.
+    Each row shows the metric's plain label; the tables state their period and show each total a year.
     """
     from sim.analysis.stability import check
     from sim.analysis.stats import RATE_METRICS, rates_per_1000_py, summarise
-    from sim.reports.text import overload_lines
+    from sim.reports.stress_des import described
+    from sim.reports.text import overload_lines, period_note, period_words
 
     kpis = frames["kpis"]
     summary = summarise(kpis)
@@ -92,7 +124,8 @@ def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int,
     p = scenario.params
     out = [f"caresim {__version__}: scenario '{scenario.name}'"]
     if scenario.description:
-        out += textwrap.wrap(scenario.description, 100, initial_indent="  ", subsequent_indent="  ")
+        words = described(scenario.description, p.place.registered_population)
+        out += textwrap.wrap(words, 100, initial_indent="  ", subsequent_indent="  ")
     for report in scenario.shifts:
         out += ["  " + line for line in report.lines()]
     out.append(
@@ -104,16 +137,21 @@ def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int,
     else:
         out.append(
             f"  Mean +/- half-width of the 95% confidence interval (t distribution, n={reps}); "
-            "shares in per cent, costs in GBP (m = million)."
+            "shares in per cent, costs in GBP."
         )
+    horizon = p.time.horizon_days
+    out += textwrap.wrap(period_note(horizon, f"'{YEARLY}'"), 100, initial_indent="  ", subsequent_indent="  ")
     overload = overload_lines(check(frames["timeseries"]), scenario.name)
     out += [""] + overload if overload else []
-    out += ["", "Main results"] + _table(summary, main, reps)
-    out += ["", "All other metrics"] + _table(summary, rest, reps)
+    period = period_words(horizon)
+    out += ["", f"Main results, {period}"] + _table(summary, main, reps, horizon_days=horizon)
+    beds = beds_line(summary)
+    out += [""] + textwrap.wrap(beds, 100) if beds else []
+    out += ["", f"All other metrics, {period}"] + _table(summary, rest, reps, horizon_days=horizon)
     rates = summarise(rates_per_1000_py(kpis))
     if len(rates):
         labels = {f"{m}_per_1000_py": registry.label(m) for m in RATE_METRICS}
-        out += ["", "Admissions per 1,000 person-years"] + _table(
+        out += ["", "Admissions per 1,000 person-years (over the statistics window)"] + _table(
             rates, list(dict.fromkeys(rates["metric"])), reps, labels
         )
     return "\n".join(out)

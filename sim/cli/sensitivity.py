@@ -5,8 +5,8 @@ starts, then runs every parameter set through the experiment runner into
 ``calibration/fitted/<study>/sensitivity/results.sqlite`` (or ``--out``), so that an interrupted
 analysis resumes with ``--resume`` and nothing is run twice.  Writes ``parameters.csv``,
 ``morris.csv``, ``sobol.csv``, ``prior_driven.csv``, ``sobol.png`` and ``sensitivity.json``, and prints
-which answers are prior-driven.  The analysis is run by :func:`sim.api.sensitivity`; this module parses
-and prints.
+which answers are prior-driven, the contrasts between what-ifs (``[[sensitivity.contrast]]``)
+included.  The analysis is run by :func:`sim.api.sensitivity`; this module parses and prints.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from sim.cli.common import add_study_flags, api_errors, runner_keywords
 
 DESCRIPTION = (
     "Sobol indices of a calibration study's answers (levels at the reference, per cent changes in the "
-    "what-if scenarios) to its parameters: the priors, narrowed to the fit's 90% posterior intervals "
-    "when intervals.csv exists, and the parameters no target informs ([[sensitivity.prior]]). Morris "
-    "screening first; every run goes through the resumable experiment runner."
+    "what-if scenarios, and the contrasts between what-ifs of [[sensitivity.contrast]]) to its parameters: "
+    "the priors, narrowed to the fit's 90% posterior intervals when intervals.csv exists, and the parameters "
+    "no target informs ([[sensitivity.prior]]). Morris screening first; every run goes through the resumable "
+    "experiment runner."
 )
 NOISY = 0.5  # a noise share above this is pointed out in the summary
+MOSTLY = 0.5  # a prior-driven answer whose uninformed share reaches this is said to rest mostly on priors
 
 
 def add_commands(commands) -> None:
@@ -103,7 +105,7 @@ def _header(found, name: str, runner_study, fitted: Path, seconds: float, runs: 
 def _largest(found) -> list[str]:
     lines = []
     for a in found.answers:
-        head = f"  {a.scenario}, {a.describe(found.reference)}: "
+        head = f"  {a.describe(found.reference)}: " if a.plus else f"  {a.scenario}, {a.describe(found.reference)}: "
         if found.no_indices[a.label]:
             lines.append(head + "no indices: " + found.no_indices[a.label])
             continue
@@ -126,12 +128,21 @@ def _prior_driven(d) -> list[str]:
         )
     ]
     lines += [
-        f"  {r.scenario}, {r.answer}: {r.uninformed_share:.0%} ({r.uninformed_parameters})"
+        f"  {'' if r.kind == 'contrast' else r.scenario + ', '}{r.in_words}: {r.uninformed_share:.0%}"
+        + (", most of its uncertainty" if r.uninformed_share >= MOSTLY else "")
+        + f" ({r.uninformed_parameters})"
         for r in d[d["prior_driven"]].itertuples()
     ] or ["  none"]
     rest = d[~d["prior_driven"] & d["uninformed_share"].notna()]
     if len(rest):
         lines.append("  Not prior-driven: " + "; ".join(f"{r.scenario} {_words(r.metric)}" for r in rest.itertuples()))
+    contrasts = d[d["kind"] == "contrast"]
+    if len(contrasts):
+        lines.append(
+            "  A contrast (contrast:<name> in the tables) is the gap between two what-ifs: the difference of their "
+            "% changes against the reference, in percentage points; flagged, the choice between them rests on "
+            "assumed values."
+        )
     return lines
 
 

@@ -5,7 +5,7 @@ that differs from the built-in baseline (baseline value, scenario value,
 unit, and whole units of capacity where the parameter is one) and what each
 shift moves.  ``compare`` runs scenarios with common random numbers, prints
 the main changes against the first with 95% intervals and, with ``--out``,
-writes ``kpis.csv``, ``timeseries.csv``, ``comparison.csv``, PNG charts,
+writes ``kpis.csv``, ``timeseries.csv``, ``comparison.csv``, ``ledger.csv`` (who pays and who saves), PNG charts,
 ``metadata.json`` and ``report.html``.  With ``--posterior K`` it runs K
 posterior draws x the replications (:mod:`sim.analysis.posterior`); the intervals
 then carry calibration uncertainty as well as randomness, the printed table
@@ -23,6 +23,7 @@ import sys
 import sim.api as api
 from sim.cli.common import UsageError, api_errors, make_out, prepare_out, progress, settings_keywords
 from sim.cli.run import warn_capacities, warn_few_replications
+from sim.parameters.retired import RETIRED
 from sim.reports.text import compare_text, validate_text
 
 
@@ -56,8 +57,14 @@ def compare(args: argparse.Namespace) -> int:
 
     scenarios, table, draws, names = list(result.scenarios), result.comparison, result.draws, result.names
     warn_capacities(result.capacity_warnings)
+    if draws:
+        from sim.analysis.posterior import retired_columns
+
+        for name in retired_columns(args.posterior_file):
+            print(f"caresim: warning: --posterior: column '{name}' left out: {RETIRED[name]}", file=sys.stderr)
     warn_few_replications(args.reps)
     print(compare_text(scenarios, table, args.reps, args.seed, len(draws), result.overloads))
+    print("\n" + "\n".join(money_text(result)))
     runs = f"{len(draws)} draws x " if draws else ""
     print(
         f"\nRan {len(scenarios)} x {runs}{args.reps} replication{'s' if args.reps != 1 else ''} "
@@ -76,11 +83,16 @@ def compare(args: argparse.Namespace) -> int:
             path = out / "comparison.csv"
             table[COMPARISON_COLUMNS].to_csv(path, index=False)
             written.append(path)
+            if result.ledger is not None:
+                path = out / "ledger.csv"
+                result.ledger.to_csv(path, index=False)
+                written.append(path)
             if result.uncertainty is not None:
                 path = out / "uncertainty.csv"
                 result.uncertainty.to_csv(path, index=False)
                 written.append(path)
-            written += save(comparison_charts(frames, table, names), out)
+            window = scenarios[0].params.time.horizon_days
+            written += save(comparison_charts(frames, table, names, window), out)
             meta = metadata.base_metadata(
                 "compare", "comparison", scenarios, result.paired, names[0], args.reps, args.seed
             )
@@ -96,3 +108,18 @@ def compare(args: argparse.Namespace) -> int:
             return 1
         print(f"Wrote {', '.join(p.name for p in written)} to {args.out}")
     return 0
+
+
+def money_text(result) -> list[str]:
+    """Who pays and who saves, and what each scenario's change of total cost is made of (docs/costs.md)."""
+    from sim.core.population import DAYS_PER_YEAR
+    from sim.reports.ledger_words import any_unstable, cost_split_lines, ledger_lines, rows_of
+
+    out: list[str] = []
+    for s in result.scenarios[1:]:
+        years = s.params.time.horizon_days / DAYS_PER_YEAR
+        remainder = sum(r.remainder_gbp for r in s.shifts)
+        out += cost_split_lines(result.comparison, s.name, years, remainder)
+        if result.ledger is not None:
+            out += ledger_lines(result.ledger, s.name, years, any_unstable(rows_of(result.comparison, s.name)))
+    return out

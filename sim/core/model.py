@@ -51,6 +51,7 @@ STREAM_GROUPS = (
     (("los", "hospital_death", "death_time"), 4),  # an emergency stay
     (("destination", "assessment", "knows_contact"), 4),  # leaving the acute bed
     (("funding", "therapy", "funding_wait", "choice", "dispute", "package_start", "equipment", "housing"), 4),
+    (("care_home_search",), 0),  # people going to a care home
     (("follow_ups",), 8),  # a referral
     (("follow_up_substitution",), 16),  # each follow-up
     (("elective_decision", "day_case"), 8),  # the end of an outpatient episode
@@ -65,6 +66,9 @@ STREAM_GROUPS = (
     (("ic_length", "ic_death", "ic_outcome"), 0),
     (("reablement_outcome",), 0),
     (("mdt_exit",), 0),
+    (("mdt_unmet_need",), 0),  # an enrolment: does the first assessment find a need to refer?
+    (("mdt_ae_referral",), 0),  # a crisis of an enrolled person the GP would keep at home
+    (("mdt_clinician",), 0),  # clinicians' view of a person at a case-finding round
 )
 
 
@@ -132,6 +136,7 @@ class Model:
         self.home_since: list[float] = []  # start of the current GP-contact spell (nan: not at home)
         self.held: list[CapacityPool | None] = []  # community unit held (home care, reablement, care home)
         self.spell: list[OpenSpell | None] = []  # the spell of the care held
+        self.unmet_spell: list[OpenSpell | None] = []  # the spell of unmet need (a request waiting or refused)
         self.reablement_end: list[float] = []
         self.last_discharge: list[float] = []
         self.op_active: list[bool] = []  # in an outpatient episode (referral to last attendance or admission)
@@ -175,6 +180,8 @@ class Model:
         self.crisis_care_home_hr = c.care_home_hr
         self.death_care_home_hr = mo.care_home_hr
         self.mdt_referral_hr = p.mdt.unmet_need_referral_hr
+        self.unmet_need_hr = sc.unmet_need_crisis_hr
+        self.reablement_request_hr = sc.reablement_request_hr
 
     def launch(self, params: Params) -> None:
         """Switch to the scenario's services at the start of the statistics window, like a pilot's launch.
@@ -216,6 +223,7 @@ class Model:
             self.home_since.extend([math.nan] * missing)
             self.held.extend([None] * missing)
             self.spell.extend([None] * missing)
+            self.unmet_spell.extend([None] * missing)
             self.reablement_end.extend([math.inf] * missing)
             self.last_discharge.extend([-math.inf] * missing)
             self.op_active.extend([False] * missing)
@@ -273,6 +281,17 @@ class Model:
     def hold(self, pid: int, pool: CapacityPool, kind: Spell, funded: int = 1) -> None:
         self.held[pid] = pool
         self.spell[pid] = self.rec.spell_open(pid, kind, self.env.now, funded)
+        if pool is not self.intermediate_care:  # care at home or in a care home meets the need
+            self.unmet_need_met(pid)
+
+    def unmet_need_met(self, pid: int) -> None:
+        """The person's unmet need for care ends now (met, or they died); its spell closes."""
+        self.pop.unmet_until[pid] = -math.inf
+        row = self.unmet_spell[pid]
+        if row is not None:
+            if not row.end <= self.env.now:  # open (nan) or a refusal's lapse still to come
+                row.end = self.env.now
+            self.unmet_spell[pid] = None
 
     def release(self, pid: int) -> None:
         pool = self.held[pid]

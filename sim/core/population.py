@@ -2,10 +2,11 @@
 
 People are columns (plain Python lists, fast to read one at a time): age at
 time 0, frailty, main need, living alone, persistent risk, the time of their
-last crisis (the transient part of risk), where they are, and what care they
-hold.  The initial attributes are drawn from each person's own ``init``
-stream, so person ``i`` is the same person in every scenario run with the
-same seed.
+last crisis (the transient part of risk), where they are, what care they
+hold, and until when their need for care goes unmet or is lowered by
+reablement.  The initial attributes are drawn from each person's own
+``init`` stream, so person ``i`` is the same person in every scenario run
+with the same seed.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class Population:
         self.token: list[int] = []  # bumps when a person's scheduled events go stale
         self.referral_token: list[int] = []  # the same for their next outpatient referral (a clock of its own)
         self.pending: list[bool] = []  # waiting in the community for home care or a care home
+        self.unmet_until: list[float] = []  # unmet need for care lasts until then (inf: a request waits; -inf: none)
+        self.reabled_until: list[float] = []  # reablement's lower need for home care lasts until then
         self.deaths = 0  # people with a time of death (so len(self) - deaths are alive)
         sd = p.people.persistent_risk_sd
         self._risk_sigma = math.sqrt(math.log1p(sd * sd)) if sd > 0 else 0.0
@@ -86,6 +89,8 @@ class Population:
         self.token.append(0)
         self.referral_token.append(0)
         self.pending.append(False)
+        self.unmet_until.append(-math.inf)
+        self.reabled_until.append(-math.inf)
         return pid
 
     def initial(self) -> None:

@@ -10,6 +10,13 @@ people in its own run (the same-people MDT counterfactual).  Tasks are
 submitted replication by replication, references first as soon as they are
 ready, so partial results are balanced.
 
+Where the reference's partners include an MDT, the reference task also has a
+comparator (:mod:`sim.experiments.comparator`): the reference run elsewhere,
+replication ``COMPARATOR + r``, which matches controls for the partners'
+enrolled people once they have finished, as the published evaluations did
+(cohort ``matched:X``).  Like ``compare``'s, comparator runs are not counted
+among the experiment's runs; they are stored apart and resumed like them.
+
 With a ``[precision]`` table, rounds of replications are added until the
 rule in :mod:`sim.experiments.precision` is met or its maximum is reached.
 """
@@ -26,6 +33,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.analysis.compare import same_population
+from sim.experiments.comparator import ComparatorResult, ComparatorSpec, Partner, comparator_replication, run_comparator
 from sim.experiments.experiment import Experiment, Variant
 from sim.experiments.exports import collect
 from sim.experiments.precision import assess, next_replications
@@ -43,6 +51,8 @@ class Planned:
     scenario_hash: str
     is_reference: bool
     deps: tuple[str, ...] = ()  # keys of the tasks measured in pairs against this reference task
+    comparator: Planned | None = None  # a reference task's comparator (matched controls for its partners)
+    is_comparator: bool = False
 
     def meta(self, seed: int, commit: str | None) -> dict[str, Any]:
         return {
@@ -66,6 +76,13 @@ class Outcome:
     replications: int = 0
     events: int = 0
     assessment: pd.DataFrame | None = None
+    comparators_run: set[str] = field(default_factory=set)  # comparator tasks run by this call (not counted above)
+    comparators_failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def comparators(self) -> list[Planned]:
+        """The comparator tasks of the planned reference tasks."""
+        return [t.comparator for t in self.tasks if t.comparator is not None]
 
     @property
     def ran(self) -> int:
@@ -80,6 +97,11 @@ class Outcome:
 def paired_with_reference(exp: Experiment) -> dict[str, bool]:
     ref = next(s for s in exp.scenarios if s.name == exp.reference)
     return {s.name: same_population(ref, s) for s in exp.scenarios}
+
+
+def has_mdt(variant: Variant) -> bool:
+    """Whether a variant's scenario has MDT co-ordinators (so that it may enrol people to evaluate)."""
+    return sum(variant.scenario.params.mdt.coordinators_per_100k) > 0
 
 
 def plan(exp: Experiment, replications: int, commit: str | None) -> list[Planned]:
@@ -104,7 +126,14 @@ def plan(exp: Experiment, replications: int, commit: str | None) -> list[Planned
                     and (v.grid is None or w.grid == v.grid)
                     and w.draw == v.draw
                 )
-            tasks.append(Planned(keys[i], v, i, rep, hashes[i], is_ref, deps))
+            comparator = None
+            evaluated = tuple(k for k, w in zip(keys, exp.variants) if k in deps and has_mdt(w))
+            if exp.emulate_evaluation and evaluated:
+                elsewhere = comparator_replication(rep)
+                draw = None if v.draw is None else v.draw.identity()
+                key = task_key(hashes[i], v.grid, exp.seed, elsewhere, commit, draw)
+                comparator = Planned(key, v, i, elsewhere, hashes[i], False, evaluated, is_comparator=True)
+            tasks.append(Planned(keys[i], v, i, rep, hashes[i], is_ref, deps, comparator))
     return tasks
 
 
@@ -118,12 +147,15 @@ def run_tasks(
 ) -> Outcome:
     """Run the tasks the store lacks; each result is committed as it arrives."""
     status = store.status()
+    compared = store.comparator_status()
     out = Outcome(tasks)
     queue: deque[Planned] = deque()
-    refs: list[Planned] = []
+    refs: list[Planned] = []  # reference tasks and comparators: they wait for their partners
     for t in tasks:
         if t.is_reference:
             refs.append(t)
+            if t.comparator is not None:
+                refs.append(t.comparator)
         elif status.get(t.key) != "ok":
             queue.append(t)
     unsettled = {t.key for t in queue}  # partners still to run in this call
@@ -138,7 +170,8 @@ def run_tasks(
         rerun = [
             t
             for t in ready
-            if status.get(t.key) != "ok" or not store.linked(t.key) >= {d for d in t.deps if status.get(d) == "ok"}
+            if (compared if t.is_comparator else status).get(t.key) != "ok"
+            or not store.linked(t.key) >= {d for d in t.deps if status.get(d) == "ok"}
         ]
         queue.extendleft(reversed(rerun))
 
@@ -146,13 +179,19 @@ def run_tasks(
         ready_references()
         while queue and len(in_flight) < capacity:
             t = queue.popleft()
-            in_flight[executor.submit(run_task, spec(t, exp, store, status))] = t
+            if t.is_comparator:
+                in_flight[executor.submit(run_comparator, comparator_spec(t, exp, store, status))] = t
+            else:
+                in_flight[executor.submit(run_task, spec(t, exp, store, status))] = t
         if not in_flight:
             if refs:  # only when a dependency can never finish: a bug, not bad input
                 raise RuntimeError(f"tasks wait on dependencies that never run: {[t.key for t in refs]}")
             break
         for future in executor.wait_first(in_flight):
             t = in_flight.pop(future)
+            if t.is_comparator:
+                _settle_comparator(t, future, store, exp, commit, out, compared)
+                continue
             try:
                 result = future.result()
             except Exception as e:  # the worker itself failed (e.g. lost), not the model
@@ -179,6 +218,35 @@ def spec(t: Planned, exp: Experiment, store: Store, status: dict[str, str]) -> T
             others.append(Enrolled(d, scenario, grid, *store.enrolled(d)))
     s = t.variant.scenario
     return TaskSpec(t.key, s.name, t.variant.grid, t.replication, exp.seed, s.params, s.prelaunch, tuple(others))
+
+
+def comparator_spec(t: Planned, exp: Experiment, store: Store, status: dict[str, str]) -> ComparatorSpec:
+    """The comparator's input: the reference's parameters and the case summaries of its finished partners."""
+    partners = []
+    for d in t.deps:
+        if status.get(d) == "ok":
+            scenario, grid = store.identity(d)
+            partners.append(Partner(d, scenario, grid, store.cases(d)))
+    s = t.variant.scenario
+    return ComparatorSpec(
+        t.key, s.name, t.variant.grid, t.replication, exp.seed, s.params, s.prelaunch, tuple(partners)
+    )
+
+
+def _settle_comparator(
+    t: Planned, future, store: Store, exp: Experiment, commit: str | None, out: Outcome, compared: dict[str, str]
+) -> None:
+    """Commit a finished comparator task and note it (apart from the runs)."""
+    try:
+        result = future.result()
+    except Exception as e:  # the worker itself failed (e.g. lost), not the model
+        result = ComparatorResult(t.key, error=f"{type(e).__name__}: {e}")
+    with _no_interrupt():
+        store.put_comparator(result, t.meta(exp.seed, commit))
+    compared[t.key] = "failed" if result.error else "ok"
+    out.comparators_run.add(t.key)
+    if result.error:
+        out.comparators_failed[t.key] = result.error
 
 
 class _no_interrupt:
@@ -219,7 +287,13 @@ def run_experiment(
             on_plan(tasks, reps)
         out = run_tasks(tasks, exp, store, executor, commit, progress)
         total = Outcome(
-            tasks, total.keys_run | out.keys_run, {**total.failed, **out.failed}, reps, total.events + out.events
+            tasks,
+            total.keys_run | out.keys_run,
+            {**total.failed, **out.failed},
+            reps,
+            total.events + out.events,
+            comparators_run=total.comparators_run | out.comparators_run,
+            comparators_failed={**total.comparators_failed, **out.comparators_failed},
         )
         if exp.precision is None or out.failed:
             return total

@@ -159,6 +159,7 @@ class Experiment:
     variants: tuple[Variant, ...] = field(default=())
     posterior: Posterior | None = None
     draws: tuple[Draw, ...] = ()
+    emulate_evaluation: bool = True  # run comparators for cohort matched:X (sim.experiments.comparator)
 
     @property
     def sha256(self) -> str | None:

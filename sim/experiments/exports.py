@@ -1,6 +1,6 @@
 """An experiment's tables, from its results store: ``kpis.csv``, ``timeseries.csv``, ``summary.csv``, ``warmup.csv``.
 
-Tidy frames first (:func:`collect`, :func:`summary`, :func:`warmup_check`);
+Tidy frames first (:func:`collect`, :func:`summary`, :func:`ledger` for ``ledger.csv``, :func:`warmup_check`);
 :func:`write_tables` writes them, each file replaced whole so that a reader
 never sees half a table.
 """
@@ -16,16 +16,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.compare import MDT_PREFIX, compare_values
+from sim.analysis.compare import MATCHED_PREFIX, MDT_PREFIX, compare_values
+from sim.analysis.ledger import LEDGER_COLUMNS, ledger_table
 from sim.analysis.stability import check, is_unstable, unstable_by_scenario
 from sim.analysis.stats import by_replication, mean_ci
 from sim.analysis.warmup import mser
 from sim.experiments.experiment import Experiment
 from sim.experiments.store import Store
 from sim.outcomes import registry
+from sim.outcomes.matching import BALANCE_COLUMNS as MATCHING_BALANCE
 
 KPI_COLUMNS = ["scenario", "grid", "replication", "cohort", "metric", "value"]
 TIMESERIES_COLUMNS = ["scenario", "grid", "replication", "day", "series", "value"]
+# matching_balance.csv: as compare writes it (sim.analysis.compare.BALANCE_COLUMNS), with the grid point
+BALANCE_COLUMNS = ["scenario", "grid", "replication", "design", *MATCHING_BALANCE]
 SUMMARY_COLUMNS = list(registry.SUMMARY_COLUMNS)
 WARMUP_COLUMNS = ["scenario", "grid", "series", "mser_truncation_days", "window_days", "verdict"]
 WARMUP_SERIES = "acute_beds_occupied"
@@ -54,7 +58,10 @@ def collect(store: Store, tasks: list, exp: Experiment) -> dict[str, pd.DataFram
     """KPIs and time series of the tasks that succeeded, in experiment order (scenario, grid, draw, replication).
 
     A reference run's measurements of another run's enrolled people carry cohort ``mdt:<scenario>`` and
-    that scenario's grid point.  With a ``[posterior]`` table both frames have a ``draw`` column after ``grid``.
+    that scenario's grid point; so do the reference's rows of cohort ``matched:<scenario>`` from the comparator
+    runs (:mod:`sim.experiments.comparator`), and the scenario's own rows of that cohort are the scenario's.
+    ``balance`` holds the matching's balance (``matching_balance.csv``).  With a ``[posterior]`` table the
+    frames have a ``draw`` column after ``grid``.
     """
     status = store.status()
     done = [t for t in tasks if status.get(t.key) == "ok"]
@@ -76,6 +83,9 @@ def collect(store: Store, tasks: list, exp: Experiment) -> dict[str, pd.DataFram
         if len(frame) == 0:
             continue
         frames.append(_identified(frame, frame[grid_of], ident, ["cohort", "metric", "value"]))
+    matched, balance = _matched(store, done, ident)
+    if len(matched):
+        frames.append(matched)
     ts = store.timeseries(list(ident))
     series = (
         _identified(ts, ts["key"], ident, ["day", "series", "value"])
@@ -89,7 +99,33 @@ def collect(store: Store, tasks: list, exp: Experiment) -> dict[str, pd.DataFram
     return {
         "kpis": _ordered(kpi_frame, columns(KPI_COLUMNS, with_draw)),
         "timeseries": _ordered(series, columns(TIMESERIES_COLUMNS, with_draw)),
+        "balance": _ordered(balance, columns(BALANCE_COLUMNS, with_draw)),
     }
+
+
+def _matched(store: Store, done: list, ident: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cohort ``matched:X`` rows of the finished comparators (``_order`` included) and their balance.
+
+    A comparator's rows take the partner's grid point, draw and replication; the reference's side is
+    named as the reference (the comparator's own variant), the scenario's side as the partner.
+    """
+    ok = store.comparator_status()
+    comparators = [t.comparator for t in done if t.comparator is not None and ok.get(t.comparator.key) == "ok"]
+    pairs = [(c.key, d) for c in comparators for d in c.deps if d in ident]
+    own = {c.key: (c.variant.name, c.order) for c in comparators}
+    # a comparator's key stands for the reference at its partner's grid point, draw and replication
+    as_ref = {(c, d): (own[c][0], *ident[d][1:3], own[c][1], ident[d][4]) for c, d in pairs}
+
+    def named(frame: pd.DataFrame, values: list[str]) -> pd.DataFrame:
+        ref = (frame["side"] == "reference").to_numpy() if "side" in frame else np.ones(len(frame), bool)
+        who = [as_ref[(k, o)] if r else ident[o] for k, o, r in zip(frame["key"], frame["other"], ref)]
+        names = ["scenario", "grid", "replication", "_order", "draw"]
+        out = pd.DataFrame(who, columns=names) if who else pd.DataFrame(columns=names)
+        out = out[["scenario", "grid", "draw", "replication", "_order"]]
+        return pd.concat([out, frame[values].reset_index(drop=True)], axis=1)
+
+    balance = named(store.balance(pairs).assign(side="scenario"), BALANCE_COLUMNS[3:])
+    return named(store.matched(pairs), ["cohort", "metric", "value"]), balance
 
 
 def columns(base: list[str], with_draw: bool) -> list[str]:
@@ -152,6 +188,8 @@ def summary(
     def reference(scenario: str, grid, cohort: str, metric: str):
         if cohort == "mdt":  # the same people in the reference run, measured at this scenario's grid point
             return groups.get((exp.reference, grid, MDT_PREFIX + scenario, metric))
+        if cohort.startswith(MATCHED_PREFIX):  # the evaluation's counterfactual, at this scenario's grid point
+            return groups.get((exp.reference, grid, cohort, metric))
         return groups.get((exp.reference, grid if ref_gridded else None, cohort, metric))
 
     rows = []
@@ -171,6 +209,32 @@ def summary(
             row.update({k: stats[k] for k in SUMMARY_COLUMNS + extra if k in stats})
         rows.append(row)
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS + extra)
+
+
+def ledger(summary: pd.DataFrame, exp: Experiment) -> pd.DataFrame:
+    """``ledger.csv``: who pays and who saves, from the summary's cohort ``all`` (:mod:`sim.analysis.ledger`).
+
+    One row per scenario (and grid point), view and organisation, the reference's own rows aside; with a grid,
+    ``grid`` follows ``scenario``.  ``reference_mean`` is the reference's mean at the same grid point where the
+    reference is gridded, else its one mean.
+    """
+    ref_gridded = exp.grid is not None and exp.reference in exp.grid.scenarios
+    ref = summary[summary["scenario"] == exp.reference]
+    means = {(_no_grid(g), c, m): v for g, c, m, v in zip(ref["grid"], ref["cohort"], ref["metric"], ref["mean"])}
+    rows = summary[(summary["scenario"] != exp.reference) & (summary["cohort"] == "all")]
+    keys = zip(rows["grid"], rows["cohort"], rows["metric"])
+    rows = rows.assign(
+        scenario_mean=rows["mean"],
+        reference_mean=[means.get((_no_grid(g) if ref_gridded else None, c, m), math.nan) for g, c, m in keys],
+    )
+    parts = []
+    for (_, grid), part in rows.groupby(["scenario", "grid"], sort=False, dropna=False):
+        table = ledger_table(part)
+        if exp.grid is not None:
+            table.insert(1, "grid", float(grid))
+        parts.append(table)
+    columns = LEDGER_COLUMNS[:1] + ["grid"] + LEDGER_COLUMNS[1:] if exp.grid is not None else LEDGER_COLUMNS
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
 def _plain_level(values: pd.Series) -> dict[str, float]:

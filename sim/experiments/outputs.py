@@ -1,9 +1,9 @@
 """Everything an experiment writes into its results folder, from its store, at the end of a run.
 
-``kpis.csv``, ``timeseries.csv``, ``summary.csv``, ``warmup.csv``,
+``kpis.csv``, ``timeseries.csv``, ``summary.csv``, ``ledger.csv`` (who pays and who saves), ``warmup.csv``,
 ``replications.csv`` (with a precision target), ``uncertainty.csv`` (over
-posterior draws), ``metadata.json``, the charts (PNG and SVG) and
-``report.html``.
+posterior draws), ``matching_balance.csv`` (with an emulated evaluation), ``metadata.json``,
+the charts (PNG and SVG) and ``report.html``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from sim.experiments.batch import Outcome, Planned, paired_with_reference
 from sim.experiments.experiment import Experiment
-from sim.experiments.exports import SUMMARY_COLUMNS, collect, summary, warmup_check, write_table
+from sim.experiments.exports import SUMMARY_COLUMNS, collect, ledger, summary, warmup_check, write_table
 from sim.experiments.store import Store
 from sim.provenance import file_sha256
 from sim.reports import metadata
@@ -43,6 +43,7 @@ def experiment_metadata(exp: Experiment, outcome: Outcome, commit: str | None, s
             "metrics": list(exp.metrics),
             "charts": list(exp.charts),
             "failed": [_failure(by_key[k], e) for k, e in outcome.failed.items()],
+            "comparator_runs": _comparators(outcome),
             "precision": None,
         }
     )
@@ -59,7 +60,24 @@ def experiment_metadata(exp: Experiment, outcome: Outcome, commit: str | None, s
             "max_replications": p.max_replications,
             "look_ahead": p.look_ahead,
         }
-    return metadata.timed(meta, seconds, runs_now=outcome.ran, runs_reused=outcome.reused)
+    # what this invocation ran, as against what a resumed run reused, is timing, not a property of the results
+    return metadata.timed(
+        meta,
+        seconds,
+        runs_now=outcome.ran,
+        runs_reused=outcome.reused,
+        comparator_runs_now=len(outcome.comparators_run),
+    )
+
+
+def _comparators(outcome: Outcome) -> dict[str, Any]:
+    """The emulated evaluations' comparator runs (not counted among the runs): how many, and any failures
+    (how many this invocation ran is with the timing fields)."""
+    by_key = {t.key: t for t in outcome.comparators}
+    return {
+        "planned": len(by_key),
+        "failed": [_failure(by_key[k], e) for k, e in outcome.comparators_failed.items() if k in by_key],
+    }
 
 
 def _failure(task: Planned, error: str) -> dict[str, Any]:
@@ -84,6 +102,11 @@ def write_all(
     frames["summary"] = table[SUMMARY_COLUMNS]
     warm = warmup_check(frames["timeseries"], exp)
     written = [write_table(frames[k], out / f"{k}.csv") for k in ("kpis", "timeseries", "summary")]
+    if len(frames["balance"]):  # the emulated evaluations' matching (cohort matched:X), as compare writes it
+        written.append(write_table(frames["balance"], out / "matching_balance.csv"))
+    money = ledger(table, exp)
+    if len(money):  # none without a scenario compared, or without the organisations' costs among the metrics
+        written.append(write_table(money, out / "ledger.csv"))
     if exp.posterior is not None:
         from sim.analysis.uncertainty import uncertainty_table
 

@@ -7,10 +7,17 @@ or not at all; a kill at any moment loses only the runs still in flight.
 Counterfactual KPIs (the reference run measured over another run's enrolled
 people) are stored per (reference key, other key).  A failed run is stored
 with its error and counts as missing when the experiment resumes.
+
+A run whose MDT enrolled anyone also stores its case summary (``cases``).  A
+comparator run (:mod:`sim.experiments.comparator`) is stored apart from the
+runs (``comparator_runs``, keyed the same way), with the ``matched:X`` rows of
+each partner (``matched``, the reference's and X's) and the matching's balance
+(``matching_balance``), and linked to its partners like a reference run.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -19,7 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiments.tasks import TaskResult
+from sim.experiments.comparator import ComparatorResult
+from sim.experiments.tasks import Cases, TaskResult
+from sim.outcomes.matching import BALANCE_COLUMNS
 
 FILENAME = "results.sqlite"
 SCHEMA = """
@@ -37,29 +46,44 @@ CREATE TABLE IF NOT EXISTS counterfactuals (
 CREATE INDEX IF NOT EXISTS counterfactuals_key ON counterfactuals (key, other);
 CREATE TABLE IF NOT EXISTS links (key TEXT NOT NULL, other TEXT NOT NULL, PRIMARY KEY (key, other));
 CREATE TABLE IF NOT EXISTS job (kind TEXT NOT NULL, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cases (key TEXT PRIMARY KEY, design TEXT NOT NULL, columns TEXT NOT NULL, data BLOB);
+CREATE TABLE IF NOT EXISTS comparator_runs (
+    key TEXT PRIMARY KEY, scenario TEXT NOT NULL, grid REAL, replication INTEGER NOT NULL, seed INTEGER NOT NULL,
+    scenario_hash TEXT NOT NULL, version TEXT NOT NULL, git_commit TEXT, status TEXT NOT NULL, error TEXT,
+    seconds REAL, ran INTEGER, finished REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS matched (
+    key TEXT NOT NULL, other TEXT NOT NULL, side TEXT NOT NULL, cohort TEXT, metric TEXT, value REAL);
+CREATE INDEX IF NOT EXISTS matched_key ON matched (key, other);
+CREATE TABLE IF NOT EXISTS matching_balance (
+    key TEXT NOT NULL, other TEXT NOT NULL, design TEXT, variable TEXT, cases INTEGER, controls INTEGER,
+    case_mean REAL, control_mean REAL, smd REAL);
 """
+# what a run's row says of it, in the runs and the comparator runs alike
+RUN_FIELDS = (
+    "key",
+    "scenario",
+    "grid",
+    "replication",
+    "seed",
+    "scenario_hash",
+    "version",
+    "git_commit",
+    "status",
+    "error",
+    "seconds",
+)
 COLUMNS = {  # what each table must hold, checked when a store is opened
-    "runs": (
-        "key",
-        "scenario",
-        "grid",
-        "replication",
-        "seed",
-        "scenario_hash",
-        "version",
-        "git_commit",
-        "status",
-        "error",
-        "seconds",
-        "events",
-        "finished",
-    ),
+    "runs": (*RUN_FIELDS, "events", "finished"),
     "kpis": ("key", "cohort", "metric", "value"),
     "timeseries": ("key", "day", "series", "value"),
     "enrolments": ("key", "pids", "times"),
     "counterfactuals": ("key", "other", "cohort", "metric", "value"),
     "links": ("key", "other"),
     "job": ("kind", "name"),
+    "cases": ("key", "design", "columns", "data"),
+    "comparator_runs": (*RUN_FIELDS, "ran", "finished"),
+    "matched": ("key", "other", "side", "cohort", "metric", "value"),
+    "matching_balance": ("key", "other", "design", *BALANCE_COLUMNS),
 }
 
 
@@ -127,7 +151,7 @@ class Store:
         key = result.key
         status = "failed" if result.error else "ok"
         with self.db:  # one transaction
-            for table in ("kpis", "timeseries", "enrolments"):
+            for table in ("kpis", "timeseries", "enrolments", "cases"):
                 self.db.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
             self.db.execute("DELETE FROM counterfactuals WHERE key = ?", (key,))
             self.db.execute("DELETE FROM links WHERE key = ?", (key,))
@@ -174,6 +198,13 @@ class Store:
                     np.ascontiguousarray(times, np.float64).tobytes(),
                 ),
             )
+            if result.cases is not None:
+                frame = result.cases.frame
+                kinds = [[c, str(frame[c].dtype)] for c in frame.columns]
+                data = np.ascontiguousarray(frame.to_numpy(dtype=np.float64)).tobytes()
+                self.db.execute(
+                    "INSERT INTO cases VALUES (?,?,?,?)", (key, result.cases.design, json.dumps(kinds), data)
+                )
             for other, frame in result.counterfactuals.items():
                 self.db.execute("INSERT INTO links VALUES (?,?)", (key, other))
                 self.db.executemany(
@@ -182,6 +213,45 @@ class Store:
                         (key, other, c, m, float(v))
                         for c, m, v in frame[["cohort", "metric", "value"]].itertuples(index=False)
                     ],
+                )
+
+    def put_comparator(self, result: ComparatorResult, meta: dict[str, Any]) -> None:
+        """Commit one comparator run (:mod:`sim.experiments.comparator`), replacing any earlier record of its key."""
+        key = result.key
+        with self.db:  # one transaction
+            for table in ("matched", "matching_balance", "links"):
+                self.db.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
+            self.db.execute(
+                "INSERT OR REPLACE INTO comparator_runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    key,
+                    meta["scenario"],
+                    meta["grid"],
+                    meta["replication"],
+                    meta["seed"],
+                    meta["scenario_hash"],
+                    meta["version"],
+                    meta["git_commit"],
+                    "failed" if result.error else "ok",
+                    result.error,
+                    result.seconds,
+                    int(result.ran),
+                    time.time(),
+                ),
+            )
+            if result.error:
+                return
+            self.db.executemany("INSERT INTO links VALUES (?,?)", [(key, other) for other in result.partners])
+            for other, frame in result.matched.items():
+                self.db.executemany(
+                    "INSERT INTO matched VALUES (?,?,?,?,?,?)",
+                    [(key, other, sd, c, m, float(v)) for sd, c, m, v in frame.itertuples(index=False)],
+                )
+            for other, frame in result.balance.items():
+                columns = ["design", *BALANCE_COLUMNS]
+                self.db.executemany(
+                    "INSERT INTO matching_balance VALUES (?,?,?,?,?,?,?,?,?)",
+                    [(key, other, *row) for row in frame[columns].itertuples(index=False)],
                 )
 
     # --- reading ---
@@ -206,6 +276,37 @@ class Store:
         if row is None:
             raise KeyError(key)
         return np.frombuffer(row[0], np.int64).copy(), np.frombuffer(row[1], np.float64).copy()
+
+    def cases(self, key: str) -> Cases | None:
+        """A stored run's case summary for the emulated evaluation (None: nobody enrolled)."""
+        row = self.db.execute("SELECT design, columns, data FROM cases WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        kinds = json.loads(row[1])
+        values = np.frombuffer(row[2], np.float64).reshape(-1, len(kinds))
+        frame = pd.DataFrame({c: values[:, i].astype(kind) for i, (c, kind) in enumerate(kinds)})
+        return Cases(str(row[0]), frame)
+
+    def comparator_status(self) -> dict[str, str]:
+        """Every stored comparator run's status (``ok`` or ``failed``) by key."""
+        return dict(self.db.execute("SELECT key, status FROM comparator_runs"))
+
+    def comparator_runs(self) -> pd.DataFrame:
+        return pd.read_sql_query("SELECT * FROM comparator_runs", self.db)
+
+    def matched(self, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+        """``key, other, side, cohort, metric, value`` for the given (comparator key, partner key) pairs."""
+        return self._pairs("SELECT key, other, side, cohort, metric, value FROM matched", pairs)
+
+    def balance(self, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+        """``key, other, design`` and the matching's balance for the given (comparator key, partner key) pairs."""
+        return self._pairs(f"SELECT key, other, design, {', '.join(BALANCE_COLUMNS)} FROM matching_balance", pairs)
+
+    def _pairs(self, select: str, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+        frame = self._select(select + " WHERE key IN ({}) ORDER BY rowid", sorted({k for k, _ in pairs}))
+        wanted = set(pairs)
+        keep = np.array([(k, o) in wanted for k, o in zip(frame["key"], frame["other"])], dtype=bool)
+        return frame[keep].reset_index(drop=True)
 
     def runs(self) -> pd.DataFrame:
         return pd.read_sql_query("SELECT * FROM runs", self.db)

@@ -5,7 +5,10 @@ worker) executes.  It never raises: an error comes back in the result, so
 one failing replication cannot take the others down.  Besides its own KPIs
 and time series, a task returns whom it enrolled in an MDT; the reference
 scenario's task is given those enrolments and measures the same people in
-its own run (cohort ``mdt:<scenario>``), their counterfactual.
+its own run (cohort ``mdt:<scenario>``), their counterfactual.  A task whose
+MDT enrolled anyone also returns its cases' part of the emulated evaluation
+(:func:`sim.outcomes.evaluation.case_summary`), which the replication's
+comparator task (:mod:`sim.experiments.comparator`) matches controls for.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.analysis.compare import MDT_PREFIX
+from sim.outcomes.evaluation import case_summary, design_for
 from sim.outcomes.metrics import cohort_kpis, enrolment_starts, mdt_cohort
 from sim.outcomes.rundata import RunData
 from sim.parameters.params import Params
@@ -70,6 +74,16 @@ class TaskResult:
     enrolled: tuple[np.ndarray, np.ndarray] | None = None  # pids, times
     counterfactuals: dict[str, pd.DataFrame] = field(default_factory=dict)  # other key -> cohort, metric, value
     events: int = 0
+    cases: Cases | None = None  # the enrolled people's part of the emulated evaluation (None: nobody enrolled)
+
+
+@dataclass(frozen=True)
+class Cases:
+    """A run's case summary for the emulated evaluation (:func:`sim.outcomes.evaluation.case_summary`),
+    made with the named design (:func:`sim.outcomes.evaluation.design_for` of the run's scenario)."""
+
+    design: str
+    frame: pd.DataFrame
 
 
 def counterfactual(data: RunData, enrolled: Enrolled) -> pd.DataFrame:
@@ -87,13 +101,17 @@ def run_task(spec: TaskSpec) -> TaskResult:
     t0 = time.perf_counter()
     try:
         res = single_run(spec.params, seed=spec.seed, replication=spec.replication, prelaunch=spec.prelaunch)
+        enrolled = enrolment_starts(res.data)
         out = TaskResult(
             spec.key,
             kpis=res.kpis,
             timeseries=res.timeseries,
-            enrolled=enrolment_starts(res.data),
+            enrolled=enrolled,
             events=int(res.stats.get("events", 0)),
         )
+        if len(enrolled[0]):
+            design = design_for(spec.scenario)
+            out.cases = Cases(design.name, case_summary(res.data, design))
         for other in spec.counterfactuals:
             out.counterfactuals[other.key] = counterfactual(res.data, other)
     except Exception as e:  # reported with the task, the others go on

@@ -13,9 +13,12 @@ import pandas as pd
 
 from sim.core.population import DAYS_PER_YEAR
 from sim.outcomes import registry
-from sim.outcomes.costs import cohort_costs
+from sim.outcomes.continuity import continuity_share
+from sim.outcomes.costs import cohort_costs, excess_days
+from sim.outcomes.days_at_home import days_at_home_kpis
 from sim.outcomes.rundata import Cohort, RunData, lower_bound, overlap
-from sim.vocabulary import AeExit, Delay, Ev, Place, Reason, Responsible
+from sim.outcomes.workforce import workforce
+from sim.vocabulary import AeExit, Delay, Ev, Place, Reason, Responsible, Spell
 
 METRICS = registry.COHORT_METRICS  # every cohort's metrics, named and defined in sim.outcomes.registry
 PLACE_METRICS = registry.PLACE_METRICS  # place-wide, under cohort ``all`` only: occupancy, core beds, ...
@@ -34,6 +37,7 @@ _COUNTED = {
     "mdt_reviews": Ev.MDT_REVIEW,
     "deaths": Ev.DEATH,
     "gp_contacts": Ev.GP_CONTACT,
+    "social_care_requests_refused": Ev.SOCIAL_CARE_REFUSED,
 }
 
 
@@ -51,7 +55,13 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
     person = ev["pid"].to_numpy() >= 0
     t = ev["time"].to_numpy()
     pid = np.where(person, ev["pid"].to_numpy(), 0)
-    inside = person & (t < E) & (t >= np.nan_to_num(lo[pid], nan=np.inf))
+    start = np.nan_to_num(lo[pid], nan=np.inf)
+    # GP contacts and nursing visits at home are counted in bulk when a spell at home ends, and every
+    # open spell is closed at the window's edges: a count at the start covers the time before it, one at
+    # the end the time up to it (sim/replication/single.py), so these count in (start, end]
+    code, det = ev["event"].to_numpy(), ev["detail"].to_numpy()
+    bulk = ((code == Ev.GP_CONTACT) & (det == 1)) | (code == Ev.COMMUNITY_NURSING)
+    inside = person & np.where(bulk, (t <= E) & (t > start), (t < E) & (t >= start))
     e = ev[inside]
     kind = e["event"].to_numpy()
     count = e["count"].to_numpy()
@@ -60,10 +70,15 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
         out[metric] = float(count[kind == code].sum())
     out["deaths_in_hospital"] = float(((kind == Ev.DEATH) & (detail == Place.ACUTE)).sum())
     out["care_home_admissions"] = float(((kind == Ev.CARE_HOME_ADMISSION) & (detail == 1)).sum())
+    un = data.spells[data.spells["kind"] == Spell.UNMET_NEED]
+    unmet = overlap(un["pid"].to_numpy(), un["start"].to_numpy(), un["end"].to_numpy(), lo, E)
+    out["unmet_need_person_days"] = float(unmet.sum())
     # the 91-day check counts when the discharge into reablement was inside the cohort's window
     chk = e[(kind == Ev.AT_HOME_91D)]
     chk = chk[chk["time"].to_numpy() - 91.0 >= lo[chk["pid"].to_numpy()]]
     out["at_home_91d_after_reablement"] = float(chk["detail"].mean()) if len(chk) else float("nan")
+    rr = detail[kind == Ev.RAPID_RESPONSE]
+    out["rapid_response_kept_home_share"] = float(rr.mean()) if len(rr) else float("nan")
     knows = detail[kind == Ev.KNOWS_CONTACT]
     out["knows_whom_to_contact"] = float(knows.mean()) if len(knows) else float("nan")
 
@@ -91,6 +106,8 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
     hours = (np.nan_to_num(ae["left"].to_numpy(), nan=E) - arrival) * 24.0  # still in A&E at the end: so far
     for metric, limit in AE_WAITS.items():
         out[metric] = float((counted & (hours > limit)).sum())
+    out.update(days_at_home_kpis(data, lo, ae))  # days alive split into home, hospital and a new care home
+    out["mdt_continuity_share"] = continuity_share(data, lo)
 
     wl = waiting_list(data)
     wpid, start, stop = wl["pid"].to_numpy(), wl["start"].to_numpy(), wl["stop"].to_numpy()
@@ -114,6 +131,9 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
         "elective_day_cases": float(((kind == Ev.ELECTIVE_ADMISSION) & (detail == 1)).sum()),
         "community_nursing_visits": float(count[kind == Ev.COMMUNITY_NURSING].sum()),
         "escalation_bed_days_all": escalation_bed_days(data),
+        "emergency_excess_bed_days": excess_days(
+            st[st["emergency"].to_numpy(bool)], lo, E, data.params.costs.emergency_trim_days
+        ),
     }
     out.update(cohort_costs(data, c, lo, {**out, **aux}))
     return out
@@ -209,6 +229,7 @@ def kpi_table(data: RunData, cohorts: tuple[Cohort, ...] | None = None) -> pd.Da
         "background_elective_cancellations": float(
             (background & (ev["event"].to_numpy() == Ev.ELECTIVE_CANCELLATION)).sum()
         ),
+        **workforce(data),
     }
     for metric in PLACE_METRICS:
         rows.append(("all", metric, place[metric]))

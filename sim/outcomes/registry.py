@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 KINDS = {
     "count": "a number of events or people",
-    "days": "days spent in a bed or waiting",
+    "days": "days spent at home, in a bed or waiting",
     "hours": "hours spent waiting",
     "person_years": "years lived in the cohort, from which rates are derived",
     "share": "a share between 0 and 1, shown in per cent",
     "gbp": "pounds sterling in the price year of the cost parameters",
     "beds": "a number of beds, held or in use",
+    "workforce": "staff in whole-time equivalents, or hours of care a week",
 }
 AGGREGATES = {"total": "summed over the statistics window", "level": "a mean or a share over the statistics window"}
 SCOPES = {"cohort": "every cohort", "place": "the whole place, under cohort `all` only"}
@@ -42,7 +43,8 @@ PEOPLE, ACTIVITY, BEDS, DELAYS, OUTCOMES, COSTS = (
     "Outcomes for people",
     "Costs",
 )
-TOPICS = (PEOPLE, ACTIVITY, BEDS, DELAYS, OUTCOMES, COSTS)
+WORKFORCE = "Workforce"
+TOPICS = (PEOPLE, ACTIVITY, BEDS, DELAYS, OUTCOMES, WORKFORCE, COSTS)
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,17 @@ REGISTRY: tuple[Metric, ...] = (
         "Crises met at home by the community rapid response team.",
         sector="community",
     ),
+    Metric(
+        "rapid_response_kept_home_share",
+        "Rapid responses that kept the person at home",
+        "share",
+        "share",
+        "level",
+        ACTIVITY,
+        "Share of the rapid responses in the window after which the crisis was resolved at home (the rest went on "
+        "to A&E).",
+        sector="community",
+    ),
     _count(
         "mdt_reviews",
         "MDT reviews",
@@ -172,7 +185,7 @@ REGISTRY: tuple[Metric, ...] = (
     ),
     Metric(
         "mean_occupied_beds",
-        "Acute beds occupied (mean)",
+        "Acute beds occupied by the cohort (mean)",
         "beds",
         "beds",
         "level",
@@ -357,8 +370,65 @@ REGISTRY: tuple[Metric, ...] = (
         topic=OUTCOMES,
         sector="social_care",
     ),
+    _count(
+        "social_care_requests_refused",
+        "Social care requests refused",
+        "requests",
+        "Requests from the community for home care or a care home turned away because the council's waiting "
+        "list was full.",
+        topic=OUTCOMES,
+        sector="social_care",
+    ),
+    Metric(
+        "unmet_need_person_days",
+        "Days with unmet need for care",
+        "days",
+        "days",
+        "total",
+        OUTCOMES,
+        "Days people lived with a request for home care or a care home waiting on the council's list, or after "
+        "one was refused (for social_care.unmet_need_refused_days), until care came or they died, inside the window.",
+        sector="social_care",
+    ),
     _count("deaths", "Deaths", "deaths", "Deaths, wherever they happened.", topic=OUTCOMES),
     _count("deaths_in_hospital", "Deaths in hospital", "deaths", "Deaths in an acute bed.", topic=OUTCOMES),
+    # outcomes besides activity (sim.outcomes.days_at_home, sim.outcomes.continuity)
+    Metric(
+        "days_at_home",
+        "Days at home",
+        "days",
+        "days",
+        "total",
+        OUTCOMES,
+        "Days alive in the window spent out of hospital (not in A&E, an acute bed or an intermediate care bed), "
+        "each person from when they count; a care home is home for people who lived there when they began to "
+        "count, while days in a placement that began later are `days_in_new_care_home`. With the days in "
+        "hospital, the two add up to the cohort's `person_years` x 365.25 days.",
+    ),
+    Metric(
+        "days_in_new_care_home",
+        "Days in a new care home placement",
+        "days",
+        "days",
+        "total",
+        OUTCOMES,
+        "Days alive in the window spent in a care home placement, council-funded or self-funded, that began after "
+        "the person began to count in the cohort; days in hospital from it are left out (counted as neither).",
+        sector="social_care",
+    ),
+    Metric(
+        "mdt_continuity_share",
+        "MDT patients who kept one co-ordinator",
+        "share",
+        "share",
+        "level",
+        OUTCOMES,
+        "Share of the people on an MDT caseload while they counted in the window who had one unbroken enrolment, "
+        "so one named co-ordinator throughout; blank when nobody was enrolled. The model never changes the "
+        "co-ordinator within an enrolment (it has no staff turnover, sickness or handover), so the only change "
+        "it shows is leaving the caseload and being enrolled again: an upper bound on real continuity.",
+        sector="community",
+    ),
     Metric(
         "knows_whom_to_contact",
         "Know whom to contact after discharge",
@@ -368,43 +438,127 @@ REGISTRY: tuple[Metric, ...] = (
         OUTCOMES,
         "Share of discharges from an emergency stay after which the person knew whom to contact.",
     ),
-    _cost("cost_primary_care_gbp", "Primary care cost", "GP contacts at their unit cost.", "primary_care"),
+    _cost(
+        "cost_primary_care_gbp",
+        "Primary care cost",
+        "GP practices' cost (provider view): GP contacts at their unit cost and GPs' time in MDT meetings.",
+        "primary_care",
+    ),
     _cost(
         "cost_community_gbp",
         "Community cost",
-        "Intermediate care beds, MDT co-ordinators and the rapid response "
-        f"team as capacity held{_SHARE}, plus community nursing visits at their unit cost.",
+        "Community services' cost (provider view): intermediate care beds, MDT co-ordinators, the rapid response "
+        f"team, care navigators and the single point of access as capacity held{_SHARE}, plus community nursing "
+        "visits at their unit cost.",
         "community",
     ),
     _cost(
         "cost_hospital_gbp",
         "Hospital cost",
-        f"Core acute beds as capacity held{_SHARE}, plus escalation bed days, A&E attendances, "
-        "emergency and elective admissions (day cases at their own price) and outpatient attendances at their "
-        "unit costs.",
+        "The acute trust's cost (provider view): core acute beds held at the ward cost of a bed day"
+        f"{_SHARE}, closed beds not yet cashed (`all` only), escalation bed days, and per use the non-ward part "
+        "of emergency and ordinary elective admissions, day cases less their ward time, A&E and outpatient "
+        "attendances, dates cancelled on the day and consultants' time in MDT meetings; under `all` also the "
+        "background patients' admissions and cancellations.",
         "hospital",
     ),
     _cost(
         "cost_social_care_gbp",
         "Social care cost",
-        f"Social workers and reablement places as capacity held{_SHARE}, "
-        "plus home care hours and council-funded care home weeks at their unit costs.",
+        "Council social work and care providers together (provider view): social workers and reablement places "
+        f"held{_SHARE}, social workers' time in MDT meetings, home care hours and care home weeks (council-funded "
+        "and self-funded) at their unit costs.",
         "social_care",
     ),
     _cost("cost_health_gbp", "Health cost", "Primary care, community and hospital cost together."),
-    _cost("cost_total_gbp", "Total cost", "Health and social care cost together."),
+    _cost(
+        "cost_total_gbp",
+        "Total cost",
+        "Provider view: what every provider spends, each pound once; the sum of the `cost_provider_<organisation>_gbp` "
+        "and of the four sectors; capacity held, closed beds not cashed and activity together.",
+    ),
     _cost(
         "cost_capacity_gbp",
         "Cost of capacity held",
-        "What the capacity held costs, used or not: core acute beds, "
-        "intermediate care and reablement places, social workers, MDT co-ordinators and the rapid response team"
-        f"{_SHARE}.",
+        "What the capacity held costs, used or not: core acute beds, intermediate care and reablement places, "
+        "social workers, MDT co-ordinators, the rapid response team, care navigators and the single point of "
+        f"access{_SHARE}.",
+    ),
+    _cost(
+        "cost_stranded_gbp",
+        "Cost of closed beds not cashed",
+        "Under `all` only (0 for other cohorts): what the acute beds a shift closed still cost: all of it until "
+        "costs.cashable_lag_months after the window's start, then all but costs.cashable_share of the whole wards "
+        "closed (docs/costs.md).",
     ),
     _cost(
         "cost_activity_gbp",
         "Cost of activity",
-        "What is paid per use: GP, A&E, admissions, escalation bed days, outpatients, home "
-        "care, council-funded care homes and community nursing.",
+        "Provider cost per use: the total less capacity held and closed beds not cashed (GP contacts, A&E, "
+        "admissions' non-ward parts, cancellations, escalation bed days, outpatients, MDT meeting time, home care, "
+        "care homes and community nursing).",
+    ),
+    _cost(
+        "cost_provider_acute_trust_gbp",
+        "Acute trust (provider cost)",
+        "Provider view: the acute trust's cost, as `cost_hospital_gbp`.",
+        "hospital",
+    ),
+    _cost(
+        "cost_provider_community_services_gbp",
+        "Community services (provider cost)",
+        "Provider view: community services' cost, as `cost_community_gbp`.",
+        "community",
+    ),
+    _cost(
+        "cost_provider_gp_practices_gbp",
+        "GP practices (provider cost)",
+        "Provider view: GP practices' cost, as `cost_primary_care_gbp`.",
+        "primary_care",
+    ),
+    _cost(
+        "cost_provider_council_social_work_gbp",
+        "Council social work (provider cost)",
+        f"Provider view: the council's social workers held{_SHARE} and their time in MDT meetings.",
+        "social_care",
+    ),
+    _cost(
+        "cost_provider_care_providers_gbp",
+        "Care providers (provider cost)",
+        f"Provider view: reablement places held{_SHARE}, home care hours and care home weeks, council-funded and "
+        "self-funded.",
+        "social_care",
+    ),
+    _cost(
+        "cost_paid_icb_gbp",
+        "ICB (payment)",
+        "Commissioner view: what the ICB pays: the acute trust national prices per A&E attendance, admission "
+        "(its stay to costs.emergency_trim_days), excess bed day, elective episode, day case and outpatient "
+        "attendance; community services on a block contract and GP practices by capitation, at their cost.",
+    ),
+    _cost(
+        "cost_paid_council_gbp",
+        "Council adult social care (payment)",
+        "Commissioner view: what the council pays: its social workers, reablement places, home care hours and "
+        "the care home weeks it funds.",
+    ),
+    _cost(
+        "cost_paid_self_funders_gbp",
+        "Self-funders (payment)",
+        "Commissioner view: what people pay for their own care home weeks (NHS-funded places, not told apart in "
+        "the records, are counted here too).",
+    ),
+    _cost(
+        "cost_payment_total_gbp",
+        "Total paid (commissioner view)",
+        "Commissioner view: the sum of the `cost_paid_<payer>_gbp`, each pound once.",
+    ),
+    _cost(
+        "cost_provider_minus_payment_gbp",
+        "Provider cost less payments",
+        "`cost_total_gbp` less `cost_payment_total_gbp`: the acute trust's cost beyond its activity income "
+        "(beds held, closed beds not cashed, escalation, cancellations and MDT time less prices paid); negative "
+        "when the prices pay more than the trust's cost.",
     ),
     Metric(
         "acute_occupancy",
@@ -453,6 +607,58 @@ REGISTRY: tuple[Metric, ...] = (
         scope="place",
         sector="hospital",
     ),
+    # the workforce the capacity stands for (sim.outcomes.workforce): outputs only, the model runs on capacity
+    Metric(
+        "wte_coordinators",
+        "MDT co-ordinators (WTE)",
+        "WTE",
+        "workforce",
+        "level",
+        WORKFORCE,
+        "MDT co-ordinator posts of all disciplines (mdt.coordinators_per_100k) in the window, each post one "
+        "whole-time equivalent, as costs.coordinator_year prices a full-time post.",
+        scope="place",
+        sector="community",
+    ),
+    Metric(
+        "wte_social_workers",
+        "Hospital social workers (WTE)",
+        "WTE",
+        "workforce",
+        "level",
+        WORKFORCE,
+        "The hospital social work team's capacity (social_care.social_workers_per_100k, in assessments in "
+        "progress at once) in whole-time equivalents: social_care.social_worker_wte_per_assessment per "
+        "assessment, 1 by assumption.",
+        scope="place",
+        sector="social_care",
+    ),
+    Metric(
+        "wte_community_nurses",
+        "Community nurses (WTE)",
+        "WTE",
+        "workforce",
+        "level",
+        WORKFORCE,
+        "Rapid response capacity (visits in progress at once) times community.rapid_response_wte_per_visit (2 by "
+        "assumption), plus the district nursing visits made to the simulated cohort in the window, a year, times "
+        "community.nursing_visit_hours over community.nurse_hours_per_year; nursing for people outside the "
+        "cohort is not counted.",
+        scope="place",
+        sector="community",
+    ),
+    Metric(
+        "home_care_hours_per_week",
+        "Home care hours a week",
+        "hours a week",
+        "workforce",
+        "level",
+        WORKFORCE,
+        "Mean home care packages in use over the window (held by people of the cohort, kept while they are in "
+        "hospital) times costs.home_care_hours_per_week: the hours of care a week the home care market delivers.",
+        scope="place",
+        sector="social_care",
+    ),
 )
 BY_NAME = {m.name: m for m in REGISTRY}
 NAMES = tuple(BY_NAME)  # every metric, in the registry's order
@@ -460,7 +666,18 @@ NAMES = tuple(BY_NAME)  # every metric, in the registry's order
 COHORT_METRICS = tuple(m.name for m in REGISTRY if m.scope == "cohort")  # measured for every cohort
 PLACE_METRICS = tuple(m.name for m in REGISTRY if m.scope == "place")  # under cohort ``all`` only
 SHARES = tuple(m.name for m in REGISTRY if m.kind == "share")
+WORKFORCE_METRICS = tuple(m.name for m in REGISTRY if m.topic == WORKFORCE)  # place-wide staff and care hours
 COST_SECTORS = ("cost_primary_care_gbp", "cost_community_gbp", "cost_hospital_gbp", "cost_social_care_gbp")
+# the organisations of each cost view (sim.outcomes.costs.VIEWS): each view's metrics sum to its total
+COST_PROVIDERS = tuple(
+    m.name for m in REGISTRY if m.name.startswith("cost_provider_") and m.name != "cost_provider_minus_payment_gbp"
+)
+COST_PAYERS = tuple(m.name for m in REGISTRY if m.name.startswith("cost_paid_"))
+# each organisation of the ledger (ledger.csv's ``organisation``) in words: its metric's label without "(...)"
+ORGANISATION_NAMES = {
+    m.removeprefix("cost_provider_").removeprefix("cost_paid_").removesuffix("_gbp"): BY_NAME[m].label.split(" (")[0]
+    for m in (*COST_PROVIDERS, *COST_PAYERS)
+}
 # the first table ``caresim run`` prints
 RUN_MAIN = (
     "person_years",
@@ -503,11 +720,16 @@ COMPARISON_MAIN = (
     "elective_waiting_over_18w_share",
     "care_home_admissions",
     "at_home_91d_after_reablement",
+    "days_at_home",
+    "days_in_new_care_home",
     "knows_whom_to_contact",
+    "mdt_continuity_share",
     "deaths",
     "cost_capacity_gbp",
+    "cost_stranded_gbp",
     "cost_activity_gbp",
     "cost_total_gbp",
+    "cost_payment_total_gbp",
     "acute_occupancy",
     "escalation_bed_days",
 )
@@ -527,7 +749,10 @@ GROUPS = {
     "Main changes of `caresim compare`": COMPARISON_MAIN,
     "Headline changes of the report and the what-if page": HEADLINE,
     "Costs by sector": COST_SECTORS,
+    "Provider view, by organisation": COST_PROVIDERS,
+    "Commissioner view, by payer": COST_PAYERS,
     "Shares (shown in per cent, changes in percentage points)": SHARES,
+    "Workforce (place-wide)": WORKFORCE_METRICS,
 }
 
 
@@ -567,6 +792,16 @@ def is_cost(name: str) -> bool:
     return m is not None and m.kind == "gbp"
 
 
+def per_year(name: str) -> bool:
+    """Whether a metric is a total over the window that reads as a rate a year (counts, days, hours, costs).
+
+    Tables show these beside annual statistics divided by the window's length in years; levels (means and
+    shares) and person-years are not; False for a name outside the registry.
+    """
+    m = BY_NAME.get(name)
+    return m is not None and m.aggregate == "total" and m.kind != "person_years"
+
+
 def sector_title(name: str) -> str:
     """The plain title of the sector whose service a metric measures ("" when none)."""
     return SECTORS.get(entry(name).sector, "")
@@ -586,6 +821,7 @@ class CohortInfo:
 
 
 MDT_PREFIX = "mdt:"  # cohort mdt:X: the reference run measured over the people enrolled in scenario X
+MATCHED_PREFIX = "matched:"  # cohort matched:X: the evaluation emulated (sim.outcomes.evaluation)
 COHORTS: tuple[CohortInfo, ...] = (
     CohortInfo(
         "all",
@@ -614,6 +850,24 @@ COHORTS: tuple[CohortInfo, ...] = (
         "People enrolled in the MDT, against the same people in the reference",
         "The people enrolled in an MDT in this run, each counted from their first enrolment; in "
         f"a comparison the same people are measured in the reference too (cohort `{MDT_PREFIX}X`).",
+    ),
+)
+# cohorts only a comparison writes, for the people enrolled in scenario X (docs/evaluation.md)
+COMPARISON_COHORTS: tuple[CohortInfo, ...] = (
+    CohortInfo(
+        f"{MDT_PREFIX}X",
+        "The people enrolled in X, in the reference",
+        "The same people without the MDT: the true effect",
+        "Under the reference scenario: the people enrolled in scenario X, each counted from their enrolment "
+        "date in X, measured in the reference run (their counterfactual).",
+    ),
+    CohortInfo(
+        f"{MATCHED_PREFIX}X",
+        "The people enrolled in X, as an evaluation measures them",
+        "The evaluation's estimate from matched controls",
+        "The evaluation's emulated design: under scenario X, the enrolled people's evaluated counts in the "
+        "window after their enrolment; under the reference, the counts they would have had by the change "
+        "in controls risk-set matched in the reference run (difference in differences).",
     ),
 )
 COHORT_NAMES = tuple(c.name for c in COHORTS)
@@ -694,7 +948,9 @@ def markdown() -> str:
         "## Cohorts",
         "",
     ]
-    out += _table(["cohort", "title", "who"], [[f"`{c.name}`", c.title, c.definition] for c in COHORTS])
+    out += _table(
+        ["cohort", "title", "who"], [[f"`{c.name}`", c.title, c.definition] for c in COHORTS + COMPARISON_COHORTS]
+    )
     for topic in TOPICS:
         rows = [
             [

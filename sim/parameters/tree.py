@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, ClassVar, TypeVar, dataclass_transform, get_type_hints
 
+from sim.parameters.retired import RETIRED
+
 T = TypeVar("T")
 
 
@@ -163,6 +165,8 @@ def apply_overrides(obj: Any, overrides: dict[str, Any], prefix: str = "") -> An
     for key, value in overrides.items():
         path = prefix + key
         if key not in names:
+            if path in RETIRED:
+                raise ParameterError(f"'{path}' was {RETIRED[path]}")
             guess = closest(key, names)
             hint = f"; did you mean '{prefix}{guess}'?" if guess else f"; valid keys here: {', '.join(names)}"
             raise ParameterError(f"unknown key '{path}'{hint}")

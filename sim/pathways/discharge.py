@@ -16,7 +16,12 @@ returns (``sim.vocabulary.Delay``) and whom the returns attributed it to
   organisations (both);
 - people going home with support wait for the council's brokerage to find
   a provider for their package (care package in own home, by funding), and
-  may wait for equipment or adaptations (both) and for housing (by funding);
+  may wait for equipment or adaptations (both; for a person an MDT's
+  occupational therapist co-ordinates, ``mdt.ot_equipment_wait_share`` of the
+  wait) and for housing (by funding);
+- people going to a care home wait for a home with a vacancy that suits
+  them and accepts their funding (care home placement, by funding), with or
+  without discharge to assess;
 - last, a unit of the service they go to: home care or reablement (care
   package in own home, by funding), bed-based intermediate care or community
   hospital (further non-acute NHS care, NHS), a care home place (by funding);
@@ -52,6 +57,7 @@ from sim.core.distributions import Exponential
 from sim.core.records import OpenStay
 from sim.core.services import CapacityPool
 from sim.pathways import home, social_care
+from sim.pathways.mdt_risk import OCCUPATIONAL_THERAPIST
 from sim.vocabulary import Care, Delay, Dest, Ev, Funding, Kind, Need, Place, Reason, Responsible, Spell
 
 if TYPE_CHECKING:
@@ -176,9 +182,14 @@ def leave_acute_bed(m: Model, pid: int, stay: OpenStay) -> Process:
             wait = wait_days(u_start, 1.0, d.package_start_days)
             yield from _wait(m, pid, wait, Delay.HOME_CARE, by_funding(payer))
             wait = wait_days(u_equipment, d.equipment_share, d.equipment_days)
+            if m.mdt[pid] == OCCUPATIONAL_THERAPIST:  # the co-ordinating OT has ordered it before discharge
+                wait *= m.p.mdt.ot_equipment_wait_share
             yield from _wait(m, pid, wait, Delay.EQUIPMENT, BOTH)
             wait = wait_days(u_housing, d.housing_share, d.housing_days)
             yield from _wait(m, pid, wait, Delay.HOUSING, by_funding(payer))
+        if dest == Dest.CARE_HOME:
+            wait = wait_days(m.u("care_home_search", pid), d.care_home_search_share, d.care_home_search_days)
+            yield from _wait(m, pid, wait, Delay.CARE_HOME, by_funding(payer))
         dest = yield from take_place(m, pid, dest, payer)  # nothing waits after this: the unit is held from now
         m.delayed_now -= 1
     m.beds.give_back(pid)
@@ -199,12 +210,19 @@ def _wait(m: Model, pid: int, days: float, category: Delay, responsible: Respons
 
 
 def social_worker_assessment(m: Model, pid: int, u: float) -> Process:
-    """Wait for a social worker, then the assessment (shorter when an MDT co-ordinator reaches into hospital)."""
+    """Wait for a social worker, then the assessment.
+
+    For a person on an MDT caseload it is shorter: the co-ordinator reaches into hospital, and with social
+    care in the team the team's social worker is trusted to assess (``mdt.trusted_assessment_share`` of
+    the time left; 0: none).
+    """
     start = m.env.now
     yield from m.social_workers.take()
     assessment = Exponential(m.p.discharge.assessment_days).ppf(u)
     if m.mdt[pid] >= 0:
         assessment *= m.p.mdt.inreach_assessment_share  # the co-ordinator reaches into hospital
+        if m.p.mdt.social_care_in_team:
+            assessment *= m.p.mdt.trusted_assessment_share  # trusted assessment by the team's social worker
     yield m.env.timeout(assessment)
     m.social_workers.give_back()
     m.delay(pid, start, Delay.ASSESSMENT, SOCIAL_CARE, Reason.ASSESSMENT)

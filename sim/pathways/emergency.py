@@ -14,6 +14,20 @@ people it could send home (``routing.admit_pressure_*``) and stays to
 medically fit are shorter (``acute.los_pressure_*``), both growing in a
 straight line to their size when every core bed is taken.
 
+A rapid response keeps the person at home with a probability that depends on
+how severe the crisis is: ``community.rapid_response_resolves_severe`` for a
+crisis A&E would admit (its own ``admit`` uniform below the chance of
+admission, pressure aside), ``community.rapid_response_resolves_minor`` for
+the rest.  Severity is the crisis's own draw, so scenarios keep common random
+numbers, and equal shares give back the single share of earlier versions.
+
+A co-ordinator who knows an enrolled person sends a share of the crises the
+GP would manage at home to A&E (``mdt.ae_referral_share``,
+``sim.pathways.mdt_risk.sends_to_ae``): A&E decides on them as on any crisis,
+with the crisis's own ``admit`` uniform against the ordinary chance by
+frailty, and an admission of one is shorter
+(``mdt.ae_referral_los_multiplier`` on the days to medically fit).
+
 Every crisis draws the same uniforms from the same streams whatever route it
 takes (the time to the decision from a stream of its own, ``ae_decision``),
 and every admission likewise, so scenarios keep common random numbers; the
@@ -27,7 +41,7 @@ from typing import TYPE_CHECKING
 from sim.core.calendar import Process
 from sim.core.distributions import LogNormal
 from sim.core.hospital import pressure_response
-from sim.pathways import discharge, home
+from sim.pathways import discharge, home, mdt_risk
 from sim.vocabulary import AeExit, Ev, Place
 
 if TYPE_CHECKING:
@@ -48,24 +62,27 @@ def on_crisis(m: Model, pid: int) -> None:
     u_rr, u_rr_outcome = m.u("rapid_response", pid), m.u("rapid_response_outcome", pid)
     m.home_spell_close(pid)  # every route below ends in arrive_home or leave_home
     pop.last_crisis[pid] = now
+    admit = r.admit_from_ae_by_frailty[pop.frailty[pid]]
+    los_factor = 1.0  # multiplier on the days to medically fit if admitted
     rr_share = cm.spa_rapid_response_share if cm.single_point_of_access else cm.rapid_response_share
     if u_rr < rr_share and m.rapid_response.try_take():
-        m.rec.event(now, pid, Ev.RAPID_RESPONSE)
         m.env.timeout(cm.rapid_response_visit_days).callbacks.append(lambda _e: m.rapid_response.give_back())
-        if u_rr_outcome < cm.rapid_response_resolves:
+        severe = u_admit < admit  # a crisis A&E would admit
+        resolved = u_rr_outcome < (cm.rapid_response_resolves_severe if severe else cm.rapid_response_resolves_minor)
+        m.rec.event(now, pid, Ev.RAPID_RESPONSE, 1, int(resolved))
+        if resolved:
             home.arrive_home(m, pid, pop.place[pid])  # crisis resolved at home
             return
     elif u_route < r.gp_first and m.gp_slots.take(now):
         m.rec.event(now, pid, Ev.GP_CONTACT)
         if u_gp >= r.gp_refers_to_ae:
-            home.arrive_home(m, pid, pop.place[pid])  # managed at home
-            return
+            if not mdt_risk.sends_to_ae(m, pid):
+                home.arrive_home(m, pid, pop.place[pid])  # managed at home
+                return
+            los_factor = m.p.mdt.ae_referral_los_multiplier  # the co-ordinator sends a crisis the GP would keep at home
     m.rec.event(now, pid, Ev.AE_ATTENDANCE)
     m.recent_ae[pid].append(now)
-    admit = r.admit_from_ae_by_frailty[pop.frailty[pid]]
-    if m.mdt[pid] >= 0:
-        admit = min(1.0, admit * m.p.mdt.unmet_need_admission_hr)  # unmet need found by the co-ordinator
-    m.env.process(ae_visit(m, pid, admit, u_admit, m.u("ae_decision", pid)))
+    m.env.process(ae_visit(m, pid, admit, u_admit, m.u("ae_decision", pid), los_factor))
 
 
 def time_to_decision(m: Model) -> LogNormal:
@@ -92,8 +109,11 @@ def days_to_fit(m: Model, pid: int, u_los: float) -> tuple[float, float]:
     return full * (1.0 - shorter), full * shorter
 
 
-def ae_visit(m: Model, pid: int, admit: float, u_admit: float, u_decision: float) -> Process:
-    """SimPy process: in A&E until the decision, then sent home, or admitted (waiting for a bed if none is free)."""
+def ae_visit(m: Model, pid: int, admit: float, u_admit: float, u_decision: float, los_factor: float = 1.0) -> Process:
+    """SimPy process: in A&E until the decision, then sent home, or admitted (waiting for a bed if none is free).
+
+    ``los_factor`` multiplies the days to medically fit of the admission (shorter for a less severe crisis).
+    """
     env, pop = m.env, m.pop
     lives_in = pop.place[pid]
     pop.place[pid] = Place.AE
@@ -105,17 +125,19 @@ def ae_visit(m: Model, pid: int, admit: float, u_admit: float, u_decision: float
         home.arrive_home(m, pid, lives_in)  # sent home from A&E
         return
     home.leave_home(m, pid)
-    yield from emergency_stay(m, pid, arrived=env.now)
+    yield from emergency_stay(m, pid, arrived=env.now, los_factor=los_factor)
 
 
-def emergency_stay(m: Model, pid: int, arrived: float, elapsed: float | None = None) -> Process:
+def emergency_stay(
+    m: Model, pid: int, arrived: float, elapsed: float | None = None, los_factor: float = 1.0
+) -> Process:
     """SimPy process: one emergency admission, from the decision to admit to leaving the acute bed.
 
     ``arrived`` is when the person began to wait for a bed (the decision to
     admit); the trolley wait runs from it to taking the bed.  ``elapsed``
     starts a stay already in progress at time 0 (the initial state, whose bed
     was preloaded without a holder): the remaining time to medically fit is
-    ``elapsed``.
+    ``elapsed``.  ``los_factor`` multiplies the days to medically fit.
     """
     env, pop = m.env, m.pop
     u_los, u_death, u_when = m.u("los", pid), m.u("hospital_death", pid), m.u("death_time", pid)
@@ -129,6 +151,7 @@ def emergency_stay(m: Model, pid: int, arrived: float, elapsed: float | None = N
         if admitted - m.last_discharge[pid] <= 30.0:
             m.rec.event(admitted, pid, Ev.READMISSION_30D)
         to_fit, shortened = days_to_fit(m, pid, u_los)
+        to_fit *= los_factor
     else:
         m.beds.claim(pid)
         admitted = 0.0

@@ -11,7 +11,12 @@ crisis hazard's fading part is a fixed function of time).  Any other change
 redraws both.  Every hazard draws from its own stream, so one person's times
 never depend on anyone else's.  Crisis risk has a persistent part and a
 transient part that jumps after a crisis or a discharge and then fades with a
-half-life.
+half-life.  Unmet need for care (a request for home care or a care home that
+waits, or was refused, ``sim.pathways.social_care``) multiplies the crisis
+hazard by ``social_care.unmet_need_crisis_hr`` until it is met or lapses; the
+same uniform gives the crisis time, so a hazard ratio of 1 changes nothing.
+Reablement that ends with the person independent lowers their hazard of asking
+for home care, in the same way, for a stated time.
 """
 
 from __future__ import annotations
@@ -57,6 +62,29 @@ def crisis_delay(base: float, boost: float, tau: float, e: float) -> float:
     return x
 
 
+def crisis_delay_stepped(base: float, boost: float, tau: float, e: float, hr: float, days: float) -> float:
+    """As :func:`crisis_delay`, with the hazard multiplied by ``hr`` for the first ``days`` days (unmet need).
+
+    One uniform either way: past ``days`` the cumulative hazard goes on at the
+    plain rate from where the raised rate left it, with the transient part
+    faded by then.
+    """
+    first = crisis_delay(base * hr, boost, tau, e)
+    if first <= days:
+        return first
+    fade = math.exp(-days / tau)
+    spent = base * hr * (days + boost * tau * (1.0 - fade))
+    return days + crisis_delay(base, boost * fade, tau, max(e - spent, 0.0))
+
+
+def step_delay(rate: float, e: float, hr: float, days: float) -> float:
+    """Days until a constant hazard ``rate``, multiplied by ``hr`` for the first ``days`` days, reaches ``e``."""
+    lowered = rate * hr
+    if lowered > 0 and lowered * days >= e:
+        return e / lowered
+    return days + (e - lowered * days) / rate
+
+
 def schedule_next(m: Model, pid: int) -> None:
     """Draw the person's competing event times, file the earliest in the calendar, and their next referral.
 
@@ -97,8 +125,11 @@ def schedule_next(m: Model, pid: int) -> None:
     if m.mdt[pid] >= 0:  # (the multiplier is 1 off a caseload)
         rate *= mdt_risk.crisis_multiplier(m, pid)
     e = -log1p(-u_crisis(pid))
+    unmet_for = pop.unmet_until[pid] - now  # days of unmet need to come (a request waiting or refused)
     if rate <= 0:
         t = math.inf
+    elif unmet_for > 0 and m.unmet_need_hr != 1.0 and not in_care_home:
+        t = now + crisis_delay_stepped(rate, boost, tau, e, m.unmet_need_hr, unmet_for)
     elif boost < 1e-9:
         t = now + e / rate
     else:
@@ -130,7 +161,12 @@ def schedule_next(m: Model, pid: int) -> None:
         if care == NO_CARE:
             rate = m.home_care_request[frailty]
             if rate > 0:
-                t = now - log1p(-u_home_care(pid)) / rate
+                e = -log1p(-u_home_care(pid))
+                reabled_for = pop.reabled_until[pid] - now  # reablement lowers the need for a while
+                if reabled_for > 0 and m.reablement_request_hr != 1.0:
+                    t = now + step_delay(rate, e, m.reablement_request_hr, reabled_for)
+                else:
+                    t = now + e / rate
                 if t < best:
                     best, kind = t, HOME_CARE_REQUEST
         if care == NO_CARE or care == HOME_CARE:
@@ -208,6 +244,7 @@ def die(m: Model, pid: int, where: Place) -> None:
     pop.died[pid] = m.env.now
     pop.token[pid] += 1
     pop.referral_token[pid] += 1
+    m.unmet_need_met(pid)  # its spell ends with the person
     m.teams.leave(pid, MdtExit.DEATH)
     m.rec.event(m.env.now, pid, Ev.DEATH, 1, int(where))
 

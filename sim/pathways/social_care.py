@@ -2,7 +2,24 @@
 
 Hospital discharges have priority 0 for a unit of care; requests from the
 community (and people finishing reablement) queue behind them at priority 1,
-so a full service shows first as delayed discharges.
+so a full service shows first as delayed discharges.  People on the caseload
+of an MDT with social care in the team queue with the discharges
+(``mdt.priority_package_access``): the team's social worker speeds their
+request, and the council's waiting list does not turn it away.  A home care
+package is kept while its holder is in hospital (``home.leave_home``), so it
+restarts on discharge with no new brokerage wait.
+
+Social care that prevents.  A request that waits on the council's list, or
+is refused because the list is full (``Ev.SOCIAL_CARE_REFUSED``), leaves the
+person with unmet need: until a unit is theirs or they take up care on
+leaving hospital, or, after a refusal, for ``social_care.unmet_need_refused_days``
+(people find help elsewhere or ask again).  While it lasts their crisis
+hazard is multiplied by ``social_care.unmet_need_crisis_hr`` (``home.schedule_next``),
+and it is recorded as a spell (``Spell.UNMET_NEED``).  Reablement that ends
+with the person independent lowers their hazard of asking for home care by
+``social_care.reablement_request_hr`` for ``social_care.reablement_effect_days``.
+Neither draws a random number, so with the hazard ratios at 1 every run is
+what it was without them.
 """
 
 from __future__ import annotations
@@ -20,7 +37,16 @@ from sim.vocabulary import Care, Ev, MdtExit, Place, Spell
 if TYPE_CHECKING:
     from sim.core.model import Model
 
-COMMUNITY = 1
+DISCHARGE, COMMUNITY = 0, 1  # queue priorities for a unit of care
+
+
+def priority(m: Model, pid: int) -> int:
+    """A community request's place in the queue: behind discharges, unless the person's MDT has social care
+    in the team, whose social worker gets enrolled people's requests the discharges' priority."""
+    p = m.p.mdt
+    if m.mdt[pid] >= 0 and p.social_care_in_team and p.priority_package_access:
+        return DISCHARGE
+    return COMMUNITY
 
 
 def enter_care_home(m: Model, pid: int, funded: int | None = None) -> None:
@@ -44,15 +70,36 @@ def _waiting_list_full(m: Model, pool: CapacityPool) -> bool:
     return len(pool.queues[COMMUNITY]) >= limit
 
 
+def unmet_need(m: Model, pid: int, until: float) -> None:
+    """The person's need for care goes unmet until ``until`` (inf: while their request waits), or longer."""
+    pop = m.pop
+    if until <= pop.unmet_until[pid]:
+        return
+    pop.unmet_until[pid] = until
+    row = m.unmet_spell[pid]
+    if row is None or row.end <= m.env.now:  # none open (a refusal's may have lapsed)
+        row = m.unmet_spell[pid] = m.rec.spell_open(pid, Spell.UNMET_NEED, m.env.now)
+    row.end = math.nan if until == math.inf else until
+
+
+def refused(m: Model, pid: int, care_home: bool) -> None:
+    """A request turned away as the council's waiting list is full: recorded, and the need goes unmet for a while."""
+    m.rec.event(m.env.now, pid, Ev.SOCIAL_CARE_REFUSED, 1, int(care_home))
+    unmet_need(m, pid, m.env.now + m.p.social_care.unmet_need_refused_days)
+
+
 def request_home_care(m: Model, pid: int) -> None:
     """Ask for a home care package from the community; it starts when a package is free.
 
-    When the council's waiting list is full the request goes unmet (no wait is recorded).
+    When the council's waiting list is full the request is refused (no wait is recorded).
     """
-    if _waiting_list_full(m, m.home_care):
+    queue = priority(m, pid)
+    if queue == COMMUNITY and _waiting_list_full(m, m.home_care):
+        refused(m, pid, care_home=False)
         return
     m.pop.pending[pid] = True
-    m.home_care.join_queue(COMMUNITY).callbacks.append(lambda _e: _home_care_granted(m, pid))
+    unmet_need(m, pid, math.inf)
+    m.home_care.join_queue(queue).callbacks.append(lambda _e: _home_care_granted(m, pid))
 
 
 def _home_care_granted(m: Model, pid: int) -> None:
@@ -64,16 +111,20 @@ def _home_care_granted(m: Model, pid: int) -> None:
         home.schedule_next(m, pid)
     else:
         m.home_care.give_back()
+        m.unmet_need_met(pid)  # the request is over: care came another way, or the person is away
         if pop.place[pid] == Place.HOME:
             home.schedule_next(m, pid)
 
 
 def request_care_home(m: Model, pid: int) -> None:
     """A care home from the community; the person stays home until a place is free (if the list has room)."""
-    if _waiting_list_full(m, m.care_homes):
+    queue = priority(m, pid)
+    if queue == COMMUNITY and _waiting_list_full(m, m.care_homes):
+        refused(m, pid, care_home=True)
         return
     m.pop.pending[pid] = True
-    m.care_homes.join_queue(COMMUNITY).callbacks.append(lambda _e: _care_home_granted(m, pid))
+    unmet_need(m, pid, math.inf)
+    m.care_homes.join_queue(queue).callbacks.append(lambda _e: _care_home_granted(m, pid))
 
 
 def _care_home_granted(m: Model, pid: int) -> None:
@@ -83,6 +134,7 @@ def _care_home_granted(m: Model, pid: int) -> None:
         enter_care_home(m, pid)
     else:
         m.care_homes.give_back()
+        m.unmet_need_met(pid)
 
 
 def on_home_care_request(m: Model, pid: int) -> None:
@@ -102,9 +154,12 @@ def on_home_care_ends(m: Model, pid: int) -> None:
 
 def on_reablement_ends(m: Model, pid: int) -> None:
     """Reablement ends with the person independent, on long-term home care, or needing a care home."""
-    outcome = categorical(m.u("reablement_outcome", pid), m.p.social_care.reablement_outcome)
+    sc = m.p.social_care
+    outcome = categorical(m.u("reablement_outcome", pid), sc.reablement_outcome)
     m.release(pid)
-    if outcome == 1:
+    if outcome == 0:  # independent: less likely to need a package for a while (Glendinning et al. 2010)
+        m.pop.reabled_until[pid] = m.env.now + sc.reablement_effect_days
+    elif outcome == 1:
         request_home_care(m, pid)
     elif outcome == 2:
         request_care_home(m, pid)

@@ -20,7 +20,12 @@ from sim.replication.single import single_run
 KPI_COLUMNS = ["scenario", "replication", "cohort", "metric", "value"]
 TIMESERIES_COLUMNS = ["scenario", "replication", "day", "series", "value"]
 EVENT_COLUMNS = ["scenario", "replication", "person_id", "time_days", "event", "count"]
-FILES = {"kpis": "kpis.csv", "timeseries": "timeseries.csv", "events": "events.csv"}
+FILES = {
+    "kpis": "kpis.csv",
+    "timeseries": "timeseries.csv",
+    "events": "events.csv",
+    "balance": "matching_balance.csv",  # a comparison with an MDT: the emulated evaluation's balance
+}
 
 
 class ReplicationFailed(RuntimeError):
@@ -82,7 +87,8 @@ def multiple_replications(
 
 
 def write_outputs(out_dir: str | Path, frames: dict[str, pd.DataFrame]) -> list[Path]:
-    """Write ``kpis.csv``, ``timeseries.csv`` and, if present, ``events.csv``; return the paths written."""
+    """Write ``kpis.csv``, ``timeseries.csv`` and, if present, ``events.csv`` and ``matching_balance.csv``;
+    return the paths written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -203,7 +203,7 @@ def _run_data(m: Model, snap: dict[str, float]) -> RunData:
                         "pid": pid[keep].astype(int),
                         "event": int(ev),
                         "count": counts[keep],
-                        "detail": 1,
+                        "detail": 1,  # a bulk count over a spell at home: counted in (start, end]
                     }
                 )
             )

@@ -1,7 +1,7 @@
 """Charts of an experiment (matplotlib): the comparison charts of :mod:`sim.reports.charts` and two of its own.
 
-- :func:`ledger`: what each scenario moves between sectors against the reference: the change in each
-  sector's cost and the net, and the activity moved, with 95% intervals;
+- :func:`ledger`: who pays and who saves in each scenario against the reference, by organisation in each cost
+  view, with 95% intervals (:mod:`sim.reports.charts_ledger`);
 - :func:`response_curve`: for a gridded experiment, the percent change of a few metrics against
   the swept parameter, with 95% bands;
 - :func:`experiment_charts`: the charts asked for, by file stem, each stamped by :func:`stamp`;
@@ -25,28 +25,17 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.analysis.ledger import ledger_table
 from sim.outcomes import registry
-from sim.reports.charts import colour, costs_by_sector, forest_plot, over_time, place_level, plt
+from sim.reports.charts import beds_chart, colour, costs_by_sector, forest_plot, over_time, plt
+from sim.reports.charts_ledger import ledger_chart
+from sim.reports.text import unstable
 
 CHARTS = ("forest", "timeseries", "costs", "ledger", "response")
 needs_grid = {"response"}
 RESPONSE_METRICS = ("emergency_admissions", "bed_days", "delayed_discharge_days", "cost_total_gbp")
-LEDGER_COSTS = {**{m: registry.sector_title(m) for m in registry.COST_SECTORS}, "cost_total_gbp": "Net (total)"}
-# activity moved, by sector (in the order of the cost sectors): metric -> (its sector, its label)
-LEDGER_ACTIVITY = {
-    m: (registry.sector_title(m), registry.label(m))
-    for m in (
-        "gp_contacts",
-        "mdt_reviews",
-        "rapid_responses",
-        "outpatient_attendances",
-        "elective_admissions",
-        "emergency_admissions",
-        "bed_days",
-        "care_home_admissions",
-    )
-}
 STAMP_INCHES = 0.22
+ORGANISATION_METRICS = (*registry.COST_PROVIDERS, *registry.COST_PAYERS)  # the ledger's rows
 GBP_PER_YEAR = "_gbp_per_year"
 
 
@@ -142,74 +131,24 @@ def _n1(table: pd.DataFrame) -> bool:
 # --- ledger ----------------------------------------------------------------------------------------
 
 
-def _hbars(ax, table: pd.DataFrame, names: Sequence[str], metrics: Sequence[str], scale: float = 1.0) -> np.ndarray:
-    """Grouped horizontal bars, one per scenario and metric: the change and its 95% interval where defined.
-
-    Each bar's gid is ``<scenario>|<metric>``; returns the metrics' y positions (first metric on top).
-    """
-    y = np.arange(len(metrics))[::-1].astype(float)
-    height = 0.8 / max(len(names), 1)
-    for i, name in enumerate(names):
-        rows = table[table["scenario"] == name].set_index("metric").reindex(list(metrics))
-        pos = y + ((len(names) - 1) / 2 - i) * height
-        diff, lo, hi = (rows[c].to_numpy(dtype=float) / scale for c in ("diff_mean", "diff_ci_low", "diff_ci_high"))
-        drawn = np.isfinite(diff)
-        bars = ax.barh(pos[drawn], diff[drawn], height * 0.9, color=colour(i), label=name)
-        for bar, metric in zip(bars, np.asarray(metrics)[drawn]):
-            bar.set_gid(f"{name}|{metric}")
-        ok = drawn & np.isfinite(lo) & np.isfinite(hi)
-        if ok.any():
-            xerr = np.clip([diff[ok] - lo[ok], hi[ok] - diff[ok]], 0, None)
-            ax.errorbar(diff[ok], pos[ok], xerr=xerr, fmt="none", ecolor="0.15", capsize=2.5, lw=1)
-    ax.axvline(0, color="0.4", lw=0.8)
-    ax.grid(axis="x", color="0.92")
-    ax.set_axisbelow(True)
-    return y
-
-
 def ledger(
-    summary: pd.DataFrame, reference: str, cohort: str = "all", grid_value: float | None = None, note: str = ""
+    summary: pd.DataFrame,
+    reference: str,
+    grid_value: float | None = None,
+    note: str = "",
+    window_days: float | None = None,
 ) -> Figure:
-    """A ledger of what each scenario moves between sectors against ``reference``, with 95% intervals.
+    """Who pays and who saves in each scenario against ``reference``: :func:`sim.reports.charts_ledger.ledger_chart`.
 
-    Left: the change in each sector's cost and the net (GBP million); right: the activity moved,
-    one small panel per measure (each on its own scale), grouped by sector.  A gridded scenario is
-    shown at ``grid_value`` (default: its largest grid value); see :func:`at_grid_point`.  ``note`` adds
-    a second line to the title.
+    From the summary's cohort ``all`` (the rows ``ledger.csv`` holds); a gridded scenario is shown at
+    ``grid_value`` (default: its largest grid value; see :func:`at_grid_point`).  The changes are totals over the
+    statistics window of ``window_days``; ``note`` adds a line to the title.
     """
-    table = at_grid_point(summary[summary["cohort"] == cohort], grid_value)
+    table = at_grid_point(summary[summary["cohort"] == "all"], grid_value)
     table = table[table["scenario"] != reference]
-    names = list(dict.fromkeys(table["scenario"]))
-    activity = [m for m in LEDGER_ACTIVITY if (table["metric"] == m).any()]
-    rows = max(len(activity), 1)
-    fig = plt.figure(figsize=(12, max(4.8, rows * (0.45 + 0.16 * len(names)) + 1.6)))
-    spec = fig.add_gridspec(rows, 2, width_ratios=(1.15, 1))
-    ax = fig.add_subplot(spec[:, 0])
-    y = _hbars(ax, table, names, list(LEDGER_COSTS), scale=1e6)
-    ax.axhline(y[-1] + 0.5, color="0.6", lw=0.6)
-    ax.set_yticks(y)
-    ax.set_yticklabels(LEDGER_COSTS.values())
-    ax.set_title("Cost moved", fontsize=10)
-    ax.set_xlabel(f"change against '{reference}', GBP million (95% interval)")
-    for r, metric in enumerate(activity):
-        small = fig.add_subplot(spec[r, 1])
-        _hbars(small, table, names, [metric])
-        small.set_yticks([])
-        small.set_ylim(-0.65, 0.65)
-        small.set_title("{}: {}".format(*LEDGER_ACTIVITY[metric]), fontsize=8.5, loc="left", pad=2)
-        small.tick_params(axis="x", labelsize=8)
-    if activity:
-        small.set_xlabel(f"change against '{reference}' (95% interval)", fontsize=9)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colour(i)) for i in range(len(names))]
-    fig.legend(handles, names, loc="lower center", ncol=min(len(names), 4), frameon=False, bbox_to_anchor=(0.5, 0.0))
-    n1 = " (n=1: no intervals)" if _n1(table) else ""
-    fig.suptitle(
-        f"Ledger: what moves between sectors against '{reference}', cohort '{cohort}'{n1}"
-        + (f"\n{note}" if note else ""),
-        fontsize=10,
-    )
-    fig.tight_layout(rect=(0, 0.06, 1, 0.95 if note else 0.97))
-    return fig
+    overloaded = {s for s, rows in table.groupby("scenario", sort=False) if unstable(rows)}
+    rows = ledger_table(table.assign(scenario_mean=table["mean"], reference_mean=table["mean"] - table["diff_mean"]))
+    return ledger_chart(rows, reference, window_days, overloaded, note)
 
 
 # --- response curves -------------------------------------------------------------------------------
@@ -240,7 +179,7 @@ def response_curve(
             ax.plot(x, rows["pct_change"].to_numpy(dtype=float), "o-", color=colour(i), ms=4, lw=1.6, label=name)
             ax.fill_between(
                 x,
-                rows["pct_ci_low"].to_numpy(dtype=float),
+                np.clip(rows["pct_ci_low"].to_numpy(dtype=float), -100, None),  # nothing falls by more than all of it
                 rows["pct_ci_high"].to_numpy(dtype=float),
                 color=colour(i),
                 alpha=0.18,
@@ -274,7 +213,8 @@ def experiment_charts(frames: dict[str, pd.DataFrame], meta: dict, charts: Seque
     """The charts named in ``charts`` (from :data:`CHARTS`), stamped, by file stem.
 
     ``response`` is skipped without a grid, ``forest`` and ``ledger`` without a scenario to compare with the
-    reference; the others show one grid point (:func:`shown_grid_value`).
+    reference (``ledger`` also without the organisations' costs among the metrics); the others show one grid
+    point (:func:`shown_grid_value`).
     """
     unknown = [c for c in charts if c not in CHARTS]
     if unknown:
@@ -301,17 +241,13 @@ def experiment_charts(frames: dict[str, pd.DataFrame], meta: dict, charts: Seque
                 "Patients in hospital awaiting discharge" + title_note,
                 "patients delayed",
             ),
-            "acute_beds_occupied": over_time(
-                shown["timeseries"],
-                "acute_beds_occupied",
-                names,
-                "Acute beds occupied, all patients" + title_note,
-                "beds occupied",
-                place_level(shown["kpis"], "acute_beds"),
-                "beds (escalation beds aside)",
-            ),
+            "acute_beds_occupied": beds_chart(shown["kpis"], shown["timeseries"], names, title_note),
         },
-        "ledger": lambda: {"ledger": ledger(shown["summary"], reference, note=note)} if compared else {},
+        "ledger": lambda: (
+            {"ledger": ledger(shown["summary"], reference, note=note, window_days=meta.get("horizon_days"))}
+            if compared and comparison["metric"].isin(ORGANISATION_METRICS).any()  # none without their costs
+            else {}
+        ),
         "response": lambda: {"response_curves": response_curve(frames["summary"], meta)} if grid else {},
     }
     figures = {}

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from sim.outcomes import registry
 from sim.reports.charts import plt
 
 
@@ -31,7 +32,7 @@ def indices_heatmap(sobol: pd.DataFrame, uninformed: set[str], reference: str, t
             ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if t > 0.6 else "0.1")
     ax.set_xticks(range(len(answers)))
     ax.set_xticklabels(
-        [f"{s}\n{m.replace('_', ' ')}" + (" (level)" if s == reference else " (% change)") for s, m in answers],
+        [f"{s}\n{registry.label(m)}" + (" (level)" if s == reference else " (% change)") for s, m in answers],
         rotation=60,
         ha="right",
         fontsize=7,

@@ -3,8 +3,10 @@
 :func:`build_report` reads an experiment's results folder (``summary.csv``) or
 a ``caresim compare --out`` folder (``comparison.csv``), with its
 ``metadata.json`` when there is one, and writes ``report.html`` beside them:
-what was run, in plain words; the headline changes against the reference with
-95% intervals; every chart in the folder, embedded; failed replications and
+what was run, in plain words, with the terms it uses explained; the clear changes, found by the same rule
+and function as ``caresim compare`` prints them (:func:`sim.reports.text.clear_sentences`); the headline
+changes against the reference with 95% intervals, their period stated and each total's change a year; every
+chart in the folder, embedded; failed replications and
 the warm-up and precision checks; the run's metadata and parameters; and the
 STRESS-DES checklist (:mod:`sim.reports.stress_des`).  Where a scenario's queue grows through the window
 (:mod:`sim.analysis.stability`, from ``timeseries.csv``), the page names it and calls no change of that
@@ -24,11 +26,39 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.analysis.compare import COMPARISON_COLUMNS, COST_SECTORS, MAIN_METRICS, MDT_PREFIX, SHARE_METRICS
+from sim.analysis.compare import COMPARISON_COLUMNS, MDT_PREFIX
+from sim.analysis.evaluation_view import READING
+from sim.analysis.ledger import LEDGER_COLUMNS, ledger_table
 from sim.analysis.stability import GRIDLOCK_WORDS, check, is_unstable, overload_sentence, unstable_by_scenario
 from sim.outcomes import registry
-from sim.reports.sections import Table, figures, grid_text, metadata_section, page, run_checks, stress_section, table
-from sim.reports.text import cells, flagged, number, same_every_time
+from sim.reports.sections import (
+    EVALUATION_NOTE,
+    GLOSSARY,
+    Table,
+    evaluation_section,
+    figures,
+    grid_text,
+    ledger_note,
+    ledger_section,
+    metadata_section,
+    page,
+    run_checks,
+    stress_section,
+    table,
+)
+from sim.reports.text import (
+    CLEAR_TITLE,
+    SAME,
+    a_year,
+    cells,
+    clear_sentences,
+    flagged,
+    is_clear,
+    main_changes,
+    period_note,
+    same_every_time,
+    same_sentences,
+)
 
 SUMMARY_COLUMNS = list(registry.SUMMARY_COLUMNS)
 # the columns a folder must have (``unstable`` came later: a folder without it is checked from timeseries.csv)
@@ -109,6 +139,7 @@ READ_FILES = (
     "warmup.csv",
     "replications.csv",
     "uncertainty.csv",
+    "ledger.csv",
 )
 
 
@@ -185,14 +216,12 @@ def _unstable(changes: pd.DataFrame, overloads: pd.DataFrame, reference: str) ->
 
 
 def label(metric: str) -> str:
-    """A measure's plain-English name (sector costs included)."""
-    if metric in COST_SECTORS:
-        return f"{COST_SECTORS[metric]} cost (GBP)"
-    return MAIN_METRICS.get(metric, metric.replace("_", " "))
+    """A measure's plain-English name, from the metric registry (costs with "(GBP)")."""
+    return registry.long_label(metric)
 
 
 def phrase(r) -> str:
-    """The change in words: 'fell clearly' / 'rose clearly' when the 95% interval excludes zero.
+    """The change in words: 'fell clearly' / 'rose clearly' when it is clear (:func:`sim.reports.text.is_clear`).
 
     A change identical in every replication (a zero-width interval) is called so, not clear.
 
@@ -208,42 +237,14 @@ def phrase(r) -> str:
         return "interval not defined"
     if same_every_time(r) and r.diff_mean != 0:
         return ("rose" if r.diff_mean > 0 else "fell") + ", the same in every replication"
-    if r.diff_ci_low > 0:
-        return "rose clearly"
-    if r.diff_ci_high < 0:
-        return "fell clearly"
+    if is_clear(r):
+        return "rose clearly" if r.diff_mean > 0 else "fell clearly"
     return "no clear change"
 
 
-def _spoken(metric: str) -> str:
-    """A measure's name inside a sentence."""
-    if metric == "at_home_91d_after_reablement":
-        return "The share of people at home 91 days after reablement"
-    return label(metric).replace(" (GBP)", "")
-
-
-def finding(r) -> str:
-    """One clear change as a sentence fragment, e.g. 'Emergency admissions fell clearly, by 3.1% (...)'."""
-    name, words = _spoken(r.metric), phrase(r)
-    if r.metric in SHARE_METRICS:
-        size = (
-            f"{abs(100 * r.diff_mean):.1f} percentage points (95% interval {100 * r.diff_ci_low:+.1f} to "
-            f"{100 * r.diff_ci_high:+.1f})"
-        )
-    elif _finite(r.pct_change) and _finite(r.pct_ci_low):
-        size = f"{abs(r.pct_change):.1f}% (95% interval {r.pct_ci_low:+.1f}% to {r.pct_ci_high:+.1f}%)"
-    else:
-        size = number(abs(r.diff_mean), r.metric.endswith("_gbp"))
-    return f"{name} {words}, by {size}"
-
-
-def _lower(text: str) -> str:
-    return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
-
-
-def _groups(res: Results):
-    """(scenario, grid, rows of the headline metrics) in scenario order, then grid order."""
-    ch = res.changes[res.changes["metric"].isin(HEADLINE_METRICS)]
+def _groups(res: Results, metrics=HEADLINE_METRICS):
+    """(scenario, grid, rows of ``metrics``) in scenario order, then grid order."""
+    ch = res.changes[res.changes["metric"].isin(metrics)]
     order = {n: i for i, n in enumerate(res.names)}
     keys = sorted(dict.fromkeys(zip(ch["scenario"], ch["grid"])), key=lambda k: order.get(k[0], len(order)))
     for scenario, grid in keys:
@@ -283,32 +284,47 @@ def overload_check(res: Results) -> Table:
     )
 
 
-def findings(res: Results) -> list[tuple[str, str]]:
-    """The headline changes in words, one (title, sentence) per scenario and grid value."""
+@dataclass(frozen=True)
+class Finding:
+    """The clear changes of one scenario (and grid value) against the reference, cohort by cohort.
+
+    The same sentences as ``caresim compare`` prints for the same comparison table: both take the main measures
+    with :func:`sim.reports.text.main_changes` and word them with :func:`sim.reports.text.clear_sentences`.
+    """
+
+    title: str
+    note: str  # instead of the lists: the overload, or one replication only
+    cohorts: list[tuple[str, list[str], list[str]]]  # (cohort's title, clear changes, changes the same every time)
+
+
+def findings(res: Results) -> list[Finding]:
+    """The clear changes of the main measures, one :class:`Finding` per scenario and grid value."""
     out = []
-    for scenario, grid, rows in _groups(res):
-        rows = [r for r in rows[rows["cohort"] == "all"].itertuples(index=False)]
-        rows.sort(key=lambda r: HEADLINE_METRICS.index(r.metric))
-        if not rows:
+    for scenario, grid, rows in _groups(res, registry.COMPARISON_MAIN):
+        flag = "" if rows["paired"].all() else " (unpaired comparison)"
+        title = _title(res, scenario, grid) + flag
+        if rows["unstable"].any():
+            out.append(Finding(title, overload_text(res, scenario, grid), []))
             continue
-        clear = [finding(r) for r in rows if phrase(r) in ("rose clearly", "fell clearly")]
-        clear = clear[:1] + [_lower(c) for c in clear[1:]]
-        unclear = [_lower(_spoken(r.metric)) for r in rows if phrase(r) == "no clear change"]
-        if any(flagged(r.unstable) for r in rows):
-            text = overload_text(res, scenario, grid)
-        elif all(_finite(r.n) and r.n < 2 for r in rows):
-            text = "one replication only, so no interval is defined and no change can be called clear (see the table)."
-        else:
-            text = "; ".join(clear) + ". " if clear else "no headline measure changed clearly. "
-            text += f"No clear change in {', '.join(unclear)}." if unclear and clear else ""
-        flag = "" if all(r.paired for r in rows) else " (unpaired comparison)"
-        out.append((_title(res, scenario, grid) + flag, text[0].upper() + text[1:]))
+        if all(_finite(n) and n < 2 for n in rows["n"]):
+            out.append(Finding(title, ONE_REPLICATION, []))
+            continue
+        cohorts = []
+        for cohort, cohort_title in COHORTS.items():
+            main = main_changes({r.metric: r for r in rows[rows["cohort"] == cohort].itertuples(index=False)})
+            if main:
+                cohorts.append((cohort_title, clear_sentences(main), same_sentences(main)))
+        out.append(Finding(title, "", cohorts))
     return out
+
+
+ONE_REPLICATION = "One replication only, so no interval is defined and no change can be called clear (see the table)."
 
 
 @dataclass(frozen=True)
 class HeadlineRow:
-    """One measure in a headline table: its name, the four figures of :func:`cells`, and the change in words."""
+    """One measure in a headline table: its name, the figures of :func:`cells` (and the change a year where the
+    window's length is known), and the change in words."""
 
     label: str
     cells: tuple[str, ...]
@@ -330,9 +346,17 @@ class Headline:
     overload: str = ""  # where either run is overloaded: which queue grew, and that no change is called clear
 
 
+def horizon(res: Results) -> float | None:
+    """The statistics window's days, from the metadata (None when not recorded)."""
+    v = (res.meta or {}).get("horizon_days")
+    days = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan
+    return days if math.isfinite(days) and days > 0 else None
+
+
 def headline(res: Results) -> list[Headline]:
     """The headline tables, in scenario order, then grid order."""
     out = []
+    days = horizon(res)
     for scenario, grid, rows in _groups(res):
         n = rows["n"].max()  # a share may have fewer values than the run has replications
         head = [
@@ -340,6 +364,7 @@ def headline(res: Results) -> list[Headline]:
             f"{res.reference} (reference)",
             scenario,
             "Change [95% interval]",
+            *(["Change a year"] if days else []),
             "% change [95% interval]",
             "In words",
         ]
@@ -351,7 +376,7 @@ def headline(res: Results) -> list[Headline]:
                     (
                         title,
                         [
-                            HeadlineRow(label(m), cells(m, c[m]), phrase(c[m]), phrase(c[m]).endswith("clearly"))
+                            HeadlineRow(label(m), _cells(m, c[m], days), phrase(c[m]), phrase(c[m]).endswith("clearly"))
                             for m in HEADLINE_METRICS
                             if m in c
                         ],
@@ -370,6 +395,12 @@ def headline(res: Results) -> list[Headline]:
             )
         )
     return out
+
+
+def _cells(metric: str, r, days: float | None) -> tuple[str, ...]:
+    """The figures of a headline row: :func:`cells`, with the change a year after the change when ``days``."""
+    ref, sc, change, pct = cells(metric, r)
+    return (ref, sc, change, a_year(metric, r.diff_mean, days, sign=True), pct) if days else (ref, sc, change, pct)
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -396,7 +427,7 @@ def summary_text(res: Results) -> str:
     for key, words, missing in (
         ("seed", "with seed {}", "seed"),
         ("population", "for a place of {:,} registered people", "population"),
-        ("horizon_days", "over {:g} days", "run length"),
+        ("horizon_days", "over a statistics window of {:g} days", "run length"),
         ("warmup_days", "after a warm-up of {:g} days", "warm-up"),
     ):
         v = meta.get(key)
@@ -434,10 +465,28 @@ def uncertainty(folder: Path) -> Table | None:
     u = pd.read_csv(path)
     u = u[u["metric"].isin(HEADLINE_METRICS) & (u.get("quantity", "diff") == "diff")]
     rows = [
-        [r.scenario, r.cohort, r.metric.replace("_", " "), f"{100 * r.calibration_share:.0f}%", r.dominant]
-        for r in u.itertuples()
+        [r.scenario, r.cohort, label(r.metric), f"{100 * r.calibration_share:.0f}%", r.dominant] for r in u.itertuples()
     ]
-    return table(["scenario", "cohort", "metric", "calibration's share of the variance", "dominant"], rows)
+    return table(["scenario", "cohort", "measure", "calibration's share of the variance", "dominant"], rows)
+
+
+def _period(res: Results) -> str:
+    """What the tables' figures cover: the window's length and the change a year, or that it was not recorded."""
+    days = horizon(res)
+    if days is None:
+        return "Counts, days, hours and costs are totals over the statistics window (its length was not recorded)."
+    return period_note(days, "'Change a year'")
+
+
+def who_pays(res: Results) -> list[dict]:
+    """The section "Who pays and who saves", from ``ledger.csv`` (a comparison without it: from its table)."""
+    if (res.folder / "ledger.csv").is_file():
+        ledger = _read(res.folder, "ledger.csv", LEDGER_COLUMNS)
+    elif res.kind == "compare":
+        ledger = ledger_table(res.changes)
+    else:
+        return []
+    return ledger_section(ledger, res.changes, res.reference, res.meta, horizon(res))
 
 
 def render(res: Results) -> str:
@@ -449,15 +498,24 @@ def render(res: Results) -> str:
         title=str(title or "caresim report"),
         heading=str(title or res.folder.name),
         summary=summary_text(res),
+        glossary=GLOSSARY,
         recorded=meta is not None,
         found=findings(res),
+        clear_title=CLEAR_TITLE,
+        same_title=f"Changes {SAME} (no spread, so no interval)",
+        period=_period(res),
         groups=headline(res),
         split=uncertainty(res.folder),
+        ledger_items=who_pays(res),
+        ledger_note=ledger_note(horizon(res)),
         figures=figures(res.folder),
         run_checks=run_checks(res.folder, meta),
         overload=overload_check(res),
         meta=metadata_section(meta),
         checklist=stress_section(res.folder, meta),
+        evaluations=evaluation_section(res.folder, res.changes, res.reference) if res.kind == "compare" else [],
+        evaluation_reading=READING,
+        evaluation_note=EVALUATION_NOTE,
     )
 
 

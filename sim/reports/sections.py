@@ -7,21 +7,32 @@ autoescaping on (every piece of text is escaped on the page) and with
 ``StrictUndefined`` (a template asking for a value it was not given fails
 instead of showing nothing).  :mod:`sim.reports.report` puts the sections on
 the page.  Keys missing from the metadata are shown as not recorded rather than
-failing.
+failing.  Long unbroken values (hashes, the git commit) are shown by their first characters with the whole
+value in a tooltip (:class:`Short`), so that tables fit a window; sources are shown as citations in words
+(:func:`sim.reports.stress_des.citation`); :data:`GLOSSARY` explains the terms the page uses.
 """
 
 from __future__ import annotations
 
 import base64
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from sim.reports.stress_des import CITATION, NOT_RECORDED, checklist
+from sim.analysis import evaluation_view
+from sim.outcomes import registry
+from sim.outcomes.costs import metric_of
+from sim.outcomes.evaluation import load_designs
+from sim.reports.ledger_words import any_unstable, cost_split_lines, ledger_lines
+from sim.reports.stress_des import CITATION, NOT_RECORDED, SHORT, checklist, citation, described, population_run
+from sim.reports.text import SAME, a_year, cells, is_clear, period_words, same_every_time, window_years
 
 TEMPLATES = Environment(
     loader=PackageLoader("sim.reports", "templates"),
@@ -34,13 +45,59 @@ TEMPLATES = Environment(
 CHART_NOTES = {  # known charts, in the order shown, with a line on what each shows
     "forest_plot": "Per cent change of the main measures against the reference, with 95% intervals.",
     "costs_by_sector": "Mean cost over the statistics window, by sector.",
-    "ledger": "What each scenario moves between sectors: the change in each sector's cost and the net change, "
-    "with 95% intervals.",
+    "ledger": "Who pays and who saves: each organisation's change against the reference, providers in the provider "
+    "view and payers in the commissioner view, with 95% intervals (filled: a clear change).",
     "response_curves": "How the per cent change of a few measures varies across the grid values, with 95% bands.",
     "delayed_discharges": "Patients in hospital waiting to be discharged, week by week.",
     "acute_beds_occupied": "Acute beds occupied by all patients, week by week.",
 }
 WARMUP_COLUMNS = ["scenario", "grid", "series", "mser_truncation_days", "window_days", "verdict"]
+# the terms of the page a reader may not know, each with one plain sentence, in the order they first appear
+GLOSSARY = (
+    (
+        "Statistics window",
+        "The simulated period that is counted, after the warm-up: counts, days and costs are totals over it, and "
+        "'a year' figures divide them by its length in years.",
+    ),
+    (
+        "Warm-up",
+        "Simulated time before the statistics window that is run but not counted, so that beds and queues have "
+        "filled to their usual levels from an empty start.",
+    ),
+    (
+        "Replication",
+        "One run of the model with its own random numbers; figures are means over the replications, which "
+        "differ only by chance.",
+    ),
+    (
+        "95% interval",
+        "The range of the true mean (or change) that the replications support: were the study repeated many "
+        "times, 95 in 100 such ranges would hold it; a change is clear when its interval excludes no change.",
+    ),
+    (
+        "Common random numbers",
+        "Every scenario draws the same random numbers as the reference, person by person (the same people fall "
+        "ill on the same days), so a difference between two scenarios comes from what they change, not from "
+        "chance, and smaller differences can be told apart.",
+    ),
+    ("pp (percentage points)", "The difference between two percentages: from 80% to 83% is +3 pp (a 3.75% rise)."),
+    (
+        "MSER-5",
+        "The marginal standard error rule on batch means of 5 observations, a standard test of where an output "
+        "series stops drifting from its start (where the standard error of what remains is smallest): here it "
+        "checks that the warm-up was long enough.",
+    ),
+    (
+        "Overload",
+        "A queue that keeps growing through the statistics window: the service cannot keep up, so the figures "
+        "depend on how long the run is and no change is called clear.",
+    ),
+    (
+        "STRESS-DES",
+        "A published checklist (Monks et al. 2019) of what a report of a discrete-event simulation should state "
+        "so that others can judge and repeat it; the last section answers it for this run.",
+    ),
+)
 
 
 def page(template: str, **context: Any) -> str:
@@ -61,6 +118,24 @@ class Table:
     rows: list[list[str]]
 
 
+class Short(str):
+    """A long unbroken value (a hash, a commit) shown by its first :data:`SHORT` characters; ``full`` is the whole
+    value, which the page puts in a tooltip (``title``) so that it can still be read and copied."""
+
+    full: str
+
+    def __new__(cls, full: object) -> Short:
+        whole = str(full)
+        shown = super().__new__(cls, whole[:SHORT] + ("..." if len(whole) > SHORT else ""))
+        shown.full = whole
+        return shown
+
+
+def short(value: object) -> Short | None:
+    """A hash as :class:`Short` (None stays None: not recorded)."""
+    return None if value is None or value == "" else Short(value)
+
+
 @dataclass(frozen=True)
 class Figure:
     """A chart on the page: the image as a ``data:`` URI, its alternative text and its caption."""
@@ -71,7 +146,9 @@ class Figure:
 
 
 def fmt(v) -> str:
-    """A metadata value as plain text."""
+    """A metadata value as plain text (a :class:`Short` value as it is)."""
+    if isinstance(v, Short):
+        return v
     if v is None:
         return NOT_RECORDED
     if isinstance(v, float) and v != v:
@@ -196,7 +273,8 @@ def metadata_section(meta: dict | None) -> dict[str, Any] | None:
         ("metrics", "Measures"),
         ("charts", "Charts"),
     ]
-    plain = {"seed": str(meta.get("seed"))} if meta.get("seed") is not None else {}  # a seed is a label, not a quantity
+    plain: dict[str, Any] = {"seed": str(meta.get("seed"))} if meta.get("seed") is not None else {}  # a label
+    plain.update({k: short(meta[k]) for k in ("git_commit", "experiment_sha256") if meta.get(k)})
     scenarios = [s for s in meta.get("scenarios") or [] if isinstance(s, dict)]
     params = meta.get("parameters") or {}
     differences = [
@@ -205,7 +283,7 @@ def metadata_section(meta: dict | None) -> dict[str, Any] | None:
             table(
                 ["parameter", "baseline", "this scenario", "unit", "source"],
                 [
-                    [d.get(k) for k in ("parameter", "baseline", "value", "unit", "source")]
+                    [d.get(k) for k in ("parameter", "baseline", "value", "unit")] + [citation(d.get("source") or "")]
                     for d in params.get(s.get("name")) or []
                 ],
             ),
@@ -232,10 +310,10 @@ def metadata_section(meta: dict | None) -> dict[str, Any] | None:
             [
                 [
                     s.get("name"),
-                    " ".join(str(s.get("description") or "").split()),
+                    described(s.get("description"), population_run(meta, s.get("name"))),
                     s.get("file") or "built-in baseline",
-                    s.get("file_sha256") or ("none (built in)" if not s.get("file") else None),
-                    s.get("scenario_hash"),
+                    short(s.get("file_sha256")) or ("none (built in)" if not s.get("file") else None),
+                    short(s.get("scenario_hash")),
                     s.get("paired"),
                     s.get("interventions") or "none",
                     s.get("shifts") or "none",
@@ -249,7 +327,7 @@ def metadata_section(meta: dict | None) -> dict[str, Any] | None:
         "baseline": table(
             ["parameter", "value", "unit", "source"],
             [
-                [p.get(k) for k in ("parameter", "value", "unit", "source")]
+                [p.get(k) for k in ("parameter", "value", "unit")] + [citation(p.get("source") or "")]
                 for p in meta.get("baseline_parameters") or []
             ],
         ),
@@ -260,6 +338,114 @@ def stress_section(folder: Path, meta: dict | None) -> dict[str, Any]:
     """The STRESS-DES checklist, section by section, with its citation."""
     meta = {**(meta or {}), "warmup_check": warmup_rows(folder, meta)}
     return {"citation": CITATION, "sections": checklist(meta)}
+
+
+EVALUATION_NOTE = (
+    "Per cent (the bias in percentage points), means over the replications with 95% intervals; the bias's "
+    "interval pairs the two changes replication by replication (with one replication, no interval)."
+)
+
+
+def evaluation_section(folder: Path, comparison: pd.DataFrame, reference: str) -> list[dict[str, Any]]:
+    """Per MDT scenario with an emulated evaluation: its title, the design's title, the table of
+    :func:`sim.analysis.evaluation_view.evaluation_table` in words and the matching's balance in a sentence."""
+    if not evaluation_view.matched_scenarios(comparison):
+        return []
+    kpis = pd.read_csv(folder / "kpis.csv", dtype={"scenario": str, "cohort": str, "metric": str})
+    path = folder / "matching_balance.csv"
+    balance = pd.read_csv(path, dtype={"scenario": str}) if path.is_file() else None
+    view = evaluation_view.evaluation_table(comparison, kpis, balance)
+    worst = evaluation_view.balance_table(balance)
+    titles = {name: d.title for name, d in load_designs()[0].items()}
+    out = []
+    for name in dict.fromkeys(view["scenario"]):
+        designs = [] if balance is None else list(dict.fromkeys(balance.loc[balance["scenario"] == name, "design"]))
+        out.append(
+            {
+                "title": f"'{name}' against '{reference}'",
+                "design": "; ".join(titles.get(d, d) for d in designs),
+                "table": Table(list(evaluation_view.HEAD), evaluation_view.rows_in_words(view, name)),
+                "balance": evaluation_view.balance_sentence(worst, name),
+            }
+        )
+    return out
+
+
+LEDGER_HEAD = ["Organisation", "reference", "scenario", "Change [95% interval]", "Change a year", "Clear change"]
+LEDGER_VIEWS = {"provider": "Providers' costs (provider view)", "commissioner": "Payers' payments (commissioner view)"}
+_REMAINDER = re.compile(r"remainder left unallocated: GBP ([\d,]+) a year")
+
+
+def shift_remainder(lines: list[str]) -> float:
+    """A scenario's unspent shift remainder, GBP a year, from its shift lines in ``metadata.json`` (0 when none)."""
+    return sum(float(m.group(1).replace(",", "")) for line in lines if (m := _REMAINDER.search(str(line))))
+
+
+def _ledger_table(rows: pd.DataFrame, view: str, days: float | None, unstable: bool) -> Table:
+    """One view's organisations: reference, scenario, change with its interval, a year, and whether it is clear."""
+    out = []
+    for r in rows[rows["view"] == view].itertuples(index=False):
+        metric = metric_of(view, r.organisation)
+        blank = SimpleNamespace(**r._asdict(), pct_change=math.nan, pct_ci_low=math.nan, pct_ci_high=math.nan)
+        ref, sc, change, _ = cells(metric, blank)
+        clear = is_clear(SimpleNamespace(**r._asdict(), unstable=unstable))
+        words = "yes" if clear else "no (a run is overloaded)" if unstable else "no"
+        if same_every_time(r) and not unstable:
+            words = f"no: {SAME}"
+        yearly = a_year(metric, r.diff_mean, days, sign=True) if days else "n/a"
+        out.append([registry.ORGANISATION_NAMES.get(r.organisation, r.organisation), ref, sc, change, yearly, words])
+    return table(LEDGER_HEAD, out)
+
+
+def ledger_section(
+    ledger: pd.DataFrame, changes: pd.DataFrame, reference: str, meta: dict | None, days: float | None
+) -> list[dict[str, Any]]:
+    """Who pays and who saves, per scenario (and grid value): each view's table of ``ledger.csv``, what the change of
+    total cost is made of (capacity held with the shift's remainder, closed beds not cashed, activity) and who pays
+    and who saves in words, as ``caresim compare`` prints them (:mod:`sim.reports.ledger_words`).
+
+    ``changes``: the comparison's rows (``grid`` as text, '' for none); ``days``: the statistics window (None when not
+    recorded: no figures a year and no words, which are a year).
+    """
+    meta = meta or {}
+    grid: dict = meta["grid"] if isinstance(meta.get("grid"), dict) else {}
+    shifts = {str(s.get("name")): s.get("shifts") or [] for s in meta.get("scenarios") or [] if isinstance(s, dict)}
+    ledger = ledger.assign(grid=ledger["grid"] if "grid" in ledger else "")
+    out = []
+    for (scenario, point), rows in ledger.groupby(["scenario", "grid"], sort=False):
+        mine = changes[(changes["scenario"] == scenario) & (changes["grid"] == point)]
+        overloaded = any_unstable(mine)
+        where = f", {grid.get('label') or grid.get('parameter') or 'grid'} = {point}" if point else ""
+        split: list[str] = []
+        words = ""
+        if days:
+            years = window_years(days)
+            remainder = 0.0 if point else shift_remainder(shifts.get(scenario, []))
+            split = cost_split_lines(mine, scenario, years, remainder)
+            words = "\n".join(ledger_lines(rows, scenario, years, overloaded))
+        out.append(
+            {
+                "title": f"'{scenario}' against '{reference}'{where}",
+                "split": split,
+                "views": [
+                    {"title": title, "table": _ledger_table(rows, view, days, overloaded)}
+                    for view, title in LEDGER_VIEWS.items()
+                ],
+                "words": words,
+            }
+        )
+    return out
+
+
+def ledger_note(days: float | None) -> str:
+    """How to read the section: the two views, the period, the rule for a clear change."""
+    period = period_words(days) if days else "totals over the statistics window (its length was not recorded)"
+    return (
+        "Each organisation's change against the reference: providers in the provider view (what it costs to run "
+        "what they run), payers in the commissioner view (what they pay); within a view no pound is counted twice "
+        f"(docs/costs.md). Costs in GBP, {period}; a change is clear when its 95% interval excludes no change and "
+        "neither run is overloaded. ledger.csv holds the same figures."
+    )
 
 
 def caption(stem: str) -> str:

@@ -7,21 +7,48 @@ The words of the answers are in ``stress_des.toml`` beside this module: its
 six sections, item by item, with the facts of the run named in braces.  This
 module works out those facts from the run's metadata (scenarios, run length,
 replications, seed, software, platform, commit) and fills them in; a fact the
-metadata lacks is "not recorded".  Nothing here writes files or formats HTML.
+metadata lacks is "not recorded".  :func:`citation` turns a parameter's source into words a reader can follow
+("EVIDENCE.md section 3", a seed document's short title and file).  Nothing here writes files or formats HTML.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import Counter
 from importlib import resources
 from typing import Any
+
+from sim.parameters.params import Params
 
 TEXT: dict[str, Any] = tomllib.loads(resources.files("sim.reports").joinpath("stress_des.toml").read_text("utf-8"))
 CITATION: str = TEXT["citation"]
 NOT_RECORDED: str = TEXT["not_recorded"]
 SOURCE_KINDS: dict[str, str] = TEXT["source_kinds"]  # first word of a parameter's source -> where it comes from
 PHRASES: dict[str, Any] = TEXT["phrases"]
+CITATIONS: dict[str, str] = TEXT["citations"]
+SEEDS: dict[str, str] = TEXT["seeds"]  # seed number -> the document's short title
+# "DESIGN 2", "EVIDENCE 3", "seed 000_<hash>.txt" and "seed 000" inside a source
+CITED = re.compile(
+    r"\b(?P<doc>DESIGN|EVIDENCE) (?P<section>\d+)\b|\bseed (?P<number>\d{3})(?P<file>_[0-9a-f]+\.txt)?\b"
+)
+
+
+def _cite(m: re.Match) -> str:
+    if m["doc"]:
+        return CITATIONS[m["doc"].lower()].format(section=m["section"])
+    number, title = m["number"], SEEDS.get(m["number"])
+    if title is None:
+        return CITATIONS["unknown_seed"].format(number=number) + (f": {number}{m['file']}" if m["file"] else "")
+    if m["file"]:
+        return CITATIONS["seed_file"].format(title=title, number=number, file=number + m["file"])
+    return CITATIONS["seed"].format(title=title, number=number)
+
+
+def citation(source: str) -> str:
+    """A parameter's source (or a description) with its references in words: 'DESIGN 2' as 'design brief section
+    2', 'EVIDENCE 3' as 'EVIDENCE.md section 3' and a seed file by its document's short title, number and file."""
+    return CITED.sub(_cite, str(source))
 
 
 def _phrase(key: str, count: int | None = None, **values: Any) -> str:
@@ -50,6 +77,47 @@ def source_counts(parameters: list[dict]) -> Counter:
         word = str(p.get("source") or "").replace(":", " ").split(" ")[0].lower()
         out[word if word in SOURCE_KINDS else "other"] += 1
     return out
+
+
+POPULATION = "place.registered_population"
+DEFAULT_POPULATION = Params().place.registered_population
+
+
+def _population_row(meta: dict, name: Any) -> Any:
+    """A scenario's registered population where it differs from the built-in baseline's (None where not)."""
+    for d in (meta.get("parameters") or {}).get(name) or []:
+        if isinstance(d, dict) and d.get("parameter") == POPULATION:
+            return d.get("value")
+    return None
+
+
+def population_run(meta: dict, name: Any) -> Any:
+    """The registered people a scenario of this run was run for (None when the metadata cannot say).
+
+    Its difference from the built-in baseline where it has one; else the reference's population where the
+    reference has no difference either (the two ran alike); else the built-in default.
+    """
+    own = _population_row(meta, name)
+    if own is not None:
+        return own
+    if _population_row(meta, meta.get("reference")) is None:
+        return meta.get("population")
+    return DEFAULT_POPULATION
+
+
+def described(description: Any, population: Any) -> str:
+    """A scenario's description led by the population it was run for, its sources in words (:func:`citation`).
+
+    A description is written for its scenario's own place; where the run was made at another size and the text
+    names the default place, it says so rather than leave '250,000 people' on a 20,000-person run unexplained.
+    """
+    text = citation(" ".join(str(description or "").split()))
+    if not isinstance(population, (int, float)) or isinstance(population, bool):
+        return text
+    said = _phrase("run_for", population=f"{population:,.0f}")
+    if population != DEFAULT_POPULATION and f"{DEFAULT_POPULATION:,}" in text:
+        said += " " + _phrase("written_for", default=f"{DEFAULT_POPULATION:,}")
+    return f"{said} {text}".strip()
 
 
 def _sources(meta: dict) -> str:
@@ -83,6 +151,7 @@ def _aims(meta: dict) -> str:
     lines = [_phrase("aims", len(others), reference=ref)]
     for s in others:
         desc = " ".join(str(s.get("description") or "").split())
+        desc = described(desc, population_run(meta, s.get("name"))) if desc else ""
         lines.append(
             _phrase("aim", name=s.get("name"), description=desc)
             if desc
@@ -127,18 +196,27 @@ def _warmup_check(meta: dict) -> str:
     return _phrase("warmup_check", len(checks), verdicts=", ".join(f"{v} {n}" for v, n in verdicts.items()))
 
 
+SHORT = 12  # characters of a hash or commit shown in the text; the metadata section holds the whole value
+
+
+def _short(value: Any) -> str:
+    """A hash by its first characters ('5c98a6ba1ea6...'), so that a sentence wraps in a window."""
+    if not value:
+        return NOT_RECORDED
+    text = str(value)
+    return text[:SHORT] + ("..." if len(text) > SHORT else "")
+
+
 def _inputs(meta: dict) -> str:
     files = [
-        _phrase("input_file", file=s.get("file"), sha256=s.get("file_sha256"))
+        _phrase("input_file", file=s.get("file"), sha256=_short(s.get("file_sha256")))
         for s in _scenarios(meta)
         if s.get("file")
     ]
     if meta.get("experiment_file"):
         files.insert(
             0,
-            _phrase(
-                "experiment_file", file=meta["experiment_file"], sha256=meta.get("experiment_sha256") or NOT_RECORDED
-            ),
+            _phrase("experiment_file", file=meta["experiment_file"], sha256=_short(meta.get("experiment_sha256"))),
         )
     return _phrase("inputs", files="; ".join(files)) if files else _phrase("no_inputs")
 
@@ -180,7 +258,7 @@ def facts(meta: dict | None) -> dict[str, str]:
         "seed": _value(meta, "seed", thousands=False),
         "executor": _phrase("executor", executor=meta["executor"]) if meta.get("executor") else "",
         "platform": _value(meta, "platform"),
-        "commit": str(meta.get("git_commit") or _phrase("no_commit")),
+        "commit": _short(meta.get("git_commit")) if meta.get("git_commit") else _phrase("no_commit"),
         "inputs": _inputs(meta),
     }
 

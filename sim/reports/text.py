@@ -7,6 +7,12 @@
 a comparison is ``unstable`` no change is called clear: it reflects the gridlock, not an effect.  A change identical
 in every replication (:func:`same_every_time`) has no interval to speak of and is called "the same in every
 replication", never clear.
+:func:`is_clear` is the one rule for a clear change and :func:`clear_sentences` the one list of them, shared by
+``caresim compare`` and the report's "What changed".
+
+Counts, days, hours and costs are totals over the statistics window: :func:`period_words` says so with the
+window's length and :func:`a_year` divides a total by the window's years, for reading beside annual statistics.
+Money is shown in whole pounds with thousands separators (:func:`number`), never in rounded millions.
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sim import __version__
+from sim.analysis import evaluation_view
 from sim.analysis.stability import GRIDLOCK_WORDS, overload_sentence
+from sim.core.population import DAYS_PER_YEAR
 from sim.outcomes import registry
 from sim.parameters.params import NEEDS, Params, capacity_basis, per_place
 from sim.parameters.tree import walk
+from sim.reports.stress_des import described
 from sim.scenarios.interventions import DISCIPLINES
 from sim.scenarios.scenario import Scenario
 
@@ -90,7 +99,9 @@ def shift_notes(scenario: Scenario) -> list[str]:
     year = scenario.params.costs.price_year
     out = [
         f"Shifts (GBP a year at {year}/{(year + 1) % 100:02d} prices). Beds, places, posts and teams cost what they "
-        "hold, used or not, so a shift between them changes the capacity cost only by its remainder."
+        "hold, used or not, so a shift between them changes the capacity cost only by its remainder. Released "
+        "is not saved: acute beds are cashed only in whole wards, a share of their cost, after a lag; what is not "
+        "cashed stays a cost of the acute trust (cost_stranded_gbp, docs/costs.md)."
     ]
     if any(t.service == "home_care_packages" and t.units_moved for r in scenario.shifts for t in r.targets):
         out.append(
@@ -136,12 +147,13 @@ def validate_text(scenario: Scenario) -> str:
 
 
 def number(v: float, cost: bool = False, sign: bool = False) -> str:
+    """A figure with three significant digits or more; a cost in whole pounds ('29,318,512', not '29.32m')."""
     if not math.isfinite(v):
         return "n/a"
     plus = "+" if sign and v > 0 else ""
     a = abs(v)
-    if cost and a >= 1e6:
-        return f"{plus}{v / 1e6:,.2f}m"
+    if cost:
+        return f"{plus}{v:,.0f}" if round(v) else "0"
     decimals = 0 if a >= 100 else 1 if a >= 10 else 2 if a >= 1 else 3
     if a == 0:
         decimals = 0
@@ -149,6 +161,32 @@ def number(v: float, cost: bool = False, sign: bool = False) -> str:
 
 
 SAME = "the same in every replication"
+
+
+def window_years(horizon_days: float) -> float:
+    """The statistics window's length in years (of 365.25 days, as person-years are counted)."""
+    return horizon_days / DAYS_PER_YEAR
+
+
+def period_words(horizon_days: float) -> str:
+    """The period of a table's totals: 'totals over the 2-year statistics window (730 days)'."""
+    return f"totals over the {window_years(horizon_days):.3g}-year statistics window ({horizon_days:,.0f} days)"
+
+
+def period_note(horizon_days: float, a_year: str = "'a year'") -> str:
+    """What a table's figures cover, and how its column ``a_year`` is made from them."""
+    return (
+        f"Counts, days, hours and costs are {period_words(horizon_days)}; means and shares are over the same "
+        f"window; {a_year} is a total divided by the window's {window_years(horizon_days):.3g} years, to read "
+        "beside annual statistics."
+    )
+
+
+def a_year(metric: str, total: float, horizon_days: float, sign: bool = False) -> str:
+    """A total over the window as a rate a year ('' for a level, which has no rate)."""
+    if not registry.per_year(metric) or not horizon_days > 0:
+        return ""
+    return number(total / window_years(horizon_days), registry.is_cost(metric), sign)
 
 
 def same_every_time(r) -> bool:
@@ -190,25 +228,58 @@ def cells(metric: str, r) -> tuple[str, str, str, str]:
     return ref, sc, change, pct
 
 
-def _sentences(rows) -> list[str]:
-    """The clear changes in words: those whose 95% interval excludes no change (not those without spread)."""
+CLEAR_TITLE = "Clear changes (the 95% interval excludes no change)"
+
+
+def _finite(v) -> bool:
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def is_clear(r) -> bool:
+    """Whether a change is clear: its 95% interval excludes no change.
+
+    Not where the interval is undefined (one replication), has no width (:func:`same_every_time`), or either
+    run is overloaded (``unstable``: the change then reflects the gridlock).  The terminal's list of clear
+    changes and the report's "What changed" both use this rule.
+    """
+    if flagged(getattr(r, registry.UNSTABLE, False)):
+        return False
+    if not (_finite(r.diff_mean) and _finite(r.diff_ci_low) and _finite(r.diff_ci_high)) or same_every_time(r):
+        return False
+    return r.diff_ci_low > 0 or r.diff_ci_high < 0
+
+
+def main_changes(by_metric: dict) -> list:
+    """The rows of the main measures (:data:`registry.COMPARISON_MAIN`, in its order) among ``by_metric``
+    (metric -> row): the measures whose clear changes ``caresim compare`` and the report list."""
+    return [by_metric[m] for m in registry.COMPARISON_MAIN if m in by_metric]
+
+
+def clear_sentences(rows) -> list[str]:
+    """The clear changes (:func:`is_clear`) among ``rows`` (rows of ``comparison.csv``), one sentence each."""
     out = []
     for r in rows:
-        if not (math.isfinite(r.diff_ci_low) and math.isfinite(r.pct_change)) or same_every_time(r):
+        if not is_clear(r):
             continue
-        if r.diff_ci_low > 0 or r.diff_ci_high < 0:
-            verb = "rose" if r.diff_mean > 0 else "fell"
-            label = registry.label(r.metric)
-            if registry.is_share(r.metric):
-                out.append(
-                    f"{label} {verb} by {abs(100 * r.diff_mean):.1f} percentage points "
-                    f"(95% interval {100 * r.diff_ci_low:+.1f} to {100 * r.diff_ci_high:+.1f})."
-                )
-            else:
-                out.append(
-                    f"{label} {verb} by {abs(r.pct_change):.1f}% "
-                    f"(95% interval {r.pct_ci_low:+.1f}% to {r.pct_ci_high:+.1f}%)."
-                )
+        verb = "rose" if r.diff_mean > 0 else "fell"
+        label = registry.label(r.metric)
+        if registry.is_share(r.metric):
+            size = (
+                f"{abs(100 * r.diff_mean):.1f} percentage points "
+                f"(95% interval {100 * r.diff_ci_low:+.1f} to {100 * r.diff_ci_high:+.1f})"
+            )
+        elif _finite(r.pct_change) and (r.pct_ci_low > 0 or r.pct_ci_high < 0):  # the per cent interval agrees
+            size = f"{abs(r.pct_change):.1f}% (95% interval {r.pct_ci_low:+.1f}% to {r.pct_ci_high:+.1f}%)"
+        else:
+            cost = registry.is_cost(r.metric)
+            size = (
+                f"{number(abs(r.diff_mean), cost)} (95% interval {number(r.diff_ci_low, cost, True)} to "
+                f"{number(r.diff_ci_high, cost, True)})"
+            )
+        out.append(f"{label} {verb} by {size}.")
     return out
 
 
@@ -291,17 +362,20 @@ def compare_text(
             "  Changes are means over posterior draws and replications with [95% intervals] that carry both "
             "calibration uncertainty (between draws) and randomness (between replications); the last column "
             "says which part of the variance is the larger (more replications narrow only the randomness). "
-            "pp = percentage points; costs in GBP over the window (m = million)."
+            "pp = percentage points; costs in GBP."
         )
     else:
         out.append(
             "  Changes are means over replications with [95% confidence intervals]; pp = percentage points; "
-            "costs in GBP over the window (m = million)."
+            "costs in GBP."
         )
+    horizon = p.time.horizon_days
+    out += textwrap.wrap(period_note(horizon, "'change a year'"), 100, initial_indent="  ", subsequent_indent="  ")
     for s in scenarios[1:]:
         out += ["", f"'{s.name}'" + (f" ({s.path.as_posix()})" if s.path else "")]
         if s.description:
-            out += textwrap.wrap(" ".join(s.description.split()), 100, initial_indent="  ", subsequent_indent="  ")
+            words = described(s.description, s.params.place.registered_population)
+            out += textwrap.wrap(words, 100, initial_indent="  ", subsequent_indent="  ")
         for report in s.shifts:
             out += ["  " + line for line in report.lines()]
         rows = comparison[comparison["scenario"] == s.name]
@@ -324,27 +398,33 @@ def compare_text(
             ),
         ):
             c = {r.metric: r for r in rows[rows["cohort"] == cohort].itertuples(index=False)}
-            metrics = [m for m in registry.COMPARISON_MAIN if m in c]
+            metrics = [r.metric for r in main_changes(c)]
             if not metrics:
                 continue
             out += ["", f"  {s.name} against {ref.name}: {title}"]
             table = []
             for m in metrics:
-                table.append([registry.long_label(m), *cells(m, c[m])] + ([_dominant(c[m])] if draws else []))
+                ref_cell, sc_cell, change, pct = cells(m, c[m])
+                yearly = a_year(m, c[m].diff_mean, horizon, sign=True)
+                table.append(
+                    [registry.long_label(m), ref_cell, sc_cell, change, yearly, pct]
+                    + ([_dominant(c[m])] if draws else [])
+                )
             head = [
                 "measure",
                 ref.name,
                 s.name,
                 "change [95% CI]" if reps > 1 else "change (n=1)",
+                "change a year",
                 "% change [95% CI]" if reps > 1 else "% change (n=1)",
             ] + (["dominant part"] if draws else [])
-            out += ["    " + line for line in _columns(head + [""], [t + [""] for t in table], right=(1, 2, 3, 4))]
-            said, same = _sentences([c[m] for m in metrics]), same_sentences([c[m] for m in metrics])
+            out += ["    " + line for line in _columns(head + [""], [t + [""] for t in table], right=(1, 2, 3, 4, 5))]
+            said, same = clear_sentences([c[m] for m in metrics]), same_sentences([c[m] for m in metrics])
             if gridlock:
                 out += gridlock_lines("    ")
             elif reps > 1:
                 if said:
-                    out += ["    Clear changes (the 95% interval excludes no change):"] + ["      " + x for x in said]
+                    out += [f"    {CLEAR_TITLE}:"] + ["      " + x for x in said]
                 if same:
                     out += [f"    Changes {SAME} (no spread, so no interval):"] + ["      " + x for x in same]
                 if not said:
@@ -354,7 +434,25 @@ def compare_text(
                     )
             if draws and reps > 1 and (sentence := _dominance_sentence([c[m] for m in metrics])):
                 out.append("    " + sentence)
+        out += evaluation_lines(comparison, s.name)
     return "\n".join(out)
+
+
+def evaluation_lines(comparison, scenario: str) -> list[str]:
+    """The true effect, the evaluation's estimate and the bias of one MDT scenario, for the terminal (none
+    without its cohort ``matched:X``); :mod:`sim.analysis.evaluation_view`."""
+    rows = evaluation_view.rows_in_words(evaluation_view.evaluation_table(comparison), scenario)
+    if not rows:
+        return []
+    head = [h[:1].lower() + h[1:] for h in evaluation_view.HEAD[:-1]] + ["bias"]
+    note = (
+        "True effect: the same people with and without the team; estimate: the enrolled people against matched "
+        "controls, as an evaluation reports it; bias: the estimate less the true effect (no interval here: "
+        "the report gives one). See docs/evaluation.md."
+    )
+    out = ["", f"  {scenario}: what an evaluation against matched controls would have seen"]
+    out += ["    " + line for line in _columns(head + [""], [r + [""] for r in rows], right=(1, 2, 3))]
+    return out + textwrap.wrap(note, 100, initial_indent="    ", subsequent_indent="    ")
 
 
 def _dominance_sentence(rows) -> str:
@@ -370,12 +468,19 @@ def _dominance_sentence(rows) -> str:
     )
 
 
-def experiment_text(summary: pd.DataFrame, reference: str, reps: int, overloads: pd.DataFrame | None = None) -> str:
+def experiment_text(
+    summary: pd.DataFrame,
+    reference: str,
+    reps: int,
+    overloads: pd.DataFrame | None = None,
+    horizon_days: float | None = None,
+) -> str:
     """The headline changes of an experiment against its reference, for everyone in the simulated cohort.
 
     What ``caresim experiment`` prints at the end, from its ``summary.csv``; the file and ``report.html``
     hold every metric and cohort.  Where a comparison is ``unstable``, the overloaded queues follow its table
-    (``overloads``: :func:`sim.analysis.stability.check` of the experiment's time series).
+    (``overloads``: :func:`sim.analysis.stability.check` of the experiment's time series).  With the
+    reference's ``horizon_days`` the table says its period and shows each change a year.
     """
     everyone = summary[(summary["cohort"] == "all") & summary["metric"].isin(registry.HEADLINE)]
     refs = {(r.metric, _grid(r.grid)): r.mean for r in everyone[everyone["scenario"] == reference].itertuples()}
@@ -383,8 +488,12 @@ def experiment_text(summary: pd.DataFrame, reference: str, reps: int, overloads:
         f"Headline changes against '{reference}', everyone in the simulated cohort: means over {reps} "
         f"replication{'s' if reps != 1 else ''}"
         + (" with [95% intervals]" if reps > 1 else " (n=1: no intervals)")
-        + "; totals over the statistics window, costs in GBP (m = million)."
+        + "; costs in GBP."
     ]
+    if horizon_days:
+        out += textwrap.wrap(period_note(horizon_days, "'change a year'"), 100)
+    else:
+        out.append("Counts, days, hours and costs are totals over the statistics window.")
     for (name, grid), rows in everyone[everyone["scenario"] != reference].groupby(
         ["scenario", "grid"], sort=False, dropna=False
     ):
@@ -403,17 +512,20 @@ def experiment_text(summary: pd.DataFrame, reference: str, reps: int, overloads:
                 pct_ci_low=r.pct_ci_low,
                 pct_ci_high=r.pct_ci_high,
             )
-            table.append([registry.long_label(m), *cells(m, row), ""])
+            ref_cell, sc_cell, change, pct = cells(m, row)
+            yearly = [a_year(m, r.diff_mean, horizon_days, sign=True)] if horizon_days else []
+            table.append([registry.long_label(m), ref_cell, sc_cell, change, *yearly, pct, ""])
         shown = name if _grid(grid) is None else f"{name} at grid value {grid:g}"
         head = [
             "measure",
             reference,
             shown,
             "change [95% CI]" if reps > 1 else "change (n=1)",
+            *(["change a year"] if horizon_days else []),
             "% change [95% CI]" if reps > 1 else "% change (n=1)",
             "",
         ]
-        out += [""] + ["  " + line for line in _columns(head, table, right=(1, 2, 3, 4))]
+        out += [""] + ["  " + line for line in _columns(head, table, right=tuple(range(1, len(head) - 1)))]
         if unstable(rows):
             out += overload_lines(overloads, reference, grid) + overload_lines(overloads, name, grid)
             out += gridlock_lines("  ")

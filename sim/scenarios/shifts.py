@@ -29,6 +29,14 @@ Home care is bought per hour used (``cost_activity_gbp``), not as capacity:
 money moved into ``home_care_packages`` leaves ``cost_capacity_gbp`` and
 shows up as activity cost only as far as the extra packages are used.
 
+Money released is not money saved (docs/costs.md): acute beds are cashed only in whole wards
+(``costs.ward_beds``), a ward's ``costs.cashable_share`` of its cost (the rest is fixed overhead), from
+``costs.cashable_lag_months`` after the shift.  A shift from acute beds records the beds it closed
+(``costs.shift_closed_acute_beds_per_100k``), so the acute trust's cost keeps what is not cashed
+(``cost_stranded_gbp``); the report gives the cashable part, the non-cashable part and the remainder.
+Other services (posts, places, teams) are released whole and at once.  This changes money only: the
+capacities moved are the same whatever the cashable share.
+
 When a run's population is scaled from the scenario's (``caresim run
 --population``), the amount is scaled with it, like every capacity per
 100,000, and converted into whole units at the population run.
@@ -42,7 +50,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.core.population import DAYS_PER_YEAR
-from sim.outcomes.costs import unit_costs
+from sim.outcomes.costs import cashable_per_year, unit_costs
 from sim.parameters.params import Params, capacity_basis, per_place
 from sim.parameters.tree import ParameterError, apply_overrides, closest
 
@@ -233,6 +241,14 @@ class ShiftReport:
     released_gbp: float
     bought_gbp: float
     remainder_gbp: float
+    wards_closed: int = 0  # whole wards among the beds closed (acute beds only)
+    cashable_gbp: float = 0.0  # a year, from lag_months on: what is really saved
+    lag_months: float = 0.0
+
+    @property
+    def non_cashable_gbp(self) -> float:
+        """Released on paper but not saved, a year after the lag: part wards and fixed overheads."""
+        return self.released_gbp - self.cashable_gbp
 
     def lines(self) -> list[str]:
         """The shift in plain words, one line per service."""
@@ -260,6 +276,12 @@ class ShiftReport:
         out.append(
             f"  remainder left unallocated: GBP {self.remainder_gbp:,.0f} a year "
             f"(released GBP {self.released_gbp:,.0f} = bought GBP {self.bought_gbp:,.0f} + remainder)"
+        )
+        out.append(
+            f"  cashable: GBP {self.cashable_gbp:,.0f} a year from {self.lag_months:g} months on"
+            + (f" ({self.wards_closed:,} whole wards closed)" if s.service == "acute_beds" else " (released whole)")
+            + f"; not cashable: GBP {self.non_cashable_gbp:,.0f} a year (part wards and fixed overheads"
+            + (", all of it before the lag)" if self.lag_months > 0 else ")")
         )
         return out
 
@@ -358,6 +380,15 @@ def apply_shift(spec: ShiftSpec, params: Params, scale: float = 1.0) -> tuple[Pa
         new = apply_overrides(new, ov)
         _merge_into(overrides, ov)
     source_line = Line(src.name, 1.0, price, held, -units_out, -released, amount)
+    cashable, wards, lag = released, 0, 0.0  # posts, places and teams: released whole and at once
+    if src.name == "acute_beds" and units_out:
+        closed = params.costs.shift_closed_acute_beds_per_100k + units_out * 100_000 / n
+        ov = {"costs": {"shift_closed_acute_beds_per_100k": closed}}
+        new = apply_overrides(new, ov)
+        _merge_into(overrides, ov)
+        alone = apply_overrides(params, {"costs": {"shift_closed_acute_beds_per_100k": units_out * 100_000 / n}})
+        _, wards, _, cashable = cashable_per_year(alone)
+        lag = params.costs.cashable_lag_months
     # whole units for each share, then the money left over buys further whole units, the largest
     # unspent share first, while it pays for one
     uc_new = unit_costs(new.costs)
@@ -391,7 +422,18 @@ def apply_shift(spec: ShiftSpec, params: Params, scale: float = 1.0) -> tuple[Pa
         targets.append(Line(name, share, prices[name], before, units[name], units[name] * prices[name], allotted[name]))
     bought = math.fsum(t.gbp_per_year for t in targets)
     report = ShiftReport(
-        spec.number, source_line, tuple(targets), spec.amount_gbp, scale, n, released, bought, released - bought
+        spec.number,
+        source_line,
+        tuple(targets),
+        spec.amount_gbp,
+        scale,
+        n,
+        released,
+        bought,
+        released - bought,
+        wards,
+        cashable,
+        lag,
     )
     return new, overrides, report
 

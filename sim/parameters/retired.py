@@ -1,0 +1,19 @@
+"""Parameters earlier versions had and this one has not, with what took their place.
+
+A scenario file naming one is refused with this message instead of a guess at a
+misspelling; a posterior sample fitted by an earlier version leaves its column out
+(``sim.analysis.posterior``), saying so.
+"""
+
+from __future__ import annotations
+
+RETIRED = {
+    "mdt.unmet_need_admission_hr": (
+        "retired in 0.4.0: the MDT no longer multiplies the chance of admission; co-ordinators send "
+        "more crises to A&E instead (mdt.ae_referral_share, docs/mdt.md)"
+    ),
+    "community.rapid_response_resolves": (
+        "retired in 0.4.0: replaced by community.rapid_response_resolves_minor and "
+        "community.rapid_response_resolves_severe (docs/prevention.md)"
+    ),
+}
