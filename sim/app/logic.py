@@ -326,7 +326,7 @@ def who_pays(folder: Path, comparison, name: str) -> WhoPays:
                 "Clear change": clear,
             }
         )
-    split = cost_split_lines(comparison, name, years, shift_remainder(entry.get("shifts") or []))
+    split = cost_split_lines(comparison, name, years, shift_remainder(entry))
     return WhoPays(split, rows, ledger_lines(ledger, name, years, overloaded))
 
 

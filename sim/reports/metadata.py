@@ -73,6 +73,7 @@ def scenario_entry(s: Scenario, paired: bool, file: Path | None = None) -> dict[
         "paired": paired,
         "interventions": list(s.interventions),
         "shifts": [line.strip() for r in s.shifts for line in r.lines()],
+        "shift_remainder_gbp": float(sum(r.remainder_gbp for r in s.shifts)),  # unspent, GBP a year
     }
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -373,12 +372,12 @@ def evaluation_section(folder: Path, comparison: pd.DataFrame, reference: str) -
 
 LEDGER_HEAD = ["Organisation", "reference", "scenario", "Change [95% interval]", "Change a year", "Clear change"]
 LEDGER_VIEWS = {"provider": "Providers' costs (provider view)", "commissioner": "Payers' payments (commissioner view)"}
-_REMAINDER = re.compile(r"remainder left unallocated: GBP ([\d,]+) a year")
 
 
-def shift_remainder(lines: list[str]) -> float:
-    """A scenario's unspent shift remainder, GBP a year, from its shift lines in ``metadata.json`` (0 when none)."""
-    return sum(float(m.group(1).replace(",", "")) for line in lines if (m := _REMAINDER.search(str(line))))
+def shift_remainder(entry: dict) -> float:
+    """A scenario's unspent shift remainder, GBP a year, from its entry in ``metadata.json`` (0 when none)."""
+    value = entry.get("shift_remainder_gbp", 0.0)
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else 0.0
 
 
 def _ledger_table(rows: pd.DataFrame, view: str, days: float | None, unstable: bool) -> Table:
@@ -409,7 +408,7 @@ def ledger_section(
     """
     meta = meta or {}
     grid: dict = meta["grid"] if isinstance(meta.get("grid"), dict) else {}
-    shifts = {str(s.get("name")): s.get("shifts") or [] for s in meta.get("scenarios") or [] if isinstance(s, dict)}
+    entries = {str(s.get("name")): s for s in meta.get("scenarios") or [] if isinstance(s, dict)}
     ledger = ledger.assign(grid=ledger["grid"] if "grid" in ledger else "")
     out = []
     for (scenario, point), rows in ledger.groupby(["scenario", "grid"], sort=False):
@@ -420,7 +419,7 @@ def ledger_section(
         words = ""
         if days:
             years = window_years(days)
-            remainder = 0.0 if point else shift_remainder(shifts.get(scenario, []))
+            remainder = 0.0 if point else shift_remainder(entries.get(scenario, {}))
             split = cost_split_lines(mine, scenario, years, remainder)
             words = "\n".join(ledger_lines(rows, scenario, years, overloaded))
         out.append(
