@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The full pilots study, as committed: the fit at 20,000 people (about two hours on
-# 2 cores), then the check that the package defaults (the fitted values, written into
+# The full pilots study, as committed: the fit by the emulator route at 100,000 people
+# (about 45 minutes on 2 cores), then the check that the package defaults (the fitted values, written into
 # sim/parameters/params.py) reproduce every target within two standard errors in a fresh run at
 # the default population (250,000 people, 5 replications, another seed).
 #
@@ -11,12 +11,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f calibration/fitted/pilots/results.sqlite ]; then
-  caresim calibrate calibration/pilots.toml --resume
+  caresim calibrate calibration/pilots.toml --route emulator --resume
 elif [ -d calibration/fitted/pilots ]; then  # a fresh clone: the committed fit, without its runs
   echo "pilots.sh: calibration/fitted/pilots holds the committed fit but not its runs; checking it" \
        "(to fit again from scratch, move that folder aside first)" >&2
 else
-  caresim calibrate calibration/pilots.toml
+  caresim calibrate calibration/pilots.toml --route emulator
 fi
 resume=()
 [ -f calibration/fitted/pilots/check/results.sqlite ] && resume=(--resume)

@@ -113,9 +113,11 @@ def test_every_lever_reaches_its_parameter():
 def test_a_shift_is_budget_neutral_and_shows_what_it_buys():
     built = logic.build(Levers(), Settings(population=250_000))
     rows = built.scenario and logic.capacity_rows(built.scenario)
-    assert rows[0]["Service"] == "Acute beds" and rows[0]["Change"] == "-16"
-    assert rows[-1]["Service"].startswith("Left unspent")
     report = built.scenario.shifts[0]
+    # the row shows the whole beds the shift gave up, as many as its amount pays for
+    assert report.source.units_moved < 0
+    assert rows[0]["Service"] == "Acute beds" and rows[0]["Change"] == str(report.source.units_moved)
+    assert rows[-1]["Service"].startswith("Left unspent")
     assert report.released_gbp == pytest.approx(report.bought_gbp + report.remainder_gbp)
 
 

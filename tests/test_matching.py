@@ -82,3 +82,12 @@ def test_visible_risk_score_is_case_finding_s_score(runs):
     home = seen["home"].to_numpy()
     others = np.setdiff1d(np.flatnonzero(home), pids)
     assert seen["risk_score"].to_numpy()[first].min() >= seen["risk_score"].to_numpy()[others].max() - 1e-9
+
+
+def test_recent_admissions_are_the_last_half_year_s_share_of_the_year_s(runs):
+    sc, _ = runs
+    pids, times = enrolment_starts(sc)
+    seen = visible_at(sc, float(np.median(times)))
+    recent, year = seen["emergency_admissions_6m"].to_numpy(), seen["emergency_admissions_12m"].to_numpy()
+    assert (recent <= year).all()
+    assert 0 < recent.sum() < year.sum()  # some of the year's admissions fell in its first half

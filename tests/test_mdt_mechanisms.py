@@ -122,8 +122,8 @@ def test_a_larger_caseload_dilutes_the_effect_and_the_ramp_builds_it_up():
     full = _launched({**NURSES, "ramp_up_days": 0.0, "caseload": 80})
     assert full.teams.free[0] == 0
     assert full.teams.effect[0] == pytest.approx(50 / 80)
-    early = _launched({**NURSES, "ramp_up_days": 180.0})
-    later = _launched({**NURSES, "ramp_up_days": 180.0}, after=100.0)
+    early = _launched({**NURSES, "ramp_up_days": 180.0, "crisis_reduction": 0.3})
+    later = _launched({**NURSES, "ramp_up_days": 180.0, "crisis_reduction": 0.3}, after=100.0)
     assert 0 < early.teams.effect[0] < later.teams.effect[0] < 1.0
     assert early.teams.effect[0] == pytest.approx(Ramp(180.0).share(0.0))
     # the people enrolled at the launch and still on the caseload carry the ramp's effect now

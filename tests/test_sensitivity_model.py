@@ -46,6 +46,9 @@ extends = "{SCENARIOS}/social_care_led_mdt.toml"
 [acute]
 beds_per_100k = 1000
 
+[mdt]
+crisis_reduction = 0.3  # a team with a clear crisis effect, whatever the fitted default, for the multiplier to scale
+
 [intervention.mdt]
 coordinators_per_100k = {{ nurse = 160, social_worker = 80, mental_health = 80, occupational_therapist = 80 }}
 enrol_top_share = 0.2

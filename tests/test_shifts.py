@@ -54,7 +54,7 @@ def test_unit_prices_are_annual_and_in_the_price_year():
         (1_234_567.89, {"home_care_packages": 0.5, "rapid_response": 0.25, "social_workers": 0.25}),
         (150_000, {"reablement_places": 1.0}),
         (0, {"reablement_places": 1.0}),
-        (53_000_000, {"intermediate_care_beds": 0.1, "reablement_places": 0.9}),
+        (50_000_000, {"intermediate_care_beds": 0.1, "reablement_places": 0.9}),  # most of the 450 beds
     ],
 )
 def test_a_shift_balances_to_the_pound(amount, to):

@@ -46,6 +46,7 @@ VARIABLES = {
     "age_band": "age band",
     "frailty": "frailty",
     "emergency_admissions_12m": "emergency admissions in the year before",
+    "emergency_admissions_6m": "emergency admissions in the six months before",
     "ae_attendances_12m": "A&E attendances in the year before",
     "risk_score": "risk score",
 }

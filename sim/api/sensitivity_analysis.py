@@ -146,7 +146,7 @@ def sensitivity(
     from sim.provenance import git_commit
 
     reps, population, workers, out_dir = study_keywords(reps, population, workers, out, progress)
-    checked = load_study(file_path(study, StudyError))
+    checked = load_study(file_path(study, StudyError), require_fit=False)  # a sensitivity-only study too
     if checked.sensitivity is None:
         raise StudyError(
             f"{checked.path.as_posix()}: no [sensitivity] table; add one (scenarios, metrics, samples, "

@@ -101,9 +101,10 @@ class SweepResult:
     design : pandas.DataFrame
         ``sweep.csv``: each parameter set, its simulated targets with their standard errors, and its distance.
     morris : pandas.DataFrame
-        ``morris.csv``: Morris's elementary effects of each parameter on each target.
+        ``morris.csv``: Morris's elementary effects of each parameter on each target, with ``fitted`` false for a
+        check (a target with ``fit = false``, left out of the screening).
     screened : list of str
-        The parameters screening keeps (``screened.txt``).
+        The parameters screening against the fitted targets keeps (``screened.txt``).
     runs_now : int
         Runs made by this call.
     seconds : float
@@ -187,7 +188,8 @@ def sweep(
             trajectories=checked.morris_trajectories,
             seed=checked.seed,
         )
-    kept = screen(indices)
+    indices["fitted"] = indices["output"].map({t.name: t.fit for t in checked.targets}).astype(bool)
+    kept = screen(indices[indices["fitted"]])  # the checks' effects are reported, not screened on
     design.to_csv(folder / "sweep.csv", index=False)
     indices.to_csv(folder / "morris.csv", index=False)
     (folder / "screened.txt").write_text("\n".join(kept) + "\n", encoding="utf-8")
@@ -216,9 +218,10 @@ class CalibrationResult:
     fitted : dict of str to float
         The point estimate, by parameter.
     targets : pandas.DataFrame
-        Each target at the point estimate: ``name, observed, sd, simulated, se, source``.
+        Each target at the point estimate: ``name, observed, sd, simulated, se, source, fitted`` (``fitted`` false:
+        a check, measured and reported but left out of the fit).
     distance : float
-        The point estimate's distance to the targets.
+        The point estimate's distance to the fitted targets.
     runs_now : int
         Runs made by this call.
     simulations : int
@@ -312,8 +315,7 @@ def calibrate(
     import pandas as pd
 
     from sim.api.errors import SettingsError
-    from sim.calibration.abc_smc import Prior, abc_smc
-    from sim.calibration.calibrate import distance, evaluations, point_estimate
+    from sim.calibration.calibrate import abc_fit, evaluations, fit_distance, point_estimate
     from sim.calibration.design import point_id
     from sim.calibration.fit_report import write_report
     from sim.calibration.history_matching import NothingPlausible, fit_study, non_implausible
@@ -322,7 +324,6 @@ def calibrate(
         raise SettingsError(f"--route: must be 'abc' or 'emulator', got {route!r}")
     reps, population, workers, out_dir = study_keywords(reps, population, workers, out, progress)
     checked, folder = _study(study, population, reps, out_dir)
-    prior = Prior(checked.names, checked.low, checked.high)
     emulated = None
     t0 = time.perf_counter()
     with _study_runner(checked, folder, resume, force, workers, dask, "calibration study", progress) as (
@@ -336,18 +337,7 @@ def calibrate(
                 raise RunError(f"{checked.path.as_posix()}: {e}") from None
             posterior, fitted, fun = emulated.posterior, emulated.point, None
         else:
-            posterior = abc_smc(
-                evaluate,
-                prior,
-                checked.observed,
-                checked.sd,
-                particles=checked.abc_particles,
-                generations=checked.abc_generations,
-                quantile=checked.abc_quantile,
-                seed=checked.seed,
-                on_generation=notes.generation,
-                min_fall=checked.abc_min_fall,
-            )
+            posterior = abc_fit(evaluate, checked, notes.generation)
             best = point_estimate(evaluate, posterior.interval(0.9).loc[list(checked.names), "mean"].to_numpy())
             fitted, fun = np.clip(best.x, checked.low, checked.high), float(best.fun)
         sample = posterior.sample()
@@ -378,6 +368,7 @@ def calibrate(
     waves = None
     if emulated is not None:
         waves = emulated.match.table()
+        waves["target"] = np.flatnonzero(checked.fitted)[waves["target"]]  # the study's numbering, checks included
         waves.insert(2, "target_name", [checked.targets[j].name for j in waves["target"]])
         waves.to_csv(folder / "waves.csv", index=False)
         non_implausible(emulated.match).to_csv(folder / "non_implausible.csv", index=False)
@@ -390,7 +381,7 @@ def calibrate(
         "runs": evaluate.runs,
         "simulations": posterior.simulations if emulated is None else emulated.match.simulations,
         "fitted": dict(zip(checked.names, map(float, fitted))),
-        "distance": fun if fun is not None else float(distance(means, point_ses, checked.observed, checked.sd)[0]),
+        "distance": fun if fun is not None else float(fit_distance(means, point_ses, checked)[0]),
         "pooled_se": dict(zip((t.name for t in checked.targets), map(float, evaluate.pooled_se()))),
         "targets": [
             {
@@ -400,6 +391,7 @@ def calibrate(
                 "simulated": float(m),
                 "se": float(ses[t.name + "_se"]),
                 "source": t.source,
+                "fitted": t.fit,
             }
             for t, m in zip(checked.targets, means[0])
         ],
@@ -426,7 +418,7 @@ def calibrate(
         generations,
         table,
         result["fitted"],
-        pd.DataFrame(result["targets"], columns=["name", "observed", "sd", "simulated", "se", "source"]),
+        pd.DataFrame(result["targets"], columns=["name", "observed", "sd", "simulated", "se", "source", "fitted"]),
         result["distance"],
         evaluate.runs,
         result["simulations"],
@@ -449,8 +441,8 @@ class CheckResult:
     folder : pathlib.Path
         The check's results folder (``<fit folder>/check``).
     table : pandas.DataFrame
-        ``check.csv``: each target observed and simulated, the combined standard error, ``z`` and
-        ``within_2se``.
+        ``check.csv``: each target observed and simulated, the combined standard error, ``z``,
+        ``within_2se`` and ``fitted`` (false: a check, measured but not fitted).
     report : pathlib.Path or None
         The fit's report the check was added to, where there is one.
     runs_now : int
@@ -471,8 +463,13 @@ class CheckResult:
 
     @property
     def held(self) -> int:
-        """How many targets the defaults reproduce within two standard errors."""
-        return int(self.table["within_2se"].sum())
+        """How many fitted targets the defaults reproduce within two standard errors (checks not counted)."""
+        return int((self.table["within_2se"] & self.table["fitted"]).sum())
+
+    @property
+    def checks_held(self) -> int:
+        """How many checks (targets not fitted) the defaults reproduce within two standard errors."""
+        return int((self.table["within_2se"] & ~self.table["fitted"]).sum())
 
 
 def check_calibration(
@@ -511,7 +508,7 @@ def check_calibration(
     Returns
     -------
     CheckResult
-        ``table`` (``check.csv``) and how many targets held.
+        ``table`` (``check.csv``) and how many fitted targets and checks held.
 
     Raises
     ------

@@ -68,6 +68,19 @@ Evaluate = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """``evaluate(thetas (n, d)) -> (means (n, m), standard_errors (n, m))``, one call per batch."""
 
 
+def select_targets(evaluate: Evaluate, keep) -> Evaluate:
+    """``evaluate`` giving only the targets (columns) where ``keep`` is true: what a fit is given when some
+    targets are checks, measured by the model in every run but left out of the distance."""
+    keep = np.asarray(keep, dtype=bool)
+
+    def selected(thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        means, ses = evaluate(thetas)
+        means, ses = np.asarray(means, dtype=float), np.asarray(ses, dtype=float)
+        return means[:, keep], np.broadcast_to(ses, means.shape)[:, keep]
+
+    return selected
+
+
 @dataclass
 class Generation:
     """One SMC generation. ``proposed`` counts the proposals evaluated up to the

@@ -5,8 +5,11 @@ running them as one experiment into the study's results store
 (``calibration/fitted/<study>/results.sqlite``), so a sweep or a fit that is
 interrupted resumes without running anything twice, and scales to a Dask
 cluster.  :func:`sweep` runs a Latin hypercube (``scipy.stats.qmc``) and
-Morris screening; :func:`fit` runs ABC-SMC (:mod:`sim.calibration.abc_smc`) and then a
-point estimate with ``scipy.optimize``.
+Morris screening; :func:`abc_fit` runs ABC-SMC (:mod:`sim.calibration.abc_smc`) and
+:func:`point_estimate` a point estimate with ``scipy.optimize``.
+
+Every target is measured in every run, but only the fitted ones (``fit = true``, the default) enter a
+distance (:func:`fit_distance`): a check (``fit = false``) is reported beside them and never fitted.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pandas as pd
 from scipy import optimize
 from scipy.stats import qmc
 
+from sim.calibration.abc_smc import Evaluate, Generation, Posterior, Prior, abc_smc, select_targets
 from sim.calibration.abc_smc import distance as abc_distance
 from sim.calibration.design import design_experiment, simulated_targets
 from sim.calibration.study import Study
@@ -87,7 +91,7 @@ class Evaluator:
         for j, t in enumerate(s.targets):
             frame[t.name] = means[:, j]
             frame[t.name + "_se"] = ses[:, j]
-        frame["distance"] = distance(means, np.zeros_like(means), s.observed, s.sd)  # without replication noise
+        frame["distance"] = fit_distance(means, np.zeros_like(means), s)  # fitted targets, without replication noise
         return frame
 
 
@@ -97,6 +101,33 @@ def distance(means: np.ndarray, ses: np.ndarray, observed: np.ndarray, sd: np.nd
     return np.where(np.isnan(d), np.inf, d)
 
 
+def fit_distance(means: np.ndarray, ses: np.ndarray, study: Study) -> np.ndarray:
+    """:func:`distance` of each row to the study's fitted targets only: its checks (``fit = false``) left out."""
+    keep = study.fitted
+    means, ses = np.atleast_2d(means), np.broadcast_to(ses, np.shape(np.atleast_2d(means)))
+    return distance(means[:, keep], ses[:, keep], study.observed[keep], study.sd[keep])
+
+
+def abc_fit(evaluate: Evaluate, study: Study, on_generation: Callable[[Generation], None] | None = None) -> Posterior:
+    """ABC-SMC of a study with its ``[abc]`` settings, on its fitted targets (its checks are not given to it).
+
+    ``evaluate`` gives every target of the study, as :class:`Evaluator` does.
+    """
+    keep = study.fitted
+    return abc_smc(
+        select_targets(evaluate, keep),
+        Prior(study.names, study.low, study.high),
+        study.observed[keep],
+        study.sd[keep],
+        particles=study.abc_particles,
+        generations=study.abc_generations,
+        quantile=study.abc_quantile,
+        seed=study.seed,
+        on_generation=on_generation,
+        min_fall=study.abc_min_fall,
+    )
+
+
 def latin_hypercube(study: Study, n: int | None = None) -> np.ndarray:
     """A space-filling design over the priors' box (scipy.stats.qmc), fixed by the study's seed."""
     sampler = qmc.LatinHypercube(d=len(study.priors), seed=study.seed)
@@ -104,7 +135,8 @@ def latin_hypercube(study: Study, n: int | None = None) -> np.ndarray:
 
 
 def point_estimate(evaluate: Evaluator, start: np.ndarray, max_evaluations: int = 30) -> optimize.OptimizeResult:
-    """Minimise the distance from ``start`` within the priors' box (Nelder-Mead on common random numbers).
+    """Minimise the distance to the fitted targets from ``start`` within the priors' box (Nelder-Mead on common
+    random numbers).
 
     With common random numbers the distance is a fixed function of the parameters, so a
     derivative-free search converges instead of chasing noise.
@@ -113,7 +145,7 @@ def point_estimate(evaluate: Evaluator, start: np.ndarray, max_evaluations: int 
 
     def objective(theta: np.ndarray) -> float:
         means, ses = evaluate(np.clip(theta, s.low, s.high)[None, :])
-        return float(distance(means, ses, s.observed, s.sd)[0])
+        return float(fit_distance(means, ses, s)[0])
 
     return optimize.minimize(
         objective,

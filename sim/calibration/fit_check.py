@@ -11,6 +11,9 @@ things a user relies on:
    errors, where the standard error combines the target's own uncertainty with
    the simulation's (``sqrt(sd^2 + se^2)``).
 
+A study's checks (targets with ``fit = false``) are run and shown too, marked as checks: they are counted
+apart from the fitted targets, since a figure the fit was never asked to meet is no evidence of fit.
+
 All runs go through the experiment runner into ``<fitted>/check/``.
 """
 
@@ -32,6 +35,7 @@ from sim.reports.sections import fragment
 from sim.reports.sections import table as html_table
 
 FRESH_SEED_OFFSET = 1000  # the check's seed is the study's plus this: random numbers the fit never saw
+CHECK_WORDS = "check, not fitted"  # how a target with fit = false is labelled wherever targets are listed
 
 
 class FitCheckError(ValueError):
@@ -76,7 +80,8 @@ def check_study(study: Study, population: int, reps: int) -> Study:
 
 
 def check_table(study: Study, means: np.ndarray, ses: np.ndarray) -> pd.DataFrame:
-    """One row per target: observed, simulated, the combined standard error and whether it is within two."""
+    """One row per target: observed, simulated, the combined standard error, whether it is within two, and
+    whether it was fitted (``fitted`` false: a check)."""
     rows = []
     for j, t in enumerate(study.targets):
         combined = math.sqrt(t.sd**2 + float(ses[j]) ** 2)
@@ -96,9 +101,29 @@ def check_table(study: Study, means: np.ndarray, ses: np.ndarray) -> pd.DataFram
                 "z": z,
                 "within_2se": bool(abs(z) <= 2.0),
                 "source": t.source,
+                "fitted": t.fit,
             }
         )
     return pd.DataFrame(rows)
+
+
+def held(table: pd.DataFrame) -> tuple[int, int, int, int]:
+    """From :func:`check_table`: fitted targets within two standard errors, fitted targets, checks within two
+    standard errors, checks."""
+    fitted = table["fitted"].astype(bool)
+    within = table["within_2se"].astype(bool)
+    return int((within & fitted).sum()), int(fitted.sum()), int((within & ~fitted).sum()), int((~fitted).sum())
+
+
+def held_words(table: pd.DataFrame) -> str:
+    """``N of M targets within two standard errors`` over the fitted targets, and the checks apart, in words."""
+    fitted_held, fitted, checks_held, checks = held(table)
+    if not checks:
+        return f"{fitted_held} of {fitted} targets within two standard errors"
+    return (
+        f"{fitted_held} of {fitted} fitted targets within two standard errors "
+        f"(and {checks_held} of {checks} {'checks' if checks > 1 else 'check'}, not fitted)"
+    )
 
 
 def check_html(table: pd.DataFrame, command: str, population: int, reps: int, seed: int) -> Markup:
@@ -110,18 +135,22 @@ def check_html(table: pd.DataFrame, command: str, population: int, reps: int, se
             f"{r.simulated:.3g} +/- {r.simulated_se:.2g}",
             f"{r.z:+.2f}",
             "yes" if r.within_2se else "no",
+            "fitted" if r.fitted else CHECK_WORDS,
         ]
         for r in table.itertuples()
     ]
+    fitted_held, fitted, checks_held, checks = held(table)
     return fragment(
         "fit_check.html",
         population=f"{population:,}",
-        held=int(table["within_2se"].sum()),
-        total=len(table),
+        held=fitted_held,
+        total=fitted,
+        checks_held=checks_held,
+        checks=checks,
         replications=reps,
         seed=seed,
         command=command,
-        targets=html_table(["target", "observed +/- sd", "simulated +/- se", "z", "within 2 se"], rows),
+        targets=html_table(["target", "observed +/- sd", "simulated +/- se", "z", "within 2 se", "role"], rows),
     )
 
 

@@ -4,7 +4,8 @@ Four PNG charts (matplotlib) and one self-contained ``report.html`` that
 embeds them, with the exact command that reproduces the fit.  The page is drawn
 by the template ``fit_report.html`` of :mod:`sim.reports`.  Its table of
 parameters ends with the prior-driven ones: those no target informs, which the
-fit leaves at their defaults (:func:`prior_driven_rows`).
+fit leaves at their defaults (:func:`prior_driven_rows`).  Its targets are marked fitted or
+"check, not fitted" (``fit = false`` in the study: measured and shown, never fitted).
 """
 
 from __future__ import annotations
@@ -14,16 +15,24 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.calibration.fit_check import CHECK_WORDS
 from sim.calibration.sensitivity_study import prior_driven_parameters
 from sim.reports.charts import plt
 from sim.reports.sections import figures, page, table
 
 
+def fitted(target: dict) -> bool:
+    """Whether a target of ``fitted.json`` was fitted (a fit written before checks existed fitted them all)."""
+    return bool(target.get("fitted", True))
+
+
 def targets_chart(result: dict):
-    """Each target (with +/- 2 sd) against the simulated value at the fitted parameters (+/- 2 se)."""
+    """Each target (with +/- 2 sd) against the simulated value at the fitted parameters (+/- 2 se); a check's
+    simulated value hollow, its name marked."""
     rows = result["targets"]
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(rows) + 1.6))
     y = np.arange(len(rows))[::-1]
+    first = {kind: next((yy for yy, t in zip(y, rows) if fitted(t) == kind), None) for kind in (True, False)}
     for yy, t in zip(y, rows):
         ax.errorbar(
             t["observed"],
@@ -40,11 +49,14 @@ def targets_chart(result: dict):
             xerr=2 * t["se"],
             fmt="o",
             color="tab:red",
+            mfc="tab:red" if fitted(t) else "white",
             capsize=3,
-            label="simulated at the fit +/- 2 se" if yy == y[0] else None,
+            label=None
+            if yy != first[fitted(t)]
+            else ("simulated at the fit +/- 2 se" if fitted(t) else f"simulated at the fit, {CHECK_WORDS}"),
         )
     ax.set_yticks(y)
-    ax.set_yticklabels([t["name"] for t in rows])
+    ax.set_yticklabels([t["name"] if fitted(t) else f"{t['name']} ({CHECK_WORDS})" for t in rows])
     ax.set_xlabel("value (per cent for changes)")
     ax.grid(axis="x", color="0.9")
     ax.legend(frameon=False, fontsize=8, loc="best")
@@ -199,10 +211,12 @@ def write_report(out: Path, study, posterior, result: dict) -> Path:
             f"{t['observed']:g} +/- {t['sd']:g}",
             f"{t['simulated']:.3g} +/- {t['se']:.2g}",
             f"{(t['simulated'] - t['observed']) / t['sd']:+.2f}",
+            "fitted" if fitted(t) else CHECK_WORDS,
             t["source"],
         ]
         for t in result["targets"]
     ]
+    checks = [t["name"] for t in result["targets"] if not fitted(t)]
     gen_rows = [
         [i, f"{g.tolerance:.3g}", g.proposed, g.accepted, f"{g.accepted / g.proposed:.2f}"]
         for i, g in enumerate(posterior.generations)
@@ -219,7 +233,11 @@ def write_report(out: Path, study, posterior, result: dict) -> Path:
         replications=study.replications,
         population=study.settings.population or "the default",
         seed=study.seed,
-        targets=table(["target", "observed +/- sd", "simulated +/- se", "(sim - obs) / sd", "source"], target_rows),
+        targets=table(
+            ["target", "observed +/- sd", "simulated +/- se", "(sim - obs) / sd", "role", "source"], target_rows
+        ),
+        fitted_count=len(result["targets"]) - len(checks),
+        checks=checks,
         parameters=table(
             [
                 "parameter",

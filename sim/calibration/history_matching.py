@@ -35,6 +35,9 @@ place of the model: a proposal's simulated targets are drawn from N(E[f(x)], Var
 Var_replication + sd^2), the model's expected output with every source of uncertainty around it, so
 that as the tolerance falls the ABC posterior tends to the posterior of that measurement model
 (Wilkinson 2013).  It costs no model run, so it runs until its tolerance stops falling.
+
+**Checks.**  A study's targets with ``fit = false`` are measured in every run and shown in the final check
+in the model, but have no emulator and no part in the implausibility, the cut or the posterior.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ import pandas as pd
 from scipy import optimize
 from scipy.stats import qmc
 
-from sim.calibration.abc_smc import Evaluate, Posterior, Prior, abc_smc
+from sim.calibration.abc_smc import Evaluate, Posterior, Prior, abc_smc, select_targets
 from sim.calibration.emulators import Emulator, fit_emulator
 from sim.calibration.study import HistoryMatchingSettings
 
@@ -351,10 +354,14 @@ def model_check(
     draws: int,
     seed: int,
     targets: list[str] | None = None,
+    fitted: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The point estimate and ``draws`` posterior draws (by weight, without replacement) run in the model, in one
     batch: ``posterior_check.csv``, with each set's simulated targets and its ranked implausibility in the model
-    itself, ``|z - simulated| / sqrt(sd^2 + se^2)``, and whether that is within the cutoff."""
+    itself, ``|z - simulated| / sqrt(sd^2 + se^2)``, and whether that is within the cutoff.
+
+    ``fitted`` marks which of ``evaluate``'s targets are the history matching's (the others are checks: their
+    simulated values are shown, but left out of the implausibility); default all."""
     last = posterior.generations[-1]
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
     size = min(draws, last.particles.shape[0])
@@ -362,12 +369,14 @@ def model_check(
     thetas = np.vstack([np.asarray(point, dtype=float)[None, :], chosen])
     means, ses = evaluate(thetas.copy())
     match.simulations += thetas.shape[0]
-    names = targets or [f"target_{j}" for j in range(match.observed.size)]
+    means, ses = np.asarray(means, dtype=float), np.broadcast_to(np.asarray(ses, dtype=float), np.shape(means))
+    keep = np.ones(means.shape[1], dtype=bool) if fitted is None else np.asarray(fitted, dtype=bool)
+    names = targets or [f"target_{j}" for j in range(means.shape[1])]
     frame = pd.DataFrame(thetas, columns=list(match.prior.names))
     frame.insert(0, "set", ["point estimate"] + [f"draw {k}" for k in range(1, size + 1)])
     for j, name in enumerate(names):
         frame[name] = means[:, j]
-    i = implausibility(means, np.zeros_like(means), match.observed, match.sd, np.asarray(ses, dtype=float) ** 2)
+    i = implausibility(means[:, keep], 0.0, match.observed, match.sd, ses[:, keep] ** 2)
     frame["implausibility"] = ranked(np.nan_to_num(i, nan=np.inf), match.rank)
     frame["non_implausible"] = frame["implausibility"] <= match.cutoff
     return frame
@@ -386,9 +395,13 @@ class EmulatorFit:
 def fit_study(evaluate: Evaluate, study: Study, say: Callable[[str], None] | None = None) -> EmulatorFit:
     """The emulator route of a calibration study: waves of history matching with the study's
     ``[history_matching]`` settings (defaults without the table), ABC-SMC on the emulators, then the point
-    estimate and a posterior sample checked in the model.  ``say`` is given a line per wave."""
+    estimate and a posterior sample checked in the model.  ``say`` is given a line per wave.
+
+    Only the fitted targets are emulated and matched (the waves' target ``j`` is the ``j``-th of them); the
+    study's checks (``fit = false``) are shown in the check in the model.  ``evaluate`` gives every target."""
     h = study.history_matching or HistoryMatchingSettings()
-    names = [t.name for t in study.targets]
+    keep = study.fitted
+    names = [t.name for t in study.targets if t.fit]
 
     def news(w: Wave) -> None:
         if say is not None:
@@ -399,10 +412,10 @@ def fit_study(evaluate: Evaluate, study: Study, say: Callable[[str], None] | Non
             )
 
     match = history_match(
-        evaluate,
+        select_targets(evaluate, keep),
         Prior(study.names, study.low, study.high),
-        study.observed,
-        study.sd,
+        study.observed[keep],
+        study.sd[keep],
         waves=h.waves,
         points_per_wave=h.points_per_wave,
         cutoff=h.cutoff,
@@ -422,6 +435,6 @@ def fit_study(evaluate: Evaluate, study: Study, say: Callable[[str], None] | Non
         seed=study.seed,
     )
     point = emulated_point(match, posterior.interval(0.9)["mean"].to_numpy())
-    return EmulatorFit(
-        match, posterior, point, model_check(evaluate, match, posterior, point, h.check_draws, study.seed, names)
-    )
+    every = [t.name for t in study.targets]
+    check = model_check(evaluate, match, posterior, point, h.check_draws, study.seed, every, keep)
+    return EmulatorFit(match, posterior, point, check)

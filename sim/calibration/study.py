@@ -20,6 +20,7 @@
     sd = 3.0                                     # one standard error, same unit
     source = "seed 000_15772bc302cd49ff.txt"
     sd_source = "assumed: ..."
+    fit = true                                   # default; false: a check, measured and reported, never fitted
 
     [[target]]
     kind = "level"                               # ... or a level in one scenario
@@ -59,6 +60,10 @@
     cutoff = 3.0                                  # implausibility that rules a set out
     rank = 2                                      # 1: the largest over the targets, 2: the second largest
     check_draws = 20                              # posterior draws run in the model at the end
+
+A sensitivity-only study (``calibration/costs.toml``) has a ``[sensitivity]`` table and no ``[[target]]`` or
+``[[prior]]``: every parameter it varies is a ``[[sensitivity.prior]]``.  ``caresim sensitivity`` reads it
+(``load_study(..., require_fit=False)``); ``sweep`` and ``calibrate``, which need targets, refuse it.
 
 Every problem is a :class:`StudyError` whose message is one line, ``<file>: <what>``.
 """
@@ -117,6 +122,7 @@ TARGET_KEYS = (
     "per_1000_person_years",
     "source",
     "sd_source",
+    "fit",
 )
 PRIOR_KEYS = ("parameter", "low", "high", "reason")
 # a change target's cohort measured as the published evaluations measured it: X's matched:X against the
@@ -168,6 +174,9 @@ class Target:
     per_1000_person_years: bool
     source: str
     sd_source: str
+    # False: a check, measured in every run and reported with its z, but left out of the distance, the point
+    # estimate, the emulators and the screening (a figure met by construction is no evidence of fit)
+    fit: bool = True
 
 
 @dataclass(frozen=True)
@@ -270,14 +279,31 @@ class Study:
         return np.array([t.sd for t in self.targets])
 
     @property
+    def fitted(self) -> np.ndarray:
+        """Per target, whether the fit uses it (``fit = true``); the others are checks, only reported."""
+        return np.array([t.fit for t in self.targets], dtype=bool)
+
+    @property
+    def checks(self) -> tuple[Target, ...]:
+        """The targets measured and reported but not fitted (``fit = false``)."""
+        return tuple(t for t in self.targets if not t.fit)
+
+    @property
     def runs_per_point(self) -> int:
         return len(self.scenarios) * self.replications
 
 
-def load_study(path: str | Path, *, population: int | None = None, reps: int | None = None) -> Study:
-    """Read and check a study; every scenario it names is resolved once, so errors come before any run."""
+def load_study(
+    path: str | Path, *, population: int | None = None, reps: int | None = None, require_fit: bool = True
+) -> Study:
+    """Read and check a study; every scenario it names is resolved once, so errors come before any run.
+
+    ``require_fit=False`` (``caresim sensitivity``) also accepts a sensitivity-only study: a ``[sensitivity]``
+    table with no ``[[target]]`` or ``[[prior]]``, whose parameters are all ``[[sensitivity.prior]]``s.
+    """
     path = Path(path)
     data, err = read_checked(path, "a calibration study", StudyError, KEYS)
+    optional = not require_fit and "sensitivity" in data  # a sensitivity-only study needs no target or prior
     name = short_name(data, err)
     if not isinstance(data.get("description", ""), str):
         raise err(f"'description' must be text in quotes, got {shown(data['description'])}")
@@ -287,12 +313,14 @@ def load_study(path: str | Path, *, population: int | None = None, reps: int | N
         population=population, horizon_days=days(data, "horizon_days", err), warmup_days=days(data, "warmup_days", err)
     )
     reference = _file(path, data.get("reference"), "reference", err)
-    targets = tuple(_target(t, i, path, err) for i, t in enumerate(_tables(data, "target", err), start=1))
-    priors = tuple(_prior(p, i, err) for i, p in enumerate(_tables(data, "prior", err), start=1))
+    targets = tuple(_target(t, i, path, err) for i, t in enumerate(_tables(data, "target", err, optional), start=1))
+    priors = tuple(_prior(p, i, err) for i, p in enumerate(_tables(data, "prior", err, optional), start=1))
     if len({p.parameter for p in priors}) != len(priors):
         raise err("a parameter has two [[prior]] entries")
     if len({t.name for t in targets}) != len(targets):
         raise err("two [[target]] entries have the same name")
+    if targets and not any(t.fit for t in targets):
+        raise err("every [[target]] has fit = false: at least one target must be fitted")
     scenarios = tuple(dict.fromkeys([reference] + [t.scenario for t in targets]))
     for file in scenarios:  # resolve each once, with a prior's midpoint set, to check every path now
         _resolve(file, settings, priors, err)
@@ -330,7 +358,7 @@ def load_study(path: str | Path, *, population: int | None = None, reps: int | N
         float(quantile),
         sensitivity,
         abc_min_fall=_share(abc.get("min_fall", 0.05), "abc.min_fall", err),
-        history_matching=_history_matching(data.get("history_matching"), len(targets), err),
+        history_matching=_history_matching(data.get("history_matching"), sum(t.fit for t in targets), err),
     )
 
 
@@ -344,10 +372,16 @@ def _resolve(file: Path, settings: RunSettings, priors: tuple[Prior, ...], err) 
         raise err(" ".join(str(e).split())) from None
 
 
-def _tables(data: dict[str, Any], key: str, err) -> list[dict[str, Any]]:
+def _tables(data: dict[str, Any], key: str, err, optional: bool = False) -> list[dict[str, Any]]:
+    """The ``[[key]]`` tables; at least one unless ``optional`` (then absent is none)."""
+    if optional and key not in data:
+        return []
     value = data.get(key)
     if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
-        raise err(f"at least one [[{key}]] table is needed")
+        hint = ""
+        if "sensitivity" in data:
+            hint = " (a study of a [sensitivity] table alone serves caresim sensitivity only)"
+        raise err(f"at least one [[{key}]] table is needed{hint}")
     return value
 
 
@@ -399,6 +433,9 @@ def _target(t: dict[str, Any], i: int, study: Path, err) -> Target:
         raise err(f"{where}.sd must be positive (one standard error of the target), got {sd:g}")
     if t["kind"] == "change" and "sd_source" not in t:
         raise err(f"{where}: say where sd comes from ('sd_source'), or why it is assumed")
+    fit = t.get("fit", True)
+    if not isinstance(fit, bool):
+        raise err(f"{where}.fit must be true or false (false: a check, reported but not fitted), got {shown(fit)}")
     return Target(
         t["name"],
         t["kind"],
@@ -410,6 +447,7 @@ def _target(t: dict[str, Any], i: int, study: Path, err) -> Target:
         bool(t.get("per_1000_person_years", False)),
         t["source"],
         t.get("sd_source", ""),
+        fit,
     )
 
 

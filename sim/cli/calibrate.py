@@ -9,7 +9,8 @@ interrupted sweep or fit resumes with the same command and ``--resume``.  The wo
 - ``sweep``: a Latin hypercube over the priors x replications with common
   random numbers (``sweep.csv``: parameters, simulated targets and their
   standard errors, distances standardised by each target's sd), then Morris screening (``morris.csv``,
-  ``screened.txt``).
+  ``screened.txt``).  A target with ``fit = false`` in the study is a check: measured, printed and written
+  (marked as a check), but left out of every distance, the screening and the fit.
 - ``calibrate``: ABC-SMC (``posterior.csv``, ``generations.csv``,
   ``intervals.csv``) and a point estimate by ``scipy.optimize`` from the
   posterior mean (``fitted.json``), with the fit report (``report.html`` and
@@ -76,6 +77,9 @@ def sweep(args: argparse.Namespace) -> int:
     )
     print(f"  Closest set (distance {best['distance']:.2f}): " + ", ".join(f"{n} = {best[n]:.4g}" for n in study.names))
     print(f"  Morris screening keeps {len(kept)} of {len(study.names)} parameters: {', '.join(kept) or 'none'}")
+    if study.checks:
+        checks = ", ".join(t.name for t in study.checks)
+        print(f"  Checks, not fitted (left out of the distance and the screening): {checks}")
     print(f"Wrote sweep.csv, morris.csv, screened.txt to {result.folder}")
     return 0
 
@@ -83,12 +87,13 @@ def sweep(args: argparse.Namespace) -> int:
 def check(args: argparse.Namespace) -> int:
     """``caresim calibrate FILE --check``: the fitted defaults against the targets in a fresh, full-size run."""
     import sim.api as api
+    from sim.calibration.fit_check import CHECK_WORDS, held_words
 
     with api_errors():
         result = api.check_calibration(args.study, **_keywords(args))
     study, table = result.study, result.table
     print(
-        f"caresim: check of '{study.name}': {result.held} of {len(table)} targets within two standard errors with "
+        f"caresim: check of '{study.name}': {held_words(table)} with "
         f"the fitted defaults ({study.settings.population:,} people, {study.replications} replications, seed "
         f"{study.seed}, {result.runs_now} runs in {result.seconds:.1f} s)."
     )
@@ -96,6 +101,7 @@ def check(args: argparse.Namespace) -> int:
         print(
             f"  {r.target}: target {r.observed:g} +/- {r.sd:g}, simulated {r.simulated:.3g} +/- {r.simulated_se:.2g}"
             f" (z {r.z:+.2f}{'' if r.within_2se else ', outside two standard errors'})"
+            + ("" if r.fitted else f" [{CHECK_WORDS}]")
         )
     print(f"Wrote check.csv to {result.folder}" + (f" and the check into {result.report}" if result.report else ""))
     return 0
@@ -105,6 +111,7 @@ def calibrate(args: argparse.Namespace) -> int:
     if args.check:
         return check(args)
     import sim.api as api
+    from sim.calibration.fit_check import CHECK_WORDS
 
     with api_errors():
         fit = api.calibrate(args.study, **_keywords(args), route=args.route)
@@ -125,7 +132,10 @@ def calibrate(args: argparse.Namespace) -> int:
         row = fit.intervals.loc[name]
         print(f"  {name} = {value:.4g} (90% posterior interval {row['lower']:.4g} to {row['upper']:.4g})")
     for t in fit.targets.itertuples():
-        print(f"  {t.name}: target {t.observed:g} +/- {t.sd:g}, simulated {t.simulated:.3g} +/- {t.se:.2g}")
+        print(
+            f"  {t.name}: target {t.observed:g} +/- {t.sd:g}, simulated {t.simulated:.3g} +/- {t.se:.2g}"
+            + ("" if t.fitted else f" [{CHECK_WORDS}]")
+        )
     extra = "waves.csv, non_implausible.csv, posterior_check.csv, " if fit.route == "emulator" else ""
     print(
         f"Wrote posterior.csv, intervals.csv, generations.csv, evaluations.csv, {extra}fitted.json, "

@@ -36,7 +36,16 @@ from sim.pathways.mdt import (
 from sim.vocabulary import Ev, Spell
 
 # what an evaluation could see on the index date, in the records it had (the columns of visible_at)
-VISIBLE = ("age", "age_band", "frailty", "emergency_admissions_12m", "ae_attendances_12m", "risk_score")
+VISIBLE = (
+    "age",
+    "age_band",
+    "frailty",
+    "emergency_admissions_12m",
+    "emergency_admissions_6m",
+    "ae_attendances_12m",
+    "risk_score",
+)
+RECENT_DAYS = 183.0  # the recent half year, for a design that matches on the timing of admissions too
 AGE_EDGES = (65.0, 75.0, 85.0)  # the model's age bands: under 65 (complex needs), 65-74, 75-84, 85+
 AWAY_SPELLS = (Spell.CARE_HOME, Spell.INTERMEDIATE_CARE)  # care that means the person does not live at home
 PAIR_COLUMNS = ["case", "control", "index_time", "weight"]
@@ -80,7 +89,8 @@ def visible_at(data: RunData, t: float) -> pd.DataFrame:
     with ``home`` (alive and living at home, :func:`at_home`).
 
     Frailty is the person's frailty at ``t`` (the last one less the steps after ``t``); counts look back
-    ``LOOKBACK_DAYS`` as case finding does, and ``risk_score`` is case finding's score from them.
+    ``LOOKBACK_DAYS`` as case finding does (and ``RECENT_DAYS`` for the recent emergency admissions, which
+    case finding does not use), and ``risk_score`` is case finding's score from the year's counts.
     """
     ppl = data.people
     n = len(ppl["age0"])
@@ -90,7 +100,8 @@ def visible_at(data: RunData, t: float) -> pd.DataFrame:
     frailty = np.asarray(ppl["frailty"], dtype=np.int64) - np.bincount(pid[later], weights=step[later], minlength=n)[
         :n
     ].astype(np.int64)
-    adm = _counts_before(*_events(data, Ev.EMERGENCY_ADMISSION)[:2], t, n, LOOKBACK_DAYS)
+    admissions = _events(data, Ev.EMERGENCY_ADMISSION)[:2]
+    adm = _counts_before(*admissions, t, n, LOOKBACK_DAYS)
     ae = _counts_before(*_events(data, Ev.AE_ATTENDANCE)[:2], t, n, LOOKBACK_DAYS)
     score = (
         SCORE_AGE_PER_YEAR * np.clip(age - 65.0, 0, None)
@@ -104,6 +115,7 @@ def visible_at(data: RunData, t: float) -> pd.DataFrame:
             "age_band": np.searchsorted(AGE_EDGES, age, side="right"),
             "frailty": frailty,
             "emergency_admissions_12m": adm,
+            "emergency_admissions_6m": _counts_before(*admissions, t, n, RECENT_DAYS),
             "ae_attendances_12m": ae,
             "risk_score": score,
             "home": at_home(data, t),
