@@ -84,7 +84,9 @@ def pairs_chart(posterior, names):
     """Each pair of parameters in the posterior sample, point size by weight."""
     last = posterior.generations[-1]
     d = len(names)
-    fig, axes = plt.subplots(d, d, figsize=(2.4 * d + 0.6, 2.4 * d + 0.6), squeeze=False)
+    # small cells: the chart is d x d scatters of every particle, and its PNG (and the report embedding it)
+    # grows with its pixels
+    fig, axes = plt.subplots(d, d, figsize=(1.7 * d + 0.6, 1.7 * d + 0.6), squeeze=False)
     size = 8 + 120 * last.weights / last.weights.max()
     for i in range(d):
         for j in range(d):
@@ -190,7 +192,7 @@ def write_report(out: Path, study, posterior, result: dict) -> Path:
         ("posterior_pairs", pairs_chart(posterior, names)),
         ("abc_generations", generations_chart(posterior)),
     ):
-        fig.savefig(out / f"{stem}.png", dpi=120)
+        fig.savefig(out / f"{stem}.png", dpi=90 if stem == "posterior_pairs" else 120)
         plt.close(fig)
     intervals = posterior.interval(0.9)
     priors = {p.parameter: p for p in study.priors}
