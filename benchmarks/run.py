@@ -1,12 +1,13 @@
 """Speed and memory of one replication of the default place, against bare SimPy measured in the same run.
 
     python benchmarks/run.py [--population N] [--horizon-days D] [--warmup-days W] [--reps R]
-                             [--seed S] [--scaling] [--all] [--sweep-sample K] [--no-memory] [--json FILE]
+                             [--seed S] [--scaling] [--long] [--all] [--sweep-sample K] [--no-memory] [--json FILE]
 
 Prints a plain table of figures, then every target of the performance issue
 with its measured figure and whether it is met (``--all`` measures them all:
-the scaling runs, the process pool's speed-up of ``benchmarks/parallel.py``
-and the 1,000-run sweep of ``benchmarks/sweep.py``); ``--json FILE`` also
+the scaling runs, the ten-year run against a two-year one (``--long``), the
+process pool's speed-up of ``benchmarks/parallel.py`` and the 1,000-run sweep
+of ``benchmarks/sweep.py``); ``--json FILE`` also
 writes the figures as JSON.  See ``benchmarks/README.md`` for what each
 figure means.
 """
@@ -45,6 +46,8 @@ TARGET_RATIO = 1.5  # model seconds per replication / bare SimPy seconds per 1,0
 TARGET_EVENTS_PER_PERSON_YEAR = 10.0
 TARGET_SCALING = 1.15  # seconds per person-year when population or horizon doubles / before
 TARGET_MEMORY_MIB = 1e9 / 2**20  # peak memory of the default place: 1 GB
+TARGET_LONG = 5.0  # the ten-year issue: a 10-year run (its KPIs by year included) costs at most 5 times a 2-year run
+LONG_YEARS = (2, 10)  # the windows --long times, in years of 365.25 days
 BARE_EVENTS = 1_000_000
 BARE_PROCESSES = 2_000
 
@@ -160,6 +163,63 @@ def fresh_run(params: Params, seed: int) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+_LONG_CHILD = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from sim.parameters.params import Params
+from sim.parameters.tree import apply_overrides
+from sim.replication.single import single_run
+t0 = time.perf_counter()
+res = single_run(apply_overrides(Params(), json.loads(sys.argv[2])), int(sys.argv[3]), 0)
+t1 = time.perf_counter()
+res.yearly()
+t2 = time.perf_counter()
+try:  # Linux: this program's own high-water mark (as _CHILD)
+    peak = int([line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")][0])
+except (OSError, IndexError):
+    peak = None
+print(json.dumps({**res.stats, "run_seconds": t1 - t0, "yearly_seconds": t2 - t1, "peak_kib": peak}))
+"""
+
+
+def long_run(params: Params, years: int, seed: int) -> dict[str, float]:
+    """One replication with a window of ``years`` years of 365.25 days, and its KPIs by year (as ``caresim run``
+    makes them), in a fresh Python process: its statistics, ``run_seconds`` (single_run: build, run, KPIs),
+    ``yearly_seconds`` and the process's peak resident memory (``peak_kib``, Linux only)."""
+    over = {
+        "place": {"registered_population": params.place.registered_population},
+        "time": {"horizon_days": years * 365.25, "warmup_days": params.time.warmup_days},
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", _LONG_CHILD, str(ROOT), json.dumps(over), str(seed)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def long_figures(params: Params, seed: int) -> dict[str, Any]:
+    """``--long``: a ten-year run against a two-year one at the same place and warm-up (:data:`LONG_YEARS`)."""
+    short, long = (long_run(params, y, seed) for y in LONG_YEARS)
+
+    def total(s: dict[str, float]) -> float:
+        return s["run_seconds"] + s["yearly_seconds"]
+
+    return {
+        "years": list(LONG_YEARS),
+        "population": params.place.registered_population,
+        "warmup_days": params.time.warmup_days,
+        **{f"{k}_{y}y": s[k] for y, s in zip(LONG_YEARS, (short, long)) for k in ("run_seconds", "yearly_seconds")},
+        **{f"peak_rss_mb_{y}y": (s["peak_kib"] or math.nan) / 2**10 for y, s in zip(LONG_YEARS, (short, long))},
+        **{f"events_{y}y": s["events"] for y, s in zip(LONG_YEARS, (short, long))},
+        "ratio": total(long) / total(short),
+        "ratio_simulation": long["wall_seconds_simulation"] / short["wall_seconds_simulation"],
+        "target": TARGET_LONG,
+        "target_met": total(long) / total(short) <= TARGET_LONG,
+    }
+
+
 def seconds_per_person_year(params: Params, seed: int) -> float:
     s = fresh_run(params, seed)
     return s["wall_seconds_simulation"] / s["person_years_simulated"]
@@ -258,6 +318,18 @@ def target_rows(fig: dict[str, Any], default_place: bool) -> list[tuple[str, Any
             )
     else:
         rows.append(("s per person-year, population and horizon doubled", "-", "not measured (--scaling or --all)"))
+    if "long" in fig:
+        lg = fig["long"]
+        rows.append(
+            (
+                f"{LONG_YEARS[1]}-year run / {LONG_YEARS[0]}-year run",
+                lg["ratio"],
+                f"x (KPIs by year included; simulation alone x{lg['ratio_simulation']:.2f}), "
+                + verdict(lg["target_met"], f"<= x{TARGET_LONG:g}"),
+            )
+        )
+    else:
+        rows.append((f"{LONG_YEARS[1]}-year run / {LONG_YEARS[0]}-year run", "-", "not measured (--long or --all)"))
     if "peak_rss_mb_subprocess" in fig:
         rss = fig["peak_rss_mb_subprocess"]
         rows += [
@@ -318,9 +390,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bare-repeats", type=int, default=3, help="bare SimPy measurements; their median is used")
     ap.add_argument("--scaling", action="store_true", help="also time population P and 2P, horizon H and 2H")
     ap.add_argument(
+        "--long",
+        action="store_true",
+        help="also time a 10-year run against a 2-year run at the place, each with its KPIs by year (minutes)",
+    )
+    ap.add_argument(
         "--all",
         action="store_true",
-        help="measure every target: --scaling, the process pool's speed-up and the 1,000-run sweep",
+        help="measure every target: --scaling, --long, the process pool's speed-up and the 1,000-run sweep",
     )
     ap.add_argument(
         "--sweep-sample",
@@ -336,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.sweep_sample <= sweep.TARGET_RUNS:
         ap.error(f"--sweep-sample must be between 1 and {sweep.TARGET_RUNS:,}")
     args.scaling = args.scaling or args.all
+    args.long = args.long or args.all
 
     try:
         params = params_for(args.population, args.horizon_days, args.warmup_days)
@@ -417,6 +495,9 @@ def main(argv: list[str] | None = None) -> int:
             "seconds_per_person_year_horizon_x2": seconds_per_person_year(h2, args.seed),
         }
 
+    if args.long:
+        fig["long"] = long_figures(params, args.seed)
+
     if args.all:
         cores = os.cpu_count() or 1
         with tempfile.TemporaryDirectory() as tmp:
@@ -489,6 +570,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"s (x{sc['seconds_per_person_year_horizon_x2'] / sc['seconds_per_person_year_base']:.2f})",
             ),
         ]
+    if args.long:
+        lg = fig["long"]
+        for y in LONG_YEARS:
+            rows.append(
+                (
+                    f"{y}-year run, fresh process",
+                    lg[f"run_seconds_{y}y"] + lg[f"yearly_seconds_{y}y"],
+                    f"s ({lg[f'run_seconds_{y}y']:.1f} run and KPIs, {lg[f'yearly_seconds_{y}y']:.1f} KPIs by year; "
+                    f"{lg[f'events_{y}y']:,.0f} events; peak RSS {lg[f'peak_rss_mb_{y}y']:,.0f} MiB)",
+                )
+            )
     print_table(rows)
     print()
     print("Targets (performance issue):")

@@ -20,11 +20,15 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("sim.vocabulary", "the model's enumerations: events, places, destinations, care, calendar kinds, needs"),
     ("sim.layers", "this map"),
     ("sim.parameters", "the parameter tree (typed, frozen, with units and sources) and its defaults"),
-    ("sim.core", "random streams, distributions, the calendar, services, the population, records, the model"),
+    (
+        "sim.core",
+        "random streams, distributions, the calendar, services, the population, records, the model, "
+        "crisis demand over the calendar (winters, growth), population projections and the demographic plan",
+    ),
     (
         "sim.pathways",
         "the care pathways as plain code: home, crisis, emergency stays, discharge, social care, "
-        "the elective route, MDTs, background load",
+        "the elective route, MDTs, background load, who joins and leaves the cohort",
     ),
     ("sim.outcomes", "what a run leaves behind, the metric registry, KPIs and costs"),
     ("sim.replication", "the initial state, one replication (single_run) and several (runner)"),

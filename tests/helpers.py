@@ -3,15 +3,22 @@
 - :func:`write_experiment`: a small experiment file (three scenarios and a grid, a few thousand people, weeks).
 - :func:`free_port`: a free port on this computer, for the what-if page.
 - :func:`browser_verdict`: whether the browser test can run here, and if not whether it fails or is skipped.
+- :func:`check_places`: every person of a model is in exactly one place, agreeing with the services' counts.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
+
+import numpy as np
+
+from sim.core.records import BACKGROUND
+from sim.vocabulary import Place
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -97,3 +104,30 @@ def browser_verdict(
     if in_ci(env):
         return "fail", f"{why}; CI installs them (.ci/run), so they must be here"
     return "skip", f"{why}, then run it with: {RUN}"
+
+
+def check_places(m) -> None:
+    """Every person is in exactly one place, and the places agree with the services' counts."""
+    pop = m.pop
+    counts = np.bincount(np.asarray(pop.place), minlength=len(Place))
+    assert counts.sum() == len(pop)
+    in_bed_background = sum(
+        1 for s in m.rec.stays if s.pid == BACKGROUND and s.admitted <= m.env.now and math.isnan(s.left)
+    )
+    assert counts[Place.ACUTE] + in_bed_background == m.beds.in_use
+    assert counts[Place.AE] <= m.beds.waiting
+    held = {pool.name: 0 for pool in m.pools}
+    for pool in m.held:
+        if pool is not None:
+            held[pool.name] += 1
+    for pool in (m.home_care, m.reablement, m.intermediate_care, m.care_homes):
+        assert held[pool.name] == pool.in_use, pool.name
+    assert counts[Place.CARE_HOME] <= m.care_homes.in_use
+    assert counts[Place.INTERMEDIATE_CARE] <= m.intermediate_care.in_use
+    for pool in m.pools:
+        assert 0 <= pool.in_use <= pool.capacity
+        assert pool.waiting == sum(len(q) for q in pool.queues)
+        if pool.waiting:
+            assert pool.in_use == pool.capacity
+    dead = np.asarray(pop.place) == Place.DEAD
+    assert np.array_equal(dead, ~np.isnan(np.asarray(pop.died)))

@@ -8,7 +8,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from sim.calibration.abc_smc import Generation, Prior, abc_smc, distance, weighted_quantile
+from sim.calibration.abc_smc import STOPS, Generation, Prior, abc_smc, distance, shift, weighted_quantile
 
 A = np.array([[1.0, 0.5], [0.2, 1.0], [1.0, -1.0]])
 TRUTH = np.array([1.5, -0.5])
@@ -125,6 +125,40 @@ def test_low_acceptance_stops_early_and_keeps_completed_generations():
     post = run(noise(), particles=60, generations=5, batch=1000, quantile=0.2, min_acceptance=0.3)
     assert len(post.generations) == 2 and post.generations[1].acceptance_rate < 0.3
     assert post.simulations == 60 + 1000
+
+
+def test_shift_is_the_largest_move_of_a_mean_or_bound_over_prior_width():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, size=(400, 2))
+    w = np.full(400, 1 / 400)
+    before = Generation(1.0, x, w, np.zeros(400), 400, 400)
+    moved = x + np.array([0.0, 0.5])  # the second parameter's mean and bounds move by 0.5
+    after = Generation(1.0, moved, w, np.zeros(400), 400, 400)
+    assert shift(before, before, WIDE) == 0.0
+    assert shift(before, after, WIDE) == pytest.approx(0.5 / 20.0)
+
+
+def test_noise_only_distances_keep_the_tolerance_falling_until_the_posterior_rule_stops_it():
+    # targets that ignore theta: the tolerance falls about 2**(-1/3) a generation for ever, the posterior never moves
+    def noise():
+        rng = np.random.default_rng(5)
+        return lambda thetas: (rng.standard_normal((thetas.shape[0], 3)), np.zeros((thetas.shape[0], 3)))
+
+    kept = run(noise(), particles=300, generations=6, min_acceptance=0.0)
+    assert kept.stopped == "generations" and len(kept.generations) == 6
+    falls = [b.tolerance / a.tolerance for a, b in pairwise(kept.generations[1:])]
+    assert all(0.65 < f < 0.95 for f in falls)  # 2**(-1/3) = 0.79: never a fall of less than 5%
+    moved = kept.shifts()[2:]
+    assert max(moved) < 0.1  # the prior box stays the posterior, up to sampling
+    stopped = run(noise(), particles=300, generations=6, min_acceptance=0.0, min_shift=max(moved[0], 1e-9) * 1.01)
+    assert stopped.stopped == "posterior" and len(stopped.generations) == 3
+    assert stopped.stopped in STOPS and kept.shifts()[:2] == pytest.approx([math.nan] * 2, nan_ok=True)
+
+
+def test_the_stop_rule_is_recorded(fitted):
+    assert fitted.stopped in STOPS
+    low = run(particles=60, generations=5, min_acceptance=0.9)
+    assert low.stopped == "acceptance"
 
 
 def test_sample_and_interval_tables(fitted):

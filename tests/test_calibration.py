@@ -57,13 +57,14 @@ reason = "a wide range around the truth, for the recovery test"
 """
         for p, (lo, hi) in PRIORS.items()
     )
+    # a whole year's window: crisis risk follows the months (0.6.0), so a year holds every season once
     return f"""name = "recovery"
 description = "Targets made by the model at known values of two parameters."
 reference = "{BASELINE}"
 replications = 2
 seed = {seed}
 population = 9000
-horizon_days = 180
+horizon_days = 365
 warmup_days = 60
 budget_runs = 2000
 {extra}

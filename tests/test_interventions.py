@@ -251,6 +251,10 @@ def test_every_intervention_key_is_translated():
         "growth_75_84": 1.2,
         "growth_85plus": 1.2,
         "pin_capacities": True,
+        "rate_per_year": 0.017,
+        "projection": "ons_principal",
+        "mortality_improvement_per_year": 0.01,
+        "healthy_ageing_share": 0.6,
     }
     for name, spec in INTERVENTIONS.items():
         for key in spec.keys:

@@ -5,40 +5,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from helpers import check_places
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from smallplace import small
 
-from sim.core.records import BACKGROUND
 from sim.replication.single import build, single_run
-from sim.vocabulary import Ev, Place
-
-
-def check_places(m) -> None:
-    """Every person is in exactly one place, and the places agree with the services' counts."""
-    pop = m.pop
-    counts = np.bincount(np.asarray(pop.place), minlength=len(Place))
-    assert counts.sum() == len(pop)
-    in_bed_background = sum(
-        1 for s in m.rec.stays if s.pid == BACKGROUND and s.admitted <= m.env.now and math.isnan(s.left)
-    )
-    assert counts[Place.ACUTE] + in_bed_background == m.beds.in_use
-    assert counts[Place.AE] <= m.beds.waiting
-    held = {pool.name: 0 for pool in m.pools}
-    for pool in m.held:
-        if pool is not None:
-            held[pool.name] += 1
-    for pool in (m.home_care, m.reablement, m.intermediate_care, m.care_homes):
-        assert held[pool.name] == pool.in_use, pool.name
-    assert counts[Place.CARE_HOME] <= m.care_homes.in_use
-    assert counts[Place.INTERMEDIATE_CARE] <= m.intermediate_care.in_use
-    for pool in m.pools:
-        assert 0 <= pool.in_use <= pool.capacity
-        assert pool.waiting == sum(len(q) for q in pool.queues)
-        if pool.waiting:
-            assert pool.in_use == pool.capacity
-    dead = np.asarray(pop.place) == Place.DEAD
-    assert np.array_equal(dead, ~np.isnan(np.asarray(pop.died)))
+from sim.vocabulary import Ev
 
 
 def test_every_person_is_somewhere_throughout_a_run():
@@ -93,9 +66,12 @@ def test_conservation_and_littles_law_default_parameters():
     care_homes=st.floats(100, 900),
     social_workers=st.floats(0.5, 20),
     boost=st.floats(0, 8),
+    seasons=st.floats(0, 20),
     seed=st.integers(0, 2**31),
 )
-def test_conservation_over_random_parameters(beds, crisis_scale, home_care, care_homes, social_workers, boost, seed):
+def test_conservation_over_random_parameters(
+    beds, crisis_scale, home_care, care_homes, social_workers, boost, seasons, seed
+):
     fit = tuple(crisis_scale * x for x in (0.15, 0.135, 0.20, 0.32))
     p = small(
         population=8_000,
@@ -103,6 +79,7 @@ def test_conservation_over_random_parameters(beds, crisis_scale, home_care, care
         warmup=30.0,
         acute={"beds_per_100k": beds},
         crisis={"fit_per_year": fit, "transient_boost": boost},
+        demand={"seasonal_amplitude": seasons},
         social_care={
             "home_care_packages_per_100k": home_care,
             "care_home_places_per_100k": care_homes,

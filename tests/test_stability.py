@@ -300,7 +300,8 @@ def test_compare_names_the_overload_and_calls_no_change_clear(compared):
     assert "No change is called clear" in cost and not CLEARLY.search(cost.replace("No change is called clear", ""))
     stable = text[text.index("'rapid_response'") : text.index("'beds_cut'")]
     assert "overloaded" not in stable  # a stable comparison keeps its usual words
-    assert "Clear changes" in stable or "No main measure changed clearly" in stable
+    # its usual verdict: a list of clear changes, or none (after any changes the same in every replication)
+    assert "Clear changes" in stable or re.search(r"No (other )?main measure changed clearly", stable)
 
 
 def test_the_report_names_the_overload_and_calls_no_change_clear(compared, tmp_path):

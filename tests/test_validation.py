@@ -216,4 +216,4 @@ def test_a_figure_outside_its_range_is_a_miss_with_its_reason(tmp_path, capsys):
 
 
 def test_every_figure_has_a_unit():
-    assert set(FIGURES.values()) <= {"share", "days"}
+    assert set(FIGURES.values()) <= {"share", "days", "ratio"}

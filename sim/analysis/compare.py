@@ -42,7 +42,7 @@ from sim.outcomes.matching import BALANCE_COLUMNS as MATCHING_BALANCE
 from sim.outcomes.metrics import cohort_kpis, enrolment_starts, mdt_cohorts
 from sim.parameters.filecheck import MAX_REPLICATIONS
 from sim.parameters.tree import to_dict
-from sim.replication.runner import EVENT_COLUMNS, KPI_COLUMNS, TIMESERIES_COLUMNS, ReplicationFailed
+from sim.replication.runner import EVENT_COLUMNS, KPI_COLUMNS, TIMESERIES_COLUMNS, YEARLY_COLUMNS, ReplicationFailed
 from sim.replication.single import single_run
 from sim.scenarios.scenario import Scenario, check_names
 
@@ -109,7 +109,8 @@ def run_comparison(
     *,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Run replications 0..reps-1 of every scenario with ``seed``; return ``kpis``, ``timeseries`` (and ``events``).
+    """Run replications 0..reps-1 of every scenario with ``seed``; return ``kpis``, ``timeseries``, ``yearly``
+    (the standard cohorts' KPIs year by year, :mod:`sim.outcomes.yearly`) and (if asked) ``events``.
 
     The reference (first) scenario's KPIs include cohort ``mdt:X`` for each later scenario X whose
     population is the same and that enrolled anyone, and both scenarios' KPIs cohort ``matched:X``, the
@@ -123,7 +124,7 @@ def run_comparison(
     check_names(scenarios)
     ref = scenarios[0]
     paired = pairing(scenarios)
-    kpis, series, events, balance = [], [], [], []
+    kpis, series, yearly, events, balance = [], [], [], [], []
     total, done = reps * len(scenarios), 0
 
     def one(s: Scenario, rep: int):
@@ -133,6 +134,7 @@ def run_comparison(
             res = single_run(s.params, seed=seed, replication=rep, prelaunch=s.prelaunch)
             if log_events:
                 events.append(_tag(res.events(), s.name, rep))
+            yearly.append(_tag(res.yearly(), s.name, rep))
         except Exception as e:
             raise ReplicationFailed(s.name, rep, e) from e
         kpis.append(_tag(res.kpis, s.name, rep))
@@ -166,7 +168,11 @@ def run_comparison(
         out = out.iloc[np.lexsort((out["replication"].to_numpy(), out["scenario"].map(order).to_numpy()))]
         return out.reset_index(drop=True)[columns + [c for c in out.columns if c not in columns]]
 
-    frames = {"kpis": tidy(kpis, KPI_COLUMNS), "timeseries": tidy(series, TIMESERIES_COLUMNS)}
+    frames = {
+        "kpis": tidy(kpis, KPI_COLUMNS),
+        "timeseries": tidy(series, TIMESERIES_COLUMNS),
+        "yearly": tidy(yearly, YEARLY_COLUMNS),
+    }
     if log_events:
         frames["events"] = tidy(events, EVENT_COLUMNS)
     if balance:

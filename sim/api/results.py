@@ -34,6 +34,10 @@ class Results:
         ``summary.csv`` (experiment): every scenario's means and changes with intervals.
     uncertainty : pandas.DataFrame or None
         ``uncertainty.csv`` (over posterior draws).
+    yearly : pandas.DataFrame or None
+        ``yearly.csv``: the KPIs year by year of the window (:mod:`sim.outcomes.yearly`).
+    npv : pandas.DataFrame or None
+        ``npv.csv`` (compare, experiment): changes in cost and days at home over time, discounted (docs/costs.md).
     metadata : dict or None
         ``metadata.json``: version, commit, seed, scenarios and their hashes, timing.
     """
@@ -47,6 +51,8 @@ class Results:
     summary: pd.DataFrame | None = None
     uncertainty: pd.DataFrame | None = None
     metadata: dict[str, Any] | None = None
+    yearly: pd.DataFrame | None = None
+    npv: pd.DataFrame | None = None
 
 
 def read_results(folder: str | os.PathLike[str]) -> Results:
@@ -97,7 +103,8 @@ def read_results(folder: str | os.PathLike[str]) -> Results:
             meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise ResultsError(f"{path}: metadata.json cannot be read: {one_line(e)}") from None
-    frames = {n: table(f"{n}.csv") for n in ("kpis", "timeseries", "events", "comparison", "summary", "uncertainty")}
+    names = ("kpis", "timeseries", "events", "comparison", "summary", "uncertainty", "yearly", "npv")
+    frames = {n: table(f"{n}.csv") for n in names}
     kind = "experiment" if frames["summary"] is not None else "compare" if frames["comparison"] is not None else "run"
     kpis, series = frames.pop("kpis"), frames.pop("timeseries")
     assert kpis is not None and series is not None  # checked above

@@ -29,10 +29,14 @@ class _Replications:
     kpis: pd.DataFrame
     timeseries: pd.DataFrame
     events: pd.DataFrame | None
+    yearly: pd.DataFrame | None
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The runs' tables by name as the command line writes them: ``kpis``, ``timeseries`` (and ``events``)."""
+        """The runs' tables by name as the command line writes them: ``kpis``, ``timeseries``, ``yearly`` (and
+        ``events``)."""
         frames = {"kpis": self.kpis, "timeseries": self.timeseries}
+        if self.yearly is not None:
+            frames["yearly"] = self.yearly
         return frames if self.events is None else {**frames, "events": self.events}
 
     @property
@@ -64,6 +68,9 @@ class RunResult(_Replications):
         The master seed.
     seconds : float
         Wall-clock time of the runs.
+    yearly : pandas.DataFrame or None
+        ``yearly.csv``: ``scenario, replication, year, cohort, metric, value``, the standard cohorts' metrics
+        year by year of the window (:mod:`sim.outcomes.yearly`).
     """
 
     scenario: Scenario
@@ -73,6 +80,7 @@ class RunResult(_Replications):
     replications: int
     seed: int
     seconds: float
+    yearly: pd.DataFrame | None = None
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -155,7 +163,9 @@ def run(
             progress=step,
         )
     seconds = time.perf_counter() - t0
-    return RunResult(resolved, frames["kpis"], frames["timeseries"], frames.get("events"), reps, seed, seconds)
+    return RunResult(
+        resolved, frames["kpis"], frames["timeseries"], frames.get("events"), reps, seed, seconds, frames.get("yearly")
+    )
 
 
 @dataclass(frozen=True)
@@ -197,6 +207,12 @@ class ComparisonResult(_Replications):
     ledger : pandas.DataFrame or None
         ``ledger.csv``: who pays and who saves, by organisation in each cost view, from the comparison's
         cohort ``all`` (``sim/analysis/ledger.py``, docs/costs.md).
+    yearly : pandas.DataFrame or None
+        ``yearly.csv``: every scenario's standard cohorts year by year (with ``draw`` over posterior draws).
+    npv : pandas.DataFrame or None
+        ``npv.csv``: each scenario's change in total cost as a net present value and in days at home,
+        discounted at the Green Book's rates (``sim/analysis/discounting.py``, docs/costs.md); None when the
+        window has no whole year.
     """
 
     scenarios: tuple[Scenario, ...]
@@ -212,6 +228,8 @@ class ComparisonResult(_Replications):
     seconds: float
     balance: pd.DataFrame | None = None
     ledger: pd.DataFrame | None = None
+    yearly: pd.DataFrame | None = None
+    npv: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """As the command line writes them: ``kpis``, ``timeseries``, ``events`` if asked for, and ``balance``
@@ -327,6 +345,7 @@ def compare(
         from sim.analysis.uncertainty import uncertainty_table
 
         uncertainty = uncertainty_table(table, ["scenario", "cohort", "metric"])
+    yearly = frames.get("yearly")
     return ComparisonResult(
         tuple(loaded),
         frames["kpis"],
@@ -341,7 +360,23 @@ def compare(
         seconds,
         frames.get("balance"),
         ledger_table(table),
+        yearly,
+        _npv(yearly, loaded, paired, table),
     )
+
+
+def _npv(yearly: pd.DataFrame | None, scenarios: Sequence[Scenario], paired: dict[str, bool], table: pd.DataFrame):
+    """``npv.csv`` of a comparison (:func:`sim.analysis.discounting.npv_table`); None without a whole year."""
+    from sim.analysis.discounting import npv_table, rates_of
+    from sim.outcomes import registry
+    from sim.outcomes.yearly import whole_years
+
+    ref = scenarios[0]
+    if yearly is None or whole_years(ref.params.time.horizon_days) < 1:
+        return None
+    unstable = dict(zip(table["scenario"], table[registry.UNSTABLE]))
+    compared = [(s.name, ref.name, paired[s.name]) for s in scenarios[1:]]
+    return npv_table(yearly, compared, rates_of(ref.params.discounting), unstable=unstable)
 
 
 def _draws(posterior: Any, posterior_file: Any, reps: int, seed: int) -> tuple[Draw, ...]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.api.errors import Interrupted, RunError
+from sim.api.errors import Interrupted, RunError, SettingsError
 from sim.api.folders import open_runner
 from sim.api.progress import Notes, RunNotes
 from sim.api.settings import file_path
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 SENSITIVITY_FILES = ("parameters.csv", "morris.csv", "sobol.csv", "prior_driven.csv", "sobol.png", "sensitivity.json")
 """The files :func:`sensitivity` writes into its results folder."""
+EMULATED_FILES = ("sobol_emulated.csv", "emulator_check.csv", "prior_driven_emulated.csv", "sensitivity_emulated.json")
+"""The files ``route="emulator"`` writes there instead (beside the direct route's, which it leaves alone)."""
+ROUTES = ("direct", "emulator")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,15 @@ class SensitivityResult:
         Wall-clock time.
     command : str
         The command that reproduces the numbers.
+    route : str
+        ``"direct"``, or ``"emulator"``: then ``analysis`` is an
+        :class:`~sim.calibration.sensitivity_emulated.EmulatedAnalysis`, ``sobol`` is ``sobol_emulated.csv``
+        (indices on Gaussian-process emulators, with intervals that carry the emulators' uncertainty and
+        the sampling uncertainty, and each one's share), ``prior_driven`` is ``prior_driven_emulated.csv``,
+        ``morris`` and ``parameters`` are empty, and ``check`` is ``emulator_check.csv``.
+    check : pandas.DataFrame or None
+        The emulator route's check against direct model runs: held-out parameter sets, emulated against
+        simulated with 95% intervals, and each emulator's leave-one-out summary.
     """
 
     study: Study
@@ -76,6 +88,8 @@ class SensitivityResult:
     runs_now: int
     seconds: float
     command: str
+    route: str = "direct"
+    check: pd.DataFrame | None = None
 
 
 def sensitivity(
@@ -89,6 +103,7 @@ def sensitivity(
     resume: bool = False,
     force: bool = False,
     progress: Notes = True,
+    route: str = "direct",
 ) -> SensitivityResult:
     """Morris screening and Sobol indices of a calibration study's answers: ``caresim sensitivity``.
 
@@ -116,6 +131,13 @@ def sensitivity(
     progress : bool or callable, default True
         A progress bar for each phase (Morris, then Sobol), with each failed run a line on stderr; ``False``
         for none, or a function given each phase and each failed run, in words.
+    route : {"direct", "emulator"}, default "direct"
+        ``"emulator"``: no Morris screening and no Saltelli design in the model; every parameter is varied over
+        a Latin hypercube of ``[sensitivity] emulator_points`` sets (default ten per parameter) and five
+        held-out sets, one Gaussian-process emulator is fitted per answer, and the Sobol indices are computed
+        on the emulators with intervals that carry their uncertainty (:mod:`sim.calibration.sobol_emulated`).
+        Writes ``sobol_emulated.csv``, ``emulator_check.csv``, ``prior_driven_emulated.csv`` and
+        ``sensitivity_emulated.json`` into the same folder.
 
     Returns
     -------
@@ -145,6 +167,8 @@ def sensitivity(
     from sim.calibration.study import load_study
     from sim.provenance import git_commit
 
+    if route not in ROUTES:
+        raise SettingsError(f"--route: expected one of {', '.join(ROUTES)}, got {route!r}")
     reps, population, workers, out_dir = study_keywords(reps, population, workers, out, progress)
     checked = load_study(file_path(study, StudyError), require_fit=False)  # a sensitivity-only study too
     if checked.sensitivity is None:
@@ -163,6 +187,9 @@ def sensitivity(
     executor, store = open_runner(folder, resume, force, workers, dask, ("sensitivity study", checked.name))
     evaluate = Evaluator(runner_study, store, executor, git_commit(), folder, notes)
     t0 = time.perf_counter()
+    if route == "emulator":
+        command = command_line("sensitivity", study, route="emulator", reps=reps, population=population, out=out)
+        return _emulated(evaluate, params, answers, runner_study, folder, fitted, notes, executor, store, t0, command)
     try:
         found = analyse(evaluate, params, answers, read_screened(fitted), notes.phase)
         failed = store.errors()
@@ -179,6 +206,73 @@ def sensitivity(
     command = command_line("sensitivity", study, reps=reps, population=population, out=out)
     tables = _write(found, runner_study, folder, command, seconds, evaluate.runs)
     return SensitivityResult(runner_study, found, folder, fitted, *tables, failed, evaluate.runs, seconds, command)
+
+
+def _emulated(evaluate, params, answers, runner_study, folder, fitted, notes, executor, store, t0, command):
+    """The emulator route of :func:`sensitivity`, from the opened runner on."""
+    import pandas as pd
+
+    from sim.calibration.sensitivity_emulated import analyse_emulated
+
+    try:
+        found = analyse_emulated(evaluate, params, answers, notes.phase)
+        failed = store.errors()
+    except KeyboardInterrupt:
+        stored = sum(1 for s in store.status().values() if s == "ok")
+        raise Interrupted(stored, folder / "results.sqlite") from None
+    finally:
+        notes.close()
+        executor.close()
+        store.close()
+    seconds = time.perf_counter() - t0
+    _write_emulated(found, runner_study, folder, command, seconds, evaluate.runs)
+    empty = pd.DataFrame()
+    return SensitivityResult(
+        runner_study,
+        found,
+        folder,
+        fitted,
+        empty,
+        empty,
+        found.sobol,
+        found.driven,
+        failed,
+        evaluate.runs,
+        seconds,
+        command,
+        "emulator",
+        found.check,
+    )
+
+
+def _write_emulated(found, runner_study: Study, out: Path, command: str, seconds: float, runs: int) -> None:
+    """The emulator route's tables and metadata, written into ``out``."""
+    from sim.calibration.sobol_emulated import BASE_SAMPLE, CONDITIONING, REALISATIONS, RESAMPLES
+    from sim.experiments.exports import write_table
+
+    meta = {
+        "study": runner_study.name,
+        "route": "emulator",
+        "command": command,
+        "seconds": round(seconds, 1),
+        "runs_made": runs,
+        "population": runner_study.settings.population,
+        "replications": runner_study.replications,
+        "seed": runner_study.seed,
+        "design_points": found.points,
+        "held_out_points": found.held_out,
+        "base_sample": BASE_SAMPLE,
+        "realisations": REALISATIONS,
+        "bootstrap_resamples": RESAMPLES,
+        "conditioning_points": CONDITIONING,
+        "contrasts": [a.name for a in found.answers if a.plus and a.minus],
+    }
+    try:
+        for name, frame in zip(EMULATED_FILES, (found.sobol, found.check, found.driven)):
+            write_table(frame, out / name)
+        (out / EMULATED_FILES[3]).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    except OSError as e:
+        raise RunError(f"--out: cannot write to '{out}': {e.strerror or e}") from None
 
 
 def _write(

@@ -356,8 +356,9 @@ def calibrate(
                 "proposed": g.proposed,
                 "accepted": g.accepted,
                 "acceptance_rate": g.accepted / g.proposed if g.proposed else float("nan"),
+                "shift": moved,
             }
-            for i, g in enumerate(posterior.generations)
+            for i, (g, moved) in enumerate(zip(posterior.generations, posterior.shifts(), strict=True))
         ]
     )
     generations.to_csv(folder / "generations.csv", index=False)
@@ -403,6 +404,7 @@ def calibrate(
             "stopped": match.stop,
             "non_implausible_fraction": match.waves[-1].fraction,
             "emulator_generations": len(posterior.generations),
+            "emulator_abc_stopped": posterior.stopped,
             "checked_draws": int(len(check) - 1),
             "draws_non_implausible": int(check["non_implausible"].iloc[1:].sum()),
             "cutoff": match.cutoff,

@@ -196,13 +196,17 @@ def shown(path: Path) -> str:
 def _value(v: float, unit: str) -> str:
     if not math.isfinite(v):
         return "n/a"
+    if unit == "ratio":
+        return f"{v:.2f}"
     return f"{100 * v:.1f}%" if unit == "share" else f"{v:,.0f} days"
 
 
 def range_text(r: Any) -> str:
-    """A row's range accepted, in its unit: '45% to 65%', '350 to 580 days'."""
+    """A row's range accepted, in its unit: '45% to 65%', '350 to 580 days', '1.3 to 1.9'."""
     if r["unit"] == "share":
         return f"{100 * r['low']:g}% to {100 * r['high']:g}%"
+    if r["unit"] == "ratio":
+        return f"{r['low']:g} to {r['high']:g}"
     return f"{r['low']:,g} to {r['high']:,g} days"
 
 
@@ -211,7 +215,9 @@ def model_text(r: Any) -> str:
     if not math.isfinite(r["mean"]):
         return "not measurable in this run"
     text = ("at least " if r["lower_bound"] else "") + _value(r["mean"], r["unit"])
-    if r["n"] > 1:
+    if r["n"] > 1 and r["unit"] == "ratio":
+        text += f" ({r['min']:.2f} to {r['max']:.2f})"
+    elif r["n"] > 1:
         low, high = (100 * r["min"], 100 * r["max"]) if r["unit"] == "share" else (r["min"], r["max"])
         text += f" ({low:,.1f} to {high:,.1f})" if r["unit"] == "share" else f" ({low:,.0f} to {high:,.0f})"
     if r["n"] < r["reps"]:

@@ -15,10 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.calibration.abc_smc import STOPS
 from sim.calibration.fit_check import CHECK_WORDS
 from sim.calibration.sensitivity_study import prior_driven_parameters
 from sim.reports.charts import plt
 from sim.reports.sections import figures, page, table
+
+
+def _share(x: float) -> str:
+    """A share in per cent, or a dash where there is none (the first two generations)."""
+    return "-" if math.isnan(x) else f"{x:.1%}"
 
 
 def fitted(target: dict) -> bool:
@@ -168,7 +174,8 @@ def waves_section(out: Path, result: dict) -> tuple[str | None, object]:
         f"History matching ruled out parameter sets whose implausibility (ranked {hm['rank']} over the targets) "
         f"exceeded {hm['cutoff']:g}, in {hm['waves']} waves ({hm['stopped']}); "
         f"{hm['non_implausible_fraction']:.3%} of the prior box is left. ABC-SMC then ran on the last wave's "
-        f"emulators ({hm['emulator_generations']} generations, below), and the point estimate and "
+        f"emulators ({hm['emulator_generations']} generations, below; it stopped because "
+        f"{STOPS.get(hm.get('emulator_abc_stopped', ''), 'of its older rules')}), and the point estimate and "
         f"{hm['checked_draws']} posterior draws were run in the model: {hm['draws_non_implausible']} of the draws "
         "are not implausible there (posterior_check.csv)."
     )
@@ -220,8 +227,8 @@ def write_report(out: Path, study, posterior, result: dict) -> Path:
     ]
     checks = [t["name"] for t in result["targets"] if not fitted(t)]
     gen_rows = [
-        [i, f"{g.tolerance:.3g}", g.proposed, g.accepted, f"{g.accepted / g.proposed:.2f}"]
-        for i, g in enumerate(posterior.generations)
+        [i, f"{g.tolerance:.3g}", g.proposed, g.accepted, f"{g.accepted / g.proposed:.3f}", _share(moved)]
+        for i, (g, moved) in enumerate(zip(posterior.generations, posterior.shifts(), strict=True))
     ]
     waves_text, waves = waves_section(out, result)
     html = page(
@@ -251,7 +258,10 @@ def write_report(out: Path, study, posterior, result: dict) -> Path:
             ],
             param_rows,
         ),
-        generations=table(["generation", "tolerance", "proposed", "accepted", "acceptance rate"], gen_rows),
+        generations=table(
+            ["generation", "tolerance", "proposed", "accepted", "acceptance rate", "posterior moved (of prior width)"],
+            gen_rows,
+        ),
         waves_text=waves_text,
         waves=waves,
         figures=figures(out),

@@ -303,12 +303,15 @@ def emulator_posterior(
     generations: int = 30,
     quantile: float = 0.5,
     min_fall: float = 0.05,
-    min_acceptance: float = 0.02,
+    min_acceptance: float = 0.001,
+    min_shift: float = 0.05,
     seed: int = 1,
 ) -> Posterior:
     """ABC-SMC on the last wave's emulators, the prior restricted to the space not ruled out; run until the
-    tolerance falls by less than ``min_fall`` of itself, the acceptance rate drops below ``min_acceptance``
-    or ``generations`` generations (see :func:`~sim.calibration.abc_smc.abc_smc`).  No model run."""
+    posterior stops moving (no parameter's mean or 90% bounds move by ``min_shift`` of its prior width over a
+    generation), the tolerance falls by less than ``min_fall`` of itself, the acceptance rate drops below
+    ``min_acceptance`` or ``generations`` generations (see :func:`~sim.calibration.abc_smc.abc_smc`, which
+    says why the tolerance cannot stop falling on these emulators).  No model run."""
     restricted = NonImplausiblePrior(match.prior.names, match.prior.low, match.prior.high, match)
     return abc_smc(
         emulated(match, seed),
@@ -321,6 +324,7 @@ def emulator_posterior(
         seed=seed,
         min_fall=min_fall,
         min_acceptance=min_acceptance,
+        min_shift=min_shift,
     )
 
 
@@ -432,6 +436,8 @@ def fit_study(evaluate: Evaluate, study: Study, say: Callable[[str], None] | Non
         generations=h.generations,
         quantile=study.abc_quantile,
         min_fall=h.min_fall,
+        min_acceptance=h.min_acceptance,
+        min_shift=h.min_shift,
         seed=study.seed,
     )
     point = emulated_point(match, posterior.interval(0.9)["mean"].to_numpy())

@@ -262,7 +262,7 @@ def morris_table(
         trajectories=trajectories,
         seed=seed,
     )
-    return _tidy(frame, answers)
+    return tidy_by_answer(frame, answers)
 
 
 def kept(morris_frame: pd.DataFrame, params: list[Parameter], swept: list[str] | None) -> dict[str, str]:
@@ -310,10 +310,10 @@ def sobol_table(
     )
     none = frame["output"].map(lambda label: bool(answers_of.without_indices(label)))
     frame.loc[none, [c for c in frame.columns if c not in ("parameter", "output")]] = math.nan
-    return _tidy(frame, answers)
+    return tidy_by_answer(frame, answers)
 
 
-def _tidy(frame: pd.DataFrame, answers: list[Answer]) -> pd.DataFrame:
+def tidy_by_answer(frame: pd.DataFrame, answers: list[Answer]) -> pd.DataFrame:
     """``output`` (an answer's label) as ``answer, scenario, metric`` columns first; rows by answer, then
     parameter."""
     by_label = {a.label: a for a in answers}

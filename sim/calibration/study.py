@@ -42,6 +42,7 @@
     population = 20_000                           # default: the study's
     replications = 2                              # per parameter set, common random numbers (default: the study's)
     morris_trajectories = 6
+    emulator_points = 160                         # ``--route emulator``'s design (default: ten per parameter)
 
     [[sensitivity.prior]]                         # a parameter that no target informs, held at its prior
     parameter = "mdt.social_care_effect_multiplier"
@@ -137,6 +138,7 @@ SENSITIVITY_KEYS = (
     "population",
     "replications",
     "morris_trajectories",
+    "emulator_points",
     "prior",
     "contrast",
 )
@@ -152,6 +154,8 @@ HISTORY_MATCHING_KEYS = (
     "particles",
     "generations",
     "min_fall",
+    "min_shift",
+    "min_acceptance",
     "check_draws",
 )
 DEFAULT_SENSITIVITY_METRICS = ("emergency_admissions", "bed_days", "delayed_discharge_days", "cost_total_gbp")
@@ -216,6 +220,7 @@ class Sensitivity:
     morris_trajectories: int
     priors: tuple[Prior, ...]  # parameters no target informs
     contrasts: tuple[Contrast, ...] = ()  # [[sensitivity.contrast]]: differences between what-ifs
+    emulator_points: int | None = None  # design points of ``--route emulator``; None: ten per parameter
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,8 @@ class HistoryMatchingSettings:
     generations: int = 30  # at most
     min_fall: float = 0.05
     check_draws: int = 20  # posterior draws checked in the model, with the point estimate
+    min_shift: float = 0.05  # stop once no parameter's mean or 90% bounds move by this share of its prior width
+    min_acceptance: float = 0.001  # or once a generation cannot keep this share of its proposals
 
 
 @dataclass(frozen=True)
@@ -532,7 +539,15 @@ def _sensitivity(
         whole(table.get("morris_trajectories", 8), "sensitivity.morris_trajectories", 2, err, MAX_REPLICATIONS),
         uninformed,
         contrasts,
+        _emulator_points(table, err),
     )
+
+
+def _emulator_points(table: dict, err) -> int | None:
+    """``sensitivity.emulator_points``: the design of ``caresim sensitivity --route emulator`` (None: ten per
+    parameter)."""
+    points = table.get("emulator_points")
+    return None if points is None else whole(points, "sensitivity.emulator_points", 4, err, MAX_RUNS)
 
 
 def _contrasts(tables: Any, study: Path, scenarios: tuple[Path, ...], reference: Path, err) -> tuple[Contrast, ...]:
@@ -610,4 +625,6 @@ def _history_matching(table: Any, targets: int, err) -> HistoryMatchingSettings 
         whole(table.get("generations", d.generations), "history_matching.generations", 1, err, MAX_REPLICATIONS),
         _share(table.get("min_fall", d.min_fall), "history_matching.min_fall", err),
         whole(table.get("check_draws", d.check_draws), "history_matching.check_draws", 0, err, MAX_RUNS),
+        _share(table.get("min_shift", d.min_shift), "history_matching.min_shift", err),
+        _share(table.get("min_acceptance", d.min_acceptance), "history_matching.min_acceptance", err),
     )

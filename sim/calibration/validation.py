@@ -20,6 +20,10 @@ The figures, each from one replication's records (the table shows their mean ove
   the people the scenario's MDT enrolled, from their enrolment, their hospital activity at national prices
   in the scenario over the same people's in the baseline run with the same random numbers (cohort ``mdt``
   against ``mdt:X``), all secondary care or inpatient plus outpatient care (:func:`mdt_cost_figures`).
+- ``emergency_admissions_ratio_imd1_imd5``, ``deaths_ratio_imd1_imd5``: among people 65+, emergency
+  admissions (deaths) per person-year in the most deprived IMD fifth over the least deprived's, in the
+  window (cohorts of ``sim.outcomes.deprivation``); ``frailty_odds_ratio_imd1_imd5``: the odds of being
+  frail (moderate or severe) among the living people 65+ at the window's start, most over least deprived.
 - ``care_home_median_days``, ``care_home_mean_days``, ``care_home_one_year_survival``: permanent care
   home admissions of people 65+ in the window (council-supported and self-funded), followed until
   death or censored at the window's end, as a Kaplan-Meier curve (``scipy.stats.ecdf``).  The median
@@ -47,9 +51,10 @@ import pandas as pd
 from scipy.stats import CensoredData, ecdf
 
 from sim.core.population import DAYS_PER_YEAR
+from sim.outcomes import deprivation
 from sim.outcomes.costs import unit_costs
 from sim.outcomes.metrics import cohort_kpis, enrolment_starts, mdt_cohort
-from sim.outcomes.rundata import overlap
+from sim.outcomes.rundata import Cohort, overlap
 from sim.parameters.filecheck import known_keys
 from sim.parameters.params import Params
 from sim.parameters.tree import apply_overrides
@@ -73,7 +78,7 @@ YEAR_DAYS = 365.0  # a year of the window, for the high-intensity figure
 TOP_SHARE = 0.10  # the high-intensity figure's top tenth of people
 TAIL_MEASURED = 0.05  # the mean stay counts as measured once fewer than this share of the admitted are alive
 
-# each figure's unit: "share" (0-1, shown in per cent) or "days"
+# each figure's unit: "share" (0-1, shown in per cent), "days" or "ratio" (shown as it is)
 FIGURES: dict[str, str] = {
     "bed_days_share_65plus": "share",
     "bed_days_share_85plus": "share",
@@ -82,6 +87,10 @@ FIGURES: dict[str, str] = {
     "care_home_median_days": "days",
     "care_home_mean_days": "days",
     "care_home_one_year_survival": "share",
+    # the deprivation gradients among people 65+, most deprived fifth over least (sim.outcomes.deprivation)
+    "emergency_admissions_ratio_imd1_imd5": "ratio",
+    "deaths_ratio_imd1_imd5": "ratio",
+    "frailty_odds_ratio_imd1_imd5": "ratio",
     # a scenario's MDT cohort against the same people in the baseline (rows with a ``scenario``)
     "mdt_secondary_care_cost_ratio": "share",
     "mdt_inpatient_outpatient_cost_ratio": "share",
@@ -216,6 +225,10 @@ def replication_figures(res: RunResult) -> dict[str, tuple[float, bool]]:
     for pathway, share in pathway_shares(data.stays, data.events, window).items():
         out[f"discharge_pathway_{pathway}_share"] = (share, False)
     out.update(care_home_stays(data.spells, data.people["age0"], window))
+    most, least = (cohort_kpis(data, Cohort(f"imd{q}_65plus", 65.0, imd=q)) for q in (1, 5))
+    for metric in ("emergency_admissions", "deaths"):
+        out[f"{metric}_ratio_imd1_imd5"] = (deprivation.rate_ratio(most, least, metric), False)
+    out["frailty_odds_ratio_imd1_imd5"] = (deprivation.frailty_odds_ratio(data, data.window_start), False)
     return out
 
 

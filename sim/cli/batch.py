@@ -69,6 +69,12 @@ def experiment(args: argparse.Namespace) -> int:
         ref = next((s for s in exp.scenarios if s.name == exp.reference), None)
         horizon = ref.params.time.horizon_days if ref is not None else None
         print("\n" + experiment_text(result.summary, exp.reference, result.replications, overloads, horizon))
+        if ref is not None and result.results.npv is not None:
+            from sim.analysis.discounting import npv_text
+
+            over_time = npv_text(result.results.npv, ref.params.discounting)
+            if over_time:
+                print("\n" + "\n".join(over_time))
     if len(result.failed):
         for r in result.failed.itertuples(index=False):
             where = f"'{r.scenario}'"

@@ -7,7 +7,8 @@ hours and costs are totals over the statistics window, with a column of each tot
 costs are in whole pounds; a line reads the acute beds together (occupied of the core beds, and how many by the
 simulated cohort).  Above the tables it names any queue that
 grows through the window (:mod:`sim.analysis.stability`); with ``--out`` writes ``kpis.csv``,
-``timeseries.csv`` and (with ``--events``) ``events.csv``.  Below 100,000 people it warns, on stderr
+``timeseries.csv``, ``yearly.csv`` (the same metrics year by year, :mod:`sim.outcomes.yearly`; with two years or
+more, their chart) and (with ``--events``) ``events.csv``.  Below 100,000 people it warns, on stderr
 before the table, which services the place holds fewer than two units of (:mod:`sim.core.capacity_check`);
 a run that fails says only why.  The scenario is loaded and run by :mod:`sim.api`; this module prints and writes.
 """
@@ -113,10 +114,12 @@ def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int,
     """
     from sim.analysis.stability import check
     from sim.analysis.stats import RATE_METRICS, rates_per_1000_py, summarise
+    from sim.outcomes.deprivation import fifth_rates
     from sim.reports.stress_des import described
     from sim.reports.text import overload_lines, period_note, period_words
 
-    kpis = frames["kpis"]
+    everyone = frames["kpis"]
+    kpis = everyone[~everyone["cohort"].isin((*registry.IMD_COHORTS, registry.IMD_GAP))]  # the fifths: below
     summary = summarise(kpis)
     metrics = list(dict.fromkeys(summary["metric"]))
     main = [m for m in registry.RUN_MAIN if m in metrics]
@@ -154,6 +157,13 @@ def summary_text(scenario: Scenario, frames: dict[str, pd.DataFrame], reps: int,
         out += ["", "Admissions per 1,000 person-years (over the statistics window)"] + _table(
             rates, list(dict.fromkeys(rates["metric"])), reps, labels
         )
+    fifths = summarise(fifth_rates(everyone))
+    if len(fifths):
+        out += [
+            "",
+            "By fifth of the Index of Multiple Deprivation (imd1 the most deprived), per 1,000 person-years; "
+            "imd_gap is imd1 minus imd5",
+        ] + _table(fifths, list(dict.fromkeys(fifths["metric"])), reps)
     return "\n".join(out)
 
 
@@ -190,12 +200,27 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nRan {args.reps} replication{'s' if args.reps != 1 else ''} in {result.seconds:.1f} s.")
     if out is not None:
         from sim.replication.runner import write_outputs
+        from sim.reports.charts import save
+        from sim.reports.charts_yearly import yearly_charts
 
+        window = scenario.params.time.horizon_days
         try:
             make_out(out, args.force)
             written = write_outputs(out, frames)
+            charts = yearly_charts(result.yearly, [scenario.name], window)
+            written += save({f"{stem}.png": fig for stem, fig in charts.items()}, out)
         except OSError as e:
             print(f"caresim: error: --out: cannot write to '{args.out}': {e.strerror or e}", file=sys.stderr)
             return 1
         print(f"Wrote {', '.join(p.name for p in written)} to {args.out}")
+        print(yearly_note(window))
     return 0
+
+
+def yearly_note(window_days: float) -> str:
+    """What ``yearly.csv`` holds: how many years, and a last part year if the window ends in one."""
+    from sim.outcomes.yearly import year_words, years_of
+
+    years = years_of(0.0, window_days)
+    note = f"yearly.csv holds each year of the window ({year_words(years)})"
+    return note + ("; a part year's totals cover only its part." if not years[-1].whole else ".")

@@ -6,7 +6,10 @@ starts, then runs every parameter set through the experiment runner into
 analysis resumes with ``--resume`` and nothing is run twice.  Writes ``parameters.csv``,
 ``morris.csv``, ``sobol.csv``, ``prior_driven.csv``, ``sobol.png`` and ``sensitivity.json``, and prints
 which answers are prior-driven, the contrasts between what-ifs (``[[sensitivity.contrast]]``)
-included.  The analysis is run by :func:`sim.api.sensitivity`; this module parses and prints.
+included.  ``--route emulator`` computes the indices on Gaussian-process emulators of a Latin hypercube of
+runs instead (:mod:`sim.calibration.sensitivity_emulated`) and writes ``sobol_emulated.csv``,
+``emulator_check.csv``, ``prior_driven_emulated.csv`` and ``sensitivity_emulated.json``.  The analysis is run
+by :func:`sim.api.sensitivity`; this module parses and prints.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ DESCRIPTION = (
 )
 NOISY = 0.5  # a noise share above this is pointed out in the summary
 MOSTLY = 0.5  # a prior-driven answer whose uninformed share reaches this is said to rest mostly on priors
+POOR_Q2 = 0.5  # an emulator whose leave-one-out Q2 is below this is pointed out in the emulator route's summary
 
 
 def add_commands(commands) -> None:
@@ -33,22 +37,38 @@ def add_commands(commands) -> None:
         "sensitivity", help="Morris screening and Sobol indices of a study's answers", description=DESCRIPTION
     )
     add_study_flags(cmd, "calibration study with a [sensitivity] table", "the [sensitivity] table", "/sensitivity")
+    cmd.add_argument(
+        "--route",
+        choices=("direct", "emulator"),
+        default="direct",
+        help="direct (default): Morris screening, then Sobol indices, in the model; emulator: a Latin hypercube of "
+        "[sensitivity] emulator_points parameter sets (default ten per parameter) in the model, one Gaussian-process "
+        "emulator per answer, and Sobol indices on the emulators with intervals carrying the emulators' and the "
+        "sampling uncertainty (writes sobol_emulated.csv, emulator_check.csv, prior_driven_emulated.csv, "
+        "sensitivity_emulated.json)",
+    )
 
 
 def sensitivity(args: argparse.Namespace) -> int:
     import sim.api as api
-    from sim.api.sensitivity_analysis import SENSITIVITY_FILES
+    from sim.api.sensitivity_analysis import EMULATED_FILES, SENSITIVITY_FILES
 
     try:
         with api_errors():
-            result = api.sensitivity(args.study, **runner_keywords(args), progress=not args.quiet)
+            result = api.sensitivity(args.study, **runner_keywords(args), progress=not args.quiet, route=args.route)
     except api.Interrupted as e:
         print(f"caresim: error: {e}; run the same command with --resume to compute the rest", file=sys.stderr)
         return 130
-    print(
-        summary_text(result.analysis, result.study.name, result.study, result.fitted, result.seconds, result.runs_now)
-    )
-    print(f"Wrote {', '.join(SENSITIVITY_FILES)} to {result.folder}")
+    if result.route == "emulator":
+        print(emulated_text(result.analysis, result.study, result.seconds, result.runs_now))
+    else:
+        print(
+            summary_text(
+                result.analysis, result.study.name, result.study, result.fitted, result.seconds, result.runs_now
+            )
+        )
+    files = EMULATED_FILES if result.route == "emulator" else SENSITIVITY_FILES
+    print(f"Wrote {', '.join(files)} to {result.folder}")
     if result.failed:
         first = " ".join(str(next(iter(result.failed.values()))).split())[:200]
         print(
@@ -70,6 +90,42 @@ def summary_text(found, name: str, runner_study, fitted: Path, seconds: float, r
     lines += ["", "Largest total indices (first order in brackets):"] + _largest(found)
     lines += [""] + _prior_driven(found.driven)
     lines += ["", _noise(found.driven)]
+    return "\n".join(lines)
+
+
+def emulated_text(found, runner_study, seconds: float, runs: int) -> str:
+    """The emulator route: its size, the largest indices, the widest interval, the check, prior-driven answers."""
+    width = (found.sobol["total_high"] - found.sobol["total_low"]).max() if len(found.sobol) else float("nan")
+    widest = max(width, (found.sobol["first_order_high"] - found.sobol["first_order_low"]).max())
+    check = found.check
+    inside = f"{check['inside'].mean():.0%}" if len(check) else "none"
+    lines = [
+        (
+            f"caresim: sensitivity of '{runner_study.name}' on emulators: {len(found.answers)} answers, "
+            f"{len(found.params)} parameters; a Latin hypercube of {found.points} parameter sets and "
+            f"{found.held_out} held out, {runner_study.replications} replications each with common random "
+            f"numbers at {runner_study.settings.population:,} people; {runs} runs made, {seconds:.1f} s."
+        ),
+        (
+            f"  Indices on one Gaussian-process emulator per answer; 95% intervals carry the emulators' and the "
+            f"sampling uncertainty (the widest is {widest:.2f}); held-out sets inside the emulators' 95% "
+            f"intervals: {inside} (emulator_check.csv)."
+        ),
+        "",
+        "Largest total indices (first order in brackets):",
+    ]
+    lines += _largest(found) + [""] + _prior_driven(found.driven)
+    if len(check):
+        worst = check.groupby("answer", sort=False).agg(q2=("loo_q2", "first"), inside=("inside", "mean"))
+        poor = worst[(worst["q2"] < POOR_Q2) | (worst["inside"] < 1)]
+        lines += [
+            "",
+            (
+                f"Emulators to read with care (leave-one-out Q2 below {POOR_Q2:g}, or a held-out set outside its "
+                "interval; the intervals do not carry the uncertainty of the emulators' fitted length scales): "
+                + ("; ".join(f"{a} (Q2 {r.q2:.2f}, {r.inside:.0%} inside)" for a, r in poor.iterrows()) or "none")
+            ),
+        ]
     return "\n".join(lines)
 
 

@@ -5,9 +5,9 @@ that differs from the built-in baseline (baseline value, scenario value,
 unit, and whole units of capacity where the parameter is one) and what each
 shift moves.  ``compare`` runs scenarios with common random numbers, prints
 the main changes against the first with 95% intervals and, with ``--out``,
-writes ``kpis.csv``, ``timeseries.csv``, ``comparison.csv``, ``ledger.csv`` (who pays and who saves), PNG charts,
-``metadata.json`` and ``report.html``.  With ``--posterior K`` it runs K
-posterior draws x the replications (:mod:`sim.analysis.posterior`); the intervals
+writes ``kpis.csv``, ``timeseries.csv``, ``yearly.csv`` (by year), ``comparison.csv``, ``ledger.csv`` (who pays
+and who saves), ``npv.csv`` (money over time), PNG charts, ``metadata.json`` and ``report.html``.  With
+``--posterior K`` it runs K posterior draws x the replications (:mod:`sim.analysis.posterior`); the intervals
 then carry calibration uncertainty as well as randomness, the printed table
 says which dominates, and ``uncertainty.csv`` holds the split.  Like ``run``, ``compare`` warns before
 its table which services a small place holds fewer than two units of.  Where a run's queue grows through the window
@@ -65,6 +65,9 @@ def compare(args: argparse.Namespace) -> int:
     warn_few_replications(args.reps)
     print(compare_text(scenarios, table, args.reps, args.seed, len(draws), result.overloads))
     print("\n" + "\n".join(money_text(result)))
+    over_time = npv_text(result)
+    if over_time:
+        print("\n" + "\n".join(over_time))
     runs = f"{len(draws)} draws x " if draws else ""
     print(
         f"\nRan {len(scenarios)} x {runs}{args.reps} replication{'s' if args.reps != 1 else ''} "
@@ -91,8 +94,16 @@ def compare(args: argparse.Namespace) -> int:
                 path = out / "uncertainty.csv"
                 result.uncertainty.to_csv(path, index=False)
                 written.append(path)
+            if result.npv is not None:
+                path = out / "npv.csv"
+                result.npv.to_csv(path, index=False)
+                written.append(path)
             window = scenarios[0].params.time.horizon_days
             written += save(comparison_charts(frames, table, names, window), out)
+            from sim.reports.charts_yearly import yearly_charts
+
+            charts = yearly_charts(result.yearly, names, window)
+            written += save({f"{stem}.png": fig for stem, fig in charts.items()}, out)
             meta = metadata.base_metadata(
                 "compare", "comparison", scenarios, result.paired, names[0], args.reps, args.seed
             )
@@ -108,6 +119,14 @@ def compare(args: argparse.Namespace) -> int:
             return 1
         print(f"Wrote {', '.join(p.name for p in written)} to {args.out}")
     return 0
+
+
+def npv_text(result) -> list[str]:
+    """Each scenario's change in total cost as a net present value, and in days at home, discounted
+    (``npv.csv``, docs/costs.md); nothing when the window has no whole year."""
+    from sim.analysis.discounting import npv_text as words
+
+    return [] if result.npv is None else words(result.npv, result.scenarios[0].params.discounting)
 
 
 def money_text(result) -> list[str]:

@@ -16,7 +16,9 @@ from sim.core.calendar import Calendar, Environment
 from sim.core.distributions import LogNormal
 from sim.core.hospital import Beds
 from sim.core.population import DAYS_PER_YEAR, Population
+from sim.core.projection import improved
 from sim.core.records import OpenSpell, Records
+from sim.core.seasons import CrisisCalendar
 from sim.core.services import CapacityPool, DailySlots
 from sim.core.streams import Streams
 from sim.parameters.params import Params, capacity_basis, per_place
@@ -69,6 +71,8 @@ STREAM_GROUPS = (
     (("mdt_unmet_need",), 0),  # an enrolment: does the first assessment find a need to refer?
     (("mdt_ae_referral",), 0),  # a crisis of an enrolled person the GP would keep at home
     (("mdt_clinician",), 0),  # clinicians' view of a person at a case-finding round
+    (("crisis_season",), 8),  # thinning of crisis candidates when crisis risk follows the calendar (sim.core.seasons)
+    (("moving",), 1),  # crossing a band's edge: does the person leave the place? (sim.pathways.demography)
 )
 
 
@@ -90,6 +94,16 @@ def capacities(p: Params) -> dict[str, int]:
         "gp_slots": per_place(p.routing.gp_urgent_slots_per_100k_per_day, n),
         "outpatient_slots": per_place(p.elective.outpatient_slots_per_100k_per_day, n),
     }
+
+
+def _differs(a: object, b: object) -> bool:
+    """Whether two values a model derives differ (an array compared element by element counts as different)."""
+    if a is b:
+        return False
+    try:
+        return bool(a != b)
+    except (TypeError, ValueError):
+        return True
 
 
 class Model:
@@ -152,7 +166,11 @@ class Model:
         self._draws: dict[str, Draw] = {}  # stream name -> bound PersonStream.next
         self.hazard_draws = tuple(self.stream(name) for name in HAZARD_STREAMS)  # read by home.schedule_next
         self.u_referral = self.stream("referral")  # read by home.schedule_referral
+        self.u_season = self.stream("crisis_season")  # read by home.calendar_crisis_time
         self._u_gp, self._u_nursing = self.stream("gp_contacts"), self.stream("nursing_visits")
+        self.launched = params  # the parameters as launched, before a projection's mortality improvement
+        self.mortality_factor = 1.0  # a projection's multiplier of death rates this year (sim.pathways.demography)
+        self.onset_factor = 1.0  # ... of frailty's onset (fit to mild) this year, healthy ageing (home.schedule_next)
         self._derive()
 
     def _derive(self) -> None:
@@ -182,16 +200,27 @@ class Model:
         self.mdt_referral_hr = p.mdt.unmet_need_referral_hr
         self.unmet_need_hr = sc.unmet_need_crisis_hr
         self.reablement_request_hr = sc.reablement_request_hr
+        self.demand = CrisisCalendar.from_params(p, self.window_start)  # None: crisis risk does not follow the calendar
 
-    def launch(self, params: Params) -> None:
+    def launch(self, params: Params) -> bool:
         """Switch to the scenario's services at the start of the statistics window, like a pilot's launch.
 
         Capacities change (a cut takes effect as units are released), and so do
         the rates the pathways read from the parameters.  Who lives in the place
-        does not change here: that was fixed when the model was built.
+        does not change here: that was fixed when the model was built.  A scenario's
+        changes over time launch again at each of their steps (``sim/core/schedule.py``).
+
+        Returns whether a rate that hazards already drawn depend on changed: a value
+        ``_derive`` sets (stays aside, which are read at each admission) is now different,
+        so the people living at home need their next events redrawn.
         """
-        self.p = params
+        before = dict(vars(self))
+        self.launched = params
+        self.p = improved(params, self.mortality_factor)  # ``params`` itself until a projection's first year
         self._derive()
+        rates_changed = any(
+            _differs(v, before.get(k)) for k, v in vars(self).items() if k not in ("p", "_los", "launched")
+        )
         cap = capacities(params)
         self.core_beds = cap["core_beds"]
         self.beds.resize(cap["core_beds"], cap["ring_fenced_beds"], cap["escalation_beds"])
@@ -199,6 +228,15 @@ class Model:
             pool.resize(cap[pool.name])
         self.gp_slots.per_day = cap["gp_slots"]
         self.outpatient_slots.per_day = cap["outpatient_slots"]
+        return rates_changed
+
+    def set_year(self, mortality_factor: float, onset_factor: float) -> None:
+        """A projection's new year: death rates times ``mortality_factor`` and frailty's onset times
+        ``onset_factor``, on the parameters last launched (``sim.pathways.demography`` then redraws the
+        next events of everyone living at home or in a care home)."""
+        self.mortality_factor, self.onset_factor = mortality_factor, onset_factor
+        self.p = improved(self.launched, mortality_factor)
+        self._derive()
 
     # --- streams ------------------------------------------------------------
     def u(self, name: str, pid: int) -> float:
@@ -240,7 +278,11 @@ class Model:
 
     # --- hazards, per day --------------------------------------------------
     def crisis_rate(self, pid: int) -> float:
-        """Persistent crisis hazard per day (without the transient part)."""
+        """Persistent crisis hazard per day (without the transient part), its average over the calendar.
+
+        The seasons and growth in demand (``self.demand``) multiply only the hazard drawn in
+        ``home.schedule_next``; what reads this rate (the initial state's admissions) takes the annual average.
+        """
         c, pop = self.p.crisis, self.pop
         r = self.crisis_fit_hr[self.band(pid)][pop.frailty[pid]] * c.need_hr[pop.need[pid]] * pop.risk[pid]
         if pop.alone[pid]:
@@ -251,7 +293,7 @@ class Model:
 
     def death_rate(self, pid: int) -> float:
         pop = self.pop
-        r = self.death_fit_hr[self.band(pid)][pop.frailty[pid]]
+        r = self.death_fit_hr[self.band(pid)][pop.frailty[pid]] * pop.death_hr[pid]  # IMD fifth (1: none)
         if pop.place[pid] == Place.CARE_HOME:
             r *= self.p.mortality.care_home_hr
         return r / DAYS_PER_YEAR

@@ -3,7 +3,10 @@
 A new service does not work at full strength on its first day: staff are
 recruited and trained, referral routes and relationships form, care plans are
 written.  Any intervention can scale its effect by :meth:`Ramp.share` of the
-days since its launch (the MDT's crisis effect does, ``mdt.ramp_up_days``).
+days since its launch (the MDT's crisis effect does, ``mdt.ramp_up_days``);
+a scenario's changes over time (an intervention's ``ramp_up_months``, its decay
+when funding stops, a capacity plan) move their parameters by it, in steps of a
+twelfth of a year (``sim/core/schedule.py``).
 
 The share rises in a straight line from 0 at the launch to 1 at ``days``.
 A hazard the model has already drawn cannot follow a continuous ramp, so the

@@ -217,7 +217,9 @@ def spec(t: Planned, exp: Experiment, store: Store, status: dict[str, str]) -> T
             scenario, grid = store.identity(d)
             others.append(Enrolled(d, scenario, grid, *store.enrolled(d)))
     s = t.variant.scenario
-    return TaskSpec(t.key, s.name, t.variant.grid, t.replication, exp.seed, s.params, s.prelaunch, tuple(others))
+    return TaskSpec(
+        t.key, s.name, t.variant.grid, t.replication, exp.seed, s.params, s.prelaunch, tuple(others), exp.by_year
+    )
 
 
 def comparator_spec(t: Planned, exp: Experiment, store: Store, status: dict[str, str]) -> ComparatorSpec:

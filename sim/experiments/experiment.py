@@ -160,6 +160,7 @@ class Experiment:
     posterior: Posterior | None = None
     draws: tuple[Draw, ...] = ()
     emulate_evaluation: bool = True  # run comparators for cohort matched:X (sim.experiments.comparator)
+    by_year: bool = False  # KPIs year by year (yearly.csv, npv.csv): experiment files; calibrations need none
 
     @property
     def sha256(self) -> str | None:
@@ -264,6 +265,7 @@ def load_experiment(
         variants=tuple(variants),
         posterior=posterior,
         draws=tuple(d for d in draws if d is not None),
+        by_year=True,
     )
 
 

@@ -28,6 +28,7 @@ from sim.outcomes.matching import BALANCE_COLUMNS as MATCHING_BALANCE
 
 KPI_COLUMNS = ["scenario", "grid", "replication", "cohort", "metric", "value"]
 TIMESERIES_COLUMNS = ["scenario", "grid", "replication", "day", "series", "value"]
+YEARLY_COLUMNS = ["scenario", "grid", "replication", "year", "cohort", "metric", "value"]  # sim.outcomes.yearly
 # matching_balance.csv: as compare writes it (sim.analysis.compare.BALANCE_COLUMNS), with the grid point
 BALANCE_COLUMNS = ["scenario", "grid", "replication", "design", *MATCHING_BALANCE]
 SUMMARY_COLUMNS = list(registry.SUMMARY_COLUMNS)
@@ -60,8 +61,8 @@ def collect(store: Store, tasks: list, exp: Experiment) -> dict[str, pd.DataFram
     A reference run's measurements of another run's enrolled people carry cohort ``mdt:<scenario>`` and
     that scenario's grid point; so do the reference's rows of cohort ``matched:<scenario>`` from the comparator
     runs (:mod:`sim.experiments.comparator`), and the scenario's own rows of that cohort are the scenario's.
-    ``balance`` holds the matching's balance (``matching_balance.csv``).  With a ``[posterior]`` table the
-    frames have a ``draw`` column after ``grid``.
+    ``balance`` holds the matching's balance (``matching_balance.csv``), ``yearly`` the KPIs year by year
+    (``yearly.csv``).  With a ``[posterior]`` table the frames have a ``draw`` column after ``grid``.
     """
     status = store.status()
     done = [t for t in tasks if status.get(t.key) == "ok"]
@@ -95,11 +96,18 @@ def collect(store: Store, tasks: list, exp: Experiment) -> dict[str, pd.DataFram
     kpi_frame = (
         pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=KPI_COLUMNS + ["draw", "_order"])
     )
+    ys = store.yearly(list(ident))
+    yearly = (
+        _identified(ys, ys["key"], ident, ["year", "cohort", "metric", "value"])
+        if len(ys)
+        else pd.DataFrame(columns=YEARLY_COLUMNS + ["draw", "_order"])
+    )
     with_draw = exp.posterior is not None
     return {
         "kpis": _ordered(kpi_frame, columns(KPI_COLUMNS, with_draw)),
         "timeseries": _ordered(series, columns(TIMESERIES_COLUMNS, with_draw)),
         "balance": _ordered(balance, columns(BALANCE_COLUMNS, with_draw)),
+        "yearly": _ordered(yearly, columns(YEARLY_COLUMNS, with_draw)),
     }
 
 

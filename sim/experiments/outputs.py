@@ -2,14 +2,18 @@
 
 ``kpis.csv``, ``timeseries.csv``, ``summary.csv``, ``ledger.csv`` (who pays and who saves), ``warmup.csv``,
 ``replications.csv`` (with a precision target), ``uncertainty.csv`` (over
-posterior draws), ``matching_balance.csv`` (with an emulated evaluation), ``metadata.json``,
-the charts (PNG and SVG) and ``report.html``.
+posterior draws), ``matching_balance.csv`` (with an emulated evaluation), ``yearly.csv`` (KPIs year by year) and
+``npv.csv`` (money over time, with a whole year or more), ``metadata.json``, the charts (PNG and SVG; by year with
+two whole years or more) and ``report.html``.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from sim.experiments.batch import Outcome, Planned, paired_with_reference
 from sim.experiments.experiment import Experiment
@@ -70,6 +74,48 @@ def experiment_metadata(exp: Experiment, outcome: Outcome, commit: str | None, s
     )
 
 
+def npv(yearly: pd.DataFrame, summary: pd.DataFrame, exp: Experiment) -> pd.DataFrame | None:
+    """``npv.csv``: each scenario (at each grid point) against the reference, as the summary pairs them
+    (:func:`sim.analysis.discounting.npv_table`); None when the window has no whole year."""
+    from sim.analysis.discounting import npv_table, rates_of
+    from sim.outcomes import registry
+    from sim.outcomes.yearly import whole_years
+
+    ref = next(s for s in exp.scenarios if s.name == exp.reference)
+    if whole_years(ref.params.time.horizon_days) < 1:
+        return None
+    ref_gridded = exp.grid is not None and exp.reference in exp.grid.scenarios
+    paired = paired_with_reference(exp)
+    runs = dict.fromkeys(zip(yearly["scenario"], (_key(g) for g in yearly["grid"])))
+    compared = [
+        ((name, grid), (exp.reference, grid if ref_gridded else None), paired.get(name, True))
+        for name, grid in runs
+        if name != exp.reference
+    ]
+    flags = {(s, _key(g)): f for s, g, f in zip(summary["scenario"], summary["grid"], summary[registry.UNSTABLE])}
+    return npv_table(yearly, compared, rates_of(ref.params.discounting), key=("scenario", "grid"), unstable=flags)
+
+
+def yearly_chart(yearly: pd.DataFrame, exp: Experiment, meta: dict) -> dict:
+    """The chart by year (:mod:`sim.reports.charts_yearly`) at the grid point the other charts show, stamped."""
+    from sim.reports.charts_experiment import at_grid_point, grid_value_text, shown_grid_value, stamp
+    from sim.reports.charts_yearly import yearly_charts
+
+    grid, value = meta.get("grid"), shown_grid_value(meta)
+    shown = at_grid_point(yearly, value, grid)
+    names = list(dict.fromkeys(shown["scenario"]))
+    note = ""
+    if grid:
+        note = f"grid point shown: {grid.get('label') or grid['parameter']} = {grid_value_text(value, grid)}"
+    window = next(s for s in exp.scenarios if s.name == exp.reference).params.time.horizon_days
+    return {stem: stamp(fig, meta) for stem, fig in yearly_charts(shown, names, window, note).items()}
+
+
+def _key(grid: Any) -> Any:
+    """A grid point as a key: None where there is none (NaN never equals itself)."""
+    return None if grid is None or (isinstance(grid, float) and math.isnan(grid)) else grid
+
+
 def _comparators(outcome: Outcome) -> dict[str, Any]:
     """The emulated evaluations' comparator runs (not counted among the runs): how many, and any failures
     (how many this invocation ran is with the timing fields)."""
@@ -104,6 +150,11 @@ def write_all(
     written = [write_table(frames[k], out / f"{k}.csv") for k in ("kpis", "timeseries", "summary")]
     if len(frames["balance"]):  # the emulated evaluations' matching (cohort matched:X), as compare writes it
         written.append(write_table(frames["balance"], out / "matching_balance.csv"))
+    if len(frames["yearly"]):
+        written.append(write_table(frames["yearly"], out / "yearly.csv"))
+        over_time = npv(frames["yearly"], table, exp)
+        if over_time is not None and len(over_time):
+            written.append(write_table(over_time, out / "npv.csv"))
     money = ledger(table, exp)
     if len(money):  # none without a scenario compared, or without the organisations' costs among the metrics
         written.append(write_table(money, out / "ledger.csv"))
@@ -124,6 +175,7 @@ def write_all(
         from sim.reports.charts_experiment import experiment_charts, save_all
 
         written += save_all(experiment_charts(frames, meta, list(exp.charts)), out)
+        written += save_all(yearly_chart(frames["yearly"], exp, meta), out)
     from sim.reports.report import build_report
 
     written.append(build_report(out))

@@ -2,7 +2,7 @@
 
 A run is keyed by :func:`sim.experiments.tasks.task_key` (scenario hash, grid point,
 seed, replication, version, commit).  A run is stored with its KPIs, time
-series and MDT enrolments in one transaction, so a run is either wholly there
+series, KPIs by year (``yearly``) and MDT enrolments in one transaction, so a run is either wholly there
 or not at all; a kill at any moment loses only the runs still in flight.
 Counterfactual KPIs (the reference run measured over another run's enrolled
 people) are stored per (reference key, other key).  A failed run is stored
@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS kpis (key TEXT NOT NULL, cohort TEXT NOT NULL, metric
 CREATE INDEX IF NOT EXISTS kpis_key ON kpis (key);
 CREATE TABLE IF NOT EXISTS timeseries (key TEXT NOT NULL, day REAL NOT NULL, series TEXT NOT NULL, value REAL);
 CREATE INDEX IF NOT EXISTS timeseries_key ON timeseries (key);
+CREATE TABLE IF NOT EXISTS yearly (key TEXT NOT NULL, year INTEGER NOT NULL, cohort TEXT, metric TEXT, value REAL);
+CREATE INDEX IF NOT EXISTS yearly_key ON yearly (key);
 CREATE TABLE IF NOT EXISTS enrolments (key TEXT PRIMARY KEY, pids BLOB NOT NULL, times BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS counterfactuals (
     key TEXT NOT NULL, other TEXT NOT NULL, cohort TEXT, metric TEXT, value REAL);
@@ -76,6 +78,7 @@ COLUMNS = {  # what each table must hold, checked when a store is opened
     "runs": (*RUN_FIELDS, "events", "finished"),
     "kpis": ("key", "cohort", "metric", "value"),
     "timeseries": ("key", "day", "series", "value"),
+    "yearly": ("key", "year", "cohort", "metric", "value"),
     "enrolments": ("key", "pids", "times"),
     "counterfactuals": ("key", "other", "cohort", "metric", "value"),
     "links": ("key", "other"),
@@ -151,7 +154,7 @@ class Store:
         key = result.key
         status = "failed" if result.error else "ok"
         with self.db:  # one transaction
-            for table in ("kpis", "timeseries", "enrolments", "cases"):
+            for table in ("kpis", "timeseries", "yearly", "enrolments", "cases"):
                 self.db.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
             self.db.execute("DELETE FROM counterfactuals WHERE key = ?", (key,))
             self.db.execute("DELETE FROM links WHERE key = ?", (key,))
@@ -189,6 +192,12 @@ class Store:
                 "INSERT INTO timeseries VALUES (?,?,?,?)",
                 [(key, float(d), s, float(v)) for d, s, v in ts[["day", "series", "value"]].itertuples(index=False)],
             )
+            if result.yearly is not None:
+                columns = ["year", "cohort", "metric", "value"]
+                self.db.executemany(
+                    "INSERT INTO yearly VALUES (?,?,?,?,?)",
+                    [(key, int(y), c, m, float(v)) for y, c, m, v in result.yearly[columns].itertuples(index=False)],
+                )
             pids, times = result.enrolled
             self.db.execute(
                 "INSERT INTO enrolments VALUES (?,?,?)",
@@ -326,6 +335,12 @@ class Store:
 
     def timeseries(self, keys: list[str]) -> pd.DataFrame:
         return self._select("SELECT key, day, series, value FROM timeseries WHERE key IN ({}) ORDER BY rowid", keys)
+
+    def yearly(self, keys: list[str]) -> pd.DataFrame:
+        """``key, year, cohort, metric, value`` of the given runs (``yearly.csv``), in the order they were stored."""
+        return self._select(
+            "SELECT key, year, cohort, metric, value FROM yearly WHERE key IN ({}) ORDER BY rowid", keys
+        )
 
     def _select(self, sql: str, keys: list[str]) -> pd.DataFrame:
         frames = []

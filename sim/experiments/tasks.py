@@ -62,6 +62,7 @@ class TaskSpec:
     params: Params
     prelaunch: Params
     counterfactuals: tuple[Enrolled, ...] = ()
+    by_year: bool = True  # also the KPIs year by year (sim.outcomes.yearly)
 
 
 @dataclass
@@ -71,6 +72,7 @@ class TaskResult:
     error: str | None = None
     kpis: pd.DataFrame | None = None  # cohort, metric, value
     timeseries: pd.DataFrame | None = None  # day, series, value
+    yearly: pd.DataFrame | None = None  # year, cohort, metric, value (sim.outcomes.yearly)
     enrolled: tuple[np.ndarray, np.ndarray] | None = None  # pids, times
     counterfactuals: dict[str, pd.DataFrame] = field(default_factory=dict)  # other key -> cohort, metric, value
     events: int = 0
@@ -106,6 +108,7 @@ def run_task(spec: TaskSpec) -> TaskResult:
             spec.key,
             kpis=res.kpis,
             timeseries=res.timeseries,
+            yearly=res.yearly() if spec.by_year else None,
             enrolled=enrolled,
             events=int(res.stats.get("events", 0)),
         )

@@ -19,11 +19,17 @@ price year with the published index ``Costs.cost_index`` (:func:`unit_costs`).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Mapping
+
 import numpy as np
 
+from sim.core import schedule
+from sim.core.model import capacities
 from sim.core.population import DAYS_PER_YEAR
 from sim.outcomes.rundata import Cohort, RunData, lower_bound, overlap
 from sim.parameters.params import Costs, Params, capacity_basis, per_place
+from sim.parameters.timeline import changes_of
 from sim.vocabulary import Ev, Reason, Spell
 
 INDEX_FIRST_YEAR = 2010  # Costs.cost_index starts with 2010/11
@@ -104,6 +110,73 @@ def stranded_cost(p: Params, years: float) -> float:
     return held * years - cashable * after_lag
 
 
+# --- capacity held when a scenario's changes over time move it (sim/core/schedule.py) ---
+HELD_AS = {  # RunData.capacity's names and the units of sim.core.model.capacities each is
+    "acute_beds": "core_beds",
+    "escalation_beds": "escalation_beds",
+    "social_workers": "social_workers",
+    "home_care": "home_care",
+    "reablement": "reablement",
+    "intermediate_care": "intermediate_care",
+    "care_homes": "care_homes",
+    "rapid_response": "rapid_response",
+}
+
+
+def _periods(data: RunData) -> list[tuple[float, float, Params]]:
+    """The window in periods of constant parameters: (start, end, parameters), days from the launch."""
+    launch = data.params.time.warmup_days  # the window's start in a run: the scenario's launch
+    return schedule.periods(data.params, data.window_start - launch, data.window_end - launch)
+
+
+def capacity_held(data: RunData) -> Mapping[str, float]:
+    """Units held of each capacity: the run's, or, where a scenario's changes over time move them, the mean over
+    the window of the units in force, so that capacity costs what it holds for as long as it holds it."""
+    if not changes_of(data.params):
+        return data.capacity
+    spans = [(b - a, capacities(q)) for a, b, q in _periods(data)]
+    days = math.fsum(d for d, _ in spans)
+    held: dict[str, float] = dict(data.capacity)
+    for name, units in HELD_AS.items():
+        if name in held and days > 0 and len({u[units] for _, u in spans}) > 1:  # else held as the run held it
+            held[name] = math.fsum(d * u[units] for d, u in spans) / days
+    return held
+
+
+def unit_years(data: RunData, years: float, units: Callable[[Params], int]) -> float:
+    """Unit-years held over the window: ``units`` of the parameters in force, for as long as they were in force."""
+    if not changes_of(data.params):
+        return units(data.params) * years
+    return math.fsum(units(q) * (b - a) for a, b, q in _periods(data)) / DAYS_PER_YEAR
+
+
+def stranded_over_window(data: RunData, years: float) -> float:
+    """:func:`stranded_cost` over the window, where a shift's beds close over a ramp-up (or reopen as it decays).
+
+    The closed beds cost what they held while closed; each is cashed the lag after it closed: at time ``t`` the
+    cashable part is that of the beds closed by ``t`` less the lag.  The lag is the parameter's, counted from the
+    window's start (as in :func:`stranded_cost`, so a part of the window carries the lag left at its start).
+    """
+    if not changes_of(data.params):
+        return stranded_cost(data.params, years)
+    p = data.params
+    launch = p.time.warmup_days
+    lag = p.costs.cashable_lag_months / 12.0 * DAYS_PER_YEAR + (data.window_start - launch)  # days, from the launch
+    lo, hi = data.window_start - launch, data.window_end - launch
+    held = math.fsum(cashable_per_year(q)[2] * (b - a) for a, b, q in schedule.periods(p, lo, hi))
+    start, end = max(lo - lag, 0.0), max(hi - lag, 0.0)  # no bed closes before the launch
+    cashed = math.fsum(cashable_per_year(q)[3] * (b - a) for a, b, q in schedule.periods(p, start, end))
+    return (held - cashed) / DAYS_PER_YEAR
+
+
+def _navigators(p: Params) -> int:
+    return per_place(p.costs.navigator_posts_per_100k, capacity_basis(p)) if p.community.care_navigators else 0
+
+
+def _spa_posts(p: Params) -> int:
+    return per_place(p.costs.spa_posts_per_100k, capacity_basis(p)) if p.community.single_point_of_access else 0
+
+
 def cohort_costs(data: RunData, c: Cohort, lo: np.ndarray, k: dict[str, float]) -> dict[str, float]:
     """Both views by organisation, the legacy sectors, and the split into capacity, stranded and activity (GBP)."""
     p = data.params
@@ -115,7 +188,7 @@ def cohort_costs(data: RunData, c: Cohort, lo: np.ndarray, k: dict[str, float]) 
     s_pid, s_start, s_end = sp["pid"].to_numpy(), sp["start"].to_numpy(), sp["end"].to_numpy()
     spell_days = overlap(s_pid, s_start, s_end, lo, E)
     kind, funded = sp["kind"].to_numpy(), sp["funded"].to_numpy()
-    everyone = c.start is None and c.min_age is None
+    everyone = c.start is None and c.min_age is None and c.imd is None
     lo_all = lo if everyone else lower_bound(data, Cohort("all"))
     all_spell_days = spell_days if everyone else overlap(s_pid, s_start, s_end, lo_all, E)
 
@@ -137,7 +210,7 @@ def cohort_costs(data: RunData, c: Cohort, lo: np.ndarray, k: dict[str, float]) 
     def count_all(e: Ev) -> float:
         return float((in_all & (code == e)).sum())
 
-    cap = data.capacity
+    cap = capacity_held(data)
     # --- capacity held (a cohort other than all: its share of use) ---
     held = {
         "beds": cap["acute_beds"]
@@ -174,14 +247,13 @@ def cohort_costs(data: RunData, c: Cohort, lo: np.ndarray, k: dict[str, float]) 
         * uc["social_worker_year"]
         * share(k["delayed_days_awaiting_assessment"], all_assess)
     )
-    basis = capacity_basis(p)
-    navigators = per_place(cs.navigator_posts_per_100k, basis) if p.community.care_navigators else 0
+    navigator_years = unit_years(data, years, _navigators)
     held["navigators"] = (
-        navigators * years * uc["navigator_year"] * share(k["emergency_admissions"], count_all(Ev.EMERGENCY_ADMISSION))
+        navigator_years * uc["navigator_year"] * share(k["emergency_admissions"], count_all(Ev.EMERGENCY_ADMISSION))
     )
-    spa = per_place(cs.spa_posts_per_100k, basis) if p.community.single_point_of_access else 0
-    held["single_point_of_access"] = spa * years * uc["coordinator_year"] * share(k["crises"], count_all(Ev.CRISIS))
-    stranded = stranded_cost(p, years) if everyone else 0.0
+    spa_years = unit_years(data, years, _spa_posts)
+    held["single_point_of_access"] = spa_years * uc["coordinator_year"] * share(k["crises"], count_all(Ev.CRISIS))
+    stranded = stranded_over_window(data, years) if everyone else 0.0
 
     # --- activity of the cohort ---
     bg = _background(data) if everyone else {"emergency": 0.0, "ordinary": 0.0, "excess_days": 0.0, "cancelled": 0.0}

@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 
 from sim.core.population import DAYS_PER_YEAR
-from sim.outcomes import registry
+from sim.outcomes import deprivation, registry
 from sim.outcomes.continuity import continuity_share
 from sim.outcomes.costs import cohort_costs, excess_days
 from sim.outcomes.days_at_home import days_at_home_kpis
+from sim.outcomes.demography import demography_kpis
+from sim.outcomes.deprivation import imd_cohorts
 from sim.outcomes.rundata import Cohort, RunData, lower_bound, overlap
 from sim.outcomes.workforce import workforce
 from sim.vocabulary import AeExit, Delay, Ev, Place, Reason, Responsible, Spell
@@ -50,6 +52,7 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
     alive_to = np.where(np.isnan(ppl["died"]), E, np.minimum(ppl["died"], E))
     py = np.clip(alive_to - lo, 0, None)
     out["person_years"] = float(np.nansum(py) / DAYS_PER_YEAR)
+    out.update(demography_kpis(data, lo))  # people by age band at the end; who joined and who left
 
     ev = data.events
     person = ev["pid"].to_numpy() >= 0
@@ -185,7 +188,8 @@ def escalation_bed_days(data: RunData) -> float:
 
 
 def standard_cohorts() -> tuple[Cohort, ...]:
-    return (Cohort("all"), Cohort("65plus", 65.0), Cohort("85plus", 85.0))
+    """Every run's cohorts: everyone, by age, and by IMD fifth (``kpi_table`` adds the gap ``imd_gap``)."""
+    return (Cohort("all"), Cohort("65plus", 65.0), Cohort("85plus", 85.0), *imd_cohorts())
 
 
 def enrolment_starts(data: RunData) -> tuple[np.ndarray, np.ndarray]:
@@ -214,10 +218,15 @@ def mdt_cohorts(data: RunData, enrolled_in: RunData | None = None) -> tuple[Coho
 def kpi_table(data: RunData, cohorts: tuple[Cohort, ...] | None = None) -> pd.DataFrame:
     """Tidy table: cohort, metric, value (place-wide figures under cohort ``all``)."""
     rows = []
+    measured = {}
     for c in cohorts or standard_cohorts():
-        for metric, value in cohort_kpis(data, c).items():
+        measured[c.name] = cohort_kpis(data, c)
+        for metric, value in measured[c.name].items():
             rows.append((c.name, metric, value))
     days = data.window_end - data.window_start
+    if deprivation.MOST in measured and deprivation.LEAST in measured:  # imd_gap, after the fifths
+        most, least = measured[deprivation.MOST], measured[deprivation.LEAST]
+        rows += [(registry.IMD_GAP, m, v) for m, v in deprivation.gap(most, least, days).items()]
     escalation = escalation_bed_days(data)
     ev = data.events
     t = ev["time"].to_numpy()

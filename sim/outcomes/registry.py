@@ -26,7 +26,10 @@ KINDS = {
     "beds": "a number of beds, held or in use",
     "workforce": "staff in whole-time equivalents, or hours of care a week",
 }
-AGGREGATES = {"total": "summed over the statistics window", "level": "a mean or a share over the statistics window"}
+AGGREGATES = {
+    "total": "summed over the statistics window",
+    "level": "a mean or a share over the statistics window, or a count at its end",
+}
 SCOPES = {"cohort": "every cohort", "place": "the whole place, under cohort `all` only"}
 SECTORS = {
     "primary_care": "Primary care",
@@ -90,6 +93,48 @@ REGISTRY: tuple[Metric, ...] = (
         PEOPLE,
         "Years lived in the window by the cohort's people, each from when they count (the window's start, entry "
         "to the cohort, reaching the age threshold or enrolment) to their death or the window's end.",
+    ),
+    *(
+        Metric(
+            f"people_{band}",
+            f"People aged {label} at the end",
+            "people",
+            "count",
+            "level",
+            PEOPLE,
+            f"The cohort's people aged {label} living in the place at the window's end (with yearly results, at "
+            "each year's end): the age band's count, which a projection moves and a stationary baseline holds.",
+        )
+        for band, label in (
+            ("under65_complex", "under 65 (complex needs)"),
+            ("65_74", "65-74"),
+            ("75_84", "75-84"),
+            ("85plus", "85+"),
+        )
+    ),
+    _count(
+        "entrants",
+        "People joining the cohort",
+        "people",
+        "People who joined the simulated cohort in the window and count in this cohort from then: turning 65, or "
+        "adults under 65 with new complex needs.",
+        topic=PEOPLE,
+    ),
+    _count(
+        "moved_in",
+        "People moving in at older ages",
+        "people",
+        "People who joined in the window at an age within 75-84 or 85+, as the demographic plan balances a band "
+        "short of its path (sim/core/projection.py): calibration, not a migration estimate.",
+        topic=PEOPLE,
+    ),
+    _count(
+        "moved_away",
+        "People leaving alive at a band's edge",
+        "people",
+        "People of the cohort who left the place alive in the window on turning 65, 75 or 85, as the demographic "
+        "plan balances a band above its path (sim/core/projection.py): calibration, not a migration estimate.",
+        topic=PEOPLE,
     ),
     _count(
         "gp_contacts",
@@ -851,6 +896,25 @@ COHORTS: tuple[CohortInfo, ...] = (
         "The people enrolled in an MDT in this run, each counted from their first enrolment; in "
         f"a comparison the same people are measured in the reference too (cohort `{MDT_PREFIX}X`).",
     ),
+    *(
+        CohortInfo(
+            f"imd{q}",
+            f"People in the {where} fifth of the Index of Multiple Deprivation",
+            f"People in the {where} fifth of the Index of Multiple Deprivation",
+            f"The simulated people whose IMD fifth (quintile, 1 the most deprived; drawn from the place's "
+            f"profile, deprivation.shares) is {q}, each counted from the window's start or their entry.",
+        )
+        for q, where in enumerate(("most deprived", "second", "middle", "fourth", "least deprived"), 1)
+    ),
+    CohortInfo(
+        "imd_gap",
+        "The gap between the most and least deprived fifths",
+        "The gap between the most and least deprived fifths",
+        "Not people but a difference, imd1 minus imd5: for a total, per 1,000 person-years (a rate, not a "
+        "count); for a level that grows with the cohort (occupied beds, the waiting list), per 1,000 people; "
+        "for other levels (shares, mean stays), the difference itself; no `person_years`. A change in it "
+        "between scenarios says whether a what-if narrows the gap (towards 0) or widens it.",
+    ),
 )
 # cohorts only a comparison writes, for the people enrolled in scenario X (docs/evaluation.md)
 COMPARISON_COHORTS: tuple[CohortInfo, ...] = (
@@ -871,7 +935,10 @@ COMPARISON_COHORTS: tuple[CohortInfo, ...] = (
     ),
 )
 COHORT_NAMES = tuple(c.name for c in COHORTS)
-STANDARD_COHORTS = ("all", "65plus", "85plus")  # measured in every run; mdt only where someone was enrolled
+IMD_COHORTS = ("imd1", "imd2", "imd3", "imd4", "imd5")  # the IMD fifths, most deprived first (empty when off)
+IMD_GAP = "imd_gap"  # imd1 minus imd5, as rates (sim.outcomes.deprivation)
+# measured in every run; mdt only where someone was enrolled
+STANDARD_COHORTS = ("all", "65plus", "85plus", *IMD_COHORTS, IMD_GAP)
 COMPARED_COHORTS = ("all", "mdt")  # the cohorts comparisons show
 # a change against the reference, as columns of a comparison and of a summary: the difference, then in per cent
 CHANGE_COLUMNS = ("diff_mean", "diff_ci_low", "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high")

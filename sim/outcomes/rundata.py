@@ -35,11 +35,13 @@ class RunData:
 
 @dataclass(frozen=True)
 class Cohort:
-    """People counted from ``start[pid]`` (default: the window start), optionally only at ``min_age``+."""
+    """People counted from ``start[pid]`` (default: the window start), optionally only at ``min_age``+ and only
+    those of IMD fifth ``imd`` (1 the most deprived)."""
 
     name: str
     min_age: float | None = None
     start: np.ndarray | None = None  # per pid; nan: not in the cohort
+    imd: int | None = None  # the people of this IMD fifth only (people["imd"]; none where a run has no fifths)
 
 
 def lower_bound(data: RunData, c: Cohort) -> np.ndarray:
@@ -52,6 +54,9 @@ def lower_bound(data: RunData, c: Cohort) -> np.ndarray:
         lo = np.maximum(lo, start)
     if c.min_age is not None:
         lo = np.maximum(lo, (c.min_age - data.people["age0"]) * DAYS_PER_YEAR)
+    if c.imd is not None:
+        imd = data.people.get("imd")
+        lo = np.where(imd == c.imd, lo, np.nan) if imd is not None else np.full(lo.shape, np.nan)
     return lo
 
 

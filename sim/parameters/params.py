@@ -22,6 +22,7 @@ from sim.parameters.tree import (
     MAX_PER_PERSON_YEAR,
     Group,
     ParameterError,
+    closest,
     frozen,
     group,
     param,
@@ -31,6 +32,7 @@ from sim.vocabulary import Need
 AGE_BANDS = ("under65_complex", "65_74", "75_84", "85plus")
 FRAILTY = ("fit", "mild", "moderate", "severe")
 NEEDS = tuple(need.name.lower() for need in Need)  # the main needs' names in Need's order: physical_frailty, ...
+MONTH_DAYS = (31.0, 28.25, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0)  # January to December: a year of 365.25 days
 
 EFI_HR_MORTALITY = "EVIDENCE 2: Clegg et al., Age and Ageing 2016 (eFI mortality hazard ratios 1.92/3.10/4.52)"
 EFI_HR_ADMISSION = "EVIDENCE 2: Clegg et al., Age and Ageing 2016 (eFI hospitalisation hazard ratios 1.93/3.04/4.73)"
@@ -48,8 +50,13 @@ class Place(Group):
     share_75_84: float = param(0.055, "share of registered", "EVIDENCE 2: as share_65_74", lo=0, hi=1)
     share_85plus: float = param(0.023, "share of registered", "EVIDENCE 2: HSCIC 2014, 1 in 44 aged 85+", lo=0, hi=1)
     capacity_population: int = param(0, "people; 0 = the registered population", "DESIGN 5: a scenario may pin capacities in absolute numbers, so a growing population meets the same beds: capacities per 100,000 are then applied to this population", lo=0, hi=5_000_000)
-    entrants_per_100k_per_year: float = param(900.0, "people joining the cohort a year per 100,000 registered", "calibrated: keeps the baseline cohort's size stable over the run (deaths replaced by people turning 65 and new complex needs)", lo=0, hi=MAX_PER_100K_PER_YEAR)
-    entrant_share_under65_complex: float = param(0.1, "share of entrants", "assumption: most entrants are turning 65", lo=0, hi=1)
+    entrants_per_100k_per_year: float = param(900.0, "people joining the cohort a year per 100,000 registered", "read only with hold_age_structure = false (the model of version 0.5 and before): calibrated then to keep the baseline cohort's size stable (deaths replaced by people turning 65 and new complex needs), though not each band's count", lo=0, hi=MAX_PER_100K_PER_YEAR)
+    entrant_share_under65_complex: float = param(0.1, "share of entrants", "read only with hold_age_structure = false: assumption, most entrants are turning 65", lo=0, hi=1)
+    hold_age_structure: bool = param(True, "on/off: each age band's count follows its path (held at time 0's, or the projection's)", "DESIGN 2: the baseline population is stable; demographic scenarios change it. On: people turning 65, new complex needs under 65, and people joining or leaving at a band's edge, as the demographic plan sets them (sim/core/projection.py), with ages within each band falling off at the band's expected death rate (expected_deaths_*); off: the constant stream of entrants of version 0.5 and before (entrants_per_100k_per_year), with uniform ages within bands, under which the 75-84 and 85+ counts drift up (by a fifth in ten years)")
+    expected_deaths_under65_complex: tuple[float, ...] = param((0.0061, 0.0183, 0.048, 0.1188), "deaths per person-year by frailty (fit, mild, moderate, severe), at baseline", "calibrated: deaths per person-year of the band's people at each frailty level (fit, mild, moderate, severe; at home, in a care home, in intermediate care and in hospital together) in the baseline held stationary, 250,000 people, 2 replications of ten years from time 0, in three rounds each run with the last one's rates, the last two within 3% of each other (python -m sim.calibration.demography_fit); what the demographic plan (sim/core/projection.py) expects, so that the bands hold with place.hold_age_structure: a scenario that changes mortality changes the population through it, as the plan does not follow a run", lo=0, hi=2, length=4)
+    expected_deaths_65_74: tuple[float, ...] = param((0.0079, 0.0209, 0.0477, 0.1138), "deaths per person-year by frailty, at baseline", "as expected_deaths_under65_complex", lo=0, hi=2, length=4)
+    expected_deaths_75_84: tuple[float, ...] = param((0.0182, 0.0445, 0.1003, 0.2215), "deaths per person-year by frailty, at baseline", "as expected_deaths_under65_complex", lo=0, hi=2, length=4)
+    expected_deaths_85plus: tuple[float, ...] = param((0.047, 0.109, 0.2357, 0.4992), "deaths per person-year by frailty, at baseline", "as expected_deaths_under65_complex", lo=0, hi=2, length=4)
     share_under65_complex: float = param(0.033, "share of registered", "assumption: younger adults with complex long-term needs make the cohort about 50,000 at 250,000 registered (DESIGN 2)", lo=0, hi=1)
 
     def check(self) -> None:
@@ -63,6 +70,38 @@ class Time(Group):
     horizon_days: float = param(730.0, "days", "seed 000_15772bc302cd49ff.txt: the pilots were evaluated over two years", lo=1, hi=36_500)
     warmup_days: float = param(365.0, "days", "MSER-5 on the baseline's daily series: acute occupancy settles by about 180 days, social care use by about a year (docs/warmup.md)", lo=0, hi=36_500)
     timeseries_step_days: float = param(7.0, "days", "DESIGN 8: weekly time series", lo=1, hi=365)
+    start_month: int = param(4, "calendar month (1-12) whose first day is day 0 of a run", "assumption: 1 April, the start of the NHS financial year, so that a run's years are financial years; with the default warm-up of a year the statistics window starts there too; sets the calendar of demand.monthly_pattern", lo=1, hi=12)
+
+
+PROJECTIONS = ("none", "ons_principal", "own")  # projection.name: the tables themselves are in sim/core/projection.py
+FACTORS = "count at the end of each year of the statistics window over the count at its start, year 1 first (after the last, held)"
+
+
+@frozen
+class Projection(Group):
+    """Where the place's age bands go from the start of the statistics window, and how mortality and frailty
+    change on the way (sim/core/projection.py makes the plan; sim/pathways/demography.py follows it).
+
+    With ``name = "none"`` each band's count is held at time 0's and nothing here acts.
+    """
+
+    name: str = param("none", "none, ons_principal or own", "DESIGN 2: the baseline population is stable (none); ons_principal: the ONS principal projection for England, as yearly growth per band derived from published figures (sim/core/projection.py quotes them); own: the factors_* below")
+    factors_under65_complex: tuple[float, ...] = param((1.0,), FACTORS, "a scenario's own projection (name = own); the default, 1, holds the band", lo=0.01, hi=100)
+    factors_65_74: tuple[float, ...] = param((1.0,), FACTORS, "as factors_under65_complex", lo=0.01, hi=100)
+    factors_75_84: tuple[float, ...] = param((1.0,), FACTORS, "as factors_under65_complex", lo=0.01, hi=100)
+    factors_85plus: tuple[float, ...] = param((1.0,), FACTORS, "as factors_under65_complex", lo=0.01, hi=100)
+    mortality_improvement_per_year: float = param(0.012, "relative fall in death rates a year, compounded from the start of the statistics window (while a projection runs)", "ONS, National population projections, mortality assumptions: 2018-based (2019): the long-term rate of mortality improvement, 1.2% a year for ages 0 to 90 from 2043 (lower above 90); assumption: that rate from the start; it multiplies every death hazard (at home, in a care home, in intermediate care) and the chance of dying in an acute stay", lo=-0.2, hi=0.2)
+    healthy_ageing: bool = param(False, "on/off: a share of the life-years gained is spent fit (healthy_ageing_share)", "off: frailty's steps stay as today, so the years gained from mortality improvement are lived with today's frailty by age")
+    healthy_ageing_share: float = param(0.5, "share of the life-years gained at 65 from mortality improvement that are spent fit", "assumption: about half, between the men and the women of the PACSim model for England 2015-2035 (Kingston, Comas-Herrera and Jagger, Lancet Public Health 2018: at 65, men gain 3.5 years of life and 4.2 years of independence, women 3.0 years of life of which 2.1 with care needs); independence without care needs stands for fit; frailty's onset (fit to mild) slows to give this share (sim/core/projection.py)", lo=0, hi=1)
+
+    def check(self) -> None:
+        if self.name not in PROJECTIONS:
+            guess = closest(self.name, list(PROJECTIONS))
+            hint = f"did you mean '{guess}'?" if guess else f"choose from {', '.join(PROJECTIONS)}"
+            raise ParameterError(f"name: unknown projection '{self.name}'; {hint}")
+        own = (self.factors_under65_complex, self.factors_65_74, self.factors_75_84, self.factors_85plus)
+        if self.name != "own" and any(f != (1.0,) for f in own):
+            raise ParameterError(f"factors_*: given, but the projection is '{self.name}'; set name = \"own\" to follow them")
 
 
 @frozen
@@ -101,6 +140,47 @@ class Crisis(Group):
     care_home_hr: float = param(0.8, "hazard ratio", "assumption: care homes prevent some crises of their frail residents", lo=0, hi=10)
     transient_boost: float = param(14.0, "extra hazard, multiple of persistent, just after a crisis or a discharge", "calibrated (python -m sim.calibration.baseline_fit risk; calibration/baseline.md): 30-day readmissions 13.7% of emergency admissions, about 1 in 6 for 75+ (EVIDENCE 3), and frequent admitters' 38% of a year's emergency admissions of 65+ falling under 10% the next year (EVIDENCE 3, Roland et al., BMJ 2005); of the two best points of the search at 100,000 people, the one nearer the targets at 250,000 people", lo=0, hi=100)
     transient_half_life_days: float = param(4.5, "days", "calibrated with transient_boost (as transient_boost): the risk after a crisis or discharge is highest in the first days and has faded within weeks, so that it makes readmissions but does not carry into the next year", lo=1, hi=3650)
+
+
+@frozen
+class Demand(Group):
+    """Crisis demand over the calendar: winter seasonality and growth beyond demography (sim/core/seasons.py)."""
+
+    monthly_pattern: tuple[float, ...] = param((1.007, 0.999, 1.001, 0.987, 1.014, 1.004, 0.997, 0.965, 0.992, 0.999, 1.019, 1.016), "emergency admissions per day by calendar month, January to December, relative (scaled by the model to a mean of 1 over the year, weighted by days)", "NHS England, A&E attendances and emergency admissions, monthly statistics, England, April 2016 to March 2019 (emergency admissions via A&E at 274 providers, as tidied in the NHSRdatasets R package, ae_attendances, 2019): admissions per day of each month, fitted on the log scale with a trend (5.7% a year) and a factor per month, the trend removed; all ages: the highest month November (1.9% above the mean), the lowest August (3.5% below), December to February 1.9% above June to August", lo=0.01, hi=MAX_MULTIPLIER, length=12)
+    seasonal_amplitude: float = param(1.0, "multiple of the monthly pattern's departures from its mean (0: no seasonality, 1: the pattern as published)", "assumption: the all-ages pattern as published (1); older people's winter excess is larger (Nuffield Trust, Snowed under? Understanding the effects of winter on the NHS, 2018: fewer A&E attendances in winter but a larger share admitted, with longer stays), but no monthly figure by age was found, so sensitivity should cover 1 to 3; 0 draws crises exactly as without a calendar", lo=0, hi=MAX_MULTIPLIER)
+    growth_per_year: float = param(0.0, "relative rise in crisis risk a year beyond demography, compounded from the start of the statistics window", "DESIGN 2: the baseline is stationary (0); a scenario sets it ([intervention.demand_growth]). For a scenario: emergency admissions grew 3.2% a year from 2006/07 to 2017/18 (EVIDENCE 3: Health Foundation, Emergency hospital admissions in England, 2018), and demography explains only 40-50% of such growth (Health Foundation blog, Emergency admissions: why are they growing so fast?, about 2017; Nuffield Trust, Trends in emergency admissions in England 2004-2009, 2010: ageing at most 4.7% of an 11.8% rise, leaving 1.65% a year), so about 0.016 to 0.019 a year beyond demography; part of that growth is short stays newly counted as admissions (Health Foundation 2018) and a study of people over 65 found rising admission rates at each age offset by healthier cohorts (Health Policy 2017, 923-928), so sensitivity should cover 0 to 0.02 around 0.017", lo=-0.5, hi=1)
+
+    def check(self) -> None:
+        mean = sum(f * d for f, d in zip(self.monthly_pattern, MONTH_DAYS, strict=True)) / sum(MONTH_DAYS)
+        lowest = min(self.monthly_pattern) / mean
+        if 1.0 + self.seasonal_amplitude * (lowest - 1.0) < 0:
+            raise ParameterError(f"seasonal_amplitude: {self.seasonal_amplitude:g} makes the crisis risk of the lowest month of monthly_pattern negative; at most {1.0 / (1.0 - lowest):.4g} with this pattern")
+
+
+@frozen
+class Deprivation(Group):
+    """Each person's fifth of the English Index of Multiple Deprivation (IMD quintile, 1 the most deprived), and
+    its gradients in frailty, crisis risk and mortality (sim/core/deprivation.py applies them).
+
+    Ratios are to the least deprived fifth (the last is 1).  Each is normalised over the place's profile
+    (``shares``): divided by its mean weighted by the shares, so the mean multiplier over the profile is 1
+    and the calibrated baseline keeps its totals in expectation; the frailty shift keeps each band's
+    frailty shares over the profile the same way.  A flat gradient (every ratio the same) changes nothing:
+    the model's numbers are then those of ``enabled = false``, as the fifth is drawn from a stream of its
+    own (``imd``).
+    """
+
+    enabled: bool = param(True, "on/off: each person has an IMD fifth and the gradients act", "DESIGN 8: cohorts imd1 to imd5, and the gap between the most and least deprived fifths (cohort imd_gap); off, nobody has a fifth (imd 0), no gradient acts and the imd cohorts are empty")
+    shares: tuple[float, ...] = param((0.2, 0.2, 0.2, 0.2, 0.2), "share of people in each IMD fifth, most deprived first", "assumption: England's profile by construction (IMD quintiles are fifths of England's small areas, LSOAs of about equal population); older people live less often in the most deprived areas (Kontopantelis et al., J Epidemiol Community Health 2018: the median deprivation of people aged 60+ lower than that of younger ages and falling, 2004-2015), but no published share of people 65+ in each fifth was found, so 20% each; a place sets its own profile from its registered population's postcodes", lo=0, hi=1, length=5)
+    frailty_or: tuple[float, ...] = param((1.8, 1.55, 1.34, 1.16, 1.0), "odds ratio of a frailer level (proportional odds over fit/mild/moderate/severe) at entry, to the least deprived fifth", "Maharani et al., Age and Ageing 2023 (ELSA, 17,438 adults aged 50+, ordered logistic regression on a frailty index): 2.2 (95% CI 2.1-2.4) times the odds of frailty in the lowest wealth fifth living in the most deprived IMD fifth against the wealthiest in the least deprived; assumption: 1.8 for the neighbourhood's fifth alone, log-linear across the fifths (1.8^(k/4))", lo=0.01, hi=MAX_MULTIPLIER, length=5)
+    crisis_hr: tuple[float, ...] = param((1.25, 1.18, 1.12, 1.06, 1.0), "crisis hazard ratio to the least deprived fifth, beyond frailty", "ONS, Inequalities in A&E department attendance, England: March 2021 to March 2022 (2023): the odds of attending A&E 1.7 times greater in the most than in the least deprived tenth of areas after adjusting for age, sex and ethnicity, 1.4 times after adjusting for underlying health too, and the pattern less pronounced at 65 to 95; assumption: 1.25 between the most and least deprived fifths beyond frailty (frailty_or carries the rest of the gradient), log-linear across the fifths; folded into the person's persistent risk, which clinicians referring to an MDT partly see, and whose log-variance stays that of people.persistent_risk_sd (the person's own part narrows, sim/core/deprivation.py)", lo=0, hi=MAX_MULTIPLIER, length=5)
+    death_hr: tuple[float, ...] = param((1.2, 1.15, 1.1, 1.05, 1.0), "hazard ratio of death outside hospital to the least deprived fifth, beyond frailty", "Charlton et al., J Health Serv Res Policy 2013 (CPRD, IMD 2010 fifths, adjusted for age and sex): at the same level of morbidity, mortality most against least deprived fifth 1.51 without the conditions studied, 1.18 (3.95/3.34) with one and 1.16 (6.93/5.98) with two; assumption: 1.2 beyond frailty for older people, log-linear across the fifths; deaths in hospital follow from more admissions (mortality.in_hospital_by_frailty is the same for every fifth)", lo=0, hi=MAX_MULTIPLIER, length=5)
+
+    def check(self) -> None:
+        _shares("shares", self.shares)
+        for name in ("crisis_hr", "death_hr"):
+            if sum(w * r for w, r in zip(self.shares, getattr(self, name))) <= 0:
+                raise ParameterError(f"{name}: every fifth with people has a ratio of 0; the mean over the profile must be above 0")
 
 
 @frozen
@@ -255,19 +335,19 @@ class Mdt(Group):
     reference_caseload: int = param(50, "people per co-ordinator at which crisis_reduction is the effect", "EVIDENCE 6: case manager caseload guidance 50-80 (Sargent et al. 2008), its lower end, the pilots' caseload (scenarios/integrated_care_pilot.toml)", lo=1, hi=500)
     dose_cap: float = param(1.0, "largest multiple of crisis_reduction from more co-ordinator time per person than the reference caseload gives", "assumption: time beyond the guidance caseload's does not lower crisis risk further (1); prior 1 to 1.5; prior-driven: no target informs it", lo=1, hi=3)
     ramp_up_days: float = param(180.0, "days from the launch to the full crisis effect (a straight line, in monthly steps)", "prior: 0 to 365 days: seed 000_15772bc302cd49ff.txt, 'change takes time, it may still be too early to provide a complete picture'; that a new community service takes six months to a year to work at full strength is an assumption; prior-driven: no target informs it apart from crisis_reduction, which the pilots' two-year changes cannot separate it from (calibration/pilots.toml [[sensitivity.prior]])", lo=0, hi=730)
-    clinician_referral_share: float = param(0.0, "share of each case-finding round's free places given to people clinicians refer", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml --route emulator, caresim 0.5.0), point estimate; 90% posterior interval 0.0375 to 0.477; prior 0 to 0.5; what the prior rests on: seed 002_07b6fbdf829a5eaa.txt, GPs would refer patients on to the teams; Roland et al. 2012 found imbalance between cases and controls that could have biased their +9%; 0 is the score-only case finding of the pilots' risk tools (EVIDENCE 6: Lewis, Roland, Ling 2012)", lo=0, hi=1)
+    clinician_referral_share: float = param(0.0, "share of each case-finding round's free places given to people clinicians refer", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml --route emulator, caresim 0.5.0), point estimate; 90% posterior interval 0.0236 to 0.465; prior 0 to 0.5; what the prior rests on: seed 002_07b6fbdf829a5eaa.txt, GPs would refer patients on to the teams; Roland et al. 2012 found imbalance between cases and controls that could have biased their +9%; 0 is the score-only case finding of the pilots' risk tools (EVIDENCE 6: Lewis, Roland, Ling 2012)", lo=0, hi=1)
     clinician_sees: float = param(0.5, "weight of the log of the hidden persistent risk in the clinicians' view (1: all of it)", "prior: 0 to 1: clinicians know their patients beyond the score's inputs (seed 002_07b6fbdf829a5eaa.txt), how much is an assumption; prior-driven: no target informs it", lo=0, hi=1)
     clinician_noise_sd: float = param(0.5, "standard deviation of the clinicians' view's error, on the risk score's log scale", "prior: 0 to 1: judgement is noisy (assumption); prior-driven: no target informs it", lo=0, hi=5)
-    crisis_reduction: float = param(0.0486, "relative fall in crisis risk with a fitting co-ordinator", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml --route emulator, caresim 0.5.0), point estimate; 90% posterior interval 0.0051 to 0.159; prior 0 to 0.5; what the prior rests on: from no effect to halving crisis risk for a person at the reference caseload (seed 000_15772bc302cd49ff.txt: the pilots saw no fall in emergency admissions)", lo=0, hi=1)
+    crisis_reduction: float = param(0.0486, "relative fall in crisis risk with a fitting co-ordinator", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml --route emulator, caresim 0.5.0), point estimate; 90% posterior interval 0.0054 to 0.174; prior 0 to 0.5; what the prior rests on: from no effect to halving crisis risk for a person at the reference caseload (seed 000_15772bc302cd49ff.txt: the pilots saw no fall in emergency admissions)", lo=0, hi=1)
     mismatch_effect_share: float = param(1.0, "share of a nurse co-ordinator's crisis effect for a main need another discipline fits", "assumption: a nurse's anticipatory care reaches every need (1); seed 002, the co-ordinator's discipline should fit the main need, so less is possible; the other disciplines act through what each can do (mental_health_crisis_reduction, falls_crisis_reduction, ot_equipment_wait_share, trusted_assessment_share, priority_package_access); prior-driven: no target informs it (calibration/pilots.toml [[sensitivity.prior]])", lo=0, hi=1)
     mental_health_crisis_reduction: float = param(0.0486, "relative fall in crisis risk with a mental health co-ordinator, for people whose main need is dementia or mental health", "prior: 0 to 0.4: seed 002_07b6fbdf829a5eaa.txt, a mental health professional co-ordinates people with dementia or a mental health problem; taken as large as a nurse's crisis_reduction for the needs a nurse fits (assumption); none for other needs; prior-driven: no target informs it (calibration/pilots.toml [[sensitivity.prior]])", lo=0, hi=1)
     falls_crisis_reduction: float = param(0.0486, "relative fall in crisis risk with an occupational therapist co-ordinator, for people whose main need is a physical disability", "prior: 0 to 0.4: seed 002_07b6fbdf829a5eaa.txt, an occupational therapist co-ordinates people with a physical disability (falls prevention, adaptations at home); taken as large as a nurse's crisis_reduction (assumption); none for other needs; prior-driven: no target informs it (calibration/pilots.toml [[sensitivity.prior]])", lo=0, hi=1)
     ot_equipment_wait_share: float = param(0.0, "share of the wait for equipment or adaptations at discharge left for a person an occupational therapist co-ordinates (0: none)", "prior: 0 to 1: the co-ordinating OT has assessed the home and ordered what is needed before discharge (seed 002_07b6fbdf829a5eaa.txt; equipment and adaptations is a delay category, EVIDENCE 4); assumption; prior-driven: no target informs it (calibration/pilots.toml [[sensitivity.prior]])", lo=0, hi=1)
     social_care_effect_multiplier: float = param(1.0, "multiplier on the crisis effect when social care is in the team, beyond what social care does through its mechanisms", "assumption: social care in the team acts through trusted assessment, priority for packages and the unmet need they shorten (1: no more); seed 002; the pilots kept social care outside the team; prior-driven: no target informs it (calibration/pilots.toml [[sensitivity.prior]])", lo=0, hi=5)
-    follow_up_substitution: float = param(0.3949, "share of outpatient follow-ups the co-ordinator replaces", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml --route emulator, caresim 0.5.0), point estimate; 90% posterior interval 0.178 to 0.757; prior 0 to 0.8; what the prior rests on: the pilots' outpatient attendances fell 20% (seed 000)", lo=0, hi=1)
-    unmet_need_referral_hr: float = param(0.8013, "multiplier on outpatient referrals once enrolled", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml --route emulator, caresim 0.5.0), point estimate; 90% posterior interval 0.447 to 1.21; prior 0.4 to 2; what the prior rests on: co-ordinators find unmet need, yet outpatient attendances and electives fell in the pilots (seed 000)", lo=0, hi=10)
-    unmet_need_found_share: float = param(0.0, "share of people whose first assessment on enrolment finds a need the GP refers to an outpatient clinic at once", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml --route emulator, caresim 0.5.0), point estimate; 90% posterior interval 0.0168 to 0.375; prior 0 to 0.4; what the prior rests on: co-ordinators find unmet need (seed 000_15772bc302cd49ff.txt)", lo=0, hi=1)
-    ae_referral_share: float = param(0.8617, "share of the crises a GP would manage at home that the co-ordinator sends to A&E", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml --route emulator, caresim 0.5.0), point estimate; 90% posterior interval 0.373 to 0.983; prior 0 to 1; what the prior rests on: emergency admissions rose 2% (+9% in case management) despite the MDT (EVIDENCE 1: seed 000_15772bc302cd49ff.txt; Roland et al. 2012), as a co-ordinator who knows the person has a lower threshold for A&E", lo=0, hi=1)
+    follow_up_substitution: float = param(0.3949, "share of outpatient follow-ups the co-ordinator replaces", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml --route emulator, caresim 0.5.0), point estimate; 90% posterior interval 0.172 to 0.770; prior 0 to 0.8; what the prior rests on: the pilots' outpatient attendances fell 20% (seed 000)", lo=0, hi=1)
+    unmet_need_referral_hr: float = param(0.8013, "multiplier on outpatient referrals once enrolled", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml --route emulator, caresim 0.5.0), point estimate; 90% posterior interval 0.443 to 1.21; prior 0.4 to 2; what the prior rests on: co-ordinators find unmet need, yet outpatient attendances and electives fell in the pilots (seed 000)", lo=0, hi=10)
+    unmet_need_found_share: float = param(0.0, "share of people whose first assessment on enrolment finds a need the GP refers to an outpatient clinic at once", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml --route emulator, caresim 0.5.0), point estimate; 90% posterior interval 0.0115 to 0.380; prior 0 to 0.4; what the prior rests on: co-ordinators find unmet need (seed 000_15772bc302cd49ff.txt)", lo=0, hi=1)
+    ae_referral_share: float = param(0.8617, "share of the crises a GP would manage at home that the co-ordinator sends to A&E", "calibrated: calibration/fitted/pilots/report.html (caresim calibrate calibration/pilots.toml --route emulator, caresim 0.5.0), point estimate; 90% posterior interval 0.338 to 0.977; prior 0 to 1; what the prior rests on: emergency admissions rose 2% (+9% in case management) despite the MDT (EVIDENCE 1: seed 000_15772bc302cd49ff.txt; Roland et al. 2012), as a co-ordinator who knows the person has a lower threshold for A&E", lo=0, hi=1)
     ae_referral_los_multiplier: float = param(0.5, "multiplier on the days to medically fit of an admission from a crisis the co-ordinator sent to A&E", "prior: 0.25 to 1: a crisis the GP would have managed at home is less severe, so its admission is short (assumption); prior-driven: no target informs it (calibration/pilots.toml [[sensitivity.prior]])", lo=0, hi=1)
     signposting_crisis_hr: float = param(0.95, "multiplier on crisis risk from sign-posting to community support", "assumption: seed 003, 55% saw better sign-posting to low-level help", lo=0, hi=2)
     inreach_assessment_share: float = param(0.65, "share of assessment time left when the co-ordinator reaches into hospital", "prior: 0.3 to 1, its middle: in-reach shortens discharge assessments (seed 003_267f426e5480fa10.txt: 57% saw fewer delayed discharges, no size); no evaluation target is touched by it, so prior-driven: no target informs it (calibration/pilots.toml [[sensitivity.prior]]; 0.3.0 listed it as calibrated at 0.66)", lo=0, hi=1)
@@ -284,7 +364,6 @@ class Costs(Group):
     price_year: int = param(2018, "financial year starting (2018 = 2018/19)", "DESIGN 2: one price year for everything", lo=2010, hi=2018)
     cost_index: tuple[float, ...] = param((276.7, 282.5, 287.3, 290.5, 293.1, 297.0, 303.2, 307.0, 311.9), "index (1987/88 = 100), financial years 2010/11 to 2018/19", "2010/11 to 2015/16 (276.7, 282.5, 287.3, 290.5, 293.1, 297.0): the hospital and community health services (HCHS) pay and prices index (1987/88 = 100) of the 'Inflation indices' table of PSSRU Unit Costs of Health and Social Care; UNCONFIRMED, these six values only: recorded from memory, and none of the sources searched for this release holds those tables (the one HCHS value found, 2008/09 268.6 (estimate), is in PSSRU's corrections to Unit Costs 2009, Table 2, outside this range); 2016/17 to 2018/19 (303.2, 307.0, 311.9): 297.0 chained on with the yearly rises of PSSRU's NHS cost inflation index (NHSCII, pay and prices), 2.09% (2016/17), 1.24% (2017/18) and 1.60% (2018/19), as given by PSSRU, Unit Costs of Health and Social Care 2024 Manual (Jones et al. 2025, doi 10.22024/UniKent/01.02.109563) and unchanged in the 2025 Manual (Jones et al. 2026, doi 10.22024/UniKent/01.02.115569), read from their transcription in the public R package dmdprices (github.com/w-hardy/dmdprices, R/nhscii.R; the manuals' table number not seen); corrected from 302.3, 308.7, 315.8, which chained rises of +1.8%, +2.1% and +2.3% recorded from memory; only ratios to the price year enter the model (sim/outcomes/costs.py index_factor), so the factor from 2016/17 (1.0287) rests on the published rises alone and those from 2010/11 and 2013/14 on the unconfirmed values too; assumption: the same index serves social care costs (docs/costs.md)", lo=1, hi=10_000, length=9)
     uplift_per_year: float = param(0.02, "annual uplift to the price year (unused: costs are uplifted with cost_index)", "kept for old scenario files; docs/costs.md: costs are brought to the price year with cost_index", lo=0, hi=1)
-    discount_rate: float = param(0.0, "per year", "DESIGN 2: no discounting over the default two years (a parameter)", lo=0, hi=1)
     acute_bed_day: float = param(313.0, "GBP per core bed-day held, the ward cost (2016/17)", "EVIDENCE 5: excess bed day, NHS Reference Costs 2016/17: GBP 313 (2016/17), the reference costs' price of a day of ward time beyond an episode's trim point, used as the full ward cost (nursing, ward overheads) of a bed day held, whether occupied or not; the non-ward part of each episode is costed apart (emergency_non_ward_share); range 250 to 450", lo=0, hi=MAX_GBP)
     emergency_admission: float = param(1590.0, "GBP per emergency admission, the national price (2016/17)", "EVIDENCE 5: non-elective inpatient episode, NHS Reference Costs 2016/17: GBP 1,590 (2016/17); the price the commissioner pays per admission; it includes the bed days up to the trim point", lo=0, hi=MAX_GBP)
     emergency_non_ward_share: float = param(0.45, "share of an emergency admission's price that is not ward time", "assumption: diagnostics, theatres, drugs and the clinical time of an admission, apart from the ward's bed days (which the trust pays as beds held); range 0.25 to 0.65 (docs/costs.md)", lo=0, hi=1)
@@ -320,14 +399,25 @@ class Costs(Group):
 
 
 @frozen
+class Discounting(Group):
+    """Discount rates for money and health over time: npv.csv (sim/analysis/discounting.py, docs/costs.md); year 1 of the window is not discounted, year t is weighted 1/(1+r)^(t-1)."""
+
+    costs_per_year: float = param(0.035, "per year", "HM Treasury, The Green Book: Central Government Guidance on Appraisal and Evaluation (2022), Annex A6: the social time preference rate, 3.5% a year for years 0 to 30 (DESIGN 2: discounting at the Green Book rate beyond the first year)", lo=0, hi=1)
+    health_per_year: float = param(0.015, "per year", "HM Treasury, The Green Book (2022), Annex A6, and its supplementary guidance on discounting: health and life values at 1.5% a year for years 0 to 30 (the social time preference rate without its wealth effect); applied to days at home", lo=0, hi=1)
+
+
+@frozen
 class Params(Group):
     """Everything the model reads. Build with ``Params()`` or ``apply_overrides``."""
 
     place: Place = group(Place)
     time: Time = group(Time)
+    projection: Projection = group(Projection)
     people: People = group(People)
     mortality: Mortality = group(Mortality)
     crisis: Crisis = group(Crisis)
+    demand: Demand = group(Demand)
+    deprivation: Deprivation = group(Deprivation)
     routing: Routing = group(Routing)
     acute: Acute = group(Acute)
     discharge: Discharge = group(Discharge)
@@ -337,6 +427,11 @@ class Params(Group):
     community: Community = group(Community)
     mdt: Mdt = group(Mdt)
     costs: Costs = group(Costs)
+    discounting: Discounting = group(Discounting)
+
+    def check(self) -> None:
+        if self.projection.name != "none" and not self.place.hold_age_structure:
+            raise ParameterError(f"projection.name: '{self.projection.name}' needs place.hold_age_structure = true (the bands follow a projection only while they are held on a path)")
 
 
 def per_place(per_100k: float, registered: int) -> int:

@@ -16,4 +16,8 @@ RETIRED = {
         "retired in 0.4.0: replaced by community.rapid_response_resolves_minor and "
         "community.rapid_response_resolves_severe (docs/prevention.md)"
     ),
+    "costs.discount_rate": (
+        "retired in 0.6.0: replaced by discounting.costs_per_year (3.5%, the Green Book's rate) and "
+        "discounting.health_per_year (1.5%), which npv.csv applies from the window's second year (docs/costs.md)"
+    ),
 }

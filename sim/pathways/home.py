@@ -16,7 +16,11 @@ waits, or was refused, ``sim.pathways.social_care``) multiplies the crisis
 hazard by ``social_care.unmet_need_crisis_hr`` until it is met or lapses; the
 same uniform gives the crisis time, so a hazard ratio of 1 changes nothing.
 Reablement that ends with the person independent lowers their hazard of asking
-for home care, in the same way, for a stated time.
+for home care, in the same way, for a stated time.  Where crisis risk follows
+the calendar (winters, and growth in demand beyond demography:
+``sim.core.seasons``), the crisis time is drawn by thinning
+(``calendar_crisis_time``), with a stream of its own for the extra draws; with
+neither, the crisis time is drawn as before, number for number.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from sim.vocabulary import Care, Ev, Kind, MdtExit, Place
 
 if TYPE_CHECKING:
     from sim.core.model import Model
+    from sim.core.seasons import CrisisCalendar
 
 # what every change of a person's state reads, as module names (much quicker to read than enum attributes);
 # calendar kinds as their plain values (see sim.core.calendar)
@@ -75,6 +80,46 @@ def crisis_delay_stepped(base: float, boost: float, tau: float, e: float, hr: fl
     fade = math.exp(-days / tau)
     spent = base * hr * (days + boost * tau * (1.0 - fade))
     return days + crisis_delay(base, boost * fade, tau, max(e - spent, 0.0))
+
+
+def calendar_crisis_time(
+    m: Model, pid: int, demand: CrisisCalendar, rate: float, e: float, unmet_for: float, horizon: float
+) -> float:
+    """The time of the person's next crisis when the calendar ``demand`` multiplies crisis risk, by thinning.
+
+    Candidates come from the hazard ``rate`` (transient part and ``unmet_for`` days of unmet need
+    included) raised to the calendar's upper bound; a candidate at ``t`` is a crisis with probability
+    ``c(t) / bound``.  The first candidate uses ``e``, the crisis stream's draw; acceptance uniforms and
+    the later candidates' draws come from the stream ``crisis_season``.  A rejected candidate, or none
+    before the bound's interval ends, starts the next from there: nothing else about the person's risk
+    changes on the way (the transient part and unmet need are fixed functions of time), so this is
+    exact.  None after ``horizon`` (the first other event, or the window's end) can matter: inf.
+    """
+    u = m.u_season
+    tau, boost0, last = m.crisis_tau, m.crisis_boost, m.pop.last_crisis[pid]
+    hr = m.unmet_need_hr
+    now = t = m.env.now
+    while True:
+        bound, until = demand.bound(t)
+        boost = boost0 * math.exp(-(t - last) / tau)
+        left = unmet_for - (t - now)
+        if left > 0:
+            t_next = t + crisis_delay_stepped(rate * bound, boost, tau, e, hr, left)
+        elif boost < 1e-9:
+            t_next = t + e / (rate * bound)
+        else:
+            t_next = t + crisis_delay(rate * bound, boost, tau, e)
+        if t_next < until:
+            if t_next >= horizon:
+                return math.inf
+            if u(pid) * bound < demand.multiplier(t_next):
+                return t_next
+            t = t_next  # rejected: the next candidate from here
+        else:
+            t = until  # no candidate under this bound: start again under the next
+            if t >= horizon:
+                return math.inf
+        e = -math.log1p(-u(pid))
 
 
 def step_delay(rate: float, e: float, hr: float, days: float) -> float:
@@ -128,6 +173,9 @@ def schedule_next(m: Model, pid: int) -> None:
     unmet_for = pop.unmet_until[pid] - now  # days of unmet need to come (a request waiting or refused)
     if rate <= 0:
         t = math.inf
+    elif m.demand is not None:  # crisis risk follows the calendar: winters, growth in demand (sim.core.seasons)
+        stepped = unmet_for > 0 and m.unmet_need_hr != 1.0 and not in_care_home
+        t = calendar_crisis_time(m, pid, m.demand, rate, e, unmet_for if stepped else 0.0, min(best, m.window_end))
     elif unmet_for > 0 and m.unmet_need_hr != 1.0 and not in_care_home:
         t = now + crisis_delay_stepped(rate, boost, tau, e, m.unmet_need_hr, unmet_for)
     elif boost < 1e-9:
@@ -137,7 +185,7 @@ def schedule_next(m: Model, pid: int) -> None:
     if t < best:
         best, kind = t, CRISIS
 
-    rate = m.death_fit_hr[band][frailty]
+    rate = m.death_fit_hr[band][frailty] * pop.death_hr[pid]  # the IMD fifth's ratio (1: none)
     if in_care_home:
         rate *= m.death_care_home_hr
     rate = rate / DAYS_PER_YEAR
@@ -146,13 +194,15 @@ def schedule_next(m: Model, pid: int) -> None:
         if t < best:
             best, kind = t, DEATH
     if frailty < 3:
-        rate = m.frailty_up[band]
+        rate = m.frailty_up[band] * pop.frailty_up_hr[pid]  # the IMD fifth's (1: none)
+        if frailty == 0:
+            rate *= m.onset_factor  # healthy ageing slows frailty's onset (1: as today; sim.core.projection)
         if rate > 0:
             t = now - log1p(-u_frailty(pid)) / rate
             if t < best:
                 best, kind = t, FRAILTY_STEP
     if frailty > 0:
-        rate = m.frailty_down[band]
+        rate = m.frailty_down[band] * pop.frailty_down_hr[pid]
         if rate > 0:
             t = now - log1p(-u_recovery(pid)) / rate
             if t < best:
@@ -234,6 +284,16 @@ def leave_home(m: Model, pid: int) -> None:
 
 def die(m: Model, pid: int, where: Place) -> None:
     """Death anywhere: every unit the person held in the community is freed."""
+    gone(m, pid)
+    m.rec.event(m.env.now, pid, Ev.DEATH, 1, int(where))
+
+
+def gone(m: Model, pid: int) -> None:
+    """The person leaves the place for good (death, or moving away: ``sim.pathways.demography``).
+
+    Every unit they held is freed, their scheduled events go stale, their unmet need and any caseload
+    end, and ``died`` holds the time (the place calls them ``Place.DEAD``: no longer in it).
+    """
     pop = m.pop
     m.home_spell_close(pid)
     m.release(pid)
@@ -245,8 +305,7 @@ def die(m: Model, pid: int, where: Place) -> None:
     pop.token[pid] += 1
     pop.referral_token[pid] += 1
     m.unmet_need_met(pid)  # its spell ends with the person
-    m.teams.leave(pid, MdtExit.DEATH)
-    m.rec.event(m.env.now, pid, Ev.DEATH, 1, int(where))
+    m.teams.leave(pid, MdtExit.DEATH)  # the caseload's code for a person gone for good
 
 
 def on_death(m: Model, pid: int) -> None:

@@ -19,10 +19,12 @@ from sim.replication.single import single_run
 
 KPI_COLUMNS = ["scenario", "replication", "cohort", "metric", "value"]
 TIMESERIES_COLUMNS = ["scenario", "replication", "day", "series", "value"]
+YEARLY_COLUMNS = ["scenario", "replication", "year", "cohort", "metric", "value"]  # sim.outcomes.yearly
 EVENT_COLUMNS = ["scenario", "replication", "person_id", "time_days", "event", "count"]
 FILES = {
     "kpis": "kpis.csv",
     "timeseries": "timeseries.csv",
+    "yearly": "yearly.csv",
     "events": "events.csv",
     "balance": "matching_balance.csv",  # a comparison with an MDT: the emulated evaluation's balance
 }
@@ -55,20 +57,22 @@ def multiple_replications(
     progress: Callable[[int, int, float], None] | None = None,
     prelaunch: Params | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Run replications 0..reps-1 with ``seed``; return ``kpis``, ``timeseries`` and (if asked) ``events``.
+    """Run replications 0..reps-1 with ``seed``; return ``kpis``, ``timeseries``, ``yearly`` (the KPIs year by
+    year of the window) and (if asked) ``events``.
 
     ``progress(done, reps, seconds)`` is called after each replication.  A
     replication that raises stops the run with :class:`ReplicationFailed`.
     """
     if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
         raise ValueError(f"reps must be a whole number of at least 1, got {reps!r}")
-    kpis, series, events = [], [], []
+    kpis, series, yearly, events = [], [], [], []
     for rep in range(reps):
         t0 = time.perf_counter()
         try:
             res = single_run(params, seed=seed, replication=rep, prelaunch=prelaunch)
             if log_events:
                 events.append(_tag(res.events(), scenario_name, rep))
+            yearly.append(_tag(res.yearly(), scenario_name, rep))
         except Exception as e:  # reported with the replication it came from
             raise ReplicationFailed(scenario_name, rep, e) from e
         kpis.append(_tag(res.kpis, scenario_name, rep))
@@ -78,6 +82,7 @@ def multiple_replications(
     frames = {
         "kpis": pd.concat(kpis, ignore_index=True)[KPI_COLUMNS],
         "timeseries": pd.concat(series, ignore_index=True)[TIMESERIES_COLUMNS],
+        "yearly": pd.concat(yearly, ignore_index=True)[YEARLY_COLUMNS],
     }
     if log_events:
         ev = pd.concat(events, ignore_index=True)
@@ -87,8 +92,8 @@ def multiple_replications(
 
 
 def write_outputs(out_dir: str | Path, frames: dict[str, pd.DataFrame]) -> list[Path]:
-    """Write ``kpis.csv``, ``timeseries.csv`` and, if present, ``events.csv`` and ``matching_balance.csv``;
-    return the paths written."""
+    """Write ``kpis.csv``, ``timeseries.csv`` and, if present, ``yearly.csv``, ``events.csv`` and
+    ``matching_balance.csv``; return the paths written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []

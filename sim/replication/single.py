@@ -10,19 +10,22 @@ import dataclasses
 import gc
 import time
 import tracemalloc
+from array import array
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from sim.core import schedule
 from sim.core.calendar import Process
 from sim.core.distributions import poisson_counts
 from sim.core.model import Model
 from sim.outcomes.metrics import kpi_table, mdt_cohorts, standard_cohorts
 from sim.outcomes.rundata import RunData
+from sim.outcomes.yearly import SPLIT_STREAMS, YearMarks, year_marks, yearly_table, years_of
 from sim.parameters.params import Params
-from sim.pathways import elective, emergency, home, mdt, social_care
+from sim.pathways import demography, elective, emergency, home, mdt, social_care
 from sim.pathways.background import BackgroundLoad
 from sim.replication.initial_state import Entrants, populate
 from sim.vocabulary import Ev, Kind, Place
@@ -36,10 +39,17 @@ class RunResult:
     timeseries: pd.DataFrame  # day, series, value
     data: RunData  # records and people, for other cohorts (e.g. the mdt cohort of another run)
     stats: dict[str, float] = field(default_factory=dict)  # events, wall seconds, person-years simulated
+    marks: YearMarks | None = None  # the window's years and the home spells open at their ends
 
     def events(self) -> pd.DataFrame:
         """The statistics window's point events, in order, with names (``events.csv``)."""
         return event_log(self.data)
+
+    def yearly(self) -> pd.DataFrame:
+        """The standard cohorts' KPIs year by year of the window: ``year, cohort, metric, value`` (``yearly.csv``)."""
+        if self.marks is None:
+            raise ValueError("no year marks: yearly results come from single_run")
+        return yearly_table(self.data, self.marks)
 
 
 def _register(m: Model) -> None:
@@ -76,7 +86,10 @@ def build(params: Params, seed: int, replication: int, prelaunch: Params | None 
     m.teams = mdt.Teams(m)
     _register(m)
     populate(m)
-    Entrants(m).start()
+    if params.place.hold_age_structure:  # each band on its path (sim.core.projection)
+        demography.start(m, params)
+    else:  # version 0.5's constant stream of entrants
+        Entrants(m).start()
     BackgroundLoad(m).start()
     m.env.process(m.calendar.run())
     m.env.process(_launch(m, params))
@@ -84,15 +97,38 @@ def build(params: Params, seed: int, replication: int, prelaunch: Params | None 
 
 
 def _launch(m: Model, params: Params) -> Process:
-    """At the window's start: split GP spells at the edge, switch services on, everyone's hazards redrawn."""
+    """At the window's start: split GP spells at the edge, switch services on, everyone's hazards redrawn.
+
+    A scenario with changes over time (ramp-ups, funding stops, capacity plans) launches with the
+    parameters in force at the start, and one process takes up the rest of its steps (:func:`_steps`).
+    """
     yield m.env.timeout(m.window_start)
     _split_home_spells(m)
-    m.launch(params)
+    m.launch(schedule.params_at(params, 0.0))
     m.teams = mdt.Teams(m)
     m.teams.start()
     for pid in range(len(m.pop)):
         if m.pop.place[pid] in (Place.HOME, Place.CARE_HOME):
             home.schedule_next(m, pid)
+    steps = schedule.step_times(params, 0.0, m.window_end - m.window_start)
+    if steps:  # none without changes over time: no process, so the run is the one without them, event by event
+        m.env.process(_steps(m, params, steps))
+
+
+def _steps(m: Model, params: Params, steps: list[float]) -> Process:
+    """Each step of a scenario's changes over time: a launch with the parameters then in force.
+
+    Capacities follow at once (a cut as units are released); rates read when something happens (the
+    assessment time, where a crisis is routed) from the next event on; where a rate that hazards already
+    drawn depend on changes (community support's funding changes crisis risk), everyone living at home has
+    their next events redrawn, as at the launch, so the new rate holds from the step exactly.
+    """
+    for t in steps:
+        yield m.env.timeout(m.window_start + t - m.env.now)
+        if m.launch(schedule.params_at(params, t)):
+            for pid in range(len(m.pop)):
+                if m.pop.place[pid] in (Place.HOME, Place.CARE_HOME):
+                    home.schedule_next(m, pid)
 
 
 def _split_home_spells(m: Model) -> None:
@@ -124,6 +160,20 @@ def _monitor(m: Model, rows: list[tuple[float, str, int]], snap: dict[str, float
             rows.append((day, f"{pool.name}_queue", pool.waiting))
         rows.append((day, "cohort_alive", len(m.pop) - m.pop.deaths))
         yield env.timeout(step)
+
+
+def _year_ends(m: Model, ends: tuple[float, ...], crossings: array[float]) -> Process:
+    """At each year's end inside the window, every home spell open then, five doubles each: the person, the spell's
+    start, the time, and a uniform of each of ``SPLIT_STREAMS``, to share the spell's bulk counts between the
+    years (``sim.outcomes.yearly``).  New streams, read nowhere else: nothing the model does changes."""
+    if not ends:
+        return
+    u_gp, u_nursing = (s.next for s in m.streams.group(SPLIT_STREAMS, 2))  # most people draw once a year
+    for at in ends:
+        yield m.env.timeout(at - m.env.now)
+        for pid, since in enumerate(m.home_since):
+            if since < at:  # nan (not at home) compares false
+                crossings.extend((pid, since, at, u_gp(pid), u_nursing(pid)))
 
 
 @contextmanager
@@ -159,6 +209,9 @@ def single_run(
         rows: list[tuple[float, str, int]] = []
         snap: dict[str, float] = {}
         m.env.process(_monitor(m, rows, snap))
+        years = years_of(m.window_start, m.window_end)
+        crossings = array("d")
+        m.env.process(_year_ends(m, tuple(y.end for y in years[:-1]), crossings))
         m.env.run(until=m.window_end)
     wall = time.perf_counter() - t0
     events_processed = next(m.env._eid)  # SimPy's event counter: events scheduled so far
@@ -172,6 +225,8 @@ def single_run(
         pd.DataFrame(rows, columns=["day", "series", "value"]),
         data,
     )
+    spells = np.frombuffer(m.gp_spells, dtype=np.float64).reshape(-1, 6)  # end, pid, ... (Model.gp_spells)
+    res.marks = year_marks(years, np.frombuffer(crossings).reshape(-1, 5), spells[:, 0], spells[:, 1])
     py = data.people
     alive_to = np.where(np.isnan(py["died"]), m.window_end, py["died"])
     res.stats = {

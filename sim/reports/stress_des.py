@@ -225,7 +225,7 @@ def facts(meta: dict | None) -> dict[str, str]:
     """The facts of a run that fill the checklist's items, by the names the data file gives them in braces."""
     meta = meta or {}
     price_year = _baseline_value(meta, "costs.price_year")
-    discount = _baseline_value(meta, "costs.discount_rate")
+    discount = _baseline_value(meta, "discounting.costs_per_year")
     unpaired = [s.get("name") for s in _scenarios(meta) if s.get("paired") is False]
     precision = meta.get("precision")
     return {

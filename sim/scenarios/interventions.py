@@ -12,6 +12,9 @@ resolved so far) to overrides of the parameter tree; the table's keys are
 checked first, and a bad key or value is a :class:`ParameterError` whose one
 line names the key (``intervention.mdt.casload: unknown key; did you mean
 ...``).  The translations are the documentation: read the docstrings below.
+
+Every table may also say when it takes effect: ``ramp_up_months``,
+``funding_stops_year`` and ``decay_months`` (sim/scenarios/timing.py).
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.parameters.params import NEEDS, Params, capacity_basis
+from sim.parameters.params import AGE_BANDS, NEEDS, PROJECTIONS, Params, capacity_basis
 from sim.parameters.tree import ParameterError, apply_overrides, closest, walk
+from sim.scenarios import timing
+from sim.scenarios.timing import TIMING_KEYS
 
 DISCIPLINES = ("nurse", "social_worker", "mental_health", "occupational_therapist")
 """Co-ordinator disciplines, in the order of ``mdt.coordinators_per_100k``."""
@@ -193,15 +198,34 @@ def community_support(t: dict[str, Any], p: Params) -> dict[str, Any]:
 
 
 def demography(t: dict[str, Any], p: Params) -> dict[str, Any]:
-    """A future population (seed 004): more older people, optionally meeting today's services.
+    """A future population (seed 004): more older people, at once or year by year, optionally meeting today's
+    services.
+
+    At once, from time 0 (a population some years ahead):
 
     - ``growth_registered_population``: multiplies the registered population (default 1).
     - ``growth_65_74``, ``growth_75_84``, ``growth_85plus``: multiply the *number* of people in each
       age band (default 1); each band's share of the registered population is recomputed over the
       grown population.  Younger adults with complex needs grow with the registered population.
+      Each band is then held at its grown count (``place.hold_age_structure``).
     - ``pin_capacities = true``: services stay at today's absolute size: ``place.capacity_population``
       is set to the population before growth, so capacities per 100,000 apply to that number.
       Without it, capacities grow with the registered population.
+
+    Year by year, from the start of the statistics window (``sim/core/projection.py``); services stay
+    at their size at the start, as the registered population does:
+
+    - ``projection``: ``"ons_principal"`` (or ``true``) follows the ONS principal projection for England,
+      ``"none"`` (or ``false``) none; a table of a scenario's own, each band's count at the end of years
+      1, 2, ... over its count at the start, e.g. ``{85plus = [1.03, 1.06, 1.09], 75_84 = [1.02, 1.04]}``
+      (bands ``under65_complex``, ``65_74``, ``75_84``, ``85plus``; a band left out is held; after its
+      last year a band is held).  Sets ``projection.name`` and ``projection.factors_*``.
+    - ``mortality_improvement_per_year``: death rates fall by this share a year (default the
+      projection's: 1.2%, the ONS 2018-based long-term rate); sets ``projection.mortality_improvement_per_year``.
+    - ``healthy_ageing_share``: the share of the life-years gained that are spent fit (0-1); sets
+      ``projection.healthy_ageing`` and ``projection.healthy_ageing_share``.
+
+    The last two ask for a projection: without ``projection`` they follow the ONS principal one.
     """
     where = "intervention.demography"
     g = {
@@ -221,7 +245,58 @@ def demography(t: dict[str, Any], p: Params) -> dict[str, Any]:
     }
     if pin:
         out["capacity_population"] = capacity_basis(p)
-    return {"place": out}
+    return {"place": out, **_projection(t, where)}
+
+
+def _projection(t: dict[str, Any], where: str) -> dict[str, Any]:
+    """The ``projection`` overrides of a demography table (none when it asks for no projection)."""
+    asked = [k for k in ("mortality_improvement_per_year", "healthy_ageing_share") if k in t]
+    if "projection" not in t and not asked:
+        return {}
+    value = t.get("projection", "ons_principal")
+    out: dict[str, Any] = {}
+    if isinstance(value, bool):
+        out["name"] = "ons_principal" if value else "none"
+    elif isinstance(value, str):
+        out["name"] = _choice(value, PROJECTIONS, f"{where}.projection", "projection")
+    else:
+        table = _table(value, f"{where}.projection", '"ons_principal", or {85plus = [1.03, 1.06], 75_84 = [1.02]}')
+        out["name"] = "own"
+        for band, factors in table.items():
+            b = _choice(str(band), AGE_BANDS, f"{where}.projection", "age band")
+            w = f"{where}.projection.{band}"
+            if not isinstance(factors, list) or not factors:
+                raise ParameterError(f"{w}: expected a list of yearly factors such as [1.03, 1.06], got {factors!r}")
+            out[f"factors_{b}"] = [_number(f, f"{w}[{i}]", f"projection.factors_{b}") for i, f in enumerate(factors, 1)]
+    if asked and out["name"] == "none":
+        raise ParameterError(f"{where}.{asked[0]}: acts only while a projection runs; projection is 'none'")
+    if "mortality_improvement_per_year" in t:
+        out["mortality_improvement_per_year"] = _number(
+            t["mortality_improvement_per_year"],
+            f"{where}.mortality_improvement_per_year",
+            "projection.mortality_improvement_per_year",
+        )
+    if "healthy_ageing_share" in t:
+        out["healthy_ageing"] = True
+        out["healthy_ageing_share"] = _number(
+            t["healthy_ageing_share"], f"{where}.healthy_ageing_share", "projection.healthy_ageing_share"
+        )
+    return {"projection": out}
+
+
+def demand_growth(t: dict[str, Any], p: Params) -> dict[str, Any]:
+    """Growth in demand beyond demography: crisis risk rises by a rate a year, compounded from the launch.
+
+    - ``rate_per_year`` (e.g. 0.017: 1.7% a year; negative for a fall): sets ``demand.growth_per_year``,
+      which multiplies everyone's crisis risk by ``(1 + rate) ** years`` since the statistics window
+      started (``sim/core/seasons.py``; its source gives the evidence and a range for sensitivity).
+    """
+    out: dict[str, Any] = {}
+    if "rate_per_year" in t:
+        out["growth_per_year"] = _number(
+            t["rate_per_year"], "intervention.demand_growth.rate_per_year", "demand.growth_per_year"
+        )
+    return {"demand": out}
 
 
 @dataclass(frozen=True)
@@ -241,8 +316,19 @@ INTERVENTIONS: dict[str, Intervention] = {
     "information_sharing": Intervention(("assessment_days_multiplier",), information_sharing),
     "community_support": Intervention(("funding",), community_support),
     "demography": Intervention(
-        ("growth_registered_population", "growth_65_74", "growth_75_84", "growth_85plus", "pin_capacities"), demography
+        (
+            "growth_registered_population",
+            "growth_65_74",
+            "growth_75_84",
+            "growth_85plus",
+            "pin_capacities",
+            "projection",
+            "mortality_improvement_per_year",
+            "healthy_ageing_share",
+        ),
+        demography,
     ),
+    "demand_growth": Intervention(("rate_per_year",), demand_growth),
 }
 
 
@@ -259,12 +345,13 @@ def translate(name: str, table: Any, params: Params) -> dict[str, Any]:
             f"{where}: expected a table of settings ([intervention.{name}] with keys "
             f"{', '.join(spec.keys)}), got {table!r}"
         )
+    valid = spec.keys + TIMING_KEYS  # every intervention may take time (sim/scenarios/timing.py)
     for key in table:
-        if key not in spec.keys:
-            guess = closest(key, list(spec.keys))
-            hint = f"did you mean '{where}.{guess}'?" if guess else f"valid keys here: {', '.join(spec.keys)}"
+        if key not in valid:
+            guess = closest(key, list(valid))
+            hint = f"did you mean '{where}.{guess}'?" if guess else f"valid keys here: {', '.join(valid)}"
             raise ParameterError(f"unknown key '{where}.{key}'; {hint}")
-    return spec.translate(table, params)
+    return spec.translate({k: v for k, v in table.items() if k not in TIMING_KEYS}, params)
 
 
 def apply(interventions: Any, params: Params) -> tuple[Params, dict[str, dict[str, Any]]]:
@@ -273,10 +360,11 @@ def apply(interventions: Any, params: Params) -> tuple[Params, dict[str, dict[st
         raise ParameterError(f"intervention: expected named tables such as [intervention.mdt], got {interventions!r}")
     applied: dict[str, dict[str, Any]] = {}
     for name, table in interventions.items():
-        overrides = translate(name, table, params)
+        overrides, when = timing.for_intervention(name, table, translate(name, table, params))
         try:
-            params = apply_overrides(params, overrides)
+            after = apply_overrides(params, overrides)
         except ParameterError as e:
             raise ParameterError(f"intervention.{name}: {e}") from None
+        params = timing.record(params, after, when, f"intervention.{name}")
         applied[name] = overrides
     return params, applied

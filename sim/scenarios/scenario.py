@@ -17,9 +17,18 @@ A scenario is a TOML file::
     amount_gbp_per_year = 500_000
     to = { reablement_places = 1.0 }
 
+    [[capacity_plan]]              # capacity by year: sim/scenarios/capacity_plan.py
+    year = 3
+    service = "home_care"
+    change = 0.2
+
 Each file is resolved on top of what its parent resolved to (``extends``,
 parent first), in this order: its parameter overrides, then its
-interventions (in file order), then its shifts (in file order).  Every
+interventions (in file order), then its shifts (in file order), then its
+capacity plans (earliest year first).  Interventions and shifts may take
+time (``ramp_up_months``, ``funding_stops_year``, ``decay_months``:
+sim/scenarios/timing.py); the parameters hold every change in full effect
+and record those that take time (sim/parameters/timeline.py).  Every
 problem is a :class:`ScenarioError` whose message is one line,
 ``<file>: <what>``.
 
@@ -51,7 +60,7 @@ from sim.parameters.params import Params
 from sim.parameters.patch import Patch
 from sim.parameters.tree import ParameterError, apply_overrides, to_dict
 from sim.parameters.tree import shown as shown_value
-from sim.scenarios import interventions, shifts
+from sim.scenarios import capacity_plan, interventions, shifts, timing
 from sim.scenarios.shifts import ShiftReport
 
 BASELINE = "baseline"
@@ -59,7 +68,7 @@ BASELINE_DESCRIPTION = (
     "The built-in baseline: the place before integration, with services at their published levels and no MDT."
 )
 META_KEYS = ("name", "description", "extends")
-LEVER_KEYS = ("intervention", "shift")
+LEVER_KEYS = ("intervention", "shift", "capacity_plan")
 
 # --- what a file the user names may be --------------------------------------------------------------
 MAX_TOML_BYTES = 1_000_000
@@ -184,7 +193,7 @@ def _load(
     parent = _parent(path, shown, extends, chain, settings)
     own = {k: v for k, v in data.items() if k not in META_KEYS and k not in LEVER_KEYS}
     try:
-        params = apply_overrides(parent.params, own)
+        params = timing.keep_set(apply_overrides(parent.params, own), own)
         params, scale = _settings_win(params, own, parent.population_scale, settings)
         base, _ = _settings_win(apply_overrides(parent.prelaunch, own), own, parent.population_scale, settings)
         overrides = _merge(parent.overrides, own)
@@ -199,6 +208,9 @@ def _load(
             params, ov, own_reports = shifts.apply(data["shift"], params, scale)
             overrides = _merge(overrides, ov)
             reports += own_reports
+        if "capacity_plan" in data:
+            params, ov = capacity_plan.apply(data["capacity_plan"], params)
+            overrides = _merge(overrides, ov)
     except ParameterError as e:
         raise ScenarioError(f"{shown}: {_one_line(str(e))}") from None
     return Scenario(name, description, path, params, overrides, names, reports, scale, base)

@@ -37,6 +37,10 @@ Money released is not money saved (docs/costs.md): acute beds are cashed only in
 Other services (posts, places, teams) are released whole and at once.  This changes money only: the
 capacities moved are the same whatever the cashable share.
 
+A shift may take time like an intervention (``ramp_up_months``, ``funding_stops_year``,
+``decay_months``: sim/scenarios/timing.py): its services move in whole units month by month, and so do
+the beds it records as closed; co-ordinator posts it buys are in post from the launch.
+
 When a run's population is scaled from the scenario's (``caresim run
 --population``), the amount is scaled with it, like every capacity per
 100,000, and converted into whole units at the population run.
@@ -53,6 +57,8 @@ from sim.core.population import DAYS_PER_YEAR
 from sim.outcomes.costs import cashable_per_year, unit_costs
 from sim.parameters.params import Params, capacity_basis, per_place
 from sim.parameters.tree import ParameterError, apply_overrides, closest
+from sim.scenarios import timing
+from sim.scenarios.timing import TIMING_KEYS
 
 WEEKS_PER_YEAR = DAYS_PER_YEAR / 7  # 52.18
 
@@ -311,10 +317,11 @@ def parse(entry: Any, number: int) -> ShiftSpec:
     where = f"shift[{number}]"
     if not isinstance(entry, dict):
         raise ParameterError(f"{where}: expected a table with from, amount_gbp_per_year and to, got {entry!r}")
+    valid = SHIFT_KEYS + TIMING_KEYS  # a shift may take time, like an intervention (sim/scenarios/timing.py)
     for key in entry:
-        if key not in SHIFT_KEYS:
-            guess = closest(key, list(SHIFT_KEYS)) or next((k for k in SHIFT_KEYS if k.startswith(str(key))), None)
-            hint = f"did you mean '{where}.{guess}'?" if guess else f"valid keys: {', '.join(SHIFT_KEYS)}"
+        if key not in valid:
+            guess = next((k for k in valid if k.startswith(str(key))), None) or closest(key, list(valid))
+            hint = f"did you mean '{where}.{guess}'?" if guess else f"valid keys: {', '.join(valid)}"
             raise ParameterError(f"unknown key '{where}.{key}'; {hint}")
     for key in SHIFT_KEYS:
         if key not in entry:
@@ -448,7 +455,10 @@ def apply(shifts: Any, params: Params, scale: float = 1.0) -> tuple[Params, dict
     reports = []
     for i, entry in enumerate(shifts, start=1):
         spec = parse(entry, i)
+        when = timing.read(entry, f"shift[{i}]")
+        before = params
         params, ov, report = apply_shift(spec, params, scale)
+        params = timing.record(before, params, when, f"shift[{i}]")
         _merge_into(overrides, ov)
         reports.append(report)
     return params, overrides, tuple(reports)

@@ -1,0 +1,280 @@
+"""Sobol indices computed on Gaussian-process emulators, the emulators' own uncertainty carried into them.
+
+Given a design of model runs (``X`` (n, d) in the parameters' units, ``Y`` (n, k) answers with their
+replication standard errors), one emulator is fitted per answer (:func:`sim.calibration.emulators.fit_emulator`).
+First-order and total indices of uniform inputs on ``[low, high]`` are then estimated on the emulators:
+
+- a scrambled Sobol' sample (``scipy.stats.qmc.Sobol`` of ``2 d`` dimensions, ``N`` points, from an explicit
+  ``numpy.random.Generator``) gives the matrices A and B; AB_i is A with column i taken from B;
+- ``M`` realisations of each emulator's process (its latent function: the fitted white noise left out) are
+  drawn jointly over all ``N (d + 2)`` points.  A joint draw over so many points is too costly, so each
+  realisation is conditioned on a sub-sample (Le Gratiet, Cannamela and Iooss 2014; Oakley and O'Hagan
+  2004): the process is drawn jointly at ``s`` space-filling points ``S`` of the box, and the realisation
+  elsewhere is its posterior mean given the runs and those drawn values, ``m(x) + C(x, S) C(S, S)^-1 (z_S -
+  m(S))``.  Every realisation is one smooth function, the same at A, B and AB, as the estimators need.  The
+  part of the process' variance that ``S`` does not pin down (finer than its spacing) is left out;
+  ``captured`` in the table says how much was kept (1 when ``N (d + 2) <= s``: then the draw is exact);
+- per realisation the indices are the Saltelli et al. (2010) first-order and Jansen (1999) total estimators,
+  as ``scipy.stats.sobol_indices`` computes them (:func:`estimators`), on the full base sample and on ``R``
+  bootstrap resamples of its rows, drawn from the same generator (scipy's ``SobolResult.bootstrap`` takes
+  no generator and would draw from numpy's global one).
+
+Per index: the mean over realisations of the full-sample estimate; a 95% interval, the 2.5% and 97.5%
+quantiles over all ``M x R`` (realisation, resample) estimates, so emulator and sampling uncertainty
+together; and each part's share of the combined variance (law of total variance: the variance over
+realisations of the full-sample estimate, and the mean over realisations of the bootstrap variance), which
+sets the interval's width.  Indices do not depend on the answer's units, so everything runs on the
+emulators' standardised outputs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, stats
+from scipy.stats import qmc
+from threadpoolctl import threadpool_limits
+
+from sim.calibration.emulators import Emulator, fit_emulator
+
+BASE_SAMPLE = 4096  # N of the Saltelli sample on the emulators (a power of two); assumption: sampling sd ~0.01-0.02
+REALISATIONS = 64  # M emulator realisations; assumption: enough for 2.5% / 97.5% quantiles with R resamples
+RESAMPLES = 64  # R bootstrap resamples of the base sample per realisation
+CONDITIONING = 1024  # s points of each joint draw; assumption: dense enough at the fitted length scales
+CHUNK = 4096  # rows of the sample handled at once (memory)
+LEVEL = 0.95
+PARTS = ("", "_low", "_high", "_emulator_share", "_sampling_share")
+COLUMNS = (
+    "output",
+    "parameter",
+    *(f"{index}{part}" for index in ("first_order", "total") for part in PARTS),
+    "captured",
+    "design_points",
+)
+"""The columns of :func:`emulated_sobol`'s table."""
+
+
+def _rng_kw(cls) -> str:
+    """The keyword under which this scipy's qmc engine takes a generator (``rng`` from 1.15, ``seed`` before)."""
+    return "rng" if "rng" in inspect.signature(cls).parameters else "seed"
+
+
+def saltelli_sample(d: int, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A, B (n, d) and AB (d, n, d) in the unit box, from one scrambled Sobol' sample of 2d dimensions."""
+    if n < 2 or n & (n - 1):
+        raise ValueError(f"the base sample must be a power of two of at least 2, got {n}")
+    base = qmc.Sobol(2 * d, scramble=True, **{_rng_kw(qmc.Sobol): rng}).random(n)
+    A, B = base[:, :d], base[:, d:]
+    AB = np.repeat(A[None], d, axis=0)
+    for i in range(d):
+        AB[i, :, i] = B[:, i]
+    return A, B, AB
+
+
+def estimators(f_A: np.ndarray, f_B: np.ndarray, f_AB: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First-order (Saltelli et al. 2010) and total (Jansen 1999) indices, as ``scipy.stats.sobol_indices``.
+
+    ``f_A``, ``f_B`` (..., n) and ``f_AB`` (d, ..., n); returns two arrays (d, ...).  The outputs are first
+    centred on the mean of A and B pooled (Sobol' and Levitan 1999), whose variance is the denominator; an
+    output with none gives NaN.
+    """
+    mean = np.mean(np.stack([f_A, f_B]), axis=(0, -1))[..., None]
+    f_A, f_B, f_AB = f_A - mean, f_B - mean, f_AB - mean
+    var = np.var(np.stack([f_A, f_B]), axis=(0, -1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first = np.mean(f_B * (f_AB - f_A), axis=-1) / var
+        total = 0.5 * np.mean((f_A - f_AB) ** 2, axis=-1) / var
+    return first, total
+
+
+def _latent(gp):
+    """The fitted kernel without its white noise: the covariance of the emulated function itself."""
+    return gp.kernel_.k1
+
+
+def _cholesky(c: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor, with the smallest jitter (relative to the diagonal) that makes it work."""
+    scale = float(np.mean(np.diag(c))) or 1.0
+    for jitter in (1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4):
+        try:
+            return linalg.cholesky(c + jitter * scale * np.eye(len(c)), lower=True)
+        except linalg.LinAlgError:
+            continue
+    raise linalg.LinAlgError("the emulator's covariance at the conditioning points is not positive definite")
+
+
+def realisations(
+    emulator: Emulator, j: int, points: np.ndarray, m: int, rng: np.random.Generator, conditioning: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """``m`` realisations (m, p) of target ``j``'s emulated function (standardised) at ``points`` (p, d, unit box),
+    each drawn jointly at ``conditioning`` (s, d) and conditioned on there elsewhere; and the share of the
+    posterior variance at ``points`` that the conditioning keeps (1 when ``points`` is the conditioning set)."""
+    gp = emulator.models[j]
+    k = _latent(gp)
+    x = emulator.x
+
+    def post_mean_and_v(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cross = k(x, p)  # (n, p)
+        return cross.T @ gp.alpha_, linalg.solve_triangular(gp.L_, cross, lower=True)
+
+    with threadpool_limits(1, user_api="blas"):
+        mean_s, v_s = post_mean_and_v(conditioning)
+        c_ss = k(conditioning) - v_s.T @ v_s
+        chol = _cholesky(c_ss)
+        z = mean_s[:, None] + chol @ rng.standard_normal((len(conditioning), m))  # (s, m)
+        weights = linalg.cho_solve((chol, True), z - mean_s[:, None])  # C_SS^-1 (z - m_S)
+        explained = linalg.solve_triangular(chol, np.eye(len(conditioning)), lower=True)  # L_S^-1
+        out = np.empty((m, len(points)))
+        kept, whole = 0.0, 0.0
+        for start in range(0, len(points), CHUNK):
+            p = points[start : start + CHUNK]
+            mean_p, v_p = post_mean_and_v(p)
+            c_ps = k(p, conditioning) - v_p.T @ v_s  # (chunk, s)
+            out[:, start : start + len(p)] = (mean_p[:, None] + c_ps @ weights).T
+            whole += float(np.sum(k.diag(p) - np.sum(v_p**2, axis=0)))
+            kept += float(np.sum((c_ps @ explained.T) ** 2))
+    return out, (min(kept / whole, 1.0) if whole > 0 else 1.0)
+
+
+def _summary(values: np.ndarray) -> dict[str, float]:
+    """``values`` (M, R + 1): per realisation, the full-sample estimate then R bootstrap estimates."""
+    full, boot = values[:, 0], values[:, 1:]
+    emulator_var = float(np.var(full))
+    sampling_var = float(np.mean(np.var(boot, axis=1)))
+    spread = emulator_var + sampling_var
+    low, high = np.quantile(boot, [(1 - LEVEL) / 2, (1 + LEVEL) / 2]) if boot.size else (math.nan, math.nan)
+    return {
+        "": float(np.mean(full)),
+        "_low": float(low),
+        "_high": float(high),
+        "_emulator_share": emulator_var / spread if spread > 0 else math.nan,
+        "_sampling_share": sampling_var / spread if spread > 0 else math.nan,
+    }
+
+
+def emulated_sobol(
+    X,
+    Y,
+    ses,
+    low,
+    high,
+    names: Sequence[str],
+    outputs: Sequence[str],
+    *,
+    n: int = BASE_SAMPLE,
+    m: int = REALISATIONS,
+    resamples: int = RESAMPLES,
+    conditioning: int = CONDITIONING,
+    seed: int = 1,
+) -> tuple[pd.DataFrame, list[Emulator]]:
+    """Sobol indices of every output on the emulators: one row per (output, parameter), and the emulators.
+
+    Columns: ``output, parameter``; for ``first_order`` and ``total``: the mean, ``_low`` and ``_high``
+    (95%, emulator and sampling uncertainty together), ``_emulator_share`` and ``_sampling_share`` (of
+    the combined variance); then ``captured`` (the share of the emulator's variance its realisations keep,
+    see the module) and ``design_points``.  One emulator per output, so an output with no value at some
+    design points (NaN) leaves out only those.  All randomness comes from ``numpy.random.default_rng(seed)``.
+    """
+    X, Y = np.atleast_2d(np.asarray(X, dtype=float)), np.asarray(Y, dtype=float)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    ses = np.broadcast_to(np.asarray(ses, dtype=float), Y.shape)
+    low, high = np.asarray(low, dtype=float).ravel(), np.asarray(high, dtype=float).ravel()
+    d = low.size
+    if X.shape[1] != d or len(names) != d or Y.shape != (X.shape[0], len(outputs)):
+        raise ValueError(f"X {X.shape}, Y {Y.shape}: expected (n, {d}) and (n, {len(outputs)})")
+    rng = np.random.default_rng(seed)
+    A, B, AB = saltelli_sample(d, n, rng)
+    points = np.vstack([A, B, AB.reshape(-1, d)])
+    if len(points) <= conditioning:
+        at = points
+    else:
+        at = qmc.Sobol(d, scramble=True, **{_rng_kw(qmc.Sobol): rng}).random(conditioning)
+    rows_boot = rng.integers(0, n, size=(resamples, n))
+    rows = np.vstack([np.arange(n)[None], rows_boot])  # the full sample first
+    emulators, frames = [], []
+    for j, output in enumerate(outputs):
+        emulator = fit_emulator(X, Y[:, [j]], ses[:, [j]], low, high, seed + j)
+        emulators.append(emulator)
+        f, captured = realisations(emulator, 0, points, m, rng, at)
+        f_A, f_B, f_AB = f[:, :n], f[:, n : 2 * n], f[:, 2 * n :].reshape(m, d, n)
+        first = np.empty((d, m, len(rows)))
+        total = np.empty((d, m, len(rows)))
+        for r in range(m):
+            a, b, ab = f_A[r][rows], f_B[r][rows], f_AB[r][:, rows]
+            first[:, r], total[:, r] = estimators(a, b, ab)
+        for i, name in enumerate(names):
+            row: dict[str, object] = {"output": output, "parameter": name}
+            for col, values in (("first_order", first[i]), ("total", total[i])):
+                row |= {col + key: value for key, value in _summary(values).items()}
+            row |= {"captured": captured, "design_points": int(np.isfinite(Y[:, j]).sum())}
+            frames.append(row)
+    return pd.DataFrame(frames), emulators
+
+
+def leave_one_out_table(emulators: Sequence[Emulator], outputs: Sequence[str]) -> pd.DataFrame:
+    """Per output: the emulator's leave-one-out check on its design (Rasmussen and Williams 2006, 5.4.2).
+
+    ``loo_q2`` is 1 minus the leave-one-out errors' mean square over the outputs' variance (1: perfect);
+    ``loo_within_2sd`` the share of standardised errors within 2 (about 0.95 for a well-calibrated emulator);
+    ``loo_rms_standardised`` their root mean square (about 1).
+    """
+    rows = []
+    for emulator, output in zip(emulators, outputs):
+        gp = emulator.models[0]
+        inverse_diag = np.diag(linalg.cho_solve((gp.L_, True), np.eye(emulator.x.shape[0])))
+        errors = gp.alpha_ / inverse_diag  # standardised units: y_i minus its leave-one-out mean
+        z = emulator.leave_one_out()[:, 0]
+        rows.append(
+            {
+                "output": output,
+                "loo_q2": 1.0 - float(np.mean(errors**2)) / float(np.var(emulator.y[:, 0]) or 1.0),
+                "loo_within_2sd": float(np.mean(np.abs(z) <= 2)),
+                "loo_rms_standardised": float(np.sqrt(np.mean(z**2))),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def held_out_table(
+    emulators: Sequence[Emulator], outputs: Sequence[str], names: Sequence[str], X, Y, ses
+) -> pd.DataFrame:
+    """Emulated against simulated at points the emulators were not fitted on: one row per (output, point).
+
+    ``low``/``high`` is the 95% interval of a simulated mean at that point: the emulator's variance plus
+    the point's own replication variance (its standard error squared, 0 when unknown).
+    """
+    X, Y = np.atleast_2d(np.asarray(X, dtype=float)), np.asarray(Y, dtype=float)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    ses = np.nan_to_num(np.broadcast_to(np.asarray(ses, dtype=float), Y.shape), nan=0.0)
+    z = stats.norm.ppf((1 + LEVEL) / 2)
+    rows = []
+    for j, (emulator, output) in enumerate(zip(emulators, outputs)):
+        mean, var = emulator.predict(X)
+        sd = np.sqrt(var[:, 0] + ses[:, j] ** 2)
+        for p in range(len(X)):
+            rows.append(
+                {
+                    "output": output,
+                    "point": p + 1,
+                    **{f"at_{name}": float(X[p, i]) for i, name in enumerate(names)},
+                    "simulated": float(Y[p, j]),
+                    "simulated_se": float(ses[p, j]),
+                    "emulated": float(mean[p, 0]),
+                    "low": float(mean[p, 0] - z * sd[p]),
+                    "high": float(mean[p, 0] + z * sd[p]),
+                    "standardised_error": float((Y[p, j] - mean[p, 0]) / sd[p]) if sd[p] > 0 else math.nan,
+                    "inside": bool(abs(Y[p, j] - mean[p, 0]) <= z * sd[p]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def design(low, high, points: int, seed: int) -> np.ndarray:
+    """A space-filling design of ``points`` sets: a Latin hypercube (``scipy.stats.qmc``) on ``[low, high]``."""
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    u = qmc.LatinHypercube(low.size, **{_rng_kw(qmc.LatinHypercube): np.random.default_rng(seed)}).random(points)
+    return qmc.scale(u, low, high)

@@ -1,0 +1,319 @@
+"""Sobol indices on Gaussian-process emulators (sim/calibration/sobol_emulated.py) and ``--route emulator``.
+
+The estimators are checked against scipy's on the same arrays; the indices against functions whose indices
+are known: the Ishigami function (a = 7, b = 0.1; Saltelli et al. 2008, section 4.4) and a linear one (first
+= total = each term's share of the variance).  The route runs end to end at a small place (2,000 people,
+two parameters, a few sets).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import sim.api as api
+from sim.api.errors import SettingsError
+from sim.calibration.sensitivity_emulated import HELD_OUT, analyse_emulated
+from sim.calibration.sensitivity_study import Answer, Parameter
+from sim.calibration.sobol_emulated import design, emulated_sobol, estimators, saltelli_sample
+from sim.calibration.study import StudyError, load_study
+from sim.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = (ROOT / "scenarios").as_posix()
+A, B = 7.0, 0.1
+LOW, HIGH = np.full(3, -np.pi), np.full(3, np.pi)
+NOISE = 0.05  # sd of the noise added to every simulated value
+
+
+def ishigami(x: np.ndarray) -> np.ndarray:
+    return np.sin(x[:, 0]) + A * np.sin(x[:, 1]) ** 2 + B * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def ishigami_indices() -> tuple[np.ndarray, np.ndarray]:
+    """Analytic first and total indices of the Ishigami function on [-pi, pi]^3."""
+    v1 = 0.5 * (1 + B * np.pi**4 / 5) ** 2
+    v2 = A**2 / 8
+    v13 = B**2 * np.pi**8 / 18 - B**2 * np.pi**8 / 50
+    v = v1 + v2 + v13
+    return np.array([v1, v2, 0.0]) / v, np.array([v1 + v13, v2, v13]) / v
+
+
+@pytest.fixture(scope="module")
+def ishigami_found():
+    rng = np.random.default_rng(11)
+    X = design(LOW, HIGH, 500, seed=3)
+    Y = ishigami(X) + NOISE * rng.standard_normal(len(X))
+    frame, _ = emulated_sobol(X, Y[:, None], NOISE, LOW, HIGH, ["x1", "x2", "x3"], ["y"], seed=5)
+    return frame.set_index("parameter")
+
+
+def test_the_estimators_are_scipys():
+    rng = np.random.default_rng(0)
+    f_A, f_B, f_AB = rng.normal(size=(2, 64)), rng.normal(size=(2, 64)), rng.normal(size=(3, 2, 64))
+    ours = estimators(f_A, f_B, f_AB)
+    theirs = stats.sobol_indices(func={"f_A": f_A, "f_B": f_B, "f_AB": f_AB}, n=64)
+    np.testing.assert_allclose(ours[0].T, theirs.first_order)
+    np.testing.assert_allclose(ours[1].T, theirs.total_order)
+
+
+def test_the_saltelli_sample_mixes_one_column_each():
+    A_, B_, AB = saltelli_sample(3, 16, np.random.default_rng(1))
+    for i in range(3):
+        np.testing.assert_array_equal(AB[i][:, i], B_[:, i])
+        np.testing.assert_array_equal(np.delete(AB[i], i, axis=1), np.delete(A_, i, axis=1))
+    with pytest.raises(ValueError, match="power of two"):
+        saltelli_sample(3, 12, np.random.default_rng(1))
+
+
+def test_ishigami_intervals_hold_the_analytic_indices_and_are_narrow(ishigami_found):
+    first, total = ishigami_indices()
+    found = ishigami_found.loc[["x1", "x2", "x3"]]
+    for col, truth in (("first_order", first), ("total", total)):
+        low, high = found[f"{col}_low"].to_numpy(), found[f"{col}_high"].to_numpy()
+        assert np.all(low <= truth) and np.all(truth <= high), (col, low, truth, high)
+    # the main indices: first order of x1 and x2, total of x1 (x3 acts only through x1)
+    widths = [
+        found.loc["x1", "first_order_high"] - found.loc["x1", "first_order_low"],
+        found.loc["x2", "first_order_high"] - found.loc["x2", "first_order_low"],
+        found.loc["x1", "total_high"] - found.loc["x1", "total_low"],
+    ]
+    assert max(widths) < 0.1, widths
+
+
+def test_totals_never_exceed_one_beyond_their_interval_and_the_shares_add_up(ishigami_found):
+    assert (ishigami_found["total_low"] <= 1).all()
+    for col in ("first_order", "total"):
+        shares = ishigami_found[f"{col}_emulator_share"] + ishigami_found[f"{col}_sampling_share"]
+        np.testing.assert_allclose(shares, 1.0)
+        assert (ishigami_found[f"{col}_emulator_share"] > 0).all()  # the emulators' uncertainty is carried
+    assert (ishigami_found["captured"] > 0.5).all() and (ishigami_found["captured"] <= 1).all()
+
+
+def linear(x: np.ndarray) -> np.ndarray:
+    return 3.0 * x[:, 0] + 1.0 * x[:, 1]  # on [0, 1]^3, x3 unused: variances 9/12, 1/12 and 0
+
+
+def linear_run(seed: int) -> pd.DataFrame:
+    X = design(np.zeros(3), np.ones(3), 30, seed=2)
+    frame, _ = emulated_sobol(
+        X,
+        linear(X)[:, None],
+        0.0,
+        np.zeros(3),
+        np.ones(3),
+        ["a", "b", "c"],
+        ["y"],
+        n=512,
+        m=16,
+        resamples=16,
+        conditioning=128,
+        seed=seed,
+    )
+    return frame.set_index("parameter")
+
+
+def test_a_linear_function_has_first_equal_total_equal_its_variance_share():
+    found = linear_run(seed=4)
+    share = np.array([9.0, 1.0, 0.0]) / 10.0
+    for col in ("first_order", "total"):
+        np.testing.assert_allclose(found[col].to_numpy(), share, atol=0.03)
+        # a total is a mean of squares, never below 0: for c the interval sits just above it
+        assert np.all(found[f"{col}_low"] <= share + 1e-3) and np.all(share - 1e-3 <= found[f"{col}_high"])
+    np.testing.assert_allclose(found["first_order"], found["total"], atol=0.03)
+
+
+def test_the_same_seed_gives_the_same_indices_and_leaves_numpys_global_generator_alone():
+    np.random.seed(123)
+    before = np.random.get_state()
+    one, two = linear_run(seed=7), linear_run(seed=7)
+    after = np.random.get_state()
+    assert before[0] == after[0] and np.array_equal(before[1], after[1]) and before[2:] == after[2:]
+    pd.testing.assert_frame_equal(one, two)  # bit for bit
+    assert not linear_run(seed=8)["first_order_low"].equals(one["first_order_low"])
+
+
+# --- the route on known functions (no model runs) -------------------------------------------------------
+
+PARAMS = [Parameter("a", 0.0, 1.0, True, "prior"), Parameter("u", 0.0, 1.0, False, "prior (no target informs it)")]
+ANSWERS = [
+    Answer("base", "m", False),
+    Answer("x", "m", True),
+    Answer("y", "m", True),
+    Answer("contrast:x_minus_y", "m", True, "x", "y"),
+]
+
+
+class Fake:
+    """Stands in for the runner's evaluator: x depends on a and the uninformed u, y on a alone, the
+    reference not at all (so x - y depends on u alone and the reference has no indices)."""
+
+    def __init__(self):
+        self.study = SimpleNamespace(runs_per_point=1, sensitivity=SimpleNamespace(emulator_points=20), seed=3)
+        self.study.replications = 2
+        self.log: list[pd.DataFrame] = []
+
+    def __call__(self, thetas: np.ndarray) -> None:
+        a, u = thetas[:, 0], thetas[:, 1]
+        frame = pd.DataFrame({"base: m": np.full(len(a), 10.0), "x: m": 2 * a + 3 * u + u**2, "y: m": 2 * a})
+        for label in list(frame.columns):
+            frame[label + "_se"] = 0.01
+        self.log.append(frame)
+
+
+def test_the_route_emulates_contrasts_and_flags_prior_driven_answers_by_the_direct_rule():
+    evaluate = Fake()
+    found = analyse_emulated(evaluate, PARAMS, ANSWERS, n=512, m=8, resamples=8, conditioning=128)
+    assert len(evaluate.log[0]) == 20 + HELD_OUT  # the design and the held-out sets, in one batch
+    total = found.sobol.set_index(["answer", "parameter"])["total"]
+    assert total[("contrast:x_minus_y:m", "u")] == pytest.approx(1.0, abs=0.05)  # a cancels in x - y
+    assert total[("contrast:x_minus_y:m", "a")] == pytest.approx(0.0, abs=0.05)
+    assert total[("y:m", "u")] == pytest.approx(0.0, abs=0.05)
+    assert found.sobol[found.sobol["answer"] == "base:m"]["total"].isna().all()
+    assert "does not vary" in found.no_indices["base: m"]
+    driven = found.driven.set_index("answer")["prior_driven"]
+    assert driven["contrast:x_minus_y:m"] and driven["x:m"] and not driven["y:m"]
+    check = found.check
+    assert set(check["answer"]) == {"x:m", "y:m", "contrast:x_minus_y:m"} and len(check) == 3 * HELD_OUT
+    assert check["inside"].mean() >= 0.8 and (check["loo_q2"] > 0.99).all()
+
+
+# --- the route, end to end at a small place --------------------------------------------------------------
+
+REFERENCE = """name = "small_place"
+description = "The baseline at a small place, with beds enough that the hospital is not blocked."
+extends = "baseline"
+
+[acute]
+beds_per_100k = 1000
+"""
+
+MDT = f"""name = "small_social_care_led_mdt"
+description = "The social-care-led MDT at a small place, with co-ordinators scaled up to whole posts."
+extends = "{SCENARIOS}/social_care_led_mdt.toml"
+
+[acute]
+beds_per_100k = 1000
+
+[mdt]
+crisis_reduction = 0.3
+
+[intervention.mdt]
+coordinators_per_100k = {{ nurse = 160, social_worker = 80, mental_health = 80, occupational_therapist = 80 }}
+enrol_top_share = 0.2
+"""
+
+STUDY = """name = "small"
+description = "A small place for the emulator route."
+reference = "reference.toml"
+replications = 1
+seed = 1
+population = 2000
+horizon_days = 120
+warmup_days = 30
+
+[[target]]
+name = "crises"
+kind = "level"
+scenario = "reference.toml"
+metric = "crises"
+value = 100.0
+sd = 10.0
+source = "test"
+
+[[prior]]
+parameter = "crisis.transient_boost"
+low = 3.0
+high = 4.0
+reason = "test"
+
+[sensitivity]
+scenarios = ["mdt.toml"]
+metrics = ["emergency_admissions", "bed_days"]
+emulator_points = 8
+
+[[sensitivity.prior]]
+parameter = "mdt.social_care_effect_multiplier"
+low = 1.0
+high = 2.0
+reason = "no target informs it (test)"
+
+[[sensitivity.contrast]]
+name = "mdt_minus_reference"
+scenario = "mdt.toml"
+minus = "reference.toml"
+"""
+
+COLUMNS = [
+    "answer",
+    "scenario",
+    "metric",
+    "parameter",
+    "first_order",
+    "first_order_low",
+    "first_order_high",
+    "first_order_emulator_share",
+    "first_order_sampling_share",
+    "total",
+    "total_low",
+    "total_high",
+    "total_emulator_share",
+    "total_sampling_share",
+]
+
+
+@pytest.mark.timeout(600)
+def test_the_emulator_route_writes_its_tables(tmp_path, capsys):
+    (tmp_path / "reference.toml").write_text(REFERENCE)
+    (tmp_path / "mdt.toml").write_text(MDT)
+    (tmp_path / "small.toml").write_text(STUDY)
+    out = tmp_path / "out"
+    args = ["sensitivity", str(tmp_path / "small.toml"), "--route", "emulator", "--workers", "1", "--quiet"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "on emulators" in printed and "sobol_emulated.csv" in printed
+    sobol = pd.read_csv(out / "sobol_emulated.csv")
+    assert list(sobol.columns[: len(COLUMNS)]) == COLUMNS
+    answers = list(dict.fromkeys(sobol["answer"]))
+    assert answers[0] == "small_place:emergency_admissions"
+    assert "contrast:mdt_minus_reference:bed_days" in answers
+    assert set(sobol["parameter"]) == {"crisis.transient_boost", "mdt.social_care_effect_multiplier"}
+    check = pd.read_csv(out / "emulator_check.csv")
+    assert {"simulated", "emulated", "low", "high", "inside", "loo_q2"} <= set(check.columns)
+    assert check["point"].nunique() == 5
+    driven = pd.read_csv(out / "prior_driven_emulated.csv")
+    assert list(driven["answer"]) == answers
+    meta = json.loads((out / "sensitivity_emulated.json").read_text())
+    assert meta["route"] == "emulator" and meta["design_points"] == 8
+    assert "--route emulator" in meta["command"]
+    assert not (out / "sobol.csv").exists()  # the direct route's files are not written
+
+
+def test_an_unknown_route_is_one_line_before_any_run(tmp_path, capsys):
+    (tmp_path / "reference.toml").write_text(REFERENCE)
+    (tmp_path / "mdt.toml").write_text(MDT)
+    (tmp_path / "small.toml").write_text(STUDY)
+    with pytest.raises(SettingsError, match="--route"):
+        api.sensitivity(tmp_path / "small.toml", route="emulators", out=tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+    assert main(["sensitivity", str(tmp_path / "small.toml"), "--route", "emulators"]) == 2
+    assert "caresim: error: --route" in capsys.readouterr().err
+
+
+def test_the_design_size_is_a_sensitivity_key_checked_before_any_run(tmp_path):
+    (tmp_path / "reference.toml").write_text(REFERENCE)
+    (tmp_path / "mdt.toml").write_text(MDT)
+    path = tmp_path / "small.toml"
+    path.write_text(STUDY)
+    assert load_study(path).sensitivity.emulator_points == 8
+    path.write_text(STUDY.replace("emulator_points = 8\n", ""))
+    assert load_study(path).sensitivity.emulator_points is None  # ten per parameter
+    path.write_text(STUDY.replace("emulator_points = 8", "emulator_points = 2"))
+    with pytest.raises(StudyError, match="sensitivity.emulator_points"):
+        load_study(path)
