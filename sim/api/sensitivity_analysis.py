@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -190,11 +192,23 @@ def sensitivity(
     if route == "emulator":
         command = command_line("sensitivity", study, route="emulator", reps=reps, population=population, out=out)
         return _emulated(evaluate, params, answers, runner_study, folder, fitted, notes, executor, store, t0, command)
-    try:
-        found = analyse(evaluate, params, answers, read_screened(fitted), notes.phase)
+    with _closing(notes, executor, store, folder):
+        try:
+            found = analyse(evaluate, params, answers, read_screened(fitted), notes.phase)
+        except NothingToVary as e:
+            raise RunError(f"{checked.path.as_posix()}: {e}") from None
         failed = store.errors()
-    except NothingToVary as e:
-        raise RunError(f"{checked.path.as_posix()}: {e}") from None
+    seconds = time.perf_counter() - t0
+    command = command_line("sensitivity", study, reps=reps, population=population, out=out)
+    tables = _write(found, runner_study, folder, command, seconds, evaluate.runs)
+    return SensitivityResult(runner_study, found, folder, fitted, *tables, failed, evaluate.runs, seconds, command)
+
+
+@contextmanager
+def _closing(notes, executor, store, folder: Path) -> Iterator[None]:
+    """Everything the runner opened is closed on the way out; an interruption keeps the finished runs."""
+    try:
+        yield
     except KeyboardInterrupt:
         stored = sum(1 for s in store.status().values() if s == "ok")
         raise Interrupted(stored, folder / "results.sqlite") from None
@@ -202,10 +216,6 @@ def sensitivity(
         notes.close()
         executor.close()
         store.close()
-    seconds = time.perf_counter() - t0
-    command = command_line("sensitivity", study, reps=reps, population=population, out=out)
-    tables = _write(found, runner_study, folder, command, seconds, evaluate.runs)
-    return SensitivityResult(runner_study, found, folder, fitted, *tables, failed, evaluate.runs, seconds, command)
 
 
 def _emulated(evaluate, params, answers, runner_study, folder, fitted, notes, executor, store, t0, command):
@@ -214,16 +224,9 @@ def _emulated(evaluate, params, answers, runner_study, folder, fitted, notes, ex
 
     from sim.calibration.sensitivity_emulated import analyse_emulated
 
-    try:
+    with _closing(notes, executor, store, folder):
         found = analyse_emulated(evaluate, params, answers, notes.phase)
         failed = store.errors()
-    except KeyboardInterrupt:
-        stored = sum(1 for s in store.status().values() if s == "ok")
-        raise Interrupted(stored, folder / "results.sqlite") from None
-    finally:
-        notes.close()
-        executor.close()
-        store.close()
     seconds = time.perf_counter() - t0
     _write_emulated(found, runner_study, folder, command, seconds, evaluate.runs)
     empty = pd.DataFrame()
