@@ -43,9 +43,10 @@ class Ev(IntEnum):
     OUTPATIENT_REFERRAL = 21
     DESTINATION_STEP = 22  # a full destination: detail = 10 * the Dest planned + the Dest taken instead
     ESCALATION_BED = 30  # place-wide (pid -1): detail 1 an escalation bed opens, 0 one closes
-    AE_DEPARTURE = 31  # leaving A&E: detail 1 admitted (taking a bed), 0 sent home, 2 sent home as beds were short
+    AE_DEPARTURE = 31  # leaving A&E: detail an AeExit (admitted, sent home, sent home as beds were short, died)
     RTT_CLOCK_STOP = 32  # the elective waiting list's clock stops: detail 1 admitted, 0 not admitted, 2 died
     SOCIAL_CARE_REFUSED = 33  # a community request turned away, the waiting list full: detail 0 home care, 1 care home
+    BED_WAIT = 34  # a decision to admit finds no bed free: a trolley wait begins (it ends at the AE_DEPARTURE)
 
 
 class Place(IntEnum):
@@ -180,3 +181,5 @@ class AeExit(IntEnum):
     SENT_HOME = 0
     ADMITTED = 1
     SENT_HOME_UNDER_PRESSURE = 2  # would have been admitted had beds not been short
+    DIED_WAITING = 3  # died in A&E after the decision to admit, before a bed was free
+    FIT_WITHOUT_BED = 4  # medically fit in A&E after the decision to admit, before a bed was free (corridor care)

@@ -266,7 +266,9 @@ def test_in_a_crowded_hospital_the_rules_hold_throughout_a_run():
     res = single_run(p, seed=5, replication=0)
     k = res.kpis
     days = p.time.horizon_days
-    assert 0.9 < value(k, "acute_occupancy") <= 1.0
+    # core beds only, so never above 1; mostly full, though the ring-fenced bed (one in eight here) stands
+    # empty at times and, since 0.7.0, a course that ran out on a trolley never takes its bed
+    assert 0.8 < value(k, "acute_occupancy") <= 1.0
     escalation = value(k, "escalation_bed_days")
     assert 0 < escalation <= res.data.capacity["escalation_beds"] * days
     assert res.data.capacity["acute_beds"] == m.beds.core  # core beds priced as capacity, escalation per day

@@ -21,7 +21,7 @@ from sim.core.ramp import Ramp
 from sim.core.schedule import MONTH_DAYS, params_at, share, step_times
 from sim.outcomes.costs import cashable_per_year, stranded_cost, stranded_over_window, unit_costs
 from sim.parameters.params import Params, capacity_basis, per_place
-from sim.parameters.timeline import Change, TimedParams, changes_of
+from sim.parameters.timeline import Change, TimedParams, after_the_window, changes_of
 from sim.pathways import home
 from sim.replication.single import build, single_run
 from sim.scenarios.capacity_plan import SERVICES
@@ -403,3 +403,37 @@ def test_the_example_plan_is_the_baseline_until_year_3(tmp_path):
     assert params_at(s.params, 2 * YEAR - 1e-6).social_care == Params().social_care
     assert s.params.social_care.home_care_packages_per_100k == pytest.approx(1.2 * 650.0)
     assert schedule.step_times(s.params, 0.0, 5 * YEAR)[0] == 2 * YEAR
+
+
+def test_a_plan_that_starts_after_the_window_is_named_not_passed_over(capsys):
+    plan = Path(__file__).resolve().parents[1] / "scenarios" / "home_care_plan.toml"
+    assert after_the_window(load(plan).params) == []  # its own window holds its year 3
+    short = load(plan, RunSettings(horizon_days=200.0)).params
+    assert [line.split(" starts")[0] for line in after_the_window(short)] == ["capacity_plan[1]"]
+    assert main(["run", str(plan), "--reps", "1", "--population", "2000", "--horizon-days", "200"]) == 0
+    err = capsys.readouterr().err
+    assert "caresim: warning: timing: scenario 'home_care_plan': capacity_plan[1] starts in year 3" in err
+
+
+def test_validate_and_metadata_show_each_change_over_time(tmp_path, capsys):
+    from sim.reports.metadata import scenario_entry
+
+    body = "[intervention.community_support]\nfunding = 0.6\nramp_up_months = 3\n"
+    body += "funding_stops_year = 4\ndecay_months = 6\n"
+    path = write(tmp_path, "timed", body)
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Changes over time (1;" in out
+    line = next(x for x in out.splitlines() if x.strip().startswith("intervention.community_support:"))
+    assert "from year 1 over 3 months; funding stops in year 4, fading over 6 months" in line
+    (record,) = scenario_entry(load(path), paired=True)["changes_over_time"]
+    assert record["label"] == "intervention.community_support"
+    assert record["start_year"] == 1 and record["funding_stops_year"] == pytest.approx(4)
+    assert record["ramp_up_months"] == pytest.approx(3) and record["decay_months"] == pytest.approx(6)
+    assert record["parameters"] and all(p["before"] != p["after"] for p in record["parameters"])
+    assert (
+        scenario_entry(load(Path(__file__).resolve().parents[1] / "scenarios" / "rapid_response.toml"), True)[
+            "changes_over_time"
+        ]
+        == []
+    )  # a scenario with no change over time has none

@@ -198,6 +198,35 @@ def test_the_monthly_pattern_of_crises_follows_the_calendar_in_amplitude_and_pha
     assert want > 2 * Z * se  # the contrast is well above the noise
 
 
+def background_arrivals(res) -> np.ndarray:
+    """Days the background's emergencies arrived in the statistics window (stays of nobody in the cohort)."""
+    st = res.data.stays
+    st = st[(st["pid"] < 0) & st["emergency"]]
+    t = st["arrived"].to_numpy()
+    return t[(t >= res.data.window_start) & (t < res.data.window_end)]
+
+
+def test_the_background_s_emergencies_follow_the_same_calendar(seasonal_runs):
+    """The background's emergencies by month: proportional to each month's factor times its days, flat
+    without seasons, and the flat pattern fails on the seasonal run (the test has power)."""
+    (p, on), (_, off) = seasonal_runs
+    start = p.time.start_month
+    days = pd.Series(MONTH_DAYS, index=range(1, 13))
+    f = pd.Series(seasonal_factors(p.demand.monthly_pattern, AMPLITUDE), index=range(1, 13))
+
+    def chi2(n: pd.Series, factors: pd.Series) -> float:
+        expected = factors * days / (factors * days).sum() * n.sum()
+        return float(((n - expected) ** 2 / expected).sum())
+
+    threshold = stats.chi2.ppf(0.999, 11)
+    n_on, n_off = by_month(background_arrivals(on), start), by_month(background_arrivals(off), start)
+    assert chi2(n_on, f) < threshold
+    assert chi2(n_off, f * 0 + 1) < threshold
+    assert chi2(n_on, f * 0 + 1) > 2 * threshold
+    a, b = n_on.sum(), n_off.sum()  # the year's total unchanged in expectation
+    assert abs(math.log(a / b)) < Z * math.sqrt(1 / a + 1 / b)
+
+
 def test_seasons_leave_the_years_total_of_crises_unchanged_in_expectation(seasonal_runs):
     (_, on), (_, off) = seasonal_runs
     a, b = len(crisis_times(on)), len(crisis_times(off))

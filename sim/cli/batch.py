@@ -57,8 +57,9 @@ def experiment(args: argparse.Namespace) -> int:
         print(f"caresim: error: {e}; run the same command with --resume to compute the rest", file=sys.stderr)
         return 130
     exp = result.experiment
-    from sim.cli.run import warn_few_replications
+    from sim.cli.run import warn_few_replications, warn_late_changes
 
+    warn_late_changes([(s.name, s.params) for s in exp.scenarios])
     warn_few_replications(result.replications)
     print(_summary_text(result))
     if result.summary is not None:

@@ -26,6 +26,8 @@ import sim.api as api
 from sim import __version__
 from sim.cli.common import api_errors, make_out, prepare_out, progress, resolve
 from sim.outcomes import registry
+from sim.parameters.params import Params
+from sim.parameters.timeline import after_the_window
 from sim.scenarios.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -173,6 +175,13 @@ def warn_capacities(lines: Iterable[str]) -> None:
         print(f"caresim: warning: capacities: {line}", file=sys.stderr)
 
 
+def warn_late_changes(named: Iterable[tuple[str, Params]]) -> None:
+    """Name the changes over time that start after the window ends (``sim.parameters.timeline``), on stderr."""
+    for name, params in named:
+        for line in after_the_window(params):
+            print(f"caresim: warning: timing: scenario '{name}': {line}", file=sys.stderr)
+
+
 FEW_REPLICATIONS = 3  # below this, 95% intervals are undefined (1) or very wide (2: t = 12.7 on one degree of freedom)
 
 
@@ -194,6 +203,7 @@ def run(args: argparse.Namespace) -> int:
     with api_errors():
         result = api.run(scenario, reps=args.reps, seed=args.seed, events=args.events, progress=progress)
     warn_capacities(result.capacity_warnings)
+    warn_late_changes([(result.scenario.name, result.scenario.params)])
     warn_few_replications(args.reps)
     frames = result.tables()
     print(summary_text(scenario, frames, args.reps, args.seed))

@@ -22,7 +22,7 @@ import sys
 
 import sim.api as api
 from sim.cli.common import UsageError, api_errors, make_out, prepare_out, progress, settings_keywords
-from sim.cli.run import warn_capacities, warn_few_replications
+from sim.cli.run import warn_capacities, warn_few_replications, warn_late_changes
 from sim.parameters.retired import RETIRED
 from sim.reports.text import compare_text, validate_text
 
@@ -57,6 +57,7 @@ def compare(args: argparse.Namespace) -> int:
 
     scenarios, table, draws, names = list(result.scenarios), result.comparison, result.draws, result.names
     warn_capacities(result.capacity_warnings)
+    warn_late_changes([(s.name, s.params) for s in scenarios])
     if draws:
         from sim.analysis.posterior import retired_columns
 

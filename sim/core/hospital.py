@@ -185,6 +185,15 @@ class Beds:
         self.queue.append((event, holder))
         return event
 
+    def withdraw(self, holder: int) -> None:
+        """``holder`` leaves the queue for a bed without one (a death while waiting in A&E)."""
+        self._tick_queue()
+        for i, (_, waiting) in enumerate(self.queue):
+            if waiting == holder:
+                del self.queue[i]
+                return
+        raise RuntimeError(f"bed holder {holder} is not waiting for a bed")
+
     def take(self, holder: int) -> Process:
         """Generator for ``yield from beds.take(holder)``: an emergency's bed, at once or after a wait in A&E."""
         event = self.request(holder)

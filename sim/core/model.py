@@ -189,6 +189,7 @@ class Model:
         ]
         self.home_care_request = [r / 365.25 for r in sc.community_home_care_by_frailty]
         self.care_home_request = [r / 365.25 for r in sc.community_care_home_by_frailty]
+        self.care_homes_65_plus = sc.care_homes_65_plus
         self.home_care_end = sc.home_care_end_per_year / 365.25
         # constants of the competing hazards (home.schedule_next), read once per parameter set
         self.crisis_tau = c.transient_half_life_days / LN2
@@ -197,6 +198,7 @@ class Model:
         self.crisis_alone_hr = c.lives_alone_hr
         self.crisis_care_home_hr = c.care_home_hr
         self.death_care_home_hr = mo.care_home_hr
+        self.need_carries_care_home_hr = mo.need_carries_care_home_hr
         self.mdt_referral_hr = p.mdt.unmet_need_referral_hr
         self.unmet_need_hr = sc.unmet_need_crisis_hr
         self.reablement_request_hr = sc.reablement_request_hr
@@ -329,6 +331,7 @@ class Model:
     def unmet_need_met(self, pid: int) -> None:
         """The person's unmet need for care ends now (met, or they died); its spell closes."""
         self.pop.unmet_until[pid] = -math.inf
+        self.pop.care_home_need_until[pid] = -math.inf
         row = self.unmet_spell[pid]
         if row is not None:
             if not row.end <= self.env.now:  # open (nan) or a refusal's lapse still to come

@@ -113,6 +113,7 @@ class Population:
         self.pending: list[bool] = []  # waiting in the community for home care or a care home
         self.unmet_until: list[float] = []  # unmet need for care lasts until then (inf: a request waits; -inf: none)
         self.reabled_until: list[float] = []  # reablement's lower need for home care lasts until then
+        self.care_home_need_until: list[float] = []  # waits for a care home place until then (inf: on the list)
         self.moved_in: list[bool] = []  # joined at an age within a band 65-74, 75-84 or 85+ (sim.pathways.demography)
         self.moved_away: list[bool] = []  # left the place alive at a band's edge: gone (``died`` holds when)
         self.deaths = 0  # people with a time in ``died`` (so len(self) - deaths are alive and in the place)
@@ -164,6 +165,7 @@ class Population:
         self.pending.append(False)
         self.unmet_until.append(-math.inf)
         self.reabled_until.append(-math.inf)
+        self.care_home_need_until.append(-math.inf)
         self.moved_in.append(False)
         self.moved_away.append(False)
         return pid

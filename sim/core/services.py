@@ -94,10 +94,32 @@ class CapacityPool:
         return False
 
     def take(self, priority: int = 0) -> Process:
-        """Generator for ``yield from pool.take()``: returns at once if free, else waits its turn."""
+        """Generator for ``yield from pool.take()``: returns at once if free, else waits its turn.
+
+        A waiter interrupted (a person who dies while waiting) leaves the queue, and gives back a unit
+        handed over to it in the same instant.
+        """
         if self.try_take():
             return
-        yield self._enqueue(priority)
+        event = self._enqueue(priority)
+        try:
+            yield event
+        except simpy.Interrupt:
+            self.leave(event)
+            raise
+
+    def leave(self, event: simpy.Event) -> None:
+        """The waiter of ``event`` leaves before its turn; a unit already handed over to it is given back."""
+        if event.triggered:
+            self.give_back()
+            return
+        for queue in self.queues:
+            if event in queue:
+                self._tick()
+                queue.remove(event)
+                self.waiting -= 1
+                return
+        raise RuntimeError(f"{self.name}: the waiter that leaves is not in the queue")
 
     def join_queue(self, priority: int = 0) -> simpy.Event:
         """An event that fires when a unit is handed over (for callers that are not processes)."""

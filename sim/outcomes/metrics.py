@@ -86,21 +86,25 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
     out["knows_whom_to_contact"] = float(knows.mean()) if len(knows) else float("nan")
 
     st = data.stays[data.stays["pid"] >= 0]
-    spid = st["pid"].to_numpy()
+    spid = st["pid"].to_numpy(np.int64)
     bed_days = overlap(spid, st["admitted"].to_numpy(), st["left"].to_numpy(), lo, E)
     out["bed_days"] = float(bed_days.sum())
     out["mean_occupied_beds"] = out["bed_days"] / (E - W)
-    left = st["left"].to_numpy()
-    ended = st["emergency"].to_numpy() & ~np.isnan(left) & (left < E) & (left >= np.nan_to_num(lo[spid], nan=np.inf))
+    left = st["left"].to_numpy(float)  # (float even with no stay at all: a hospital with no bed)
+    ended = st["emergency"].to_numpy(bool) & ~np.isnan(left) & (left < E)
+    ended &= left >= np.nan_to_num(lo[spid], nan=np.inf)
     out["mean_los_days"] = float((left - st["admitted"].to_numpy())[ended].mean()) if ended.any() else float("nan")
-    arrived, admitted = st["arrived"].to_numpy(), st["admitted"].to_numpy()
+    arrived, admitted = st["arrived"].to_numpy(float), st["admitted"].to_numpy(float)
     admitted_in = (admitted < E) & (admitted >= np.nan_to_num(lo[spid], nan=np.inf))
-    out["trolley_wait_hours"] = float(((admitted - arrived) * 24.0)[admitted_in].sum())
+    out["trolley_wait_hours"] = float(((admitted - arrived) * 24.0)[admitted_in].sum()) + bedless_wait_hours(data, lo)
 
     # the hospital's responses to pressure: people sent home who would have been admitted, days taken off stays
     out["ae_sent_home_under_pressure"] = float(
         ((kind == Ev.AE_DEPARTURE) & (detail == AeExit.SENT_HOME_UNDER_PRESSURE)).sum()
     )
+    left_ae = detail[kind == Ev.AE_DEPARTURE]
+    out["deaths_waiting_for_a_bed"] = float((left_ae == AeExit.DIED_WAITING).sum())
+    out["fit_without_a_bed"] = float((left_ae == AeExit.FIT_WITHOUT_BED).sum())
     out["stay_days_shortened_under_pressure"] = float(st["shortened"].to_numpy()[admitted_in].sum())
 
     ae = ae_visits(data)
@@ -153,6 +157,27 @@ def ae_visits(data: RunData) -> pd.DataFrame:
     leave = ev.loc[person & (ev["event"] == Ev.AE_DEPARTURE), ["pid", "time"]].sort_values("time")
     leave = leave.rename(columns={"time": "left"})
     return pd.merge_asof(arrive, leave, left_on="time", right_on="left", by="pid", direction="forward")
+
+
+def bedless_wait_hours(data: RunData, lo: np.ndarray) -> float:
+    """Hours of the trolley waits that ended without a bed (a death in A&E, or medically fit there), counted
+    when they ended, inside the cohort's window: the waits of admissions are counted from their stays."""
+    ev = data.events
+    person = ev["pid"] >= 0
+    detail = ev["detail"]
+    ended = ev.loc[
+        person & (ev["event"] == Ev.AE_DEPARTURE) & detail.isin((AeExit.DIED_WAITING, AeExit.FIT_WITHOUT_BED)),
+        ["pid", "time"],
+    ]
+    if ended.empty:
+        return 0.0
+    began = ev.loc[person & (ev["event"] == Ev.BED_WAIT), ["pid", "time"]].rename(columns={"time": "began"})
+    waits = pd.merge_asof(
+        ended.sort_values("time"), began.sort_values("began"), left_on="time", right_on="began", by="pid"
+    )
+    pid, t = waits["pid"].to_numpy(), waits["time"].to_numpy()
+    inside = (t < data.window_end) & (t >= np.nan_to_num(lo[pid], nan=np.inf))
+    return float(((t - waits["began"].to_numpy()) * 24.0)[inside].sum())
 
 
 def waiting_list(data: RunData) -> pd.DataFrame:

@@ -333,7 +333,8 @@ REGISTRY: tuple[Metric, ...] = (
         "total",
         BEDS,
         "Hours emergency patients waited in A&E for an acute bed, from the decision to admit to taking the bed, "
-        "summed over the admissions in the window.",
+        "summed over the admissions in the window, and to leaving A&E for a wait that ended without a bed (a "
+        "death there, or medically fit) in the window.",
         sector="hospital",
     ),
     _count(
@@ -342,6 +343,26 @@ REGISTRY: tuple[Metric, ...] = (
         "attendances",
         "A&E attendances that ended with the person sent home who would have been admitted had the hospital not "
         "been under pressure (the admission threshold rises with occupancy).",
+        topic=BEDS,
+        sector="hospital",
+    ),
+    _count(
+        "deaths_waiting_for_a_bed",
+        "Deaths in A&E waiting for a bed",
+        "deaths",
+        "People who died in A&E after the decision to admit, before a bed was free: the course of their admission "
+        "ran on a trolley (no excess risk is added for the wait itself). Counted in deaths, not in deaths in "
+        "hospital (an acute bed). Above 0 only where the queue for beds outlasts a course of care.",
+        topic=BEDS,
+        sector="hospital",
+    ),
+    _count(
+        "fit_without_a_bed",
+        "Medically fit in A&E without a bed",
+        "people",
+        "People who reached medically fit in A&E after the decision to admit, before a bed was free (corridor "
+        "care), and went back where they live without an admission or a discharge pathway. Above 0 only where "
+        "the queue for beds outlasts a course of care.",
         topic=BEDS,
         sector="hospital",
     ),
@@ -757,6 +778,8 @@ COMPARISON_MAIN = (
     *ACTIVITY_MAIN,
     "trolley_wait_hours",
     "ae_sent_home_under_pressure",
+    "deaths_waiting_for_a_bed",
+    "fit_without_a_bed",
     "stay_days_shortened_under_pressure",
     "ae_waits_over_4h",
     "ae_waits_over_12h",

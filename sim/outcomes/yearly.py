@@ -53,7 +53,11 @@ SPLIT_STREAMS = ("gp_contacts_year_split", "nursing_visits_year_split")
 # home spells open at a year's end: the person, the spell's start, the year's end, and a uniform of each split stream
 CROSSING_COLUMNS = ("pid", "start", "at", "u_gp", "u_nursing")
 # the events that open and close a span of time (an A&E visit, a wait on the elective list)
-SPANNING = ((Ev.AE_ATTENDANCE, Ev.AE_DEPARTURE), (Ev.OUTPATIENT_REFERRAL, Ev.RTT_CLOCK_STOP))
+SPANNING = (
+    (Ev.AE_ATTENDANCE, Ev.AE_DEPARTURE),
+    (Ev.BED_WAIT, Ev.AE_DEPARTURE),  # a trolley wait, for one that ends without a bed
+    (Ev.OUTPATIENT_REFERRAL, Ev.RTT_CLOCK_STOP),
+)
 LOOK_BACK = ("days_at_home", "days_in_new_care_home")  # totals whose definition looks back to the window's start
 COLUMNS = ("year", "cohort", "metric", "value")  # one run's yearly table; yearly.csv adds scenario and replication
 

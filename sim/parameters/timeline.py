@@ -67,3 +67,49 @@ def with_changes(p: Params, changes: tuple[Change, ...]) -> Params:
     """``p``'s parameters with ``changes``: a plain :class:`Params` when there are none."""
     groups = {f.name: getattr(p, f.name) for f in fields(Params)}
     return TimedParams(**groups, changes=changes) if changes else Params(**groups)
+
+
+def after_the_window(p: Params) -> list[str]:
+    """Changes over time that start after the statistics window ends, in words: they change nothing in this run.
+
+    A scenario written for ten years and run for two (``--horizon-days``) keeps its later plans; this says
+    so rather than letting them pass unseen.
+    """
+    days_per_year = 365.25
+    horizon = p.time.horizon_days
+    return [
+        f"{c.label} starts in year {c.start_days / days_per_year + 1:.3g} of the window, after its end "
+        f"({horizon / days_per_year:.3g} years): it changes nothing in this run (a longer [time] horizon_days, "
+        "or --horizon-days, includes it)"
+        for c in changes_of(p)
+        if c.start_days >= horizon
+    ]
+
+
+def change_record(c: Change) -> dict[str, object]:
+    """One change over time as plain data, in years and months of the window (for metadata.json)."""
+    days_per_year, days_per_month = 365.25, 365.25 / 12
+    return {
+        "label": c.label,
+        "parameters": [{"parameter": key, "before": before, "after": after} for key, before, after in c.values],
+        "start_year": c.start_days / days_per_year + 1,
+        "ramp_up_months": c.ramp_days / days_per_month,
+        "funding_stops_year": None if c.stop_days is None else c.stop_days / days_per_year + 1,
+        "decay_months": c.decay_days / days_per_month,
+    }
+
+
+def change_lines(p: Params) -> list[str]:
+    """Each change over time of ``p`` in words, one line each (``caresim validate``)."""
+    out = []
+    for c in changes_of(p):
+        r = change_record(c)
+        moved = ", ".join(f"{key} {before:g} -> {after:g}" for key, before, after in c.values)
+        when = f"from year {r['start_year']:.3g}"
+        if c.ramp_days:
+            when += f" over {r['ramp_up_months']:.3g} months"
+        if r["funding_stops_year"] is not None:
+            when += f"; funding stops in year {r['funding_stops_year']:.3g}"
+            when += f", fading over {r['decay_months']:.3g} months" if c.decay_days else ", at once"
+        out.append(f"{c.label}: {moved}, {when}")
+    return out

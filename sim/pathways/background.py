@@ -12,6 +12,13 @@ cancelled, at most once per booking, and a bed is tried again every
 pid -1).  Both kinds share the same stay length, so the split leaves the
 background's bed days as they were.
 
+Emergencies follow the same calendar as the cohort's crises (``sim.core.seasons``:
+winters, and a scenario's growth in demand beyond demography), drawn by thinning;
+planned admissions are booked evenly through the year.  Neither follows a
+population projection: the background stands for the under-65s outside the
+cohort, whose numbers grow far more slowly than the older bands' (0.17% a year in
+the ONS principal projection, ``sim.core.projection``).
+
 Each stream draws from a generator of its own, and every draw of an arrival
 (the gap to the next, the stay's uniform) is made when it arrives, so the
 numbers drawn do not depend on how full the hospital is.
@@ -30,6 +37,7 @@ from sim.vocabulary import Ev
 
 if TYPE_CHECKING:
     from sim.core.model import Model
+    from sim.core.seasons import CrisisCalendar
 
 
 class BackgroundLoad:
@@ -61,8 +69,29 @@ class BackgroundLoad:
 
     # --- emergencies ----------------------------------------------------------------
     def _next_emergency(self) -> None:
-        gap = self.rng.exponential(1.0 / self.emergency_per_day)
-        self.m.env.timeout(gap).callbacks.append(self._emergency)
+        m = self.m
+        if m.demand is None:
+            gap = self.rng.exponential(1.0 / self.emergency_per_day)
+        else:
+            gap = self._calendar_gap(m.demand) - m.env.now
+        m.env.timeout(gap).callbacks.append(self._emergency)
+
+    def _calendar_gap(self, demand: CrisisCalendar) -> float:
+        """The next emergency's time when the calendar multiplies the rate (winters, growth), by thinning.
+
+        Candidates come at the rate raised to the calendar's bound; one at ``t`` is kept with chance
+        ``c(t) / bound`` (``sim.core.seasons``), as the cohort's crises are drawn (``home.calendar_crisis_time``).
+        """
+        rng, t = self.rng, self.m.env.now
+        while True:
+            bound, until = demand.bound(t)
+            candidate = t + rng.exponential(1.0 / (self.emergency_per_day * bound))
+            if candidate >= until:
+                t = until  # none under this bound: start again under the next (the arrivals are memoryless)
+            elif rng.random() * bound < demand.multiplier(candidate):
+                return candidate
+            else:
+                t = candidate
 
     def _emergency(self, _event: simpy.Event) -> None:
         m = self.m

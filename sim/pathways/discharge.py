@@ -47,6 +47,7 @@ uniform.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
@@ -95,6 +96,8 @@ def choose_destination(m: Model, pid: int, u: float) -> Dest:
     support = d.lives_alone_support_hr if pop.alone[pid] else 1.0
     dementia = d.dementia_care_home_hr if pop.need[pid] == Need.DEMENTIA else 1.0
     care_home = d.care_home_by_frailty[f] * support * dementia
+    if not social_care.may_enter_care_home(m, pid):
+        care_home = 0.0  # an under-65: older people's care homes are not theirs (social_care.care_homes_65_plus)
     if pop.care[pid] == Care.HOME_CARE:
         return Dest.CARE_HOME if u < care_home else Dest.HOME
     options = (
@@ -151,17 +154,78 @@ def pool_for(m: Model, dest: Dest) -> CapacityPool:
 
 
 def leave_acute_bed(m: Model, pid: int, stay: OpenStay) -> Process:
-    """SimPy generator, from medically fit to discharge."""
-    env, pop, d = m.env, m.pop, m.p.discharge
-    u_dest, u_assess, u_know = m.u("destination", pid), m.u("assessment", pid), m.u("knows_contact", pid)
-    u_fund, u_therapy, u_fund_wait = m.u("funding", pid), m.u("therapy", pid), m.u("funding_wait", pid)
-    u_choice, u_dispute = m.u("choice", pid), m.u("dispute", pid)
-    u_start, u_equipment, u_housing = m.u("package_start", pid), m.u("equipment", pid), m.u("housing", pid)
+    """SimPy generator, from medically fit to discharge, or to a death in the bed while waiting to leave.
+
+    A person medically fit who waits to leave is exposed to their own death
+    hazard (``Model.death_rate``: age band, frailty, deprivation), drawn from
+    a stream of its own (``delayed_death``): waiting does not stop the clock
+    of a life.  In the baseline's short delays this is rare; where capacity
+    is pinned against an ageing population and delays last months, it keeps
+    the people waiting within reach of death as they would be at home.
+    """
+    env, pop = m.env, m.pop
+    draws = tuple(m.u(name, pid) for name in DISCHARGE_DRAWS)
+    u_dest, u_know, u_fund = draws[0], draws[2], draws[3]
     returning_resident = pop.care[pid] == Care.CARE_HOME
     dest = Dest.HOME if returning_resident else choose_destination(m, pid, u_dest)
     payer = funding(m, dest, u_fund)
     if dest != Dest.HOME:
         m.delayed_now += 1
+        waits = env.process(awaiting_discharge(m, pid, dest, payer, draws))
+        rate = m.death_rate(pid)
+        if dest == Dest.CARE_HOME and m.need_carries_care_home_hr:
+            rate *= m.death_care_home_hr  # the need for a care home carries its risk (mortality.care_home_hr)
+        if rate > 0:
+            yield waits | env.timeout(-math.log1p(-m.u("delayed_death", pid)) / rate)
+        else:
+            yield waits
+        m.delayed_now -= 1
+        if not waits.triggered:  # died in the bed, medically fit, before the way out was ready
+            waits.interrupt()  # its waits end now: a unit it waited for goes to the next in line
+            home.die(m, pid, Place.ACUTE)
+            stay.left, stay.died = env.now, True
+            m.beds.give_back(pid)
+            return
+        taken: Dest | None = waits.value
+        if taken is None:
+            raise RuntimeError(f"person {pid}: the waits to leave hospital ended without a destination")
+        dest = taken
+    m.beds.give_back(pid)
+    stay.left = env.now
+    m.rec.event(env.now, pid, Ev.DISCHARGE, 1, int(dest))
+    m.rec.event(env.now, pid, Ev.KNOWS_CONTACT, 1, int(u_know < knows_contact_share(m, pid)))
+    m.last_discharge[pid] = env.now
+    pop.last_crisis[pid] = env.now  # the transient risk restarts: readmissions
+    go_to(m, pid, dest, returning_resident, payer)
+
+
+# the uniforms every discharge draws, in order, whatever its destination (common random numbers)
+DISCHARGE_DRAWS = (
+    "destination",
+    "assessment",
+    "knows_contact",
+    "funding",
+    "therapy",
+    "funding_wait",
+    "choice",
+    "dispute",
+    "package_start",
+    "equipment",
+    "housing",
+)
+
+
+def awaiting_discharge(
+    m: Model, pid: int, dest: Dest, payer: Funding, draws: tuple[float, ...]
+) -> Generator[simpy.Event, object, Dest | None]:
+    """SimPy process: the assessments and waits before a medically fit person can leave for ``dest``.
+
+    Returns the destination taken (a step down the ladder may change it); None if interrupted by the
+    person's death (each wait records its delayed days up to then).
+    """
+    d = m.p.discharge
+    _, u_assess, _, _, u_therapy, u_fund_wait, u_choice, u_dispute, u_start, u_equipment, u_housing = draws
+    try:
         if not d.assess_after_discharge:
             yield from _wait(m, pid, wait_days(u_therapy, 1.0, d.therapy_assessment_days), Delay.ASSESSMENT, NHS)
             if payer == Funding.NHS and dest in FUNDED_DESTS:
@@ -190,23 +254,19 @@ def leave_acute_bed(m: Model, pid: int, stay: OpenStay) -> Process:
         if dest == Dest.CARE_HOME:
             wait = wait_days(m.u("care_home_search", pid), d.care_home_search_share, d.care_home_search_days)
             yield from _wait(m, pid, wait, Delay.CARE_HOME, by_funding(payer))
-        dest = yield from take_place(m, pid, dest, payer)  # nothing waits after this: the unit is held from now
-        m.delayed_now -= 1
-    m.beds.give_back(pid)
-    stay.left = env.now
-    m.rec.event(env.now, pid, Ev.DISCHARGE, 1, int(dest))
-    m.rec.event(env.now, pid, Ev.KNOWS_CONTACT, 1, int(u_know < knows_contact_share(m, pid)))
-    m.last_discharge[pid] = env.now
-    pop.last_crisis[pid] = env.now  # the transient risk restarts: readmissions
-    go_to(m, pid, dest, returning_resident, payer)
+        return (yield from take_place(m, pid, dest, payer))  # nothing waits after this: the unit is held
+    except simpy.Interrupt:  # the person died waiting
+        return None
 
 
 def _wait(m: Model, pid: int, days: float, category: Delay, responsible: Responsible) -> Process:
-    """Wait ``days`` in the bed, recorded as delayed days of ``category``."""
+    """Wait ``days`` in the bed, recorded as delayed days of ``category`` (up to a death that ends it)."""
     if days > 0:
         start = m.env.now
-        yield m.env.timeout(days)
-        m.delay(pid, start, category, responsible)
+        try:
+            yield m.env.timeout(days)
+        finally:
+            m.delay(pid, start, category, responsible)
 
 
 def social_worker_assessment(m: Model, pid: int, u: float) -> Process:
@@ -217,15 +277,19 @@ def social_worker_assessment(m: Model, pid: int, u: float) -> Process:
     the time left; 0: none).
     """
     start = m.env.now
-    yield from m.social_workers.take()
-    assessment = Exponential(m.p.discharge.assessment_days).ppf(u)
-    if m.mdt[pid] >= 0:
-        assessment *= m.p.mdt.inreach_assessment_share  # the co-ordinator reaches into hospital
-        if m.p.mdt.social_care_in_team:
-            assessment *= m.p.mdt.trusted_assessment_share  # trusted assessment by the team's social worker
-    yield m.env.timeout(assessment)
-    m.social_workers.give_back()
-    m.delay(pid, start, Delay.ASSESSMENT, SOCIAL_CARE, Reason.ASSESSMENT)
+    try:
+        yield from m.social_workers.take()
+        assessment = Exponential(m.p.discharge.assessment_days).ppf(u)
+        if m.mdt[pid] >= 0:
+            assessment *= m.p.mdt.inreach_assessment_share  # the co-ordinator reaches into hospital
+            if m.p.mdt.social_care_in_team:
+                assessment *= m.p.mdt.trusted_assessment_share  # trusted assessment by the team's social worker
+        try:
+            yield m.env.timeout(assessment)
+        finally:
+            m.social_workers.give_back()
+    finally:
+        m.delay(pid, start, Delay.ASSESSMENT, SOCIAL_CARE, Reason.ASSESSMENT)
 
 
 def assessment_after_discharge(m: Model, u: float) -> Process:
@@ -249,9 +313,11 @@ def take_place(m: Model, pid: int, dest: Dest, payer: Funding) -> Generator[simp
                 m.rec.event(m.env.now, pid, Ev.DESTINATION_STEP, 1, 10 * int(dest) + int(other))
                 return other
     start = m.env.now
-    yield from pool.take()
     responsible = NHS if dest == Dest.INTERMEDIATE_CARE else by_funding(payer)
-    m.delay(pid, start, PLACE_WAIT[dest], responsible, REASON[dest])
+    try:
+        yield from pool.take()
+    finally:
+        m.delay(pid, start, PLACE_WAIT[dest], responsible, REASON[dest])
     return dest
 
 

@@ -42,13 +42,14 @@ from sim.core.calendar import Process
 from sim.core.distributions import LogNormal
 from sim.core.hospital import pressure_response
 from sim.pathways import discharge, home, mdt_risk
-from sim.vocabulary import AeExit, Ev, Place
+from sim.vocabulary import AeExit, Care, Ev, Place
 
 if TYPE_CHECKING:
     from sim.core.model import Model
 
 HOURS_PER_DAY = 24.0
 SENT_HOME, ADMITTED, SENT_HOME_UNDER_PRESSURE = AeExit.SENT_HOME, AeExit.ADMITTED, AeExit.SENT_HOME_UNDER_PRESSURE
+DIED_WAITING, FIT_WITHOUT_BED = AeExit.DIED_WAITING, AeExit.FIT_WITHOUT_BED
 
 
 def on_crisis(m: Model, pid: int) -> None:
@@ -134,40 +135,82 @@ def emergency_stay(
     """SimPy process: one emergency admission, from the decision to admit to leaving the acute bed.
 
     ``arrived`` is when the person began to wait for a bed (the decision to
-    admit); the trolley wait runs from it to taking the bed.  ``elapsed``
+    admit); the trolley wait runs from it to taking the bed.  The course of
+    the admission (the days to medically fit, or to a death in hospital)
+    runs from the decision to admit, in A&E while no bed is free: a wait for
+    a bed does not pause an illness, and whoever is still waiting when the
+    course ends dies in A&E or leaves it fit without a bed
+    (:func:`course_ends_in_ae`).  So a queue for beds can never hold a person
+    for longer than their course: without this, a hospital whose queue grows
+    year after year (capacity pinned against an ageing population) would
+    hold its waiting patients out of reach of death.  ``elapsed``
     starts a stay already in progress at time 0 (the initial state, whose bed
     was preloaded without a holder): the remaining time to medically fit is
     ``elapsed``.  ``los_factor`` multiplies the days to medically fit.
     """
     env, pop = m.env, m.pop
     u_los, u_death, u_when = m.u("los", pid), m.u("hospital_death", pid), m.u("death_time", pid)
+    dies = u_death < m.p.mortality.in_hospital_by_frailty[pop.frailty[pid]]
     if elapsed is None:
         pop.place[pid] = Place.AE
-        yield from m.beds.take(pid)  # a trolley wait when no bed is free
+        bed = m.beds.request(pid)
+        if bed is None:  # a bed at once: the course starts in it
+            course = None
+        else:  # a trolley wait: the course starts now, in A&E
+            m.rec.event(env.now, pid, Ev.BED_WAIT)
+            course = days_to_fit(m, pid, u_los)
+            ends = course[0] * los_factor * (u_when if dies else 1.0)
+            yield bed | env.timeout(ends)
+            if not bed.triggered:  # the course ended before a bed was free
+                yield from course_ends_in_ae(m, pid, dies)
+                return
         admitted = env.now
         m.rec.event(admitted, pid, Ev.AE_DEPARTURE, 1, ADMITTED)
         m.rec.event(admitted, pid, Ev.EMERGENCY_ADMISSION, 1, -1)
         m.recent_admissions[pid].append(admitted)
         if admitted - m.last_discharge[pid] <= 30.0:
             m.rec.event(admitted, pid, Ev.READMISSION_30D)
-        to_fit, shortened = days_to_fit(m, pid, u_los)
+        to_fit, shortened = days_to_fit(m, pid, u_los) if course is None else course
         to_fit *= los_factor
     else:
         m.beds.claim(pid)
         admitted = 0.0
         to_fit, shortened = elapsed, 0.0
+    waited = admitted - arrived if elapsed is None else 0.0  # days of the course already run in A&E
     pop.place[pid] = Place.ACUTE
     stay = m.rec.stay_open(pid, True, arrived, admitted)
     stay.shortened = shortened
 
-    if u_death < m.p.mortality.in_hospital_by_frailty[pop.frailty[pid]]:
-        yield env.timeout(to_fit * u_when)
+    if dies:
+        yield env.timeout(max(to_fit * u_when - waited, 0.0))
         home.die(m, pid, Place.ACUTE)
         stay.left, stay.died = env.now, True
         m.beds.give_back(pid)
         return
 
-    yield env.timeout(to_fit)
+    yield env.timeout(max(to_fit - waited, 0.0))
     stay.fit = env.now
     m.rec.event(env.now, pid, Ev.MEDICALLY_FIT)
     yield from discharge.leave_acute_bed(m, pid, stay)
+
+
+def course_ends_in_ae(m: Model, pid: int, dies: bool) -> Process:
+    """The admission's course ran its length on a trolley, before any bed was free (corridor care).
+
+    The person leaves the queue for a bed: they die in A&E, or, medically fit,
+    go back where they live (their care needs after it are left to the
+    community's routes, a request for social care from home).  Neither is an
+    admission: there was no bed.  Only a hospital whose queue outlasts a whole
+    course of care gets here (none in the baseline).
+    """
+    m.beds.withdraw(pid)
+    if dies:
+        m.rec.event(m.env.now, pid, Ev.AE_DEPARTURE, 1, DIED_WAITING)
+        home.die(m, pid, Place.AE)
+    else:
+        m.rec.event(m.env.now, pid, Ev.AE_DEPARTURE, 1, FIT_WITHOUT_BED)
+        m.last_discharge[pid] = m.env.now
+        m.pop.last_crisis[pid] = m.env.now  # the transient risk restarts, as after a discharge
+        home.arrive_home(m, pid, Place.CARE_HOME if m.pop.care[pid] == Care.CARE_HOME else Place.HOME)
+    return
+    yield  # a generator: ``yield from`` it

@@ -190,7 +190,12 @@ def schedule_next(m: Model, pid: int) -> None:
         rate *= m.death_care_home_hr
     rate = rate / DAYS_PER_YEAR
     if rate > 0:
-        t = now - log1p(-u_death(pid)) / rate
+        e = -log1p(-u_death(pid))
+        need_for = pop.care_home_need_until[pid] - now  # waiting for a care home place: its death rate meanwhile
+        if need_for > 0 and m.need_carries_care_home_hr and not in_care_home:
+            t = now + step_delay(rate, e, m.death_care_home_hr, need_for)
+        else:
+            t = now + e / rate
         if t < best:
             best, kind = t, DEATH
     if frailty < 3:
@@ -219,7 +224,7 @@ def schedule_next(m: Model, pid: int) -> None:
                     t = now + e / rate
                 if t < best:
                     best, kind = t, HOME_CARE_REQUEST
-        if care == NO_CARE or care == HOME_CARE:
+        if (care == NO_CARE or care == HOME_CARE) and (band > 0 or not m.care_homes_65_plus):
             rate = m.care_home_request[frailty]
             if rate > 0:
                 t = now - log1p(-u_care_home(pid)) / rate

@@ -9,6 +9,10 @@ request, and the council's waiting list does not turn it away.  A home care
 package is kept while its holder is in hospital (``home.leave_home``), so it
 restarts on discharge with no new brokerage wait.
 
+Care homes here are older people's: only people aged 65 or over take a place
+(``social_care.care_homes_65_plus``, as the figures they are calibrated to count);
+an under-65 with complex needs who needs more than a package gets home care.
+
 Social care that prevents.  A request that waits on the council's list, or
 is refused because the list is full (``Ev.SOCIAL_CARE_REFUSED``), leaves the
 person with unmet need: until a unit is theirs or they take up care on
@@ -49,6 +53,11 @@ def priority(m: Model, pid: int) -> int:
     return COMMUNITY
 
 
+def may_enter_care_home(m: Model, pid: int) -> bool:
+    """Whether the person may take a care home place: 65 or over (``social_care.care_homes_65_plus``)."""
+    return not m.care_homes_65_plus or m.band(pid) > 0
+
+
 def enter_care_home(m: Model, pid: int, funded: int | None = None) -> None:
     """Move into a care home place already taken for this person (permanent admission).
 
@@ -85,7 +94,20 @@ def unmet_need(m: Model, pid: int, until: float) -> None:
 def refused(m: Model, pid: int, care_home: bool) -> None:
     """A request turned away as the council's waiting list is full: recorded, and the need goes unmet for a while."""
     m.rec.event(m.env.now, pid, Ev.SOCIAL_CARE_REFUSED, 1, int(care_home))
-    unmet_need(m, pid, m.env.now + m.p.social_care.unmet_need_refused_days)
+    until = m.env.now + m.p.social_care.unmet_need_refused_days
+    unmet_need(m, pid, until)
+    if care_home:
+        needs_care_home(m, pid, until)
+
+
+def needs_care_home(m: Model, pid: int, until: float) -> None:
+    """The person needs a care home place they do not have until ``until`` (inf: while on the list).
+
+    With ``mortality.need_carries_care_home_hr`` their death hazard is the care home rate meanwhile
+    (``home.schedule_next``); the need ends with their unmet need (``Model.unmet_need_met``).
+    """
+    pop = m.pop
+    pop.care_home_need_until[pid] = max(pop.care_home_need_until[pid], until)
 
 
 def request_home_care(m: Model, pid: int) -> None:
@@ -124,6 +146,7 @@ def request_care_home(m: Model, pid: int) -> None:
         return
     m.pop.pending[pid] = True
     unmet_need(m, pid, math.inf)
+    needs_care_home(m, pid, math.inf)
     m.care_homes.join_queue(queue).callbacks.append(lambda _e: _care_home_granted(m, pid))
 
 
@@ -161,8 +184,10 @@ def on_reablement_ends(m: Model, pid: int) -> None:
         m.pop.reabled_until[pid] = m.env.now + sc.reablement_effect_days
     elif outcome == 1:
         request_home_care(m, pid)
-    elif outcome == 2:
+    elif outcome == 2 and may_enter_care_home(m, pid):
         request_care_home(m, pid)
+    elif outcome == 2:  # an under-65 who needs more than a package: home care, the only long-term care here
+        request_home_care(m, pid)
     home.schedule_next(m, pid)
 
 
@@ -183,7 +208,7 @@ def intermediate_care_stay(m: Model, pid: int) -> Process:
     if outcome == 0:
         m.release(pid)
         home.arrive_home(m, pid)
-    elif outcome == 1:
+    elif outcome == 1 or not may_enter_care_home(m, pid):  # (an under-65: home care, not a care home)
         yield from m.home_care.take()
         m.release(pid)
         m.pop.care[pid] = Care.HOME_CARE

@@ -22,6 +22,7 @@ from typing import Any
 
 from sim import __version__
 from sim.parameters.params import Params
+from sim.parameters.timeline import change_record, changes_of
 from sim.parameters.tree import walk
 from sim.provenance import file_sha256, git_commit
 from sim.scenarios.scenario import Scenario, scenario_hash
@@ -74,6 +75,7 @@ def scenario_entry(s: Scenario, paired: bool, file: Path | None = None) -> dict[
         "interventions": list(s.interventions),
         "shifts": [line.strip() for r in s.shifts for line in r.lines()],
         "shift_remainder_gbp": float(sum(r.remainder_gbp for r in s.shifts)),  # unspent, GBP a year
+        "changes_over_time": [change_record(c) for c in changes_of(s.params)],  # ramp-ups, decays, capacity plans
     }
 
 

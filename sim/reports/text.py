@@ -28,6 +28,7 @@ from sim.analysis.stability import GRIDLOCK_WORDS, overload_sentence
 from sim.core.population import DAYS_PER_YEAR
 from sim.outcomes import registry
 from sim.parameters.params import NEEDS, Params, capacity_basis, per_place
+from sim.parameters.timeline import after_the_window, change_lines
 from sim.parameters.tree import walk
 from sim.reports.stress_des import described
 from sim.scenarios.interventions import DISCIPLINES
@@ -136,6 +137,11 @@ def validate_text(scenario: Scenario) -> str:
                 ["parameter", "baseline", "this scenario", "unit"], [list(r) for r in rows], right=(1, 2)
             )
         ]
+    timed = change_lines(p)
+    if timed:
+        out += ["", f"Changes over time ({len(timed)}; the table above holds them in full effect, docs/time.md):"]
+        out += ["  " + line for line in timed]
+        out += ["  note: " + line for line in after_the_window(p)]
     if scenario.shifts:
         out += [""] + shift_notes(scenario)
         for report in scenario.shifts:
