@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from smallplace import UNLIMITED, small
 
+from sim.core import model
 from sim.parameters.tree import to_dict
 from sim.pathways import home
 from sim.replication.single import GC_OBJECTS, build, rare_collections, single_run
@@ -131,6 +132,25 @@ def test_a_scenarios_warm_up_is_the_reference_warm_up_and_it_launches_at_the_win
     # without a separate warm-up the scenario differs from the start
     c = single_run(scenario, seed=3, replication=1)
     assert not before(c).equals(before(a))
+
+
+def test_a_long_run_keeps_more_first_draws_at_hand_and_draws_the_same_numbers(monkeypatch):
+    """A run longer than the default keeps more of each person's first draws at hand (memory for speed); every
+    number drawn, and so every table, is the one a run keeping the default widths makes."""
+    default_width = {name: w for names, w in model.STREAM_GROUPS for name in names}
+    assert all(model.stream_width(w, model.WIDTHS_RUN_DAYS) == w for w in default_width.values())
+    p = small(population=4_000, horizon=3 * 365.25, warmup=365.0)  # 1.33 times the default run's length
+    long_run = single_run(p, seed=4, replication=1)
+    widths = {s.name: s._width for s in build(p, seed=4, replication=1).streams._person_streams.values()}
+    assert all(widths[n] > default_width[n] for n in ("crisis", "route", "los"))
+    monkeypatch.setattr(model, "LONG_RUN_WIDTHS", 1.0)
+    kept = build(p, seed=4, replication=1).streams._person_streams
+    assert all(kept[n]._width == w for n, w in default_width.items())
+    default = single_run(p, seed=4, replication=1)
+    pd.testing.assert_frame_equal(long_run.kpis, default.kpis)
+    pd.testing.assert_frame_equal(long_run.timeseries, default.timeseries)
+    pd.testing.assert_frame_equal(long_run.data.events, default.data.events)
+    pd.testing.assert_frame_equal(long_run.yearly(), default.yearly())
 
 
 def test_a_run_collects_garbage_rarely_and_leaves_the_collector_as_it_found_it():

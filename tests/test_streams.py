@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sim.core.streams import BLOCK, CHUNK, PersonStream, Streams, stream_key
+from sim.core.streams import BLOCK, CHUNK, MAX_WIDTH, PersonStream, Streams, stream_key
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -142,7 +142,7 @@ def test_any_interleaving_gives_each_person_their_own_sequence(order, seed):
         min_size=1,
         max_size=150,
     ),
-    width=st.sampled_from([0, 1, 4, BLOCK]),
+    width=st.sampled_from([0, 1, 4, BLOCK, BLOCK + 5, 2 * BLOCK, MAX_WIDTH]),
     seed=st.integers(min_value=0, max_value=2**63),
 )
 def test_groups_and_widths_keep_every_number(order, width, seed):
@@ -166,7 +166,17 @@ def test_a_group_leaves_existing_streams_alone_and_widths_are_checked():
     assert ga is a and a.draws_used(2) == 5
     assert draws(gb, 2, 2 * BLOCK + 1) == isolated(3, 0, "b", 2, 2 * BLOCK + 1)
     with pytest.raises(ValueError):
-        s.group(("c",), BLOCK + 1)
+        s.group(("c",), MAX_WIDTH + 1)
+
+
+def test_first_draws_kept_over_several_blocks_are_those_blocks_numbers():
+    """A width past one block keeps the next blocks' first draws at hand: each person's numbers, in order."""
+    width = 2 * BLOCK + 3
+    wide = Streams(4, 1, persons=CHUNK + 2).group(("w0", "w1"), width)
+    n = 3 * BLOCK + 1  # past the first draws too
+    for pid in (0, CHUNK - 1, CHUNK + 1):
+        for j, s in enumerate(wide):
+            assert draws(s, pid, n) == isolated(4, 1, f"w{j}", pid, n)
 
 
 def test_draws_far_past_the_first_block_jump_back_and_forth():

@@ -20,7 +20,7 @@ from sim.core.projection import improved
 from sim.core.records import OpenSpell, Records
 from sim.core.seasons import CrisisCalendar
 from sim.core.services import CapacityPool, DailySlots
-from sim.core.streams import Streams
+from sim.core.streams import MAX_WIDTH, Streams
 from sim.parameters.params import Params, capacity_basis, per_place
 from sim.vocabulary import Care, Delay, Kind, Place, Responsible, Spell
 
@@ -44,7 +44,8 @@ HAZARD_STREAMS = (
     "home_care_end",
 )
 # streams drawn from together, kept side by side in memory, with how many of each person's first draws to
-# keep at hand (the rest are made when needed); neither changes any number drawn, only memory and speed
+# keep at hand in the default run (the rest are made when needed; a longer run keeps more, stream_width);
+# neither changes any number drawn, only memory and speed
 STREAM_GROUPS = (
     (HAZARD_STREAMS, 16),
     (("gp_contacts", "nursing_visits"), 16),  # a home spell's bulk counts
@@ -74,6 +75,18 @@ STREAM_GROUPS = (
     (("crisis_season",), 8),  # thinning of crisis candidates when crisis risk follows the calendar (sim.core.seasons)
     (("moving",), 1),  # crossing a band's edge: does the person leave the place? (sim.pathways.demography)
 )
+# the run those widths are for (a year's warm-up and a two-year window, in days), and how many times as many
+# first draws a longer run keeps at hand at most, its people living on to draw more (see stream_width)
+WIDTHS_RUN_DAYS = 1095.0
+LONG_RUN_WIDTHS = 2.0
+
+
+def stream_width(width: int, run_days: float) -> int:
+    """The first draws of a group of :data:`STREAM_GROUPS` to keep at hand per person in a run of ``run_days``
+    (warm-up and window): ``width`` for a run up to :data:`WIDTHS_RUN_DAYS`, more in proportion for a longer
+    one, up to :data:`LONG_RUN_WIDTHS` times as many.  Memory against speed only: no number drawn changes."""
+    scale = min(LONG_RUN_WIDTHS, max(1.0, run_days / WIDTHS_RUN_DAYS))
+    return min(MAX_WIDTH, round(width * scale))
 
 
 def capacities(p: Params) -> dict[str, int]:
@@ -117,8 +130,9 @@ class Model:
         self.replication = replication
         self.env = Environment()
         self.streams = Streams(seed, replication)
+        run_days = params.time.warmup_days + params.time.horizon_days
         for names, width in STREAM_GROUPS:
-            self.streams.group(names, width)
+            self.streams.group(names, stream_width(width, run_days))
         self.pop = Population(params, self.streams)
         self.rec = Records()
         self.window_start = params.time.warmup_days

@@ -23,7 +23,9 @@ import numpy as np
 
 CHUNK = 4096  # persons per generated chunk
 BLOCK = 16  # draws per person per block
+MAX_WIDTH = 4 * BLOCK  # most first draws a person stream keeps at hand per person (memory)
 _PCG64_PERIOD = 1 << 128
+_NO_ROW = array("d", bytes(8 * BLOCK))  # a place for a row of BLOCK draws, filled when it is used
 
 
 def stream_key(name: str) -> int:
@@ -44,15 +46,15 @@ class _FirstDraws:
     ``(p * width + k) * streams + j``: the next draws of streams a pathway
     draws from together are side by side in memory, and draw counters are
     kept person by person too (``p * streams + j``).  ``width`` (at most
-    ``BLOCK``) is how many draws most people need; where a number is kept
-    never changes which number it is.
+    ``MAX_WIDTH``, from as many blocks as it spans) is how many draws most
+    people need; where a number is kept never changes which number it is.
     """
 
     __slots__ = ("seed", "rep", "keys", "width", "first", "count", "rows")
 
     def __init__(self, seed: int, replication: int, keys: tuple[int, ...], width: int = BLOCK) -> None:
-        if not 0 <= width <= BLOCK:
-            raise ValueError(f"width must be between 0 and {BLOCK}, got {width}")
+        if not 0 <= width <= MAX_WIDTH:
+            raise ValueError(f"width must be between 0 and {MAX_WIDTH}, got {width}")
         self.seed = seed
         self.rep = replication
         self.keys = keys
@@ -67,8 +69,9 @@ class _FirstDraws:
             data = np.empty((len(chunks), CHUNK, self.width, len(self.keys)))  # persons x draws x streams
             for i, chunk in enumerate(chunks):
                 for j, key in enumerate(self.keys):
-                    block = _generator(self.seed, (self.rep, key, chunk, 0)).random((CHUNK, BLOCK))
-                    data[i, :, :, j] = block[:, : self.width]
+                    for b, start in enumerate(range(0, self.width, BLOCK)):  # draws start.. are block b's
+                        block = _generator(self.seed, (self.rep, key, chunk, b)).random((CHUNK, BLOCK))
+                        data[i, :, start : start + BLOCK, j] = block[:, : self.width - start]
             self.first.frombytes(data.data.cast("B"))  # the same doubles, without making Python floats
         self.rows = max(self.rows, chunks.stop * CHUNK)
         missing = self.rows * len(self.keys) - len(self.count)
@@ -93,7 +96,9 @@ class PersonStream:
     streams of a group (``Streams.group``).  Later draws, which few people
     need, are made one block row at a time, on demand, by moving the block's
     generator to the person's row (the same numbers as making the whole
-    block), and only the row in use is kept.
+    block), and only the row in use is kept: in a flat array too, at a place
+    the person keeps, so that a long run does not pile up an object per row
+    for Python's cycle collector to walk.
     """
 
     __slots__ = (
@@ -108,6 +113,8 @@ class PersonStream:
         "_slot",
         "_width",
         "_extra",
+        "_rows",
+        "_blocks",
         "_gens",
     )
 
@@ -128,7 +135,9 @@ class PersonStream:
         self._stride = len(store.keys)
         self._slot = slot
         self._width = store.width
-        self._extra: dict[int, tuple[int, array[float]]] = {}  # pid -> (block, its row) past the first draws
+        self._extra: dict[int, int] = {}  # pid -> where their row past the first draws is (in rows of _rows)
+        self._rows = array("d")  # those rows, BLOCK draws each
+        self._blocks: list[int] = []  # the block each row of _rows is from
         self._gens: dict[tuple[int, int], _Cursor] = {}  # (chunk, block) -> its generator and position
         self.ensure(persons)
 
@@ -146,10 +155,15 @@ class PersonStream:
 
     def _later(self, pid: int, k: int) -> float:
         block, col = divmod(k, BLOCK)
-        got = self._extra.get(pid)
-        if got is None or got[0] != block:
-            got = self._extra[pid] = (block, self._row(pid, block))
-        return got[1][col]
+        at = self._extra.get(pid)
+        if at is None:  # the person's first draw past their first draws: a place for their row
+            at = self._extra[pid] = len(self._blocks)
+            self._blocks.append(-1)
+            self._rows.extend(_NO_ROW)
+        if self._blocks[at] != block:
+            self._blocks[at] = block
+            self._rows[at * BLOCK : (at + 1) * BLOCK] = self._row(pid, block)
+        return self._rows[at * BLOCK + col]
 
     def _row(self, pid: int, block: int) -> array[float]:
         """Row ``pid`` of its chunk's block ``block``: the block's generator moved to the row and read.

@@ -205,7 +205,7 @@ def cohort_costs(data: RunData, c: Cohort, lo: np.ndarray, k: dict[str, float]) 
     ev = data.events
     t_all, pid_all, code = ev["time"].to_numpy(), ev["pid"].to_numpy(), ev["event"].to_numpy()
     person = pid_all >= 0
-    in_all = person & (t_all < E) & (t_all >= np.nan_to_num(lo_all[np.where(person, pid_all, 0)], nan=np.inf))
+    in_all = person & (t_all < E) & (t_all >= np.nan_to_num(lo_all, nan=np.inf)[np.where(person, pid_all, 0)])
 
     def count_all(e: Ev) -> float:
         return float((in_all & (code == e)).sum())

@@ -56,9 +56,10 @@ def new_care_home_intervals(data: RunData, lo: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"pid": pid[new], "start": start[new], "end": sp["end"].to_numpy(np.float64)[new]})
 
 
-def home_days(data: RunData, lo: np.ndarray, ae: pd.DataFrame) -> pd.DataFrame:
+def home_days(data: RunData, lo: np.ndarray, ae: pd.DataFrame, hospital: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per person who counts (``lo[pid]`` not nan): days alive from ``lo`` to death or the window's end,
-    and how they split into days in hospital, in a new care home and at home (``COLUMNS``).
+    and how they split into days in hospital, in a new care home and at home (``COLUMNS``).  ``hospital``:
+    :func:`hospital_intervals` of ``data`` and ``ae``, if already made (they are the same for every cohort).
 
     Vectorised as a sweep over the people's interval ends: each interval, clipped to the person's counted
     time, adds +1 at its start and -1 at its end to its setting's count; between consecutive ends of one
@@ -76,7 +77,7 @@ def home_days(data: RunData, lo: np.ndarray, ae: pd.DataFrame) -> pd.DataFrame:
         keep = b > a  # false where lo is nan (not counted) or the interval lies outside the person's time
         return pid[keep], a[keep], b[keep]
 
-    hp, ha, hb = clipped(hospital_intervals(data, ae))
+    hp, ha, hb = clipped(hospital if hospital is not None else hospital_intervals(data, ae))
     cp, ca, cb = clipped(new_care_home_intervals(data, lo))
     pid = np.concatenate([hp, hp, cp, cp])
     t = np.concatenate([ha, hb, ca, cb])
@@ -103,7 +104,10 @@ def home_days(data: RunData, lo: np.ndarray, ae: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def days_at_home_kpis(data: RunData, lo: np.ndarray, ae: pd.DataFrame) -> dict[str, float]:
-    """The cohort's ``days_at_home`` and ``days_in_new_care_home`` over its counted time in the window."""
-    t = home_days(data, lo, ae)
+def days_at_home_kpis(
+    data: RunData, lo: np.ndarray, ae: pd.DataFrame, hospital: pd.DataFrame | None = None
+) -> dict[str, float]:
+    """The cohort's ``days_at_home`` and ``days_in_new_care_home`` over its counted time in the window
+    (``hospital``: as in :func:`home_days`)."""
+    t = home_days(data, lo, ae, hospital)
     return {"days_at_home": float(t["home_days"].sum()), "days_in_new_care_home": float(t["new_care_home_days"].sum())}

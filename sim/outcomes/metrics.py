@@ -7,6 +7,7 @@ from ``sim.outcomes.costs``.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from sim.core.population import DAYS_PER_YEAR
 from sim.outcomes import deprivation, registry
 from sim.outcomes.continuity import continuity_share
 from sim.outcomes.costs import cohort_costs, excess_days
-from sim.outcomes.days_at_home import days_at_home_kpis
+from sim.outcomes.days_at_home import days_at_home_kpis, hospital_intervals
 from sim.outcomes.demography import demography_kpis
 from sim.outcomes.deprivation import imd_cohorts
 from sim.outcomes.rundata import Cohort, RunData, lower_bound, overlap
@@ -43,9 +44,31 @@ _COUNTED = {
 }
 
 
-def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
+@dataclass(frozen=True)
+class Shared:
+    """What every cohort of one run reads alike, made once for them all (:func:`shared`): the A&E visits
+    (:func:`ae_visits`), the stays on the elective waiting list (:func:`waiting_list`), the times in a hospital
+    setting (``days_at_home.hospital_intervals``) and the escalation bed days (:func:`escalation_bed_days`)."""
+
+    ae: pd.DataFrame
+    waiting: pd.DataFrame
+    hospital: pd.DataFrame
+    escalation_bed_days: float
+
+
+def shared(data: RunData) -> Shared:
+    """The tables of ``data`` that :func:`cohort_kpis` reads for every cohort alike."""
+    ae = ae_visits(data)
+    return Shared(ae, waiting_list(data), hospital_intervals(data, ae), escalation_bed_days(data))
+
+
+def cohort_kpis(data: RunData, c: Cohort, tables: Shared | None = None) -> dict[str, float]:
+    """Every cohort metric of cohort ``c``; ``tables``: :func:`shared` of ``data``, when measuring several cohorts."""
     W, E = data.window_start, data.window_end
+    if tables is None:
+        tables = shared(data)
     lo = lower_bound(data, c)
+    lo_inf = np.nan_to_num(lo, nan=np.inf)  # per pid, from when the person counts (inf: never)
     ppl = data.people
     out: dict[str, float] = {}
 
@@ -58,28 +81,27 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
     person = ev["pid"].to_numpy() >= 0
     t = ev["time"].to_numpy()
     pid = np.where(person, ev["pid"].to_numpy(), 0)
-    start = np.nan_to_num(lo[pid], nan=np.inf)
+    start = lo_inf[pid]
     # GP contacts and nursing visits at home are counted in bulk when a spell at home ends, and every
     # open spell is closed at the window's edges: a count at the start covers the time before it, one at
     # the end the time up to it (sim/replication/single.py), so these count in (start, end]
     code, det = ev["event"].to_numpy(), ev["detail"].to_numpy()
     bulk = ((code == Ev.GP_CONTACT) & (det == 1)) | (code == Ev.COMMUNITY_NURSING)
     inside = person & np.where(bulk, (t <= E) & (t > start), (t < E) & (t >= start))
-    e = ev[inside]
-    kind = e["event"].to_numpy()
-    count = e["count"].to_numpy()
-    detail = e["detail"].to_numpy()
+    rows = np.flatnonzero(inside)
+    kind, count, detail = code[rows], ev["count"].to_numpy()[rows], det[rows]
+    totals = np.bincount(kind, weights=count, minlength=max(Ev) + 1)  # counts by event (whole numbers: exact)
     for metric, code in _COUNTED.items():
-        out[metric] = float(count[kind == code].sum())
+        out[metric] = float(totals[code])
     out["deaths_in_hospital"] = float(((kind == Ev.DEATH) & (detail == Place.ACUTE)).sum())
     out["care_home_admissions"] = float(((kind == Ev.CARE_HOME_ADMISSION) & (detail == 1)).sum())
     un = data.spells[data.spells["kind"] == Spell.UNMET_NEED]
     unmet = overlap(un["pid"].to_numpy(), un["start"].to_numpy(), un["end"].to_numpy(), lo, E)
     out["unmet_need_person_days"] = float(unmet.sum())
     # the 91-day check counts when the discharge into reablement was inside the cohort's window
-    chk = e[(kind == Ev.AT_HOME_91D)]
-    chk = chk[chk["time"].to_numpy() - 91.0 >= lo[chk["pid"].to_numpy()]]
-    out["at_home_91d_after_reablement"] = float(chk["detail"].mean()) if len(chk) else float("nan")
+    chk = rows[kind == Ev.AT_HOME_91D]
+    chk = chk[t[chk] - 91.0 >= lo[pid[chk]]]
+    out["at_home_91d_after_reablement"] = float(det[chk].mean()) if len(chk) else float("nan")
     rr = detail[kind == Ev.RAPID_RESPONSE]
     out["rapid_response_kept_home_share"] = float(rr.mean()) if len(rr) else float("nan")
     knows = detail[kind == Ev.KNOWS_CONTACT]
@@ -91,11 +113,10 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
     out["bed_days"] = float(bed_days.sum())
     out["mean_occupied_beds"] = out["bed_days"] / (E - W)
     left = st["left"].to_numpy(float)  # (float even with no stay at all: a hospital with no bed)
-    ended = st["emergency"].to_numpy(bool) & ~np.isnan(left) & (left < E)
-    ended &= left >= np.nan_to_num(lo[spid], nan=np.inf)
+    ended = st["emergency"].to_numpy(bool) & ~np.isnan(left) & (left < E) & (left >= lo_inf[spid])
     out["mean_los_days"] = float((left - st["admitted"].to_numpy())[ended].mean()) if ended.any() else float("nan")
     arrived, admitted = st["arrived"].to_numpy(float), st["admitted"].to_numpy(float)
-    admitted_in = (admitted < E) & (admitted >= np.nan_to_num(lo[spid], nan=np.inf))
+    admitted_in = (admitted < E) & (admitted >= lo_inf[spid])
     out["trolley_wait_hours"] = float(((admitted - arrived) * 24.0)[admitted_in].sum()) + bedless_wait_hours(data, lo)
 
     # the hospital's responses to pressure: people sent home who would have been admitted, days taken off stays
@@ -107,16 +128,16 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
     out["fit_without_a_bed"] = float((left_ae == AeExit.FIT_WITHOUT_BED).sum())
     out["stay_days_shortened_under_pressure"] = float(st["shortened"].to_numpy()[admitted_in].sum())
 
-    ae = ae_visits(data)
+    ae = tables.ae
     apid, arrival = ae["pid"].to_numpy(), ae["time"].to_numpy()
-    counted = (arrival < E) & (arrival >= np.nan_to_num(lo[apid], nan=np.inf))
+    counted = (arrival < E) & (arrival >= lo_inf[apid])
     hours = (np.nan_to_num(ae["left"].to_numpy(), nan=E) - arrival) * 24.0  # still in A&E at the end: so far
     for metric, limit in AE_WAITS.items():
         out[metric] = float((counted & (hours > limit)).sum())
-    out.update(days_at_home_kpis(data, lo, ae))  # days alive split into home, hospital and a new care home
+    out.update(days_at_home_kpis(data, lo, ae, tables.hospital))  # days alive: home, hospital and a new care home
     out["mdt_continuity_share"] = continuity_share(data, lo)
 
-    wl = waiting_list(data)
+    wl = tables.waiting
     wpid, start, stop = wl["pid"].to_numpy(), wl["start"].to_numpy(), wl["stop"].to_numpy()
     on_list = overlap(wpid, start, stop, lo, E).sum()
     out["elective_waiting_list_mean"] = float(on_list / (E - W))
@@ -137,7 +158,7 @@ def cohort_kpis(data: RunData, c: Cohort) -> dict[str, float]:
     aux = {
         "elective_day_cases": float(((kind == Ev.ELECTIVE_ADMISSION) & (detail == 1)).sum()),
         "community_nursing_visits": float(count[kind == Ev.COMMUNITY_NURSING].sum()),
-        "escalation_bed_days_all": escalation_bed_days(data),
+        "escalation_bed_days_all": tables.escalation_bed_days,
         "emergency_excess_bed_days": excess_days(
             st[st["emergency"].to_numpy(bool)], lo, E, data.params.costs.emergency_trim_days
         ),
@@ -244,15 +265,16 @@ def kpi_table(data: RunData, cohorts: tuple[Cohort, ...] | None = None) -> pd.Da
     """Tidy table: cohort, metric, value (place-wide figures under cohort ``all``)."""
     rows = []
     measured = {}
+    tables = shared(data)
     for c in cohorts or standard_cohorts():
-        measured[c.name] = cohort_kpis(data, c)
+        measured[c.name] = cohort_kpis(data, c, tables)
         for metric, value in measured[c.name].items():
             rows.append((c.name, metric, value))
     days = data.window_end - data.window_start
     if deprivation.MOST in measured and deprivation.LEAST in measured:  # imd_gap, after the fifths
         most, least = measured[deprivation.MOST], measured[deprivation.LEAST]
         rows += [(registry.IMD_GAP, m, v) for m, v in deprivation.gap(most, least, days).items()]
-    escalation = escalation_bed_days(data)
+    escalation = tables.escalation_bed_days
     ev = data.events
     t = ev["time"].to_numpy()
     background = (ev["pid"].to_numpy() < 0) & (t >= data.window_start) & (t < data.window_end)

@@ -42,7 +42,7 @@ from scipy import stats
 from sim.core.population import DAYS_PER_YEAR
 from sim.outcomes import deprivation, registry
 from sim.outcomes.days_at_home import days_at_home_kpis
-from sim.outcomes.metrics import ae_visits, cohort_kpis, standard_cohorts
+from sim.outcomes.metrics import cohort_kpis, shared, standard_cohorts
 from sim.outcomes.rundata import Cohort, RunData, lower_bound
 from sim.parameters.params import Params
 from sim.vocabulary import Ev
@@ -290,12 +290,15 @@ def yearly_table(data: RunData, marks: YearMarks, cohorts: tuple[Cohort, ...] | 
     rows = []
     for year in marks.years:
         part = year_slice(split, year, pairs)
-        ae = ae_visits(part)
+        tables = shared(part)
+        ae = tables.ae
         measured = {}
         for c in cohorts:
-            k = measured[c.name] = cohort_kpis(part, c)
-            to_end = days_at_home_kpis(part, bounds[c.name], ae)
-            to_start = days_at_home_kpis(dataclasses.replace(part, window_end=year.start), bounds[c.name], ae)
+            k = measured[c.name] = cohort_kpis(part, c, tables)
+            to_end = days_at_home_kpis(part, bounds[c.name], ae, tables.hospital)
+            to_start = days_at_home_kpis(
+                dataclasses.replace(part, window_end=year.start), bounds[c.name], ae, tables.hospital
+            )
             k.update({m: to_end[m] - to_start[m] for m in LOOK_BACK})
         if deprivation.MOST in measured and deprivation.LEAST in measured:  # imd_gap, as kpi_table adds it
             measured[registry.IMD_GAP] = deprivation.gap(

@@ -21,6 +21,7 @@ from sim.core import schedule
 from sim.core.calendar import Process
 from sim.core.distributions import poisson_counts
 from sim.core.model import Model
+from sim.core.streams import MAX_WIDTH
 from sim.outcomes.metrics import kpi_table, mdt_cohorts, standard_cohorts
 from sim.outcomes.rundata import RunData
 from sim.outcomes.yearly import SPLIT_STREAMS, YearMarks, year_marks, yearly_table, years_of
@@ -168,7 +169,8 @@ def _year_ends(m: Model, ends: tuple[float, ...], crossings: array[float]) -> Pr
     years (``sim.outcomes.yearly``).  New streams, read nowhere else: nothing the model does changes."""
     if not ends:
         return
-    u_gp, u_nursing = (s.next for s in m.streams.group(SPLIT_STREAMS, 2))  # most people draw once a year
+    # a person draws once a year's end at most: every draw at hand (the numbers do not depend on it)
+    u_gp, u_nursing = (s.next for s in m.streams.group(SPLIT_STREAMS, min(len(ends), MAX_WIDTH)))
     for at in ends:
         yield m.env.timeout(at - m.env.now)
         for pid, since in enumerate(m.home_since):
@@ -219,12 +221,13 @@ def single_run(
         pool._tick()
     for pid in range(len(m.pop)):
         m.home_spell_close(pid)
-    data = _run_data(m, snap)
-    res = RunResult(
-        kpi_table(data, standard_cohorts() + mdt_cohorts(data)),
-        pd.DataFrame(rows, columns=["day", "series", "value"]),
-        data,
-    )
+    with rare_collections():  # the records made into tables: hundreds of thousands of new rows in a long run
+        data = _run_data(m, snap)
+        res = RunResult(
+            kpi_table(data, standard_cohorts() + mdt_cohorts(data)),
+            pd.DataFrame(rows, columns=["day", "series", "value"]),
+            data,
+        )
     spells = np.frombuffer(m.gp_spells, dtype=np.float64).reshape(-1, 6)  # end, pid, ... (Model.gp_spells)
     res.marks = year_marks(years, np.frombuffer(crossings).reshape(-1, 5), spells[:, 0], spells[:, 1])
     py = data.people
