@@ -170,20 +170,27 @@ def seasonal_runs():
     return run(AMPLITUDE), run(0.0)
 
 
+MONTHS = pd.Series(MONTH_DAYS, index=range(1, 13))  # days of each calendar month
+threshold = stats.chi2.ppf(0.999, 11)  # a chi-square of 12 months' counts, their total fixed
+
+
+def month_factors(p: Params) -> pd.Series:
+    """The seasonal factor of each calendar month at :data:`AMPLITUDE`."""
+    return pd.Series(seasonal_factors(p.demand.monthly_pattern, AMPLITUDE), index=range(1, 13))
+
+
+def chi2(n: pd.Series, factors: pd.Series) -> float:
+    """Counts by month against expectations proportional to each month's factor times its days."""
+    expected = factors * MONTHS / (factors * MONTHS).sum() * n.sum()
+    return float(((n - expected) ** 2 / expected).sum())
+
+
 def test_the_monthly_pattern_of_crises_follows_the_calendar_in_amplitude_and_phase(seasonal_runs):
     """Crises by calendar month against the factors: Poisson counts around their expectations, the
     expectations proportional to each month's factor times its days (the cohort at risk stays the same
     size through the year: the same test on the run without seasons finds it flat)."""
     (p, on), (_, off) = seasonal_runs
-    start = p.time.start_month
-    days = pd.Series(MONTH_DAYS, index=range(1, 13))
-    f = pd.Series(seasonal_factors(p.demand.monthly_pattern, AMPLITUDE), index=range(1, 13))
-
-    def chi2(n: pd.Series, factors: pd.Series) -> float:
-        expected = factors * days / (factors * days).sum() * n.sum()
-        return float(((n - expected) ** 2 / expected).sum())
-
-    threshold = stats.chi2.ppf(0.999, 11)  # 12 months, their total fixed
+    start, days, f = p.time.start_month, MONTHS, month_factors(p)
     n_on, n_off = by_month(crisis_times(on), start), by_month(crisis_times(off), start)
     assert chi2(n_on, f) < threshold
     assert chi2(n_off, f * 0 + 1) < threshold
@@ -210,15 +217,7 @@ def test_the_background_s_emergencies_follow_the_same_calendar(seasonal_runs):
     """The background's emergencies by month: proportional to each month's factor times its days, flat
     without seasons, and the flat pattern fails on the seasonal run (the test has power)."""
     (p, on), (_, off) = seasonal_runs
-    start = p.time.start_month
-    days = pd.Series(MONTH_DAYS, index=range(1, 13))
-    f = pd.Series(seasonal_factors(p.demand.monthly_pattern, AMPLITUDE), index=range(1, 13))
-
-    def chi2(n: pd.Series, factors: pd.Series) -> float:
-        expected = factors * days / (factors * days).sum() * n.sum()
-        return float(((n - expected) ** 2 / expected).sum())
-
-    threshold = stats.chi2.ppf(0.999, 11)
+    start, f = p.time.start_month, month_factors(p)
     n_on, n_off = by_month(background_arrivals(on), start), by_month(background_arrivals(off), start)
     assert chi2(n_on, f) < threshold
     assert chi2(n_off, f * 0 + 1) < threshold

@@ -52,6 +52,7 @@ class BackgroundLoad:
         self.los = LogNormal(a.background_los_mean_days, a.background_los_mean_days * a.los_cv)
         self.rng = m.streams.generator("background")
         self.rng_elective = m.streams.generator("background_elective")
+        self.rng_season = m.streams.generator("background_season")  # thinning's acceptances (a calendar)
 
     def start(self) -> None:
         """Patients already in at time 0 (stays in progress, length-biased), then arrivals."""
@@ -81,6 +82,8 @@ class BackgroundLoad:
 
         Candidates come at the rate raised to the calendar's bound; one at ``t`` is kept with chance
         ``c(t) / bound`` (``sim.core.seasons``), as the cohort's crises are drawn (``home.calendar_crisis_time``).
+        The acceptances draw from a generator of their own, so a calendar of ones gives the arrivals drawn
+        without one, number for number.
         """
         rng, t = self.rng, self.m.env.now
         while True:
@@ -88,7 +91,7 @@ class BackgroundLoad:
             candidate = t + rng.exponential(1.0 / (self.emergency_per_day * bound))
             if candidate >= until:
                 t = until  # none under this bound: start again under the next (the arrivals are memoryless)
-            elif rng.random() * bound < demand.multiplier(candidate):
+            elif self.rng_season.random() * bound < demand.multiplier(candidate):
                 return candidate
             else:
                 t = candidate
