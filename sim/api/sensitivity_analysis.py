@@ -248,20 +248,27 @@ def _emulated(evaluate, params, answers, runner_study, folder, fitted, notes, ex
     )
 
 
-def _write_emulated(found, runner_study: Study, out: Path, command: str, seconds: float, runs: int) -> None:
-    """The emulator route's tables and metadata, written into ``out``."""
-    from sim.calibration.sobol_emulated import BASE_SAMPLE, CONDITIONING, REALISATIONS, RESAMPLES
-    from sim.experiments.exports import write_table
-
-    meta = {
+def _provenance(runner_study: Study, command: str, seconds: float, runs: int) -> dict[str, object]:
+    """What either route's ``sensitivity*.json`` says of the run: the study, the command, its time and size."""
+    return {
         "study": runner_study.name,
-        "route": "emulator",
         "command": command,
         "seconds": round(seconds, 1),
         "runs_made": runs,
         "population": runner_study.settings.population,
         "replications": runner_study.replications,
         "seed": runner_study.seed,
+    }
+
+
+def _write_emulated(found, runner_study: Study, out: Path, command: str, seconds: float, runs: int) -> None:
+    """The emulator route's tables and metadata, written into ``out``."""
+    from sim.calibration.sobol_emulated import BASE_SAMPLE, CONDITIONING, REALISATIONS, RESAMPLES
+    from sim.experiments.exports import write_table
+
+    meta = {
+        "route": "emulator",
+        **_provenance(runner_study, command, seconds, runs),
         "design_points": found.points,
         "held_out_points": found.held_out,
         "base_sample": BASE_SAMPLE,
@@ -290,13 +297,7 @@ def _write(
     s = runner_study.sensitivity
     assert s is not None  # checked before the runs
     meta = {
-        "study": runner_study.name,
-        "command": command,
-        "seconds": round(seconds, 1),
-        "runs_made": runs,
-        "population": runner_study.settings.population,
-        "replications": runner_study.replications,
-        "seed": runner_study.seed,
+        **_provenance(runner_study, command, seconds, runs),
         "samples": s.samples,
         "morris_trajectories": s.morris_trajectories,
         "prior_driven_threshold": PRIOR_DRIVEN_SHARE,
