@@ -19,9 +19,10 @@ from helpers import check_places
 from scipy import integrate, stats
 from smallplace import small
 
-from sim.calibration import projection_check
+from sim.calibration import frailty_fit, projection_check
+from sim.calibration.frailty_fit import frailty_counts
 from sim.cli.main import main
-from sim.core.population import BAND_EDGES, DAYS_PER_YEAR, cohort_sizes
+from sim.core.population import BAND_EDGES, DAYS_PER_YEAR, cohort_sizes, frailty_by_band
 from sim.core.projection import (
     ENGLAND_65PLUS_SHARE_2018,
     ENGLAND_65PLUS_SHARE_2028,
@@ -35,7 +36,7 @@ from sim.core.projection import (
     make_plan,
     onset_factor,
 )
-from sim.parameters.params import Params
+from sim.parameters.params import AGE_BANDS, Params
 from sim.parameters.tree import apply_overrides
 from sim.replication.single import build, single_run
 from sim.vocabulary import Ev, Place
@@ -75,10 +76,53 @@ def drifted(res, p: Params) -> np.ndarray:
 
 
 # --- the stationary baseline ------------------------------------------------------------------------------
-def test_baseline_band_counts_stay_at_time_0_s_for_ten_years():
+@pytest.fixture(scope="module")
+def baseline_ten_years():
     p = ten_years(50_000)
-    res = single_run(p, seed=1)
+    return p, single_run(p, seed=1)
+
+
+def test_baseline_band_counts_stay_at_time_0_s_for_ten_years(baseline_ten_years):
+    p, res = baseline_ten_years
     assert (drifted(res, p) <= 1).all(), drifted(res, p).round(2)
+
+
+def frailty_drift(res, p: Params) -> np.ndarray:
+    """How far each band's frailty shares at each year's end are from time 0's, in units of the tolerance.
+
+    At one time, people's levels are independent draws (each from their own streams) from the band's mix,
+    so a share misses it by about a binomial standard error; one comparison per year, band and level.
+    """
+    counts = frailty_counts(res.data, year_ends(res))
+    people = counts.sum(axis=2, keepdims=True)
+    share = frailty_by_band(p)[None]
+    return np.abs(counts / people - share) / (z_for(counts.size) * np.sqrt(share * (1 - share) / people))
+
+
+def test_baseline_frailty_mix_stays_at_time_0_s_for_ten_years(baseline_ten_years):
+    p, res = baseline_ten_years
+    assert (frailty_drift(res, p) <= 1).all(), frailty_drift(res, p).max(axis=0).round(2)
+
+
+def test_one_step_down_per_band_as_before_0_8_drifts_beyond_that_tolerance():
+    """The test above can fail: with 0.7.0's steps down (one rate per band) the mix drifts, 85+ towards severe."""
+    before = {f"frailty_recovery_{band}": [r] * 3 for band, r in zip(AGE_BANDS, (0.30, 0.36, 0.22, 0.20))}
+    p = ten_years(20_000, people=before)
+    assert (frailty_drift(single_run(p, seed=1), p) > 1).any()
+
+
+def test_the_plan_keeps_each_band_s_frailty_mix_and_the_fit_solves_for_any_mix():
+    p = Params()
+    target = frailty_by_band(p)
+    assert np.abs(frailty_fit.mix_after(p, 40.0) - target).max() < 1e-3  # the place's rates, rounded to four places
+    assert frailty_fit.drift(p, 20.0) < 0.02  # on the way, a point or so while ages within a band settle
+    other = {"frailty_75_84": [0.38, 0.41, 0.16, 0.05], "frailty_85plus": [0.20, 0.44, 0.25, 0.11]}  # a frailer place
+    q = apply_overrides(p, {"people": other})
+    assert np.abs(frailty_fit.mix_after(q, 40.0) - frailty_by_band(q)).max() > 0.02  # the place's rates do not hold it
+    rates, miss = frailty_fit.fit(q)
+    assert miss < 1e-8
+    held = frailty_fit.mix_after(frailty_fit.with_recovery(q, rates), 40.0)
+    np.testing.assert_allclose(held, frailty_by_band(q), atol=1e-8)
 
 
 def test_the_entrants_of_version_0_5_drift_beyond_that_tolerance():
@@ -133,7 +177,7 @@ STILL = {
         "initial_care_home_per_100k": 0.0,
         "initial_home_care_per_100k": 0.0,
     },
-    "people": {"frailty_recovery_per_year": [0.0] * 4},
+    "people": {f"frailty_recovery_{band}": [0.0] * 3 for band in AGE_BANDS},
     "deprivation": {"enabled": False},
 }
 IMPROVEMENT, SHARE, STILL_YEARS = 0.1, 1.0, 6
@@ -233,8 +277,8 @@ def _chain_years(p: Params, mortality: float, onset: float) -> tuple[float, floa
                 m[f, f + 1] += rate
                 m[f, f] -= rate
             if f > 0:
-                m[f, f - 1] += pe.frailty_recovery_per_year[band]
-                m[f, f] -= pe.frailty_recovery_per_year[band]
+                m[f, f - 1] += pe.recovery(band)[f - 1]
+                m[f, f] -= pe.recovery(band)[f - 1]
         return m
 
     def rhs(t: float, x: np.ndarray) -> np.ndarray:

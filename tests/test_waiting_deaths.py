@@ -164,7 +164,12 @@ def care_home_wait(carries: bool):
         population=20_000,
         horizon=730.0,
         warmup=0.0,
-        mortality={"at_home_fit_per_year": [0.3] * 4, "frailty_hr": [1.0] * 4, "need_carries_care_home_hr": carries},
+        mortality={
+            "at_home_fit_per_year": [0.3] * 4,
+            "frailty_hr": [1.0] * 4,
+            "need_carries_care_home_hr": carries,
+            "care_home_hr_age_step": 1.0,  # one ratio at every age (tests/test_care_home_ages.py tests the step)
+        },
         deprivation={"enabled": False},
         crisis={"fit_per_year": [0.0] * 4},
         elective={"referral_per_year": [0.0] * 4},

@@ -16,8 +16,11 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 
+from sim.core.population import DAYS_PER_YEAR
 from sim.outcomes.frequent_admitters import follow_up
+from sim.outcomes.rundata import RunData
 from sim.replication.single import RunResult, single_run
+from sim.vocabulary import Spell
 
 Table: TypeAlias = pd.DataFrame  # metric x cohort, one replication
 
@@ -86,6 +89,14 @@ CHECKS = (
         "EVIDENCE 4: about 490 per 100,000 (274,000 people 65+, Improvement Analytics Unit 2019); the places "
         "are 530 per 100,000",
         lambda k: k["all"]["care_home_residents_per_100k"],
+    ),
+    Check(
+        "care home residents aged 85+, share of residents 65+",
+        0.53,
+        0.65,
+        "ONS census: 59.2% in 2011 (Changes in the older resident care home population between 2001 and 2011, "
+        "2014), 56.4% in 2021 (Older people living in care homes in 2021 and changes since 2011, 2023)",
+        lambda k: k["all"]["care_home_residents_85plus_share"],
     ),
     Check(
         "older people on home care per 100,000 registered",
@@ -175,7 +186,8 @@ def run_table(result: RunResult) -> Table:
 
     ``frequent_admitters_share_year_<k>`` under ``65plus`` (:mod:`sim.outcomes.frequent_admitters`),
     and under ``all``: ``care_home_residents_per_100k`` and ``home_care_clients_per_100k`` (the weekly care
-    home places or home care packages in use, mean over the run, per 100,000 registered people) and
+    home places or home care packages in use, mean over the run, per 100,000 registered people),
+    ``care_home_residents_85plus_share`` (:func:`residents_85plus_share`) and
     ``bed_days_all_patients`` (acute bed days of every patient, background and escalation beds included, as
     ``caresim validation`` divides by).
     """
@@ -191,9 +203,21 @@ def run_table(result: RunResult) -> Table:
     k.loc["care_home_residents_per_100k", "all"] = residents * per_100k
     k.loc["home_care_clients_per_100k"] = np.nan
     k.loc["home_care_clients_per_100k", "all"] = clients * per_100k
+    k.loc["care_home_residents_85plus_share"] = np.nan
+    k.loc["care_home_residents_85plus_share", "all"] = residents_85plus_share(result.data)
     k.loc["bed_days_all_patients"] = np.nan
     k.loc["bed_days_all_patients", "all"] = result.data.bed_days_all
     return k
+
+
+def residents_85plus_share(data: RunData) -> float:
+    """The share of care home residents' days in the window lived at 85 or over (the census's 85+ share)."""
+    sp = data.spells[data.spells["kind"] == Spell.CARE_HOME]
+    lo = np.maximum(sp["start"].to_numpy(), data.window_start)
+    hi = np.minimum(np.nan_to_num(sp["end"].to_numpy(), nan=data.window_end), data.window_end)
+    turns_85 = (85.0 - data.people["age0"][sp["pid"].to_numpy()]) * DAYS_PER_YEAR
+    days = np.clip(hi - lo, 0, None).sum()
+    return float(np.clip(hi - np.maximum(lo, turns_85), 0, None).sum() / days) if days > 0 else float("nan")
 
 
 def levels(tables: list[Table]) -> pd.DataFrame:

@@ -197,13 +197,15 @@ class Model:
         self.crisis_fit_hr = [[c.fit_per_year[b] * c.frailty_hr[f] for f in levels] for b in bands]
         self.death_fit_hr = [[mo.at_home_fit_per_year[b] * mo.frailty_hr[f] for f in levels] for b in bands]
         self.frailty_up = [pe.frailty_step_per_year[b] / 365.25 for b in bands]
-        self.frailty_down = [pe.frailty_recovery_per_year[b] / 365.25 for b in bands]
+        self.frailty_down = [[0.0, *(r / 365.25 for r in pe.recovery(b))] for b in bands]  # by level (fit: none)
         self.referral = [
             [e.referral_per_year[b] * e.frailty_referral_multiplier[f] / 365.25 for f in levels] for b in bands
         ]
         self.home_care_request = [r / 365.25 for r in sc.community_home_care_by_frailty]
         self.care_home_request = [r / 365.25 for r in sc.community_care_home_by_frailty]
         self.care_homes_65_plus = sc.care_homes_65_plus
+        step = sc.care_home_age_step_hr  # by band; under 65 (only with care_homes_65_plus off) as 65-74
+        self.care_home_age_hr = (step * step, step * step, step, 1.0)
         self.home_care_end = sc.home_care_end_per_year / 365.25
         # constants of the competing hazards (home.schedule_next), read once per parameter set
         self.crisis_tau = c.transient_half_life_days / LN2
@@ -211,7 +213,8 @@ class Model:
         self.crisis_need_hr = tuple(c.need_hr)
         self.crisis_alone_hr = c.lives_alone_hr
         self.crisis_care_home_hr = c.care_home_hr
-        self.death_care_home_hr = mo.care_home_hr
+        older = mo.care_home_hr_age_step  # by band; under 65 (only with care_homes_65_plus off) as 65-74
+        self.death_care_home_hr = tuple(mo.care_home_hr * older ** min(2, 3 - b) for b in range(4))
         self.need_carries_care_home_hr = mo.need_carries_care_home_hr
         self.mdt_referral_hr = p.mdt.unmet_need_referral_hr
         self.unmet_need_hr = sc.unmet_need_crisis_hr
@@ -311,7 +314,7 @@ class Model:
         pop = self.pop
         r = self.death_fit_hr[self.band(pid)][pop.frailty[pid]] * pop.death_hr[pid]  # IMD fifth (1: none)
         if pop.place[pid] == Place.CARE_HOME:
-            r *= self.p.mortality.care_home_hr
+            r *= self.death_care_home_hr[self.band(pid)]
         return r / DAYS_PER_YEAR
 
     def gp_rate(self, pid: int) -> float:

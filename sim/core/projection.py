@@ -166,7 +166,7 @@ def frailty_generator(p: Params, band: int, onset: float = 1.0) -> npt.NDArray[n
     """The band's frailty steps as a generator matrix (fit, mild, moderate, severe; death apart).
 
     Steps up at ``people.frailty_step_per_year`` (the first, fit to mild, times ``onset``) and down at
-    ``people.frailty_recovery_per_year``, as ``home.schedule_next`` draws them.
+    the band's ``people.frailty_recovery_*`` by level, as ``home.schedule_next`` draws them.
     """
     pe = p.people
     q = np.zeros((4, 4))
@@ -174,7 +174,7 @@ def frailty_generator(p: Params, band: int, onset: float = 1.0) -> npt.NDArray[n
         if f < 3:
             q[f, f + 1] = pe.frailty_step_per_year[band] * (onset if f == 0 else 1.0)
         if f > 0:
-            q[f, f - 1] = pe.frailty_recovery_per_year[band]
+            q[f, f - 1] = pe.recovery(band)[f - 1]
         q[f, f] = -q[f].sum()
     return q
 
@@ -238,6 +238,7 @@ class Plan:
     leave_share: npt.NDArray[np.float64]  # (steps, bands): share of the people crossing into a band who leave
     counts: npt.NDArray[np.float64]  # (steps + 1, bands): the plan's expected band counts at each step's edge
     targets: npt.NDArray[np.float64]  # (steps + 1, bands): the path
+    frailty: npt.NDArray[np.float64]  # (steps + 1, bands, levels): each band's expected frailty shares
     years: tuple[tuple[float, float, float], ...]  # (time, mortality factor, onset factor) from each year on
 
     @property
@@ -279,6 +280,11 @@ def make_plan(p: Params, window_start: float, window_end: float) -> Plan:
     def counts() -> npt.NDArray[np.float64]:
         return np.add.reduceat(n.sum(axis=1), cuts[:-1])
 
+    def shares() -> npt.NDArray[np.float64]:
+        by_band: npt.NDArray[np.float64] = np.add.reduceat(n, cuts[:-1], axis=0)
+        out: npt.NDArray[np.float64] = by_band / np.maximum(by_band.sum(axis=1, keepdims=True), 1e-300)
+        return out
+
     years: list[tuple[float, float, float]] = []
     if pr.name != "none":
         y = 1
@@ -297,7 +303,8 @@ def make_plan(p: Params, window_start: float, window_end: float) -> Plan:
     leave = np.zeros((steps, len(AGE_BANDS)))
     planned = np.zeros((steps + 1, len(AGE_BANDS)))
     targets = np.zeros((steps + 1, len(AGE_BANDS)))
-    planned[0], targets[0] = counts(), start
+    mix = np.zeros((steps + 1, len(AGE_BANDS), 4))
+    planned[0], targets[0], mix[0] = counts(), start, shares()
     for k in range(steps):
         mid = (k + 0.5) * STEP_DAYS - window_start
         year = int(mid // DAYS_PER_YEAR) if mid >= 0 else 0
@@ -320,9 +327,9 @@ def make_plan(p: Params, window_start: float, window_end: float) -> Plan:
                 share = min(1.0, -gap / crossed)
                 leave[k, b] = share
                 n[edge[b - 1]] *= 1.0 - share
-        planned[k + 1] = counts()
+        planned[k + 1], mix[k + 1] = counts(), shares()
     changing = tuple(row for row in years if row[1:] != (1.0, 1.0))
-    return Plan(STEP_DAYS, joiners, leave, planned, targets, changing)
+    return Plan(STEP_DAYS, joiners, leave, planned, targets, mix, changing)
 
 
 if __name__ == "__main__":

@@ -20,4 +20,10 @@ RETIRED = {
         "retired in 0.6.0: replaced by discounting.costs_per_year (3.5%, the Green Book's rate) and "
         "discounting.health_per_year (1.5%), which npv.csv applies from the window's second year (docs/costs.md)"
     ),
+    "people.frailty_recovery_per_year": (
+        "retired in 0.8.0: replaced by one rate per frailty level in each band, "
+        "people.frailty_recovery_under65_complex, frailty_recovery_65_74, frailty_recovery_75_84 and "
+        "frailty_recovery_85plus (from mild, moderate and severe), "
+        "calibrated so that each band keeps its frailty mix (calibration/baseline.md)"
+    ),
 }

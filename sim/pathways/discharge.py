@@ -95,7 +95,7 @@ def choose_destination(m: Model, pid: int, u: float) -> Dest:
     f = pop.frailty[pid]
     support = d.lives_alone_support_hr if pop.alone[pid] else 1.0
     dementia = d.dementia_care_home_hr if pop.need[pid] == Need.DEMENTIA else 1.0
-    care_home = d.care_home_by_frailty[f] * support * dementia
+    care_home = d.care_home_by_frailty[f] * support * dementia * m.care_home_age_hr[m.band(pid)]
     if not social_care.may_enter_care_home(m, pid):
         care_home = 0.0  # an under-65: older people's care homes are not theirs (social_care.care_homes_65_plus)
     if pop.care[pid] == Care.HOME_CARE:
@@ -174,7 +174,7 @@ def leave_acute_bed(m: Model, pid: int, stay: OpenStay) -> Process:
         waits = env.process(awaiting_discharge(m, pid, dest, payer, draws))
         rate = m.death_rate(pid)
         if dest == Dest.CARE_HOME and m.need_carries_care_home_hr:
-            rate *= m.death_care_home_hr  # the need for a care home carries its risk (mortality.care_home_hr)
+            rate *= m.death_care_home_hr[m.band(pid)]  # the need for a care home carries its risk (care_home_hr)
         if rate > 0:
             yield waits | env.timeout(-math.log1p(-m.u("delayed_death", pid)) / rate)
         else:

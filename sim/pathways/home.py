@@ -187,13 +187,13 @@ def schedule_next(m: Model, pid: int) -> None:
 
     rate = m.death_fit_hr[band][frailty] * pop.death_hr[pid]  # the IMD fifth's ratio (1: none)
     if in_care_home:
-        rate *= m.death_care_home_hr
+        rate *= m.death_care_home_hr[band]
     rate = rate / DAYS_PER_YEAR
     if rate > 0:
         e = -log1p(-u_death(pid))
         need_for = pop.care_home_need_until[pid] - now  # waiting for a care home place: its death rate meanwhile
         if need_for > 0 and m.need_carries_care_home_hr and not in_care_home:
-            t = now + step_delay(rate, e, m.death_care_home_hr, need_for)
+            t = now + step_delay(rate, e, m.death_care_home_hr[band], need_for)
         else:
             t = now + e / rate
         if t < best:
@@ -207,7 +207,7 @@ def schedule_next(m: Model, pid: int) -> None:
             if t < best:
                 best, kind = t, FRAILTY_STEP
     if frailty > 0:
-        rate = m.frailty_down[band] * pop.frailty_down_hr[pid]
+        rate = m.frailty_down[band][frailty] * pop.frailty_down_hr[pid]
         if rate > 0:
             t = now - log1p(-u_recovery(pid)) / rate
             if t < best:
@@ -225,7 +225,7 @@ def schedule_next(m: Model, pid: int) -> None:
                 if t < best:
                     best, kind = t, HOME_CARE_REQUEST
         if (care == NO_CARE or care == HOME_CARE) and (band > 0 or not m.care_homes_65_plus):
-            rate = m.care_home_request[frailty]
+            rate = m.care_home_request[frailty] * m.care_home_age_hr[band]
             if rate > 0:
                 t = now - log1p(-u_care_home(pid)) / rate
                 if t < best:

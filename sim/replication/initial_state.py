@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 # relative chance of being in a care home / on home care at the start, by frailty and by band
 CARE_HOME_WEIGHT_FRAILTY = (0.1, 1.0, 4.0, 10.0)  # assumption: care home residents are mostly frail
-CARE_HOME_WEIGHT_BAND = (0.0, 1.0, 3.0, 8.0)  # assumption: and mostly old (no under-65s)
+# and mostly old (no under-65s): 85+ about 59% of residents 65+ at the start, as in the 2011 census (ONS, Changes in
+# the older resident care home population between 2001 and 2011, 2014: 59.2%); 65-74 against 75-84: assumption
+CARE_HOME_WEIGHT_BAND = (0.0, 1.0, 3.0, 10.0)
 HOME_CARE_WEIGHT_FRAILTY = (0.2, 1.0, 3.0, 6.0)  # assumption
 HOME_CARE_WEIGHT_BAND = (0.5, 0.7, 1.5, 3.0)  # assumption
 CARE_HOME_WEIGHT_DEMENTIA = 3.0  # assumption: dementia makes a care home three times as likely
