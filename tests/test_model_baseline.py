@@ -28,12 +28,13 @@ def _mean(tables, fn):
     return float(np.mean([fn(t) for t in tables]))
 
 
-# A known miss, stated in calibration/baseline.md and the CHANGELOG: with 0.6.0's deprivation gradients the
-# frequent admitters' next-year share sits on the evidence's "under 10%" (10.2% at seed 1, 9.85% at seed 7, 2
-# replications at the default place); a refit of the risk structure found no point that keeps readmissions in
-# range with it lower. strict: the day it passes, this mark must go.
+# A known miss, stated in calibration/baseline.md and the CHANGELOG: with 0.8.0's held frailty mix and refitted
+# care home flows, 30-day readmissions of people 65+ sit just under the range's 12% (11.8% at seed 1, 2 replications
+# at the default place); the risk structure, which they were fitted with, was not refitted for 0.8.0. strict: the day
+# it passes, this mark must go. (0.6.0's known miss, the frequent admitters' next-year share on "under 10%", passes
+# with 0.8.0, so its mark went.)
 KNOWN_MISSES = {
-    "their share of the next year's emergency admissions": "0.6.0: on the 'under 10%' bound (calibration/baseline.md)"
+    "30-day readmissions, share of emergency admissions": "0.8.0: just under 12% (calibration/baseline.md)"
 }
 
 

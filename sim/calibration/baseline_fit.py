@@ -33,7 +33,7 @@ and ``calibration/baseline.md`` says what was fitted to what::
 
     python -m sim.calibration.baseline_fit check --population 250000 --reps 3
     python -m sim.calibration.baseline_fit risk --population 100000 --reps 2
-    python -m sim.calibration.baseline_fit flows --population 100000 --reps 2
+    python -m sim.calibration.baseline_fit flows --population 100000 --reps 2 --warmup-days 1461
     python -m sim.calibration.baseline_fit delays --population 100000 --reps 2
 """
 
