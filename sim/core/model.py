@@ -202,10 +202,12 @@ class Model:
             [e.referral_per_year[b] * e.frailty_referral_multiplier[f] / 365.25 for f in levels] for b in bands
         ]
         self.home_care_request = [r / 365.25 for r in sc.community_home_care_by_frailty]
-        self.care_home_request = [r / 365.25 for r in sc.community_care_home_by_frailty]
         self.care_homes_65_plus = sc.care_homes_65_plus
         step = sc.care_home_age_step_hr  # by band; under 65 (only with care_homes_65_plus off) as 65-74
         self.care_home_age_hr = (step * step, step * step, step, 1.0)
+        self.care_home_request = [  # by band and frailty: entries below 85 rarer at the same frailty
+            [r / 365.25 * self.care_home_age_hr[b] for r in sc.community_care_home_by_frailty] for b in bands
+        ]
         self.home_care_end = sc.home_care_end_per_year / 365.25
         # constants of the competing hazards (home.schedule_next), read once per parameter set
         self.crisis_tau = c.transient_half_life_days / LN2

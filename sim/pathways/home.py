@@ -225,7 +225,7 @@ def schedule_next(m: Model, pid: int) -> None:
                 if t < best:
                     best, kind = t, HOME_CARE_REQUEST
         if (care == NO_CARE or care == HOME_CARE) and (band > 0 or not m.care_homes_65_plus):
-            rate = m.care_home_request[frailty] * m.care_home_age_hr[band]
+            rate = m.care_home_request[band][frailty]
             if rate > 0:
                 t = now - log1p(-u_care_home(pid)) / rate
                 if t < best:
