@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The full pilots study, as committed: the fit by the emulator route at 100,000 people
-# (about 45 minutes on 2 cores), then the check that the package defaults (the fitted values, written into
+# (about 25 minutes on 2 cores), then the check that the package defaults (the fitted values, written into
 # sim/parameters/params.py) reproduce every target within two standard errors in a fresh run at
 # the default population (250,000 people, 5 replications, another seed).
 #

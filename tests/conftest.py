@@ -2,11 +2,20 @@
 
 A skipped browser test is not silent: the end of the test output has one line saying why it was skipped,
 how to install the browser and how to run the test then, even with ``-q`` and ``-n auto``.
+The evaluations' pool of controls is the place's own size in the suite (below).
 """
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# The emulated evaluations draw controls from a place of at least 250,000 people
+# (calibration/evaluation_designs.toml, pool_population).  The suite's places are small and many: their
+# controls come from a place of their own size, unless a test sets the variable itself
+# (tests/test_evaluation_pool.py).  Set here, so that every worker process inherits it.
+os.environ.setdefault("CARESIM_POOL_POPULATION", "0")
 
 
 def _reason(report: pytest.TestReport) -> str:

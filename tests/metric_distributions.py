@@ -16,6 +16,7 @@ meant to change (new parameters, a new pathway), never to make the test pass:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -31,6 +32,9 @@ import sim  # noqa: E402
 from sim.analysis.compare import MDT_PREFIX, run_comparison  # noqa: E402
 from sim.scenarios.scenario import RunSettings, baseline, load  # noqa: E402
 
+# none of the quantities is an emulated evaluation's estimate, so the controls' place stays this place's
+# size, as in the suite (tests/conftest.py), rather than 250,000 people for every replication
+os.environ.setdefault("CARESIM_POOL_POPULATION", "0")
 POPULATION, HORIZON_DAYS, WARMUP_DAYS = 20_000, 365.0, 180.0
 PILOT = "integrated_care_pilot"
 # counts and days of the whole cohort, in the baseline and in the pilot scenario

@@ -69,3 +69,24 @@ def test_compare_of_the_placebo_writes_mdt_and_matched_rows(tmp_path):
         # the same people's true effect is exactly zero; the evaluation's estimate is a number
         assert table.loc[("mdt", m), "diff_mean"] == 0.0
         assert np.isfinite(table.loc[("matched:placebo_mdt", m), "pct_change"])
+
+
+def test_each_design_has_the_placebo_of_the_scenario_it_evaluates():
+    """Case management's design is judged on case management's case finding, the pilots' on theirs: at the
+    launch each placebo enrols exactly the people its scenario enrols."""
+    from sim.calibration.evaluation_bias import placebo_for
+    from sim.replication.single import build
+    from sim.scenarios.scenario import RunSettings, load
+
+    settings = RunSettings(population=20_000, horizon_days=60.0, warmup_days=90.0)
+    designs, _ = load_designs()
+    for name in ("integrated_care_pilot", "case_management"):  # each design evaluates the scenario of its name
+        placebo = load(placebo_for(designs[name]), settings)
+        real = load(ROOT / "scenarios" / f"{name}.toml", settings)
+        enrolled = []
+        for s in (placebo, real):
+            m = build(s.params, seed=2, replication=0, prelaunch=s.prelaunch)
+            m.env.run(until=m.window_start + 1e-6)
+            enrolled.append({i for i, d in enumerate(m.mdt) if d >= 0})
+        assert designs[name].scenarios == (name,)
+        assert enrolled[0] and enrolled[0] == enrolled[1], name

@@ -103,9 +103,13 @@ def test_emulator_route_recovers_the_known_values(emulator_route):
     assert np.all((table["lower"] <= TRUTH) & (TRUTH <= table["upper"]))
     assert np.all(table["shrinkage"] >= 0.8)  # at least 5 times narrower than the prior
     assert np.all(np.abs(point - TRUTH) <= 0.5 * (table["upper"] - table["lower"]).to_numpy())
-    # the check in the model: the point estimate and most posterior draws are not implausible there
-    assert list(check["set"][:2]) == ["point estimate", "draw 1"] and len(check) == 1 + CHECK_DRAWS
+    # the check in the model: the emulators' best set and most posterior draws are not implausible there, and
+    # the point estimate is the one of them nearest the targets in the model
+    assert list(check["set"][:2]) == ["emulators' best set", "draw 1"] and len(check) == 1 + CHECK_DRAWS
     assert bool(check["non_implausible"].iloc[0])
+    assert check["chosen"].sum() == 1 and check.loc[check["chosen"], "distance"].iloc[0] == check["distance"].min()
+    chosen = check.loc[check["chosen"], list(hm.prior.names)].to_numpy(dtype=float)[0]
+    assert np.all(np.abs(chosen - TRUTH) <= 0.5 * (table["upper"] - table["lower"]).to_numpy())
     assert check["non_implausible"].iloc[1:].mean() >= 0.9
     assert len(posterior.generations) >= 2 and hm.stop
 

@@ -241,6 +241,7 @@ def test_every_intervention_key_is_translated():
         "social_care_in_team": True,
         "discipline_for_need": {"dementia": "mental_health"},
         "enrol_top_share": 0.1,
+        "enrol_broad_share": 0.5,
         "teams_per_100k": 3,
         "single_point_of_access": True,
         "enabled": True,

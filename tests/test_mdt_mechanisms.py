@@ -1,5 +1,5 @@
 """The MDT's effects as mechanisms: ramp-up, dose from the caseload, A&E threshold, unmet need found,
-clinician referral, trusted assessment and priority for packages.
+clinician referral, broad enrolment, trusted assessment and priority for packages.
 
 Each mechanism is checked for its neutral value (nothing changes, under common random numbers) and
 its direction, with the other effects of enrolment switched off so that it acts alone.
@@ -18,6 +18,7 @@ from sim.core.ramp import Ramp
 from sim.outcomes.metrics import cohort_kpis, mdt_cohorts
 from sim.parameters.params import Params
 from sim.pathways import social_care
+from sim.pathways.mdt import risk_scores
 from sim.pathways.mdt_risk import crisis_multiplier, dose
 from sim.replication.single import build, single_run
 from sim.vocabulary import Ev, Need, Place
@@ -236,6 +237,42 @@ def test_clinicians_who_see_hidden_risk_refer_people_of_higher_risk():
     )
     assert n0 == n1
     assert referred > score_only
+
+
+# --- broad enrolment (the pilots' own lists) ------------------------------------------------------
+
+
+def _enrolled_scores(mdt: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Risk scores at the launch of the people enrolled, and of the eligible group (the top share)."""
+    m = _launched(mdt)
+    at_home = np.array([i for i in range(len(m.pop)) if m.pop.place[i] == Place.HOME], dtype=int)
+    scores = risk_scores(m, at_home, m.env.now)
+    eligible = np.sort(scores)[::-1][: int(math.floor(m.p.mdt.enrol_top_share * len(at_home)))]
+    enrolled = np.array([s for i, s in zip(at_home, scores) if m.mdt[i] >= 0])
+    return enrolled, eligible
+
+
+def test_broad_enrolment_fills_places_from_the_whole_eligible_group():
+    """Highest risk first enrols the top of the ranking; a broad share enrols people further down the
+    eligible group, never beyond it, into the same number of places."""
+    ranked, eligible = _enrolled_scores(NURSES)
+    broad, _ = _enrolled_scores({**NURSES, "enrol_broad_share": 1.0})
+    assert len(ranked) == len(broad) < len(eligible)
+    assert ranked.min() >= np.sort(eligible)[::-1][len(ranked) - 1]  # the top of the ranking
+    assert broad.mean() < ranked.mean()
+    assert broad.min() >= eligible.min()  # nobody outside the eligible group
+    half, _ = _enrolled_scores({**NURSES, "enrol_broad_share": 0.5})
+    assert broad.mean() < half.mean() < ranked.mean()
+
+
+def test_broad_enrolment_order_is_the_persons_own_under_common_random_numbers():
+    """The team's order comes from each person's own stream, so the same person holds the same place in it
+    whatever else the run does, and a neutral share draws nothing."""
+    a = _launched({**NURSES, "enrol_broad_share": 1.0})
+    b = _launched({**NURSES, "enrol_broad_share": 1.0, "crisis_reduction": 0.4})
+    shared = set(a.teams.order_keys) & set(b.teams.order_keys)
+    assert shared and all(a.teams.order_keys[i] == b.teams.order_keys[i] for i in shared)
+    assert _launched(NURSES).teams.order_keys == {}
 
 
 # --- social care in the team ----------------------------------------------------------------------

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from sim.analysis.kept_runs import pool_run
 from sim.analysis.stability import check, comparison_flags
 from sim.analysis.stats import by_replication, change, mean_ci, ratio
 from sim.outcomes import registry
@@ -115,7 +116,8 @@ def run_comparison(
     The reference (first) scenario's KPIs include cohort ``mdt:X`` for each later scenario X whose
     population is the same and that enrolled anyone, and both scenarios' KPIs cohort ``matched:X``, the
     evaluation's design emulated (:mod:`sim.outcomes.evaluation`; its controls come from the reference
-    scenario run in another place, replication ``COMPARATOR + r``, uncounted by ``progress``), and
+    scenario run in another place at least ``pool_population`` in size, replication ``COMPARATOR + r``,
+    uncounted by ``progress``), and
     ``balance`` holds their balance (:data:`BALANCE_COLUMNS`).  ``progress(done, total, seconds)`` is
     called after each run.  A run that raises stops with :class:`ReplicationFailed`.
     """
@@ -155,8 +157,8 @@ def run_comparison(
                     kpis.append(_tag(cf, ref.name, rep))
                 if comparator is None and len(enrolment_starts(res.data)[0]):  # where controls come from
                     elsewhere = COMPARATOR + rep
-                    comparator = single_run(ref.params, seed=seed, replication=elsewhere, prelaunch=ref.prelaunch)
-                em = emulate(comparator.data, res.data, design_for(s.name)) if comparator is not None else None
+                    comparator = pool_run(ref.params, ref.prelaunch, seed, elsewhere)
+                em = emulate(comparator, res.data, design_for(s.name)) if comparator is not None else None
                 if em is not None:  # the evaluation's design: cohort matched:X (sim.outcomes.evaluation)
                     counterfactual, observed = matched_kpis(em, s.name)
                     kpis += [_tag(counterfactual, ref.name, rep), _tag(observed, s.name, rep)]

@@ -407,6 +407,7 @@ def calibrate(
             "emulator_abc_stopped": posterior.stopped,
             "checked_draws": int(len(check) - 1),
             "draws_non_implausible": int(check["non_implausible"].iloc[1:].sum()),
+            "point_estimate": str(check.loc[check["chosen"], "set"].iloc[0]),
             "cutoff": match.cutoff,
             "rank": match.rank,
         }

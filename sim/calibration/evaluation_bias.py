@@ -1,11 +1,11 @@
-"""The evaluations' bias alone: the placebo MDT evaluated under both published designs.
+"""The evaluations' bias alone: a placebo MDT evaluated under each published design.
 
-``python -m sim.calibration.evaluation_bias [--population P] [--reps N] [--seed S]`` runs the
-baseline and ``scenarios/placebo_mdt.toml`` (the pilot's team enrolling the same people, with no
-effect) with common random numbers, and for each design of ``calibration/evaluation_designs.toml``
-prints the same people's true effect (cohort ``mdt`` against ``mdt:placebo_mdt``: zero) and the
-evaluation's estimate against matched controls (its bias), in per cent, with 95% intervals over
-replications.  ``docs/evaluation.md`` records the figures.
+``python -m sim.calibration.evaluation_bias [--population P] [--reps N] [--seed S] [--designs FILE]``
+runs the baseline and, for each design of ``calibration/evaluation_designs.toml`` (or ``FILE``), the
+placebo of the scenario it evaluates (:data:`PLACEBOS`: that scenario's team enrolling the same people,
+with no effect) with common random numbers, and prints the same people's true effect (cohort ``mdt``
+against ``mdt:<placebo>``: zero) and the evaluation's estimate against matched controls (its bias), in
+per cent, with 95% intervals over replications.  ``docs/evaluation.md`` records the figures.
 """
 
 from __future__ import annotations
@@ -18,28 +18,39 @@ import pandas as pd
 
 from sim.analysis.compare import COMPARATOR, counterfactual_kpis
 from sim.analysis.stats import mean_ci
-from sim.outcomes.evaluation import EVALUATED, emulate, load_designs
+from sim.outcomes.evaluation import DESIGNS_FILE, EVALUATED, Design, emulate, load_designs, pool_params
 from sim.outcomes.metrics import kpi_table, mdt_cohorts
 from sim.replication.single import single_run
 from sim.scenarios.scenario import RunSettings, Scenario, load
 
 ROOT = Path(__file__).resolve().parents[2]
-PLACEBO = ROOT / "scenarios" / "placebo_mdt.toml"
-BASELINE = ROOT / "scenarios" / "baseline.toml"
+SCENARIOS = ROOT / "scenarios"
+PLACEBO = SCENARIOS / "placebo_mdt.toml"
+# the placebo of each evaluated scenario: its team's case finding, enrolment changing nothing
+PLACEBOS = {"case_management": SCENARIOS / "placebo_case_management.toml"}
+BASELINE = SCENARIOS / "baseline.toml"
 
 
-def placebo_bias(reference: Scenario, placebo: Scenario, reps: int, seed: int) -> pd.DataFrame:
-    """Per design and metric: the true effect and the evaluation's estimate (per cent, mean and 95% interval
-    over replications), and the bias (estimate less true effect, percentage points)."""
-    designs, _ = load_designs()
+def placebo_for(design: Design) -> Path:
+    """The placebo of the scenario ``design`` evaluates (the pilots' placebo for any other)."""
+    return next((PLACEBOS[s] for s in design.scenarios if s in PLACEBOS), PLACEBO)
+
+
+def placebo_bias(
+    reference: Scenario, placebos: dict[str, Scenario], reps: int, seed: int, designs: dict[str, Design]
+) -> pd.DataFrame:
+    """Per design (``placebos`` maps each design's name to its placebo) and metric: the true effect and the
+    evaluation's estimate (per cent, mean and 95% interval over replications), and the bias (estimate
+    less true effect, percentage points)."""
     rows = []
     for rep in range(reps):
         ref = single_run(reference.params, seed, rep, prelaunch=reference.prelaunch)
-        sc = single_run(placebo.params, seed, rep, prelaunch=placebo.prelaunch)
-        pool = single_run(reference.params, seed, COMPARATOR + rep, prelaunch=reference.prelaunch)
-        same = counterfactual_kpis(ref.data, sc.data, placebo.name).set_index("metric")["value"]
-        own = kpi_table(sc.data, mdt_cohorts(sc.data)).set_index("metric")["value"]
+        pool = single_run(pool_params(reference.params), seed, COMPARATOR + rep, prelaunch=reference.prelaunch)
         for d in designs.values():
+            placebo = placebos[d.name]
+            sc = single_run(placebo.params, seed, rep, prelaunch=placebo.prelaunch)
+            same = counterfactual_kpis(ref.data, sc.data, placebo.name).set_index("metric")["value"]
+            own = kpi_table(sc.data, mdt_cohorts(sc.data)).set_index("metric")["value"]
             em = emulate(pool.data, sc.data, d)
             if em is None:
                 continue
@@ -63,15 +74,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--population", type=int, default=50_000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--designs", type=Path, default=DESIGNS_FILE, help="the designs file (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.population < 1000 or args.reps < 1:
         print("caresim: error: command line: --population must be at least 1000 and --reps at least 1", file=sys.stderr)
         return 2
     settings = RunSettings(population=args.population)
-    reference, placebo = load(BASELINE, settings), load(PLACEBO, settings)
-    table = placebo_bias(reference, placebo, args.reps, args.seed)
+    try:
+        designs, _ = load_designs(args.designs)
+    except (OSError, ValueError) as e:
+        print(f"caresim: error: {args.designs}: {e}", file=sys.stderr)
+        return 2
+    placebos = {name: load(placebo_for(d), settings) for name, d in designs.items()}
+    table = placebo_bias(load(BASELINE, settings), placebos, args.reps, args.seed, designs)
     print(
-        f"The placebo MDT's evaluation bias ({args.population:,} people, {args.reps} replications, seed {args.seed}):"
+        f"The placebo MDTs' evaluation bias ({args.population:,} people, {args.reps} replications, seed {args.seed}):"
     )
     print(table.round(2).to_string(index=False))
     return 0

@@ -175,9 +175,14 @@ def waves_section(out: Path, result: dict) -> tuple[str | None, object]:
         f"exceeded {hm['cutoff']:g}, in {hm['waves']} waves ({hm['stopped']}); "
         f"{hm['non_implausible_fraction']:.3%} of the prior box is left. ABC-SMC then ran on the last wave's "
         f"emulators ({hm['emulator_generations']} generations, below; it stopped because "
-        f"{STOPS.get(hm.get('emulator_abc_stopped', ''), 'of its older rules')}), and the point estimate and "
+        f"{STOPS.get(hm.get('emulator_abc_stopped', ''), 'of its older rules')}), and the emulators' best set and "
         f"{hm['checked_draws']} posterior draws were run in the model: {hm['draws_non_implausible']} of the draws "
         "are not implausible there (posterior_check.csv)."
+        + (
+            f" The point estimate is the set nearest the targets in the model: {hm['point_estimate']}."
+            if "point_estimate" in hm
+            else ""
+        )
     )
     head = [
         "wave",

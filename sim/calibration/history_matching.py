@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from sim.calibration.study import Study
 
 CUTOFF = 3.0  # Pukelsheim's three-sigma rule
+EMULATORS_BEST = "emulators' best set"  # posterior_check.csv's first row: the set nearest the targets on the emulators
 
 
 class NothingPlausible(RuntimeError):
@@ -360,9 +361,11 @@ def model_check(
     targets: list[str] | None = None,
     fitted: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The point estimate and ``draws`` posterior draws (by weight, without replacement) run in the model, in one
-    batch: ``posterior_check.csv``, with each set's simulated targets and its ranked implausibility in the model
-    itself, ``|z - simulated| / sqrt(sd^2 + se^2)``, and whether that is within the cutoff.
+    """The emulators' best set and ``draws`` posterior draws (by weight, without replacement) run in the model, in
+    one batch: ``posterior_check.csv``, with each set's simulated targets, its ranked implausibility in the model
+    itself, ``|z - simulated| / sqrt(sd^2 + se^2)``, whether that is within the cutoff, its distance to the
+    fitted targets there (the sum of the squares of those ratios) and whether it is the one chosen as the point
+    estimate: the nearest (:func:`fit_study`).
 
     ``fitted`` marks which of ``evaluate``'s targets are the history matching's (the others are checks: their
     simulated values are shown, but left out of the implausibility); default all."""
@@ -377,12 +380,14 @@ def model_check(
     keep = np.ones(means.shape[1], dtype=bool) if fitted is None else np.asarray(fitted, dtype=bool)
     names = targets or [f"target_{j}" for j in range(means.shape[1])]
     frame = pd.DataFrame(thetas, columns=list(match.prior.names))
-    frame.insert(0, "set", ["point estimate"] + [f"draw {k}" for k in range(1, size + 1)])
+    frame.insert(0, "set", [EMULATORS_BEST] + [f"draw {k}" for k in range(1, size + 1)])
     for j, name in enumerate(names):
         frame[name] = means[:, j]
-    i = implausibility(means[:, keep], 0.0, match.observed, match.sd, ses[:, keep] ** 2)
-    frame["implausibility"] = ranked(np.nan_to_num(i, nan=np.inf), match.rank)
+    i = np.nan_to_num(implausibility(means[:, keep], 0.0, match.observed, match.sd, ses[:, keep] ** 2), nan=np.inf)
+    frame["implausibility"] = ranked(i, match.rank)
     frame["non_implausible"] = frame["implausibility"] <= match.cutoff
+    frame["distance"] = (i**2).sum(axis=1)
+    frame["chosen"] = np.arange(len(frame)) == int(np.argmin(frame["distance"].to_numpy()))
     return frame
 
 
@@ -392,14 +397,16 @@ class EmulatorFit:
 
     match: HistoryMatch
     posterior: Posterior  # ABC-SMC on the last wave's emulators
-    point: np.ndarray  # the point estimate (on the emulators; checked in the model)
-    check: pd.DataFrame  # :func:`model_check`
+    point: np.ndarray  # the point estimate: the set checked in the model nearest the targets there
+    check: pd.DataFrame  # :func:`model_check`, its column ``chosen`` marking the point estimate
 
 
 def fit_study(evaluate: Evaluate, study: Study, say: Callable[[str], None] | None = None) -> EmulatorFit:
     """The emulator route of a calibration study: waves of history matching with the study's
-    ``[history_matching]`` settings (defaults without the table), ABC-SMC on the emulators, then the point
-    estimate and a posterior sample checked in the model.  ``say`` is given a line per wave.
+    ``[history_matching]`` settings (defaults without the table), ABC-SMC on the emulators, then the emulators'
+    best set and a posterior sample checked in the model.  The point estimate is the checked set nearest the
+    targets in the model: the emulators' best set may lie at a corner of the box, where they extrapolate, and
+    a draw may do better where it counts.  ``say`` is given a line per wave.
 
     Only the fitted targets are emulated and matched (the waves' target ``j`` is the ``j``-th of them); the
     study's checks (``fit = false``) are shown in the check in the model.  ``evaluate`` gives every target."""
@@ -440,7 +447,8 @@ def fit_study(evaluate: Evaluate, study: Study, say: Callable[[str], None] | Non
         min_shift=h.min_shift,
         seed=study.seed,
     )
-    point = emulated_point(match, posterior.interval(0.9)["mean"].to_numpy())
+    best = emulated_point(match, posterior.interval(0.9)["mean"].to_numpy())
     every = [t.name for t in study.targets]
-    check = model_check(evaluate, match, posterior, point, h.check_draws, study.seed, every, keep)
+    check = model_check(evaluate, match, posterior, best, h.check_draws, study.seed, every, keep)
+    point = check.loc[check["chosen"], list(study.names)].to_numpy(dtype=float)[0]
     return EmulatorFit(match, posterior, point, check)

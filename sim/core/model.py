@@ -72,6 +72,7 @@ STREAM_GROUPS = (
     (("mdt_unmet_need",), 0),  # an enrolment: does the first assessment find a need to refer?
     (("mdt_ae_referral",), 0),  # a crisis of an enrolled person the GP would keep at home
     (("mdt_clinician",), 0),  # clinicians' view of a person at a case-finding round
+    (("mdt_enrol_order",), 0),  # a person's place in a team's own order of the eligible group (broad enrolment)
     (("crisis_season",), 8),  # thinning of crisis candidates when crisis risk follows the calendar (sim.core.seasons)
     (("moving",), 1),  # crossing a band's edge: does the person leave the place? (sim.pathways.demography)
 )

@@ -8,6 +8,12 @@ grid point and draw of the reference) runs the reference scenario in another pla
 cohort ``matched:X`` for the reference (the evaluation's counterfactual counts) and for X (the cases'
 counts in the window after), with the matching's balance: the numbers ``compare`` writes.  Without
 any cases it runs nothing.
+
+The place elsewhere is at least the designs file's ``pool_population`` in size
+(:func:`sim.outcomes.evaluation.pool_params`).  Its run depends only on the reference's parameters (the
+MDT's aside, which no one reads there), the seed and the replication, so a worker keeps its last few
+(:func:`sim.analysis.kept_runs.pool_run`): a calibration's parameter sets share them.  Keeping a
+run changes no number.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis.compare import COMPARATOR
+from sim.analysis.kept_runs import pool_run
 from sim.experiments.tasks import Cases
 from sim.outcomes.evaluation import emulate_cases, load_designs, matched_kpis
 from sim.parameters.params import Params
@@ -71,19 +78,17 @@ def comparator_replication(replication: int) -> int:
 
 def run_comparator(spec: ComparatorSpec) -> ComparatorResult:
     """Match controls for every partner's cases in a run of the reference elsewhere; never raises."""
-    from sim.replication.single import single_run
-
     t0 = time.perf_counter()
     out = ComparatorResult(spec.key, partners=tuple(p.key for p in spec.partners))
     try:
         with_cases = [p for p in spec.partners if p.cases is not None and len(p.cases.frame)]
         if with_cases:
-            pool = single_run(spec.params, seed=spec.seed, replication=spec.replication, prelaunch=spec.prelaunch)
+            pool = pool_run(spec.params, spec.prelaunch, spec.seed, spec.replication)
             out.ran = True
             designs = load_designs()[0]
             for p in with_cases:
                 assert p.cases is not None
-                em = emulate_cases(pool.data, p.cases.frame, designs[p.cases.design])
+                em = emulate_cases(pool, p.cases.frame, designs[p.cases.design])
                 if em is None:  # nobody matched
                     continue
                 counterfactual, observed = matched_kpis(em, p.scenario)

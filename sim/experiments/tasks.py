@@ -25,6 +25,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.analysis.compare import MDT_PREFIX
+from sim.analysis.kept_runs import KeptRuns
 from sim.outcomes.evaluation import case_summary, design_for
 from sim.outcomes.metrics import cohort_kpis, enrolment_starts, mdt_cohort
 from sim.outcomes.rundata import RunData
@@ -96,18 +97,26 @@ def counterfactual(data: RunData, enrolled: Enrolled) -> pd.DataFrame:
     return pd.DataFrame({"cohort": MDT_PREFIX + enrolled.scenario, "metric": list(kpis), "value": list(kpis.values())})
 
 
+# reference runs a worker keeps: a calibration's sets share their reference's replications, up to four
+REFERENCES = KeptRuns(4)
+
+
 def run_task(spec: TaskSpec) -> TaskResult:
-    """Run one replication; never raises (the error is returned with its last frames)."""
+    """Run one replication; never raises (the error is returned with its last frames).  A reference's run
+    (a task that measures other runs' enrolled people) is kept for the next set of a calibration."""
     from sim.replication.single import single_run
 
     t0 = time.perf_counter()
     try:
-        res = single_run(spec.params, seed=spec.seed, replication=spec.replication, prelaunch=spec.prelaunch)
+        if spec.counterfactuals:
+            res = REFERENCES.run(spec.params, spec.prelaunch, spec.seed, spec.replication)
+        else:
+            res = single_run(spec.params, seed=spec.seed, replication=spec.replication, prelaunch=spec.prelaunch)
         enrolled = enrolment_starts(res.data)
         out = TaskResult(
             spec.key,
-            kpis=res.kpis,
-            timeseries=res.timeseries,
+            kpis=res.kpis.copy(),  # a kept run's tables stay as they were for its next use
+            timeseries=res.timeseries.copy(),
             yearly=res.yearly() if spec.by_year else None,
             enrolled=enrolled,
             events=int(res.stats.get("events", 0)),

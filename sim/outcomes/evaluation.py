@@ -20,9 +20,12 @@ counterfactual counts over the same person-years, so ``comparison.csv`` turns th
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +36,7 @@ from sim.outcomes import registry
 from sim.outcomes.matching import VISIBLE, balance_seen, match_seen, seen_cases
 from sim.outcomes.metrics import enrolment_starts
 from sim.outcomes.rundata import RunData
+from sim.parameters.params import Params
 from sim.vocabulary import Ev
 
 DESIGNS_FILE = Path(__file__).resolve().parents[2] / "calibration" / "evaluation_designs.toml"
@@ -46,6 +50,7 @@ EVALUATED = {
 ESTIMATORS = ("difference_in_differences_ratio",)
 # window_counts' columns: person-years and each evaluated metric, before and after the index date
 COUNT_COLUMNS = tuple(f"{m}_{p}" for m in ("py", *EVALUATED) for p in ("before", "after"))
+POOL_VARIABLE = "CARESIM_POOL_POPULATION"  # overrides the designs file's pool_population (pool_population)
 KEY_SCALE = 1e6  # days per pid in the sort key of (pid, time): far longer than any run
 
 
@@ -105,6 +110,48 @@ def load_designs(path: str | Path = DESIGNS_FILE) -> tuple[dict[str, Design], st
     if default not in designs:
         raise DesignError(f"{Path(path).name}: default: {default!r} is not a design of the file")
     return designs, default
+
+
+def pool_population(path: str | Path = DESIGNS_FILE) -> int:
+    """The smallest place the controls are drawn from: the environment's ``CARESIM_POOL_POPULATION`` if
+    set, else the designs file's ``pool_population`` (0: the place's own size).  The test suite sets 0,
+    so that its small places do not each run a place of 250,000 (tests/conftest.py)."""
+    text = os.environ.get(POOL_VARIABLE)
+    if text is None:
+        return _file_pool_population(str(path))
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise DesignError(f"{POOL_VARIABLE}: expected a whole number of people, 0 or more, got {text!r}")
+    return value
+
+
+@lru_cache(maxsize=8)
+def _file_pool_population(path: str) -> int:
+    with open(path, "rb") as f:
+        value = tomllib.load(f).get("pool_population", 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DesignError(f"{Path(path).name}: pool_population: expected a whole number of people, got {value!r}")
+    return value
+
+
+def pool_params(params: Params, path: str | Path = DESIGNS_FILE) -> Params:
+    """The reference's parameters in the place its controls come from: the same place, grown to
+    :func:`pool_population` people when it is smaller (capacities per 100,000 unchanged; a pinned
+    capacity basis grows with it).  The evaluations drew controls from the rest of England, a pool
+    many times the cases: in a pool as small as the place, a few controls serve many cases and the
+    estimate moves with the place's size (docs/evaluation.md)."""
+    place = params.place
+    n = pool_population(path)
+    if n <= place.registered_population:
+        return params
+    pinned = place.capacity_population
+    grown = round(pinned * n / place.registered_population) if pinned else 0
+    return dataclasses.replace(
+        params, place=dataclasses.replace(place, registered_population=n, capacity_population=grown)
+    )
 
 
 def design_for(scenario: str, path: str | Path = DESIGNS_FILE) -> Design:

@@ -8,6 +8,11 @@ to people clinicians refer: clinicians rank by the score plus part of what it
 cannot see (``mdt.clinician_sees`` times the log of the person's hidden
 persistent risk) and an error of their own (``mdt.clinician_noise_sd``, from
 the stream ``mdt_clinician``).
+A share of the rest (``mdt.enrol_broad_share``) is filled from the whole
+eligible group in an order of the team's own (its registers and lists, which
+the model does not see: a uniform per person from the stream
+``mdt_enrol_order``, kept for the run), not highest risk first: a broad
+high-risk population, as most of the Integrated Care Pilots enrolled.
 A co-ordinator of the discipline that fits the person's main need is used when
 one is free.  The teams start at the launch (the start of the statistics
 window), like a pilot.
@@ -108,6 +113,7 @@ class Teams:
         self.max_enrolled = 0
         self.spells: dict[int, OpenSpell] = {}  # person -> their open spell on a caseload
         self.rounds = 0
+        self.order_keys: dict[int, float] = {}  # person -> their place in the team's own order (broad enrolment)
         self.ramp = Ramp(p.ramp_up_days)
         self.ramp_share = self.ramp.share(0.0)  # the ramp-up's share now (moved on by _ramp_up at its steps)
         self.launch = 0.0
@@ -174,7 +180,19 @@ class Teams:
             views = clinician_views(m, alive_home, scores)
             self.enrol_in_order(alive_home[np.argsort(-views, kind="stable")], referred)
         eligible = int(math.floor(m.p.mdt.enrol_top_share * len(alive_home)))
-        self.enrol_in_order(alive_home[np.argsort(-scores, kind="stable")][:eligible], len(alive_home))
+        ranked = alive_home[np.argsort(-scores, kind="stable")][:eligible]
+        broad = int(round(m.p.mdt.enrol_broad_share * sum(self.free)))
+        if broad > 0:  # the team's own order within the eligible group, then the score's ranking
+            keys = np.array([self.order_key(int(pid)) for pid in ranked], dtype=float)
+            self.enrol_in_order(ranked[np.argsort(keys, kind="stable")], broad)
+        self.enrol_in_order(ranked, len(alive_home))
+
+    def order_key(self, pid: int) -> float:
+        """Person ``pid``'s place in the team's own order of the eligible group: drawn once, kept for the run."""
+        key = self.order_keys.get(pid)
+        if key is None:
+            key = self.order_keys[pid] = self.m.u("mdt_enrol_order", pid)
+        return key
 
     def enrol_in_order(self, order: npt.NDArray[np.int_], places: int) -> None:
         """Enrol people not yet enrolled, in ``order``, into at most ``places`` free places."""

@@ -107,6 +107,8 @@ def mdt(t: dict[str, Any], p: Params) -> dict[str, Any]:
       sets, for each main need named, which discipline's co-ordinator is preferred
       (``mdt.preferred_discipline``); needs left out keep their current discipline.
     - ``enrol_top_share`` (0-1, highest risk first) sets ``mdt.enrol_top_share``.
+    - ``enrol_broad_share`` (0-1) sets ``mdt.enrol_broad_share``: the share of places filled from the whole
+      eligible group in the team's own order, not highest risk first.
     """
     out: dict[str, Any] = {}
     where = "intervention.mdt"
@@ -136,6 +138,10 @@ def mdt(t: dict[str, Any], p: Params) -> dict[str, Any]:
         out["preferred_discipline"] = preferred
     if "enrol_top_share" in t:
         out["enrol_top_share"] = _number(t["enrol_top_share"], f"{where}.enrol_top_share", "mdt.enrol_top_share")
+    if "enrol_broad_share" in t:
+        out["enrol_broad_share"] = _number(
+            t["enrol_broad_share"], f"{where}.enrol_broad_share", "mdt.enrol_broad_share"
+        )
     return {"mdt": out}
 
 
@@ -309,7 +315,15 @@ class Intervention:
 
 INTERVENTIONS: dict[str, Intervention] = {
     "mdt": Intervention(
-        ("coordinators_per_100k", "caseload", "social_care_in_team", "discipline_for_need", "enrol_top_share"), mdt
+        (
+            "coordinators_per_100k",
+            "caseload",
+            "social_care_in_team",
+            "discipline_for_need",
+            "enrol_top_share",
+            "enrol_broad_share",
+        ),
+        mdt,
     ),
     "rapid_response": Intervention(("teams_per_100k", "single_point_of_access"), rapid_response),
     "care_navigators": Intervention(("enabled",), care_navigators),
