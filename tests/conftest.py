@@ -18,6 +18,17 @@ import pytest
 os.environ.setdefault("CARESIM_POOL_POPULATION", "0")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_kept_runs(monkeypatch):
+    """Each test starts with no kept runs (sim/analysis/kept_runs.py): a run kept by an earlier test in the same
+    process would stand in for one a test means to make, or to make fail."""
+    from sim.analysis import kept_runs
+    from sim.experiments import tasks
+
+    monkeypatch.setattr(kept_runs, "POOLS", kept_runs.KeptRuns(kept_runs.POOLS.size))
+    monkeypatch.setattr(tasks, "REFERENCES", kept_runs.KeptRuns(tasks.REFERENCES.size))
+
+
 def _reason(report: pytest.TestReport) -> str:
     """The skip reason of a skipped test's report, without pytest's ``Skipped:`` prefix."""
     longrepr = report.longrepr

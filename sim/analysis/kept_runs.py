@@ -18,7 +18,8 @@ from collections import OrderedDict
 from sim.outcomes.evaluation import pool_params
 from sim.outcomes.rundata import RunData
 from sim.parameters.params import Mdt, Params
-from sim.replication.single import RunResult, single_run
+from sim.replication import single
+from sim.replication.single import RunResult
 from sim.scenarios.scenario import scenario_hash
 
 
@@ -46,7 +47,9 @@ class KeptRuns:
         key = (run_identity(params, prelaunch), seed, replication)
         res = self._runs.get(key)
         if res is None:
-            res = self._runs[key] = single_run(params, seed=seed, replication=replication, prelaunch=prelaunch)
+            # looked up at each call, as run_task does, so that a replaced single_run (a test's) is the one run
+            res = single.single_run(params, seed=seed, replication=replication, prelaunch=prelaunch)
+            self._runs[key] = res
             while len(self._runs) > self.size:
                 self._runs.popitem(last=False)
         else:
