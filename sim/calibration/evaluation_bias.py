@@ -17,8 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.compare import COMPARATOR, counterfactual_kpis
+from sim.analysis.kept_runs import pool_run
 from sim.analysis.stats import mean_ci
-from sim.outcomes.evaluation import DESIGNS_FILE, EVALUATED, Design, emulate, load_designs, pool_params
+from sim.outcomes.evaluation import DESIGNS_FILE, EVALUATED, Design, emulate, load_designs
 from sim.outcomes.metrics import kpi_table, mdt_cohorts
 from sim.replication.single import single_run
 from sim.scenarios.scenario import RunSettings, Scenario, load
@@ -45,13 +46,13 @@ def placebo_bias(
     rows = []
     for rep in range(reps):
         ref = single_run(reference.params, seed, rep, prelaunch=reference.prelaunch)
-        pool = single_run(pool_params(reference.params), seed, COMPARATOR + rep, prelaunch=reference.prelaunch)
+        pool = pool_run(reference.params, reference.prelaunch, seed, COMPARATOR + rep)
         for d in designs.values():
             placebo = placebos[d.name]
             sc = single_run(placebo.params, seed, rep, prelaunch=placebo.prelaunch)
             same = counterfactual_kpis(ref.data, sc.data, placebo.name).set_index("metric")["value"]
             own = kpi_table(sc.data, mdt_cohorts(sc.data)).set_index("metric")["value"]
-            em = emulate(pool.data, sc.data, d)
+            em = emulate(pool, sc.data, d)
             if em is None:
                 continue
             est = em.estimate.set_index("metric")["pct_change"]
