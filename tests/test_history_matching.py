@@ -162,6 +162,49 @@ def test_same_seed_is_identical_and_another_differs():
     assert not np.array_equal(a.waves[0].thetas, c.waves[0].thetas)
 
 
+def recorded(counted: list[int]):
+    """The toy model, keeping what it gave each set, and a replay of those answers that counts what it is asked."""
+    given: dict[tuple[float, ...], tuple[np.ndarray, np.ndarray]] = {}
+    inner = model([])
+
+    def evaluate(thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        means, ses = inner(thetas)
+        given.update({tuple(t): (m, e) for t, m, e in zip(thetas, means, ses, strict=True)})
+        return means, ses
+
+    def replay(thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        counted.append(thetas.shape[0])
+        found = [given[tuple(t)] for t in thetas]
+        return np.array([m for m, _ in found]), np.array([e for _, e in found])
+
+    return evaluate, replay
+
+
+def test_a_replay_of_the_same_sets_with_the_same_sd_is_the_history_matching_itself():
+    asked: list[int] = []
+    evaluate, replay = recorded(asked)
+    original = history_match(evaluate, BOX, OBSERVED, SD, points_per_wave=20, seed=3)
+    designs = [w.thetas for w in original.waves]
+    again = history_match(replay, BOX, OBSERVED, SD, points_per_wave=20, seed=3, designs=designs)
+    assert asked == [d.shape[0] for d in designs]  # the given sets, wave by wave, and nothing else
+    assert [w.fraction for w in again.waves] == [w.fraction for w in original.waves]
+    probe = BOX.sample(50, np.random.default_rng(5))
+    for a, b in zip(original.waves, again.waves, strict=True):
+        assert np.array_equal(a.emulator.predict(probe)[0], b.emulator.predict(probe)[0])
+
+
+def test_larger_sds_rule_out_no_more_of_the_same_runs():
+    evaluate, replay = recorded([])
+    first = history_match(evaluate, BOX, OBSERVED, SD, waves=1, points_per_wave=20, seed=3)
+    fractions = [
+        history_match(replay, BOX, OBSERVED, SD * k, points_per_wave=20, seed=3, designs=[first.waves[0].thetas])
+        .waves[0]
+        .fraction
+        for k in (0.5, 1.0, 2.0)
+    ]
+    assert fractions[0] < fractions[1] < fractions[2]
+
+
 def test_implausibility_by_hand_and_its_ranking():
     i = implausibility(np.array([[1.0, 5.0]]), np.array([[0.5, 0.0]]), np.array([0.0, 1.0]), np.array([1.0, 2.0]), 0.5)
     assert i[0] == pytest.approx([1 / np.sqrt(2.0), 4 / np.sqrt(4.5)])
@@ -249,8 +292,12 @@ per_1000_person_years = true
 value = {value!r}
 sd = 40.0
 source = "a test"
+sd_source = "{sd_source}"
 """
-        for name, metric, value in (("crises", "crises", crises), ("ae", "ae_attendances", ae))
+        for name, metric, value, sd_source in (
+            ("crises", "crises", crises, "assumed: a test"),
+            ("ae", "ae_attendances", ae, "a test's published interval"),
+        )
     )
     path = tmp_path / "small.toml"
     path.write_text(
@@ -303,6 +350,22 @@ def test_calibrate_by_the_emulator_route_writes_its_files(tmp_path, capsys):
     retained = pd.read_csv(out / "non_implausible.csv")
     assert np.all(retained["implausibility"] <= CUTOFF)
     assert "History matching" in (out / "report.html").read_text(encoding="utf-8")
+    # the same fit with the assumed sd (crises') halved and doubled, on its own runs
+    assert main(["calibrate", args[1], "--sd-sensitivity", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "no model run" in printed and "sd-sensitive:" in printed
+    varied = pd.read_csv(out / "sd_sensitivity.csv")
+    assert sorted(set(varied["scale"])) == [0.5, 1.0, 2.0] and set(varied["parameter"]) == {
+        "crisis.lives_alone_hr",
+        "routing.gp_refers_to_ae",
+    }
+    own = varied[varied["scale"] == 1.0]
+    assert (own["point_set"] == check.loc[check["chosen"], "set"].iloc[0]).all()
+    assert own["non_implausible_fraction"].iloc[0] == waves["non_implausible_fraction"].iloc[-1]
+    assert (own["mean_shift"] == 0).all()
+    sds = pd.read_csv(out / "sd_sensitivity_targets.csv").set_index(["scale", "target"])["sd"]
+    assert sds[(0.5, "crises")] == 20.0 and sds[(2.0, "crises")] == 80.0  # assumed: varied
+    assert sds[(0.5, "ae")] == sds[(2.0, "ae")] == 40.0  # published: kept
     # targets the model cannot reach: every set is ruled out, a one-line error, exit 1
     unreachable = small_study(tmp_path, 5000.0, 5000.0)
     assert (
@@ -311,3 +374,33 @@ def test_calibrate_by_the_emulator_route_writes_its_files(tmp_path, capsys):
     )
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("caresim: error: ") and "rules out every parameter set" in error
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--sd-sensitivity", "--sd-scales", "0,2"], "every factor on the sds must be positive"),
+        (["--sd-sensitivity", "--sd-scales", "half"], "give positive factors separated by commas"),
+        (["--sd-scales", "0.5,2"], "--sd-scales goes with --sd-sensitivity"),
+        (["--sd-sensitivity", "--check"], "--check and --sd-sensitivity are two jobs"),
+        (["--sd-sensitivity"], "run caresim calibrate FILE --route emulator first"),
+    ],
+)
+def test_bad_sd_sensitivity_requests_are_one_line_errors(tmp_path, capsys, flags, words):
+    from sim.cli.main import main
+
+    study = small_study(tmp_path, 820.0, 650.0)
+    assert main(["calibrate", str(study), *flags, "--out", str(tmp_path / "fit")]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "error:" in error and words in error
+
+
+def test_sd_sensitivity_needs_a_fit_by_the_emulator_route(tmp_path, capsys):
+    from sim.cli.main import main
+
+    folder = tmp_path / "fit"
+    folder.mkdir()
+    (folder / "fitted.json").write_text('{"route": "abc"}', encoding="utf-8")
+    study = small_study(tmp_path, 820.0, 650.0)
+    assert main(["calibrate", str(study), "--sd-sensitivity", "--out", str(folder)]) == 2
+    assert "not a fit by the emulator route" in capsys.readouterr().err

@@ -4,17 +4,18 @@
 >>> result = compare(["baseline", "scenarios/rapid_response.toml"], population=20_000, reps=3)
 >>> result.comparison.query("cohort == 'all' and metric == 'emergency_admissions'")
 
-Every public name is listed in :data:`__all__` (and re-exported by ``sim``); the modules of this package
-are its parts, each named after what it holds (below).  The functions load and check scenarios
+Every public name is listed in :data:`__all__` (and re-exported by ``sim``); the modules of this package are
+its parts, each named after what it holds (below). The functions load and check scenarios
 (:func:`load_scenario`, :func:`differences`), run replications (:func:`run`), compare scenarios
-(:func:`compare`), run an experiment file on an executor (:func:`run_experiment`), read a results folder
-back (:func:`read_results`) and write its report (:func:`report`), sweep, fit and check a calibration
-study (:func:`sweep`, :func:`calibrate`, :func:`check_calibration`), analyse its sensitivity
-(:func:`sensitivity`), run heterogeneous sites (:func:`sites`), and set the baseline beside the published
-figures it was not fitted to (:func:`validation`).  Each returns DataFrames in the columns of the
-command line's files (``kpis.csv``, ``timeseries.csv``, ``comparison.csv``, ``summary.csv``, ...),
-held by a small frozen result object, and prints nothing but an optional progress bar (``tqdm.auto``:
-a widget in Jupyter, text on stderr elsewhere; ``progress=False`` turns it off).
+(:func:`compare`), run an experiment file on an executor (:func:`run_experiment`), read a results folder back
+(:func:`read_results`) and write its report (:func:`report`), sweep, fit and check a calibration study and see
+what its assumed standard errors do (:func:`sweep`, :func:`calibrate`, :func:`check_calibration`,
+:func:`sd_sensitivity`), analyse its sensitivity (:func:`sensitivity`), run heterogeneous sites
+(:func:`sites`), and set the baseline beside the published figures it was not fitted to (:func:`validation`).
+Each returns DataFrames in the columns of the command line's files (``kpis.csv``, ``timeseries.csv``,
+``comparison.csv``, ``summary.csv``, ...), held by a small frozen result object, and prints nothing but an
+optional progress bar (``tqdm.auto``: a widget in Jupyter, text on stderr elsewhere; ``progress=False`` turns
+it off).
 
 The command line calls these functions, so both give the same numbers for the same seed: a command
 only parses its flags, prints, and writes the files of ``run`` and ``compare``.  The jobs that keep
@@ -43,7 +44,8 @@ The modules:
 - :mod:`sim.api.folders`: the checks of a results folder to write, ``force``, and the runner (executor and
   results store) that writes into it;
 - :mod:`sim.api.experiments`: :func:`run_experiment` and its result;
-- :mod:`sim.api.studies`: :func:`sweep`, :func:`calibrate`, :func:`check_calibration` and their results;
+- :mod:`sim.api.studies`: :func:`sweep`, :func:`calibrate`, :func:`check_calibration`, :func:`sd_sensitivity` and
+  their results;
 - :mod:`sim.api.sensitivity_analysis`: :func:`sensitivity` and its result;
 - :mod:`sim.api.site_study`: :func:`sites` and its result;
 - :mod:`sim.api.validation_figures`: :func:`validation`, its result and the page it makes.
@@ -65,7 +67,16 @@ from sim.api.runs import ComparisonResult, RunResult, compare, run
 from sim.api.scenarios import differences, load_scenario
 from sim.api.sensitivity_analysis import SensitivityResult, sensitivity
 from sim.api.site_study import SitesResult, sites
-from sim.api.studies import CalibrationResult, CheckResult, SweepResult, calibrate, check_calibration, sweep
+from sim.api.studies import (
+    CalibrationResult,
+    CheckResult,
+    SdSensitivityResult,
+    SweepResult,
+    calibrate,
+    check_calibration,
+    sd_sensitivity,
+    sweep,
+)
 from sim.api.validation_figures import ValidationResult, validation
 from sim.calibration.sites import SitesError
 from sim.calibration.study import StudyError
@@ -85,6 +96,7 @@ __all__ = [
     "sweep",
     "calibrate",
     "check_calibration",
+    "sd_sensitivity",
     "sensitivity",
     "sites",
     "validation",
@@ -96,6 +108,7 @@ __all__ = [
     "SweepResult",
     "CalibrationResult",
     "CheckResult",
+    "SdSensitivityResult",
     "SensitivityResult",
     "SitesResult",
     "ValidationResult",

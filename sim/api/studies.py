@@ -565,3 +565,92 @@ def check_calibration(
     if report is not None:
         add_to_report(report, check_html(table, command, population, checked.replications, checked.seed))
     return CheckResult(checked, folder, table, report, evaluate.runs, seconds, command)
+
+
+@dataclass(frozen=True)
+class SdSensitivityResult:
+    """The emulator-route fit redone with other standard errors on its assumed targets (:func:`sd_sensitivity`).
+
+    Attributes
+    ----------
+    study : Study
+        The checked study.
+    folder : pathlib.Path
+        The fit's folder, where ``sd_sensitivity.csv`` and ``sd_sensitivity_targets.csv`` are written.
+    parameters : pandas.DataFrame
+        ``sd_sensitivity.csv``: per factor on the assumed sds (1 is the fit itself) and parameter, the posterior's
+        mean and 90% interval, the point estimate chosen among the sets checked in the model, the share of the prior
+        box not ruled out, the mean's shift against the fit's in prior widths, the interval's width against the
+        fit's, and ``sd_sensitive``.
+    targets : pandas.DataFrame
+        ``sd_sensitivity_targets.csv``: per factor and fitted target, the sd used and, where the fit was checked
+        (``check/check.csv``), the check's z with that sd.
+    sensitive : tuple of str
+        The parameters whose posterior mean moves by more than a tenth of the prior's width, or whose point
+        estimate changes, at some factor.
+    seconds : float
+        Wall-clock time.
+    command : str
+        The command that reproduces the numbers.
+    """
+
+    study: Study
+    folder: Path
+    parameters: pd.DataFrame
+    targets: pd.DataFrame
+    sensitive: tuple[str, ...]
+    seconds: float
+    command: str
+
+
+def sd_sensitivity(
+    study: str | os.PathLike[str],
+    *,
+    out: str | os.PathLike[str] | None = None,
+    scales: tuple[float, ...] | None = None,
+) -> SdSensitivityResult:
+    """How the emulator-route fit would change with other sds on the targets whose sd is assumed:
+    ``caresim calibrate FILE --sd-sensitivity``.
+
+    Each assumed sd is multiplied by each factor (default a half and twice) and the history matching, the
+    ABC-SMC on the emulators, the choice of the point estimate and the check's z are redone on the runs the
+    fit already made; no model run (:mod:`sim.calibration.sd_sensitivity`).
+
+    Parameters
+    ----------
+    study : str or path-like
+        The study file.
+    out : str or path-like, optional
+        The fit's folder (default: ``fitted/<study>`` beside the study file).
+    scales : tuple of float, optional
+        The factors on the assumed sds (default ``(0.5, 2.0)``); the fit's own (1) is always added.
+
+    Returns
+    -------
+    SdSensitivityResult
+
+    Raises
+    ------
+    StudyError
+        The study cannot be used, no fitted target's sd is assumed, the folder holds no emulator-route fit, or a
+        factor is not a positive number.
+
+    Examples
+    --------
+    >>> result = sd_sensitivity("calibration/pilots.toml")
+    >>> result.parameters.query("scale == 2")[["parameter", "mean", "lower", "upper", "sd_sensitive"]]
+    """
+    from sim.calibration import sd_sensitivity as sds
+
+    out_dir = None if out is None else Path(out)
+    checked, folder = _study(study, None, None, out_dir)
+    t0 = time.perf_counter()
+    try:
+        result = sds.sd_sensitivity(checked, folder, sds.SCALES if scales is None else tuple(scales))
+    except sds.SdSensitivityError as e:
+        raise StudyError(str(e)) from None
+    sds.write(result, folder)
+    command = command_line("calibrate", study, out=out) + " --sd-sensitivity"
+    return SdSensitivityResult(
+        checked, folder, result.parameters, result.targets, result.sensitive, time.perf_counter() - t0, command
+    )

@@ -198,6 +198,7 @@ def history_match(
     accuracy: float = 0.1,
     seed: int = 1,
     on_wave: Callable[[Wave], None] | None = None,
+    designs: list[np.ndarray] | None = None,
 ) -> HistoryMatch:
     """Run waves of history matching (see the module's docstring for the rules).
 
@@ -205,6 +206,10 @@ def history_match(
     standard errors, as for :func:`~sim.calibration.abc_smc.abc_smc`.  ``points_per_wave`` defaults
     to ten per parameter (Loeppky, Sacks and Welch 2009).  Raises :class:`NothingPlausible` when a
     wave rules out every set.
+
+    ``designs`` replays an earlier history matching: wave k runs ``designs[k-1]`` instead of choosing its
+    sets, at most ``len(designs)`` waves, the stopping rules unchanged (with other ``sd``, the same runs
+    judged anew: :mod:`sim.calibration.sd_sensitivity`).
     """
     observed = np.asarray(observed, dtype=float).reshape(-1)
     sd = np.asarray(sd, dtype=float).reshape(-1)
@@ -212,6 +217,8 @@ def history_match(
     n = points_per_wave or 10 * d
     if sd.shape != observed.shape or not np.all(sd > 0):
         raise ValueError("sd must be positive, one per observed target")
+    if designs is not None:
+        waves = min(waves, len(designs))
     if waves < 1 or n < 3 or cutoff <= 0 or not 1 <= rank <= observed.size or not 0 <= stop_share < 1:
         raise ValueError("need waves >= 1, points_per_wave >= 3, cutoff > 0, 1 <= rank <= targets, 0 <= stop_share < 1")
     rng = np.random.default_rng(np.random.SeedSequence(seed))
@@ -222,7 +229,9 @@ def history_match(
     run_y = np.empty((0, observed.size))
     run_se = np.empty((0, observed.size))
     for number in range(1, waves + 1):
-        if number == 1:
+        if designs is not None:
+            design = np.asarray(designs[number - 1], dtype=float)
+        elif number == 1:
             design = qmc.scale(
                 qmc.LatinHypercube(d=d, seed=np.random.default_rng(seed)).random(n), prior.low, prior.high
             )

@@ -16,17 +16,20 @@ interrupted sweep or fit resumes with the same command and ``--resume``.  The wo
   posterior mean (``fitted.json``), with the fit report (``report.html`` and
   PNG charts).  ``--route emulator`` spends the runs on history matching first
   (``waves.csv``, ``non_implausible.csv``) and checks the emulators' posterior in
-  the model (``posterior_check.csv``).
+  the model (``posterior_check.csv``).  ``--check`` runs the committed fit's defaults afresh at full size;
+  ``--sd-sensitivity`` redoes an emulator-route fit on its own runs with the targets' assumed standard errors
+  halved and doubled (``sd_sensitivity.csv``, ``sd_sensitivity_targets.csv``).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from sim.cli.common import add_study_flags, api_errors, runner_keywords
+from sim.cli.common import UsageError, add_study_flags, api_errors, runner_keywords
 
 
 def add_commands(commands) -> None:
@@ -45,6 +48,20 @@ def add_commands(commands) -> None:
                 "reproduces each target within two standard errors; into <results folder>/check",
             )
             cmd.add_argument(
+                "--sd-sensitivity",
+                action="store_true",
+                help="redo the emulator-route fit in the results folder with the assumed standard errors of the "
+                "targets halved and doubled (--sd-scales), on the runs it made: no model run; writes "
+                "sd_sensitivity.csv and sd_sensitivity_targets.csv",
+            )
+            cmd.add_argument(
+                "--sd-scales",
+                type=_scales,
+                default=None,
+                metavar="F,F",
+                help="with --sd-sensitivity: the factors on the assumed sds (default 0.5,2)",
+            )
+            cmd.add_argument(
                 "--route",
                 choices=("abc", "emulator"),
                 default="abc",
@@ -52,6 +69,16 @@ def add_commands(commands) -> None:
                 "Gaussian-process emulators first, ABC-SMC on the emulators, then a check in the model "
                 "(the study's [history_matching] table; writes waves.csv, non_implausible.csv, posterior_check.csv)",
             )
+
+
+def _scales(text: str) -> tuple[float, ...]:
+    try:
+        scales = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give positive factors separated by commas, as 0.5,2") from None
+    if not all(0 < v < float("inf") for v in scales):
+        raise argparse.ArgumentTypeError(f"{text!r}: every factor on the sds must be positive")
+    return scales
 
 
 def _say(line: str) -> None:
@@ -107,9 +134,47 @@ def check(args: argparse.Namespace) -> int:
     return 0
 
 
+def sd_sensitivity(args: argparse.Namespace) -> int:
+    """``caresim calibrate FILE --sd-sensitivity``: the emulator-route fit with other sds on its assumed targets."""
+    import sim.api as api
+
+    with api_errors():
+        result = api.sd_sensitivity(args.study, out=args.out, scales=args.sd_scales)
+    p, t = result.parameters, result.targets
+    print(
+        f"caresim: the fit of '{result.study.name}' redone on its runs with the assumed sds multiplied by "
+        f"{', '.join(f'{s:g}' for s in sorted(set(p['scale'])) if s != 1)} (no model run, {result.seconds:.1f} s)."
+    )
+    for scale, rows in p.groupby("scale"):
+        first = rows.iloc[0]
+        held = t[(t["scale"] == scale)].get("check_within_2se")
+        check = "" if held is None else f"; the check within two sds for {int(held.sum())} of {len(held)} targets"
+        left = (
+            f"{first['non_implausible_fraction']:.3%} of the prior box not ruled out after {int(first['waves'])} waves"
+            if first["waves"]
+            else "the waves rule out every set: the targets cannot be met together with these sds"
+        )
+        print(f"  x{scale:g}: {left}; point estimate {first['point_set']}{check}")
+        for r in rows.itertuples():
+            if scale != 1 and not math.isnan(r.mean):
+                print(
+                    f"    {r.parameter}: mean {r.mean:.3g} ({r.mean_shift:+.2f} prior widths), 90% interval "
+                    f"{r.lower:.3g} to {r.upper:.3g} ({r.width_ratio:.2f} x the fit's)"
+                )
+    print(f"  sd-sensitive: {', '.join(result.sensitive) or 'none'}")
+    print(f"Wrote sd_sensitivity.csv, sd_sensitivity_targets.csv to {result.folder}")
+    return 0
+
+
 def calibrate(args: argparse.Namespace) -> int:
+    if args.check and args.sd_sensitivity:
+        raise UsageError("--check and --sd-sensitivity are two jobs: give one")
+    if args.sd_scales is not None and not args.sd_sensitivity:
+        raise UsageError("--sd-scales goes with --sd-sensitivity")
     if args.check:
         return check(args)
+    if args.sd_sensitivity:
+        return sd_sensitivity(args)
     import sim.api as api
     from sim.calibration.fit_check import CHECK_WORDS
 
