@@ -366,6 +366,7 @@ def test_calibrate_by_the_emulator_route_writes_its_files(tmp_path, capsys):
     sds = pd.read_csv(out / "sd_sensitivity_targets.csv").set_index(["scale", "target"])["sd"]
     assert sds[(0.5, "crises")] == 20.0 and sds[(2.0, "crises")] == 80.0  # assumed: varied
     assert sds[(0.5, "ae")] == sds[(2.0, "ae")] == 40.0  # published: kept
+    assert (out / "report.html").read_text(encoding="utf-8").count("<h2>Standard errors assumed") == 1
     # targets the model cannot reach: every set is ruled out, a one-line error, exit 1
     unreachable = small_study(tmp_path, 5000.0, 5000.0)
     assert (
@@ -404,3 +405,20 @@ def test_sd_sensitivity_needs_a_fit_by_the_emulator_route(tmp_path, capsys):
     study = small_study(tmp_path, 820.0, 650.0)
     assert main(["calibrate", str(study), "--sd-sensitivity", "--out", str(folder)]) == 2
     assert "not a fit by the emulator route" in capsys.readouterr().err
+
+
+def test_a_section_put_into_the_fit_report_replaces_its_own_and_leaves_the_others(tmp_path):
+    from markupsafe import Markup
+
+    from sim.calibration.fit_check import add_to_report
+
+    report = tmp_path / "report.html"
+    report.write_text("<body><h2>Targets</h2>t<h2>Charts</h2>c</body>", encoding="utf-8")
+    add_to_report(report, Markup("<h2>Check: one</h2>1"))
+    add_to_report(report, Markup("<h2>Standard errors assumed: a</h2>a"), heading="<h2>Standard errors assumed")
+    add_to_report(report, Markup("<h2>Check: two</h2>2"))
+    add_to_report(report, Markup("<h2>Standard errors assumed: b</h2>b"), heading="<h2>Standard errors assumed")
+    html = report.read_text(encoding="utf-8")
+    assert html == (
+        "<body><h2>Targets</h2>t<h2>Check: two</h2>2<h2>Standard errors assumed: b</h2>b<h2>Charts</h2>c</body>"
+    )

@@ -576,7 +576,8 @@ class SdSensitivityResult:
     study : Study
         The checked study.
     folder : pathlib.Path
-        The fit's folder, where ``sd_sensitivity.csv`` and ``sd_sensitivity_targets.csv`` are written.
+        The fit's folder, where ``sd_sensitivity.csv`` and ``sd_sensitivity_targets.csv`` are written (and a
+        section added to its ``report.html``).
     parameters : pandas.DataFrame
         ``sd_sensitivity.csv``: per factor on the assumed sds (1 is the fit itself) and parameter, the posterior's
         mean and 90% interval, the point estimate chosen among the sets checked in the model, the share of the prior
@@ -651,6 +652,12 @@ def sd_sensitivity(
         raise StudyError(str(e)) from None
     sds.write(result, folder)
     command = command_line("calibrate", study, out=out) + " --sd-sensitivity"
+    if scales is not None:
+        command += " --sd-scales " + ",".join(f"{s:g}" for s in scales)
+    if (folder / "report.html").is_file():
+        from sim.calibration.fit_check import add_to_report
+
+        add_to_report(folder / "report.html", sds.report_html(result, command), heading="<h2>Standard errors assumed")
     return SdSensitivityResult(
         checked, folder, result.parameters, result.targets, result.sensitive, time.perf_counter() - t0, command
     )

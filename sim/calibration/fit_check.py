@@ -154,13 +154,15 @@ def check_html(table: pd.DataFrame, command: str, population: int, reps: int, se
     )
 
 
-def add_to_report(report: Path, section: Markup) -> None:
-    """Put ``section`` into the fit report before its charts, replacing an earlier check."""
+def add_to_report(report: Path, section: Markup, heading: str = "<h2>Check:") -> None:
+    """Put ``section`` into the fit report before its charts, replacing an earlier section that begins with
+    ``heading`` (up to the next heading of its level)."""
     html = report.read_text(encoding="utf-8")
     part = str(section)  # a plain string: joining Markup with the page's text would escape the page
-    start = html.find("<h2>Check:")
+    start = html.find(heading)
     if start >= 0:
-        html = html[:start] + html[html.find("<h2>Charts</h2>", start) :]
+        end = html.find("<h2>", start + len("<h2>"))
+        html = html[:start] + (html[end:] if end >= 0 else html[html.find("</body>", start) :])
     at = html.find("<h2>Charts</h2>")
     html = html[:at] + part + html[at:] if at >= 0 else html.replace("</body>", part + "</body>")
     report.write_text(html, encoding="utf-8")

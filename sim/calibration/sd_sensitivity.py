@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from sim.calibration.history_matching import (
     NothingPlausible,
@@ -42,6 +43,7 @@ from sim.calibration.history_matching import (
     implausibility,
 )
 from sim.calibration.study import HistoryMatchingSettings, Study
+from sim.reports.sections import fragment, table
 
 SCALES = (0.5, 2.0)  # the factors on the assumed sds: half and twice
 SHIFT = 0.1  # a posterior mean moving by more than this share of its prior's width is sd-sensitive
@@ -144,7 +146,7 @@ def _replayed(runs: FitRuns):
     return evaluate
 
 
-def _refit(study: Study, runs: FitRuns, sd: np.ndarray):
+def refit(study: Study, runs: FitRuns, sd: np.ndarray):
     """The waves and the posterior on the same runs with ``sd``; ``None`` for the posterior when the waves
     leave nothing."""
     h = study.history_matching or HistoryMatchingSettings()
@@ -208,7 +210,7 @@ def sd_sensitivity(study: Study, folder: Path, scales: tuple[float, ...] = SCALE
     parameter_rows, target_rows = [], []
     for scale in sorted({1.0, *map(float, scales)}):
         sd = scaled_sd(study, scale)
-        match, posterior = _refit(study, runs, sd)
+        match, posterior = refit(study, runs, sd)
         point_set, point_distance = chosen(runs, observed, sd)
         point = runs.checked.loc[runs.checked["set"] == point_set, names].to_numpy(dtype=float)[0]
         fraction = match.waves[-1].fraction if match is not None else 0.0
@@ -269,3 +271,44 @@ def write(result: SdSensitivity, folder: Path) -> list[Path]:
     result.parameters.to_csv(paths[0], index=False)
     result.targets.to_csv(paths[1], index=False)
     return paths
+
+
+def report_html(result: SdSensitivity, command: str) -> Markup:
+    """The fit report's section (template ``sd_sensitivity.html``): per factor, what is left and the point estimate;
+    per factor other than 1 and parameter, the posterior's shift and width against the fit's."""
+    p, t = result.parameters, result.targets
+    summary = []
+    for scale, rows in p.groupby("scale"):
+        first = rows.iloc[0]
+        held = t.loc[t["scale"] == scale, "check_within_2se"] if "check_within_2se" in t else None
+        summary.append(
+            [
+                f"x{scale:g}",
+                f"{first['non_implausible_fraction']:.3%}" if first["waves"] else "none: every set ruled out",
+                first["point_set"],
+                "n/a" if held is None else f"{int(held.sum())} of {len(held)}",
+            ]
+        )
+    rows = [
+        [
+            f"x{r.scale:g}",
+            r.parameter,
+            f"{r.mean:.3g}",
+            f"{r.lower:.3g} to {r.upper:.3g}",
+            f"{r.mean_shift:+.2f}",
+            f"{r.width_ratio:.2f}",
+        ]
+        for r in p.itertuples()
+        if r.scale != 1 and r.mean == r.mean  # a factor with a posterior (NaN: none)
+    ]
+    return fragment(
+        "sd_sensitivity.html",
+        shift=f"{SHIFT:g}",
+        command=command,
+        sensitive=", ".join(result.sensitive) or "none",
+        summary=table(["assumed sds", "prior box not ruled out", "point estimate", "check within 2 sds"], summary),
+        parameters=table(
+            ["assumed sds", "parameter", "posterior mean", "90% interval", "mean's shift (prior widths)", "width x"],
+            rows,
+        ),
+    )
