@@ -410,6 +410,49 @@ class EmulatorFit:
     check: pd.DataFrame  # :func:`model_check`, its column ``chosen`` marking the point estimate
 
 
+def study_match(
+    evaluate: Evaluate,
+    study: Study,
+    sd: np.ndarray,
+    on_wave: Callable[[Wave], None] | None = None,
+    designs: list[np.ndarray] | None = None,
+) -> HistoryMatch:
+    """The waves of a study's history matching with its ``[history_matching]`` settings, on its fitted targets
+    with standard errors ``sd`` (``evaluate`` gives those targets only; ``designs`` replays earlier waves)."""
+    h = study.history_matching or HistoryMatchingSettings()
+    return history_match(
+        evaluate,
+        Prior(study.names, study.low, study.high),
+        study.observed[study.fitted],
+        sd,
+        waves=h.waves,
+        points_per_wave=h.points_per_wave,
+        cutoff=h.cutoff,
+        rank=h.rank,
+        candidates=h.candidates,
+        stop_share=h.stop_share,
+        accuracy=h.accuracy,
+        seed=study.seed,
+        on_wave=on_wave,
+        designs=designs,
+    )
+
+
+def study_posterior(match: HistoryMatch, study: Study) -> Posterior:
+    """ABC-SMC on the emulators of ``match`` with the study's settings and seed."""
+    h = study.history_matching or HistoryMatchingSettings()
+    return emulator_posterior(
+        match,
+        particles=h.particles,
+        generations=h.generations,
+        quantile=study.abc_quantile,
+        min_fall=h.min_fall,
+        min_acceptance=h.min_acceptance,
+        min_shift=h.min_shift,
+        seed=study.seed,
+    )
+
+
 def fit_study(evaluate: Evaluate, study: Study, say: Callable[[str], None] | None = None) -> EmulatorFit:
     """The emulator route of a calibration study: waves of history matching with the study's
     ``[history_matching]`` settings (defaults without the table), ABC-SMC on the emulators, then the emulators'
@@ -431,31 +474,8 @@ def fit_study(evaluate: Evaluate, study: Study, say: Callable[[str], None] | Non
                 f"ruled out; emulator variance up to {w.emulator_variance_ratio[worst]:.2g} x sd^2 ({names[worst]})"
             )
 
-    match = history_match(
-        select_targets(evaluate, keep),
-        Prior(study.names, study.low, study.high),
-        study.observed[keep],
-        study.sd[keep],
-        waves=h.waves,
-        points_per_wave=h.points_per_wave,
-        cutoff=h.cutoff,
-        rank=h.rank,
-        candidates=h.candidates,
-        stop_share=h.stop_share,
-        accuracy=h.accuracy,
-        seed=study.seed,
-        on_wave=news,
-    )
-    posterior = emulator_posterior(
-        match,
-        particles=h.particles,
-        generations=h.generations,
-        quantile=study.abc_quantile,
-        min_fall=h.min_fall,
-        min_acceptance=h.min_acceptance,
-        min_shift=h.min_shift,
-        seed=study.seed,
-    )
+    match = study_match(select_targets(evaluate, keep), study, study.sd[keep], on_wave=news)
+    posterior = study_posterior(match, study)
     best = emulated_point(match, posterior.interval(0.9)["mean"].to_numpy())
     every = [t.name for t in study.targets]
     check = model_check(evaluate, match, posterior, best, h.check_draws, study.seed, every, keep)

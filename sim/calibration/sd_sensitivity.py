@@ -36,13 +36,8 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from sim.calibration.history_matching import (
-    NothingPlausible,
-    emulator_posterior,
-    history_match,
-    implausibility,
-)
-from sim.calibration.study import HistoryMatchingSettings, Study
+from sim.calibration.history_matching import NothingPlausible, implausibility, study_match, study_posterior
+from sim.calibration.study import Study
 from sim.reports.sections import fragment, table
 
 SCALES = (0.5, 2.0)  # the factors on the assumed sds: half and twice
@@ -147,40 +142,12 @@ def _replayed(runs: FitRuns):
 
 
 def refit(study: Study, runs: FitRuns, sd: np.ndarray):
-    """The waves and the posterior on the same runs with ``sd``; ``None`` for the posterior when the waves
-    leave nothing."""
-    h = study.history_matching or HistoryMatchingSettings()
-    from sim.calibration.abc_smc import Prior
-
+    """The waves and the posterior on the same runs with ``sd``; ``(None, None)`` when the waves leave nothing."""
     try:
-        match = history_match(
-            _replayed(runs),
-            Prior(study.names, study.low, study.high),
-            study.observed[study.fitted],
-            sd,
-            waves=h.waves,
-            points_per_wave=h.points_per_wave,
-            cutoff=h.cutoff,
-            rank=h.rank,
-            candidates=h.candidates,
-            stop_share=h.stop_share,
-            accuracy=h.accuracy,
-            seed=study.seed,
-            designs=runs.designs,
-        )
+        match = study_match(_replayed(runs), study, sd, designs=runs.designs)
     except NothingPlausible:
         return None, None
-    posterior = emulator_posterior(
-        match,
-        particles=h.particles,
-        generations=h.generations,
-        quantile=study.abc_quantile,
-        min_fall=h.min_fall,
-        min_acceptance=h.min_acceptance,
-        min_shift=h.min_shift,
-        seed=study.seed,
-    )
-    return match, posterior
+    return match, study_posterior(match, study)
 
 
 def chosen(runs: FitRuns, observed: np.ndarray, sd: np.ndarray) -> tuple[str, float]:
