@@ -384,6 +384,7 @@ def test_calibrate_by_the_emulator_route_writes_its_files(tmp_path, capsys):
         (["--sd-sensitivity", "--sd-scales", "half"], "give positive factors separated by commas"),
         (["--sd-scales", "0.5,2"], "--sd-scales goes with --sd-sensitivity"),
         (["--sd-sensitivity", "--check"], "--check and --sd-sensitivity are two jobs"),
+        (["--sd-sensitivity", "--population", "20000"], "--population: --sd-sensitivity makes no run"),
         (["--sd-sensitivity"], "run caresim calibrate FILE --route emulator first"),
     ],
 )

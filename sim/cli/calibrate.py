@@ -171,6 +171,11 @@ def calibrate(args: argparse.Namespace) -> int:
         raise UsageError("--check and --sd-sensitivity are two jobs: give one")
     if args.sd_scales is not None and not args.sd_sensitivity:
         raise UsageError("--sd-scales goes with --sd-sensitivity")
+    if args.sd_sensitivity:
+        unused = [f for f, given in (("--population", args.population), ("--reps", args.reps)) if given is not None]
+        unused += [f for f, given in (("--resume", args.resume), ("--force", args.force)) if given]
+        if unused:
+            raise UsageError(f"{', '.join(unused)}: --sd-sensitivity makes no run; it uses the fit's own runs")
     if args.check:
         return check(args)
     if args.sd_sensitivity:
