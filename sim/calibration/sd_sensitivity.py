@@ -240,22 +240,40 @@ def write(result: SdSensitivity, folder: Path) -> list[Path]:
     return paths
 
 
+def summary(p: pd.DataFrame, t: pd.DataFrame) -> pd.DataFrame:
+    """Per factor, from ``sd_sensitivity.csv`` (``p``) and ``sd_sensitivity_targets.csv`` (``t``): the waves run,
+    the share of the box not ruled out (waves 0: every set ruled out), the point estimate, and how many fitted
+    targets the check holds within two sds with it (``None`` without a check)."""
+    rows = []
+    for scale, group in p.groupby("scale"):
+        first = group.iloc[0]
+        held = t.loc[t["scale"] == scale, "check_within_2se"] if "check_within_2se" in t else None
+        rows.append(
+            {
+                "scale": scale,
+                "waves": int(first["waves"]),
+                "non_implausible_fraction": first["non_implausible_fraction"],
+                "point_set": first["point_set"],
+                "check_held": None if held is None else int(held.sum()),
+                "check_targets": None if held is None else len(held),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def report_html(result: SdSensitivity, command: str) -> Markup:
     """The fit report's section (template ``sd_sensitivity.html``): per factor, what is left and the point estimate;
     per factor other than 1 and parameter, the posterior's shift and width against the fit's."""
-    p, t = result.parameters, result.targets
-    summary = []
-    for scale, rows in p.groupby("scale"):
-        first = rows.iloc[0]
-        held = t.loc[t["scale"] == scale, "check_within_2se"] if "check_within_2se" in t else None
-        summary.append(
-            [
-                f"x{scale:g}",
-                f"{first['non_implausible_fraction']:.3%}" if first["waves"] else "none: every set ruled out",
-                first["point_set"],
-                "n/a" if held is None else f"{int(held.sum())} of {len(held)}",
-            ]
-        )
+    p = result.parameters
+    factors = [
+        [
+            f"x{r.scale:g}",
+            f"{r.non_implausible_fraction:.3%}" if r.waves else "none: every set ruled out",
+            r.point_set,
+            "n/a" if r.check_held is None else f"{r.check_held} of {r.check_targets}",
+        ]
+        for r in summary(result.parameters, result.targets).itertuples()
+    ]
     rows = [
         [
             f"x{r.scale:g}",
@@ -273,7 +291,7 @@ def report_html(result: SdSensitivity, command: str) -> Markup:
         shift=f"{SHIFT:g}",
         command=command,
         sensitive=", ".join(result.sensitive) or "none",
-        summary=table(["assumed sds", "prior box not ruled out", "point estimate", "check within 2 sds"], summary),
+        summary=table(["assumed sds", "prior box not ruled out", "point estimate", "check within 2 sds"], factors),
         parameters=table(
             ["assumed sds", "parameter", "posterior mean", "90% interval", "mean's shift (prior widths)", "width x"],
             rows,

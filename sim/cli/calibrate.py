@@ -140,23 +140,24 @@ def sd_sensitivity(args: argparse.Namespace) -> int:
 
     with api_errors():
         result = api.sd_sensitivity(args.study, out=args.out, scales=args.sd_scales)
-    p, t = result.parameters, result.targets
+    from sim.calibration.sd_sensitivity import summary
+
+    p = result.parameters
     print(
         f"caresim: the fit of '{result.study.name}' redone on its runs with the assumed sds multiplied by "
         f"{', '.join(f'{s:g}' for s in sorted(set(p['scale'])) if s != 1)} (no model run, {result.seconds:.1f} s)."
     )
-    for scale, rows in p.groupby("scale"):
-        first = rows.iloc[0]
-        held = t[(t["scale"] == scale)].get("check_within_2se")
-        check = "" if held is None else f"; the check within two sds for {int(held.sum())} of {len(held)} targets"
+    for f in summary(p, result.targets).itertuples():
+        held = f"{f.check_held} of {f.check_targets} targets"
+        check = "" if f.check_held is None else f"; the check within two sds for {held}"
         left = (
-            f"{first['non_implausible_fraction']:.3%} of the prior box not ruled out after {int(first['waves'])} waves"
-            if first["waves"]
+            f"{f.non_implausible_fraction:.3%} of the prior box not ruled out after {f.waves} waves"
+            if f.waves
             else "the waves rule out every set: the targets cannot be met together with these sds"
         )
-        print(f"  x{scale:g}: {left}; point estimate {first['point_set']}{check}")
-        for r in rows.itertuples():
-            if scale != 1 and not math.isnan(r.mean):
+        print(f"  x{f.scale:g}: {left}; point estimate {f.point_set}{check}")
+        for r in p[p["scale"] == f.scale].itertuples():
+            if f.scale != 1 and not math.isnan(r.mean):
                 print(
                     f"    {r.parameter}: mean {r.mean:.3g} ({r.mean_shift:+.2f} prior widths), 90% interval "
                     f"{r.lower:.3g} to {r.upper:.3g} ({r.width_ratio:.2f} x the fit's)"
