@@ -19,9 +19,16 @@ from scipy import stats
 
 import sim.api as api
 from sim.api.errors import SettingsError
-from sim.calibration.sensitivity_emulated import HELD_OUT, analyse_emulated
+from sim.calibration.sensitivity_emulated import FLAT_Q2, HELD_OUT, analyse_emulated
 from sim.calibration.sensitivity_study import Answer, Parameter
-from sim.calibration.sobol_emulated import design, emulated_sobol, estimators, saltelli_sample
+from sim.calibration.sobol_emulated import (
+    WIDTH,
+    design,
+    emulated_sobol,
+    estimators,
+    saltelli_sample,
+    widths_by_points,
+)
 from sim.calibration.study import StudyError, load_study
 from sim.cli.main import main
 
@@ -139,6 +146,58 @@ def test_the_same_seed_gives_the_same_indices_and_leaves_numpys_global_generator
     assert not linear_run(seed=8)["first_order_low"].equals(one["first_order_low"])
 
 
+def test_the_design_is_nested_and_fills_the_box():
+    low, high = np.array([0.0, 10.0, -1.0]), np.array([1.0, 20.0, 1.0])
+    small, large = design(low, high, 16, seed=4), design(low, high, 40, seed=4)
+    np.testing.assert_array_equal(large[:16], small)  # more sets later keep the ones run
+    assert np.all(large >= low) and np.all(large <= high)
+    unit = (small - low) / (high - low)
+    for i in range(3):  # 16 Sobol' points: one in each sixteenth of every parameter's range
+        assert sorted(np.floor(unit[:, i] * 16).astype(int)) == list(range(16))
+    assert not np.array_equal(design(low, high, 16, seed=5), small)
+
+
+def _frame(output: str, first: float, total: float, points: int) -> dict:
+    return {
+        "output": output,
+        "parameter": "p",
+        "first_order_low": 0.5 - first / 2,
+        "first_order_high": 0.5 + first / 2,
+        "total_low": 0.5 - total / 2,
+        "total_high": 0.5 + total / 2,
+        "total_emulator_share": 0.9,
+        "design_points": points,
+    }
+
+
+def test_the_sets_an_interval_needs_follow_its_narrowing_from_the_half_to_the_whole():
+    widths = {"halves": (0.1, 0.2, 0.4), "narrow": (0.05, 0.08, 0.1), "flat": (0.0, 0.3, 0.3)}  # first, total, half's
+    full = pd.DataFrame([_frame(o, first, total, 100) for o, (first, total, _) in widths.items()])
+    half = pd.DataFrame([_frame(o, first, total, 50) for o, (first, _, total) in widths.items()])
+    table = widths_by_points(full, half, 100).set_index(["output", "design_points"])
+    assert table.loc[("halves", 50), "widest_total"] == pytest.approx(0.4)
+    # width halves when the sets double, so width ~ 1 / sets: 0.2 -> 0.1 at twice the sets
+    assert table.loc[("halves", 100), "points_for_width"] == pytest.approx(200)
+    assert table.loc[("narrow", 100), "points_for_width"] == 100  # already under the bar
+    assert np.isnan(table.loc[("flat", 100), "points_for_width"])  # did not narrow: no guess
+    assert table.loc[("halves", 100), "emulator_share"] == pytest.approx(0.9)
+
+
+def test_more_design_sets_narrow_the_emulators_intervals():
+    rng = np.random.default_rng(2)
+    X = design(np.zeros(3), np.ones(3), 64, seed=6)
+    Y = (linear(X) + 0.5 * np.sin(6 * X[:, 2]) + 0.3 * rng.standard_normal(len(X)))[:, None]
+    options = dict(n=512, m=16, resamples=16, conditioning=256, seed=3)
+    names = ["a", "b", "c"]
+    full, _ = emulated_sobol(X, Y, 0.3, np.zeros(3), np.ones(3), names, ["y"], **options)
+    half, _ = emulated_sobol(X[:32], Y[:32], 0.3, np.zeros(3), np.ones(3), names, ["y"], **options)
+    table = widths_by_points(full, half, 64).set_index("design_points")
+    assert table.loc[64, "widest_total"] < table.loc[32, "widest_total"]
+    assert table.loc[64, "points_for_width"] >= 64  # narrowing: the bar at these sets or beyond them
+    widest = table.loc[64, ["widest_first_order", "widest_total"]].max()
+    assert (table.loc[64, "points_for_width"] == 64) == (widest <= WIDTH)
+
+
 # --- the route on known functions (no model runs) -------------------------------------------------------
 
 PARAMS = [Parameter("a", 0.0, 1.0, True, "prior"), Parameter("u", 0.0, 1.0, False, "prior (no target informs it)")]
@@ -182,6 +241,26 @@ def test_the_route_emulates_contrasts_and_flags_prior_driven_answers_by_the_dire
     check = found.check
     assert set(check["answer"]) == {"x:m", "y:m", "contrast:x_minus_y:m"} and len(check) == 3 * HELD_OUT
     assert check["inside"].mean() >= 0.8 and (check["loo_q2"] > 0.99).all()
+
+
+class NoisyFake(Fake):
+    """x as before; z is noise alone, as an answer whose replication noise swamps the parameters' effect."""
+
+    def __call__(self, thetas: np.ndarray) -> None:
+        a, u = thetas[:, 0], thetas[:, 1]
+        noise = np.random.default_rng(5).standard_normal(len(a))
+        self.log.append(pd.DataFrame({"x: m": 2 * a + 3 * u, "x: m_se": 0.01, "z: m": noise, "z: m_se": 1.0}))
+
+
+def test_an_answer_its_emulator_cannot_tell_from_noise_gets_no_indices_and_says_why():
+    answers = [Answer("x", "m", True), Answer("z", "m", True)]
+    found = analyse_emulated(NoisyFake(), PARAMS, answers, n=256, m=8, resamples=8, conditioning=64)
+    by_answer = found.sobol.set_index("answer")
+    assert by_answer.loc["z:m", "total"].isna().all() and by_answer.loc["z:m", "first_order_high"].isna().all()
+    assert (by_answer.loc["z:m", "loo_q2"] <= FLAT_Q2).all()  # the reason, kept beside the empty indices
+    assert "no better than their mean" in found.no_indices["z: m"]
+    assert by_answer.loc["x:m", "total"].notna().all()
+    assert set(found.by_points["answer"]) == {"x:m"}  # nothing to narrow for z
 
 
 # --- the route, end to end at a small place --------------------------------------------------------------
@@ -293,6 +372,16 @@ def test_the_emulator_route_writes_its_tables(tmp_path, capsys):
     assert meta["route"] == "emulator" and meta["design_points"] == 8
     assert "--route emulator" in meta["command"]
     assert not (out / "sobol.csv").exists()  # the direct route's files are not written
+    by_points = pd.read_csv(out / "sobol_emulated_by_points.csv")
+    assert list(by_points["design_points"].unique()) == [4, 8]  # the design's first half, then all of it
+    assert set(by_points["answer"]) <= set(answers) and "points_for_width" in by_points.columns
+    assert "sets" in printed and "sobol_emulated_by_points.csv" in printed
+
+    # more sets asked for later: the nested design keeps the 8 run, so only the 4 new ones run
+    (tmp_path / "small.toml").write_text(STUDY.replace("emulator_points = 8", "emulator_points = 12"))
+    assert main([*args, "--out", str(out), "--resume"]) == 0
+    meta = json.loads((out / "sensitivity_emulated.json").read_text())
+    assert meta["design_points"] == 12 and meta["runs_made"] == 4 * 2  # 4 sets x (reference, mdt) x 1 replication
 
 
 def test_an_unknown_route_is_one_line_before_any_run(tmp_path, capsys):

@@ -27,7 +27,13 @@ if TYPE_CHECKING:
 
 SENSITIVITY_FILES = ("parameters.csv", "morris.csv", "sobol.csv", "prior_driven.csv", "sobol.png", "sensitivity.json")
 """The files :func:`sensitivity` writes into its results folder."""
-EMULATED_FILES = ("sobol_emulated.csv", "emulator_check.csv", "prior_driven_emulated.csv", "sensitivity_emulated.json")
+EMULATED_FILES = (
+    "sobol_emulated.csv",
+    "emulator_check.csv",
+    "prior_driven_emulated.csv",
+    "sobol_emulated_by_points.csv",
+    "sensitivity_emulated.json",
+)
 """The files ``route="emulator"`` writes there instead (beside the direct route's, which it leaves alone)."""
 ROUTES = ("direct", "emulator")
 
@@ -135,11 +141,13 @@ def sensitivity(
         for none, or a function given each phase and each failed run, in words.
     route : {"direct", "emulator"}, default "direct"
         ``"emulator"``: no Morris screening and no Saltelli design in the model; every parameter is varied over
-        a Latin hypercube of ``[sensitivity] emulator_points`` sets (default ten per parameter) and five
+        a nested Sobol' design of ``[sensitivity] emulator_points`` sets (default ten per parameter) and five
         held-out sets, one Gaussian-process emulator is fitted per answer, and the Sobol indices are computed
         on the emulators with intervals that carry their uncertainty (:mod:`sim.calibration.sobol_emulated`).
-        Writes ``sobol_emulated.csv``, ``emulator_check.csv``, ``prior_driven_emulated.csv`` and
-        ``sensitivity_emulated.json`` into the same folder.
+        Writes ``sobol_emulated.csv``, ``emulator_check.csv``, ``prior_driven_emulated.csv``,
+        ``sobol_emulated_by_points.csv`` (each answer's widest intervals on the design's first half and on
+        all of it, and the sets its widest would need to reach 0.1) and ``sensitivity_emulated.json`` into
+        the same folder.
 
     Returns
     -------
@@ -278,9 +286,9 @@ def _write_emulated(found, runner_study: Study, out: Path, command: str, seconds
         "contrasts": [a.name for a in found.answers if a.plus and a.minus],
     }
     try:
-        for name, frame in zip(EMULATED_FILES, (found.sobol, found.check, found.driven)):
+        for name, frame in zip(EMULATED_FILES, (found.sobol, found.check, found.driven, found.by_points)):
             write_table(frame, out / name)
-        (out / EMULATED_FILES[3]).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        (out / EMULATED_FILES[-1]).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     except OSError as e:
         raise RunError(f"--out: cannot write to '{out}': {e.strerror or e}") from None
 

@@ -2,13 +2,16 @@
 
 The same answers, parameters and contrasts as the direct route (:mod:`sim.calibration.sensitivity_study`),
 but instead of Morris screening and a Saltelli design run in the model, every parameter is varied over a
-Latin hypercube of ``[sensitivity] emulator_points`` sets (ten per parameter by default), run through the
-experiment runner with common random numbers, plus :data:`HELD_OUT` sets of a second hypercube kept back to
+nested Sobol' design of ``[sensitivity] emulator_points`` sets (ten per parameter by default), run through the
+experiment runner with common random numbers, plus :data:`HELD_OUT` sets of a second design kept back to
 check the emulators.  One emulator per answer (a contrast is emulated directly: its value per set is the
 difference of the two what-ifs' changes, common random numbers making it smooth) and the indices on it with
 their emulator and sampling uncertainty (:mod:`sim.calibration.sobol_emulated`).  Answers are flagged
 prior-driven by the direct route's rule (:func:`sim.calibration.sensitivity_study.prior_driven`) on the
-emulated total indices.
+emulated total indices.  The indices are also computed on the design's first half, so that the table of
+each answer's widest intervals (``sobol_emulated_by_points.csv``) shows how fast more sets narrow them; the
+design is nested, so a study that asks for more ``emulator_points`` later reuses the runs it has
+(``--resume``).
 """
 
 from __future__ import annotations
@@ -27,10 +30,21 @@ from sim.calibration.sensitivity_study import (
     prior_driven,
     tidy_by_answer,
 )
-from sim.calibration.sobol_emulated import COLUMNS, design, emulated_sobol, held_out_table, leave_one_out_table
+from sim.calibration.sobol_emulated import (
+    COLUMNS,
+    design,
+    emulated_sobol,
+    held_out_table,
+    leave_one_out_table,
+    widths_by_points,
+)
 
 HELD_OUT = 5  # sets run in the model only to check the emulators; assumption: a few, as the check is per answer
 POINTS_PER_PARAMETER = 10  # the design's default size (Loeppky, Sacks and Welch 2009: ten per input)
+MIN_HALF = 4  # the fewest sets in the design's first half for the indices on it (an emulator needs 3)
+# An emulator whose leave-one-out Q2 is at most this found no signal (a flat emulator predicts the design's mean,
+# Q2 0 up to rounding): its answer gets no indices. Assumption: explaining 1% of the variance is no signal.
+FLAT_Q2 = 0.01
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,7 @@ class EmulatedAnalysis:
     answers: list[Answer]
     sobol: pd.DataFrame  # sobol_emulated.csv
     check: pd.DataFrame  # emulator_check.csv: held-out sets, emulated against simulated, with leave-one-out
+    by_points: pd.DataFrame  # sobol_emulated_by_points.csv: the widest intervals on half the design and on all of it
     driven: pd.DataFrame  # as the direct route's prior_driven.csv, on the emulated total indices
     no_indices: dict[str, str]  # an answer's label -> why it has no indices
     points: int  # design sets
@@ -53,6 +68,29 @@ def design_points(evaluate: Evaluator, params: list[Parameter]) -> int:
     sens = evaluate.study.sensitivity
     given = sens.emulator_points if sens is not None else None
     return given or POINTS_PER_PARAMETER * len(params)
+
+
+def _flat(loo: pd.DataFrame) -> dict[str, float]:
+    """The outputs whose emulator predicts its design no better than the design's mean (to within
+    :data:`FLAT_Q2` of its variance), with their Q2."""
+    rows = loo[loo["loo_q2"] <= FLAT_Q2]
+    return dict(zip(rows["output"], rows["loo_q2"].astype(float)))
+
+
+def _without_indices(frame: pd.DataFrame, flat: dict[str, float]) -> pd.DataFrame:
+    """``frame`` with the index columns of the ``flat`` outputs emptied (NaN): their ratios of near-zero
+    variances are noise, not indices (an emulator that found no signal has realisations of almost no variance)."""
+    columns = [c for c in frame.columns if c.startswith(("first_order", "total"))]
+    frame = frame.copy()
+    frame.loc[frame["output"].isin(list(flat)), columns] = np.nan
+    return frame
+
+
+def _flat_reason(q2: float) -> str:
+    return (
+        f"its emulator predicts the design's sets no better than their mean (leave-one-out Q2 {q2:.2f}): the "
+        "replication noise swamps what the parameters do; more replications or people per set would show it"
+    )
 
 
 def analyse_emulated(
@@ -79,15 +117,29 @@ def analyse_emulated(
     labels = [answers[j].label for j in ok]
     frame = pd.DataFrame(columns=["output", "parameter"])
     check = pd.DataFrame(columns=["output"])
+    by_points = pd.DataFrame(columns=["output"])
     if ok:
         frame, emulators = emulated_sobol(
             X, Y[:points, ok], ses[:points, ok], low, high, names, labels, seed=s.seed, **sobol_options
         )
-        held = held_out_table(emulators, labels, names, X_held, Y[points:, ok], ses[points:, ok])
         loo = leave_one_out_table(emulators, labels)
+        flat = _flat(loo)
+        frame = _without_indices(frame, flat)
+        half = points // 2  # the design's first half is a design of its own (nested)
+        if half >= MIN_HALF:
+            on_half, half_emulators = emulated_sobol(
+                X[:half], Y[:half, ok], ses[:half, ok], low, high, names, labels, seed=s.seed, **sobol_options
+            )
+            on_half = _without_indices(on_half, _flat(leave_one_out_table(half_emulators, labels)))
+            by_points = widths_by_points(frame, on_half, points)
+            by_points = by_points[~by_points["output"].isin(flat)]
+        held = held_out_table(emulators, labels, names, X_held, Y[points:, ok], ses[points:, ok])
         check = held.merge(loo, on="output")
         frame = frame.merge(loo[["output", "loo_q2"]], on="output", how="left")
-    missing = pd.DataFrame([{"output": a.label, "parameter": p} for a in answers if no_indices[a.label] for p in names])
+        no_indices |= {label: _flat_reason(q2) for label, q2 in flat.items()}
+    missing = pd.DataFrame(
+        [{"output": a.label, "parameter": p} for j, a in enumerate(answers) if j not in ok for p in names]
+    )
     frames = [f.reindex(columns=[*COLUMNS, "loo_q2"]) for f in (frame, missing) if len(f)]
     sobol_frame = tidy_by_answer(pd.concat(frames, ignore_index=True), answers)  # no indices: NaN
     reference = answers[0].scenario
@@ -98,6 +150,7 @@ def analyse_emulated(
         answers,
         sobol_frame,
         tidy_by_answer(check, answers) if len(check) else check,
+        tidy_by_answer(by_points, answers) if len(by_points) else by_points,
         prior_driven(sobol_frame, params, answers, noise, reference),
         no_indices,
         points,

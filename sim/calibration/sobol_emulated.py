@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -274,7 +275,61 @@ def held_out_table(
 
 
 def design(low, high, points: int, seed: int) -> np.ndarray:
-    """A space-filling design of ``points`` sets: a Latin hypercube (``scipy.stats.qmc``) on ``[low, high]``."""
+    """A space-filling design of ``points`` sets on ``[low, high]``: the first ``points`` of a scrambled Sobol'
+    sequence (``scipy.stats.qmc``, scrambled from ``numpy.random.default_rng(seed)``).
+
+    Nested: the design of ``2 n`` sets begins with the ``n`` of the design of ``n``, so a study that asks
+    for more sets later keeps the sets it has run (the runner finds them in its store), and the first half
+    of a design is a design of its own (:func:`widths_by_points`).  A Latin hypercube is not nested.
+    """
     low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
-    u = qmc.LatinHypercube(low.size, **{_rng_kw(qmc.LatinHypercube): np.random.default_rng(seed)}).random(points)
+    engine = qmc.Sobol(low.size, scramble=True, **{_rng_kw(qmc.Sobol): np.random.default_rng(seed)})
+    with warnings.catch_warnings():  # balance is exact at powers of two; any first n points still fill the box
+        warnings.filterwarnings("ignore", message="The balance properties of Sobol", category=UserWarning)
+        u = engine.random(points)
     return qmc.scale(u, low, high)
+
+
+WIDTH = 0.1  # the widest 95% interval wanted for an index (issue 23's bar for reading one index against another)
+
+
+def widest(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per output of an :func:`emulated_sobol` table: its widest first-order and total 95% intervals, and
+    the emulators' share of the variance of the widest total index's interval."""
+    frame = frame.assign(
+        first_width=frame["first_order_high"] - frame["first_order_low"],
+        total_width=frame["total_high"] - frame["total_low"],
+    )
+    out = frame.groupby("output", sort=False).agg(
+        design_points=("design_points", "max"),
+        widest_first_order=("first_width", "max"),
+        widest_total=("total_width", "max"),
+    )
+    valid = frame.dropna(subset=["total_width"])  # an output without indices has no widest interval
+    at = valid.groupby("output", sort=False)["total_width"].idxmax()
+    share = pd.Series(valid.loc[at.to_numpy(), "total_emulator_share"].to_numpy(), index=at.index)
+    out["emulator_share"] = share.reindex(out.index)
+    return out.reset_index()
+
+
+def widths_by_points(full: pd.DataFrame, half: pd.DataFrame, points: int) -> pd.DataFrame:
+    """How the widest intervals narrow from the design's first half to the whole of it, per output.
+
+    ``full`` and ``half`` are :func:`emulated_sobol` tables on the ``points`` sets and on the first
+    ``points // 2`` (a design of its own: :func:`design` is nested).  Rows: per output, the half's widths,
+    then the whole's with ``points_for_width`` (the sets at which the widest interval would reach
+    :data:`WIDTH`, if it keeps narrowing as it did from the half to the whole: width proportional to a
+    power of the sets, a rough guide; NaN when it did not narrow, the design's size when already there).
+    """
+    a, b = widest(half), widest(full)
+    a["design_points"], b["design_points"] = points // 2, points
+    both = b.merge(a, on="output", how="left", suffixes=("", "_half"))
+    w_full = both[["widest_first_order", "widest_total"]].max(axis=1).to_numpy(dtype=float)
+    w_half = both[["widest_first_order_half", "widest_total_half"]].max(axis=1).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.log(w_half / w_full) / np.log(points / (points // 2))  # width ~ points ** -rate
+        needed = points * (w_full / WIDTH) ** (1 / rate)
+    needed = np.where(w_full <= WIDTH, points, np.where(rate > 0, np.ceil(needed), np.nan))
+    a["points_for_width"] = np.nan
+    b["points_for_width"] = needed
+    return pd.concat([a, b], ignore_index=True)

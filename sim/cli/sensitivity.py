@@ -6,9 +6,10 @@ starts, then runs every parameter set through the experiment runner into
 analysis resumes with ``--resume`` and nothing is run twice.  Writes ``parameters.csv``,
 ``morris.csv``, ``sobol.csv``, ``prior_driven.csv``, ``sobol.png`` and ``sensitivity.json``, and prints
 which answers are prior-driven, the contrasts between what-ifs (``[[sensitivity.contrast]]``)
-included.  ``--route emulator`` computes the indices on Gaussian-process emulators of a Latin hypercube of
-runs instead (:mod:`sim.calibration.sensitivity_emulated`) and writes ``sobol_emulated.csv``,
-``emulator_check.csv``, ``prior_driven_emulated.csv`` and ``sensitivity_emulated.json``.  The analysis is run
+included.  ``--route emulator`` computes the indices on Gaussian-process emulators of a nested Sobol' design
+of runs instead (:mod:`sim.calibration.sensitivity_emulated`) and writes ``sobol_emulated.csv``,
+``emulator_check.csv``, ``prior_driven_emulated.csv``, ``sobol_emulated_by_points.csv`` and
+``sensitivity_emulated.json``.  The analysis is run
 by :func:`sim.api.sensitivity`; this module parses and prints.
 """
 
@@ -41,11 +42,12 @@ def add_commands(commands) -> None:
         "--route",
         choices=("direct", "emulator"),
         default="direct",
-        help="direct (default): Morris screening, then Sobol indices, in the model; emulator: a Latin hypercube of "
-        "[sensitivity] emulator_points parameter sets (default ten per parameter) in the model, one Gaussian-process "
-        "emulator per answer, and Sobol indices on the emulators with intervals carrying the emulators' and the "
-        "sampling uncertainty (writes sobol_emulated.csv, emulator_check.csv, prior_driven_emulated.csv, "
-        "sensitivity_emulated.json)",
+        help="direct (default): Morris screening, then Sobol indices, in the model; emulator: a nested Sobol' "
+        "design of [sensitivity] emulator_points parameter sets (default ten per parameter) in the model, one "
+        "Gaussian-process emulator per answer, and Sobol indices on the emulators with intervals carrying the "
+        "emulators' and the sampling uncertainty (writes sobol_emulated.csv, emulator_check.csv, "
+        "prior_driven_emulated.csv, sobol_emulated_by_points.csv, sensitivity_emulated.json); raise "
+        "emulator_points and add --resume to add sets to a design already run",
     )
 
 
@@ -102,7 +104,7 @@ def emulated_text(found, runner_study, seconds: float, runs: int) -> str:
     lines = [
         (
             f"caresim: sensitivity of '{runner_study.name}' on emulators: {len(found.answers)} answers, "
-            f"{len(found.params)} parameters; a Latin hypercube of {found.points} parameter sets and "
+            f"{len(found.params)} parameters; a nested Sobol' design of {found.points} parameter sets and "
             f"{found.held_out} held out, {runner_study.replications} replications each with common random "
             f"numbers at {runner_study.settings.population:,} people; {runs} runs made, {seconds:.1f} s."
         ),
@@ -126,7 +128,39 @@ def emulated_text(found, runner_study, seconds: float, runs: int) -> str:
                 + ("; ".join(f"{a} (Q2 {r.q2:.2f}, {r.inside:.0%} inside)" for a, r in poor.iterrows()) or "none")
             ),
         ]
-    return "\n".join(lines)
+    return "\n".join(lines + _by_points(found.by_points))
+
+
+def _by_points(table) -> list[str]:
+    """How many answers have an interval wider than the bar, and how many sets more would narrow them."""
+    from sim.calibration.sobol_emulated import WIDTH
+
+    if not len(table):
+        return []
+    sets = table["design_points"]
+    half, full = table[sets < sets.max()], table[sets == sets.max()]  # the design's first half, and all of it
+    wide = full[full[["widest_first_order", "widest_total"]].max(axis=1) > WIDTH]
+    need = wide["points_for_width"]
+    line = (
+        f"Answers with an index interval wider than {WIDTH:g}: {len(wide)} of {len(full)} (widest {_widest(full):.2f} "
+        f"with {int(full['design_points'].iloc[0])} sets, {_widest(half):.2f} with the first "
+        f"{int(half['design_points'].iloc[0])}; sobol_emulated_by_points.csv)"
+    )
+    if need.notna().any():
+        known = need.dropna()
+        line += f"; narrowing as from the half to the whole, {len(known)} would need {_range(known)} sets"
+    if need.isna().any():
+        line += f"; {int(need.isna().sum())} did not narrow from the half to the whole"
+    return ["", line + "."]
+
+
+def _range(values) -> str:
+    low, high = values.min(), values.max()
+    return f"{low:,.0f}" if low == high else f"{low:,.0f} to {high:,.0f}"
+
+
+def _widest(rows) -> float:
+    return float(rows[["widest_first_order", "widest_total"]].max(axis=1).max())
 
 
 def _header(found, name: str, runner_study, fitted: Path, seconds: float, runs: int) -> list[str]:
