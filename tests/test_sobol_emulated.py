@@ -379,9 +379,14 @@ def test_the_emulator_route_writes_its_tables(tmp_path, capsys):
 
     # more sets asked for later: the nested design keeps the 8 run, so only the 4 new ones run
     (tmp_path / "small.toml").write_text(STUDY.replace("emulator_points = 8", "emulator_points = 12"))
-    assert main([*args, "--out", str(out), "--resume"]) == 0
+    said: list[str] = []
+    grown = api.sensitivity(
+        tmp_path / "small.toml", route="emulator", workers=1, out=out, resume=True, progress=said.append
+    )
+    assert grown.runs_now == 4 * 2  # 4 sets x (reference, mdt) x 1 replication
+    assert "Emulator design: 34 runs, 26 of them stored already" in said  # (12 + 5 held out) x 2; (8 + 5) x 2
     meta = json.loads((out / "sensitivity_emulated.json").read_text())
-    assert meta["design_points"] == 12 and meta["runs_made"] == 4 * 2  # 4 sets x (reference, mdt) x 1 replication
+    assert meta["design_points"] == 12 and meta["runs_made"] == 4 * 2
 
 
 def test_an_unknown_route_is_one_line_before_any_run(tmp_path, capsys):

@@ -126,7 +126,7 @@ class RunNotes:
         """A new bar over ``total`` runs (``done`` of them already stored), named ``caresim <name>``."""
         self.close()
         if self.say is not None and name:
-            self.say(f"{name}: {total} runs")
+            self.say(f"{name}: {total} runs" + (f", {done} of them stored already" if done else ""))
         if not self.shown:
             return
         from tqdm.auto import tqdm

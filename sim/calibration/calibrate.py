@@ -79,10 +79,21 @@ class Evaluator:
         return np.array([float(np.nanmedian(table[t.name + "_se"])) for t in self.study.targets])
 
     def _all_stored(self, exp) -> bool:
+        done, total = self._stored(exp)
+        return done == total
+
+    def stored(self, thetas: np.ndarray) -> int:
+        """How many runs of these parameter sets the store holds already (what a resumed batch need not run)."""
+        exp, _ = design_experiment(self.study, np.atleast_2d(np.asarray(thetas, dtype=float)), self.out)
+        return self._stored(exp)[0]
+
+    def _stored(self, exp) -> tuple[int, int]:
+        """The experiment's runs found in the store, and all its runs."""
         from sim.experiments.batch import plan
 
         status = self.store.status()
-        return all(status.get(t.key) == "ok" for t in plan(exp, self.study.replications, self.commit))
+        tasks = plan(exp, self.study.replications, self.commit)
+        return sum(status.get(t.key) == "ok" for t in tasks), len(tasks)
 
     def table(self, thetas: np.ndarray, ids: list[float], means: np.ndarray, ses: np.ndarray) -> pd.DataFrame:
         s = self.study

@@ -106,10 +106,11 @@ def analyse_emulated(
     low, high = np.array([p.low for p in params]), np.array([p.high for p in params])
     points = design_points(evaluate, params)
     X, X_held = design(low, high, points, s.seed), design(low, high, HELD_OUT, s.seed + 1)
-    if on_phase is not None:
-        on_phase("Emulator design", (points + HELD_OUT) * s.runs_per_point)
+    sets = np.vstack([X, X_held])
     answers_of = Answers(evaluate, params, names, answers)
-    Y = answers_of(np.vstack([X, X_held]))
+    if on_phase is not None:  # a design grown by --resume: the sets run before count as done
+        on_phase("Emulator design", len(sets) * s.runs_per_point, evaluate.stored(answers_of.thetas(sets)))
+    Y = answers_of(sets)
     batch = answers_of.batch()
     ses = batch[[a.label + "_se" for a in answers]].to_numpy(dtype=float)
     no_indices = {a.label: answers_of.without_indices(a.label) for a in answers}

@@ -214,9 +214,14 @@ class Answers:
         self.answers = answers
         self.last: pd.DataFrame | None = None
 
-    def __call__(self, X: np.ndarray) -> np.ndarray:
+    def thetas(self, X: np.ndarray) -> np.ndarray:
+        """The whole parameter sets of ``X``: its columns for the varied parameters, the middles for the rest."""
         thetas = np.tile(self.fixed, (len(X), 1))
         thetas[:, self.columns] = X
+        return thetas
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        thetas = self.thetas(X)
         with warnings.catch_warnings():  # an answer with no value anywhere (NaN) is reported, not warned about
             warnings.simplefilter("ignore", RuntimeWarning)
             self.evaluate(thetas)
