@@ -12,6 +12,7 @@ the small hospital not to be blocked.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim import api
 from sim.calibration.sensitivity_study import Parameter, kept, parameters, prior_driven
 from sim.calibration.study import load_study
 from sim.cli.main import main
@@ -319,3 +321,16 @@ def test_resume_recomputes_nothing(analysed, capsys):
         assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == before
     assert (out / "sobol.csv").read_text() == sobol
     assert "Prior-driven answers" in printed and "small_social_care_led_mdt" in printed
+
+
+def test_a_resumed_analysis_says_each_phase_is_stored_already(analysed):
+    path, out, code = analysed
+    assert code == 0
+    said: list[str] = []
+    found = api.sensitivity(path, workers=1, out=out, resume=True, progress=said.append)
+    assert found.runs_now == 0
+    phases = [re.fullmatch(r"(\w+): (\d+) runs, (\d+) of them stored already", line) for line in said]
+    phases = [m for m in phases if m is not None]
+    assert [m[1] for m in phases] == ["Morris", "Sobol"]
+    for m in phases:  # every run of both batches is found in the store: the bars start full
+        assert int(m[2]) == int(m[3]) > 0

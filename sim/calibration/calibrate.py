@@ -82,10 +82,11 @@ class Evaluator:
         done, total = self._stored(exp)
         return done == total
 
-    def stored(self, thetas: np.ndarray) -> int:
-        """How many runs of these parameter sets the store holds already (what a resumed batch need not run)."""
+    def runs_of(self, thetas: np.ndarray) -> tuple[int, int]:
+        """The runs a batch of these parameter sets needs (a set asked for twice is run once), and how many of
+        them the store holds already (what a resumed batch need not run): ``(stored, all)``."""
         exp, _ = design_experiment(self.study, np.atleast_2d(np.asarray(thetas, dtype=float)), self.out)
-        return self._stored(exp)[0]
+        return self._stored(exp)
 
     def _stored(self, exp) -> tuple[int, int]:
         """The experiment's runs found in the store, and all its runs."""

@@ -176,6 +176,27 @@ def sobol_evaluations(d: int, n: int) -> int:
     return (d + 2) * n
 
 
+def sobol_design(low, high, n: int = 256, seed: int = 1) -> np.ndarray:
+    """The (d + 2) n points :func:`sobol` evaluates, stacked: A (n), B (n), then the d mixed matrices AB (d n).
+
+    They are the points ``scipy.stats.sobol_indices`` samples (a scrambled Sobol' sequence from ``seed``),
+    found by running it with a stand-in that only records what it is asked for.  ``n`` must be a power of 2.
+    """
+    low, high = _box(low, high)
+    d = low.size
+    dists = [stats.uniform(loc=lo, scale=hi - lo) for lo, hi in zip(low, high)]
+    samples: list[np.ndarray] = []
+
+    def record(x: np.ndarray) -> np.ndarray:
+        samples.append(np.array(x.T))
+        return np.zeros((1, x.shape[1]))
+
+    stats.sobol_indices(func=record, n=n, dists=dists, **_seed_kw(stats.sobol_indices, seed))
+    if [s.shape[0] for s in samples] != [n, n, d * n]:
+        raise RuntimeError("scipy.stats.sobol_indices sampled in an unexpected way")
+    return np.vstack(samples)
+
+
 def sobol(
     evaluate: Evaluate,
     names: Sequence[str],
@@ -191,10 +212,10 @@ def sobol(
 
     Called with a function, ``scipy.stats.sobol_indices`` evaluates it three
     times: on A (n points), on B (n points) and on the d mixed matrices AB
-    (d n points).  To make that a single call of ``evaluate``, scipy is first
-    run with a stand-in that only records those three samples; the stacked
-    (d + 2) n points are then evaluated at once and the outputs passed back to
-    scipy in its dictionary form.  ``n`` must be a power of 2.
+    (d n points).  To make that a single call of ``evaluate``, the stacked
+    (d + 2) n points (:func:`sobol_design`) are evaluated at once and the
+    outputs passed back to scipy in its dictionary form.  ``n`` must be a
+    power of 2.
 
     With ``bootstrap`` the frame also holds BCa 95% intervals from the
     result's ``bootstrap()`` (``*_low``/``*_high``; NaN where an output or
@@ -204,17 +225,7 @@ def sobol(
     low, high = _box(low, high)
     d, k = low.size, len(outputs)
     names, outputs = _labels(names, d, "x"), list(outputs)
-    dists = [stats.uniform(loc=lo, scale=hi - lo) for lo, hi in zip(low, high)]
-    samples: list[np.ndarray] = []
-
-    def record(x: np.ndarray) -> np.ndarray:
-        samples.append(np.array(x.T))
-        return np.zeros((1, x.shape[1]))
-
-    stats.sobol_indices(func=record, n=n, dists=dists, **_seed_kw(stats.sobol_indices, seed))
-    if [s.shape[0] for s in samples] != [n, n, d * n]:
-        raise RuntimeError("scipy.stats.sobol_indices sampled in an unexpected way")
-    Y = _run(evaluate, np.vstack(samples), k).T  # (k, (d + 2) n)
+    Y = _run(evaluate, sobol_design(low, high, n, seed), k).T  # (k, (d + 2) n)
     f_AB = np.moveaxis(Y[:, 2 * n :].reshape(k, n, d), -1, 0)  # as scipy arranges it: (d, k, n)
     res = stats.sobol_indices(func={"f_A": Y[:, :n], "f_B": Y[:, n : 2 * n], "f_AB": f_AB}, n=n)
     out = pd.DataFrame(

@@ -109,7 +109,8 @@ def analyse_emulated(
     sets = np.vstack([X, X_held])
     answers_of = Answers(evaluate, params, names, answers)
     if on_phase is not None:  # a design grown by --resume: the sets run before count as done
-        on_phase("Emulator design", len(sets) * s.runs_per_point, evaluate.stored(answers_of.thetas(sets)))
+        stored, runs = evaluate.runs_of(answers_of.thetas(sets))
+        on_phase("Emulator design", runs, stored)
     Y = answers_of(sets)
     batch = answers_of.batch()
     ses = batch[[a.label + "_se" for a in answers]].to_numpy(dtype=float)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.calibrate import Evaluator
-from sim.calibration.sensitivity import morris, screen, sobol, sobol_evaluations
+from sim.calibration.sensitivity import morris, morris_design, screen, sobol, sobol_design
 from sim.calibration.study import Prior, Sensitivity, Study, Target
 from sim.parameters.params import Params
 from sim.parameters.tree import walk
@@ -477,13 +477,16 @@ class Analysis:
 def analyse(
     evaluate: Evaluator, params: list[Parameter], answers: list[Answer], swept: list[str] | None, on_phase=None
 ) -> Analysis:
-    """Morris screening, then Sobol indices of the kept parameters; ``on_phase(name, runs)`` before each batch."""
+    """Morris screening, then Sobol indices of the kept parameters; ``on_phase(name, runs, stored)`` before each
+    batch, ``stored`` being how many of its runs the store holds already (a resumed analysis)."""
     s = evaluate.study
-    runs_per_set = s.runs_per_point
     sens = _table(s)
     trajectories, n = sens.morris_trajectories, sens.samples
     if on_phase is not None:
-        on_phase("Morris", (len(params) + 1) * trajectories * runs_per_set)
+        sets = morris_design([p.low for p in params], [p.high for p in params], trajectories, seed=s.seed)
+        every = Answers(evaluate, params, [p.name for p in params], answers)
+        stored, runs = evaluate.runs_of(every.thetas(sets))
+        on_phase("Morris", runs, stored)
     morris_frame = morris_table(evaluate, params, answers, trajectories, s.seed)
     morris_runs = evaluate.runs
     why = kept(morris_frame, params, swept)
@@ -491,9 +494,12 @@ def analyse(
         raise NothingToVary(
             "Morris screening kept no parameter and none is uninformed: nothing to compute Sobol indices of"
         )
-    if on_phase is not None:
-        on_phase("Sobol", sobol_evaluations(len(why), n) * runs_per_set)
     answers_of = Answers(evaluate, params, list(why), answers)
+    if on_phase is not None:
+        chosen = [p for p in params if p.name in why]
+        sets = sobol_design([p.low for p in chosen], [p.high for p in chosen], n, s.seed)
+        stored, runs = evaluate.runs_of(answers_of.thetas(sets))
+        on_phase("Sobol", runs, stored)
     sobol_frame = sobol_table(answers_of, params, list(why), answers, n, s.seed)
     noise = noise_share(answers_of.batch(), answers, s.replications)
     reference = answers[0].scenario
