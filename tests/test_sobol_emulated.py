@@ -263,6 +263,32 @@ def test_an_answer_its_emulator_cannot_tell_from_noise_gets_no_indices_and_says_
     assert set(found.by_points["answer"]) == {"x:m"}  # nothing to narrow for z
 
 
+class SharedSeedsFake(Fake):
+    """x = 2 a + 3 u as its sets would give it with common random numbers: the replication noise mostly
+    common to every set (the seeds' own shift, 0.5, with a standard error to match), a little of it
+    differing from set to set."""
+
+    def __call__(self, thetas: np.ndarray) -> None:
+        a, u = thetas[:, 0], thetas[:, 1]
+        rough = 0.02 * np.random.default_rng(8).standard_normal(len(a))
+        self.log.append(pd.DataFrame({"x: m": 2 * a + 3 * u + 0.5 + rough, "x: m_se": 0.5}))
+
+
+def test_noise_common_to_every_set_moves_no_index():
+    found = analyse_emulated(SharedSeedsFake(), PARAMS, [Answer("x", "m", True)], m=16, resamples=16)
+    frame = found.sobol.set_index("parameter")
+    share = {"a": 4 / 13, "u": 9 / 13}  # a linear function: each term's share of the variance
+    for name, value in share.items():
+        for col in ("first_order", "total"):
+            assert frame.loc[name, f"{col}_low"] <= value <= frame.loc[name, f"{col}_high"]
+    # told each set's standard error as noise of its own, the emulator would blur the function by 0.5
+    # (a quarter of a's whole effect); learning the noise between sets, it finds the indices to within WIDTH
+    widest = max((frame[f"{col}_high"] - frame[f"{col}_low"]).max() for col in ("first_order", "total"))
+    assert widest < WIDTH
+    check = found.check
+    assert check["inside"].mean() >= 0.8 and (check["simulated_se"] == 0.5).all()
+
+
 # --- the route, end to end at a small place --------------------------------------------------------------
 
 REFERENCE = """name = "small_place"
@@ -365,7 +391,7 @@ def test_the_emulator_route_writes_its_tables(tmp_path, capsys):
     assert set(sobol["parameter"]) == {"crisis.transient_boost", "mdt.social_care_effect_multiplier"}
     check = pd.read_csv(out / "emulator_check.csv")
     assert {"simulated", "emulated", "low", "high", "inside", "loo_q2"} <= set(check.columns)
-    assert check["point"].nunique() == 5
+    assert check["point"].nunique() == HELD_OUT
     driven = pd.read_csv(out / "prior_driven_emulated.csv")
     assert list(driven["answer"]) == answers
     meta = json.loads((out / "sensitivity_emulated.json").read_text())
@@ -384,7 +410,7 @@ def test_the_emulator_route_writes_its_tables(tmp_path, capsys):
         tmp_path / "small.toml", route="emulator", workers=1, out=out, resume=True, progress=said.append
     )
     assert grown.runs_now == 4 * 2  # 4 sets x (reference, mdt) x 1 replication
-    assert "Emulator design: 34 runs, 26 of them stored already" in said  # (12 + 5 held out) x 2; (8 + 5) x 2
+    assert "Emulator design: 64 runs, 56 of them stored already" in said  # (12 + 20 held out) x 2; (8 + 20) x 2
     meta = json.loads((out / "sensitivity_emulated.json").read_text())
     assert meta["design_points"] == 12 and meta["runs_made"] == 4 * 2
 

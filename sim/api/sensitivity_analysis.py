@@ -141,7 +141,7 @@ def sensitivity(
         for none, or a function given each phase and each failed run, in words.
     route : {"direct", "emulator"}, default "direct"
         ``"emulator"``: no Morris screening and no Saltelli design in the model; every parameter is varied over
-        a nested Sobol' design of ``[sensitivity] emulator_points`` sets (default ten per parameter) and five
+        a nested Sobol' design of ``[sensitivity] emulator_points`` sets (default ten per parameter) and 20
         held-out sets, one Gaussian-process emulator is fitted per answer, and the Sobol indices are computed
         on the emulators with intervals that carry their uncertainty (:mod:`sim.calibration.sobol_emulated`).
         Writes ``sobol_emulated.csv``, ``emulator_check.csv``, ``prior_driven_emulated.csv``,

@@ -6,7 +6,14 @@ nested Sobol' design of ``[sensitivity] emulator_points`` sets (ten per paramete
 experiment runner with common random numbers, plus :data:`HELD_OUT` sets of a second design kept back to
 check the emulators.  One emulator per answer (a contrast is emulated directly: its value per set is the
 difference of the two what-ifs' changes, common random numbers making it smooth) and the indices on it with
-their emulator and sampling uncertainty (:mod:`sim.calibration.sobol_emulated`).  Answers are flagged
+their emulator and sampling uncertainty (:mod:`sim.calibration.sobol_emulated`).
+
+Every set runs with the same seeds, so, as in the direct route, an answer is a fixed function of the
+parameters and its indices are that function's.  Most of a set's replication noise is then common to every
+set: it shifts the function without changing its shape, and moves no index.  So the emulators are not told
+each set's replication variance as noise of its own (which would blur the function by far more than the
+sets differ); each learns from the design how rough its answer is between sets (its white noise), and the
+held-out sets, run with the same seeds, are checked against that.  Answers are flagged
 prior-driven by the direct route's rule (:func:`sim.calibration.sensitivity_study.prior_driven`) on the
 emulated total indices.  The indices are also computed on the design's first half, so that the table of
 each answer's widest intervals (``sobol_emulated_by_points.csv``) shows how fast more sets narrow them; the
@@ -39,7 +46,9 @@ from sim.calibration.sobol_emulated import (
     widths_by_points,
 )
 
-HELD_OUT = 5  # sets run in the model only to check the emulators; assumption: a few, as the check is per answer
+# Sets run in the model only to check the emulators.  They are what tells whether the noise each emulator learnt
+# is right (see the module): 20 per answer tell 95% of them inside their intervals from 80% (assumption).
+HELD_OUT = 20
 POINTS_PER_PARAMETER = 10  # the design's default size (Loeppky, Sacks and Welch 2009: ten per input)
 MIN_HALF = 4  # the fewest sets in the design's first half for the indices on it (an emulator needs 3)
 # An emulator whose leave-one-out Q2 is at most this found no signal (a flat emulator predicts the design's mean,
@@ -120,9 +129,9 @@ def analyse_emulated(
     frame = pd.DataFrame(columns=["output", "parameter"])
     check = pd.DataFrame(columns=["output"])
     by_points = pd.DataFrame(columns=["output"])
-    if ok:
+    if ok:  # the sets share their seeds: no noise is given to the emulators, each learns its own (see the module)
         frame, emulators = emulated_sobol(
-            X, Y[:points, ok], ses[:points, ok], low, high, names, labels, seed=s.seed, **sobol_options
+            X, Y[:points, ok], 0.0, low, high, names, labels, seed=s.seed, **sobol_options
         )
         loo = leave_one_out_table(emulators, labels)
         flat = _flat(loo)
@@ -130,12 +139,12 @@ def analyse_emulated(
         half = points // 2  # the design's first half is a design of its own (nested)
         if half >= MIN_HALF:
             on_half, half_emulators = emulated_sobol(
-                X[:half], Y[:half, ok], ses[:half, ok], low, high, names, labels, seed=s.seed, **sobol_options
+                X[:half], Y[:half, ok], 0.0, low, high, names, labels, seed=s.seed, **sobol_options
             )
             on_half = _without_indices(on_half, _flat(leave_one_out_table(half_emulators, labels)))
             by_points = widths_by_points(frame, on_half, points)
             by_points = by_points[~by_points["output"].isin(flat)]
-        held = held_out_table(emulators, labels, names, X_held, Y[points:, ok], ses[points:, ok])
+        held = held_out_table(emulators, labels, names, X_held, Y[points:, ok], ses[points:, ok], shared_seeds=True)
         check = held.merge(loo, on="output")
         frame = frame.merge(loo[["output", "loo_q2"]], on="output", how="left")
         no_indices |= {label: _flat_reason(q2) for label, q2 in flat.items()}

@@ -97,9 +97,11 @@ def _latent(gp):
     return gp.kernel_.k1
 
 
-def _cholesky(c: np.ndarray) -> np.ndarray:
-    """Lower Cholesky factor, with the smallest jitter (relative to the diagonal) that makes it work."""
-    scale = float(np.mean(np.diag(c))) or 1.0
+def _cholesky(c: np.ndarray, prior: float) -> np.ndarray:
+    """Lower Cholesky factor, with the smallest jitter (relative to the process' ``prior`` variance) that makes
+    it work.  Relative to the prior, not to ``c``: where the runs pin the function down (little noise), the
+    posterior variance is near 0 and rounding errors of the prior's size would swamp a jitter of its own."""
+    scale = prior or 1.0
     for jitter in (1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4):
         try:
             return linalg.cholesky(c + jitter * scale * np.eye(len(c)), lower=True)
@@ -125,7 +127,7 @@ def realisations(
     with threadpool_limits(1, user_api="blas"):
         mean_s, v_s = post_mean_and_v(conditioning)
         c_ss = k(conditioning) - v_s.T @ v_s
-        chol = _cholesky(c_ss)
+        chol = _cholesky(c_ss, float(np.mean(k.diag(conditioning))))
         z = mean_s[:, None] + chol @ rng.standard_normal((len(conditioning), m))  # (s, m)
         weights = linalg.cho_solve((chol, True), z - mean_s[:, None])  # C_SS^-1 (z - m_S)
         explained = linalg.solve_triangular(chol, np.eye(len(conditioning)), lower=True)  # L_S^-1
@@ -173,6 +175,10 @@ def emulated_sobol(
     seed: int = 1,
 ) -> tuple[pd.DataFrame, list[Emulator]]:
     """Sobol indices of every output on the emulators: one row per (output, parameter), and the emulators.
+
+    ``ses``: each design value's noise known beforehand (its replication standard error), taken as noise
+    of its own by the emulator (:func:`sim.calibration.emulators.fit_emulator`); 0 when the design's
+    runs share their seeds, so that the emulator learns from the design how rough the function is.
 
     Columns: ``output, parameter``; for ``first_order`` and ``total``: the mean, ``_low`` and ``_high``
     (95%, emulator and sampling uncertainty together), ``_emulator_share`` and ``_sampling_share`` (of
@@ -241,12 +247,22 @@ def leave_one_out_table(emulators: Sequence[Emulator], outputs: Sequence[str]) -
 
 
 def held_out_table(
-    emulators: Sequence[Emulator], outputs: Sequence[str], names: Sequence[str], X, Y, ses
+    emulators: Sequence[Emulator],
+    outputs: Sequence[str],
+    names: Sequence[str],
+    X,
+    Y,
+    ses,
+    shared_seeds: bool = False,
 ) -> pd.DataFrame:
     """Emulated against simulated at points the emulators were not fitted on: one row per (output, point).
 
     ``low``/``high`` is the 95% interval of a simulated mean at that point: the emulator's variance plus
-    the point's own replication variance (its standard error squared, 0 when unknown).
+    the point's own replication variance (its standard error squared, 0 when unknown).  With
+    ``shared_seeds`` the points were run with the design's seeds (common random numbers): their noise
+    about the emulated function is then the roughness between sets that the emulator learnt (its white
+    noise, part of its variance), so their replication variance is not added (``simulated_se`` still
+    shows it).
     """
     X, Y = np.atleast_2d(np.asarray(X, dtype=float)), np.asarray(Y, dtype=float)
     Y = Y[:, None] if Y.ndim == 1 else Y
@@ -255,7 +271,7 @@ def held_out_table(
     rows = []
     for j, (emulator, output) in enumerate(zip(emulators, outputs)):
         mean, var = emulator.predict(X)
-        sd = np.sqrt(var[:, 0] + ses[:, j] ** 2)
+        sd = np.sqrt(var[:, 0] + (0.0 if shared_seeds else ses[:, j] ** 2))
         for p in range(len(X)):
             rows.append(
                 {
@@ -326,7 +342,7 @@ def widths_by_points(full: pd.DataFrame, half: pd.DataFrame, points: int) -> pd.
     both = b.merge(a, on="output", how="left", suffixes=("", "_half"))
     w_full = both[["widest_first_order", "widest_total"]].max(axis=1).to_numpy(dtype=float)
     w_half = both[["widest_first_order_half", "widest_total_half"]].max(axis=1).to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # barely narrowing: inf sets
         rate = np.log(w_half / w_full) / np.log(points / (points // 2))  # width ~ points ** -rate
         needed = points * (w_full / WIDTH) ** (1 / rate)
     needed = np.where(w_full <= WIDTH, points, np.where(rate > 0, np.ceil(needed), np.nan))
