@@ -143,7 +143,7 @@ def _by_points(table) -> list[str]:
         return []
     sets = table["design_points"]
     half, full = table[sets < sets.max()], table[sets == sets.max()]  # the design's first half, and all of it
-    wide = full[full[["widest_first_order", "widest_total"]].max(axis=1) > WIDTH]
+    wide = full[_widths(full) > WIDTH]
     need = wide["points_for_width"]
     line = (
         f"Answers with an index interval wider than {WIDTH:g}: {len(wide)} of {len(full)} (widest {_widest(full):.2f} "
@@ -163,8 +163,13 @@ def _range(values) -> str:
     return f"{low:,.0f}" if low == high else f"{low:,.0f} to {high:,.0f}"
 
 
+def _widths(rows):
+    """Each row's widest interval, first-order or total."""
+    return rows[["widest_first_order", "widest_total"]].max(axis=1)
+
+
 def _widest(rows) -> float:
-    return float(rows[["widest_first_order", "widest_total"]].max(axis=1).max())
+    return float(_widths(rows).max())
 
 
 def _header(found, name: str, runner_study, fitted: Path, seconds: float, runs: int) -> list[str]:
