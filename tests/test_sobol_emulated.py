@@ -390,8 +390,10 @@ def test_the_emulator_route_writes_its_tables(tmp_path, capsys):
     assert "contrast:mdt_minus_reference:bed_days" in answers
     assert set(sobol["parameter"]) == {"crisis.transient_boost", "mdt.social_care_effect_multiplier"}
     check = pd.read_csv(out / "emulator_check.csv")
-    assert {"simulated", "emulated", "low", "high", "inside", "loo_q2"} <= set(check.columns)
+    assert {"simulated", "emulated", "low", "high", "inside", "loo_q2", "cv_rms_standardised"} <= set(check.columns)
     assert check["point"].nunique() == HELD_OUT
+    assert (check["variance_scale"] >= 1).all() and (sobol["variance_scale"].dropna() >= 1).all()
+    assert "checked by cross-validation on the design" in printed
     driven = pd.read_csv(out / "prior_driven_emulated.csv")
     assert list(driven["answer"]) == answers
     meta = json.loads((out / "sensitivity_emulated.json").read_text())

@@ -16,6 +16,13 @@ variance (sklearn's predictive variance of the process, the white noise included
 replication variance, emulated as one figure per target, the mean squared standard error of the
 sets run (the noise of a simulated mean about its expectation; the evaluators here pool it too).
 
+The fitted hyperparameters (length scales, variance, white noise) are taken as known, so the emulator's
+variance leaves out how uncertain they are.  With ``folds`` (:func:`fit_emulator`) it is checked by
+k-fold cross-validation with the hyperparameters fitted again on each fold's rest: the mean square of the
+folds' standardised errors (about 1 when the variance is right) scales the emulator's variance up when
+it is above 1 (:attr:`Emulator.variance_scale`).  A scale below 1 is not applied: each fold's emulator
+learnt from fewer sets than the whole, so its errors overstate the whole's.
+
 Hyperparameters are fitted by maximum marginal likelihood from several starts fixed by ``seed``, so
 an emulator is deterministic given its data and seed.  Fits and predictions run with one BLAS thread
 (threadpoolctl): the matrices are small, and on a busy machine threads cost several times more than they
@@ -24,6 +31,7 @@ save.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -54,19 +62,31 @@ class Emulator:
     replication_variance: np.ndarray  # per target: the mean squared standard error of the sets run
     x: np.ndarray  # the training sets, in the unit box
     y: np.ndarray  # their simulated means, standardised
+    # per target: the mean square of the k-fold cross-validation's standardised errors (None: not checked)
+    cross_validated: np.ndarray | None = None
+
+    @property
+    def variance_scale(self) -> np.ndarray:
+        """Per target, the factor the emulator's variance is scaled by: the cross-validation's mean square
+        standardised error when above 1, else 1 (see the module)."""
+        if self.cross_validated is None:
+            return np.ones(len(self.models))
+        return np.maximum(np.nan_to_num(self.cross_validated, nan=1.0), 1.0)
 
     def unit(self, thetas: np.ndarray) -> np.ndarray:
         return (np.atleast_2d(np.asarray(thetas, dtype=float)) - self.low) / (self.high - self.low)
 
     def predict(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Expected simulated means ``(n, m)`` and the emulator's variance of them ``(n, m)``."""
+        """Expected simulated means ``(n, m)`` and the emulator's variance of them ``(n, m)``, scaled by
+        :attr:`variance_scale`."""
         u = self.unit(thetas)
+        inflate = self.variance_scale
         means, variances = np.empty((u.shape[0], len(self.models))), np.empty((u.shape[0], len(self.models)))
         for j, gp in enumerate(self.models):
             with threadpool_limits(1, user_api="blas"):
                 mu, sd = gp.predict(u, return_std=True)
             means[:, j] = self.centre[j] + self.scale[j] * mu
-            variances[:, j] = (self.scale[j] * sd) ** 2
+            variances[:, j] = inflate[j] * (self.scale[j] * sd) ** 2
         return means, variances
 
     def leave_one_out(self) -> np.ndarray:
@@ -87,12 +107,53 @@ class Emulator:
         return np.array([gp.kernel_.k2.noise_level * s**2 for gp, s in zip(self.models, self.scale)])
 
 
+def _fit_one(u: np.ndarray, y: np.ndarray, alpha: np.ndarray, seed: int) -> GaussianProcessRegressor:
+    """One target's process on ``u`` (unit box) -> ``y`` (standardised), ``alpha`` its known noise variances."""
+    gp = GaussianProcessRegressor(
+        kernel(u.shape[1]), alpha=alpha + 1e-10, n_restarts_optimizer=3, random_state=np.random.RandomState(seed)
+    )
+    with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a hyperparameter at its bound is expected
+        gp.fit(u, y)
+    return gp
+
+
+def cross_validated(u: np.ndarray, y: np.ndarray, alpha: np.ndarray, seed: int, folds: int) -> float:
+    """The mean square of one target's standardised errors in ``folds``-fold cross-validation, each fold
+    predicted by a process fitted afresh (hyperparameters included) on the other sets; NaN with too few sets.
+
+    Fold ``k`` holds every ``folds``-th set from the ``k``-th, so each fold spreads over a space-filling design.
+    Each error is over its prediction's sd, the fold's known noise (``alpha``) included, as a simulated
+    value at a new set would be.
+    """
+    n = len(y)
+    fold = np.arange(n) % folds
+    errors = []
+    for k in range(folds):
+        rest, held = fold != k, fold == k
+        if rest.sum() < 3 or not held.any():
+            return math.nan
+        gp = _fit_one(u[rest], y[rest], alpha[rest], seed)
+        with threadpool_limits(1, user_api="blas"):
+            mu, sd = gp.predict(u[held], return_std=True)
+        errors.append((y[held] - mu) / np.sqrt(sd**2 + alpha[held]))
+    return float(np.mean(np.concatenate(errors) ** 2))
+
+
 def fit_emulator(
-    thetas: np.ndarray, means: np.ndarray, ses: np.ndarray, low: np.ndarray, high: np.ndarray, seed: int
+    thetas: np.ndarray,
+    means: np.ndarray,
+    ses: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    seed: int,
+    folds: int = 0,
 ) -> Emulator:
     """Fit one Gaussian process per target on ``thetas (n, d)`` -> ``means (n, m)`` with standard errors ``ses``.
 
-    Sets whose runs failed (a NaN mean) are left out of every target's emulator.
+    Sets whose runs failed (a NaN mean) are left out of every target's emulator.  With ``folds`` (at least
+    2) each target's variance is checked by cross-validation and scaled up where it is too small
+    (:func:`cross_validated`, :attr:`Emulator.variance_scale`); 0 takes the fitted variance as it is.
     """
     thetas, means = np.atleast_2d(np.asarray(thetas, dtype=float)), np.atleast_2d(np.asarray(means, dtype=float))
     ses = np.broadcast_to(np.nan_to_num(np.asarray(ses, dtype=float), nan=0.0), means.shape)
@@ -105,16 +166,14 @@ def fit_emulator(
     centre = means.mean(axis=0)
     scale = means.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
-    models = []
-    for j in range(means.shape[1]):
-        gp = GaussianProcessRegressor(
-            kernel(u.shape[1]),
-            alpha=(ses[:, j] / scale[j]) ** 2 + 1e-10,
-            n_restarts_optimizer=3,
-            random_state=np.random.RandomState(seed + j),
-        )
-        with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
-            warnings.simplefilter("ignore", ConvergenceWarning)  # a hyperparameter at its bound is expected
-            gp.fit(u, (means[:, j] - centre[j]) / scale[j])
-        models.append(gp)
-    return Emulator(low, high, models, centre, scale, np.mean(ses**2, axis=0), u, (means - centre) / scale)
+    if folds == 1 or folds < 0:
+        raise ValueError(f"cross-validation needs at least 2 folds (0: none), got {folds}")
+    y = (means - centre) / scale
+    alpha = (ses / scale) ** 2
+    models = [_fit_one(u, y[:, j], alpha[:, j], seed + j) for j in range(means.shape[1])]
+    checked = (
+        np.array([cross_validated(u, y[:, j], alpha[:, j], seed + j, folds) for j in range(means.shape[1])])
+        if folds
+        else None
+    )
+    return Emulator(low, high, models, centre, scale, np.mean(ses**2, axis=0), u, y, checked)

@@ -12,13 +12,14 @@ Every set runs with the same seeds, so, as in the direct route, an answer is a f
 parameters and its indices are that function's.  Most of a set's replication noise is then common to every
 set: it shifts the function without changing its shape, and moves no index.  So the emulators are not told
 each set's replication variance as noise of its own (which would blur the function by far more than the
-sets differ); each learns from the design how rough its answer is between sets (its white noise), and the
-held-out sets, run with the same seeds, are checked against that.  Answers are flagged
-prior-driven by the direct route's rule (:func:`sim.calibration.sensitivity_study.prior_driven`) on the
-emulated total indices.  The indices are also computed on the design's first half, so that the table of
-each answer's widest intervals (``sobol_emulated_by_points.csv``) shows how fast more sets narrow them; the
-design is nested, so a study that asks for more ``emulator_points`` later reuses the runs it has
-(``--resume``).
+sets differ); each learns from the design how rough its answer is between sets (its white noise), its
+variance is checked by cross-validation on the design and scaled up where too small (the fitted length
+scales are uncertain too), and the held-out sets, run with the same seeds, are checked against that.
+Answers are flagged prior-driven by the direct route's rule
+(:func:`sim.calibration.sensitivity_study.prior_driven`) on the emulated total indices.  The indices are
+also computed on the design's first half, so that the table of each answer's widest intervals
+(``sobol_emulated_by_points.csv``) shows how fast more sets narrow them; the design is nested, so a study
+that asks for more ``emulator_points`` later reuses the runs it has (``--resume``).
 """
 
 from __future__ import annotations

@@ -6,14 +6,21 @@ First-order and total indices of uniform inputs on ``[low, high]`` are then esti
 
 - a scrambled Sobol' sample (``scipy.stats.qmc.Sobol`` of ``2 d`` dimensions, ``N`` points, from an explicit
   ``numpy.random.Generator``) gives the matrices A and B; AB_i is A with column i taken from B;
+- each emulator's variance is checked by 5-fold cross-validation on the design, its hyperparameters fitted
+  afresh per fold, and scaled up by the folds' mean square standardised error where that is above 1
+  (:attr:`sim.calibration.emulators.Emulator.variance_scale`): the fitted length scales are uncertain, and
+  an emulator that takes them as known is too sure of itself between the design's sets;
 - ``M`` realisations of each emulator's process (its latent function: the fitted white noise left out) are
-  drawn jointly over all ``N (d + 2)`` points.  A joint draw over so many points is too costly, so each
-  realisation is conditioned on a sub-sample (Le Gratiet, Cannamela and Iooss 2014; Oakley and O'Hagan
-  2004): the process is drawn jointly at ``s`` space-filling points ``S`` of the box, and the realisation
-  elsewhere is its posterior mean given the runs and those drawn values, ``m(x) + C(x, S) C(S, S)^-1 (z_S -
-  m(S))``.  Every realisation is one smooth function, the same at A, B and AB, as the estimators need.  The
-  part of the process' variance that ``S`` does not pin down (finer than its spacing) is left out;
-  ``captured`` in the table says how much was kept (1 when ``N (d + 2) <= s``: then the draw is exact);
+  drawn jointly over all ``N (d + 2)`` points, their spread about its mean scaled as its variance is.  A
+  joint draw over so many points is too costly, so each realisation is conditioned on a sub-sample (Le
+  Gratiet, Cannamela and Iooss 2014; Oakley and O'Hagan 2004): the process is drawn jointly at ``s``
+  space-filling points ``S`` of the box, and the realisation elsewhere is its posterior mean given the runs
+  and those drawn values, ``m(x) + C(x, S) C(S, S)^-1 (z_S - m(S))``.  Every realisation is one smooth
+  function, the same at A, B and AB, as the estimators need.  The part of the process' variance that ``S``
+  does not pin down (finer than its spacing) is drawn as well, jointly within each row of the sample (the
+  ``d + 2`` points of A, B and AB that the estimators compare) and independently between rows, far apart
+  in the box; ``captured`` in the table says how much of the variance the joint draw over all points kept
+  (1 when ``N (d + 2) <= s``: then the draw is exact and nothing is left);
 - per realisation the indices are the Saltelli et al. (2010) first-order and Jansen (1999) total estimators,
   as ``scipy.stats.sobol_indices`` computes them (:func:`estimators`), on the full base sample and on ``R``
   bootstrap resamples of its rows, drawn from the same generator (scipy's ``SobolResult.bootstrap`` takes
@@ -47,6 +54,7 @@ REALISATIONS = 64  # M emulator realisations; assumption: enough for 2.5% / 97.5
 RESAMPLES = 64  # R bootstrap resamples of the base sample per realisation
 CONDITIONING = 1024  # s points of each joint draw; assumption: dense enough at the fitted length scales
 CHUNK = 4096  # rows of the sample handled at once (memory)
+FOLDS = 5  # cross-validation folds that check each emulator's variance (each fold's fit learns from 4/5 of the sets)
 LEVEL = 0.95
 PARTS = ("", "_low", "_high", "_emulator_share", "_sampling_share")
 COLUMNS = (
@@ -54,6 +62,7 @@ COLUMNS = (
     "parameter",
     *(f"{index}{part}" for index in ("first_order", "total") for part in PARTS),
     "captured",
+    "variance_scale",
     "design_points",
 )
 """The columns of :func:`emulated_sobol`'s table."""
@@ -111,11 +120,22 @@ def _cholesky(c: np.ndarray, prior: float) -> np.ndarray:
 
 
 def realisations(
-    emulator: Emulator, j: int, points: np.ndarray, m: int, rng: np.random.Generator, conditioning: np.ndarray
+    emulator: Emulator,
+    j: int,
+    points: np.ndarray,
+    m: int,
+    rng: np.random.Generator,
+    conditioning: np.ndarray,
+    groups: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """``m`` realisations (m, p) of target ``j``'s emulated function (standardised) at ``points`` (p, d, unit box),
     each drawn jointly at ``conditioning`` (s, d) and conditioned on there elsewhere; and the share of the
-    posterior variance at ``points`` that the conditioning keeps (1 when ``points`` is the conditioning set)."""
+    posterior variance at ``points`` that the conditioning keeps (1 when ``points`` is the conditioning set).
+
+    With ``groups`` (a group number per point, every group the same size) the variance the conditioning
+    leaves out is drawn too: jointly within each group, independently between groups (:func:`_residuals`).
+    The draws' spread about the posterior mean is scaled by the root of the emulator's ``variance_scale``.
+    """
     gp = emulator.models[j]
     k = _latent(gp)
     x = emulator.x
@@ -128,9 +148,18 @@ def realisations(
         mean_s, v_s = post_mean_and_v(conditioning)
         c_ss = k(conditioning) - v_s.T @ v_s
         chol = _cholesky(c_ss, float(np.mean(k.diag(conditioning))))
-        z = mean_s[:, None] + chol @ rng.standard_normal((len(conditioning), m))  # (s, m)
+        spread = math.sqrt(emulator.variance_scale[j])  # the covariance scaled: the conditioning's weights are not
+        z = mean_s[:, None] + spread * chol @ rng.standard_normal((len(conditioning), m))  # (s, m)
         weights = linalg.cho_solve((chol, True), z - mean_s[:, None])  # C_SS^-1 (z - m_S)
         explained = linalg.solve_triangular(chol, np.eye(len(conditioning)), lower=True)  # L_S^-1
+
+        def known(p: np.ndarray) -> np.ndarray:
+            """(len(p), n + s): at each point, what the runs and the conditioning pin down, as vectors whose dot
+            products are what they take off the prior covariance (the rest is left to :func:`_residuals`)."""
+            _, v_p = post_mean_and_v(p)
+            c_ps = k(p, conditioning) - v_p.T @ v_s
+            return np.hstack([v_p.T, c_ps @ explained.T])
+
         out = np.empty((m, len(points)))
         kept, whole = 0.0, 0.0
         for start in range(0, len(points), CHUNK):
@@ -140,7 +169,40 @@ def realisations(
             out[:, start : start + len(p)] = (mean_p[:, None] + c_ps @ weights).T
             whole += float(np.sum(k.diag(p) - np.sum(v_p**2, axis=0)))
             kept += float(np.sum((c_ps @ explained.T) ** 2))
+        if groups is not None:
+            out += spread * _residuals(k, points, groups, known, m, rng)
     return out, (min(kept / whole, 1.0) if whole > 0 else 1.0)
+
+
+def _residuals(kernel, points: np.ndarray, groups: np.ndarray, known, m: int, rng: np.random.Generator) -> np.ndarray:
+    """``m`` draws (m, p) of the emulator's variance that the conditioning leaves out (variation finer than its
+    spacing), jointly within each group of points and independently between groups.
+
+    Within a group the draw has the covariance left, ``k(x, x') - known(x) . known(x')``, so the points an
+    estimator compares (a row of the Saltelli sample: A, B and the AB that differ from A in one input) vary
+    together as the emulator says: two points that differ only in an input the emulator finds inert get
+    the same draw, and that input no index.  Between groups, far apart in the box, the fine variation is
+    taken as independent.  Negative eigenvalues from rounding are taken as 0.
+    """
+    order = np.argsort(groups, kind="stable")
+    size = int(np.bincount(groups).max())
+    if len(points) % size or np.any(np.bincount(groups)[np.unique(groups)] != size):
+        raise ValueError("every group of points must be the same size")
+    rows = order.reshape(-1, size)  # the points of each group
+    out = np.empty((m, len(points)))
+    per_chunk = max(1, CHUNK // (4 * size))  # groups at once: the kernel between a chunk's points is (g size)^2
+    for start in range(0, len(rows), per_chunk):
+        idx = rows[start : start + per_chunk]
+        g = len(idx)
+        p = points[idx.ravel()]
+        within = kernel(p).reshape(g, size, g, size)[np.arange(g), :, np.arange(g), :]  # (g, size, size)
+        w = known(p).reshape(g, size, -1)
+        left = within - np.einsum("gan,gbn->gab", w, w)
+        values, vectors = np.linalg.eigh(left)
+        roots = np.sqrt(np.clip(values, 0.0, None))
+        draws = vectors @ (roots[:, :, None] * rng.standard_normal((g, size, m)))  # (g, size, m)
+        out[:, idx.ravel()] = draws.reshape(g * size, m).T
+    return out
 
 
 def _summary(values: np.ndarray) -> dict[str, float]:
@@ -172,6 +234,7 @@ def emulated_sobol(
     m: int = REALISATIONS,
     resamples: int = RESAMPLES,
     conditioning: int = CONDITIONING,
+    folds: int = FOLDS,
     seed: int = 1,
 ) -> tuple[pd.DataFrame, list[Emulator]]:
     """Sobol indices of every output on the emulators: one row per (output, parameter), and the emulators.
@@ -182,9 +245,11 @@ def emulated_sobol(
 
     Columns: ``output, parameter``; for ``first_order`` and ``total``: the mean, ``_low`` and ``_high``
     (95%, emulator and sampling uncertainty together), ``_emulator_share`` and ``_sampling_share`` (of
-    the combined variance); then ``captured`` (the share of the emulator's variance its realisations keep,
-    see the module) and ``design_points``.  One emulator per output, so an output with no value at some
-    design points (NaN) leaves out only those.  All randomness comes from ``numpy.random.default_rng(seed)``.
+    the combined variance); then ``captured`` (the share of the emulator's variance drawn jointly over all
+    points; the rest is drawn row by row, see the module), ``variance_scale`` (what its variance was scaled
+    by after the ``folds``-fold cross-validation; 1 with ``folds`` 0) and ``design_points``.  One emulator
+    per output, so an output with no value at some design points (NaN) leaves out only those.  All
+    randomness comes from ``numpy.random.default_rng(seed)``.
     """
     X, Y = np.atleast_2d(np.asarray(X, dtype=float)), np.asarray(Y, dtype=float)
     Y = Y[:, None] if Y.ndim == 1 else Y
@@ -197,16 +262,17 @@ def emulated_sobol(
     A, B, AB = saltelli_sample(d, n, rng)
     points = np.vstack([A, B, AB.reshape(-1, d)])
     if len(points) <= conditioning:
-        at = points
+        at, rows_of = points, None  # a joint draw over every point: exact
     else:
         at = qmc.Sobol(d, scramble=True, **{_rng_kw(qmc.Sobol): rng}).random(conditioning)
+        rows_of = np.arange(len(points)) % n  # the row of the Saltelli sample each point is in (A, B, then AB)
     rows_boot = rng.integers(0, n, size=(resamples, n))
     rows = np.vstack([np.arange(n)[None], rows_boot])  # the full sample first
     emulators, frames = [], []
     for j, output in enumerate(outputs):
-        emulator = fit_emulator(X, Y[:, [j]], ses[:, [j]], low, high, seed + j)
+        emulator = fit_emulator(X, Y[:, [j]], ses[:, [j]], low, high, seed + j, folds)
         emulators.append(emulator)
-        f, captured = realisations(emulator, 0, points, m, rng, at)
+        f, captured = realisations(emulator, 0, points, m, rng, at, rows_of)
         f_A, f_B, f_AB = f[:, :n], f[:, n : 2 * n], f[:, 2 * n :].reshape(m, d, n)
         first = np.empty((d, m, len(rows)))
         total = np.empty((d, m, len(rows)))
@@ -217,7 +283,11 @@ def emulated_sobol(
             row: dict[str, object] = {"output": output, "parameter": name}
             for col, values in (("first_order", first[i]), ("total", total[i])):
                 row |= {col + key: value for key, value in _summary(values).items()}
-            row |= {"captured": captured, "design_points": int(np.isfinite(Y[:, j]).sum())}
+            row |= {
+                "captured": captured,
+                "variance_scale": float(emulator.variance_scale[0]),
+                "design_points": int(np.isfinite(Y[:, j]).sum()),
+            }
             frames.append(row)
     return pd.DataFrame(frames), emulators
 
@@ -227,7 +297,10 @@ def leave_one_out_table(emulators: Sequence[Emulator], outputs: Sequence[str]) -
 
     ``loo_q2`` is 1 minus the leave-one-out errors' mean square over the outputs' variance (1: perfect);
     ``loo_within_2sd`` the share of standardised errors within 2 (about 0.95 for a well-calibrated emulator);
-    ``loo_rms_standardised`` their root mean square (about 1).
+    ``loo_rms_standardised`` their root mean square (about 1).  These keep the hyperparameters fitted on
+    every set, the left-out one included, so they judge the emulator on sets it learnt from.
+    ``cv_rms_standardised`` is the root mean square standardised error of the cross-validation whose folds
+    refit them (NaN when not run), and ``variance_scale`` what it scaled the emulator's variance by.
     """
     rows = []
     for emulator, output in zip(emulators, outputs):
@@ -241,6 +314,10 @@ def leave_one_out_table(emulators: Sequence[Emulator], outputs: Sequence[str]) -
                 "loo_q2": 1.0 - float(np.mean(errors**2)) / float(np.var(emulator.y[:, 0]) or 1.0),
                 "loo_within_2sd": float(np.mean(np.abs(z) <= 2)),
                 "loo_rms_standardised": float(np.sqrt(np.mean(z**2))),
+                "cv_rms_standardised": (
+                    math.nan if emulator.cross_validated is None else float(np.sqrt(emulator.cross_validated[0]))
+                ),
+                "variance_scale": float(emulator.variance_scale[0]),
             }
         )
     return pd.DataFrame(rows)

@@ -116,6 +116,7 @@ def emulated_text(found, runner_study, seconds: float, runs: int) -> str:
             f"sampling uncertainty (the widest is {widest:.2f}); held-out sets inside the emulators' 95% "
             f"intervals: {inside}, 95% if their uncertainty is right (emulator_check.csv)."
         ),
+        *_scaled(check),
         "",
         "Largest total indices (first order in brackets):",
     ]
@@ -127,12 +128,25 @@ def emulated_text(found, runner_study, seconds: float, runs: int) -> str:
             "",
             (
                 f"Emulators to read with care (leave-one-out Q2 below {POOR_Q2:g}, or fewer than {POOR_INSIDE:.0%} "
-                "of the held-out sets inside their 95% intervals; the intervals do not carry the uncertainty of the "
-                "emulators' fitted length scales): "
+                "of the held-out sets inside their 95% intervals): "
                 + ("; ".join(f"{a} (Q2 {r.q2:.2f}, {r.inside:.0%} inside)" for a, r in poor.iterrows()) or "none")
             ),
         ]
     return "\n".join(lines + _by_points(found.by_points))
+
+
+def _scaled(check) -> list[str]:
+    """How much the cross-validation scaled the emulators' variance up (see sim.calibration.emulators)."""
+    if not len(check) or "variance_scale" not in check or check["variance_scale"].isna().all():
+        return []
+    scales = check.groupby("answer", sort=False)["variance_scale"].first()
+    return [
+        (
+            "  Each emulator's variance was checked by cross-validation on the design (its hyperparameters refitted "
+            f"per fold) and scaled up where too small: {(scales > 1).sum()} of {len(scales)} emulators, by "
+            f"{scales.min():.2f} to {scales.max():.2f}."
+        )
+    ]
 
 
 def _by_points(table) -> list[str]:
