@@ -11,6 +11,7 @@ as the scaled variance says.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import linalg
 
@@ -24,6 +25,7 @@ from sim.calibration.sobol_emulated import (
     realisations,
     saltelli_sample,
 )
+from sim.cli.sensitivity import _scaled
 
 D = 4
 LOW, HIGH = np.zeros(D), np.ones(D)
@@ -143,3 +145,10 @@ def test_realisations_carry_the_whole_variance_and_leave_an_inert_input_inert():
         assert np.abs(total[3]).max() < 0.01 and (total[:3].mean(axis=1) > 0.2).all()
     with pytest.raises(ValueError, match="same size"):
         realisations(emulator, 0, points[:-1], 2, np.random.default_rng(2), few, rows[:-1])
+
+
+def test_the_summary_says_how_many_emulators_were_scaled_and_by_how_much():
+    check = pd.DataFrame({"answer": ["a", "a", "b", "c"], "variance_scale": [1.5, 1.5, 1.0, 2.25]})
+    assert "scaled up where too small: 2 of 3 emulators, by 1.50 to 2.25." in _scaled(check)[0]
+    assert _scaled(check.assign(variance_scale=1.0))[0].endswith("0 of 3 emulators.")
+    assert _scaled(check.drop(columns="variance_scale")) == []  # a table from before the check: no line

@@ -140,11 +140,12 @@ def _scaled(check) -> list[str]:
     if not len(check) or "variance_scale" not in check or check["variance_scale"].isna().all():
         return []
     scales = check.groupby("answer", sort=False)["variance_scale"].first()
+    scaled = scales[scales > 1]
+    how = f", by {scaled.min():.2f} to {scaled.max():.2f}" if len(scaled) else ""
     return [
         (
             "  Each emulator's variance was checked by cross-validation on the design (its hyperparameters refitted "
-            f"per fold) and scaled up where too small: {(scales > 1).sum()} of {len(scales)} emulators, by "
-            f"{scales.min():.2f} to {scales.max():.2f}."
+            f"per fold) and scaled up where too small: {len(scaled)} of {len(scales)} emulators{how}."
         )
     ]
 
