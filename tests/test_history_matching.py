@@ -9,6 +9,7 @@ least 5 times fewer model evaluations, both counted here.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +206,33 @@ def test_larger_sds_rule_out_no_more_of_the_same_runs():
     assert fractions[0] < fractions[1] < fractions[2]
 
 
+def rougher(seed: int = 42):
+    """The toy model with a ripple in its first target that 20 sets in the box under-resolve."""
+    rng = np.random.default_rng(seed)
+
+    def evaluate(thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ripple = np.sin(3 * thetas[:, 0]) * np.cos(2 * thetas[:, 1])
+        means = expected(thetas) + np.column_stack([ripple, 0 * ripple, 0 * ripple])
+        return means + REPLICATION_SE * rng.standard_normal(means.shape), np.full(means.shape, REPLICATION_SE)
+
+    return evaluate
+
+
+def test_cross_validated_waves_scale_the_emulators_variance_and_so_rule_out_less():
+    plain = history_match(rougher(), BOX, OBSERVED, SD, waves=1, points_per_wave=20, seed=3)
+    designs = [plain.waves[0].thetas]  # the same sets, with the same noise
+    checked = history_match(rougher(), BOX, OBSERVED, SD, points_per_wave=20, seed=3, designs=designs, folds=5)
+    before, after = plain.waves[0].emulator, checked.waves[0].emulator
+    probe = BOX.sample(50, np.random.default_rng(5))
+    assert np.array_equal(before.predict(probe)[0], after.predict(probe)[0])  # the same emulated means
+    np.testing.assert_allclose(after.predict(probe)[1], after.variance_scale * before.predict(probe)[1])
+    table = checked.table()
+    assert table["cv_mean_square"].notna().all() and (table["variance_scale"] >= 1).all()
+    assert table.loc[0, "variance_scale"] > 1.5  # the rippled target's emulator was too sure of itself
+    assert plain.table()["cv_mean_square"].isna().all() and (plain.table()["variance_scale"] == 1).all()
+    assert checked.waves[0].fraction > plain.waves[0].fraction  # a wider emulator rules out less
+
+
 def test_implausibility_by_hand_and_its_ranking():
     i = implausibility(np.array([[1.0, 5.0]]), np.array([[0.5, 0.0]]), np.array([0.0, 1.0]), np.array([1.0, 2.0]), 0.5)
     assert i[0] == pytest.approx([1 / np.sqrt(2.0), 4 / np.sqrt(4.5)])
@@ -258,6 +286,8 @@ def test_study_reads_the_history_matching_table(tmp_path):
     assert s.history_matching is not None
     assert (s.history_matching.waves, s.history_matching.points_per_wave, s.history_matching.cutoff) == (2, 8, 2.5)
     assert s.history_matching.rank == 1 and load_study(study(tmp_path, "")).history_matching is None
+    assert s.history_matching.folds == 0  # the committed fit's way: no cross-validation
+    assert load_study(study(tmp_path, "[history_matching]\nfolds = 5\n")).history_matching.folds == 5
 
 
 @pytest.mark.parametrize(
@@ -266,6 +296,8 @@ def test_study_reads_the_history_matching_table(tmp_path):
         ("[history_matching]\npoint_per_wave = 8\n", ["history_matching.point_per_wave", "points_per_wave"]),
         ("[history_matching]\nrank = 2\n", ["history_matching.rank", "at most 1"]),
         ("[history_matching]\nstop_share = 1.5\n", ["history_matching.stop_share"]),
+        ("[history_matching]\nfolds = 1\n", ["history_matching.folds", "at least 2"]),
+        ("[history_matching]\nfold = 5\n", ["history_matching.fold", "folds"]),
         ("[abc]\nmin_fal = 0.1\n", ["abc.min_fal", "abc.min_fall"]),
     ],
 )
@@ -278,7 +310,7 @@ def test_bad_history_matching_tables_name_the_key_and_the_file(tmp_path, table, 
     assert all(w in message for w in words), message
 
 
-def small_study(tmp_path: Path, crises: float, ae: float) -> Path:
+def small_study(tmp_path: Path, crises: float, ae: float, folds: int = 0) -> Path:
     """Two targets of the model at a tiny place, two parameters, a short emulator route."""
     baseline = (ROOT / "scenarios" / "baseline.toml").as_posix()
     targets = "".join(
@@ -313,6 +345,7 @@ waves = 2
 points_per_wave = 6
 check_draws = 3
 particles = 100
+folds = {folds}
 {targets}
 [[prior]]
 parameter = "crisis.lives_alone_hr"
@@ -337,12 +370,14 @@ def test_calibrate_by_the_emulator_route_writes_its_files(tmp_path, capsys):
     from sim.cli.main import main
 
     out = tmp_path / "fit"
-    args = ["calibrate", str(small_study(tmp_path, 820.0, 650.0)), "--route", "emulator", "--workers", "1"]
+    args = ["calibrate", str(small_study(tmp_path, 820.0, 650.0, folds=3)), "--route", "emulator", "--workers", "1"]
     assert main([*args, "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     waves = pd.read_csv(out / "waves.csv")
     assert list(waves.columns[:3]) == ["wave", "target", "target_name"]
     assert {"non_implausible_fraction", "loo_mean_square", "emulator_variance_ratio"} <= set(waves.columns)
+    assert waves["cv_mean_square"].notna().all() and (waves["variance_scale"] >= 1).all()  # folds = 3
+    assert json.loads((out / "fitted.json").read_text())["history_matching"]["folds"] == 3
     sets = int(waves["points_total"].iloc[-1]) + 1 + 3  # the waves, the point estimate and 3 draws
     assert f"{sets} parameter sets run in the model" in printed and f"{2 * sets} runs now" in printed
     check = pd.read_csv(out / "posterior_check.csv")

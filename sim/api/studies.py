@@ -410,6 +410,7 @@ def calibrate(
             "point_estimate": str(check.loc[check["chosen"], "set"].iloc[0]),
             "cutoff": match.cutoff,
             "rank": match.rank,
+            "folds": checked.history_matching.folds if checked.history_matching is not None else 0,
         }
     (folder / "fitted.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     report = write_report(folder, checked, posterior, result)

@@ -42,6 +42,7 @@ in the model, but have no emulator and no part in the implausibility, the cut or
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -119,7 +120,8 @@ class HistoryMatch:
 
     def table(self) -> pd.DataFrame:
         """``waves.csv``: per wave and target, the sets run, the share not ruled out and the emulator's
-        diagnostics (mean square and largest absolute standardised leave-one-out error, white noise)."""
+        diagnostics (mean square and largest absolute standardised leave-one-out error, white noise, and with
+        cross-validation its mean square standardised error and what it scaled the variance by)."""
         rows = []
         total = 0
         for w in self.waves:
@@ -139,6 +141,10 @@ class HistoryMatch:
                         "emulator_variance_ratio": float(w.emulator_variance_ratio[j]),
                         "replication_sd": float(np.sqrt(w.emulator.replication_variance[j])),
                         "white_noise_sd": float(np.sqrt(w.emulator.white_noise()[j])),
+                        "cv_mean_square": (
+                            math.nan if w.emulator.cross_validated is None else float(w.emulator.cross_validated[j])
+                        ),
+                        "variance_scale": float(w.emulator.variance_scale[j]),
                     }
                 )
         return pd.DataFrame(rows)
@@ -199,6 +205,7 @@ def history_match(
     seed: int = 1,
     on_wave: Callable[[Wave], None] | None = None,
     designs: list[np.ndarray] | None = None,
+    folds: int = 0,
 ) -> HistoryMatch:
     """Run waves of history matching (see the module's docstring for the rules).
 
@@ -209,7 +216,9 @@ def history_match(
 
     ``designs`` replays an earlier history matching: wave k runs ``designs[k-1]`` instead of choosing its
     sets, at most ``len(designs)`` waves, the stopping rules unchanged (with other ``sd``, the same runs
-    judged anew: :mod:`sim.calibration.sd_sensitivity`).
+    judged anew: :mod:`sim.calibration.sd_sensitivity`).  With ``folds`` each wave's emulators are checked by
+    cross-validation and their variance scaled up where too small (:func:`~sim.calibration.emulators.fit_emulator`),
+    so the cut and the posterior on them use the scaled variance; 0 takes the fitted variance as it is.
     """
     observed = np.asarray(observed, dtype=float).reshape(-1)
     sd = np.asarray(sd, dtype=float).reshape(-1)
@@ -246,7 +255,7 @@ def history_match(
         run_se = np.vstack([run_se, np.broadcast_to(np.asarray(ses, dtype=float), (design.shape[0], observed.size))])
         training = np.concatenate([training, np.ones(design.shape[0], dtype=bool)])
         emulator = fit_emulator(
-            run_x[training], run_y[training], run_se[training], prior.low, prior.high, seed + number
+            run_x[training], run_y[training], run_se[training], prior.low, prior.high, seed + number, folds
         )
         wave = Wave(number, emulator, design, 0.0, np.zeros(observed.size), emulator.leave_one_out())
         match.waves.append(wave)
@@ -435,6 +444,7 @@ def study_match(
         seed=study.seed,
         on_wave=on_wave,
         designs=designs,
+        folds=h.folds,
     )
 
 

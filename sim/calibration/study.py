@@ -157,6 +157,7 @@ HISTORY_MATCHING_KEYS = (
     "min_shift",
     "min_acceptance",
     "check_draws",
+    "folds",
 )
 DEFAULT_SENSITIVITY_METRICS = ("emergency_admissions", "bed_days", "delayed_discharge_days", "cost_total_gbp")
 KINDS = ("level", "change")
@@ -241,6 +242,9 @@ class HistoryMatchingSettings:
     check_draws: int = 20  # posterior draws checked in the model, with the point estimate
     min_shift: float = 0.05  # stop once no parameter's mean or 90% bounds move by this share of its prior width
     min_acceptance: float = 0.001  # or once a generation cannot keep this share of its proposals
+    # cross-validation folds that check each wave's emulators and scale their variance up where too small
+    # (sim.calibration.emulators); 0: none, the fitted variance taken as it is (the committed fit's way)
+    folds: int = 0
 
 
 @dataclass(frozen=True)
@@ -613,6 +617,9 @@ def _history_matching(table: Any, targets: int, err) -> HistoryMatchingSettings 
     if accuracy <= 0:
         raise err(f"'history_matching.accuracy' must be positive, got {accuracy:g}")
     points = table.get("points_per_wave")
+    folds = whole(table.get("folds", d.folds), "history_matching.folds", 0, err, 20)
+    if folds == 1:
+        raise err("'history_matching.folds' must be 0 (no cross-validation) or at least 2, got 1")
     return HistoryMatchingSettings(
         whole(table.get("waves", d.waves), "history_matching.waves", 1, err, MAX_REPLICATIONS),
         None if points is None else whole(points, "history_matching.points_per_wave", 3, err, MAX_RUNS),
@@ -627,4 +634,5 @@ def _history_matching(table: Any, targets: int, err) -> HistoryMatchingSettings 
         whole(table.get("check_draws", d.check_draws), "history_matching.check_draws", 0, err, MAX_RUNS),
         _share(table.get("min_shift", d.min_shift), "history_matching.min_shift", err),
         _share(table.get("min_acceptance", d.min_acceptance), "history_matching.min_acceptance", err),
+        folds,
     )
