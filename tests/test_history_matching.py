@@ -384,7 +384,8 @@ def test_calibrate_by_the_emulator_route_writes_its_files(tmp_path, capsys):
     assert len(check) == 4 and {"crises", "ae", "implausibility", "non_implausible"} <= set(check.columns)
     retained = pd.read_csv(out / "non_implausible.csv")
     assert np.all(retained["implausibility"] <= CUTOFF)
-    assert "History matching" in (out / "report.html").read_text(encoding="utf-8")
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "History matching" in report and "checked by 3-fold cross-validation" in report
     # the same fit with the assumed sd (crises') halved and doubled, on its own runs
     assert main(["calibrate", args[1], "--sd-sensitivity", "--out", str(out)]) == 0
     printed = capsys.readouterr().out

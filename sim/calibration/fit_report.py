@@ -183,6 +183,7 @@ def waves_section(out: Path, result: dict) -> tuple[str | None, object]:
             if "point_estimate" in hm
             else ""
         )
+        + _cross_validation(hm, waves)
     )
     head = [
         "wave",
@@ -193,6 +194,17 @@ def waves_section(out: Path, result: dict) -> tuple[str | None, object]:
         "largest emulator variance / sd^2",
     ]
     return text, table(head, rows)
+
+
+def _cross_validation(hm: dict, waves) -> str:
+    """A sentence on the cross-validation of the waves' emulators, when the fit ran one (``folds``)."""
+    if not hm.get("folds") or "variance_scale" not in waves:
+        return ""
+    scales = waves["variance_scale"]
+    return (
+        f" Each wave's emulators were checked by {hm['folds']}-fold cross-validation and their variance scaled up "
+        f"where too small: by {scales.min():.2f} to {scales.max():.2f} (waves.csv)."
+    )
 
 
 def write_report(out: Path, study, posterior, result: dict) -> Path:
