@@ -133,7 +133,8 @@ def realisations(
     posterior variance at ``points`` that the conditioning keeps (1 when ``points`` is the conditioning set).
 
     With ``groups`` (a group number per point, every group the same size) the variance the conditioning
-    leaves out is drawn too: jointly within each group, independently between groups (:func:`_residuals`).
+    leaves out is drawn too: jointly within each group, independently between groups (:func:`_residuals`);
+    the points are then handled group by group.
     The draws' spread about the posterior mean is scaled by the root of the emulator's ``variance_scale``.
     """
     gp = emulator.models[j]
@@ -153,56 +154,57 @@ def realisations(
         weights = linalg.cho_solve((chol, True), z - mean_s[:, None])  # C_SS^-1 (z - m_S)
         explained = linalg.solve_triangular(chol, np.eye(len(conditioning)), lower=True)  # L_S^-1
 
-        def known(p: np.ndarray) -> np.ndarray:
-            """(len(p), n + s): at each point, what the runs and the conditioning pin down, as vectors whose dot
-            products are what they take off the prior covariance (the rest is left to :func:`_residuals`)."""
-            _, v_p = post_mean_and_v(p)
-            c_ps = k(p, conditioning) - v_p.T @ v_s
-            return np.hstack([v_p.T, c_ps @ explained.T])
-
         out = np.empty((m, len(points)))
         kept, whole = 0.0, 0.0
-        for start in range(0, len(points), CHUNK):
-            p = points[start : start + CHUNK]
+        for idx in _chunks(len(points), groups):
+            flat = idx.ravel()
+            p = points[flat]
             mean_p, v_p = post_mean_and_v(p)
             c_ps = k(p, conditioning) - v_p.T @ v_s  # (chunk, s)
-            out[:, start : start + len(p)] = (mean_p[:, None] + c_ps @ weights).T
+            e_p = c_ps @ explained.T  # what the conditioning pins down, as vectors
+            values = mean_p[:, None] + c_ps @ weights  # (chunk, m)
             whole += float(np.sum(k.diag(p) - np.sum(v_p**2, axis=0)))
-            kept += float(np.sum((c_ps @ explained.T) ** 2))
-        if groups is not None:
-            out += spread * _residuals(k, points, groups, known, m, rng)
+            kept += float(np.sum(e_p**2))
+            if groups is not None:
+                values += spread * _residuals(k(p), np.hstack([v_p.T, e_p]), idx.shape, m, rng)
+            out[:, flat] = values.T
     return out, (min(kept / whole, 1.0) if whole > 0 else 1.0)
 
 
-def _residuals(kernel, points: np.ndarray, groups: np.ndarray, known, m: int, rng: np.random.Generator) -> np.ndarray:
-    """``m`` draws (m, p) of the emulator's variance that the conditioning leaves out (variation finer than its
-    spacing), jointly within each group of points and independently between groups.
-
-    Within a group the draw has the covariance left, ``k(x, x') - known(x) . known(x')``, so the points an
-    estimator compares (a row of the Saltelli sample: A, B and the AB that differ from A in one input) vary
-    together as the emulator says: two points that differ only in an input the emulator finds inert get
-    the same draw, and that input no index.  Between groups, far apart in the box, the fine variation is
-    taken as independent.  Negative eigenvalues from rounding are taken as 0.
-    """
-    order = np.argsort(groups, kind="stable")
-    size = int(np.bincount(groups).max())
-    if len(points) % size or np.any(np.bincount(groups)[np.unique(groups)] != size):
+def _chunks(points: int, groups: np.ndarray | None) -> list[np.ndarray]:
+    """The points' indices in the pieces :func:`realisations` handles at once: runs of :data:`CHUNK`, or with
+    ``groups`` whole groups, (groups, size) arrays of about a quarter of that (their kernel is (groups size)^2)."""
+    if groups is None:
+        return [np.arange(start, min(start + CHUNK, points)) for start in range(0, points, CHUNK)]
+    counts = np.bincount(groups)
+    size = int(counts.max())
+    if np.any(counts[np.unique(groups)] != size):
         raise ValueError("every group of points must be the same size")
-    rows = order.reshape(-1, size)  # the points of each group
-    out = np.empty((m, len(points)))
-    per_chunk = max(1, CHUNK // (4 * size))  # groups at once: the kernel between a chunk's points is (g size)^2
-    for start in range(0, len(rows), per_chunk):
-        idx = rows[start : start + per_chunk]
-        g = len(idx)
-        p = points[idx.ravel()]
-        within = kernel(p).reshape(g, size, g, size)[np.arange(g), :, np.arange(g), :]  # (g, size, size)
-        w = known(p).reshape(g, size, -1)
-        left = within - np.einsum("gan,gbn->gab", w, w)
-        values, vectors = np.linalg.eigh(left)
-        roots = np.sqrt(np.clip(values, 0.0, None))
-        draws = vectors @ (roots[:, :, None] * rng.standard_normal((g, size, m)))  # (g, size, m)
-        out[:, idx.ravel()] = draws.reshape(g * size, m).T
-    return out
+    rows = np.argsort(groups, kind="stable").reshape(-1, size)  # the points of each group
+    per_chunk = max(1, CHUNK // (4 * size))
+    return [rows[start : start + per_chunk] for start in range(0, len(rows), per_chunk)]
+
+
+def _residuals(
+    prior: np.ndarray, known: np.ndarray, shape: tuple[int, ...], m: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``m`` draws (g size, m) of the emulator's variance that the conditioning leaves out (variation finer than
+    its spacing) at ``shape`` = (g, size) groups of points, jointly within each group and independently between.
+
+    ``prior`` is the prior covariance between the points (g size, g size), ``known`` (g size, n + s) what the
+    runs and the conditioning pin down at each, as vectors whose dot products they take off it.  Within a group
+    the draw has the covariance left, so the points an estimator compares (a row of the Saltelli sample: A, B
+    and the AB that differ from A in one input) vary together as the emulator says: two points that differ only
+    in an input the emulator finds inert get the same draw, and that input no index.  Between groups, far
+    apart in the box, the fine variation is taken as independent.  Negative eigenvalues from rounding are 0.
+    """
+    g, size = shape
+    within = prior.reshape(g, size, g, size)[np.arange(g), :, np.arange(g), :]  # (g, size, size)
+    w = known.reshape(g, size, -1)
+    values, vectors = np.linalg.eigh(within - np.einsum("gan,gbn->gab", w, w))
+    roots = np.sqrt(np.clip(values, 0.0, None))
+    draws = vectors @ (roots[:, :, None] * rng.standard_normal((g, size, m)))  # (g, size, m)
+    return draws.reshape(g * size, m)
 
 
 def _summary(values: np.ndarray) -> dict[str, float]:
