@@ -87,6 +87,27 @@ def test_the_check_is_the_folds_mean_square_standardised_error():
         fit_emulator(X, y[:, None], 0.0, LOW, HIGH, 1, 1)
 
 
+def test_the_check_is_not_fooled_by_standard_errors_from_two_replications():
+    """A smooth function with noise of sd 0.2, each set's mean and standard error from 2 replications (as the
+    pilots' studies run): the emulator is right, and the check says so as it does with the true standard error.
+    Each held set standardised by its own 2-replication standard error would read about 1.6 here."""
+
+    def smooth(x: np.ndarray) -> np.ndarray:
+        return np.sin(2 * x[:, 0]) + x[:, 1] ** 2 + 0.5 * x[:, 2]
+
+    noisy, known = [], []
+    for seed in range(8):
+        X = design(LOW, HIGH, 40, seed=seed)
+        runs = smooth(X)[:, None] + 0.2 * np.random.default_rng(seed).standard_normal((40, 2))
+        mean, se = runs.mean(axis=1), np.abs(runs[:, 0] - runs[:, 1]) / 2  # sd of 2 over sqrt(2)
+        noisy.append(fit_emulator(X, mean[:, None], se[:, None], LOW, HIGH, 1, 5).cross_validated[0])
+        known.append(
+            fit_emulator(X, mean[:, None], np.full((40, 1), 0.2 / np.sqrt(2)), LOW, HIGH, 1, 5).cross_validated[0]
+        )
+    assert 0.7 < np.median(known) < 1.3
+    assert 0.8 < np.median(noisy) / np.median(known) < 1.25
+
+
 def test_realisations_spread_about_the_emulators_mean_as_its_scaled_variance_says():
     X = design(LOW, HIGH, 24, seed=1)
     emulator = fit_emulator(X, rough(X)[:, None], 0.0, LOW, HIGH, 1)
