@@ -8,6 +8,7 @@ two parameters, a few sets).
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -31,6 +32,7 @@ from sim.calibration.sobol_emulated import (
 )
 from sim.calibration.study import StudyError, load_study
 from sim.cli.main import main
+from sim.cli.sensitivity import _by_points
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = (ROOT / "scenarios").as_posix()
@@ -146,6 +148,36 @@ def test_the_same_seed_gives_the_same_indices_and_leaves_numpys_global_generator
     assert not linear_run(seed=8)["first_order_low"].equals(one["first_order_low"])
 
 
+def test_a_process_pool_reads_the_answers_side_by_side_with_the_same_numbers():
+    from sim.experiments.executors import Pool, Serial
+
+    X = design(np.zeros(3), np.ones(3), 30, seed=2)
+    Y = np.column_stack([linear(X), np.sin(3 * X[:, 0]) * X[:, 2]])
+    options = {"n": 256, "m": 8, "resamples": 8, "conditioning": 128, "seed": 7}
+
+    done: list[int] = []
+
+    def read(executor) -> pd.DataFrame:
+        names, outputs = ["a", "b", "c"], ["y", "z"]
+        tick = functools.partial(done.append, 1)
+        return emulated_sobol(
+            X, Y, 0.0, np.zeros(3), np.ones(3), names, outputs, **options, executor=executor, on_output=tick
+        )[0]
+
+    here = read(None)
+    pool = Pool(2)
+    try:
+        pd.testing.assert_frame_equal(read(pool), here)  # bit for bit
+    finally:
+        pool.close()
+    pd.testing.assert_frame_equal(read(Serial()), here)
+    assert list(here["output"].unique()) == ["y", "z"]
+    assert len(done) == 6  # each answer said it was done, on each of the three readings
+    # an answer's indices do not depend on which others are read beside it
+    alone = emulated_sobol(X, Y[:, :1], 0.0, np.zeros(3), np.ones(3), ["a", "b", "c"], ["y"], **options)[0]
+    pd.testing.assert_frame_equal(alone, here[here["output"] == "y"])
+
+
 def test_the_design_is_nested_and_fills_the_box():
     low, high = np.array([0.0, 10.0, -1.0]), np.array([1.0, 20.0, 1.0])
     small, large = design(low, high, 16, seed=4), design(low, high, 40, seed=4)
@@ -171,7 +203,12 @@ def _frame(output: str, first: float, total: float, points: int) -> dict:
 
 
 def test_the_sets_an_interval_needs_follow_its_narrowing_from_the_half_to_the_whole():
-    widths = {"halves": (0.1, 0.2, 0.4), "narrow": (0.05, 0.08, 0.1), "flat": (0.0, 0.3, 0.3)}  # first, total, half's
+    widths = {  # first, total, the half's
+        "halves": (0.1, 0.2, 0.4),
+        "narrow": (0.05, 0.08, 0.1),
+        "flat": (0.0, 0.3, 0.3),
+        "barely": (0.1, 0.3, 0.301),
+    }
     full = pd.DataFrame([_frame(o, first, total, 100) for o, (first, total, _) in widths.items()])
     half = pd.DataFrame([_frame(o, first, total, 50) for o, (first, _, total) in widths.items()])
     table = widths_by_points(full, half, 100).set_index(["output", "design_points"])
@@ -180,6 +217,9 @@ def test_the_sets_an_interval_needs_follow_its_narrowing_from_the_half_to_the_wh
     assert table.loc[("halves", 100), "points_for_width"] == pytest.approx(200)
     assert table.loc[("narrow", 100), "points_for_width"] == 100  # already under the bar
     assert np.isnan(table.loc[("flat", 100), "points_for_width"])  # did not narrow: no guess
+    assert table.loc[("barely", 100), "points_for_width"] == np.inf  # beyond FAR times the sets: only that
+    line = " ".join(_by_points(table.reset_index()))
+    assert "1 would need 200 sets, 1 more than 10,000 (too slowly to say how many); 1 did not narrow" in line
     assert table.loc[("halves", 100), "emulator_share"] == pytest.approx(0.9)
 
 
@@ -413,6 +453,7 @@ def test_the_emulator_route_writes_its_tables(tmp_path, capsys):
     )
     assert grown.runs_now == 4 * 2  # 4 sets x (reference, mdt) x 1 replication
     assert "Emulator design: 64 runs, 56 of them stored already" in said  # (12 + 20 held out) x 2; (8 + 20) x 2
+    assert any(line.startswith("Emulators: ") and line.endswith(" answers") for line in said)  # then the reading
     meta = json.loads((out / "sensitivity_emulated.json").read_text())
     assert meta["design_points"] == 12 and meta["runs_made"] == 4 * 2
 

@@ -122,17 +122,18 @@ class RunNotes:
         self.failed = failed
         self.bar: Any = None
 
-    def phase(self, name: str | None, total: int, done: int = 0, postfix: str | None = None) -> None:
-        """A new bar over ``total`` runs (``done`` of them already stored), named ``caresim <name>``."""
+    def phase(self, name: str | None, total: int, done: int = 0, postfix: str | None = None, unit: str = "run") -> None:
+        """A new bar over ``total`` runs (or other ``unit``s; ``done`` of them already stored), named
+        ``caresim <name>``."""
         self.close()
         if self.say is not None and name:
-            self.say(f"{name}: {total} runs" + (f", {done} of them stored already" if done else ""))
+            self.say(f"{name}: {total} {unit}s" + (f", {done} of them stored already" if done else ""))
         if not self.shown:
             return
         from tqdm.auto import tqdm
 
         desc = f"caresim {name}" if name else "caresim"
-        self.bar = tqdm(total=total, initial=done, unit="run", desc=desc, dynamic_ncols=True, smoothing=0.1)
+        self.bar = tqdm(total=total, initial=done, unit=unit, desc=desc, dynamic_ncols=True, smoothing=0.1)
         if postfix:
             self.bar.set_postfix_str(postfix)
 

@@ -233,7 +233,7 @@ def _emulated(evaluate, params, answers, runner_study, folder, fitted, notes, ex
     from sim.calibration.sensitivity_emulated import analyse_emulated
 
     with _closing(notes, executor, store, folder):
-        found = analyse_emulated(evaluate, params, answers, notes.phase)
+        found = analyse_emulated(evaluate, params, answers, notes.phase, on_output=lambda: notes(None, None))
         failed = store.errors()
     seconds = time.perf_counter() - t0
     _write_emulated(found, runner_study, folder, command, seconds, evaluate.runs)

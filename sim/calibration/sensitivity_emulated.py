@@ -109,7 +109,7 @@ def analyse_emulated(
     """Run the design and the held-out sets in one batch, fit the emulators, compute the indices on them.
 
     ``sobol_options`` go to :func:`sim.calibration.sobol_emulated.emulated_sobol` (``n``, ``m``,
-    ``resamples``, ``conditioning``); the seed is the study's.
+    ``resamples``, ``conditioning``, ``executor``: by default the runs' own); the seed is the study's.
     """
     s = evaluate.study
     names = [p.name for p in params]
@@ -130,6 +130,10 @@ def analyse_emulated(
     frame = pd.DataFrame(columns=["output", "parameter"])
     check = pd.DataFrame(columns=["output"])
     by_points = pd.DataFrame(columns=["output"])
+    # the runs' workers (a process pool or a Dask cluster) then read the answers side by side, one task each
+    sobol_options.setdefault("executor", getattr(evaluate, "executor", None))
+    if ok and on_phase is not None:
+        on_phase("Emulators", len(ok) * (2 if points // 2 >= MIN_HALF else 1), unit="answer")
     if ok:  # the sets share their seeds: no noise is given to the emulators, each learns its own (see the module)
         frame, emulators = emulated_sobol(
             X, Y[:points, ok], 0.0, low, high, names, labels, seed=s.seed, **sobol_options

@@ -36,10 +36,12 @@ emulators' standardised outputs.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -223,6 +225,82 @@ def _summary(values: np.ndarray) -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True)
+class _Sample:
+    """The points every output's realisations are evaluated at, and the bootstrap's rows (:func:`_sample`)."""
+
+    points: np.ndarray  # A, B then AB, stacked (N (d + 2), d), unit box
+    at: np.ndarray  # the conditioning points
+    groups: np.ndarray | None  # the Saltelli row of each point (None: the joint draw is exact)
+    rows: np.ndarray  # the full sample's rows, then each bootstrap resample's (R + 1, N)
+
+
+@functools.lru_cache(maxsize=2)
+def _sample(d: int, n: int, resamples: int, conditioning: int, seed: int) -> _Sample:
+    """The Saltelli sample, the conditioning points and the bootstrap rows, all from ``default_rng(seed)``: the
+    same wherever they are made, so a worker makes its own rather than be sent them (kept for the next output)."""
+    rng = np.random.default_rng(seed)
+    A, B, AB = saltelli_sample(d, n, rng)
+    points = np.vstack([A, B, AB.reshape(-1, d)])
+    if len(points) <= conditioning:
+        at, groups = points, None  # a joint draw over every point: exact
+    else:
+        at = qmc.Sobol(d, scramble=True, **{_rng_kw(qmc.Sobol): rng}).random(conditioning)
+        groups = np.arange(len(points)) % n  # the row of the Saltelli sample each point is in (A, B, then AB)
+    rows = np.vstack([np.arange(n)[None], rng.integers(0, n, size=(resamples, n))])  # the full sample first
+    for array in (points, at, groups, rows):
+        if array is not None:
+            array.flags.writeable = False  # shared by every output read in this process
+    return _Sample(points, at, groups, rows)
+
+
+@dataclass(frozen=True)
+class _Output:
+    """What one output's indices need (:func:`_indices`): a small task a worker can take whole."""
+
+    j: int  # the output's place: its emulator's seed is seed + j, its realisations' generator (seed, j)
+    output: str
+    X: np.ndarray  # the design (n_sets, d), in the parameters' units
+    y: np.ndarray  # the output at the design (n_sets, 1)
+    ses: np.ndarray  # its known noise (n_sets, 1)
+    low: np.ndarray
+    high: np.ndarray
+    names: tuple[str, ...]
+    folds: int
+    n: int
+    m: int
+    resamples: int
+    conditioning: int
+    seed: int
+
+
+def _indices(task: _Output) -> tuple[list[dict[str, object]], Emulator]:
+    """One output's rows of :func:`emulated_sobol`'s table, and its emulator."""
+    d, n, m = task.X.shape[1], task.n, task.m
+    sample = _sample(d, n, task.resamples, task.conditioning, task.seed)
+    rng = np.random.default_rng((task.seed, task.j))  # the output's own: the same whatever reads the others
+    emulator = fit_emulator(task.X, task.y, task.ses, task.low, task.high, task.seed + task.j, task.folds)
+    f, captured = realisations(emulator, 0, sample.points, m, rng, sample.at, sample.groups)
+    f_A, f_B, f_AB = f[:, :n], f[:, n : 2 * n], f[:, 2 * n :].reshape(m, d, n)
+    rows = sample.rows
+    first = np.empty((d, m, len(rows)))
+    total = np.empty((d, m, len(rows)))
+    for r in range(m):
+        first[:, r], total[:, r] = estimators(f_A[r][rows], f_B[r][rows], f_AB[r][:, rows])
+    frames = []
+    for i, name in enumerate(task.names):
+        row: dict[str, object] = {"output": task.output, "parameter": name}
+        for col, values in (("first_order", first[i]), ("total", total[i])):
+            row |= {col + key: value for key, value in _summary(values).items()}
+        row |= {
+            "captured": captured,
+            "variance_scale": float(emulator.variance_scale[0]),
+            "design_points": int(np.isfinite(task.y).sum()),
+        }
+        frames.append(row)
+    return frames, emulator
+
+
 def emulated_sobol(
     X,
     Y,
@@ -238,6 +316,8 @@ def emulated_sobol(
     conditioning: int = CONDITIONING,
     folds: int = FOLDS,
     seed: int = 1,
+    executor=None,
+    on_output: Callable[[], None] | None = None,
 ) -> tuple[pd.DataFrame, list[Emulator]]:
     """Sobol indices of every output on the emulators: one row per (output, parameter), and the emulators.
 
@@ -251,7 +331,12 @@ def emulated_sobol(
     points; the rest is drawn row by row, see the module), ``variance_scale`` (what its variance was scaled
     by after the ``folds``-fold cross-validation; 1 with ``folds`` 0) and ``design_points``.  One emulator
     per output, so an output with no value at some design points (NaN) leaves out only those.  All
-    randomness comes from ``numpy.random.default_rng(seed)``.
+    randomness is seeded: the sample and the bootstrap rows from ``numpy.random.default_rng(seed)``, the
+    ``j``-th output's realisations from ``default_rng((seed, j))``.
+
+    ``executor`` (``sim.experiments.executors``: a process pool or a Dask cluster) computes the outputs side
+    by side, one task each; None computes them here, one after another.  The numbers are the same either way.
+    ``on_output()`` is called as each output's indices are done (a progress bar).
     """
     X, Y = np.atleast_2d(np.asarray(X, dtype=float)), np.asarray(Y, dtype=float)
     Y = Y[:, None] if Y.ndim == 1 else Y
@@ -260,38 +345,28 @@ def emulated_sobol(
     d = low.size
     if X.shape[1] != d or len(names) != d or Y.shape != (X.shape[0], len(outputs)):
         raise ValueError(f"X {X.shape}, Y {Y.shape}: expected (n, {d}) and (n, {len(outputs)})")
-    rng = np.random.default_rng(seed)
-    A, B, AB = saltelli_sample(d, n, rng)
-    points = np.vstack([A, B, AB.reshape(-1, d)])
-    if len(points) <= conditioning:
-        at, rows_of = points, None  # a joint draw over every point: exact
+    _sample(d, n, resamples, conditioning, seed)  # a bad sample size is refused here, before any task
+    tasks = [
+        _Output(
+            j, output, X, Y[:, [j]], ses[:, [j]], low, high, tuple(names), folds, n, m, resamples, conditioning, seed
+        )
+        for j, output in enumerate(outputs)
+    ]
+    done: dict[int, tuple[list[dict[str, object]], Emulator]] = {}
+    if executor is None:
+        for task in tasks:
+            done[task.j] = _indices(task)
+            if on_output is not None:
+                on_output()
     else:
-        at = qmc.Sobol(d, scramble=True, **{_rng_kw(qmc.Sobol): rng}).random(conditioning)
-        rows_of = np.arange(len(points)) % n  # the row of the Saltelli sample each point is in (A, B, then AB)
-    rows_boot = rng.integers(0, n, size=(resamples, n))
-    rows = np.vstack([np.arange(n)[None], rows_boot])  # the full sample first
-    emulators, frames = [], []
-    for j, output in enumerate(outputs):
-        emulator = fit_emulator(X, Y[:, [j]], ses[:, [j]], low, high, seed + j, folds)
-        emulators.append(emulator)
-        f, captured = realisations(emulator, 0, points, m, rng, at, rows_of)
-        f_A, f_B, f_AB = f[:, :n], f[:, n : 2 * n], f[:, 2 * n :].reshape(m, d, n)
-        first = np.empty((d, m, len(rows)))
-        total = np.empty((d, m, len(rows)))
-        for r in range(m):
-            a, b, ab = f_A[r][rows], f_B[r][rows], f_AB[r][:, rows]
-            first[:, r], total[:, r] = estimators(a, b, ab)
-        for i, name in enumerate(names):
-            row: dict[str, object] = {"output": output, "parameter": name}
-            for col, values in (("first_order", first[i]), ("total", total[i])):
-                row |= {col + key: value for key, value in _summary(values).items()}
-            row |= {
-                "captured": captured,
-                "variance_scale": float(emulator.variance_scale[0]),
-                "design_points": int(np.isfinite(Y[:, j]).sum()),
-            }
-            frames.append(row)
-    return pd.DataFrame(frames), emulators
+        futures = {executor.submit(_indices, task): task.j for task in tasks}
+        while futures:
+            for future in executor.wait_first(futures):
+                done[futures.pop(future)] = future.result()
+                if on_output is not None:
+                    on_output()
+    found = [done[j] for j in range(len(tasks))]
+    return pd.DataFrame([row for rows_j, _ in found for row in rows_j]), [emulator for _, emulator in found]
 
 
 def leave_one_out_table(emulators: Sequence[Emulator], outputs: Sequence[str]) -> pd.DataFrame:
@@ -386,6 +461,7 @@ def design(low, high, points: int, seed: int) -> np.ndarray:
 
 
 WIDTH = 0.1  # the widest 95% interval wanted for an index (issue 23's bar for reading one index against another)
+FAR = 100  # beyond this many times the design's sets the guide says only that (assumption: a rough guide's reach)
 
 
 def widest(frame: pd.DataFrame) -> pd.DataFrame:
@@ -414,7 +490,9 @@ def widths_by_points(full: pd.DataFrame, half: pd.DataFrame, points: int) -> pd.
     ``points // 2`` (a design of its own: :func:`design` is nested).  Rows: per output, the half's widths,
     then the whole's with ``points_for_width`` (the sets at which the widest interval would reach
     :data:`WIDTH`, if it keeps narrowing as it did from the half to the whole: width proportional to a
-    power of the sets, a rough guide; NaN when it did not narrow, the design's size when already there).
+    power of the sets, a rough guide; NaN when it did not narrow, the design's size when already there, and
+    inf when it narrowed so slowly that it would need more than :data:`FAR` times the design's sets: a power
+    fitted on two sizes says nothing that far out).
     """
     a, b = widest(half), widest(full)
     a["design_points"], b["design_points"] = points // 2, points
@@ -424,7 +502,8 @@ def widths_by_points(full: pd.DataFrame, half: pd.DataFrame, points: int) -> pd.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # barely narrowing: inf sets
         rate = np.log(w_half / w_full) / np.log(points / (points // 2))  # width ~ points ** -rate
         needed = points * (w_full / WIDTH) ** (1 / rate)
-    needed = np.where(w_full <= WIDTH, points, np.where(rate > 0, np.ceil(needed), np.nan))
+    needed = np.where(needed > FAR * points, np.inf, np.ceil(needed))
+    needed = np.where(w_full <= WIDTH, points, np.where(rate > 0, needed, np.nan))
     a["points_for_width"] = np.nan
     b["points_for_width"] = needed
     return pd.concat([a, b], ignore_index=True)

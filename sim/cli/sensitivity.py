@@ -152,7 +152,7 @@ def _scaled(check) -> list[str]:
 
 def _by_points(table) -> list[str]:
     """How many answers have an interval wider than the bar, and how many sets more would narrow them."""
-    from sim.calibration.sobol_emulated import WIDTH
+    from sim.calibration.sobol_emulated import FAR, WIDTH
 
     if not len(table):
         return []
@@ -165,9 +165,14 @@ def _by_points(table) -> list[str]:
         f"with {int(full['design_points'].iloc[0])} sets, {_widest(half):.2f} with the first "
         f"{int(half['design_points'].iloc[0])}; sobol_emulated_by_points.csv)"
     )
-    if need.notna().any():
-        known = need.dropna()
-        line += f"; narrowing as from the half to the whole, {len(known)} would need {_range(known)} sets"
+    far = need[need == float("inf")]
+    known = need[need.notna() & (need != float("inf"))]
+    if len(known) or len(far):
+        line += "; narrowing as from the half to the whole, "
+        line += f"{len(known)} would need {_range(known)} sets" if len(known) else ""
+        line += ", " if len(known) and len(far) else ""
+        points = int(full["design_points"].iloc[0])
+        line += f"{len(far)} more than {FAR * points:,} (too slowly to say how many)" if len(far) else ""
     if need.isna().any():
         line += f"; {int(need.isna().sum())} did not narrow from the half to the whole"
     return ["", line + "."]
