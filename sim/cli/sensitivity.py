@@ -47,7 +47,8 @@ def add_commands(commands) -> None:
         default="direct",
         help="direct (default): Morris screening, then Sobol indices, in the model; emulator: a nested Sobol' "
         "design of [sensitivity] emulator_points parameter sets (default ten per parameter) in the model, one "
-        "Gaussian-process emulator per answer, and Sobol indices on the emulators with intervals carrying the "
+        "Gaussian-process emulator per answer, and Sobol indices on the emulators (one answer a task for the "
+        "workers) with intervals carrying the "
         "emulators' and the sampling uncertainty (writes sobol_emulated.csv, emulator_check.csv, "
         "prior_driven_emulated.csv, sobol_emulated_by_points.csv, sensitivity_emulated.json); raise "
         "emulator_points and add --resume to add sets to a design already run",
