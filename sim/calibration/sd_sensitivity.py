@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from sim.calibration.calibrate import median_correction
 from sim.calibration.history_matching import NothingPlausible, implausibility, study_match, study_posterior
 from sim.calibration.study import Study
 from sim.reports.sections import fragment, table
@@ -83,7 +84,7 @@ class FitRuns:
     designs: list[np.ndarray]  # the sets of each wave, in order
     lookup: dict[tuple[float, ...], tuple[np.ndarray, np.ndarray]]  # set -> fitted targets' means and ses
     checked: pd.DataFrame  # posterior_check.csv's sets, with means and ses of the fitted targets
-    pooled_se: np.ndarray  # per fitted target, the median standard error over every set the fit ran
+    pooled_se: np.ndarray  # per fitted target, the median standard error over every set the fit ran, corrected
 
 
 def _key(theta: np.ndarray) -> tuple[float, ...]:
@@ -124,18 +125,21 @@ def fit_runs(study: Study, folder: Path) -> FitRuns:
                 f"{(folder / 'posterior_check.csv').as_posix()}: the set {label!r} is not in evaluations.csv"
             )
         rows.append({"set": label, **dict(zip(names, theta, strict=True)), "means": found[0], "ses": found[1]})
-    return FitRuns(designs, lookup, pd.DataFrame(rows), np.nanmedian(ses, axis=0))
+    return FitRuns(
+        designs, lookup, pd.DataFrame(rows), np.nanmedian(ses, axis=0) * median_correction(study.replications)
+    )
 
 
-def _replayed(runs: FitRuns):
-    """The fit's runs as its evaluator gave them: each set's means, and per target the median standard error
-    over every set evaluated so far (:class:`~sim.calibration.calibrate.Evaluator`)."""
+def _replayed(runs: FitRuns, replications: int):
+    """The fit's runs as its evaluator gives them: each set's means, and per target the median standard error
+    over every set evaluated so far, corrected for the median's bias (:class:`~sim.calibration.calibrate.Evaluator`)."""
     seen: list[np.ndarray] = []
+    correction = median_correction(replications)
 
     def evaluate(thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         found = [runs.lookup[_key(t)] for t in thetas]
         seen.extend(s for _, s in found)
-        pooled = np.nanmedian(np.vstack(seen), axis=0)
+        pooled = np.nanmedian(np.vstack(seen), axis=0) * correction
         return np.array([m for m, _ in found]), np.broadcast_to(pooled, (len(found), pooled.size)).copy()
 
     return evaluate
@@ -144,7 +148,7 @@ def _replayed(runs: FitRuns):
 def refit(study: Study, runs: FitRuns, sd: np.ndarray):
     """The waves and the posterior on the same runs with ``sd``; ``(None, None)`` when the waves leave nothing."""
     try:
-        match = study_match(_replayed(runs), study, sd, designs=runs.designs)
+        match = study_match(_replayed(runs, study.replications), study, sd, designs=runs.designs)
     except NothingPlausible:
         return None, None
     return match, study_posterior(match, study)
