@@ -2,7 +2,7 @@
 
 A fit takes each target's replication noise as one pooled figure, the median of the sets' standard errors.
 From few replications that median is biased low (the median of a chi-square is below its mean), so it is
-scaled back: a cut or a distance that took the median itself would take the noise for about half what it is.
+scaled back: a cut or a distance that took the median itself would take the noise's variance for about half what it is.
 """
 
 from __future__ import annotations
