@@ -41,11 +41,17 @@ def median_correction(replications: int) -> float:
     for 2 replications 0.455 of the variance, so the median standard error is 0.67 of the true one, and a
     cut or a distance that took it as the noise would take the noise for about half what it is.  The median
     is kept, for it is not moved by a few sets whose replications disagree wildly, and scaled by
-    sqrt((r - 1) / median of chi-square(r - 1)): 1.48 for 2 replications, 1.09 for 5  1 with one replication
+    sqrt((r - 1) / median of chi-square(r - 1)): 1.48 for 2 replications, 1.09 for 5; 1 with one replication
     (no standard error).
     """
     df = int(replications) - 1
     return math.sqrt(df / stats.chi2.median(df)) if df >= 1 else 1.0
+
+
+def pooled_standard_error(ses: np.ndarray, replications: int) -> np.ndarray:
+    """Per target (a column of ``ses``: sets x targets), the median standard error over the sets, corrected for the
+    median's bias (:func:`median_correction`): the replication noise of a set's mean that a fit uses."""
+    return np.nanmedian(np.asarray(ses, dtype=float), axis=0) * median_correction(replications)
 
 
 class BudgetExceeded(RuntimeError):
@@ -94,8 +100,8 @@ class Evaluator:
         """Per target, the median standard error over every parameter set evaluated so far, corrected for the
         median's bias (:func:`median_correction`)."""
         table = evaluations(self)
-        median = np.array([float(np.nanmedian(table[t.name + "_se"])) for t in self.study.targets])
-        return median * median_correction(self.study.replications)
+        ses = table[[t.name + "_se" for t in self.study.targets]].to_numpy(dtype=float)
+        return pooled_standard_error(ses, self.study.replications)
 
     def _all_stored(self, exp) -> bool:
         done, total = self._stored(exp)

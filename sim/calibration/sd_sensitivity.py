@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from sim.calibration.calibrate import median_correction
+from sim.calibration.calibrate import pooled_standard_error
 from sim.calibration.history_matching import NothingPlausible, implausibility, study_match, study_posterior
 from sim.calibration.study import Study
 from sim.reports.sections import fragment, table
@@ -125,21 +125,18 @@ def fit_runs(study: Study, folder: Path) -> FitRuns:
                 f"{(folder / 'posterior_check.csv').as_posix()}: the set {label!r} is not in evaluations.csv"
             )
         rows.append({"set": label, **dict(zip(names, theta, strict=True)), "means": found[0], "ses": found[1]})
-    return FitRuns(
-        designs, lookup, pd.DataFrame(rows), np.nanmedian(ses, axis=0) * median_correction(study.replications)
-    )
+    return FitRuns(designs, lookup, pd.DataFrame(rows), pooled_standard_error(ses, study.replications))
 
 
 def _replayed(runs: FitRuns, replications: int):
     """The fit's runs as its evaluator gives them: each set's means, and per target the median standard error
     over every set evaluated so far, corrected for the median's bias (:class:`~sim.calibration.calibrate.Evaluator`)."""
     seen: list[np.ndarray] = []
-    correction = median_correction(replications)
 
     def evaluate(thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         found = [runs.lookup[_key(t)] for t in thetas]
         seen.extend(s for _, s in found)
-        pooled = np.nanmedian(np.vstack(seen), axis=0) * correction
+        pooled = pooled_standard_error(np.vstack(seen), replications)
         return np.array([m for m, _ in found]), np.broadcast_to(pooled, (len(found), pooled.size)).copy()
 
     return evaluate

@@ -168,12 +168,11 @@ def _by_points(table) -> list[str]:
     )
     far = need[need == float("inf")]
     known = need[need.notna() & (need != float("inf"))]
-    if len(known) or len(far):
-        line += "; narrowing as from the half to the whole, "
-        line += f"{len(known)} would need {_range(known)} sets" if len(known) else ""
-        line += ", " if len(known) and len(far) else ""
-        points = int(full["design_points"].iloc[0])
-        line += f"{len(far)} more than {FAR * points:,} (too slowly to say how many)" if len(far) else ""
+    parts = [f"{len(known)} would need {_range(known)} sets"] if len(known) else []
+    if len(far):
+        parts.append(f"{len(far)} more than {FAR * int(full['design_points'].iloc[0]):,} (too slowly to say how many)")
+    if parts:
+        line += "; narrowing as from the half to the whole, " + ", ".join(parts)
     if need.isna().any():
         line += f"; {int(need.isna().sum())} did not narrow from the half to the whole"
     return ["", line + "."]
