@@ -24,6 +24,8 @@ from sim.replication.single import build, single_run
 from sim.vocabulary import Ev, Need, Place
 
 NURSES = {"coordinators_per_100k": [10.0, 0.0, 0.0, 0.0], "caseload": 50}
+# case finding by the risk score alone: no places go to people clinicians refer
+SCORE_ONLY = {**NURSES, "clinician_referral_share": 0.0}
 # every effect of enrolment off: the team finds and enrols people, and nothing else changes
 NEUTRAL = {
     **NURSES,
@@ -231,9 +233,9 @@ def _enrolled_risk(mdt: dict) -> tuple[float, int]:
 
 
 def test_clinicians_who_see_hidden_risk_refer_people_of_higher_risk():
-    score_only, n0 = _enrolled_risk(NURSES)
+    score_only, n0 = _enrolled_risk(SCORE_ONLY)
     referred, n1 = _enrolled_risk(
-        {**NURSES, "clinician_referral_share": 0.5, "clinician_sees": 1.0, "clinician_noise_sd": 0.0}
+        {**SCORE_ONLY, "clinician_referral_share": 0.5, "clinician_sees": 1.0, "clinician_noise_sd": 0.0}
     )
     assert n0 == n1
     assert referred > score_only
@@ -254,14 +256,15 @@ def _enrolled_scores(mdt: dict) -> tuple[np.ndarray, np.ndarray]:
 
 def test_broad_enrolment_fills_places_from_the_whole_eligible_group():
     """Highest risk first enrols the top of the ranking; a broad share enrols people further down the
-    eligible group, never beyond it, into the same number of places."""
-    ranked, eligible = _enrolled_scores(NURSES)
-    broad, _ = _enrolled_scores({**NURSES, "enrol_broad_share": 1.0})
+    eligible group, never beyond it, into the same number of places.  Case finding by the score alone,
+    as clinicians' referrals (tested above) take people by what the score cannot see."""
+    ranked, eligible = _enrolled_scores(SCORE_ONLY)
+    broad, _ = _enrolled_scores({**SCORE_ONLY, "enrol_broad_share": 1.0})
     assert len(ranked) == len(broad) < len(eligible)
     assert ranked.min() >= np.sort(eligible)[::-1][len(ranked) - 1]  # the top of the ranking
     assert broad.mean() < ranked.mean()
     assert broad.min() >= eligible.min()  # nobody outside the eligible group
-    half, _ = _enrolled_scores({**NURSES, "enrol_broad_share": 0.5})
+    half, _ = _enrolled_scores({**SCORE_ONLY, "enrol_broad_share": 0.5})
     assert broad.mean() < half.mean() < ranked.mean()
 
 
