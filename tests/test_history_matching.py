@@ -298,6 +298,7 @@ def test_study_reads_the_history_matching_table(tmp_path):
         ("[history_matching]\nstop_share = 1.5\n", ["history_matching.stop_share"]),
         ("[history_matching]\nfolds = 1\n", ["history_matching.folds", "at least 2"]),
         ("[history_matching]\nfold = 5\n", ["history_matching.fold", "folds"]),
+        ('[history_matching]\ndistance = "sd_and_nois"\n', ["history_matching.distance", "'sd_and_noise'?"]),
         ("[abc]\nmin_fal = 0.1\n", ["abc.min_fal", "abc.min_fall"]),
     ],
 )
@@ -310,7 +311,7 @@ def test_bad_history_matching_tables_name_the_key_and_the_file(tmp_path, table, 
     assert all(w in message for w in words), message
 
 
-def small_study(tmp_path: Path, crises: float, ae: float, folds: int = 0) -> Path:
+def small_study(tmp_path: Path, crises: float, ae: float, folds: int = 0, distance: str = "sd") -> Path:
     """Two targets of the model at a tiny place, two parameters, a short emulator route."""
     baseline = (ROOT / "scenarios" / "baseline.toml").as_posix()
     targets = "".join(
@@ -346,6 +347,7 @@ points_per_wave = 6
 check_draws = 3
 particles = 100
 folds = {folds}
+distance = "{distance}"
 {targets}
 [[prior]]
 parameter = "crisis.lives_alone_hr"
@@ -370,14 +372,16 @@ def test_calibrate_by_the_emulator_route_writes_its_files(tmp_path, capsys):
     from sim.cli.main import main
 
     out = tmp_path / "fit"
-    args = ["calibrate", str(small_study(tmp_path, 820.0, 650.0, folds=3)), "--route", "emulator", "--workers", "1"]
+    study_file = small_study(tmp_path, 820.0, 650.0, folds=3, distance="sd_and_noise")
+    args = ["calibrate", str(study_file), "--route", "emulator", "--workers", "1"]
     assert main([*args, "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     waves = pd.read_csv(out / "waves.csv")
     assert list(waves.columns[:3]) == ["wave", "target", "target_name"]
     assert {"non_implausible_fraction", "loo_mean_square", "emulator_variance_ratio"} <= set(waves.columns)
     assert waves["cv_mean_square"].notna().all() and (waves["variance_scale"] >= 1).all()  # folds = 3
-    assert json.loads((out / "fitted.json").read_text())["history_matching"]["folds"] == 3
+    fitted = json.loads((out / "fitted.json").read_text())["history_matching"]
+    assert (fitted["folds"], fitted["distance"]) == (3, "sd_and_noise")
     sets = int(waves["points_total"].iloc[-1]) + 1 + 3  # the waves, the point estimate and 3 draws
     assert f"{sets} parameter sets run in the model" in printed and f"{2 * sets} runs now" in printed
     check = pd.read_csv(out / "posterior_check.csv")
@@ -386,6 +390,7 @@ def test_calibrate_by_the_emulator_route_writes_its_files(tmp_path, capsys):
     assert np.all(retained["implausibility"] <= CUTOFF)
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "History matching" in report and "checked by 3-fold cross-validation" in report
+    assert "over its sd and replication noise" in report
     # the same fit with the assumed sd (crises') halved and doubled, on its own runs
     assert main(["calibrate", args[1], "--sd-sensitivity", "--out", str(out)]) == 0
     printed = capsys.readouterr().out

@@ -411,6 +411,7 @@ def calibrate(
             "cutoff": match.cutoff,
             "rank": match.rank,
             "folds": checked.history_matching.folds if checked.history_matching is not None else 0,
+            "distance": checked.history_matching.distance if checked.history_matching is not None else "sd",
         }
     (folder / "fitted.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     report = write_report(folder, checked, posterior, result)

@@ -174,7 +174,7 @@ def waves_section(out: Path, result: dict) -> tuple[str | None, object]:
         f"History matching ruled out parameter sets whose implausibility (ranked {hm['rank']} over the targets) "
         f"exceeded {hm['cutoff']:g}, in {hm['waves']} waves ({hm['stopped']}); "
         f"{hm['non_implausible_fraction']:.3%} of the prior box is left. ABC-SMC then ran on the last wave's "
-        f"emulators ({hm['emulator_generations']} generations, below; it stopped because "
+        f"emulators ({hm['emulator_generations']} generations, below; {_distance(hm)}it stopped because "
         f"{STOPS.get(hm.get('emulator_abc_stopped', ''), 'of its older rules')}), and the emulators' best set and "
         f"{hm['checked_draws']} posterior draws were run in the model: {hm['draws_non_implausible']} of the draws "
         "are not implausible there (posterior_check.csv)."
@@ -194,6 +194,13 @@ def waves_section(out: Path, result: dict) -> tuple[str | None, object]:
         "largest emulator variance / sd^2",
     ]
     return text, table(head, rows)
+
+
+def _distance(hm: dict) -> str:
+    """What the ABC on the emulators measured each target's difference against, when not its sd alone."""
+    if hm.get("distance", "sd") == "sd":
+        return ""
+    return "each target's difference over its sd and replication noise, as the ABC route measures it; "
 
 
 def _cross_validation(hm: dict, waves) -> str:

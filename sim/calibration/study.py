@@ -61,6 +61,7 @@
     cutoff = 3.0                                  # implausibility that rules a set out
     rank = 2                                      # 1: the largest over the targets, 2: the second largest
     check_draws = 20                              # posterior draws run in the model at the end
+    distance = "sd_and_noise"                     # default "sd" (see sim/calibration/history_matching.py)
 
 A sensitivity-only study (``calibration/costs.toml``) has a ``[sensitivity]`` table and no ``[[target]]`` or
 ``[[prior]]``: every parameter it varies is a ``[[sensitivity.prior]]``.  ``caresim sensitivity`` reads it
@@ -158,7 +159,10 @@ HISTORY_MATCHING_KEYS = (
     "min_acceptance",
     "check_draws",
     "folds",
+    "distance",
 )
+# How the posterior on the emulators measures a draw's distance from the targets (sim.calibration.history_matching)
+DISTANCES = ("sd", "sd_and_noise")
 DEFAULT_SENSITIVITY_METRICS = ("emergency_admissions", "bed_days", "delayed_discharge_days", "cost_total_gbp")
 KINDS = ("level", "change")
 
@@ -245,6 +249,10 @@ class HistoryMatchingSettings:
     # cross-validation folds that check each wave's emulators and scale their variance up where too small
     # (sim.calibration.emulators); 0: none, the fitted variance taken as it is (the committed fit's way)
     folds: int = 0
+    # what each target's difference is measured against in the posterior on the emulators: its sd alone (the
+    # committed fit's way) or, as the ABC route does, its sd and the replication noise
+    # (sim.calibration.history_matching)
+    distance: str = "sd"
 
 
 @dataclass(frozen=True)
@@ -620,6 +628,11 @@ def _history_matching(table: Any, targets: int, err) -> HistoryMatchingSettings 
     folds = whole(table.get("folds", d.folds), "history_matching.folds", 0, err, 20)
     if folds == 1:
         raise err("'history_matching.folds' must be 0 (no cross-validation) or at least 2, got 1")
+    distance = table.get("distance", d.distance)
+    if distance not in DISTANCES:
+        guess = difflib.get_close_matches(str(distance), DISTANCES, n=1, cutoff=0.5)
+        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        raise err(f"'history_matching.distance' must be one of {', '.join(DISTANCES)}, got {shown(distance)}{hint}")
     return HistoryMatchingSettings(
         whole(table.get("waves", d.waves), "history_matching.waves", 1, err, MAX_REPLICATIONS),
         None if points is None else whole(points, "history_matching.points_per_wave", 3, err, MAX_RUNS),
@@ -635,4 +648,5 @@ def _history_matching(table: Any, targets: int, err) -> HistoryMatchingSettings 
         _share(table.get("min_shift", d.min_shift), "history_matching.min_shift", err),
         _share(table.get("min_acceptance", d.min_acceptance), "history_matching.min_acceptance", err),
         folds,
+        distance,
     )
