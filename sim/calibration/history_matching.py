@@ -64,7 +64,7 @@ from scipy.stats import qmc
 
 from sim.calibration.abc_smc import Evaluate, Posterior, Prior, abc_smc, select_targets
 from sim.calibration.emulators import Emulator, fit_emulator
-from sim.calibration.study import HistoryMatchingSettings
+from sim.calibration.study import DISTANCES, HistoryMatchingSettings
 
 if TYPE_CHECKING:
     from sim.calibration.study import Study
@@ -318,8 +318,8 @@ def emulated(match: HistoryMatch, seed: int, distance: str = "sd") -> Evaluate:
     replication sd ("sd_and_noise"; see the module)."""
     emulator = match.waves[-1].emulator
     rng = np.random.default_rng(np.random.SeedSequence(seed))
-    if distance not in ("sd", "sd_and_noise"):
-        raise ValueError(f"distance must be 'sd' or 'sd_and_noise', got {distance!r}")
+    if distance not in DISTANCES:
+        raise ValueError(f"distance must be one of {', '.join(DISTANCES)}, got {distance!r}")
     noise = np.sqrt(emulator.replication_variance) if distance == "sd_and_noise" else 0.0
 
     def evaluate(thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
