@@ -235,7 +235,7 @@ def _enrolled_risk(mdt: dict) -> tuple[float, int]:
 def test_clinicians_who_see_hidden_risk_refer_people_of_higher_risk():
     score_only, n0 = _enrolled_risk(SCORE_ONLY)
     referred, n1 = _enrolled_risk(
-        {**SCORE_ONLY, "clinician_referral_share": 0.5, "clinician_sees": 1.0, "clinician_noise_sd": 0.0}
+        {**NURSES, "clinician_referral_share": 0.5, "clinician_sees": 1.0, "clinician_noise_sd": 0.0}
     )
     assert n0 == n1
     assert referred > score_only
