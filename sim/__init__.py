@@ -7,7 +7,7 @@ version it holds (``tests/test_architecture.py`` declares this one import from a
 
 import typing as _typing
 
-__version__ = "0.10.0"
+__version__ = "0.11.0"
 
 
 def __getattr__(name: str) -> _typing.Any:

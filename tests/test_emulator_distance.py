@@ -1,7 +1,7 @@
 """What the posterior on the emulators measures a draw's distance against (``[history_matching] distance``).
 
-``"sd"`` divides each target's difference by its sd alone; ``"sd_and_noise"`` by its sd and the pooled
-replication noise, as the ABC route divides a simulated mean's.  The toy model is the recovery test's
+``"sd"`` divides each target's difference by its sd alone; ``"sd_and_noise"`` (the default) by its sd and
+the pooled replication noise, as the ABC route divides a simulated mean's.  The toy model is the recovery test's
 (``tests/test_history_matching.py``) with a third target whose replication noise is ten times its sd.
 """
 
@@ -67,6 +67,7 @@ def test_both_distances_recover_the_known_values(matched):
 
 
 def test_study_reads_the_distance(tmp_path):
-    assert load_study(study(tmp_path, "[history_matching]\nwaves = 2\n")).history_matching.distance == "sd"
-    table = '[history_matching]\ndistance = "sd_and_noise"\n'
-    assert load_study(study(tmp_path, table)).history_matching.distance == "sd_and_noise"
+    # the default since caresim 0.11.0; "sd" is the 0.10.0 fit's way
+    assert load_study(study(tmp_path, "[history_matching]\nwaves = 2\n")).history_matching.distance == "sd_and_noise"
+    table = '[history_matching]\ndistance = "sd"\n'
+    assert load_study(study(tmp_path, table)).history_matching.distance == "sd"

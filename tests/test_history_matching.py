@@ -300,6 +300,9 @@ def test_study_reads_the_history_matching_table(tmp_path):
         ("[history_matching]\nfold = 5\n", ["history_matching.fold", "folds"]),
         ('[history_matching]\ndistance = "sd_and_nois"\n', ["history_matching.distance", "'sd_and_noise'?"]),
         ("[abc]\nmin_fal = 0.1\n", ["abc.min_fal", "abc.min_fall"]),
+        ('[abc]\ntarget_noise = "yes"\n', ["abc.target_noise", "true or false", "'yes'"]),
+        ("[history_matching]\ntarget_noise = 1\n", ["history_matching.target_noise", "true or false"]),
+        ("[abc]\ntarget_nois = true\n", ["abc.target_nois", "abc.target_noise"]),
     ],
 )
 def test_bad_history_matching_tables_name_the_key_and_the_file(tmp_path, table, words):
@@ -311,7 +314,9 @@ def test_bad_history_matching_tables_name_the_key_and_the_file(tmp_path, table, 
     assert all(w in message for w in words), message
 
 
-def small_study(tmp_path: Path, crises: float, ae: float, folds: int = 0, distance: str = "sd") -> Path:
+def small_study(
+    tmp_path: Path, crises: float, ae: float, folds: int = 0, distance: str = "sd", target_noise: bool = True
+) -> Path:
     """Two targets of the model at a tiny place, two parameters, a short emulator route."""
     baseline = (ROOT / "scenarios" / "baseline.toml").as_posix()
     targets = "".join(
@@ -348,6 +353,7 @@ check_draws = 3
 particles = 100
 folds = {folds}
 distance = "{distance}"
+target_noise = {str(target_noise).lower()}
 {targets}
 [[prior]]
 parameter = "crisis.lives_alone_hr"
@@ -372,7 +378,7 @@ def test_calibrate_by_the_emulator_route_writes_its_files(tmp_path, capsys):
     from sim.cli.main import main
 
     out = tmp_path / "fit"
-    study_file = small_study(tmp_path, 820.0, 650.0, folds=3, distance="sd_and_noise")
+    study_file = small_study(tmp_path, 820.0, 650.0, folds=3, distance="sd_and_noise", target_noise=False)
     args = ["calibrate", str(study_file), "--route", "emulator", "--workers", "1"]
     assert main([*args, "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
@@ -381,7 +387,7 @@ def test_calibrate_by_the_emulator_route_writes_its_files(tmp_path, capsys):
     assert {"non_implausible_fraction", "loo_mean_square", "emulator_variance_ratio"} <= set(waves.columns)
     assert waves["cv_mean_square"].notna().all() and (waves["variance_scale"] >= 1).all()  # folds = 3
     fitted = json.loads((out / "fitted.json").read_text())["history_matching"]
-    assert (fitted["folds"], fitted["distance"]) == (3, "sd_and_noise")
+    assert (fitted["folds"], fitted["distance"], fitted["target_noise"]) == (3, "sd_and_noise", False)
     sets = int(waves["points_total"].iloc[-1]) + 1 + 3  # the waves, the point estimate and 3 draws
     assert f"{sets} parameter sets run in the model" in printed and f"{2 * sets} runs now" in printed
     check = pd.read_csv(out / "posterior_check.csv")
@@ -390,6 +396,7 @@ def test_calibrate_by_the_emulator_route_writes_its_files(tmp_path, capsys):
     assert np.all(retained["implausibility"] <= CUTOFF)
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "History matching" in report and "checked by 3-fold cross-validation" in report
+    assert "own sd, as ABC-SMC alone compares by default" in report
     assert "over its sd and replication noise" in report
     # the same fit with the assumed sd (crises') halved and doubled, on its own runs
     assert main(["calibrate", args[1], "--sd-sensitivity", "--out", str(out)]) == 0

@@ -16,7 +16,7 @@ from sim.api.errors import Interrupted, RunError
 from sim.api.folders import open_runner
 from sim.api.progress import Notes, StudyNotes
 from sim.api.settings import file_path, job_keywords, optional
-from sim.calibration.study import StudyError
+from sim.calibration.study import HistoryMatchingSettings, StudyError
 from sim.parameters.filecheck import MAX_POPULATION, MAX_REPLICATIONS
 from sim.parameters.params import Params
 
@@ -397,8 +397,11 @@ def calibrate(
             for t, m in zip(checked.targets, means[0])
         ],
     }
-    if emulated is not None:
+    if emulated is None:
+        result["target_noise"] = checked.abc_target_noise
+    else:
         match, check = emulated.match, emulated.check
+        settings = checked.history_matching or HistoryMatchingSettings()
         result["history_matching"] = {
             "waves": len(match.waves),
             "stopped": match.stop,
@@ -410,8 +413,9 @@ def calibrate(
             "point_estimate": str(check.loc[check["chosen"], "set"].iloc[0]),
             "cutoff": match.cutoff,
             "rank": match.rank,
-            "folds": checked.history_matching.folds if checked.history_matching is not None else 0,
-            "distance": checked.history_matching.distance if checked.history_matching is not None else "sd",
+            "folds": settings.folds,
+            "distance": settings.distance,
+            "target_noise": settings.target_noise,
         }
     (folder / "fitted.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     report = write_report(folder, checked, posterior, result)

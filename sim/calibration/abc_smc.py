@@ -81,6 +81,28 @@ def select_targets(evaluate: Evaluate, keep) -> Evaluate:
     return selected
 
 
+# the target-noise generator's key beside the study's seed, apart from the proposals' (seeded by the seed alone)
+TARGET_NOISE_STREAM = 7
+
+
+def with_target_noise(evaluate: Evaluate, sd: np.ndarray, seed: int) -> Evaluate:
+    """``evaluate`` with each simulated mean moved by a draw of N(0, sd^2), its target's own uncertainty.
+
+    Noisy ABC: as the tolerance falls the posterior tends to that of targets measured with error sd
+    (Wilkinson 2013), the measurement model of the emulator route's draws.  The draws come from their own
+    generator (``seed`` and :data:`TARGET_NOISE_STREAM`) in the order sets are evaluated, so a fit made again,
+    or resumed from its stored runs, draws the same."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, TARGET_NOISE_STREAM]))
+    sd = np.asarray(sd, dtype=float)
+
+    def noisy(thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        means, ses = evaluate(thetas)
+        means = np.asarray(means, dtype=float)
+        return means + sd * rng.standard_normal(means.shape), ses
+
+    return noisy
+
+
 @dataclass
 class Generation:
     """One SMC generation. ``proposed`` counts the proposals evaluated up to the

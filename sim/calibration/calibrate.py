@@ -24,7 +24,15 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.stats import qmc
 
-from sim.calibration.abc_smc import Evaluate, Generation, Posterior, Prior, abc_smc, select_targets
+from sim.calibration.abc_smc import (
+    Evaluate,
+    Generation,
+    Posterior,
+    Prior,
+    abc_smc,
+    select_targets,
+    with_target_noise,
+)
 from sim.calibration.abc_smc import distance as abc_distance
 from sim.calibration.design import design_experiment, simulated_targets
 from sim.calibration.study import Study
@@ -148,11 +156,16 @@ def fit_distance(means: np.ndarray, ses: np.ndarray, study: Study) -> np.ndarray
 def abc_fit(evaluate: Evaluate, study: Study, on_generation: Callable[[Generation], None] | None = None) -> Posterior:
     """ABC-SMC of a study with its ``[abc]`` settings, on its fitted targets (its checks are not given to it).
 
-    ``evaluate`` gives every target of the study, as :class:`Evaluator` does.
+    ``evaluate`` gives every target of the study, as :class:`Evaluator` does.  With ``[abc] target_noise`` each
+    simulated mean carries a draw of its target's sd (:func:`~sim.calibration.abc_smc.with_target_noise`), the
+    measurement model of the emulator route's posterior.
     """
     keep = study.fitted
+    fitted = select_targets(evaluate, keep)
+    if study.abc_target_noise:
+        fitted = with_target_noise(fitted, study.sd[keep], study.seed)
     return abc_smc(
-        select_targets(evaluate, keep),
+        fitted,
         Prior(study.names, study.low, study.high),
         study.observed[keep],
         study.sd[keep],

@@ -197,10 +197,24 @@ def waves_section(out: Path, result: dict) -> tuple[str | None, object]:
 
 
 def _distance(hm: dict) -> str:
-    """What the ABC on the emulators measured each target's difference against, when not its sd alone."""
-    if hm.get("distance", "sd") == "sd":
+    """What the ABC on the emulators measured each target's difference against, when not its sd alone, and
+    its measurement model, when the draws left out the targets' own sd."""
+    text = ""
+    if hm.get("distance", "sd") != "sd":  # a fit made before the key existed measured by the sd alone
+        text += "each target's difference over its sd and replication noise, as the ABC route measures it; "
+    if not hm.get("target_noise", True):
+        text += "each draw without its target's own sd, as ABC-SMC alone compares by default; "
+    return text
+
+
+def measurement(result: dict) -> str:
+    """A sentence on the measurement model of a fit by ABC-SMC alone when it drew the targets' noise."""
+    if result.get("route") != "abc" or not result.get("target_noise", False):
         return ""
-    return "each target's difference over its sd and replication noise, as the ABC route measures it; "
+    return (
+        "Each simulated mean carried a draw of its target's own sd (target_noise), the measurement model of "
+        "the emulator route's posterior."
+    )
 
 
 def _cross_validation(hm: dict, waves) -> str:
@@ -288,6 +302,7 @@ def write_report(out: Path, study, posterior, result: dict) -> Path:
         ),
         waves_text=waves_text,
         waves=waves,
+        measurement=measurement(result),
         figures=figures(out),
     )
     path = out / "report.html"

@@ -36,15 +36,20 @@ Var_replication + sd^2), the model's expected output with every source of uncert
 that as the tolerance falls the ABC posterior tends to the posterior of that measurement model
 (Wilkinson 2013).  It costs no model run, so it runs until its tolerance stops falling.
 
-What a draw's distance from the targets is measured against (``distance``): ``"sd"`` (the default, the
-committed fit's way) divides each target's difference by its sd alone; ``"sd_and_noise"`` by
-``sqrt(sd_j^2 + Var_replication_j)``, as the ABC route divides a simulated mean's difference by its sd and
-standard error (:func:`sim.calibration.abc_smc.distance`), with the replication variance pooled as in the cut.
-Each draw carries its target's replication noise either way; divided by the sd alone, a target whose noise
-is many times its sd (elective admissions at 20,000 people: a replication sd of 31 to 36 points against sds
-of 3 and 5) fills the distance with noise, the tolerance stops falling early, and the targets that do
-inform the parameters count for little.  At a finite tolerance the choice changes the posterior (the
-limit is the same).
+The measurement model (``target_noise``): with it (the default) each draw carries the target's own sd as
+observation noise, as above; without it a draw is N(E[f(x)], Var_emulator + Var_replication), a set's
+simulated mean compared with the targets as they are, which is how ABC-SMC alone compares unless its own
+``[abc] target_noise`` is set.  To compare the two routes' posteriors, give both the same.
+
+What a draw's distance from the targets is measured against (``distance``): ``"sd_and_noise"`` (the
+default since caresim 0.11.0) divides each target's difference by ``sqrt(sd_j^2 + Var_replication_j)``, as
+the ABC route divides a simulated mean's difference by its sd and standard error
+(:func:`sim.calibration.abc_smc.distance`), with the replication variance pooled as in the cut; ``"sd"``
+(the 0.10.0 fit's way) by its sd alone.  Each draw carries its target's replication noise either way;
+divided by the sd alone, a target whose noise is many times its sd (elective admissions at 20,000 people: a
+replication sd of 31 to 36 points against sds of 3 and 5) fills the distance with noise, the tolerance
+stops falling early, and the targets that do inform the parameters count for little.  At a finite
+tolerance the choice changes the posterior (the limit is the same).
 
 **Checks.**  A study's targets with ``fit = false`` are measured in every run and shown in the final check
 in the model, but have no emulator and no part in the implausibility, the cut or the posterior.
@@ -312,19 +317,20 @@ class NonImplausiblePrior(Prior):
         raise NothingPlausible("the space not ruled out is too small to sample by rejection")
 
 
-def emulated(match: HistoryMatch, seed: int, distance: str = "sd") -> Evaluate:
-    """The last wave's emulators as a stochastic model: N(E f, Var_emulator + Var_replication + sd^2) draws,
-    each with the standard error the ABC distance adds to the sd: none (``distance`` "sd") or the pooled
-    replication sd ("sd_and_noise"; see the module)."""
+def emulated(match: HistoryMatch, seed: int, distance: str = "sd_and_noise", target_noise: bool = True) -> Evaluate:
+    """The last wave's emulators as a stochastic model: N(E f, Var_emulator + Var_replication + sd^2) draws
+    (without the sd^2 when not ``target_noise``), each with the standard error the ABC distance adds to the
+    sd: the pooled replication sd ("sd_and_noise") or none ("sd"; see the module)."""
     emulator = match.waves[-1].emulator
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     if distance not in DISTANCES:
         raise ValueError(f"distance must be one of {', '.join(DISTANCES)}, got {distance!r}")
     noise = np.sqrt(emulator.replication_variance) if distance == "sd_and_noise" else 0.0
+    observation = match.sd**2 if target_noise else 0.0
 
     def evaluate(thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         means, variances = emulator.predict(thetas)
-        spread = np.sqrt(variances + emulator.replication_variance + match.sd**2)
+        spread = np.sqrt(variances + emulator.replication_variance + observation)
         return means + spread * rng.standard_normal(means.shape), np.broadcast_to(noise, means.shape).copy()
 
     return evaluate
@@ -340,17 +346,18 @@ def emulator_posterior(
     min_acceptance: float = 0.001,
     min_shift: float = 0.05,
     seed: int = 1,
-    distance: str = "sd",
+    distance: str = "sd_and_noise",
+    target_noise: bool = True,
 ) -> Posterior:
-    """ABC-SMC on the last wave's emulators, the prior restricted to the space not ruled out, ``distance`` as
-    :func:`emulated` takes it; run until the
+    """ABC-SMC on the last wave's emulators, the prior restricted to the space not ruled out, ``distance`` and
+    ``target_noise`` as :func:`emulated` takes them; run until the
     posterior stops moving (no parameter's mean or 90% bounds move by ``min_shift`` of its prior width over a
     generation), the tolerance falls by less than ``min_fall`` of itself, the acceptance rate drops below
     ``min_acceptance`` or ``generations`` generations (see :func:`~sim.calibration.abc_smc.abc_smc`, which
     says why the tolerance cannot stop falling on these emulators).  No model run."""
     restricted = NonImplausiblePrior(match.prior.names, match.prior.low, match.prior.high, match)
     return abc_smc(
-        emulated(match, seed, distance),
+        emulated(match, seed, distance, target_noise),
         restricted,
         match.observed,
         match.sd,
@@ -478,6 +485,7 @@ def study_posterior(match: HistoryMatch, study: Study) -> Posterior:
         min_shift=h.min_shift,
         seed=study.seed,
         distance=h.distance,
+        target_noise=h.target_noise,
     )
 
 

@@ -61,7 +61,9 @@
     cutoff = 3.0                                  # implausibility that rules a set out
     rank = 2                                      # 1: the largest over the targets, 2: the second largest
     check_draws = 20                              # posterior draws run in the model at the end
-    distance = "sd_and_noise"                     # default "sd" (see sim/calibration/history_matching.py)
+    distance = "sd_and_noise"                     # the default; "sd": over each target's sd alone
+    target_noise = true                           # the default: draw each target with its sd too (see
+                                                  # sim/calibration/history_matching.py; [abc] has it too)
 
 A sensitivity-only study (``calibration/costs.toml``) has a ``[sensitivity]`` table and no ``[[target]]`` or
 ``[[prior]]``: every parameter it varies is a ``[[sensitivity.prior]]``.  ``caresim sensitivity`` reads it
@@ -131,7 +133,7 @@ PRIOR_KEYS = ("parameter", "low", "high", "reason")
 # reference's matched:X (sim.outcomes.evaluation, docs/evaluation.md)
 MATCHED = "matched"
 SWEEP_KEYS = ("points", "morris_trajectories")
-ABC_KEYS = ("particles", "generations", "quantile", "min_fall")
+ABC_KEYS = ("particles", "generations", "quantile", "min_fall", "target_noise")
 SENSITIVITY_KEYS = (
     "scenarios",
     "metrics",
@@ -160,6 +162,7 @@ HISTORY_MATCHING_KEYS = (
     "check_draws",
     "folds",
     "distance",
+    "target_noise",
 )
 # How the posterior on the emulators measures a draw's distance from the targets (sim.calibration.history_matching)
 DISTANCES = ("sd", "sd_and_noise")
@@ -249,10 +252,14 @@ class HistoryMatchingSettings:
     # cross-validation folds that check each wave's emulators and scale their variance up where too small
     # (sim.calibration.emulators); 0: none, the fitted variance taken as it is (the committed fit's way)
     folds: int = 0
-    # what each target's difference is measured against in the posterior on the emulators: its sd alone (the
-    # committed fit's way) or, as the ABC route does, its sd and the replication noise
+    # what each target's difference is measured against in the posterior on the emulators: as the ABC route
+    # does, its sd and the replication noise (caresim 0.11.0 on), or its sd alone (the 0.10.0 fit's way)
     # (sim.calibration.history_matching)
-    distance: str = "sd"
+    distance: str = "sd_and_noise"
+    # whether each emulated draw carries the target's own sd as observation noise (the measurement model
+    # whose posterior ABC tends to: the targets as uncertain as stated) or compares the simulated mean with the
+    # targets as they are, as the ABC route does unless its [abc] target_noise is true
+    target_noise: bool = True
 
 
 @dataclass(frozen=True)
@@ -275,6 +282,9 @@ class Study:
     abc_quantile: float = 0.5
     sensitivity: Sensitivity | None = None  # the [sensitivity] table, when there is one
     abc_min_fall: float = 0.05  # ABC-SMC stops once its tolerance falls by less than this share
+    # ABC-SMC alone: add to each simulated mean a draw of N(0, sd^2), each target's own uncertainty, as the
+    # emulator route's draws carry it (sim.calibration.calibrate.abc_fit); False: the targets as they are
+    abc_target_noise: bool = False
     history_matching: HistoryMatchingSettings | None = None  # the [history_matching] table, when there is one
 
     @property
@@ -377,6 +387,7 @@ def load_study(
         float(quantile),
         sensitivity,
         abc_min_fall=_share(abc.get("min_fall", 0.05), "abc.min_fall", err),
+        abc_target_noise=_flag(abc.get("target_noise", False), "abc.target_noise", err),
         history_matching=_history_matching(data.get("history_matching"), sum(t.fit for t in targets), err),
     )
 
@@ -649,4 +660,12 @@ def _history_matching(table: Any, targets: int, err) -> HistoryMatchingSettings 
         _share(table.get("min_acceptance", d.min_acceptance), "history_matching.min_acceptance", err),
         folds,
         distance,
+        _flag(table.get("target_noise", d.target_noise), "history_matching.target_noise", err),
     )
+
+
+def _flag(value: Any, key: str, err) -> bool:
+    """A true-or-false setting, checked."""
+    if not isinstance(value, bool):
+        raise err(f"'{key}' must be true or false, got {shown(value)}")
+    return value
