@@ -51,28 +51,31 @@ def test_without_target_noise_the_emulated_draws_lose_exactly_the_sd(matched):
     np.testing.assert_allclose(with_noise.var(axis=0) - without.var(axis=0), SD**2, rtol=0.1)
 
 
-def test_with_the_same_measurement_model_both_routes_agree(matched):
-    """Noisy ABC in the model and on the emulators tends to one posterior: run until their acceptance rates
-    stop them, the two routes' 90% widths agree within a fifth, the emulator route from 60 model evaluations,
-    ABC-SMC alone from 50 times as many.  Without the targets' noise ABC-SMC alone keeps narrowing as its
-    tolerance falls (towards the replication noise alone), so "as narrow" there says only how long it ran."""
+def settled(generations, last: int = 3) -> np.ndarray:
+    """The 90% widths averaged over the last generations, to damp the Monte Carlo noise of 100 particles."""
+    return np.mean([widths(g.particles, g.weights) for g in generations[-last:]], axis=0)
+
+
+def test_with_the_same_measurement_model_both_routes_agree():
+    """Noisy ABC in the model and on the emulators tends to one posterior: once their tolerances are below the
+    targets' noise, the two routes' 90% widths agree within a fifth, the emulator route from 40 model
+    evaluations, ABC-SMC alone from 50 times as many.  Without the targets' noise ABC-SMC alone keeps narrowing
+    as its tolerance falls (towards the replication noise alone), so "as narrow" there says only how long it
+    ran."""
     counted: list[int] = []
     hm = match(counted=counted)
-    emulator = emulator_posterior(hm, particles=PARTICLES, seed=3, min_shift=0.0, generations=15)
-    assert emulator.stopped == "acceptance"
-    last = emulator.generations[-1]
-    emulator_widths = widths(last.particles, last.weights)
+    emulator = emulator_posterior(hm, particles=PARTICLES, seed=3, min_shift=0.0, generations=8)
+    assert len(emulator.generations) == 8
     table = emulator.interval(0.9)
     assert np.all((table["lower"] <= TRUTH) & (TRUTH <= table["upper"]))
     in_model: list[int] = []
-    last = abc_smc(
+    noisy = abc_smc(
         with_target_noise(model(in_model), SD, 3), BOX, OBSERVED, SD, particles=PARTICLES, generations=12, seed=3
-    ).generations[-1]
-    noisy = widths(last.particles, last.weights)
+    ).generations
     assert sum(in_model) >= 50 * sum(counted)
-    np.testing.assert_allclose(noisy, emulator_widths, rtol=0.2)
+    np.testing.assert_allclose(settled(noisy), settled(emulator.generations), rtol=0.2)
     last = abc_smc(model([]), BOX, OBSERVED, SD, particles=PARTICLES, generations=12, seed=3).generations[-1]
-    assert np.all(widths(last.particles, last.weights) < 0.6 * noisy)
+    assert np.all(widths(last.particles, last.weights) < 0.6 * settled(noisy))
 
 
 def test_abc_fit_draws_the_noise_only_when_asked(tmp_path):
