@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from sim.calibration.sensitivity import (
+    _bootstrap,
     morris,
     morris_design,
     morris_indices,
@@ -174,6 +175,22 @@ def test_sobol_bootstrap_is_deterministic_and_leaves_global_state_alone():
     assert np.random.random() == before
     b = sobol(ishigami, ["x1", "x2", "x3"], low, high, ["y"], n=64, seed=2, n_resamples=199)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_sobol_bootstrap_draws_from_its_own_generator_not_numpys_global_one():
+    low, high = np.array([-np.pi] * 3), np.array([np.pi] * 3)
+    runs = []
+    for global_seed in (1, 2):
+        np.random.seed(global_seed)  # scipy's SobolResult.bootstrap would draw from this
+        runs.append(sobol(ishigami, ["x1", "x2", "x3"], low, high, ["y"], n=64, seed=2, n_resamples=199))
+    pd.testing.assert_frame_equal(runs[0], runs[1])
+    rng = np.random.default_rng(0)  # the same outputs resampled from two seeds: different intervals
+    f_A, f_B, f_AB = rng.normal(size=(1, 64)), rng.normal(size=(1, 64)), rng.normal(size=(3, 1, 64))
+    f_AB[0] += f_A  # the first input matters
+    one, two = _bootstrap(f_A, f_B, f_AB, 199, 2), _bootstrap(f_A, f_B, f_AB, 199, 3)
+    assert one[0].shape == (2, 3, 1) and np.all(one[0] <= one[1])
+    assert not np.array_equal(one[0], two[0])
+    np.testing.assert_array_equal(one[0], _bootstrap(f_A, f_B, f_AB, 199, 2)[0])
 
 
 def test_sobol_rejects_bad_input():

@@ -197,6 +197,22 @@ def sobol_design(low, high, n: int = 256, seed: int = 1) -> np.ndarray:
     return np.vstack(samples)
 
 
+def estimators(f_A: np.ndarray, f_B: np.ndarray, f_AB: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First-order (Saltelli et al. 2010) and total (Jansen 1999) indices, as ``scipy.stats.sobol_indices``.
+
+    ``f_A``, ``f_B`` (..., n) and ``f_AB`` (d, ..., n); returns two arrays (d, ...).  The outputs are first
+    centred on the mean of A and B pooled (Sobol' and Levitan 1999), whose variance is the denominator; an
+    output with none gives NaN.
+    """
+    mean = np.mean(np.stack([f_A, f_B]), axis=(0, -1))[..., None]
+    f_A, f_B, f_AB = f_A - mean, f_B - mean, f_AB - mean
+    var = np.var(np.stack([f_A, f_B]), axis=(0, -1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first = np.mean(f_B * (f_AB - f_A), axis=-1) / var
+        total = 0.5 * np.mean((f_A - f_AB) ** 2, axis=-1) / var
+    return first, total
+
+
 def sobol(
     evaluate: Evaluate,
     names: Sequence[str],
@@ -218,9 +234,9 @@ def sobol(
     power of 2.
 
     With ``bootstrap`` the frame also holds BCa 95% intervals from the
-    result's ``bootstrap()`` (``*_low``/``*_high``; NaN where an output or
-    parameter has no variance).  scipy draws those resamples from numpy's
-    global generator, so it is seeded for the call and restored afterwards.
+    base sample's rows resampled (``*_low``/``*_high``; NaN where an output or
+    parameter has no variance), drawn from ``numpy.random.default_rng(seed)``
+    (:func:`_bootstrap`).
     """
     low, high = _box(low, high)
     d, k = low.size, len(outputs)
@@ -237,16 +253,39 @@ def sobol(
         }
     )
     if bootstrap:
-        state = np.random.get_state()
-        np.random.seed(seed)
-        try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                boot = res.bootstrap(confidence_level=0.95, n_resamples=n_resamples)
-        finally:
-            np.random.set_state(state)
-        for col, part in (("first_order", boot.first_order), ("total_order", boot.total_order)):
-            out[f"{col}_low"] = np.reshape(part.confidence_interval.low, (k, d)).T.ravel()
-            out[f"{col}_high"] = np.reshape(part.confidence_interval.high, (k, d)).T.ravel()
+        low_high = _bootstrap(Y[:, :n], Y[:, n : 2 * n], f_AB, n_resamples, seed)
+        for i, col in enumerate(("first_order", "total_order")):
+            for bound, values in zip(("low", "high"), low_high):
+                out[f"{col}_{bound}"] = values[i].ravel()  # (d, k), parameter by parameter as the rows
     out.attrs["evaluations"] = sobol_evaluations(d, n)
     return out
+
+
+def _bootstrap(
+    f_A: np.ndarray, f_B: np.ndarray, f_AB: np.ndarray, n_resamples: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """BCa 95% intervals of the first-order and total indices, low and high, each ``(2, d, k)``: the base
+    sample's rows resampled, the indices computed again on each resample (``scipy.stats.bootstrap``).
+
+    What ``SobolResult.bootstrap`` does, with the same estimators, but drawing from
+    ``numpy.random.default_rng(seed)``: scipy's draws from numpy's global generator and takes none.
+    ``f_A``, ``f_B`` are ``(k, n)`` and ``f_AB`` ``(d, k, n)``.
+    """
+
+    def statistic(rows: np.ndarray) -> np.ndarray:
+        return np.stack(estimators(f_A[:, rows], f_B[:, rows], f_AB[..., rows]))
+
+    n = f_A.shape[1]
+    rng = np.random.default_rng(seed)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # degenerate resamples of an output without variance: NaN
+        res = stats.bootstrap(
+            [np.arange(n)],
+            statistic,
+            method="BCa",
+            n_resamples=n_resamples,
+            confidence_level=0.95,
+            vectorized=False,
+            **_seed_kw(stats.bootstrap, rng),
+        )
+    return np.asarray(res.confidence_interval.low), np.asarray(res.confidence_interval.high)

@@ -50,6 +50,7 @@ from scipy.stats import qmc
 from threadpoolctl import threadpool_limits
 
 from sim.calibration.emulators import Emulator, fit_emulator
+from sim.calibration.sensitivity import estimators
 
 BASE_SAMPLE = 4096  # N of the Saltelli sample on the emulators (a power of two); assumption: sampling sd ~0.01-0.02
 REALISATIONS = 64  # M emulator realisations; assumption: enough for 2.5% / 97.5% quantiles with R resamples
@@ -85,22 +86,6 @@ def saltelli_sample(d: int, n: int, rng: np.random.Generator) -> tuple[np.ndarra
     for i in range(d):
         AB[i, :, i] = B[:, i]
     return A, B, AB
-
-
-def estimators(f_A: np.ndarray, f_B: np.ndarray, f_AB: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First-order (Saltelli et al. 2010) and total (Jansen 1999) indices, as ``scipy.stats.sobol_indices``.
-
-    ``f_A``, ``f_B`` (..., n) and ``f_AB`` (d, ..., n); returns two arrays (d, ...).  The outputs are first
-    centred on the mean of A and B pooled (Sobol' and Levitan 1999), whose variance is the denominator; an
-    output with none gives NaN.
-    """
-    mean = np.mean(np.stack([f_A, f_B]), axis=(0, -1))[..., None]
-    f_A, f_B, f_AB = f_A - mean, f_B - mean, f_AB - mean
-    var = np.var(np.stack([f_A, f_B]), axis=(0, -1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        first = np.mean(f_B * (f_AB - f_A), axis=-1) / var
-        total = 0.5 * np.mean((f_A - f_AB) ** 2, axis=-1) / var
-    return first, total
 
 
 def _latent(gp):
