@@ -1,4 +1,5 @@
-"""Where a result came from: the checkout's git commit and the hash of an input file.
+"""Where a result came from: the checkout's git commit, the identity of the package's code, and the hash of
+an input file.
 
 Used by every layer that records its inputs (results stores, posterior draws, metadata), so it sits
 at the bottom with the package's version.
@@ -22,9 +23,9 @@ def describe(root: Path) -> str | None:
     """The commit checked out at ``root``; with ``+dirty.`` and a hash of the uncommitted changes to tracked
     files when there are any, or None outside a checkout.
 
-    The results stores key runs by this (DESIGN 8), so two different edits of the code never share a key:
-    a bare ``+dirty`` would let ``--resume`` reuse the runs of one edit after another.  The same edit gives
-    the same hash, so an interrupted run of uncommitted code still resumes.  Untracked files are left out.
+    Recorded with every result (its metadata), so that two different edits are told apart: a bare
+    ``+dirty`` would not.  Untracked files are left out.  Results stores key runs by the code itself
+    (:func:`code_identity`), not by this.
     """
 
     def git(*args: str) -> subprocess.CompletedProcess[bytes]:
@@ -43,6 +44,46 @@ def describe(root: Path) -> str | None:
     if not changes.stdout:
         return commit
     return f"{commit}+dirty.{hashlib.sha256(changes.stdout).hexdigest()[:12]}"
+
+
+@functools.cache
+def code_identity() -> str | None:
+    """What the results stores key runs by, beside the version: the package's code (see :func:`describe_code`)."""
+    package = Path(__file__).resolve().parent
+    return describe_code(package.parent, package.name)
+
+
+def describe_code(root: Path, folder: str) -> str | None:
+    """The code in ``folder`` of the checkout at ``root``, by content: git's hash of the folder's committed tree;
+    with ``+dirty.`` and a hash of its uncommitted changes and untracked files when there are any.  None
+    outside a checkout (an installed package: its version says which code it is).
+
+    Two checkouts with the same code have the same identity whatever else differs, so a commit that changes
+    only the docs, the tests or the study files keeps every finished run of a results store (the scenario
+    hash covers the parameters a study file sets); a change to the code, committed or not, never reuses a run
+    made by other code.  Untracked files count here (a new module the code imports), not in :func:`describe`.
+    """
+
+    def git(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=30)
+
+    try:
+        tree = git("rev-parse", f"HEAD:{folder}")
+        if tree.returncode != 0:
+            return None
+        changes = git("diff", "HEAD", "--no-ext-diff", "--no-textconv", "--binary", "--", folder)
+        untracked = git("ls-files", "--others", "--exclude-standard", "-z", "--", folder)
+        identity = "tree:" + tree.stdout.decode().strip()
+        if changes.returncode != 0 or untracked.returncode != 0:  # the changes could not be read
+            return identity + "+dirty"
+        if not changes.stdout and not untracked.stdout:
+            return identity
+        digest = hashlib.sha256(changes.stdout)
+        for name in sorted(n for n in untracked.stdout.decode().split("\0") if n):
+            digest.update(name.encode() + b"\0" + hashlib.sha256((root / name).read_bytes()).digest())
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{identity}+dirty.{digest.hexdigest()[:12]}"
 
 
 def file_sha256(path: Path | None) -> str | None:

@@ -361,17 +361,17 @@ def test_experiment_draws_have_their_own_store_keys_and_are_reused(tmp_path, cap
         ("nurse_mdt", 0),
         ("nurse_mdt", 1),
     ]
-    tasks = plan(exp, 2, None)
+    tasks = plan(exp, 2)
     assert len({t.key for t in tasks}) == len(tasks) == 8
     assert all(set(t.deps) <= {u.key for u in tasks if u.variant.draw == t.variant.draw} for t in tasks)
     assert all(len(t.deps) == 1 for t in tasks if t.is_reference)
     sample_file(tmp_path, [(0.2,), (0.2,)], name="same.csv")  # two draws with the same values: still two runs
     same = write(tmp_path / "same.toml", EXPERIMENT + "[posterior]\ndraws = 2\nfile = 'same.csv'\n")
-    twins = plan(load_experiment(same, out=tmp_path / "s"), 1, None)
+    twins = plan(load_experiment(same, out=tmp_path / "s"), 1)
     assert twins[0].scenario_hash == twins[1].scenario_hash and twins[0].key != twins[1].key
-    assert task_key("h", None, 1, 0, None, [0, [["x", 1.0]]]) != task_key("h", None, 1, 0, None, [1, [["x", 1.0]]])
-    assert task_key("h", None, 1, 0, None, [0, [["x", 1.0]]]) != task_key("h", None, 1, 0, None, [0, [["x", 2.0]]])
-    assert task_key("h", None, 1, 0, None) != task_key("h", None, 1, 0, None, [0, [["x", 1.0]]])
+    assert task_key("h", None, 1, 0, [0, [["x", 1.0]]]) != task_key("h", None, 1, 0, [1, [["x", 1.0]]])
+    assert task_key("h", None, 1, 0, [0, [["x", 1.0]]]) != task_key("h", None, 1, 0, [0, [["x", 2.0]]])
+    assert task_key("h", None, 1, 0) != task_key("h", None, 1, 0, [0, [["x", 1.0]]])
 
     out = tmp_path / "r"
     code, text, err = cli(capsys, "experiment", path.as_posix(), "--workers", "1", "--quiet", "--out", out.as_posix())

@@ -1,4 +1,5 @@
-"""The commit a result is keyed by: a dirty checkout's edits are told apart (sim.provenance.describe)."""
+"""Where a result came from: the commit (sim.provenance.describe) and the code that made it, which results
+stores key runs by (sim.provenance.describe_code): edits told apart, changes outside the code ignored."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.provenance import describe
+from sim.provenance import describe, describe_code
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -24,7 +25,10 @@ def checkout(tmp_path: Path) -> Path:
     _git(tmp_path, "config", "user.email", "test@example.org")
     _git(tmp_path, "config", "user.name", "test")
     (tmp_path / "model.py").write_text("RATE = 1.0\n")
-    _git(tmp_path, "add", "model.py")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "rates.py").write_text("RATE = 1.0\n")
+    (tmp_path / "README.md").write_text("a model\n")
+    _git(tmp_path, "add", ".")
     _git(tmp_path, "commit", "-q", "-m", "first")
     return tmp_path
 
@@ -60,3 +64,48 @@ def test_staged_changes_count_and_untracked_files_do_not(checkout: Path) -> None
 
 def test_outside_a_checkout_there_is_no_commit(tmp_path: Path) -> None:
     assert describe(tmp_path) is None
+
+
+def test_the_code_keeps_its_identity_through_commits_that_leave_it_alone(checkout: Path) -> None:
+    first = describe_code(checkout, "pkg")
+    assert first is not None and first.startswith("tree:")
+    (checkout / "README.md").write_text("a model, documented\n")
+    assert describe_code(checkout, "pkg") == first  # an uncommitted change elsewhere
+    _git(checkout, "commit", "-q", "-am", "docs")
+    assert describe_code(checkout, "pkg") == first  # a commit elsewhere: every finished run is kept
+    (checkout / "pkg" / "rates.py").write_text("RATE = 2.0\n")
+    _git(checkout, "commit", "-q", "-am", "a model change")
+    changed = describe_code(checkout, "pkg")
+    assert changed is not None and changed.startswith("tree:") and changed != first
+
+
+def test_uncommitted_code_and_new_modules_are_told_apart(checkout: Path) -> None:
+    clean = describe_code(checkout, "pkg")
+    (checkout / "pkg" / "rates.py").write_text("RATE = 2.0\n")
+    edit = describe_code(checkout, "pkg")
+    (checkout / "pkg" / "rates.py").write_text("RATE = 3.0\n")
+    other = describe_code(checkout, "pkg")
+    assert edit is not None and other is not None and clean is not None
+    assert edit.startswith(clean + "+dirty.") and other.startswith(clean + "+dirty.") and edit != other
+    (checkout / "pkg" / "rates.py").write_text("RATE = 1.0\n")
+    assert describe_code(checkout, "pkg") == clean
+    (checkout / "pkg" / "new_module.py").write_text("X = 1\n")  # untracked, but the code may import it
+    added = describe_code(checkout, "pkg")
+    assert added is not None and added.startswith(clean + "+dirty.")
+    (checkout / "pkg" / "new_module.py").write_text("X = 2\n")
+    assert describe_code(checkout, "pkg") not in (added, clean)
+
+
+def test_code_outside_a_checkout_has_no_identity(tmp_path: Path) -> None:
+    assert describe_code(tmp_path, "pkg") is None
+
+
+def test_a_runs_key_follows_the_code_and_nothing_else_of_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.experiments.tasks as tasks
+
+    keys = {}
+    for code in ("tree:a", "tree:a", "tree:b", "tree:a+dirty.1", None):
+        monkeypatch.setattr(tasks, "code_identity", lambda code=code: code)
+        keys.setdefault(code, set()).add(tasks.task_key("scenario", None, 1, 0))
+    assert all(len(found) == 1 for found in keys.values())  # the same code: the same key
+    assert len({next(iter(found)) for found in keys.values()}) == 4  # other code: another key

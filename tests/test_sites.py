@@ -173,7 +173,7 @@ def test_a_switch_the_scenario_does_not_turn_on_is_refused(tmp_path):
 
 def test_sites_never_share_random_numbers(tmp_path):
     study = load_sites(write(tmp_path, SMALL))
-    tasks, roles = plan_sites(study, None)
+    tasks, roles = plan_sites(study)
     assert len({t.key for t in tasks}) == 3 * SITES
     reps = {}
     for t in tasks:

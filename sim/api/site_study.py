@@ -149,7 +149,7 @@ def sites(
         store.close()
         raise SettingsError(f"--out: cannot write to '{folder}': {e.strerror or e}") from None
     commit = git_commit()
-    tasks, roles = plan_sites(study, commit)
+    tasks, roles = plan_sites(study)
     status = store.status()
     notes = RunNotes(
         progress,

@@ -126,7 +126,7 @@ class Evaluator:
         from sim.experiments.batch import plan
 
         status = self.store.status()
-        tasks = plan(exp, self.study.replications, self.commit)
+        tasks = plan(exp, self.study.replications)
         return sum(status.get(t.key) == "ok" for t in tasks), len(tasks)
 
     def table(self, thetas: np.ndarray, ids: list[float], means: np.ndarray, ses: np.ndarray) -> pd.DataFrame:

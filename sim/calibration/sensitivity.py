@@ -38,7 +38,7 @@ def _box(low, high) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
-def _seed_kw(func: Callable, seed: int) -> dict:
+def _seed_kw(func: Callable, seed: int | np.random.Generator) -> dict:
     """The seed keyword that this scipy takes (``rng`` from 1.15, older names before)."""
     params = inspect.signature(func).parameters
     for name in ("rng", "random_state", "seed"):

@@ -61,7 +61,7 @@ def replication(site: int, role: str) -> int:
     return 2 * site + (0 if role == "before" else 1)
 
 
-def plan_sites(study: SitesStudy, commit: str | None) -> tuple[list[Planned], dict[str, tuple[int, str]]]:
+def plan_sites(study: SitesStudy) -> tuple[list[Planned], dict[str, tuple[int, str]]]:
     """Every run, site by site (so partial results are whole sites), and each key's (site, role)."""
     tasks: list[Planned] = []
     roles: dict[str, tuple[int, str]] = {}
@@ -70,7 +70,7 @@ def plan_sites(study: SitesStudy, commit: str | None) -> tuple[list[Planned], di
             scenario = site.integration if role == "after_integration" else site.before
             h = scenario_hash(scenario.params, scenario.prelaunch)
             rep = replication(site.number, role)
-            key = task_key(h, site.number, study.seed, rep, commit)
+            key = task_key(h, site.number, study.seed, rep)
             tasks.append(Planned(key, Variant(scenario, site.number), len(tasks), rep, h, False))
             roles[key] = (site.number, role)
     return tasks, roles
@@ -106,7 +106,7 @@ def run_sites(
     out: Path,
     progress: Callable[[Planned, str | None], None] | None = None,
 ) -> tuple[Outcome, dict[str, tuple[int, str]]]:
-    tasks, roles = plan_sites(study, commit)
+    tasks, roles = plan_sites(study)
     return run_tasks(tasks, experiment(study, out), store, executor, commit, progress), roles
 
 

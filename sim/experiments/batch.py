@@ -104,14 +104,14 @@ def has_mdt(variant: Variant) -> bool:
     return sum(variant.scenario.params.mdt.coordinators_per_100k) > 0
 
 
-def plan(exp: Experiment, replications: int, commit: str | None) -> list[Planned]:
+def plan(exp: Experiment, replications: int) -> list[Planned]:
     """Every task of ``replications`` replications, in submission order (replication, then variant)."""
     paired = paired_with_reference(exp)
     hashes = [scenario_hash(v.scenario.params, v.scenario.prelaunch) for v in exp.variants]
     tasks = []
     for rep in range(replications):
         keys = [
-            task_key(h, v.grid, exp.seed, rep, commit, None if v.draw is None else v.draw.identity())
+            task_key(h, v.grid, exp.seed, rep, None if v.draw is None else v.draw.identity())
             for h, v in zip(hashes, exp.variants)
         ]
         for i, v in enumerate(exp.variants):
@@ -131,7 +131,7 @@ def plan(exp: Experiment, replications: int, commit: str | None) -> list[Planned
             if exp.emulate_evaluation and evaluated:
                 elsewhere = comparator_replication(rep)
                 draw = None if v.draw is None else v.draw.identity()
-                key = task_key(hashes[i], v.grid, exp.seed, elsewhere, commit, draw)
+                key = task_key(hashes[i], v.grid, exp.seed, elsewhere, draw)
                 comparator = Planned(key, v, i, elsewhere, hashes[i], False, evaluated, is_comparator=True)
             tasks.append(Planned(keys[i], v, i, rep, hashes[i], is_ref, deps, comparator))
     return tasks
@@ -284,7 +284,7 @@ def run_experiment(
     reps = exp.replications
     total = Outcome([])
     while True:
-        tasks = plan(exp, reps, commit)
+        tasks = plan(exp, reps)
         if on_plan is not None:
             on_plan(tasks, reps)
         out = run_tasks(tasks, exp, store, executor, commit, progress)

@@ -30,12 +30,15 @@ from sim.outcomes.evaluation import case_summary, design_for
 from sim.outcomes.metrics import cohort_kpis, enrolment_starts, mdt_cohort
 from sim.outcomes.rundata import RunData
 from sim.parameters.params import Params
+from sim.provenance import code_identity
 
 
-def task_key(scenario_hash_: str, grid: Any, seed: int, replication: int, commit: str | None, draw: Any = None) -> str:
-    """The results store's key: scenario hash, grid point, seed, replication, version and commit, and
-    a posterior draw's number and values where there is one (without one, the key is as it always was)."""
-    parts = [scenario_hash_, grid, seed, replication, __version__, commit] + ([draw] if draw is not None else [])
+def task_key(scenario_hash_: str, grid: Any, seed: int, replication: int, draw: Any = None) -> str:
+    """The results store's key: scenario hash, grid point, seed, replication, version and the code that runs
+    (:func:`sim.provenance.code_identity`: a commit that leaves the package's code alone keeps every finished
+    run), and a posterior draw's number and values where there is one."""
+    parts = [scenario_hash_, grid, seed, replication, __version__, code_identity()]
+    parts += [draw] if draw is not None else []
     text = json.dumps(parts, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
