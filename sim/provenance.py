@@ -12,11 +12,23 @@ import hashlib
 import subprocess
 from pathlib import Path
 
+# What a run's numbers depend on besides its parameters, as paths in the checkout: the package, and the
+# evaluation designs the comparator runs match by (sim.outcomes.evaluation.DESIGNS_FILE)
+CODE_PATHS = ("sim", "calibration/evaluation_designs.toml")
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=30)
+
+
+def _checkout() -> Path:
+    return Path(__file__).resolve().parents[1]
+
 
 @functools.cache
 def git_commit() -> str | None:
     """The checkout's commit, or None outside a checkout (see :func:`describe`)."""
-    return describe(Path(__file__).resolve().parents[1])
+    return describe(_checkout())
 
 
 def describe(root: Path) -> str | None:
@@ -27,15 +39,11 @@ def describe(root: Path) -> str | None:
     ``+dirty`` would not.  Untracked files are left out.  Results stores key runs by the code itself
     (:func:`code_identity`), not by this.
     """
-
-    def git(*args: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=30)
-
     try:
-        head = git("rev-parse", "HEAD")
+        head = _git(root, "rev-parse", "HEAD")
         if head.returncode != 0:
             return None
-        changes = git("diff", "HEAD", "--no-ext-diff", "--no-textconv", "--binary")
+        changes = _git(root, "diff", "HEAD", "--no-ext-diff", "--no-textconv", "--binary")
     except (OSError, subprocess.SubprocessError):
         return None
     commit = head.stdout.decode().strip()
@@ -48,32 +56,29 @@ def describe(root: Path) -> str | None:
 
 @functools.cache
 def code_identity() -> str | None:
-    """What the results stores key runs by, beside the version: the package's code (see :func:`describe_code`)."""
-    package = Path(__file__).resolve().parent
-    return describe_code(package.parent, package.name)
+    """What the results stores key runs by, beside the version: the code of :data:`CODE_PATHS`
+    (:func:`describe_code`)."""
+    return describe_code(_checkout(), CODE_PATHS)
 
 
-def describe_code(root: Path, folder: str) -> str | None:
-    """The code in ``folder`` of the checkout at ``root``, by content: git's hash of the folder's committed tree;
-    with ``+dirty.`` and a hash of its uncommitted changes and untracked files when there are any.  None
-    outside a checkout (an installed package: its version says which code it is).
+def describe_code(root: Path, paths: tuple[str, ...]) -> str | None:
+    """The code at ``paths`` (folders or files) of the checkout at ``root``, by content: a hash of git's ids of
+    them as committed; with ``+dirty.`` and a hash of their uncommitted changes and untracked files when there
+    are any.  None outside a checkout (an installed package: its version says which code it is).
 
     Two checkouts with the same code have the same identity whatever else differs, so a commit that changes
     only the docs, the tests or the study files keeps every finished run of a results store (the scenario
     hash covers the parameters a study file sets); a change to the code, committed or not, never reuses a run
     made by other code.  Untracked files count here (a new module the code imports), not in :func:`describe`.
     """
-
-    def git(*args: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=30)
-
     try:
-        tree = git("rev-parse", f"HEAD:{folder}")
-        if tree.returncode != 0:
+        ids = [_git(root, "rev-parse", f"HEAD:{path}") for path in paths]
+        if any(found.returncode != 0 for found in ids):
             return None
-        changes = git("diff", "HEAD", "--no-ext-diff", "--no-textconv", "--binary", "--", folder)
-        untracked = git("ls-files", "--others", "--exclude-standard", "-z", "--", folder)
-        identity = "tree:" + tree.stdout.decode().strip()
+        changes = _git(root, "diff", "HEAD", "--no-ext-diff", "--no-textconv", "--binary", "--", *paths)
+        untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", *paths)
+        committed = "\n".join(f"{path} {found.stdout.decode().strip()}" for path, found in zip(paths, ids))
+        identity = "code:" + hashlib.sha256(committed.encode()).hexdigest()[:40]
         if changes.returncode != 0 or untracked.returncode != 0:  # the changes could not be read
             return identity + "+dirty"
         if not changes.stdout and not untracked.stdout:

@@ -28,6 +28,7 @@ def checkout(tmp_path: Path) -> Path:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "rates.py").write_text("RATE = 1.0\n")
     (tmp_path / "README.md").write_text("a model\n")
+    (tmp_path / "data.toml").write_text("controls = 1\n")  # a data file the runs read
     _git(tmp_path, "add", ".")
     _git(tmp_path, "commit", "-q", "-m", "first")
     return tmp_path
@@ -67,37 +68,40 @@ def test_outside_a_checkout_there_is_no_commit(tmp_path: Path) -> None:
 
 
 def test_the_code_keeps_its_identity_through_commits_that_leave_it_alone(checkout: Path) -> None:
-    first = describe_code(checkout, "pkg")
-    assert first is not None and first.startswith("tree:")
+    first = describe_code(checkout, ("pkg", "data.toml"))
+    assert first is not None and first.startswith("code:")
     (checkout / "README.md").write_text("a model, documented\n")
-    assert describe_code(checkout, "pkg") == first  # an uncommitted change elsewhere
+    assert describe_code(checkout, ("pkg", "data.toml")) == first  # an uncommitted change elsewhere
     _git(checkout, "commit", "-q", "-am", "docs")
-    assert describe_code(checkout, "pkg") == first  # a commit elsewhere: every finished run is kept
+    assert describe_code(checkout, ("pkg", "data.toml")) == first  # a commit elsewhere: every finished run is kept
     (checkout / "pkg" / "rates.py").write_text("RATE = 2.0\n")
     _git(checkout, "commit", "-q", "-am", "a model change")
-    changed = describe_code(checkout, "pkg")
-    assert changed is not None and changed.startswith("tree:") and changed != first
+    changed = describe_code(checkout, ("pkg", "data.toml"))
+    assert changed is not None and changed.startswith("code:") and changed != first
+    (checkout / "data.toml").write_text("controls = 2\n")
+    _git(checkout, "commit", "-q", "-am", "a data change")
+    assert describe_code(checkout, ("pkg", "data.toml")) not in (first, changed, None)
 
 
 def test_uncommitted_code_and_new_modules_are_told_apart(checkout: Path) -> None:
-    clean = describe_code(checkout, "pkg")
+    clean = describe_code(checkout, ("pkg", "data.toml"))
     (checkout / "pkg" / "rates.py").write_text("RATE = 2.0\n")
-    edit = describe_code(checkout, "pkg")
+    edit = describe_code(checkout, ("pkg", "data.toml"))
     (checkout / "pkg" / "rates.py").write_text("RATE = 3.0\n")
-    other = describe_code(checkout, "pkg")
+    other = describe_code(checkout, ("pkg", "data.toml"))
     assert edit is not None and other is not None and clean is not None
     assert edit.startswith(clean + "+dirty.") and other.startswith(clean + "+dirty.") and edit != other
     (checkout / "pkg" / "rates.py").write_text("RATE = 1.0\n")
-    assert describe_code(checkout, "pkg") == clean
+    assert describe_code(checkout, ("pkg", "data.toml")) == clean
     (checkout / "pkg" / "new_module.py").write_text("X = 1\n")  # untracked, but the code may import it
-    added = describe_code(checkout, "pkg")
+    added = describe_code(checkout, ("pkg", "data.toml"))
     assert added is not None and added.startswith(clean + "+dirty.")
     (checkout / "pkg" / "new_module.py").write_text("X = 2\n")
-    assert describe_code(checkout, "pkg") not in (added, clean)
+    assert describe_code(checkout, ("pkg", "data.toml")) not in (added, clean)
 
 
 def test_code_outside_a_checkout_has_no_identity(tmp_path: Path) -> None:
-    assert describe_code(tmp_path, "pkg") is None
+    assert describe_code(tmp_path, ("pkg", "data.toml")) is None
 
 
 def test_a_runs_key_follows_the_code_and_nothing_else_of_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,3 +113,11 @@ def test_a_runs_key_follows_the_code_and_nothing_else_of_the_checkout(monkeypatc
         keys.setdefault(code, set()).add(tasks.task_key("scenario", None, 1, 0))
     assert all(len(found) == 1 for found in keys.values())  # the same code: the same key
     assert len({next(iter(found)) for found in keys.values()}) == 4  # other code: another key
+
+
+def test_the_code_identity_covers_the_evaluation_designs_the_runs_read() -> None:
+    from sim.outcomes.evaluation import DESIGNS_FILE
+    from sim.provenance import CODE_PATHS, _checkout
+
+    assert DESIGNS_FILE.relative_to(_checkout()).as_posix() in CODE_PATHS
+    assert "sim" in CODE_PATHS
