@@ -3,9 +3,12 @@ known answers."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sim.calibration.sensitivity import (
     _bootstrap,
@@ -14,6 +17,7 @@ from sim.calibration.sensitivity import (
     morris_indices,
     screen,
     sobol,
+    sobol_design,
     sobol_evaluations,
 )
 
@@ -191,6 +195,21 @@ def test_sobol_bootstrap_draws_from_its_own_generator_not_numpys_global_one():
     assert one[0].shape == (2, 3, 1) and np.all(one[0] <= one[1])
     assert not np.array_equal(one[0], two[0])
     np.testing.assert_array_equal(one[0], _bootstrap(f_A, f_B, f_AB, 199, 2)[0])
+
+
+def test_sobol_bootstrap_intervals_are_scipys_up_to_the_resamples_drawn():
+    n, low, high = 256, np.array([-np.pi] * 3), np.array([np.pi] * 3)
+    Y = ishigami(sobol_design(low, high, n, 1)).T  # (k = 1, (d + 2) n)
+    f_A, f_B, f_AB = Y[:, :n], Y[:, n : 2 * n], np.moveaxis(Y[:, 2 * n :].reshape(1, n, 3), -1, 0)
+    res = stats.sobol_indices(func={"f_A": f_A, "f_B": f_B, "f_AB": f_AB}, n=n)
+    np.random.seed(5)  # scipy's resamples come from the global generator
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = res.bootstrap(n_resamples=999)
+    low_ours, high_ours = _bootstrap(f_A, f_B, f_AB, 999, 5)
+    for i, part in enumerate((theirs.first_order, theirs.total_order)):
+        np.testing.assert_allclose(low_ours[i].ravel(), part.confidence_interval.low.ravel(), atol=0.03)
+        np.testing.assert_allclose(high_ours[i].ravel(), part.confidence_interval.high.ravel(), atol=0.03)
 
 
 def test_sobol_rejects_bad_input():
