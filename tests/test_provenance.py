@@ -108,7 +108,7 @@ def test_a_runs_key_follows_the_code_and_nothing_else_of_the_checkout(monkeypatc
     import sim.experiments.tasks as tasks
 
     keys = {}
-    for code in ("tree:a", "tree:a", "tree:b", "tree:a+dirty.1", None):
+    for code in ("code:a", "code:a", "code:b", "code:a+dirty.1", None):
         monkeypatch.setattr(tasks, "code_identity", lambda code=code: code)
         keys.setdefault(code, set()).add(tasks.task_key("scenario", None, 1, 0))
     assert all(len(found) == 1 for found in keys.values())  # the same code: the same key
