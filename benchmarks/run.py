@@ -36,6 +36,7 @@ import parallel  # noqa: E402  (benchmarks/parallel.py and sweep.py, beside this
 import simpy  # noqa: E402
 import sweep  # noqa: E402
 
+from sim import compiled  # noqa: E402
 from sim.parameters.params import Params  # noqa: E402
 from sim.parameters.tree import apply_overrides  # noqa: E402
 from sim.replication.runner import FILES, multiple_replications, write_outputs  # noqa: E402
@@ -452,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         int(med("calendar_entries_dispatched")), warmup + horizon, int(med("people")), args.seed
     )
     fig: dict[str, Any] = {
+        "build": compiled.build_name(),  # "python", or "mypyc" with the compiled build (caresim compile)
         "registered_population": pop,
         "cohort_people_simulated": med("people") if "people" in runs[0] else None,
         "horizon_days": horizon,
@@ -513,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     rows: list[tuple[str, Any, str]] = [
+        ("build", fig["build"], "pure Python, or mypyc: the compiled build (caresim compile)"),
         ("registered population", pop, "people"),
         ("cohort simulated", int(fig["cohort_people_simulated"] or 0), "people (person-level, incl. entrants)"),
         ("warm-up + horizon", f"{warmup:g} + {horizon:g}", "days"),

@@ -3,11 +3,17 @@
 The Python API (:mod:`sim.api`) is available from here, ``from sim import run, compare``: its names are
 those of ``sim.api.__all__``, imported on first use, so that ``import sim`` alone stays as light as the
 version it holds (``tests/test_architecture.py`` declares this one import from a higher layer).
+
+A compiled build of the model (``caresim compile``, :mod:`sim.compiled`) is used only when it matches
+the sources: the guard below runs before any model module is imported.
 """
 
 import typing as _typing
 
+from sim.compiled import guard as _guard
+
 __version__ = "0.11.0"
+_guard()
 
 
 def __getattr__(name: str) -> _typing.Any:

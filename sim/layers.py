@@ -14,6 +14,7 @@ that a pathway can annotate ``m: Model``), and no private name (``_x``) imported
 from __future__ import annotations
 
 LAYERS: tuple[tuple[str, str], ...] = (
+    ("sim.compiled", "the compiled build of the model: which modules, whether it is current, making it"),
     ("sim", "the package's version, and the Python API's names, imported on first use"),
     ("sim.provenance", "where a result came from: git commit, file hashes"),
     ("sim.processes", "child processes that end with the process that started them"),

@@ -3,6 +3,8 @@
 A skipped browser test is not silent: the end of the test output has one line saying why it was skipped,
 how to install the browser and how to run the test then, even with ``-q`` and ``-n auto``.
 The evaluations' pool of controls is the place's own size in the suite (below).
+Tests marked ``compiled`` run only with ``CARESIM_EXPECT_COMPILED=1``, where the compiled build must be in use
+(``.ci/run`` makes it); elsewhere they are deselected, and pytest's count of deselected tests says so.
 """
 
 from __future__ import annotations
@@ -16,6 +18,26 @@ import pytest
 # controls come from a place of their own size, unless a test sets the variable itself
 # (tests/test_evaluation_pool.py).  Set here, so that every worker process inherits it.
 os.environ.setdefault("CARESIM_POOL_POPULATION", "0")
+EXPECT_COMPILED = os.environ.get("CARESIM_EXPECT_COMPILED", "") not in ("", "0")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if EXPECT_COMPILED:
+        from sim import compiled
+
+        kind, why = compiled.state()
+        if compiled.build_name() != "mypyc":
+            why = why or "turned off"
+            raise pytest.UsageError(f"CARESIM_EXPECT_COMPILED=1 but the compiled build is {kind}: {why}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if EXPECT_COMPILED:
+        return
+    left_out = [item for item in items if "compiled" in item.keywords]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if "compiled" not in item.keywords]
 
 
 @pytest.fixture(autouse=True)

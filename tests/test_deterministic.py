@@ -28,7 +28,7 @@ def test_deterministic_queue_totals():
     for k in range(10):
         env.process(customer(k))
     env.run()
-    pool._tick()
+    pool.tick()
     assert waits == [0.5 * k for k in range(10)]
     assert env.now == 15.0
     assert pool.area_queue == sum(waits) == 22.5  # time-integral of the queue = total waiting

@@ -154,7 +154,7 @@ def simulate(
                     env.process(customer(now, s))
 
     def snapshot(edge: str) -> None:
-        pool._tick()  # bring the pool's integrals up to now
+        pool.tick()  # bring the pool's integrals up to now
         snaps[edge] = (pool.area_queue, pool.area_in_use)
 
     env.process(source())

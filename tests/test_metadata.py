@@ -10,6 +10,7 @@ import pandas
 import scipy
 import simpy
 
+from sim import compiled
 from sim.reports import metadata
 from sim.scenarios.scenario import RunSettings, baseline
 
@@ -25,6 +26,7 @@ def test_metadata_records_python_numpy_scipy_simpy_and_pandas(tmp_path):
         "pandas": pandas.__version__,
     }
     assert meta["versions"] == expected
+    assert meta["build"] == compiled.build_name() in ("python", "mypyc")
     written = json.loads(metadata.write(tmp_path, meta).read_text(encoding="utf-8"))
     assert written["versions"] == expected
 

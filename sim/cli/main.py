@@ -16,6 +16,8 @@ calibration study (``sim/cli/calibrate.py``).
 
 ``caresim app`` starts the what-if page for commissioners (``sim/app/``).
 
+``caresim compile`` builds the optional compiled build of the model (``sim/cli/compile.py``).
+
 ``caresim validation`` prints the baseline beside the validation rows of EVIDENCE.md and writes
 ``docs/validation.md`` (``sim/cli/validation.py``).
 
@@ -102,6 +104,9 @@ def build_parser() -> Parser:
         calibrate as cli_calibrate,
     )
     from sim.cli import (
+        compile as cli_compile,
+    )
+    from sim.cli import (
         sensitivity as cli_sensitivity,
     )
     from sim.cli import (
@@ -113,6 +118,7 @@ def build_parser() -> Parser:
 
     cli_batch.add_commands(commands)
     cli_calibrate.add_commands(commands)
+    cli_compile.add_commands(commands)
     cli_sensitivity.add_commands(commands)
     cli_sites.add_commands(commands)
     cli_validation.add_commands(commands)
@@ -128,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             raise UsageError(
                 "command line: choose a command: run, validate, compare, experiment, report, sweep, "
-                "calibrate, sensitivity, sites, validation or app "
+                "calibrate, sensitivity, sites, validation, app or compile "
                 "(see caresim --help)"
             )
         if args.command == "validate":
@@ -163,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
             from sim.app.command import app
 
             return app(args)
+        if args.command == "compile":
+            from sim.cli.compile import compile_command
+
+            return compile_command(args)
         from sim.cli.run import run
 
         return run(args)

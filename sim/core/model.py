@@ -82,6 +82,34 @@ WIDTHS_RUN_DAYS = 1095.0
 LONG_RUN_WIDTHS = 2.0
 
 
+# what Model._derive sets, the stays aside (read at each admission, never drawn ahead): a change to any of
+# them at a launch means the people living at home need their next events redrawn (Model.launch)
+DERIVED = (
+    "support_factor",
+    "crisis_fit_hr",
+    "death_fit_hr",
+    "frailty_up",
+    "frailty_down",
+    "referral",
+    "home_care_request",
+    "care_homes_65_plus",
+    "care_home_age_hr",
+    "care_home_request",
+    "home_care_end",
+    "crisis_tau",
+    "crisis_boost",
+    "crisis_need_hr",
+    "crisis_alone_hr",
+    "crisis_care_home_hr",
+    "death_care_home_hr",
+    "need_carries_care_home_hr",
+    "mdt_referral_hr",
+    "unmet_need_hr",
+    "reablement_request_hr",
+    "demand",
+)
+
+
 def stream_width(width: int, run_days: float) -> int:
     """The first draws of a group of :data:`STREAM_GROUPS` to keep at hand per person in a run of ``run_days``
     (warm-up and window): ``width`` for a run up to :data:`WIDTHS_RUN_DAYS`, more in proportion for a longer
@@ -224,6 +252,10 @@ class Model:
         self.reablement_request_hr = sc.reablement_request_hr
         self.demand = CrisisCalendar.from_params(p, self.window_start)  # None: crisis risk does not follow the calendar
 
+    def derived(self) -> tuple[object, ...]:
+        """The values :meth:`_derive` sets that hazards already drawn depend on (:data:`DERIVED`), in order."""
+        return tuple(getattr(self, name) for name in DERIVED)
+
     def launch(self, params: Params) -> bool:
         """Switch to the scenario's services at the start of the statistics window, like a pilot's launch.
 
@@ -236,13 +268,11 @@ class Model:
         ``_derive`` sets (stays aside, which are read at each admission) is now different,
         so the people living at home need their next events redrawn.
         """
-        before = dict(vars(self))
+        before = self.derived()
         self.launched = params
         self.p = improved(params, self.mortality_factor)  # ``params`` itself until a projection's first year
         self._derive()
-        rates_changed = any(
-            _differs(v, before.get(k)) for k, v in vars(self).items() if k not in ("p", "_los", "launched")
-        )
+        rates_changed = any(_differs(a, b) for a, b in zip(self.derived(), before))
         cap = capacities(params)
         self.core_beds = cap["core_beds"]
         self.beds.resize(cap["core_beds"], cap["ring_fenced_beds"], cap["escalation_beds"])

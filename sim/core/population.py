@@ -174,7 +174,7 @@ class Population:
         """The cohort at time 0: ages spread within bands (:func:`band_age`; evenly when the bands are not held)."""
         sizes = cohort_sizes(self.p)
         held, rates = self.p.place.hold_age_structure, band_death_rates(self.p)
-        self.streams.ensure(len(self.age0) + sum(sizes))  # every stream made for the whole cohort at once
+        self.streams.ensure(len(self.age0) + int(sizes.sum()))  # every stream made for the whole cohort at once
         for band, n in enumerate(sizes):
             for _ in range(n):
                 pid = len(self.age0)

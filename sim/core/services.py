@@ -59,8 +59,6 @@ class CapacityPool:
             self.area_queue += self.waiting * dt
             self._last = now
 
-    _tick = tick
-
     @property
     def free(self) -> int:
         return self.capacity - self.in_use
@@ -68,7 +66,7 @@ class CapacityPool:
     def try_take(self, reserve: int = 0) -> bool:
         """Take a unit now if more than ``reserve`` are free and nobody waits; no event."""
         if self.capacity - self.in_use > reserve and not self.waiting:
-            self._tick()
+            self.tick()
             self.in_use += 1
             self.served += 1
             if self.in_use > self.max_in_use:
@@ -78,7 +76,7 @@ class CapacityPool:
 
     def _enqueue(self, priority: int) -> simpy.Event:
         event = simpy.Event(self.env)
-        self._tick()
+        self.tick()
         self.queues[priority].append(event)
         self.waiting += 1
         return event
@@ -115,7 +113,7 @@ class CapacityPool:
             return
         for queue in self.queues:
             if event in queue:
-                self._tick()
+                self.tick()
                 queue.remove(event)
                 self.waiting -= 1
                 return
@@ -131,7 +129,7 @@ class CapacityPool:
 
     def give_back(self) -> None:
         """Release a unit: the first waiter in the highest priority gets it (unless the pool is shrinking)."""
-        self._tick()
+        self.tick()
         if self.in_use > self.capacity:  # capacity was cut: units leave as they are released
             self.in_use -= 1
             return
@@ -145,7 +143,7 @@ class CapacityPool:
         """Change the number of units (a scenario's launch): new units go to waiters at once."""
         if capacity < 0:
             raise ValueError(f"{self.name}: capacity must be at least 0, got {capacity}")
-        self._tick()
+        self.tick()
         self.capacity = int(capacity)
         while self.waiting and self.in_use < self.capacity:
             self.in_use += 1
@@ -156,7 +154,7 @@ class CapacityPool:
         """Mark units in use at the start (the initial state)."""
         if self.in_use + units > self.capacity:
             raise ValueError(f"{self.name}: cannot have {self.in_use + units} units in use of {self.capacity}")
-        self._tick()
+        self.tick()
         self.in_use += units
         self.max_in_use = max(self.max_in_use, self.in_use)
 

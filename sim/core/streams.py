@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from array import array
 from dataclasses import dataclass
+from typing import SupportsIndex
 
 import numpy as np
 
@@ -190,7 +191,8 @@ class PersonStream:
 class Streams:
     """All random streams of one replication, keyed by name."""
 
-    def __init__(self, seed: int, replication: int, persons: int = 0) -> None:
+    def __init__(self, seed: SupportsIndex, replication: SupportsIndex, persons: int = 0) -> None:
+        # (SupportsIndex, not int: numpy integers are welcome, and wrong types get the ValueError below)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         if isinstance(replication, bool) or not isinstance(replication, (int, np.integer)) or replication < 0:

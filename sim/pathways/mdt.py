@@ -71,11 +71,11 @@ def recent(times: list[float], now: float) -> int:
 
 def risk_scores(m: Model, pids: npt.NDArray[np.int_], now: float) -> npt.NDArray[np.float64]:
     """The GP-visible risk score of each person in ``pids`` at time ``now``."""
-    pop = m.pop
-    age = np.array([pop.age(i, now) for i in pids])
-    frailty = np.array([pop.frailty[i] for i in pids])
-    adm = np.array([recent(m.recent_admissions[i], now) for i in pids])
-    ae = np.array([recent(m.recent_ae[i], now) for i in pids])
+    pop, people = m.pop, pids.tolist()  # Python ints, as the typed code (and its compiled build) takes them
+    age = np.array([pop.age(i, now) for i in people])
+    frailty = np.array([pop.frailty[i] for i in people])
+    adm = np.array([recent(m.recent_admissions[i], now) for i in people])
+    ae = np.array([recent(m.recent_ae[i], now) for i in people])
     return (
         SCORE_AGE_PER_YEAR * np.clip(age - 65.0, 0, None)
         + SCORE_PER_FRAILTY_LEVEL * frailty
@@ -86,9 +86,9 @@ def risk_scores(m: Model, pids: npt.NDArray[np.int_], now: float) -> npt.NDArray
 
 def clinician_views(m: Model, pids: npt.NDArray[np.int_], scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """How clinicians rank ``pids`` for referral: the score, part of the hidden persistent risk, and an error."""
-    p = m.p.mdt
-    risk = np.log(np.array([m.pop.risk[i] for i in pids], dtype=float))
-    z = np.array([_NORMAL.inv_cdf(min(max(m.u("mdt_clinician", int(i)), 1e-12), 1 - 1e-12)) for i in pids], dtype=float)
+    p, people = m.p.mdt, pids.tolist()
+    risk = np.log(np.array([m.pop.risk[i] for i in people], dtype=float))
+    z = np.array([_NORMAL.inv_cdf(min(max(m.u("mdt_clinician", i), 1e-12), 1 - 1e-12)) for i in people], dtype=float)
     views: npt.NDArray[np.float64] = scores + p.clinician_sees * risk + p.clinician_noise_sd * z
     return views
 
@@ -183,7 +183,7 @@ class Teams:
         ranked = alive_home[np.argsort(-scores, kind="stable")][:eligible]
         broad = int(round(m.p.mdt.enrol_broad_share * sum(self.free)))
         if broad > 0:  # the team's own order within the eligible group, then the score's ranking
-            keys = np.array([self.order_key(int(pid)) for pid in ranked], dtype=float)
+            keys = np.array([self.order_key(pid) for pid in ranked.tolist()], dtype=float)
             self.enrol_in_order(ranked[np.argsort(keys, kind="stable")], broad)
         self.enrol_in_order(ranked, len(alive_home))
 
@@ -198,14 +198,14 @@ class Teams:
         """Enrol people not yet enrolled, in ``order``, into at most ``places`` free places."""
         m, pop = self.m, self.m.pop
         preferred = m.p.mdt.preferred_discipline
-        for pid in order:
+        for pid in order.tolist():
             if not any(self.free) or places <= 0:
                 break
             if m.mdt[pid] >= 0:
                 continue
             want = int(preferred[pop.need[pid]])
             d = want if self.free[want] > 0 else max(range(len(self.free)), key=lambda k: self.free[k])
-            self.enrol(int(pid), d)
+            self.enrol(pid, d)
             places -= 1
 
     def enrol(self, pid: int, discipline: int) -> None:

@@ -145,7 +145,7 @@ def _monitor(m: Model, rows: list[tuple[float, str, int]], snap: dict[str, float
     env = m.env
     yield env.timeout(m.window_start)
     for pool in m.pools:
-        pool._tick()
+        pool.tick()
     snap["beds_area"] = m.beds.area_in_use
     snap["beds_in_use"] = m.beds.in_use
     step = m.p.time.timeseries_step_days
@@ -218,7 +218,7 @@ def single_run(
     wall = time.perf_counter() - t0
     events_processed = next(m.env._eid)  # SimPy's event counter: events scheduled so far
     for pool in m.pools:
-        pool._tick()
+        pool.tick()
     for pid in range(len(m.pop)):
         m.home_spell_close(pid)
     with rare_collections():  # the records made into tables: hundreds of thousands of new rows in a long run

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim import __version__
+from sim import __version__, compiled
 from sim.parameters.params import Params
 from sim.parameters.timeline import change_record, changes_of
 from sim.parameters.tree import walk
@@ -91,6 +91,7 @@ def base_metadata(
         "caresim_version": __version__,
         "git_commit": git_commit(),
         "python": sys.version.split()[0],
+        "build": compiled.build_name(),  # the model as pure Python, or its compiled build (the same numbers)
         "versions": versions(),
         "platform": platform.platform(),
         TIMING: {"created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
