@@ -97,7 +97,7 @@ def extensions(package: Path = PACKAGE) -> list[Path]:
 def state(package: Path = PACKAGE) -> tuple[str, str]:
     """``("pure", why)``, ``("compiled", "")`` or ``("stale", what changed)``: what ``import sim`` does here."""
     if not extensions(package):
-        return "pure", "no compiled build (caresim compile makes one)"
+        return "pure", "none made; caresim compile makes one"
     try:
         built = json.loads((package / MANIFEST).read_text())["sources"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -109,6 +109,8 @@ def state(package: Path = PACKAGE) -> tuple[str, str]:
         return "stale", f"sim/{changed[0]}{more} changed since the build was made"
     if set(built_modules(package)) != set(MODULES):
         return "stale", "the build compiled other modules than this version compiles"
+    if len(extensions(package)) != len(MODULES) + 1:
+        return "stale", "some of the build's files are missing"
     return "compiled", ""
 
 

@@ -124,6 +124,7 @@ def test_help(capsys):
         ("experiment", ("--workers", "--dask", "--resume", "--quiet", "--reps", "--population", "--out")),
         ("report", ()),
         ("app", ("--port", "--host")),
+        ("compile", ("--status", "--remove")),
     ):
         code, out, _ = cli(capsys, command, "--help")
         assert code == 0 and all(flag in out for flag in flags), command

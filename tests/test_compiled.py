@@ -107,6 +107,13 @@ def test_a_build_without_its_manifest_or_of_other_modules_is_stale(tmp_path):
     assert compiled.state(package)[0] == "stale"
 
 
+def test_a_build_missing_a_file_is_stale(tmp_path):
+    package = fake_package(tmp_path)
+    fake_build(package)
+    compiled.source("sim.pathways.home", package).with_suffix(SUFFIX).unlink()
+    assert compiled.state(package) == ("stale", "some of the build's files are missing")
+
+
 def test_remove_deletes_the_build_and_nothing_else(tmp_path):
     package = fake_package(tmp_path)
     before = sorted(p for p in package.rglob("*") if p.is_file())
@@ -130,6 +137,17 @@ def test_the_command_reports_the_state(capsys):
     assert main(["compile", "--status"]) == 0
     kind, _ = compiled.state()
     assert capsys.readouterr().out.startswith(f"compiled build: {kind}")
+
+
+def test_the_command_without_the_tools_ends_with_one_line_and_changes_nothing(capsys, monkeypatch):
+    from sim.cli.main import main
+
+    before = compiled.state()
+    monkeypatch.setattr(compiled, "missing_tools", lambda: ["a C compiler (cc is not on PATH)"])
+    assert main(["compile"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("caresim: error: compile: the compiled build needs a C compiler") and err.count("\n") == 1
+    assert compiled.state() == before
 
 
 # --- on the compiled build itself (CI: caresim compile, then CARESIM_EXPECT_COMPILED=1) ---------------------

@@ -42,6 +42,6 @@ def compile_command(args: argparse.Namespace) -> int:
     try:
         made = compiled.build()
     except compiled.BuildError as e:
-        raise UsageError(f"caresim compile: {e}") from None
+        raise UsageError(f"compile: {e}") from None
     print(f"built {len(made)} extensions in {time.perf_counter() - start:.0f} s; runs now use them")
     return 0
