@@ -99,7 +99,8 @@ def state(package: Path = PACKAGE) -> tuple[str, str]:
     if not extensions(package):
         return "pure", "none made; caresim compile makes one"
     try:
-        built = json.loads((package / MANIFEST).read_text())["sources"]
+        manifest = json.loads((package / MANIFEST).read_text())
+        built, modules = dict(manifest["sources"]), set(manifest["modules"])
     except (OSError, ValueError, KeyError, TypeError):
         return "stale", f"{MANIFEST} is missing or unreadable"
     now = fingerprint(package)
@@ -107,19 +108,11 @@ def state(package: Path = PACKAGE) -> tuple[str, str]:
     if changed:
         more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
         return "stale", f"sim/{changed[0]}{more} changed since the build was made"
-    if set(built_modules(package)) != set(MODULES):
+    if modules != set(MODULES):
         return "stale", "the build compiled other modules than this version compiles"
     if len(extensions(package)) != len(MODULES) + 1:
         return "stale", "some of the build's files are missing"
     return "compiled", ""
-
-
-def built_modules(package: Path = PACKAGE) -> list[str]:
-    """The modules the manifest says were compiled (empty without one)."""
-    try:
-        return list(json.loads((package / MANIFEST).read_text())["modules"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
 
 
 class _FromSource(importlib.abc.MetaPathFinder):
