@@ -33,6 +33,12 @@ Process: TypeAlias = Generator[simpy.Event, object, None]
 class Environment(simpy.Environment):
     """SimPy's environment, with a way to move the clock forward when nothing is scheduled in between."""
 
+    @property
+    def now(self) -> float:
+        """The current simulation time (SimPy's own ``now``; here so the compiled build reads it without a
+        Python frame: the model reads the clock millions of times a run)."""
+        return self._now
+
     def move(self, delay: float) -> bool:
         """Move the clock on by ``delay`` if no scheduled event is due at or before then; False if one is.
 

@@ -20,7 +20,7 @@ from sim.core.projection import improved
 from sim.core.records import OpenSpell, Records
 from sim.core.seasons import CrisisCalendar
 from sim.core.services import CapacityPool, DailySlots
-from sim.core.streams import MAX_WIDTH, Streams
+from sim.core.streams import MAX_WIDTH, PersonStream, Streams
 from sim.parameters.params import Params, capacity_basis, per_place
 from sim.vocabulary import Care, Delay, Kind, Place, Responsible, Spell
 
@@ -206,11 +206,12 @@ class Model:
         # home spells, six doubles each: end, pid, expected GP contacts, uniform, expected nursing visits, uniform
         self.gp_spells = bytearray()
         self._handlers: dict[int, Handler] = {}  # calendar kind -> its handler
-        self._draws: dict[str, Draw] = {}  # stream name -> bound PersonStream.next
-        self.hazard_draws = tuple(self.stream(name) for name in HAZARD_STREAMS)  # read by home.schedule_next
-        self.u_referral = self.stream("referral")  # read by home.schedule_referral
-        self.u_season = self.stream("crisis_season")  # read by home.calendar_crisis_time
-        self._u_gp, self._u_nursing = self.stream("gp_contacts"), self.stream("nursing_visits")
+        # stream name -> the stream; the pathways call its ``next`` (a direct call in the compiled build)
+        self._streams: dict[str, PersonStream] = {}
+        self.hazard_streams = tuple(self.person_stream(name) for name in HAZARD_STREAMS)  # home.schedule_next's
+        self.referral_stream = self.person_stream("referral")  # read by home.schedule_referral
+        self.season_stream = self.person_stream("crisis_season")  # read by home.calendar_crisis_time
+        self._gp_stream, self._nursing_stream = self.person_stream("gp_contacts"), self.person_stream("nursing_visits")
         self.launched = params  # the parameters as launched, before a projection's mortality improvement
         self.mortality_factor = 1.0  # a projection's multiplier of death rates this year (sim.pathways.demography)
         self.onset_factor = 1.0  # ... of frailty's onset (fit to mild) this year, healthy ageing (home.schedule_next)
@@ -293,17 +294,18 @@ class Model:
     # --- streams ------------------------------------------------------------
     def u(self, name: str, pid: int) -> float:
         """Person ``pid``'s next uniform from stream ``name``."""
-        try:
-            return self._draws[name](pid)
-        except KeyError:
-            return self.stream(name)(pid)
+        return self.person_stream(name).next(pid)
+
+    def person_stream(self, name: str) -> PersonStream:
+        """Stream ``name``: ``person_stream(name).next(pid)`` is ``u(name, pid)``."""
+        stream = self._streams.get(name)
+        if stream is None:
+            stream = self._streams[name] = self.streams.person(name)
+        return stream
 
     def stream(self, name: str) -> Draw:
         """The draw function of stream ``name``: ``stream(name)(pid)`` is ``u(name, pid)``."""
-        draw = self._draws.get(name)
-        if draw is None:
-            draw = self._draws[name] = self.streams.person(name).next
-        return draw
+        return self.person_stream(name).next
 
     # --- people --------------------------------------------------------
     def new_person_slots(self) -> None:
@@ -368,7 +370,12 @@ class Model:
             days = now - start
             nursing = self.p.community.nursing_visits_per_year[self.pop.frailty[pid]] / DAYS_PER_YEAR
             self.gp_spells += _PACK_SPELL(
-                now, pid, self.gp_rate(pid) * days, self._u_gp(pid), nursing * days, self._u_nursing(pid)
+                now,
+                pid,
+                self.gp_rate(pid) * days,
+                self._gp_stream.next(pid),
+                nursing * days,
+                self._nursing_stream.next(pid),
             )
 
     # --- care held over time -------------------------------------------

@@ -95,7 +95,7 @@ def calendar_crisis_time(
     changes on the way (the transient part and unmet need are fixed functions of time), so this is
     exact.  None after ``horizon`` (the first other event, or the window's end) can matter: inf.
     """
-    u = m.u_season
+    season = m.season_stream
     tau, boost0, last = m.crisis_tau, m.crisis_boost, m.pop.last_crisis[pid]
     hr = m.unmet_need_hr
     now = t = m.env.now
@@ -112,14 +112,14 @@ def calendar_crisis_time(
         if t_next < until:
             if t_next >= horizon:
                 return math.inf
-            if u(pid) * bound < demand.multiplier(t_next):
+            if season.next(pid) * bound < demand.multiplier(t_next):
                 return t_next
             t = t_next  # rejected: the next candidate from here
         else:
             t = until  # no candidate under this bound: start again under the next
             if t >= horizon:
                 return math.inf
-        e = -math.log1p(-u(pid))
+        e = -math.log1p(-season.next(pid))
 
 
 def step_delay(rate: float, e: float, hr: float, days: float) -> float:
@@ -156,7 +156,7 @@ def schedule_next(m: Model, pid: int) -> None:
     frailty = pop.frailty[pid]
     care = pop.care[pid]
     in_care_home = pop.place[pid] == CARE_HOME
-    u_crisis, u_death, u_frailty, u_recovery, _, u_home_care, u_care_home, u_home_care_end = m.hazard_draws
+    crisis_s, death_s, frailty_s, recovery_s, _, home_care_s, care_home_s, home_care_end_s = m.hazard_streams
     log1p = math.log1p
 
     tau = m.crisis_tau
@@ -169,7 +169,7 @@ def schedule_next(m: Model, pid: int) -> None:
     rate = rate * m.support_factor / DAYS_PER_YEAR
     if m.mdt[pid] >= 0:  # (the multiplier is 1 off a caseload)
         rate *= mdt_risk.crisis_multiplier(m, pid)
-    e = -log1p(-u_crisis(pid))
+    e = -log1p(-crisis_s.next(pid))
     unmet_for = pop.unmet_until[pid] - now  # days of unmet need to come (a request waiting or refused)
     if rate <= 0:
         t = math.inf
@@ -190,7 +190,7 @@ def schedule_next(m: Model, pid: int) -> None:
         rate *= m.death_care_home_hr[band]
     rate = rate / DAYS_PER_YEAR
     if rate > 0:
-        e = -log1p(-u_death(pid))
+        e = -log1p(-death_s.next(pid))
         need_for = pop.care_home_need_until[pid] - now  # waiting for a care home place: its death rate meanwhile
         if need_for > 0 and m.need_carries_care_home_hr and not in_care_home:
             t = now + step_delay(rate, e, m.death_care_home_hr[band], need_for)
@@ -203,20 +203,20 @@ def schedule_next(m: Model, pid: int) -> None:
         if frailty == 0:
             rate *= m.onset_factor  # healthy ageing slows frailty's onset (1: as today; sim.core.projection)
         if rate > 0:
-            t = now - log1p(-u_frailty(pid)) / rate
+            t = now - log1p(-frailty_s.next(pid)) / rate
             if t < best:
                 best, kind = t, FRAILTY_STEP
     if frailty > 0:
         rate = m.frailty_down[band][frailty] * pop.frailty_down_hr[pid]
         if rate > 0:
-            t = now - log1p(-u_recovery(pid)) / rate
+            t = now - log1p(-recovery_s.next(pid)) / rate
             if t < best:
                 best, kind = t, FRAILTY_RECOVERY
     if not in_care_home and not pop.pending[pid]:
         if care == NO_CARE:
             rate = m.home_care_request[frailty]
             if rate > 0:
-                e = -log1p(-u_home_care(pid))
+                e = -log1p(-home_care_s.next(pid))
                 reabled_for = pop.reabled_until[pid] - now  # reablement lowers the need for a while
                 if reabled_for > 0 and m.reablement_request_hr != 1.0:
                     t = now + step_delay(rate, e, m.reablement_request_hr, reabled_for)
@@ -227,13 +227,13 @@ def schedule_next(m: Model, pid: int) -> None:
         if (care == NO_CARE or care == HOME_CARE) and (band > 0 or not m.care_homes_65_plus):
             rate = m.care_home_request[band][frailty]
             if rate > 0:
-                t = now - log1p(-u_care_home(pid)) / rate
+                t = now - log1p(-care_home_s.next(pid)) / rate
                 if t < best:
                     best, kind = t, CARE_HOME_REQUEST
         if care == HOME_CARE:
             rate = m.home_care_end
             if rate > 0:
-                t = now - log1p(-u_home_care_end(pid)) / rate
+                t = now - log1p(-home_care_end_s.next(pid)) / rate
                 if t < best:
                     best, kind = t, HOME_CARE_ENDS
     if care == REABLEMENT and m.reablement_end[pid] < best:
@@ -262,7 +262,7 @@ def schedule_referral(m: Model, pid: int, band: int | None = None) -> None:
     if m.mdt[pid] >= 0:
         rate *= m.mdt_referral_hr
     if rate > 0:
-        t = now - math.log1p(-m.u_referral(pid)) / rate
+        t = now - math.log1p(-m.referral_stream.next(pid)) / rate
         if t < m.window_end:
             m.calendar.add(t, pid, REFERRAL, token)
 
