@@ -24,7 +24,9 @@ it is above 1 (:attr:`Emulator.variance_scale`).  A scale below 1 is not applied
 learnt from fewer sets than the whole, so its errors overstate the whole's.
 
 Hyperparameters are fitted by maximum marginal likelihood from several starts fixed by ``seed``, so
-an emulator is deterministic given its data and seed.  Fits and predictions run with one BLAS thread
+an emulator is deterministic given its data and seed.  The search is scikit-learn's (L-BFGS-B from each
+start); the likelihood and its gradient come from :mod:`sim.calibration.gp_likelihood`, the same function
+computed several times quicker than scikit-learn computes it.  Fits and predictions run with one BLAS thread
 (threadpoolctl): the matrices are small, and on a busy machine threads cost several times more than they
 save.
 """
@@ -41,6 +43,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 from threadpoolctl import threadpool_limits
+
+from sim.calibration.gp_likelihood import Optimizer
 
 
 def kernel(dimensions: int):
@@ -109,8 +113,13 @@ class Emulator:
 
 def _fit_one(u: np.ndarray, y: np.ndarray, alpha: np.ndarray, seed: int) -> GaussianProcessRegressor:
     """One target's process on ``u`` (unit box) -> ``y`` (standardised), ``alpha`` its known noise variances."""
+    noise = alpha + 1e-10
     gp = GaussianProcessRegressor(
-        kernel(u.shape[1]), alpha=alpha + 1e-10, n_restarts_optimizer=3, random_state=np.random.RandomState(seed)
+        kernel(u.shape[1]),
+        alpha=noise,
+        optimizer=Optimizer(u, y, noise),  # scikit-learn's search on a quicker likelihood (gp_likelihood.py)
+        n_restarts_optimizer=3,
+        random_state=np.random.RandomState(seed),
     )
     with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
         warnings.simplefilter("ignore", ConvergenceWarning)  # a hyperparameter at its bound is expected
