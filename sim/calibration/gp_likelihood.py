@@ -6,7 +6,8 @@ known noise variance ``alpha`` on the diagonal.  Its hyperparameters are fitted 
 marginal likelihood (Rasmussen and Williams 2006, equations 2.30 and 5.9) with L-BFGS-B from several
 starts.  scikit-learn computes the gradient from the kernel's derivative with respect to each
 hyperparameter, an ``(n, n, d + 2)`` array, so each evaluation walks ``n^2 (d + 2)`` numbers several times:
-at 520 sets and 16 inputs a fit took about two minutes, most of a sensitivity study's reading.
+at 520 sets and 16 inputs one answer's fit and cross-validation took about 100 s
+(``benchmarks/emulators.py``), most of a sensitivity study's reading.
 
 Here the same gradient comes from matrix products.  With ``W = a a^T - K^-1`` (``a = K^-1 y``) the
 derivative with respect to ``log l_k`` is ``1/2 sum_ij W_ij g(r_ij) (z_ik - z_jk)^2`` (``z = x / l``,

@@ -207,7 +207,7 @@ class Model:
         self.gp_spells = bytearray()
         self._handlers: dict[int, Handler] = {}  # calendar kind -> its handler
         # stream name -> the stream; the pathways call its ``next`` (a direct call in the compiled build)
-        self._streams: dict[str, PersonStream] = {}
+        self._named_streams: dict[str, PersonStream] = {}
         self.hazard_streams = tuple(self.person_stream(name) for name in HAZARD_STREAMS)  # home.schedule_next's
         self.referral_stream = self.person_stream("referral")  # read by home.schedule_referral
         self.season_stream = self.person_stream("crisis_season")  # read by home.calendar_crisis_time
@@ -298,9 +298,9 @@ class Model:
 
     def person_stream(self, name: str) -> PersonStream:
         """Stream ``name``: ``person_stream(name).next(pid)`` is ``u(name, pid)``."""
-        stream = self._streams.get(name)
+        stream = self._named_streams.get(name)
         if stream is None:
-            stream = self._streams[name] = self.streams.person(name)
+            stream = self._named_streams[name] = self.streams.person(name)
         return stream
 
     def stream(self, name: str) -> Draw:
