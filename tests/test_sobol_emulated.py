@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -28,6 +29,7 @@ from sim.calibration.sobol_emulated import (
     emulated_sobol,
     estimators,
     saltelli_sample,
+    widest,
     widths_by_points,
 )
 from sim.calibration.study import StudyError, load_study
@@ -189,15 +191,17 @@ def test_the_design_is_nested_and_fills_the_box():
     assert not np.array_equal(design(low, high, 16, seed=5), small)
 
 
-def _frame(output: str, first: float, total: float, points: int) -> dict:
+def _frame(output: str, first: float, total: float, points: int, share: float = 1.0) -> dict:
+    """One output's row: a first-order and a total interval, ``share`` of their variance the emulators'."""
     return {
         "output": output,
         "parameter": "p",
         "first_order_low": 0.5 - first / 2,
         "first_order_high": 0.5 + first / 2,
+        "first_order_emulator_share": share,
         "total_low": 0.5 - total / 2,
         "total_high": 0.5 + total / 2,
-        "total_emulator_share": 0.9,
+        "total_emulator_share": share,
         "design_points": points,
     }
 
@@ -213,14 +217,36 @@ def test_the_sets_an_interval_needs_follow_its_narrowing_from_the_half_to_the_wh
     half = pd.DataFrame([_frame(o, first, total, 50) for o, (first, _, total) in widths.items()])
     table = widths_by_points(full, half, 100).set_index(["output", "design_points"])
     assert table.loc[("halves", 50), "widest_total"] == pytest.approx(0.4)
-    # width halves when the sets double, so width ~ 1 / sets: 0.2 -> 0.1 at twice the sets
+    # all of the variance the emulators': width halves when the sets double, so 0.2 -> 0.1 at twice the sets
     assert table.loc[("halves", 100), "points_for_width"] == pytest.approx(200)
+    assert table.loc[("halves", 100), "sampling_width"] == 0
     assert table.loc[("narrow", 100), "points_for_width"] == 100  # already under the bar
     assert np.isnan(table.loc[("flat", 100), "points_for_width"])  # did not narrow: no guess
     assert table.loc[("barely", 100), "points_for_width"] == np.inf  # beyond FAR times the sets: only that
     line = " ".join(_by_points(table.reset_index()))
     assert "1 would need 200 sets, 1 more than 10,000 (too slowly to say how many); 1 did not narrow" in line
-    assert table.loc[("halves", 100), "emulator_share"] == pytest.approx(0.9)
+
+
+def test_only_the_emulators_part_of_an_interval_narrows_with_more_sets():
+    # the widest interval 0.2 (the half's 0.4), the emulators' share of its variance 0.7: their part
+    # 0.2 sqrt(0.7) halves when the sets double; the sampling part 0.2 sqrt(0.3) = 0.11 stays
+    full = pd.DataFrame([_frame("sampled", 0.1, 0.2, 100, 0.7), _frame("mixed", 0.1, 0.2, 100, 0.9)])
+    half = pd.DataFrame([_frame("sampled", 0.1, 0.4, 50, 0.7), _frame("mixed", 0.1, 0.4, 50, 0.9)])
+    table = widths_by_points(full, half, 100).set_index(["output", "design_points"])
+    assert table.loc[("sampled", 100), "emulator_share"] == pytest.approx(0.7)
+    assert table.loc[("sampled", 100), "sampling_width"] == pytest.approx(0.2 * math.sqrt(0.3))
+    assert table.loc[("sampled", 100), "points_for_width"] == np.inf  # no number of sets: the base sample
+    # 0.2 sqrt(0.9) must fall to sqrt(0.1^2 - 0.2^2 0.1): (0.1897 / 0.0775) = 2.45 times the sets
+    expected = math.ceil(100 * 0.2 * math.sqrt(0.9) / math.sqrt(0.01 - 0.04 * 0.1))
+    assert table.loc[("mixed", 100), "points_for_width"] == expected
+    assert table.loc[("mixed", 100), "points_for_width"] > 200  # more than all-emulator narrowing would say
+    line = " ".join(_by_points(table.reset_index()))
+    assert "1 sampling alone" in line and "emulator_base_sample" in line
+
+
+def test_the_widest_interval_s_share_is_that_of_the_widest_index_first_order_or_total():
+    row = _frame("y", 0.3, 0.2, 10) | {"first_order_emulator_share": 0.4, "total_emulator_share": 0.9}
+    assert widest(pd.DataFrame([row]))["emulator_share"].iloc[0] == pytest.approx(0.4)
 
 
 def test_more_design_sets_narrow_the_emulators_intervals():
@@ -254,7 +280,9 @@ class Fake:
     reference not at all (so x - y depends on u alone and the reference has no indices)."""
 
     def __init__(self):
-        self.study = SimpleNamespace(runs_per_point=1, sensitivity=SimpleNamespace(emulator_points=20), seed=3)
+        self.study = SimpleNamespace(
+            runs_per_point=1, sensitivity=SimpleNamespace(emulator_points=20, emulator_base_sample=None), seed=3
+        )
         self.study.replications = 2
         self.log: list[pd.DataFrame] = []
 
@@ -382,6 +410,7 @@ reason = "test"
 scenarios = ["mdt.toml"]
 metrics = ["emergency_admissions", "bed_days"]
 emulator_points = 8
+emulator_base_sample = 1024
 
 [[sensitivity.prior]]
 parameter = "mdt.social_care_effect_multiplier"
@@ -438,6 +467,7 @@ def test_the_emulator_route_writes_its_tables(tmp_path, capsys):
     assert list(driven["answer"]) == answers
     meta = json.loads((out / "sensitivity_emulated.json").read_text())
     assert meta["route"] == "emulator" and meta["design_points"] == 8
+    assert meta["base_sample"] == 1024  # the study's emulator_base_sample
     assert "--route emulator" in meta["command"]
     assert not (out / "sobol.csv").exists()  # the direct route's files are not written
     by_points = pd.read_csv(out / "sobol_emulated_by_points.csv")
@@ -480,3 +510,32 @@ def test_the_design_size_is_a_sensitivity_key_checked_before_any_run(tmp_path):
     path.write_text(STUDY.replace("emulator_points = 8", "emulator_points = 2"))
     with pytest.raises(StudyError, match="sensitivity.emulator_points"):
         load_study(path)
+
+
+def test_the_emulators_base_sample_is_a_sensitivity_key_checked_before_any_run(tmp_path):
+    (tmp_path / "reference.toml").write_text(REFERENCE)
+    (tmp_path / "mdt.toml").write_text(MDT)
+    path = tmp_path / "small.toml"
+    path.write_text(STUDY)
+    assert load_study(path).sensitivity.emulator_base_sample == 1024
+    path.write_text(STUDY.replace("emulator_base_sample = 1024\n", ""))
+    assert load_study(path).sensitivity.emulator_base_sample is None  # sobol_emulated.BASE_SAMPLE
+    path.write_text(STUDY.replace("emulator_base_sample = 1024", "emulator_base_sample = 3000"))
+    with pytest.raises(StudyError, match="power of two.*3000; try 2048 or 4096"):
+        load_study(path)
+    for wrong in ("32", "131072", "1.5"):
+        path.write_text(STUDY.replace("emulator_base_sample = 1024", f"emulator_base_sample = {wrong}"))
+        with pytest.raises(StudyError, match="sensitivity.emulator_base_sample"):
+            load_study(path)
+    path.write_text(STUDY.replace("emulator_base_sample = 1024", "emulator_base_samples = 1024"))
+    with pytest.raises(StudyError, match="emulator_base_samples.*emulator_base_sample"):
+        load_study(path)
+
+
+def test_the_route_reads_the_study_base_sample_unless_told_another():
+    evaluate = Fake()
+    evaluate.study.sensitivity.emulator_base_sample = 256
+    assert analyse_emulated(evaluate, PARAMS, ANSWERS, m=4, resamples=4, conditioning=64).base_sample == 256
+    evaluate.study.sensitivity.emulator_base_sample = None
+    found = analyse_emulated(evaluate, PARAMS, ANSWERS, n=128, m=4, resamples=4, conditioning=64)
+    assert found.base_sample == 128

@@ -271,7 +271,7 @@ def _provenance(runner_study: Study, command: str, seconds: float, runs: int) ->
 
 def _write_emulated(found, runner_study: Study, out: Path, command: str, seconds: float, runs: int) -> None:
     """The emulator route's tables and metadata, written into ``out``."""
-    from sim.calibration.sobol_emulated import BASE_SAMPLE, CONDITIONING, REALISATIONS, RESAMPLES
+    from sim.calibration.sobol_emulated import CONDITIONING, REALISATIONS, RESAMPLES
     from sim.experiments.exports import write_table
 
     meta = {
@@ -279,7 +279,7 @@ def _write_emulated(found, runner_study: Study, out: Path, command: str, seconds
         **_provenance(runner_study, command, seconds, runs),
         "design_points": found.points,
         "held_out_points": found.held_out,
-        "base_sample": BASE_SAMPLE,
+        "base_sample": found.base_sample,
         "realisations": REALISATIONS,
         "bootstrap_resamples": RESAMPLES,
         "conditioning_points": CONDITIONING,

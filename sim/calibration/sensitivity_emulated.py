@@ -39,6 +39,7 @@ from sim.calibration.sensitivity_study import (
     tidy_by_answer,
 )
 from sim.calibration.sobol_emulated import (
+    BASE_SAMPLE,
     COLUMNS,
     design,
     emulated_sobol,
@@ -71,6 +72,7 @@ class EmulatedAnalysis:
     no_indices: dict[str, str]  # an answer's label -> why it has no indices
     points: int  # design sets
     held_out: int
+    base_sample: int  # N of the Saltelli sample the indices were computed on
 
 
 def design_points(evaluate: Evaluator, params: list[Parameter]) -> int:
@@ -108,8 +110,9 @@ def analyse_emulated(
 ) -> EmulatedAnalysis:
     """Run the design and the held-out sets in one batch, fit the emulators, compute the indices on them.
 
-    ``sobol_options`` go to :func:`sim.calibration.sobol_emulated.emulated_sobol` (``n``, ``m``,
-    ``resamples``, ``conditioning``, ``executor``: by default the runs' own); the seed is the study's.
+    ``sobol_options`` go to :func:`sim.calibration.sobol_emulated.emulated_sobol` (``n``: by default the
+    study's ``[sensitivity] emulator_base_sample``, ``m``, ``resamples``, ``conditioning``, ``executor``: by
+    default the runs' own); the seed is the study's.
     """
     s = evaluate.study
     names = [p.name for p in params]
@@ -132,6 +135,8 @@ def analyse_emulated(
     by_points = pd.DataFrame(columns=["output"])
     # the runs' workers (a process pool or a Dask cluster) then read the answers side by side, one task each
     sobol_options.setdefault("executor", getattr(evaluate, "executor", None))
+    if "n" not in sobol_options:  # the study's Saltelli sample on the emulators
+        sobol_options["n"] = (s.sensitivity.emulator_base_sample if s.sensitivity else None) or BASE_SAMPLE
     if ok and on_phase is not None:
         on_phase("Emulators", len(ok) * (2 if points // 2 >= MIN_HALF else 1), unit="answer")
     if ok:  # the sets share their seeds: no noise is given to the emulators, each learns its own (see the module)
@@ -171,4 +176,5 @@ def analyse_emulated(
         no_indices,
         points,
         HELD_OUT,
+        sobol_options["n"],
     )

@@ -451,7 +451,7 @@ FAR = 100  # beyond this many times the design's sets the guide says only that (
 
 def widest(frame: pd.DataFrame) -> pd.DataFrame:
     """Per output of an :func:`emulated_sobol` table: its widest first-order and total 95% intervals, and
-    the emulators' share of the variance of the widest total index's interval."""
+    the emulators' share of the variance of the widest of them."""
     frame = frame.assign(
         first_width=frame["first_order_high"] - frame["first_order_low"],
         total_width=frame["total_high"] - frame["total_low"],
@@ -461,10 +461,16 @@ def widest(frame: pd.DataFrame) -> pd.DataFrame:
         widest_first_order=("first_width", "max"),
         widest_total=("total_width", "max"),
     )
-    valid = frame.dropna(subset=["total_width"])  # an output without indices has no widest interval
-    at = valid.groupby("output", sort=False)["total_width"].idxmax()
-    share = pd.Series(valid.loc[at.to_numpy(), "total_emulator_share"].to_numpy(), index=at.index)
-    out["emulator_share"] = share.reindex(out.index)
+    # each index's interval and its emulators' share, first-order and total in one long column
+    long = pd.concat(
+        [
+            frame[["output", "first_width", "first_order_emulator_share"]].set_axis(["output", "w", "s"], axis=1),
+            frame[["output", "total_width", "total_emulator_share"]].set_axis(["output", "w", "s"], axis=1),
+        ],
+        ignore_index=True,
+    ).dropna(subset=["w"])  # an output without indices has no widest interval
+    at = long.groupby("output", sort=False)["w"].idxmax()
+    out["emulator_share"] = pd.Series(long.loc[at.to_numpy(), "s"].to_numpy(), index=at.index).reindex(out.index)
     return out.reset_index()
 
 
@@ -473,22 +479,38 @@ def widths_by_points(full: pd.DataFrame, half: pd.DataFrame, points: int) -> pd.
 
     ``full`` and ``half`` are :func:`emulated_sobol` tables on the ``points`` sets and on the first
     ``points // 2`` (a design of its own: :func:`design` is nested).  Rows: per output, the half's widths,
-    then the whole's with ``points_for_width`` (the sets at which the widest interval would reach
-    :data:`WIDTH`, if it keeps narrowing as it did from the half to the whole: width proportional to a
-    power of the sets, a rough guide; NaN when it did not narrow, the design's size when already there, and
-    inf when it narrowed so slowly that it would need more than :data:`FAR` times the design's sets: a power
-    fitted on two sizes says nothing that far out).
+    then the whole's with ``sampling_width`` and ``points_for_width``.
+
+    More sets narrow only the emulators' part of an interval; its sampling part is set by the base sample
+    (its variance falls as 1/N).  So the widest interval is split by the emulators' share of its variance
+    (widths taken as proportional to standard deviations): ``sampling_width`` is what its sampling part
+    alone would leave, and ``points_for_width`` the sets at which the whole would reach :data:`WIDTH` if
+    the emulators' part keeps narrowing as it did from the half to the whole (proportional to a power of
+    the sets) and the sampling part stays.  A rough guide: NaN when the emulators' part did not narrow, the
+    design's size when already there, and inf when no number of sets would do (the sampling part alone is
+    :data:`WIDTH` or wider: a larger base sample is what narrows it) or when it narrowed so slowly that it
+    would need more than :data:`FAR` times the design's sets (a power fitted on two sizes says nothing that
+    far out).
     """
     a, b = widest(half), widest(full)
     a["design_points"], b["design_points"] = points // 2, points
     both = b.merge(a, on="output", how="left", suffixes=("", "_half"))
     w_full = both[["widest_first_order", "widest_total"]].max(axis=1).to_numpy(dtype=float)
     w_half = both[["widest_first_order_half", "widest_total_half"]].max(axis=1).to_numpy(dtype=float)
+    share_full = np.clip(both["emulator_share"].fillna(1.0).to_numpy(dtype=float), 0.0, 1.0)
+    share_half = np.clip(both["emulator_share_half"].fillna(1.0).to_numpy(dtype=float), 0.0, 1.0)
+    sampling = w_full * np.sqrt(1.0 - share_full)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # barely narrowing: inf sets
-        rate = np.log(w_half / w_full) / np.log(points / (points // 2))  # width ~ points ** -rate
-        needed = points * (w_full / WIDTH) ** (1 / rate)
+        emulated, emulated_half = w_full * np.sqrt(share_full), w_half * np.sqrt(share_half)
+        rate = np.log(emulated_half / emulated) / np.log(points / (points // 2))  # emulators' part ~ sets ** -rate
+        room = np.sqrt(np.maximum(WIDTH**2 - sampling**2, 0.0))  # what the emulators' part may be
+        needed = points * (emulated / room) ** (1 / rate)
     needed = np.where(needed > FAR * points, np.inf, np.ceil(needed))
-    needed = np.where(w_full <= WIDTH, points, np.where(rate > 0, needed, np.nan))
+    needed = np.where(rate > 0, needed, np.nan)
+    needed = np.where(sampling >= WIDTH, np.inf, needed)
+    needed = np.where(w_full <= WIDTH, points, needed)
+    a["sampling_width"] = np.nan
     a["points_for_width"] = np.nan
+    b["sampling_width"] = sampling
     b["points_for_width"] = needed
     return pd.concat([a, b], ignore_index=True)

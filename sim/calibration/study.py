@@ -43,6 +43,7 @@
     replications = 2                              # per parameter set, common random numbers (default: the study's)
     morris_trajectories = 6
     emulator_points = 160                         # ``--route emulator``'s design (default: ten per parameter)
+    emulator_base_sample = 4096                   # its Saltelli sample on the emulators: a power of two (the default)
 
     [[sensitivity.prior]]                         # a parameter that no target informs, held at its prior
     parameter = "mdt.social_care_effect_multiplier"
@@ -129,6 +130,9 @@ TARGET_KEYS = (
     "fit",
 )
 PRIOR_KEYS = ("parameter", "low", "high", "reason")
+# sensitivity.emulator_base_sample's bounds: a Saltelli sample smaller than 64 rows is mostly sampling noise;
+# one of 65,536 rows holds 64 realisations of 1.2 million points in memory per answer read at once (600 MB)
+MIN_BASE_SAMPLE, MAX_BASE_SAMPLE = 64, 65_536
 # a change target's cohort measured as the published evaluations measured it: X's matched:X against the
 # reference's matched:X (sim.outcomes.evaluation, docs/evaluation.md)
 MATCHED = "matched"
@@ -142,6 +146,7 @@ SENSITIVITY_KEYS = (
     "replications",
     "morris_trajectories",
     "emulator_points",
+    "emulator_base_sample",
     "prior",
     "contrast",
 )
@@ -229,6 +234,7 @@ class Sensitivity:
     priors: tuple[Prior, ...]  # parameters no target informs
     contrasts: tuple[Contrast, ...] = ()  # [[sensitivity.contrast]]: differences between what-ifs
     emulator_points: int | None = None  # design points of ``--route emulator``; None: ten per parameter
+    emulator_base_sample: int | None = None  # N of its Saltelli sample on the emulators; None: BASE_SAMPLE
 
 
 @dataclass(frozen=True)
@@ -563,6 +569,7 @@ def _sensitivity(
         uninformed,
         contrasts,
         _emulator_points(table, err),
+        _emulator_base_sample(table, err),
     )
 
 
@@ -571,6 +578,24 @@ def _emulator_points(table: dict, err) -> int | None:
     parameter)."""
     points = table.get("emulator_points")
     return None if points is None else whole(points, "sensitivity.emulator_points", 4, err, MAX_RUNS)
+
+
+def _emulator_base_sample(table: dict, err) -> int | None:
+    """``sensitivity.emulator_base_sample``: N of the Saltelli sample the emulator route evaluates its emulators
+    on (None: :data:`sim.calibration.sobol_emulated.BASE_SAMPLE`).  More narrows the indices' sampling part
+    of their intervals (its variance falls as 1/N) at no model run's cost; the reading's time and memory grow
+    with it."""
+    n = table.get("emulator_base_sample")
+    if n is None:
+        return None
+    n = whole(n, "sensitivity.emulator_base_sample", MIN_BASE_SAMPLE, err, MAX_BASE_SAMPLE)
+    if n & (n - 1):
+        below = 1 << (n.bit_length() - 1)
+        raise err(
+            f"'sensitivity.emulator_base_sample' must be a power of two (the Saltelli sample is a Sobol' "
+            f"sequence), got {n}; try {below} or {2 * below}"
+        )
+    return n
 
 
 def _contrasts(tables: Any, study: Path, scenarios: tuple[Path, ...], reference: Path, err) -> tuple[Contrast, ...]:

@@ -166,13 +166,19 @@ def _by_points(table) -> list[str]:
         f"with {int(full['design_points'].iloc[0])} sets, {_widest(half):.2f} with the first "
         f"{int(half['design_points'].iloc[0])}; sobol_emulated_by_points.csv)"
     )
-    far = need[need == float("inf")]
+    sampled = wide["sampling_width"] >= WIDTH  # the base sample's part alone is too wide: no number of sets
+    far = need[(need == float("inf")) & ~sampled]
     known = need[need.notna() & (need != float("inf"))]
     parts = [f"{len(known)} would need {_range(known)} sets"] if len(known) else []
     if len(far):
         parts.append(f"{len(far)} more than {FAR * int(full['design_points'].iloc[0]):,} (too slowly to say how many)")
+    if sampled.any():
+        parts.append(
+            f"{int(sampled.sum())} sampling alone wider than {WIDTH:g} whatever the sets (a larger "
+            "[sensitivity] emulator_base_sample narrows it: its variance falls as 1/N)"
+        )
     if parts:
-        line += "; narrowing as from the half to the whole, " + ", ".join(parts)
+        line += "; the emulators' part narrowing as from the half to the whole, " + ", ".join(parts)
     if need.isna().any():
         line += f"; {int(need.isna().sum())} did not narrow from the half to the whole"
     return ["", line + "."]
