@@ -452,6 +452,7 @@ def test_the_emulator_route_writes_its_tables(tmp_path, capsys):
     assert main([*args, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "on emulators" in printed and "sobol_emulated.csv" in printed
+    assert "a Saltelli sample of 1,024 base points" in printed  # the study's emulator_base_sample
     sobol = pd.read_csv(out / "sobol_emulated.csv")
     assert list(sobol.columns[: len(COLUMNS)]) == COLUMNS
     answers = list(dict.fromkeys(sobol["answer"]))

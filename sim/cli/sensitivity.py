@@ -113,8 +113,9 @@ def emulated_text(found, runner_study, seconds: float, runs: int) -> str:
             f"numbers at {runner_study.settings.population:,} people; {runs} runs made, {seconds:.1f} s."
         ),
         (
-            f"  Indices on one Gaussian-process emulator per answer; 95% intervals carry the emulators' and the "
-            f"sampling uncertainty (the widest is {widest:.2f}); held-out sets inside the emulators' 95% "
+            f"  Indices on one Gaussian-process emulator per answer, over a Saltelli sample of {found.base_sample:,} "
+            f"base points; 95% intervals carry the emulators' and the sampling uncertainty (the widest is "
+            f"{widest:.2f}); held-out sets inside the emulators' 95% "
             f"intervals: {inside}, 95% if their uncertainty is right (emulator_check.csv)."
         ),
         *_scaled(check),
