@@ -500,11 +500,17 @@ def test_an_unknown_route_is_one_line_before_any_run(tmp_path, capsys):
     assert "caresim: error: --route" in capsys.readouterr().err
 
 
-def test_the_design_size_is_a_sensitivity_key_checked_before_any_run(tmp_path):
+def _study(tmp_path: Path) -> Path:
+    """The small study and its two scenarios, written into ``tmp_path``: the study's path."""
     (tmp_path / "reference.toml").write_text(REFERENCE)
     (tmp_path / "mdt.toml").write_text(MDT)
     path = tmp_path / "small.toml"
     path.write_text(STUDY)
+    return path
+
+
+def test_the_design_size_is_a_sensitivity_key_checked_before_any_run(tmp_path):
+    path = _study(tmp_path)
     assert load_study(path).sensitivity.emulator_points == 8
     path.write_text(STUDY.replace("emulator_points = 8\n", ""))
     assert load_study(path).sensitivity.emulator_points is None  # ten per parameter
@@ -514,10 +520,7 @@ def test_the_design_size_is_a_sensitivity_key_checked_before_any_run(tmp_path):
 
 
 def test_the_emulators_base_sample_is_a_sensitivity_key_checked_before_any_run(tmp_path):
-    (tmp_path / "reference.toml").write_text(REFERENCE)
-    (tmp_path / "mdt.toml").write_text(MDT)
-    path = tmp_path / "small.toml"
-    path.write_text(STUDY)
+    path = _study(tmp_path)
     assert load_study(path).sensitivity.emulator_base_sample == 1024
     path.write_text(STUDY.replace("emulator_base_sample = 1024\n", ""))
     assert load_study(path).sensitivity.emulator_base_sample is None  # sobol_emulated.BASE_SAMPLE
