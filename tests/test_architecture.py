@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from sim.layers import LAYERS, layer_of
+from sim.provenance import ABOVE_THE_RUNS
 
 SIM = Path(__file__).resolve().parents[1] / "sim"
 
@@ -101,6 +102,14 @@ def test_no_import_from_a_higher_layer():
         if layer_of(target) > layer_of(m) and not declared(m, target)
     ]
     assert not bad, "\n".join(bad)
+
+
+def test_the_code_that_keys_runs_is_every_layer_up_to_the_one_that_runs_them():
+    """Results stores key runs by the code of the layers a task runs in (sim.provenance.ABOVE_THE_RUNS leaves
+    out the rest): the layers above sim.experiments.tasks, which no layer below imports (the test above)."""
+    above = [prefix for prefix, _ in LAYERS[layer_of("sim.experiments.tasks") + 1 :]]
+    assert ABOVE_THE_RUNS == tuple(prefix.replace(".", "/") for prefix in above)
+    assert all((SIM.parent / path).is_dir() for path in ABOVE_THE_RUNS)
 
 
 def test_no_import_cycles():

@@ -121,3 +121,30 @@ def test_the_code_identity_covers_the_evaluation_designs_the_runs_read() -> None
 
     assert DESIGNS_FILE.relative_to(_checkout()).as_posix() in CODE_PATHS
     assert "sim" in CODE_PATHS
+
+
+def test_what_is_left_out_never_changes_the_identity(checkout: Path) -> None:
+    """The code that reads runs (left out) changes, committed or not, new files too: the runs are kept."""
+    (checkout / "pkg" / "reading").mkdir()
+    (checkout / "pkg" / "reading" / "tables.py").write_text("WIDTH = 0.1\n")
+    _git(checkout, "add", ".")
+    _git(checkout, "commit", "-q", "-m", "the reading code")
+    clean = describe_code(checkout, ("pkg", "data.toml"), ("pkg/reading",))
+    assert clean is not None and clean.startswith("code:") and "+dirty" not in clean
+    assert clean != describe_code(checkout, ("pkg", "data.toml"))  # what is left out is not counted
+    (checkout / "pkg" / "reading" / "tables.py").write_text("WIDTH = 0.2\n")
+    (checkout / "pkg" / "reading" / "charts.py").write_text("DPI = 100\n")
+    assert describe_code(checkout, ("pkg", "data.toml"), ("pkg/reading",)) == clean  # uncommitted, untracked
+    _git(checkout, "add", ".")
+    _git(checkout, "commit", "-q", "-m", "reading changed")
+    assert describe_code(checkout, ("pkg", "data.toml"), ("pkg/reading",)) == clean  # committed
+    (checkout / "pkg" / "readings.py").write_text("X = 1\n")  # beside the folder left out, not in it
+    assert describe_code(checkout, ("pkg", "data.toml"), ("pkg/reading",)) not in (clean, None)
+    (checkout / "pkg" / "readings.py").unlink()
+    (checkout / "pkg" / "rates.py").write_text("RATE = 2.0\n")
+    _git(checkout, "commit", "-q", "-am", "a model change")
+    assert describe_code(checkout, ("pkg", "data.toml"), ("pkg/reading",)) not in (clean, None)
+
+
+def test_a_path_not_committed_has_no_identity(checkout: Path) -> None:
+    assert describe_code(checkout, ("pkg", "missing.toml")) is None
