@@ -21,6 +21,7 @@ CODE_PATHS = ("sim", "calibration/evaluation_designs.toml")
 # change to how a study's runs are read (its emulators, its tables, what the command prints) keeps them.
 ABOVE_THE_RUNS = ("sim/calibration", "sim/app", "sim/api", "sim/cli")
 
+
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=30)
 
@@ -103,6 +104,7 @@ def _under(ls_tree_line: str, folders: tuple[str, ...]) -> bool:
     """Whether the file of a ``git ls-tree`` line (``mode type id<TAB>path``) is in one of ``folders``."""
     path = ls_tree_line.split("\t", 1)[1]
     return any(path == folder or path.startswith(folder + "/") for folder in folders)
+
 
 def file_sha256(path: Path | None) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None and path.is_file() else None
