@@ -225,6 +225,7 @@ def test_the_sets_an_interval_needs_follow_its_narrowing_from_the_half_to_the_wh
     assert table.loc[("barely", 100), "points_for_width"] == np.inf  # beyond FAR times the sets: only that
     line = " ".join(_by_points(table.reset_index()))
     assert "1 would need 200 sets, 1 more than 10,000 (too slowly to say how many); 1 did not narrow" in line
+    assert ": flat 0.30, barely 0.30, halves 0.20;" in line  # the answers over the bar, widest first
 
 
 def test_only_the_emulators_part_of_an_interval_narrows_with_more_sets():

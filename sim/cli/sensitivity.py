@@ -167,6 +167,9 @@ def _by_points(table) -> list[str]:
         f"with {int(full['design_points'].iloc[0])} sets, {_widest(half):.2f} with the first "
         f"{int(half['design_points'].iloc[0])}; sobol_emulated_by_points.csv)"
     )
+    if len(wide):  # which they are, widest first
+        names = wide["answer"] if "answer" in wide else wide["output"]
+        line += ": " + ", ".join(f"{n} {w:.2f}" for w, n in sorted(zip(_widths(wide), names), reverse=True))
     sampled = wide["sampling_width"] >= WIDTH  # the base sample's part alone is too wide: no number of sets
     far = need[(need == float("inf")) & ~sampled]
     known = need[need.notna() & (need != float("inf"))]
