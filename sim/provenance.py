@@ -80,13 +80,13 @@ def describe_code(root: Path, paths: tuple[str, ...], leave_out: tuple[str, ...]
     """
     spec = [*paths, *(f":(exclude){path}" for path in leave_out)]
     try:
-        tree = _git(root, "ls-tree", "-r", "--full-tree", "HEAD", "--", *paths)  # ls-tree takes no exclusions
+        tree = _git(root, "ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", *paths)  # it takes no exclusions
         found = [_git(root, "rev-parse", "--verify", "--quiet", f"HEAD:{path}") for path in paths]
         if tree.returncode != 0 or any(f.returncode != 0 for f in found):
             return None
         changes = _git(root, "diff", "HEAD", "--no-ext-diff", "--no-textconv", "--binary", "--", *spec)
         untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", *spec)
-        committed = "\n".join(line for line in tree.stdout.decode().splitlines() if not _under(line, leave_out))
+        committed = "\n".join(e for e in tree.stdout.decode().split("\0") if e and not _under(e, leave_out))
         identity = "code:" + hashlib.sha256(committed.encode()).hexdigest()[:40]
         if changes.returncode != 0 or untracked.returncode != 0:  # the changes could not be read
             return identity + "+dirty"
@@ -101,7 +101,7 @@ def describe_code(root: Path, paths: tuple[str, ...], leave_out: tuple[str, ...]
 
 
 def _under(ls_tree_line: str, folders: tuple[str, ...]) -> bool:
-    """Whether the file of a ``git ls-tree`` line (``mode type id<TAB>path``) is in one of ``folders``."""
+    """Whether the file of a ``git ls-tree`` entry (``mode type id<TAB>path``, unquoted) is in one of ``folders``."""
     path = ls_tree_line.split("\t", 1)[1]
     return any(path == folder or path.startswith(folder + "/") for folder in folders)
 
