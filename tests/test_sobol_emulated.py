@@ -20,6 +20,8 @@ import pytest
 from scipy import stats
 
 import sim.api as api
+import sim.api.sensitivity_analysis as sensitivity_analysis
+import sim.calibration.sensitivity_study as sensitivity_study
 from sim.api.errors import SettingsError
 from sim.calibration.sensitivity_emulated import FLAT_Q2, HELD_OUT, analyse_emulated
 from sim.calibration.sensitivity_study import Answer, Parameter
@@ -544,3 +546,37 @@ def test_the_route_reads_the_study_base_sample_unless_told_another():
     evaluate.study.sensitivity.emulator_base_sample = None
     found = analyse_emulated(evaluate, PARAMS, ANSWERS, n=128, m=4, resamples=4, conditioning=64)
     assert found.base_sample == 128
+
+
+def test_the_emulator_route_has_replications_of_its_own_unless_told_another(tmp_path, monkeypatch):
+    """``emulator_replications`` sets the emulator route's runs per set; the direct route and ``--reps`` are
+    unchanged by it, and a wrong value is one line before any run."""
+    path = _study(tmp_path)
+    assert load_study(path).sensitivity.emulator_replications is None  # the table's replications
+    path.write_text(STUDY.replace("emulator_points = 8", "emulator_points = 8\nemulator_replications = 3"))
+    study = load_study(path)
+    assert study.sensitivity.emulator_replications == 3 != study.sensitivity.replications
+    ran: list[int] = []
+
+    class Stop(Exception):
+        pass
+
+    def stop(evaluate, *args, **kwargs):  # what the route would run, then no run
+        ran.append(evaluate.study.replications)
+        raise Stop
+
+    monkeypatch.setattr(sensitivity_analysis, "_emulated", stop)
+    for reps in (None, 2):
+        with pytest.raises(Stop):
+            api.sensitivity(path, route="emulator", reps=reps, workers=1, out=tmp_path / f"out{reps}", progress=False)
+    monkeypatch.setattr(sensitivity_study, "analyse", stop)
+    with pytest.raises(Stop):
+        api.sensitivity(path, workers=1, out=tmp_path / "out", force=True, progress=False)
+    assert ran == [3, 2, study.sensitivity.replications]  # the route's own; --reps over it; the direct route's
+    for wrong in ("0", "2.5"):
+        path.write_text(STUDY.replace("emulator_points = 8", f"emulator_points = 8\nemulator_replications = {wrong}"))
+        with pytest.raises(StudyError, match="sensitivity.emulator_replications"):
+            load_study(path)
+    path.write_text(STUDY.replace("emulator_points = 8", "emulator_points = 8\nemulator_replication = 3"))
+    with pytest.raises(StudyError, match="emulator_replication.*emulator_replications"):
+        load_study(path)

@@ -131,7 +131,8 @@ def sensitivity(
     workers, dask, resume, force
         As in :func:`run_experiment`.
     reps : int, optional
-        Replications per parameter set, over the ``[sensitivity]`` table's.
+        Replications per parameter set, over the ``[sensitivity]`` table's (``emulator_replications`` for the
+        emulator route, where the table gives it; ``replications`` otherwise).
     population : int, optional
         Registered people (1,000 or more), over the table's.
     out : str or path-like, optional
@@ -192,7 +193,10 @@ def sensitivity(
         params = parameters(checked, fitted)
     except ValueError as e:
         raise StudyError(str(e)) from None
-    runner_study, answers = answer_study(checked, params, population, reps)
+    route_reps = reps  # the emulator route's own replications, where the study gives them and no flag does
+    if route == "emulator" and reps is None:
+        route_reps = checked.sensitivity.emulator_replications
+    runner_study, answers = answer_study(checked, params, population, route_reps)
     notes = RunNotes(progress, lambda task, error: f"{task.variant.name}, replication {task.replication}: {error}")
     executor, store = open_runner(folder, resume, force, workers, dask, ("sensitivity study", checked.name))
     evaluate = Evaluator(runner_study, store, executor, git_commit(), folder, notes)

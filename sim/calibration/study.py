@@ -41,6 +41,7 @@
     samples = 32                                  # n of scipy.stats.sobol_indices: a power of two
     population = 20_000                           # default: the study's
     replications = 2                              # per parameter set, common random numbers (default: the study's)
+    emulator_replications = 4                     # ``--route emulator``'s, if it needs other (default: replications)
     morris_trajectories = 6
     emulator_points = 160                         # ``--route emulator``'s design (default: ten per parameter)
     emulator_base_sample = 4096                   # its Saltelli sample on the emulators: a power of two (the default)
@@ -147,6 +148,7 @@ SENSITIVITY_KEYS = (
     "morris_trajectories",
     "emulator_points",
     "emulator_base_sample",
+    "emulator_replications",
     "prior",
     "contrast",
 )
@@ -235,6 +237,7 @@ class Sensitivity:
     contrasts: tuple[Contrast, ...] = ()  # [[sensitivity.contrast]]: differences between what-ifs
     emulator_points: int | None = None  # design points of ``--route emulator``; None: ten per parameter
     emulator_base_sample: int | None = None  # N of its Saltelli sample on the emulators; None: BASE_SAMPLE
+    emulator_replications: int | None = None  # replications per set of ``--route emulator``; None: replications
 
 
 @dataclass(frozen=True)
@@ -570,7 +573,17 @@ def _sensitivity(
         contrasts,
         _emulator_points(table, err),
         _emulator_base_sample(table, err),
+        _emulator_replications(table, err),
     )
+
+
+def _emulator_replications(table: dict, err) -> int | None:
+    """``sensitivity.emulator_replications``: replications per parameter set of ``caresim sensitivity --route
+    emulator`` (None: ``sensitivity.replications``, as the direct route).  Its own key because the routes
+    spend runs differently: more replications narrow what the emulators cannot tell from replication noise,
+    while the direct route's Saltelli design would run each one at thousands of sets."""
+    reps = table.get("emulator_replications")
+    return None if reps is None else whole(reps, "sensitivity.emulator_replications", 1, err, MAX_REPLICATIONS)
 
 
 def _emulator_points(table: dict, err) -> int | None:

@@ -40,7 +40,12 @@ def add_commands(commands) -> None:
     cmd = commands.add_parser(
         "sensitivity", help="Morris screening and Sobol indices of a study's answers", description=DESCRIPTION
     )
-    add_study_flags(cmd, "calibration study with a [sensitivity] table", "the [sensitivity] table", "/sensitivity")
+    add_study_flags(
+        cmd,
+        "calibration study with a [sensitivity] table",
+        "the [sensitivity] table's replications, or emulator_replications with --route emulator",
+        "/sensitivity",
+    )
     cmd.add_argument(
         "--route",
         choices=("direct", "emulator"),
