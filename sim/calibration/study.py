@@ -41,7 +41,7 @@
     samples = 32                                  # n of scipy.stats.sobol_indices: a power of two
     population = 20_000                           # default: the study's
     replications = 2                              # per parameter set, common random numbers (default: the study's)
-    emulator_replications = 4                     # ``--route emulator``'s, if it needs other (default: replications)
+    emulator_replications = 4                     # ``--route emulator``'s own (default: replications)
     morris_trajectories = 6
     emulator_points = 160                         # ``--route emulator``'s design (default: ten per parameter)
     emulator_base_sample = 4096                   # its Saltelli sample on the emulators: a power of two (the default)
