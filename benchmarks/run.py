@@ -92,11 +92,14 @@ def day_list_seconds(entries: int, days: float, people: int, seed: int = 1) -> f
     bare SimPy's cost of the run's events, this is what a replication would
     cost if its care pathways did no work (``dispatch floor`` in the table).
     """
+    from librt.vecs import vec
+    from mypy_extensions import i64
+
     from sim.core.calendar import Calendar, Environment
 
     rng = np.random.default_rng(seed)
     env = Environment()
-    cal = Calendar(env, lambda pid, kind, token: None, [0] * people)
+    cal = Calendar(env, lambda pid, kind, token: None, vec[i64]([0] * people))
     times, pids = rng.uniform(0, days, entries).tolist(), rng.integers(0, people, entries).tolist()
     t0 = time.perf_counter()
     with rare_collections():  # as in a run

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import simpy
+from librt.vecs import append, vec
+from mypy_extensions import i64
 
 from sim.core.calendar import Calendar, Environment
 
@@ -13,7 +15,7 @@ def _run(env: simpy.Environment, seed: int, until: float = 60.0) -> tuple[list[t
     rng = np.random.default_rng(seed)
     log: list[tuple] = []
     people = 40
-    tokens = [0] * people
+    tokens = vec[i64]([0] * people)
 
     def handler(pid: int, kind: int, token: int) -> None:
         log.append((env.now, "entry", pid, kind))
@@ -84,7 +86,7 @@ def test_move_refuses_to_pass_a_scheduled_event():
 def test_entries_due_together_run_in_the_order_they_were_added():
     env = Environment()
     ran: list[int] = []
-    tokens = [0] * 12
+    tokens = vec[i64]([0] * 12)
     cal = Calendar(env, lambda pid, kind, token: ran.append(pid), tokens)
     times = [2.5, 1.25, 2.5, 2.5, 0.5, 1.25, 2.5, 0.5, 2.5, 1.25, 2.5, 0.5]  # three days, ties within each
     for pid, t in enumerate(times):
@@ -99,7 +101,7 @@ def test_a_kind_on_a_clock_of_its_own_goes_stale_only_by_that_clock():
     """Bumping a person's main token leaves their tracked entry alone, and bumping its own clock drops it."""
     for env in (simpy.Environment(), Environment()):
         ran: list[tuple[int, int]] = []
-        tokens, own = [1, 1, 1], [1, 1, 1]
+        tokens, own = vec[i64]([1, 1, 1]), vec[i64]([1, 1, 1])
         cal = Calendar(env, lambda pid, kind, token: ran.append((pid, kind)), tokens)
         cal.track(7, own)
         for pid in range(3):
@@ -111,3 +113,22 @@ def test_a_kind_on_a_clock_of_its_own_goes_stale_only_by_that_clock():
         env.run(until=10)
         assert ran == [(0, 7), (2, 0)]
         assert cal.stale == 4 and cal.dispatched == 2
+
+
+def test_the_token_column_is_read_at_each_entry_so_people_can_join_on_the_way():
+    """A person who joins makes the token column a new, longer vec; the calendar reads the column it is given
+    now, not the one it had when its walk began (else the newcomer's entry would be looked up out of range)."""
+    env = Environment()
+    ran: list[int] = []
+    cal = Calendar(env, lambda pid, kind, token: ran.append(pid), vec[i64]([1]))
+    cal.add(0.5, 0, 0, 1)
+
+    def joins():
+        yield env.timeout(0.25)
+        cal.tokens = append(cal.tokens, 1)  # as Model.new_person_slots hands the grown column on
+        cal.add(0.75, 1, 0, 1)
+
+    env.process(cal.run())
+    env.process(joins())
+    env.run(until=2)
+    assert ran == [0, 1] and cal.stale == 0

@@ -11,21 +11,24 @@ before an entry's time, the clock moves straight to it and the entry runs
 without an event of its own (what runs, and in what order, is the same as
 with a timeout).
 
-An entry's kind is a plain int (the value of a ``sim.vocabulary.Kind``, not
-the member), so entries hold only numbers: Python's cycle collector stops
-tracking such tuples the first time it sees them, and the many entries filed
-years ahead do not slow its later passes.
+An entry is four numbers (time, person, kind, token; its kind the value of a
+``sim.vocabulary.Kind``, not the member), kept packed as doubles in its day's
+``vec``: no Python object per entry, so filing one allocates nothing, the
+many entries filed years ahead give Python's cycle collector nothing to walk,
+and a day's entries sit side by side in memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from operator import itemgetter
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
+import numpy as np
 import simpy
+from librt.vecs import append, vec
+from mypy_extensions import i64
 
-_TIME = itemgetter(0)
+ENTRY: Final = 4  # doubles per entry: time, person, kind, token
 # a SimPy process: a generator that yields the events it waits for (what they send back is not used)
 Process: TypeAlias = Generator[simpy.Event, object, None]
 
@@ -55,17 +58,17 @@ class Environment(simpy.Environment):
 
 
 class Calendar:
-    def __init__(self, env: simpy.Environment, handler: Callable[[int, int, int], None], tokens: list[int]) -> None:
+    def __init__(self, env: simpy.Environment, handler: Callable[[int, int, int], None], tokens: vec[i64]) -> None:
         self.env = env
         self.handler = handler  # handler(pid, kind, token)
         self.tokens = tokens
-        self.clocks: dict[int, list[int]] = {}  # kind -> the token list its entries go stale by
-        self.days: dict[int, list[tuple[float, int, int, int]]] = {}  # day -> [(time, pid, kind, token)]
+        self.clocks: dict[int, vec[i64]] = {}  # kind -> the token list its entries go stale by
+        self.days: dict[int, vec[float]] = {}  # day -> its entries, ENTRY doubles each (time, pid, kind, token)
         self._today = 0  # entries for days before this one go straight onto the heap
         self.dispatched = 0
         self.stale = 0
 
-    def track(self, kind: int, tokens: list[int]) -> None:
+    def track(self, kind: int, tokens: vec[i64]) -> None:
         """Entries of ``kind`` go stale by ``tokens`` instead of the calendar's own list: a clock of their own."""
         self.clocks[kind] = tokens
 
@@ -75,10 +78,11 @@ class Calendar:
         if day < self._today:
             self._add_to_heap(t, pid, kind, token)
             return
-        bucket = self.days.get(day)
+        days = self.days
+        bucket = days.get(day)
         if bucket is None:
-            bucket = self.days[day] = []
-        bucket.append((t, pid, kind, token))
+            bucket = vec[float](capacity=64)
+        days[day] = append(append(append(append(bucket, t), float(pid)), float(kind)), float(token))
 
     def _add_to_heap(self, t: float, pid: int, kind: int, token: int) -> None:
         """An entry for a day already walked: a timeout of its own on SimPy's heap."""
@@ -89,8 +93,14 @@ class Calendar:
 
         self.env.timeout(delay if delay > 0 else 0.0).callbacks.append(fire)
 
+    def _token(self, pid: int, kind: int) -> int:
+        """The person's token now on the clock that entries of ``kind`` go stale by (read at each use: a
+        column is a new object when the population grows)."""
+        clocks = self.clocks
+        return (clocks.get(kind, self.tokens) if clocks else self.tokens)[pid]
+
     def _fire(self, pid: int, kind: int, token: int) -> None:
-        if token >= 0 and self.clocks.get(kind, self.tokens)[pid] != token:
+        if token >= 0 and self._token(pid, kind) != token:
             self.stale += 1
             return
         self.dispatched += 1
@@ -101,25 +111,26 @@ class Calendar:
         env = self.env
         move = getattr(env, "move", None)  # a plain simpy.Environment always yields a timeout
         handler = self.handler
-        tokens, clocks = self.tokens, self.clocks
         while True:
             day = self._today
             self._today = day + 1
             bucket = self.days.pop(day, None)
-            if bucket:
-                bucket.sort(key=_TIME)  # stable: ties keep the order they were added in
-                for t, pid, kind, token in bucket:
-                    if token >= 0:
-                        clock = clocks.get(kind, tokens) if clocks else tokens
-                        if clock[pid] != token:
-                            self.stale += 1
-                            continue
+            if bucket is not None:
+                # in order of time; entries due at the same time in the order they were added (a stable sort)
+                order = vec[i64](np.argsort(np.frombuffer(memoryview(bucket))[::ENTRY], kind="stable"))
+                for r in order:
+                    at = r * ENTRY
+                    t = bucket[at]
+                    pid, kind, token = int(bucket[at + 1]), int(bucket[at + 2]), int(bucket[at + 3])
+                    if token >= 0 and self._token(pid, kind) != token:
+                        self.stale += 1
+                        continue
                     now = env.now
                     if t > now:
                         delay = t - now
                         if move is None or not move(delay):
                             yield env.timeout(delay)
-                            if token >= 0 and clock[pid] != token:
+                            if token >= 0 and self._token(pid, kind) != token:
                                 self.stale += 1
                                 continue
                     self.dispatched += 1

@@ -38,6 +38,7 @@ response that starts at a threshold.
 from __future__ import annotations
 
 from collections import deque
+from typing import Final
 
 import simpy
 
@@ -46,9 +47,11 @@ from sim.core.records import Records
 from sim.core.services import CapacityPool
 from sim.vocabulary import Ev
 
-GENERAL, RING_FENCED, ESCALATION = 0, 1, 2  # the kinds of bed a holder can have
-PLACE_WIDE = -1  # the pid of a place-wide event (nobody's)
-ESCALATION_BED = Ev.ESCALATION_BED
+GENERAL: Final = 0  # the kinds of bed a holder can have
+RING_FENCED: Final = 1
+ESCALATION: Final = 2
+PLACE_WIDE: Final = -1  # the pid of a place-wide event (nobody's)
+ESCALATION_BED: Final = Ev.ESCALATION_BED
 
 
 def pressure_response(occupancy: float, threshold: float, at_full: float) -> float:

@@ -8,9 +8,11 @@ plain functions and SimPy generators that read like the pathway.
 from __future__ import annotations
 
 import math
-import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Final, TypeAlias
+
+from librt.vecs import append, extend, vec
+from mypy_extensions import i64
 
 from sim.core.calendar import Calendar, Environment
 from sim.core.distributions import LogNormal
@@ -27,10 +29,10 @@ from sim.vocabulary import Care, Delay, Kind, Place, Responsible, Spell
 if TYPE_CHECKING:
     from sim.pathways.mdt import Teams
 
-LN2 = math.log(2.0)
+LN2: Final = math.log(2.0)
+REFERRAL: Final = Kind.REFERRAL.value
 Handler: TypeAlias = Callable[["Model", int], None]  # what a calendar entry of one kind runs: handler(model, pid)
 Draw: TypeAlias = Callable[[int], float]  # a stream's draw function: draw(pid) is the person's next uniform
-_PACK_SPELL = struct.Struct("=6d").pack
 # the streams of the competing hazards of life at home, in the order home.schedule_next unpacks them
 # (the referral, on a clock of its own, is drawn by home.schedule_referral)
 HAZARD_STREAMS = (
@@ -187,24 +189,24 @@ class Model:
             self.rapid_response,
         )
         self.calendar = Calendar(env, self._dispatch, self.pop.token)
-        self.calendar.track(Kind.REFERRAL.value, self.pop.referral_token)  # referrals have a clock of their own
+        self.calendar.track(REFERRAL, self.pop.referral_token)  # referrals have a clock of their own
         self.delayed_now = 0
-        # per-person bookkeeping beside the population
-        self.home_since: list[float] = []  # start of the current GP-contact spell (nan: not at home)
+        # per-person bookkeeping beside the population (numbers in vecs, as the population's columns)
+        self.home_since = vec[float]()  # start of the current GP-contact spell (nan: not at home)
         self.held: list[CapacityPool | None] = []  # community unit held (home care, reablement, care home)
         self.spell: list[OpenSpell | None] = []  # the spell of the care held
         self.unmet_spell: list[OpenSpell | None] = []  # the spell of unmet need (a request waiting or refused)
-        self.reablement_end: list[float] = []
-        self.last_discharge: list[float] = []
-        self.op_active: list[bool] = []  # in an outpatient episode (referral to last attendance or admission)
-        self.op_left: list[int] = []  # follow-up attendances still to come in the episode
-        self.mdt: list[int] = []  # co-ordinator's discipline (index), -1 when not on a caseload
+        self.reablement_end = vec[float]()
+        self.last_discharge = vec[float]()
+        self.op_active = vec[bool]()  # in an outpatient episode (referral to last attendance or admission)
+        self.op_left = vec[i64]()  # follow-up attendances still to come in the episode
+        self.mdt = vec[i64]()  # co-ordinator's discipline (index), -1 when not on a caseload
         self.recent_admissions: list[list[float]] = []  # emergency admission times (case finding looks back a year)
         self.recent_ae: list[list[float]] = []  # A&E attendance times
         self.elective_list: dict[int, tuple[bool, bool]] = {}  # booked admissions: person -> (day case, cancelled)
         self.waiting_list: dict[int, tuple[float, bool]] = {}  # elective waiting list: person -> (referral, to admit)
         # home spells, six doubles each: end, pid, expected GP contacts, uniform, expected nursing visits, uniform
-        self.gp_spells = bytearray()
+        self.gp_spells = vec[float]()
         self._handlers: dict[int, Handler] = {}  # calendar kind -> its handler
         # stream name -> the stream; the pathways call its ``next`` (a direct call in the compiled build)
         self._named_streams: dict[str, PersonStream] = {}
@@ -312,17 +314,19 @@ class Model:
         """Grow the per-person bookkeeping to the population's size."""
         missing = len(self.pop) - len(self.home_since)
         if missing > 0:
-            self.home_since.extend([math.nan] * missing)
+            self.home_since = extend(self.home_since, [math.nan] * missing)
             self.held.extend([None] * missing)
             self.spell.extend([None] * missing)
             self.unmet_spell.extend([None] * missing)
-            self.reablement_end.extend([math.inf] * missing)
-            self.last_discharge.extend([-math.inf] * missing)
-            self.op_active.extend([False] * missing)
-            self.op_left.extend([0] * missing)
-            self.mdt.extend([-1] * missing)
+            self.reablement_end = extend(self.reablement_end, [math.inf] * missing)
+            self.last_discharge = extend(self.last_discharge, [-math.inf] * missing)
+            self.op_active = extend(self.op_active, [False] * missing)
+            self.op_left = extend(self.op_left, [0] * missing)
+            self.mdt = extend(self.mdt, [-1] * missing)
             self.recent_admissions.extend([] for _ in range(missing))
             self.recent_ae.extend([] for _ in range(missing))
+        self.calendar.tokens = self.pop.token  # the columns are new objects when they grow
+        self.calendar.clocks[REFERRAL] = self.pop.referral_token
 
     def band(self, pid: int) -> int:
         return self.pop.band(pid, self.env.now)
@@ -369,14 +373,9 @@ class Model:
         if now > start:
             days = now - start
             nursing = self.p.community.nursing_visits_per_year[self.pop.frailty[pid]] / DAYS_PER_YEAR
-            self.gp_spells += _PACK_SPELL(
-                now,
-                pid,
-                self.gp_rate(pid) * days,
-                self._gp_stream.next(pid),
-                nursing * days,
-                self._nursing_stream.next(pid),
-            )
+            spells = append(append(append(self.gp_spells, now), pid), self.gp_rate(pid) * days)
+            spells = append(append(spells, self._gp_stream.next(pid)), nursing * days)
+            self.gp_spells = append(spells, self._nursing_stream.next(pid))
 
     # --- care held over time -------------------------------------------
     def hold(self, pid: int, pool: CapacityPool, kind: Spell, funded: int = 1) -> None:

@@ -1,10 +1,13 @@
 """The simulated cohort: who each person is, and where they are now.
 
-People are columns (plain Python lists, fast to read one at a time): age at
-time 0, frailty, main need, living alone, persistent risk, the time of their
-last crisis (the transient part of risk), where they are, what care they
-hold, and until when their need for care goes unmet or is lowered by
-reablement.  The initial attributes are drawn from each person's own
+People are columns (``librt.vecs.vec``: packed typed arrays of floats, 64-bit
+integers or booleans, which the compiled build reads natively and pure Python
+like lists): age at time 0, frailty, main need, living alone, persistent risk,
+the time of their last crisis (the transient part of risk), where they are
+(a ``Place``'s value), what care they hold (a ``Care``'s value), and until
+when their need for care goes unmet or is lowered by reablement.  A column
+grows as people join by becoming a new ``vec`` (``append``), so read it from
+the population each time rather than keep it.  The initial attributes are drawn from each person's own
 ``init`` stream, so person ``i`` is the same person in every scenario run
 with the same seed; their IMD fifth (``sim.core.deprivation``) from their
 own ``imd`` stream, which moves no other draw.
@@ -14,9 +17,12 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
+from librt.vecs import append, vec
+from mypy_extensions import i64
 
 from sim.core.deprivation import gradients, own_sigma
 from sim.core.distributions import categorical
@@ -24,10 +30,10 @@ from sim.core.streams import Streams
 from sim.parameters.params import Params
 from sim.vocabulary import Care, Place
 
-DAYS_PER_YEAR = 365.25
+DAYS_PER_YEAR: Final = 365.25
 BAND_EDGES = (65.0, 75.0, 85.0)  # the ages at which a person moves into the next band
-YOUNGEST = 18.0  # the youngest adult with complex needs
-OLDEST_DRAWN = 105.0  # ages within the 85+ band are drawn up to this (people then age on)
+YOUNGEST: Final = 18.0  # the youngest adult with complex needs
+OLDEST_DRAWN: Final = 105.0  # ages within the 85+ band are drawn up to this (people then age on)
 _NORMAL = NormalDist()
 
 
@@ -94,28 +100,28 @@ class Population:
         self.p = p
         self.streams = streams
         self.init_stream = streams.person("init")
-        self.age0: list[float] = []  # age at time 0 (entrants: back-dated)
-        self.entered: list[float] = []
-        self.frailty: list[int] = []
-        self.need: list[int] = []  # main need: a Need's value
-        self.alone: list[bool] = []
-        self.risk: list[float] = []  # persistent multiplier, mean 1 (the IMD fifth's crisis ratio included)
-        self.imd: list[int] = []  # IMD fifth, 1 (most deprived) to 5; 0 with deprivation off
-        self.death_hr: list[float] = []  # the IMD fifth's multiplier on the hazard of dying outside hospital
-        self.frailty_up_hr: list[float] = []  # ... on the hazard of a step up in frailty
-        self.frailty_down_hr: list[float] = []  # ... on the hazard of a step down
-        self.last_crisis: list[float] = []  # transient risk anchor (-inf: none)
-        self.place: list[Place] = []
-        self.care: list[Care] = []
-        self.died: list[float] = []  # when the person left the place for good: death, or moving away (moved_away)
-        self.token: list[int] = []  # bumps when a person's scheduled events go stale
-        self.referral_token: list[int] = []  # the same for their next outpatient referral (a clock of its own)
-        self.pending: list[bool] = []  # waiting in the community for home care or a care home
-        self.unmet_until: list[float] = []  # unmet need for care lasts until then (inf: a request waits; -inf: none)
-        self.reabled_until: list[float] = []  # reablement's lower need for home care lasts until then
-        self.care_home_need_until: list[float] = []  # waits for a care home place until then (inf: on the list)
-        self.moved_in: list[bool] = []  # joined at an age within a band 65-74, 75-84 or 85+ (sim.pathways.demography)
-        self.moved_away: list[bool] = []  # left the place alive at a band's edge: gone (``died`` holds when)
+        self.age0 = vec[float]()  # age at time 0 (entrants: back-dated)
+        self.entered = vec[float]()
+        self.frailty = vec[i64]()
+        self.need = vec[i64]()  # main need: a Need's value
+        self.alone = vec[bool]()
+        self.risk = vec[float]()  # persistent multiplier, mean 1 (the IMD fifth's crisis ratio included)
+        self.imd = vec[i64]()  # IMD fifth, 1 (most deprived) to 5; 0 with deprivation off
+        self.death_hr = vec[float]()  # the IMD fifth's multiplier on the hazard of dying outside hospital
+        self.frailty_up_hr = vec[float]()  # ... on the hazard of a step up in frailty
+        self.frailty_down_hr = vec[float]()  # ... on the hazard of a step down
+        self.last_crisis = vec[float]()  # transient risk anchor (-inf: none)
+        self.place = vec[i64]()  # a Place's value
+        self.care = vec[i64]()  # a Care's value
+        self.died = vec[float]()  # when the person left the place for good: death, or moving away (moved_away)
+        self.token = vec[i64]()  # bumps when a person's scheduled events go stale
+        self.referral_token = vec[i64]()  # the same for their next outpatient referral (a clock of its own)
+        self.pending = vec[bool]()  # waiting in the community for home care or a care home
+        self.unmet_until = vec[float]()  # unmet need for care lasts until then (inf: a request waits; -inf: none)
+        self.reabled_until = vec[float]()  # reablement's lower need for home care lasts until then
+        self.care_home_need_until = vec[float]()  # waits for a care home place until then (inf: on the list)
+        self.moved_in = vec[bool]()  # joined at an age within a band 65-74, 75-84 or 85+ (sim.pathways.demography)
+        self.moved_away = vec[bool]()  # left the place alive at a band's edge: gone (``died`` holds when)
         self.deaths = 0  # people with a time in ``died`` (so len(self) - deaths are alive and in the place)
         sd = p.people.persistent_risk_sd
         self.deprivation = gradients(p)  # None: off
@@ -146,28 +152,28 @@ class Population:
         risk = math.exp(self._risk_sigma * z - self._risk_sigma**2 / 2)
         if dep is not None:
             risk *= dep.crisis[imd - 1]  # exactly 1 for a flat gradient
-        self.age0.append(age - t / DAYS_PER_YEAR)
-        self.entered.append(t)
-        self.frailty.append(frailty)
-        self.need.append(need)
-        self.alone.append(alone)
-        self.risk.append(risk)
-        self.imd.append(imd)
-        self.death_hr.append(death_hr)
-        self.frailty_up_hr.append(up)
-        self.frailty_down_hr.append(down)
-        self.last_crisis.append(-math.inf)
-        self.place.append(Place.HOME)
-        self.care.append(Care.NONE)
-        self.died.append(math.nan)
-        self.token.append(0)
-        self.referral_token.append(0)
-        self.pending.append(False)
-        self.unmet_until.append(-math.inf)
-        self.reabled_until.append(-math.inf)
-        self.care_home_need_until.append(-math.inf)
-        self.moved_in.append(False)
-        self.moved_away.append(False)
+        self.age0 = append(self.age0, age - t / DAYS_PER_YEAR)
+        self.entered = append(self.entered, t)
+        self.frailty = append(self.frailty, frailty)
+        self.need = append(self.need, need)
+        self.alone = append(self.alone, alone)
+        self.risk = append(self.risk, risk)
+        self.imd = append(self.imd, imd)
+        self.death_hr = append(self.death_hr, death_hr)
+        self.frailty_up_hr = append(self.frailty_up_hr, up)
+        self.frailty_down_hr = append(self.frailty_down_hr, down)
+        self.last_crisis = append(self.last_crisis, -math.inf)
+        self.place = append(self.place, Place.HOME)
+        self.care = append(self.care, Care.NONE)
+        self.died = append(self.died, math.nan)
+        self.token = append(self.token, 0)
+        self.referral_token = append(self.referral_token, 0)
+        self.pending = append(self.pending, False)
+        self.unmet_until = append(self.unmet_until, -math.inf)
+        self.reabled_until = append(self.reabled_until, -math.inf)
+        self.care_home_need_until = append(self.care_home_need_until, -math.inf)
+        self.moved_in = append(self.moved_in, False)
+        self.moved_away = append(self.moved_away, False)
         return pid
 
     def initial(self) -> None:

@@ -12,16 +12,17 @@ are filled in as they happen; one still open at the end keeps them blank (nan).
 from __future__ import annotations
 
 import math
-import struct
 from dataclasses import dataclass, fields
 from operator import attrgetter
+from typing import Final
 
 import numpy as np
 import pandas as pd
+from librt.vecs import append, vec
 
 from sim.vocabulary import Spell
 
-BACKGROUND = -1  # the pid of a background patient (somebody outside the simulated cohort)
+BACKGROUND: Final = -1  # the pid of a background patient (somebody outside the simulated cohort)
 
 
 @dataclass(slots=True)
@@ -51,27 +52,33 @@ class OpenSpell:
 
 STAY_COLUMNS = tuple(f.name for f in fields(OpenStay))
 SPELL_COLUMNS = tuple(f.name for f in fields(OpenSpell))
-DELAY_COLUMNS = ("pid", "start", "end", "reason", "category", "responsible")  # Reason (-1: none), Delay, Responsible
+DELAY_COLUMNS = (
+    "pid",
+    "start",
+    "end",
+    "reason",
+    "category",
+    "responsible",
+)  # Reason (-1: none), Delay, Responsible
 EVENT_COLUMNS = ("time", "pid", "event", "count", "detail")
-_PACK_EVENT = struct.Struct("=5d").pack
 
 
 class Records:
     """Append-only logs of one replication.
 
     Point events, by far the most numerous rows, are kept packed: five native
-    doubles per event in one byte buffer (ids, codes and counts are small
+    doubles per event in one ``vec`` (ids, codes and counts are small
     integers, exact as doubles), a fraction of the memory of a tuple per event.
     """
 
     def __init__(self) -> None:
-        self.events = bytearray()  # time, pid, event, count, detail: five doubles per event
+        self.events = vec[float]()  # time, pid, event, count, detail: five doubles per event
         self.stays: list[OpenStay] = []
         self.delays: list[tuple[int, float, float, int, int, int]] = []  # DELAY_COLUMNS
         self.spells: list[OpenSpell] = []
 
     def event(self, t: float, pid: int, ev: int, count: int = 1, detail: int = -1) -> None:
-        self.events += _PACK_EVENT(t, pid, ev, count, detail)
+        self.events = append(append(append(append(append(self.events, t), pid), ev), count), detail)
 
     def stay_open(self, pid: int, emergency: bool, arrived: float, admitted: float) -> OpenStay:
         """A stay, opened when the patient takes a bed; the caller fills in ``fit``, ``left`` and ``died``."""
@@ -87,9 +94,9 @@ class Records:
 
     def event_frame(self) -> pd.DataFrame:
         """The point events as a table: ``time`` float, the other columns integers."""
-        if not self.events:
+        if not len(self.events):
             return pd.DataFrame([], columns=list(EVENT_COLUMNS))
-        packed = np.frombuffer(self.events, dtype=np.float64).reshape(-1, len(EVENT_COLUMNS))
+        packed = np.frombuffer(memoryview(self.events), dtype=np.float64).reshape(-1, len(EVENT_COLUMNS))
         return pd.DataFrame(
             {
                 name: packed[:, i].copy() if name == "time" else packed[:, i].astype(np.int64)

@@ -18,14 +18,16 @@ from __future__ import annotations
 import hashlib
 from array import array
 from dataclasses import dataclass
-from typing import SupportsIndex
+from typing import Final, SupportsIndex
 
 import numpy as np
+from librt.vecs import extend, vec
+from mypy_extensions import i64
 
-CHUNK = 4096  # persons per generated chunk
-BLOCK = 16  # draws per person per block
-MAX_WIDTH = 4 * BLOCK  # most first draws a person stream keeps at hand per person (memory)
-_PCG64_PERIOD = 1 << 128
+CHUNK: Final = 4096  # persons per generated chunk
+BLOCK: Final = 16  # draws per person per block
+MAX_WIDTH: Final = 4 * BLOCK  # most first draws a person stream keeps at hand per person (memory)
+_PCG64_PERIOD: Final = 1 << 128
 _NO_ROW = array("d", bytes(8 * BLOCK))  # a place for a row of BLOCK draws, filled when it is used
 
 
@@ -41,17 +43,20 @@ def _generator(seed: int, spawn_key: tuple[int, ...]) -> np.random.Generator:
 
 
 class _FirstDraws:
-    """The first draws of one or more streams, kept person by person and draw by draw.
+    """The first draws of one or more streams, with their draw counters, kept person by person.
 
-    Person ``p``'s ``k``-th draw of the ``j``-th stream sits at
-    ``(p * width + k) * streams + j``: the next draws of streams a pathway
-    draws from together are side by side in memory, and draw counters are
-    kept person by person too (``p * streams + j``).  ``width`` (at most
-    ``MAX_WIDTH``, from as many blocks as it spans) is how many draws most
-    people need; where a number is kept never changes which number it is.
+    Each person has a block of ``(width + 1) * streams`` doubles: first the
+    counters of the ``streams`` streams (the number of the next draw, exact
+    as a double), then their first ``width`` draws, draw by draw: person
+    ``p``'s ``k``-th draw of the ``j``-th stream sits at
+    ``p * block + (k + 1) * streams + j``.  So what a pathway reads from a
+    group of streams drawn together sits side by side in memory, counters
+    included.  ``width`` (at most ``MAX_WIDTH``, from as many blocks as it
+    spans) is how many draws most people need; where a number is kept never
+    changes which number it is.
     """
 
-    __slots__ = ("seed", "rep", "keys", "width", "first", "count", "rows")
+    __slots__ = ("seed", "rep", "keys", "width", "block", "data", "rows")
 
     def __init__(self, seed: int, replication: int, keys: tuple[int, ...], width: int = BLOCK) -> None:
         if not 0 <= width <= MAX_WIDTH:
@@ -60,24 +65,23 @@ class _FirstDraws:
         self.rep = replication
         self.keys = keys
         self.width = width
-        self.first = array("d")
-        self.count: list[int] = []  # next draw number, per person and stream
+        self.block = (width + 1) * len(keys)  # doubles per person
+        self.data = vec[float]()
         self.rows = 0  # persons covered
 
     def ensure(self, persons: int) -> None:
         chunks = range(self.rows // CHUNK, -(-persons // CHUNK))
-        if self.width and chunks:  # all new chunks in one append, so the array is copied at most once as it grows
-            data = np.empty((len(chunks), CHUNK, self.width, len(self.keys)))  # persons x draws x streams
-            for i, chunk in enumerate(chunks):
-                for j, key in enumerate(self.keys):
-                    for b, start in enumerate(range(0, self.width, BLOCK)):  # draws start.. are block b's
-                        block = _generator(self.seed, (self.rep, key, chunk, b)).random((CHUNK, BLOCK))
-                        data[i, :, start : start + BLOCK, j] = block[:, : self.width - start]
-            self.first.frombytes(data.data.cast("B"))  # the same doubles, without making Python floats
-        self.rows = max(self.rows, chunks.stop * CHUNK)
-        missing = self.rows * len(self.keys) - len(self.count)
-        if missing > 0:
-            self.count.extend([0] * missing)
+        if not chunks:
+            return
+        # all new chunks in one append, so the vec is copied at most once as it grows
+        data = np.zeros((len(chunks), CHUNK, self.width + 1, len(self.keys)))  # persons x (counters, draws) x streams
+        for i, chunk in enumerate(chunks):
+            for j, key in enumerate(self.keys):
+                for b, start in enumerate(range(0, self.width, BLOCK)):  # draws start.. are block b's
+                    block = _generator(self.seed, (self.rep, key, chunk, b)).random((CHUNK, BLOCK))
+                    data[i, :, 1 + start : 1 + start + BLOCK, j] = block[:, : self.width - start]
+        self.data = extend(self.data, data.reshape(-1))  # the same doubles, without making Python floats
+        self.rows = chunks.stop * CHUNK
 
 
 @dataclass(slots=True)
@@ -93,8 +97,8 @@ class PersonStream:
     """Uniform(0, 1) draws for each person, counted per person.
 
     ``next(pid)`` returns person ``pid``'s next draw.  The first draws of every
-    person sit in one flat array (the fast path), possibly shared with other
-    streams of a group (``Streams.group``).  Later draws, which few people
+    person sit in one packed array beside their counter (the fast path), shared
+    with the other streams of a group (``Streams.group``).  Later draws, which few people
     need, are made one block row at a time, on demand, by moving the block's
     generator to the person's row (the same numbers as making the whole
     block), and only the row in use is kept: in a flat array too, at a place
@@ -108,8 +112,8 @@ class PersonStream:
         "_rep",
         "_key",
         "_store",
-        "_first",
-        "_count",
+        "_data",
+        "_block",
         "_stride",
         "_slot",
         "_width",
@@ -131,11 +135,11 @@ class PersonStream:
         if store.keys[slot] != self._key:
             raise ValueError(f"stream {name!r} is not in slot {slot} of its group")
         self._store = store
-        self._first = store.first  # grows in place
-        self._count = store.count
-        self._stride = len(store.keys)
-        self._slot = slot
-        self._width = store.width
+        self._data = store.data  # a new vec when it grows (ensure)
+        self._block: i64 = store.block
+        self._stride: i64 = len(store.keys)
+        self._slot: i64 = slot
+        self._width = float(store.width)
         self._extra: dict[int, int] = {}  # pid -> where their row past the first draws is (in rows of _rows)
         self._rows = array("d")  # those rows, BLOCK draws each
         self._blocks: list[int] = []  # the block each row of _rows is from
@@ -145,14 +149,18 @@ class PersonStream:
     def ensure(self, persons: int) -> None:
         """Make sure ids ``0 .. persons-1`` are covered."""
         self._store.ensure(persons)
+        self._data = self._store.data
 
     def next(self, pid: int) -> float:
-        i = pid * self._stride + self._slot
-        k = self._count[i]
-        self._count[i] = k + 1
+        p: i64 = pid
+        data = self._data
+        i = p * self._block + self._slot  # the counter
+        k = data[i]
+        data[i] = k + 1.0
         if k < self._width:
-            return self._first[(pid * self._width + k) * self._stride + self._slot]
-        return self._later(pid, k)
+            n: i64 = int(k)
+            return data[i + (n + 1) * self._stride]
+        return self._later(pid, int(k))
 
     def _later(self, pid: int, k: int) -> float:
         block, col = divmod(k, BLOCK)
@@ -185,7 +193,7 @@ class PersonStream:
         return array("d", cursor.gen.random(BLOCK).tobytes())
 
     def draws_used(self, pid: int) -> int:
-        return self._count[pid * self._stride + self._slot]
+        return int(self._data[pid * self._block + self._slot])
 
 
 class Streams:

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import simpy
 
@@ -64,7 +64,9 @@ from sim.vocabulary import Care, Delay, Dest, Ev, Funding, Kind, Need, Place, Re
 if TYPE_CHECKING:
     from sim.core.model import Model
 
-NHS, SOCIAL_CARE, BOTH = Responsible.NHS, Responsible.SOCIAL_CARE, Responsible.BOTH
+NHS: Final = Responsible.NHS
+SOCIAL_CARE: Final = Responsible.SOCIAL_CARE
+BOTH: Final = Responsible.BOTH
 # where a person goes when their destination is full and the scenario steps people on (first with room)
 STEPS = {
     Dest.CARE_HOME: (Dest.INTERMEDIATE_CARE,),  # an interim bed while a home is found

@@ -62,7 +62,7 @@ Assumptions:
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sim.core.calendar import Process
 from sim.core.distributions import Deterministic, Exponential
@@ -72,15 +72,18 @@ from sim.vocabulary import Care, Dest, Ev, Kind, Place
 if TYPE_CHECKING:
     from sim.core.model import Model
 
-BOOKED = -1  # calendar token of a booked entry: never stale
-NOT_ADMITTED, ADMITTED, DIED = 0, 1, 2  # why the waiting list's clock stops (the detail of Ev.RTT_CLOCK_STOP)
-AWAY_REBOOK_DAYS = 7.0  # assumption: a new appointment a week later when the person is away
-NEXT_DAY = 1.0
-AT_HOME = (Place.HOME, Place.CARE_HOME)
+BOOKED: Final = -1  # calendar token of a booked entry: never stale
+NOT_ADMITTED: Final = 0  # why the waiting list's clock stops (the detail of Ev.RTT_CLOCK_STOP)
+ADMITTED: Final = 1
+DIED: Final = 2
+AWAY_REBOOK_DAYS: Final = 7.0  # assumption: a new appointment a week later when the person is away
+NEXT_DAY: Final = 1.0
+AT_HOME = (Place.HOME.value, Place.CARE_HOME.value)
 # members read at every appointment, as module names (much quicker to read than enum attributes)
-DEAD = Place.DEAD
-ATTENDANCE = Ev.OUTPATIENT_ATTENDANCE
-OUTPATIENT, ELECTIVE_DATE = Kind.OUTPATIENT.value, Kind.ELECTIVE_DATE.value  # calendar kinds: plain values
+DEAD: Final = Place.DEAD.value
+ATTENDANCE: Final = Ev.OUTPATIENT_ATTENDANCE
+OUTPATIENT: Final = Kind.OUTPATIENT.value  # calendar kinds: plain values
+ELECTIVE_DATE: Final = Kind.ELECTIVE_DATE.value
 
 
 def follow_ups(mean: float, u: float) -> int:

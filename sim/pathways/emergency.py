@@ -36,7 +36,7 @@ responses to pressure compare the same uniforms with adjusted thresholds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sim.core.calendar import Process
 from sim.core.distributions import LogNormal
@@ -47,9 +47,12 @@ from sim.vocabulary import AeExit, Care, Ev, Place
 if TYPE_CHECKING:
     from sim.core.model import Model
 
-HOURS_PER_DAY = 24.0
-SENT_HOME, ADMITTED, SENT_HOME_UNDER_PRESSURE = AeExit.SENT_HOME, AeExit.ADMITTED, AeExit.SENT_HOME_UNDER_PRESSURE
-DIED_WAITING, FIT_WITHOUT_BED = AeExit.DIED_WAITING, AeExit.FIT_WITHOUT_BED
+HOURS_PER_DAY: Final = 24.0
+SENT_HOME: Final = AeExit.SENT_HOME
+ADMITTED: Final = AeExit.ADMITTED
+SENT_HOME_UNDER_PRESSURE: Final = AeExit.SENT_HOME_UNDER_PRESSURE
+DIED_WAITING: Final = AeExit.DIED_WAITING
+FIT_WITHOUT_BED: Final = AeExit.FIT_WITHOUT_BED
 
 
 def on_crisis(m: Model, pid: int) -> None:

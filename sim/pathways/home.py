@@ -26,7 +26,7 @@ neither, the crisis time is drawn as before, number for number.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sim.core.population import DAYS_PER_YEAR
 from sim.pathways import mdt_risk
@@ -38,13 +38,20 @@ if TYPE_CHECKING:
 
 # what every change of a person's state reads, as module names (much quicker to read than enum attributes);
 # calendar kinds as their plain values (see sim.core.calendar)
-CARE_HOME = Place.CARE_HOME
-NO_CARE, HOME_CARE, REABLEMENT = Care.NONE, Care.HOME_CARE, Care.REABLEMENT
-CRISIS, DEATH = Kind.CRISIS.value, Kind.DEATH.value
-FRAILTY_STEP, FRAILTY_RECOVERY = Kind.FRAILTY_STEP.value, Kind.FRAILTY_RECOVERY.value
-BAND_CHANGE, REFERRAL = Kind.BAND_CHANGE.value, Kind.REFERRAL.value
-HOME_CARE_REQUEST, CARE_HOME_REQUEST = Kind.HOME_CARE_REQUEST.value, Kind.CARE_HOME_REQUEST.value
-HOME_CARE_ENDS, REABLEMENT_ENDS = Kind.HOME_CARE_ENDS.value, Kind.REABLEMENT_ENDS.value
+CARE_HOME: Final = Place.CARE_HOME.value
+NO_CARE: Final = Care.NONE.value
+HOME_CARE: Final = Care.HOME_CARE.value
+REABLEMENT: Final = Care.REABLEMENT.value
+CRISIS: Final = Kind.CRISIS.value
+DEATH: Final = Kind.DEATH.value
+FRAILTY_STEP: Final = Kind.FRAILTY_STEP.value
+FRAILTY_RECOVERY: Final = Kind.FRAILTY_RECOVERY.value
+BAND_CHANGE: Final = Kind.BAND_CHANGE.value
+REFERRAL: Final = Kind.REFERRAL.value
+HOME_CARE_REQUEST: Final = Kind.HOME_CARE_REQUEST.value
+CARE_HOME_REQUEST: Final = Kind.CARE_HOME_REQUEST.value
+HOME_CARE_ENDS: Final = Kind.HOME_CARE_ENDS.value
+REABLEMENT_ENDS: Final = Kind.REABLEMENT_ENDS.value
 
 
 def crisis_delay(base: float, boost: float, tau: float, e: float) -> float:
@@ -267,7 +274,7 @@ def schedule_referral(m: Model, pid: int, band: int | None = None) -> None:
             m.calendar.add(t, pid, REFERRAL, token)
 
 
-def arrive_home(m: Model, pid: int, place: Place = Place.HOME) -> None:
+def arrive_home(m: Model, pid: int, place: int = Place.HOME) -> None:
     """The person is (back) in the community: start counting GP contacts, schedule what comes next."""
     m.pop.place[pid] = place
     m.home_spell_open(pid)
@@ -287,7 +294,7 @@ def leave_home(m: Model, pid: int) -> None:
         m.release(pid)
 
 
-def die(m: Model, pid: int, where: Place) -> None:
+def die(m: Model, pid: int, where: int) -> None:
     """Death anywhere: every unit the person held in the community is freed."""
     gone(m, pid)
     m.rec.event(m.env.now, pid, Ev.DEATH, 1, int(where))

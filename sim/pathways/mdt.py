@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -51,15 +51,15 @@ from sim.vocabulary import Ev, Kind, MdtExit, Place, Spell
 if TYPE_CHECKING:
     from sim.core.model import Model
 
-LOOKBACK_DAYS = 365.0
+LOOKBACK_DAYS: Final = 365.0
 
 # weights of the GP-visible risk score (log scale); an assumption, checked by its AUC (tests/test_mdt.py)
-SCORE_AGE_PER_YEAR = 0.03
-SCORE_PER_FRAILTY_LEVEL = 0.45
-SCORE_PER_ADMISSION = 0.55
-SCORE_PER_AE_VISIT = 0.25
+SCORE_AGE_PER_YEAR: Final = 0.03
+SCORE_PER_FRAILTY_LEVEL: Final = 0.45
+SCORE_PER_ADMISSION: Final = 0.55
+SCORE_PER_AE_VISIT: Final = 0.25
 _NORMAL = NormalDist()
-AT_HOME = (Place.HOME, Place.CARE_HOME)
+AT_HOME = (Place.HOME.value, Place.CARE_HOME.value)
 
 
 def recent(times: list[float], now: float) -> int:

@@ -9,13 +9,16 @@ the ramp-up since the launch) and asks home to redraw when it changes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from sim.core.model import Model
 
 # co-ordinators' disciplines, in the order of ``mdt.coordinators_per_100k``
-NURSE, SOCIAL_WORKER, MENTAL_HEALTH, OCCUPATIONAL_THERAPIST = 0, 1, 2, 3
+NURSE: Final = 0
+SOCIAL_WORKER: Final = 1
+MENTAL_HEALTH: Final = 2
+OCCUPATIONAL_THERAPIST: Final = 3
 
 
 def dose(reference_caseload: float, per_coordinator: float, cap: float) -> float:

@@ -29,7 +29,7 @@ what it was without them.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sim.core.calendar import Process
 from sim.core.distributions import Exponential, categorical
@@ -41,7 +41,8 @@ from sim.vocabulary import Care, Ev, MdtExit, Place, Spell
 if TYPE_CHECKING:
     from sim.core.model import Model
 
-DISCHARGE, COMMUNITY = 0, 1  # queue priorities for a unit of care
+DISCHARGE: Final = 0  # queue priorities for a unit of care
+COMMUNITY: Final = 1
 
 
 def priority(m: Model, pid: int) -> int:

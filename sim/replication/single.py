@@ -228,7 +228,7 @@ def single_run(
             pd.DataFrame(rows, columns=["day", "series", "value"]),
             data,
         )
-    spells = np.frombuffer(m.gp_spells, dtype=np.float64).reshape(-1, 6)  # end, pid, ... (Model.gp_spells)
+    spells = np.frombuffer(memoryview(m.gp_spells), dtype=np.float64).reshape(-1, 6)  # end, pid, ... (Model.gp_spells)
     res.marks = year_marks(years, np.frombuffer(crossings).reshape(-1, 5), spells[:, 0], spells[:, 1])
     py = data.people
     alive_to = np.where(np.isnan(py["died"]), m.window_end, py["died"])
@@ -248,8 +248,9 @@ def single_run(
 
 def _run_data(m: Model, snap: dict[str, float]) -> RunData:
     frames = m.rec.frames()
-    if m.gp_spells:
-        end, pid, mu_gp, u_gp, mu_nurse, u_nurse = np.frombuffer(m.gp_spells, dtype=np.float64).reshape(-1, 6).T.copy()
+    if len(m.gp_spells):
+        spells = np.frombuffer(memoryview(m.gp_spells), dtype=np.float64).reshape(-1, 6)  # (Model.gp_spells)
+        end, pid, mu_gp, u_gp, mu_nurse, u_nurse = spells.T.copy()
         bulk = [frames["events"]]
         for ev, mu, u in ((Ev.GP_CONTACT, mu_gp, u_gp), (Ev.COMMUNITY_NURSING, mu_nurse, u_nurse)):
             counts = poisson_counts(u, mu)
