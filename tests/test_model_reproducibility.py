@@ -166,3 +166,15 @@ def test_a_run_collects_garbage_rarely_and_leaves_the_collector_as_it_found_it()
         assert gc.get_threshold() == (900, 11, 12)
     finally:
         gc.set_threshold(*before)
+
+
+def test_the_people_table_keeps_flags_as_booleans_codes_as_integers_and_times_as_floats():
+    """The population's columns are packed arrays (``librt.vecs``); its table has the types a list of Python
+    values would give (numpy reads a ``vec[bool]`` as bytes unless told otherwise)."""
+    people = single_run(small(population=2_000, horizon=60.0, warmup=0.0), seed=3).data.people
+    assert {name: people[name].dtype for name in ("alone", "moved_in", "moved_away")} == dict.fromkeys(
+        ("alone", "moved_in", "moved_away"), np.dtype(bool)
+    )
+    assert all(people[name].dtype == np.int64 for name in ("frailty", "need", "imd", "place"))
+    assert all(people[name].dtype == np.float64 for name in ("age0", "entered", "died", "risk"))
+    assert people["alone"].any() and not people["alone"].all()

@@ -7,10 +7,11 @@ the time of their last crisis (the transient part of risk), where they are
 (a ``Place``'s value), what care they hold (a ``Care``'s value), and until
 when their need for care goes unmet or is lowered by reablement.  A column
 grows as people join by becoming a new ``vec`` (``append``), so read it from
-the population each time rather than keep it.  The initial attributes are drawn from each person's own
-``init`` stream, so person ``i`` is the same person in every scenario run
-with the same seed; their IMD fifth (``sim.core.deprivation``) from their
-own ``imd`` stream, which moves no other draw.
+the population each time rather than keep it.  The initial attributes are
+drawn from each person's own ``init`` stream, so person ``i`` is the same
+person in every scenario run with the same seed; their IMD fifth
+(``sim.core.deprivation``) from their own ``imd`` stream, which moves no
+other draw.
 """
 
 from __future__ import annotations
@@ -236,7 +237,7 @@ class Population:
             "died": np.asarray(self.died),
             "frailty": np.asarray(self.frailty),
             "need": np.asarray(self.need),
-            "alone": np.asarray(self.alone),
+            "alone": np.asarray(self.alone, dtype=bool),
             "risk": np.asarray(self.risk),
             "imd": np.asarray(self.imd, dtype=np.int64),
             "place": np.asarray(self.place),

@@ -52,14 +52,7 @@ class OpenSpell:
 
 STAY_COLUMNS = tuple(f.name for f in fields(OpenStay))
 SPELL_COLUMNS = tuple(f.name for f in fields(OpenSpell))
-DELAY_COLUMNS = (
-    "pid",
-    "start",
-    "end",
-    "reason",
-    "category",
-    "responsible",
-)  # Reason (-1: none), Delay, Responsible
+DELAY_COLUMNS = ("pid", "start", "end", "reason", "category", "responsible")  # Reason (-1: none), Delay, Responsible
 EVENT_COLUMNS = ("time", "pid", "event", "count", "detail")
 
 

@@ -96,14 +96,14 @@ class _Cursor:
 class PersonStream:
     """Uniform(0, 1) draws for each person, counted per person.
 
-    ``next(pid)`` returns person ``pid``'s next draw.  The first draws of every
-    person sit in one packed array beside their counter (the fast path), shared
-    with the other streams of a group (``Streams.group``).  Later draws, which few people
-    need, are made one block row at a time, on demand, by moving the block's
-    generator to the person's row (the same numbers as making the whole
-    block), and only the row in use is kept: in a flat array too, at a place
-    the person keeps, so that a long run does not pile up an object per row
-    for Python's cycle collector to walk.
+    ``next(pid)`` returns person ``pid``'s next draw.  The first draws of
+    every person sit in one packed array beside their counter (the fast
+    path), shared with the other streams of a group (``Streams.group``).
+    Later draws, which few people need, are made one block row at a time, on
+    demand, by moving the block's generator to the person's row (the same
+    numbers as making the whole block), and only the row in use is kept: in a
+    flat array too, at a place the person keeps, so that a long run does not
+    pile up an object per row for Python's cycle collector to walk.
     """
 
     __slots__ = (
