@@ -78,8 +78,9 @@ ADMITTED: Final = 1
 DIED: Final = 2
 AWAY_REBOOK_DAYS: Final = 7.0  # assumption: a new appointment a week later when the person is away
 NEXT_DAY: Final = 1.0
+# read at every appointment, as module names (much quicker to read than enum attributes) and Final (read as C
+# values by the compiled build); places as their plain values, as the population's columns hold them
 AT_HOME = (Place.HOME.value, Place.CARE_HOME.value)
-# members read at every appointment, as module names (much quicker to read than enum attributes)
 DEAD: Final = Place.DEAD.value
 ATTENDANCE: Final = Ev.OUTPATIENT_ATTENDANCE
 OUTPATIENT: Final = Kind.OUTPATIENT.value  # calendar kinds: plain values

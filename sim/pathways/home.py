@@ -36,8 +36,9 @@ if TYPE_CHECKING:
     from sim.core.model import Model
     from sim.core.seasons import CrisisCalendar
 
-# what every change of a person's state reads, as module names (much quicker to read than enum attributes);
-# calendar kinds as their plain values (see sim.core.calendar)
+# what every change of a person's state reads, as module names (much quicker to read than enum attributes) and
+# Final (the compiled build reads them as C values, not by name); places, care and calendar kinds as their plain
+# values, as the population's columns and the calendar hold them (see sim.core.population, sim.core.calendar)
 CARE_HOME: Final = Place.CARE_HOME.value
 NO_CARE: Final = Care.NONE.value
 HOME_CARE: Final = Care.HOME_CARE.value
