@@ -326,7 +326,7 @@ class Model:
             self.recent_admissions.extend([] for _ in range(missing))
             self.recent_ae.extend([] for _ in range(missing))
         self.calendar.tokens = self.pop.token  # the columns are new objects when they grow
-        self.calendar.clocks[REFERRAL] = self.pop.referral_token
+        self.calendar.track(REFERRAL, self.pop.referral_token)
 
     def band(self, pid: int) -> int:
         return self.pop.band(pid, self.env.now)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from sim.core import schedule
@@ -228,7 +229,7 @@ def single_run(
             pd.DataFrame(rows, columns=["day", "series", "value"]),
             data,
         )
-    spells = np.frombuffer(memoryview(m.gp_spells), dtype=np.float64).reshape(-1, 6)  # end, pid, ... (Model.gp_spells)
+    spells = _home_spells(m)
     res.marks = year_marks(years, np.frombuffer(crossings).reshape(-1, 5), spells[:, 0], spells[:, 1])
     py = data.people
     alive_to = np.where(np.isnan(py["died"]), m.window_end, py["died"])
@@ -246,11 +247,16 @@ def single_run(
     return res
 
 
+def _home_spells(m: Model) -> npt.NDArray[np.float64]:
+    """The run's home spells, a row each: end, pid, expected GP contacts, uniform, expected nursing visits,
+    uniform (``Model.gp_spells``, read in place)."""
+    return np.frombuffer(memoryview(m.gp_spells), dtype=np.float64).reshape(-1, 6)
+
+
 def _run_data(m: Model, snap: dict[str, float]) -> RunData:
     frames = m.rec.frames()
     if len(m.gp_spells):
-        spells = np.frombuffer(memoryview(m.gp_spells), dtype=np.float64).reshape(-1, 6)  # (Model.gp_spells)
-        end, pid, mu_gp, u_gp, mu_nurse, u_nurse = spells.T.copy()
+        end, pid, mu_gp, u_gp, mu_nurse, u_nurse = _home_spells(m).T.copy()
         bulk = [frames["events"]]
         for ev, mu, u in ((Ev.GP_CONTACT, mu_gp, u_gp), (Ev.COMMUNITY_NURSING, mu_nurse, u_nurse)):
             counts = poisson_counts(u, mu)
