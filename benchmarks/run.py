@@ -105,7 +105,7 @@ def day_list_seconds(entries: int, days: float, people: int, seed: int = 1) -> f
     with rare_collections():  # as in a run
         for t, pid in zip(times, pids):
             cal.add(t, pid, 0, -1)
-        env.process(cal.run())
+        cal.start()
         env.run(until=days)
     return time.perf_counter() - t0
 

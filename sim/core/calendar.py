@@ -5,11 +5,20 @@ an entry is stale when the person's token on its clock has moved on, and is
 then skipped without costing an event.  Entries go stale by the calendar's
 own token list unless their kind was given a clock of its own (``track``).
 On each day the day's entries are sorted by time (entries due at the same
-time keep the order they were added in: the sort is stable) and run from one
-process, so the heap holds only today's work.  When nothing on the heap comes
-before an entry's time, the clock moves straight to it and the entry runs
-without an event of its own (what runs, and in what order, is the same as
-with a timeout).
+time keep the order they were added in: the sort is stable) and walked in
+turn, so the heap holds only today's work.
+
+The walk is not a SimPy process and makes no SimPy events.  When nothing
+scheduled comes before an entry's time, the clock moves straight to it and
+the entry runs.  When something does, the walk waits: it takes a number
+from SimPy's event counter, as a timeout yielded then would, and keeps the
+wait on a small heap of its own (:attr:`Calendar.soon`) keyed as SimPy keys
+its events (time, priority, number).  The environment's ``step`` takes
+whichever is first, the calendar's next wait or the heap's next event, so
+what runs, and in what order, is what a walk yielding a timeout for each
+wait would give (``tests/test_calendar.py`` holds such a walk to compare).
+An entry filed during its own day, after the walk has passed that day,
+waits on the same small heap.
 
 An entry is four numbers (time, person, kind, token; its kind the value of a
 ``sim.vocabulary.Kind``, not the member), kept packed as doubles in its day's
@@ -21,20 +30,33 @@ and a day's entries sit side by side in memory.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from heapq import heappop, heappush
 from typing import Final, TypeAlias
 
 import numpy as np
 import simpy
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import EventPriority
 from librt.vecs import append, vec
 from mypy_extensions import i64
 
 ENTRY: Final = 4  # doubles per entry: time, person, kind, token
+URGENT: Final = 0  # SimPy's priorities (simpy.events.URGENT, NORMAL): a process starting, any other event
+NORMAL: Final = 1
 # a SimPy process: a generator that yields the events it waits for (what they send back is not used)
 Process: TypeAlias = Generator[simpy.Event, object, None]
+# an entry filed for a day already walked: time, number (from SimPy's event counter; the priority is NORMAL),
+# person, kind, token
+Late: TypeAlias = tuple[float, int, int, int, int]
+Heaped: TypeAlias = tuple[float, int, int, simpy.Event]  # an event on SimPy's heap: time, priority, number, event
 
 
 class Environment(simpy.Environment):
-    """SimPy's environment, with a way to move the clock forward when nothing is scheduled in between."""
+    """SimPy's environment, which also runs a calendar's entries in their turn between its own events."""
+
+    def __init__(self, initial_time: float = 0.0) -> None:
+        super().__init__(initial_time)
+        self.calendar: Calendar | None = None  # set by the calendar that walks this environment's days
 
     @property
     def now(self) -> float:
@@ -42,31 +64,72 @@ class Environment(simpy.Environment):
         Python frame: the model reads the clock millions of times a run)."""
         return self._now
 
-    def move(self, delay: float) -> bool:
-        """Move the clock on by ``delay`` if no scheduled event is due at or before then; False if one is.
-
-        Moving is what a ``timeout(delay)`` yielded now would do when it is the
-        next event to be processed, without scheduling it (same time, same
-        order: events due at the same time go first either way, so they block).
-        """
-        at = self._now + delay
+    def step(self) -> None:
+        """Process the next event: the calendar's, if one of its waits comes before the heap's next event."""
+        cal = self.calendar
         queue = self._queue
-        if queue and queue[0][0] <= at:
-            return False
+        if cal is not None and cal.due_before(queue[0] if queue else None):
+            cal.resume()
+            return
+        if not queue:
+            raise EmptySchedule
+        # SimPy's own step, without a Python frame: the event's callbacks in order, the first error raised
+        at, _priority, _number, event = heappop(queue)
         self._now = at
-        return True
+        callbacks = event.callbacks
+        event.callbacks = None  # type: ignore[assignment]  # as SimPy marks an event processed
+        done = 0
+        try:
+            for callback in callbacks:
+                done += 1
+                callback(event)
+        except StopSimulation:  # run(until=...) ends: the rest of the callbacks run when the run goes on
+            event.callbacks = callbacks[done:]
+            self.schedule(event, EventPriority(-1))
+            raise
+        if not event._ok and not hasattr(event, "_defused"):  # a failed event nobody handled: the run fails
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+
+
+def _before(t: float, priority: int, number: int, at: float, at_priority: int, at_number: int) -> bool:
+    """Is key (``t``, ``priority``, ``number``) first, in the order of SimPy's heap?"""
+    if t != at:
+        return t < at
+    if priority != at_priority:
+        return priority < at_priority
+    return number < at_number
+
+
+class Day:
+    """A day's entries, ENTRY doubles each (time, pid, kind, token), in the order they were filed."""
+
+    def __init__(self) -> None:
+        self.entries = vec[float](capacity=64)
 
 
 class Calendar:
-    def __init__(self, env: simpy.Environment, handler: Callable[[int, int, int], None], tokens: vec[i64]) -> None:
+    def __init__(self, env: Environment, handler: Callable[[int, int, int], None], tokens: vec[i64]) -> None:
         self.env = env
         self.handler = handler  # handler(pid, kind, token)
         self.tokens = tokens
         self.clocks: dict[int, vec[i64]] = {}  # kind -> the token list its entries go stale by
-        self.days: dict[int, vec[float]] = {}  # day -> its entries, ENTRY doubles each (time, pid, kind, token)
-        self._today = 0  # entries for days before this one go straight onto the heap
+        self.days: dict[int, Day] = {}  # day -> its entries
+        self._today = 0  # the next day to walk; entries for days before this one are late
+        self._bucket = vec[float]()  # the day being walked: its entries,
+        self._order = vec[i64]()  # their order (in time; ties in the order they were added),
+        self._next = 0  # and the place in that order of the next entry to run
+        # the walk's wait, keyed as SimPy's heap is (time, priority, number); none before the walk starts
+        self._waiting = False
+        self._at, self._priority, self._number = 0.0, NORMAL, 0
+        self._held = False  # the walk waits to run the entry at ``_next`` (else to start the next day)
+        self.late: list[Late] = []  # entries filed for a day already walked, a heap: (time, number, pid, kind, token)
+        self._late_first = False  # what ``due_before`` found due first: a late entry (else the walk)
         self.dispatched = 0
         self.stale = 0
+        self.waits = 0  # numbers taken from SimPy's event counter for waits that made no event
+        env.calendar = self
 
     def track(self, kind: int, tokens: vec[i64]) -> None:
         """Entries of ``kind`` go stale by ``tokens`` instead of the calendar's own list: a clock of their own."""
@@ -75,23 +138,47 @@ class Calendar:
     def add(self, t: float, pid: int, kind: int, token: int) -> None:
         """File an entry of ``kind`` for person ``pid`` at time ``t``; it is stale if ``token`` moves on (-1: never)."""
         day = int(t)
-        if day < self._today:
-            self._add_to_heap(t, pid, kind, token)
+        if day < self._today:  # a day already walked: the entry waits on its own, as a timeout would
+            now = self.env.now
+            delay = t - now
+            heappush(self.late, (now + (delay if delay > 0 else 0.0), self._take_number(), pid, kind, token))
             return
-        days = self.days
-        bucket = days.get(day)
+        bucket = self.days.get(day)
         if bucket is None:
-            bucket = vec[float](capacity=64)
-        days[day] = append(append(append(append(bucket, t), float(pid)), float(kind)), float(token))
+            bucket = self.days[day] = Day()
+        bucket.entries = append(append(append(append(bucket.entries, t), float(pid)), float(kind)), float(token))
 
-    def _add_to_heap(self, t: float, pid: int, kind: int, token: int) -> None:
-        """An entry for a day already walked: a timeout of its own on SimPy's heap."""
-        delay = t - self.env.now
+    def start(self) -> None:
+        """Begin the walk at the current time, as a SimPy process started now would (an urgent first step)."""
+        self._wait(self.env.now, URGENT)
 
-        def fire(_event: simpy.Event) -> None:
-            self._fire(pid, kind, token)
+    def _take_number(self) -> int:
+        """The number SimPy's event counter would give a timeout made now (the count goes on as if one were)."""
+        self.waits += 1
+        return next(self.env._eid)
 
-        self.env.timeout(delay if delay > 0 else 0.0).callbacks.append(fire)
+    def _wait(self, at: float, priority: int) -> None:
+        """The walk waits until ``at``."""
+        self._waiting = True
+        self._at, self._priority, self._number = at, priority, self._take_number()
+
+    def due_before(self, event: Heaped | None) -> bool:
+        """Does one of the calendar's waits come before ``event``, the heap's next (None: the heap is empty)?"""
+        late = self.late
+        if late:
+            first = late[0]
+            if not self._waiting or _before(first[0], NORMAL, first[1], self._at, self._priority, self._number):
+                self._late_first = True
+                return event is None or _before(first[0], NORMAL, first[1], event[0], event[1], event[2])
+        self._late_first = False
+        if not self._waiting:
+            return False
+        return event is None or _before(self._at, self._priority, self._number, event[0], event[1], event[2])
+
+    def _clear(self, at: float) -> bool:
+        """Nothing scheduled, on the heap or late here, is due at or before ``at``: the clock may move there."""
+        queue, late = self.env._queue, self.late
+        return not (queue and queue[0][0] <= at) and not (late and late[0][0] <= at)
 
     def _token(self, pid: int, kind: int) -> int:
         """The person's token now on the clock that entries of ``kind`` go stale by (read at each use: a
@@ -106,35 +193,65 @@ class Calendar:
         self.dispatched += 1
         self.handler(pid, kind, token)
 
-    def run(self) -> Process:
-        """The one process that walks the days."""
+    def resume(self) -> None:
+        """The wait ``due_before`` found first is over (the environment's ``step``): run the late entry, or walk on."""
         env = self.env
-        move = getattr(env, "move", None)  # a plain simpy.Environment always yields a timeout
-        handler = self.handler
+        if self._late_first:
+            t, _number, pid, kind, token = heappop(self.late)
+            env._now = t
+            self._fire(pid, kind, token)
+            return
+        self._waiting = False
+        env._now = self._at
+        if self._held:  # the entry the walk waited for, if it is still good
+            self._held = False
+            r = self._order[self._next] * ENTRY
+            self._next += 1
+            bucket = self._bucket
+            self._fire(int(bucket[r + 1]), int(bucket[r + 2]), int(bucket[r + 3]))
+        else:  # the day begins
+            self._start_day()
+        self._walk()
+
+    def _start_day(self) -> None:
+        day = self._today
+        self._today = day + 1
+        filed = self.days.pop(day, None)
+        bucket = self._bucket = vec[float]() if filed is None else filed.entries
+        # in order of time; entries due at the same time in the order they were added (a stable sort)
+        self._order = vec[i64](np.argsort(np.frombuffer(memoryview(bucket))[::ENTRY], kind="stable"))
+        self._next = 0
+
+    def _walk(self) -> None:
+        """Run the day lists' entries in order until one must wait behind something scheduled before it."""
+        env = self.env
         while True:
-            day = self._today
-            self._today = day + 1
-            bucket = self.days.pop(day, None)
-            if bucket is not None:
-                # in order of time; entries due at the same time in the order they were added (a stable sort)
-                order = vec[i64](np.argsort(np.frombuffer(memoryview(bucket))[::ENTRY], kind="stable"))
-                for r in order:
-                    at = r * ENTRY
-                    t = bucket[at]
-                    pid, kind, token = int(bucket[at + 1]), int(bucket[at + 2]), int(bucket[at + 3])
-                    if token >= 0 and self._token(pid, kind) != token:
-                        self.stale += 1
-                        continue
-                    now = env.now
-                    if t > now:
-                        delay = t - now
-                        if move is None or not move(delay):
-                            yield env.timeout(delay)
-                            if token >= 0 and self._token(pid, kind) != token:
-                                self.stale += 1
-                                continue
-                    self.dispatched += 1
-                    handler(pid, kind, token)
-            wait = self._today - env.now
-            if wait > 0 and (move is None or not move(wait)):
-                yield env.timeout(wait)
+            bucket, order = self._bucket, self._order
+            while self._next < len(order):
+                r = order[self._next] * ENTRY
+                t = bucket[r]
+                pid, kind, token = int(bucket[r + 1]), int(bucket[r + 2]), int(bucket[r + 3])
+                if token >= 0 and self._token(pid, kind) != token:
+                    self._next += 1
+                    self.stale += 1
+                    continue
+                now = env.now
+                if t > now:
+                    at = now + (t - now)  # the time a timeout of ``t - now`` would have
+                    if not self._clear(at):
+                        self._held = True
+                        self._wait(at, NORMAL)
+                        return
+                    env._now = at
+                self._next += 1
+                self.dispatched += 1
+                self.handler(pid, kind, token)
+            now = env.now
+            wait = self._today - now
+            if wait > 0:  # to the start of the next day
+                at = now + wait
+                if not self._clear(at):
+                    self._wait(at, NORMAL)
+                    return
+                env._now = at
+            self._start_day()

@@ -15,7 +15,7 @@ from librt.vecs import append, extend, vec
 from mypy_extensions import i64
 
 from sim.core.calendar import Calendar, Environment
-from sim.core.distributions import LogNormal
+from sim.core.distributions import Deterministic, Exponential, LogNormal
 from sim.core.hospital import Beds
 from sim.core.population import DAYS_PER_YEAR, Population
 from sim.core.projection import improved
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sim.pathways.mdt import Teams
 
 LN2: Final = math.log(2.0)
+HOURS_PER_DAY: Final = 24.0
 REFERRAL: Final = Kind.REFERRAL.value
 Handler: TypeAlias = Callable[["Model", int], None]  # what a calendar entry of one kind runs: handler(model, pid)
 Draw: TypeAlias = Callable[[int], float]  # a stream's draw function: draw(pid) is the person's next uniform
@@ -84,7 +85,7 @@ WIDTHS_RUN_DAYS = 1095.0
 LONG_RUN_WIDTHS = 2.0
 
 
-# what Model._derive sets, the stays aside (read at each admission, never drawn ahead): a change to any of
+# what Model._derive sets, the stays aside (STAYS: read at each use, never drawn ahead): a change to any of
 # them at a launch means the people living at home need their next events redrawn (Model.launch)
 DERIVED = (
     "support_factor",
@@ -110,6 +111,9 @@ DERIVED = (
     "reablement_request_hr",
     "demand",
 )
+# the distributions of times Model._derive sets beside them: read at each use (an admission, an A&E visit, a
+# planned stay), never drawn ahead, so a change needs no redraw
+STAYS = ("_los", "ae_decision", "day_case_stay", "ordinary_stay")
 
 
 def stream_width(width: int, run_days: float) -> int:
@@ -224,6 +228,10 @@ class Model:
         p = self.p
         pa, cm, c, mo, pe, e, sc = p.acute, p.community, p.crisis, p.mortality, p.people, p.elective, p.social_care
         self._los = tuple(LogNormal(m, m * pa.los_cv) for m in pa.los_to_fit_mean_days)
+        decision = p.routing.ae_decision_hours / HOURS_PER_DAY  # days in A&E to the decision to admit or not
+        self.ae_decision = LogNormal(decision, decision * p.routing.ae_decision_cv)
+        self.day_case_stay = Deterministic(e.day_case_bed_days)  # a planned stay's length in the bed, days
+        self.ordinary_stay = Exponential(e.ordinary_los_days)
         self.support_factor = 1.0 + cm.support_crisis_elasticity * (1.0 - cm.support_funding)  # cuts raise crises
         bands, levels = range(len(c.fit_per_year)), range(len(c.frailty_hr))
         self.crisis_fit_hr = [[c.fit_per_year[b] * c.frailty_hr[f] for f in levels] for b in bands]

@@ -65,7 +65,6 @@ import math
 from typing import TYPE_CHECKING, Final
 
 from sim.core.calendar import Process
-from sim.core.distributions import Deterministic, Exponential
 from sim.pathways import home
 from sim.vocabulary import Care, Dest, Ev, Kind, Place
 
@@ -212,11 +211,11 @@ def on_elective_date(m: Model, pid: int) -> None:
 
 def elective_stay(m: Model, pid: int, day_case: bool) -> Process:
     """SimPy process: a planned stay in the acute bed the person has just taken, then home again."""
-    env, e = m.env, m.p.elective
+    env = m.env
     u_los = m.u("elective_los", pid)  # drawn for day cases too
     stay = m.rec.stay_open(pid, False, env.now, env.now)
     m.rec.event(env.now, pid, Ev.ELECTIVE_ADMISSION, 1, int(day_case))
-    length = Deterministic(e.day_case_bed_days) if day_case else Exponential(e.ordinary_los_days)
+    length = m.day_case_stay if day_case else m.ordinary_stay  # (Model._derive)
     yield env.timeout(length.ppf(u_los))
     m.beds.give_back(pid)
     stay.fit = stay.left = env.now  # fit when leaving: planned stays have no delays

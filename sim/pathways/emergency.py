@@ -39,7 +39,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from sim.core.calendar import Process
-from sim.core.distributions import LogNormal
 from sim.core.hospital import pressure_response
 from sim.pathways import discharge, home, mdt_risk
 from sim.vocabulary import AeExit, Care, Ev, Place
@@ -47,7 +46,6 @@ from sim.vocabulary import AeExit, Care, Ev, Place
 if TYPE_CHECKING:
     from sim.core.model import Model
 
-HOURS_PER_DAY: Final = 24.0
 SENT_HOME: Final = AeExit.SENT_HOME
 ADMITTED: Final = AeExit.ADMITTED
 SENT_HOME_UNDER_PRESSURE: Final = AeExit.SENT_HOME_UNDER_PRESSURE
@@ -89,13 +87,6 @@ def on_crisis(m: Model, pid: int) -> None:
     m.env.process(ae_visit(m, pid, admit, u_admit, m.u("ae_decision", pid), los_factor))
 
 
-def time_to_decision(m: Model) -> LogNormal:
-    """Days in A&E from arrival to the decision to admit or send home."""
-    r = m.p.routing
-    mean = r.ae_decision_hours / HOURS_PER_DAY
-    return LogNormal(mean, mean * r.ae_decision_cv)
-
-
 def admit_probability(m: Model, admit: float) -> float:
     """The chance of admission once the hospital's pressure is taken into account: lower when beds are short."""
     r = m.p.routing
@@ -122,7 +113,7 @@ def ae_visit(m: Model, pid: int, admit: float, u_admit: float, u_decision: float
     lives_in = pop.place[pid]
     pop.place[pid] = Place.AE
     m.beds.ae_arrival()
-    yield env.timeout(time_to_decision(m).ppf(u_decision))
+    yield env.timeout(m.ae_decision.ppf(u_decision))  # days in A&E to the decision (Model._derive)
     m.beds.ae_decided()
     if u_admit >= admit_probability(m, admit):
         m.rec.event(env.now, pid, Ev.AE_DEPARTURE, 1, SENT_HOME_UNDER_PRESSURE if u_admit < admit else SENT_HOME)

@@ -93,7 +93,7 @@ def build(params: Params, seed: int, replication: int, prelaunch: Params | None 
     else:  # version 0.5's constant stream of entrants
         Entrants(m).start()
     BackgroundLoad(m).start()
-    m.env.process(m.calendar.run())
+    m.calendar.start()
     m.env.process(_launch(m, params))
     return m
 
@@ -217,7 +217,8 @@ def single_run(
         m.env.process(_year_ends(m, tuple(y.end for y in years[:-1]), crossings))
         m.env.run(until=m.window_end)
     wall = time.perf_counter() - t0
-    events_processed = next(m.env._eid)  # SimPy's event counter: events scheduled so far
+    # SimPy's event counter (events scheduled so far), less the numbers the calendar's waits took without an event
+    events_processed = next(m.env._eid) - m.calendar.waits
     for pool in m.pools:
         pool.tick()
     for pid in range(len(m.pop)):
