@@ -35,10 +35,10 @@ from typing import Final, TypeAlias
 
 import numpy as np
 import simpy
-from simpy.core import EmptySchedule, StopSimulation
-from simpy.events import EventPriority
 from librt.vecs import append, vec
 from mypy_extensions import i64
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import EventPriority
 
 ENTRY: Final = 4  # doubles per entry: time, person, kind, token
 URGENT: Final = 0  # SimPy's priorities (simpy.events.URGENT, NORMAL): a process starting, any other event
