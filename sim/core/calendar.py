@@ -45,9 +45,9 @@ URGENT: Final = 0  # SimPy's priorities (simpy.events.URGENT, NORMAL): a process
 NORMAL: Final = 1
 # a SimPy process: a generator that yields the events it waits for (what they send back is not used)
 Process: TypeAlias = Generator[simpy.Event, object, None]
-# an entry filed for a day already walked: time, number (from SimPy's event counter; the priority is NORMAL),
-# person, kind, token
-Late: TypeAlias = tuple[float, int, int, int, int]
+# what waits on the calendar's own heap: an entry filed for a day already walked (time, priority NORMAL, number
+# from SimPy's event counter, person, kind, token, None), or a pathway to start (person, kind, token unused)
+Late: TypeAlias = "tuple[float, int, int, int, int, int, Pathway | None]"
 Heaped: TypeAlias = tuple[float, int, int, simpy.Event]  # an event on SimPy's heap: time, priority, number, event
 
 
@@ -124,7 +124,7 @@ class Calendar:
         self._waiting = False
         self._at, self._priority, self._number = 0.0, NORMAL, 0
         self._held = False  # the walk waits to run the entry at ``_next`` (else to start the next day)
-        self.late: list[Late] = []  # entries filed for a day already walked, a heap: (time, number, pid, kind, token)
+        self.late: list[Late] = []  # a heap: entries filed for a day already walked, pathways to start
         self._late_first = False  # what ``due_before`` found due first: a late entry (else the walk)
         self.dispatched = 0
         self.stale = 0
@@ -141,7 +141,9 @@ class Calendar:
         if day < self._today:  # a day already walked: the entry waits on its own, as a timeout would
             now = self.env.now
             delay = t - now
-            heappush(self.late, (now + (delay if delay > 0 else 0.0), self._take_number(), pid, kind, token))
+            heappush(
+                self.late, (now + (delay if delay > 0 else 0.0), NORMAL, self._take_number(), pid, kind, token, None)
+            )
             return
         bucket = self.days.get(day)
         if bucket is None:
@@ -151,6 +153,11 @@ class Calendar:
     def start(self) -> None:
         """Begin the walk at the current time, as a SimPy process started now would (an urgent first step)."""
         self._wait(self.env.now, URGENT)
+
+    def start_pathway(self, generator: Process) -> None:
+        """Run a pathway's generator from now, as ``env.process`` would (an urgent first step), as a
+        :class:`Pathway`: for processes that nothing waits for, nor interrupts."""
+        heappush(self.late, (self.env.now, URGENT, self._take_number(), -1, 0, -1, Pathway(generator)))
 
     def _take_number(self) -> int:
         """The number SimPy's event counter would give a timeout made now (the count goes on as if one were)."""
@@ -167,9 +174,9 @@ class Calendar:
         late = self.late
         if late:
             first = late[0]
-            if not self._waiting or _before(first[0], NORMAL, first[1], self._at, self._priority, self._number):
+            if not self._waiting or _before(first[0], first[1], first[2], self._at, self._priority, self._number):
                 self._late_first = True
-                return event is None or _before(first[0], NORMAL, first[1], event[0], event[1], event[2])
+                return event is None or _before(first[0], first[1], first[2], event[0], event[1], event[2])
         self._late_first = False
         if not self._waiting:
             return False
@@ -197,9 +204,12 @@ class Calendar:
         """The wait ``due_before`` found first is over (the environment's ``step``): run the late entry, or walk on."""
         env = self.env
         if self._late_first:
-            t, _number, pid, kind, token = heappop(self.late)
+            t, _priority, _number, pid, kind, token, pathway = heappop(self.late)
             env._now = t
-            self._fire(pid, kind, token)
+            if pathway is None:
+                self._fire(pid, kind, token)
+            else:
+                pathway.resume(None)
             return
         self._waiting = False
         env._now = self._at
@@ -255,3 +265,38 @@ class Calendar:
                     return
                 env._now = at
             self._start_day()
+
+
+class Pathway:
+    """A pathway's generator, driven through the events it yields as a SimPy process drives it.
+
+    What it does not have is what nothing here uses for the pathways started this way (``Model.start``): an
+    event of its own when it ends, for others to wait on; interrupts; ``env.active_process``.  So it makes no
+    SimPy events of its own, and no Python frame runs between the events it waits for.  It starts as a
+    process does, in turn with the urgent events (``Calendar.start_pathway``); what the events send back,
+    and a failed event's error, reach the generator as in SimPy; an error the generator raises stops the run.
+    """
+
+    def __init__(self, generator: Process) -> None:
+        self.generator = generator
+
+    def resume(self, event: simpy.Event | None) -> None:
+        """Go on from ``event`` (None: the start) to the next event that has not yet been processed."""
+        generator = self.generator
+        while True:
+            try:
+                if event is None:
+                    event = generator.send(None)
+                elif event._ok:
+                    event = generator.send(event._value)
+                else:  # a failed event: the pathway handles its error or fails with it
+                    event._defused = True
+                    error = type(event._value)(*event._value.args)
+                    error.__cause__ = event._value
+                    event = generator.throw(error)
+            except StopIteration:
+                return
+            callbacks = event.callbacks
+            if callbacks is not None:  # not yet processed: wait for it
+                callbacks.append(self.resume)
+                return

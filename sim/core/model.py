@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final, TypeAlias
 from librt.vecs import append, extend, vec
 from mypy_extensions import i64
 
-from sim.core.calendar import Calendar, Environment
+from sim.core.calendar import Calendar, Environment, Process
 from sim.core.distributions import Deterministic, Exponential, LogNormal
 from sim.core.hospital import Beds
 from sim.core.population import DAYS_PER_YEAR, Population
@@ -302,6 +302,11 @@ class Model:
         self._derive()
 
     # --- streams ------------------------------------------------------------
+    def start(self, pathway: Process) -> None:
+        """Start a pathway's SimPy generator now, as ``env.process`` would, for a pathway nothing waits for
+        or interrupts (``sim.core.calendar.Pathway``: the same steps in the same order, fewer events)."""
+        self.calendar.start_pathway(pathway)
+
     def u(self, name: str, pid: int) -> float:
         """Person ``pid``'s next uniform from stream ``name``."""
         return self.person_stream(name).next(pid)

@@ -243,7 +243,7 @@ def awaiting_discharge(
                 yield from _wait(m, pid, wait, Delay.PATIENT_CHOICE, by_funding(payer))
             yield from _wait(m, pid, wait_days(u_dispute, d.dispute_share, d.dispute_days), Delay.DISPUTES, BOTH)
         elif dest in SOCIAL_CARE_DESTS:
-            m.env.process(assessment_after_discharge(m, u_assess))
+            m.start(assessment_after_discharge(m, u_assess))
         if dest in HOME_WITH_SUPPORT:
             wait = wait_days(u_start, 1.0, d.package_start_days)
             yield from _wait(m, pid, wait, Delay.HOME_CARE, by_funding(payer))
@@ -352,6 +352,6 @@ def go_to(m: Model, pid: int, dest: Dest, returning_resident: bool = False, paye
     elif dest == Dest.INTERMEDIATE_CARE:
         m.release(pid)
         m.hold(pid, m.intermediate_care, Spell.INTERMEDIATE_CARE)
-        m.env.process(social_care.intermediate_care_stay(m, pid))
+        m.start(social_care.intermediate_care_stay(m, pid))
     else:
         social_care.enter_care_home(m, pid, int(payer == Funding.COUNCIL))

@@ -206,7 +206,7 @@ def on_elective_date(m: Model, pid: int) -> None:
     stop_clock(m, pid, ADMITTED)
     home.leave_home(m, pid)
     m.pop.place[pid] = Place.ACUTE
-    m.env.process(elective_stay(m, pid, day_case))
+    m.start(elective_stay(m, pid, day_case))
 
 
 def elective_stay(m: Model, pid: int, day_case: bool) -> Process:

@@ -84,7 +84,7 @@ def on_crisis(m: Model, pid: int) -> None:
             los_factor = m.p.mdt.ae_referral_los_multiplier  # the co-ordinator sends a crisis the GP would keep at home
     m.rec.event(now, pid, Ev.AE_ATTENDANCE)
     m.recent_ae[pid].append(now)
-    m.env.process(ae_visit(m, pid, admit, u_admit, m.u("ae_decision", pid), los_factor))
+    m.start(ae_visit(m, pid, admit, u_admit, m.u("ae_decision", pid), los_factor))
 
 
 def admit_probability(m: Model, admit: float) -> float:

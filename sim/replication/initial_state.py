@@ -91,7 +91,7 @@ def populate(m: Model) -> None:
         m.beds.preload(1)
         home.leave_home(m, pid)
         pop.place[pid] = Place.ACUTE
-        m.env.process(emergency.emergency_stay(m, pid, arrived=0.0, elapsed=elapsed))
+        m.start(emergency.emergency_stay(m, pid, arrived=0.0, elapsed=elapsed))
 
     for pid in range(n):
         if pop.place[pid] in (Place.HOME, Place.CARE_HOME):
