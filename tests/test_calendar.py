@@ -1,8 +1,9 @@
 """Day lists (sim.core.calendar): walking them between SimPy's events changes nothing but the count of events.
 
 The reference is a walk written the plain SimPy way (:class:`TimeoutWalk`): a process that yields a timeout
-for every wait, and a timeout for every entry filed for a day already walked.  The calendar must run the same
-entries, at the same times, in the same order among everything else that happens, with fewer events.
+for every wait, and a timeout for every entry filed for a day already walked; its pathways are SimPy processes
+and its delayed actions timeouts' callbacks.  The calendar must run the same entries, pathways and actions, at
+the same times, in the same order among everything else that happens, with fewer events.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,6 +54,23 @@ class TimeoutWalk:
     def start(self) -> None:
         self.env.process(self._walk())
 
+    def start_pathway(self, generator):
+        """The pathway as a SimPy process, a number of days it yields as a timeout."""
+
+        def process():
+            sent = None
+            while True:
+                try:
+                    step = generator.send(sent)
+                except StopIteration:
+                    return
+                sent = yield self.env.timeout(step) if isinstance(step, float) else step
+
+        self.env.process(process())
+
+    def after(self, delay: float, action: Callable[[], None]) -> None:
+        self.env.timeout(delay).callbacks.append(lambda _e: action())
+
     def _walk(self):
         env = self.env
         while True:
@@ -87,12 +106,16 @@ def _run(env: simpy.Environment, walk: type, seed: int, until: float = 60.0) -> 
             cal.add(env.now, pid, 1, -1)
         elif r < 0.5:  # somebody else's scheduled change goes stale
             tokens[int(rng.integers(people))] += 1
-        elif r < 0.6:  # a process started now (an event at the current time)
-            env.process(stay(pid))
+        elif r < 0.6:  # a pathway started now (its first step an event at the current time)
+            cal.start_pathway(stay(pid))
+        elif r < 0.7:  # an action some days from now (none: at once, after what is due now)
+            cal.after(float(rng.choice([0.0, 0.5, rng.exponential(1.0)])), lambda: log.append((env.now, "action", pid)))
 
     def stay(pid: int):
         log.append((env.now, "stay starts", pid))
-        yield env.timeout(float(rng.choice([0.0, 0.5, 1.0, rng.exponential(1.0)])))
+        yield float(rng.choice([0.0, 0.5, 1.0, rng.exponential(1.0)]))  # days to wait
+        log.append((env.now, "stay goes on", pid))
+        yield env.timeout(float(rng.choice([0.0, 0.25])))  # a SimPy event
         log.append((env.now, "stay ends", pid))
 
     def arrivals():
@@ -202,3 +225,52 @@ def test_the_token_column_is_read_at_each_entry_so_people_can_join_on_the_way():
     env.process(joins())
     env.run(until=2)
     assert ran == [0, 1] and cal.stale == 0
+
+
+def test_a_pathway_gets_what_its_events_send_and_the_errors_of_failed_ones_as_a_process_does():
+    def pathway(env, log):
+        sent = yield env.timeout(1.0, value="a value")
+        log.append((env.now, sent))
+        failing = env.event()
+        failing.fail(ValueError("no bed"))
+        try:
+            yield failing
+        except ValueError as error:
+            log.append((env.now, str(error)))
+        yield 0.5 if isinstance(env, Environment) else env.timeout(0.5)
+        log.append((env.now, "done"))
+
+    plain, env = simpy.Environment(), Environment()
+    plain_log: list[tuple[float, str]] = []
+    log: list[tuple[float, str]] = []
+    plain.process(pathway(plain, plain_log))
+    Calendar(env, lambda pid, kind, token: None, vec[i64]()).start_pathway(pathway(env, log))
+    plain.run(until=5)
+    env.run(until=5)
+    assert log == plain_log == [(1.0, "a value"), (1.0, "no bed"), (1.5, "done")]
+
+
+def test_an_error_in_a_pathway_stops_the_run():
+    def pathway(env):
+        yield 1.0
+        raise RuntimeError("a pathway's own error")
+
+    env = Environment()
+    Calendar(env, lambda pid, kind, token: None, vec[i64]()).start_pathway(pathway(env))
+    with pytest.raises(RuntimeError, match="a pathway's own error"):
+        env.run(until=5)
+
+
+def test_a_negative_wait_is_refused():
+    env = Environment()
+    cal = Calendar(env, lambda pid, kind, token: None, vec[i64]())
+    with pytest.raises(ValueError, match="at least 0"):
+        cal.after(-1.0, lambda: None)
+
+
+def test_the_clock_is_simpys_time():
+    env = Environment(initial_time=2.0)
+    assert env.now == env.clock.now == 2.0
+    env.timeout(1.5)
+    env.run()
+    assert env.now == env.clock.now == 3.5

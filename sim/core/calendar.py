@@ -29,9 +29,9 @@ and a day's entries sit side by side in memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from heapq import heappop, heappush
-from typing import Final, TypeAlias
+from typing import Final, TypeAlias, cast
 
 import numpy as np
 import simpy
@@ -45,52 +45,51 @@ URGENT: Final = 0  # SimPy's priorities (simpy.events.URGENT, NORMAL): a process
 NORMAL: Final = 1
 # a SimPy process: a generator that yields the events it waits for (what they send back is not used)
 Process: TypeAlias = Generator[simpy.Event, object, None]
-# what waits on the calendar's own heap: an entry filed for a day already walked (time, priority NORMAL, number
-# from SimPy's event counter, person, kind, token, None), or a pathway to start (person, kind, token unused)
-Late: TypeAlias = "tuple[float, int, int, int, int, int, Pathway | None]"
+# a pathway run as a Pathway (Model.start): it may also yield a number of days to wait (Model.wait)
+Steps: TypeAlias = Generator[simpy.Event | float, object, None]
+# what waits on the calendar's own heap, keyed as SimPy's heap is (time, priority, number from SimPy's event
+# counter), then person, kind, token and what to run: None for an entry filed for a day already walked, or a
+# pathway to go on with, or an action (person, kind and token then unused)
+Late: TypeAlias = "tuple[float, int, int, int, int, int, Pathway | Callable[[], None] | None]"
 Heaped: TypeAlias = tuple[float, int, int, simpy.Event]  # an event on SimPy's heap: time, priority, number, event
+
+
+class Clock:
+    """The simulation time.  The environment keeps it here (``Environment._now``), so that the model, which
+    reads it millions of times a run, reads it from a compiled class's field instead of by name."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
 
 
 class Environment(simpy.Environment):
     """SimPy's environment, which also runs a calendar's entries in their turn between its own events."""
 
     def __init__(self, initial_time: float = 0.0) -> None:
+        self.clock = Clock(initial_time)
         super().__init__(initial_time)
         self.calendar: Calendar | None = None  # set by the calendar that walks this environment's days
 
+    @property  # SimPy's own attribute, kept in the clock
+    def _now(self) -> float:
+        return self.clock.now
+
+    @_now.setter
+    def _now(self, now: float) -> None:
+        self.clock.now = now
+
     @property
     def now(self) -> float:
-        """The current simulation time (SimPy's own ``now``; here so the compiled build reads it without a
-        Python frame: the model reads the clock millions of times a run)."""
-        return self._now
+        """The current simulation time (SimPy's own ``now``)."""
+        return self.clock.now
 
     def step(self) -> None:
-        """Process the next event: the calendar's, if one of its waits comes before the heap's next event."""
+        """Process the next event: the calendar's, if one of its waits comes first (``Calendar.step``)."""
         cal = self.calendar
-        queue = self._queue
-        if cal is not None and cal.due_before(queue[0] if queue else None):
-            cal.resume()
-            return
-        if not queue:
-            raise EmptySchedule
-        # SimPy's own step, without a Python frame: the event's callbacks in order, the first error raised
-        at, _priority, _number, event = heappop(queue)
-        self._now = at
-        callbacks = event.callbacks
-        event.callbacks = None  # type: ignore[assignment]  # as SimPy marks an event processed
-        done = 0
-        try:
-            for callback in callbacks:
-                done += 1
-                callback(event)
-        except StopSimulation:  # run(until=...) ends: the rest of the callbacks run when the run goes on
-            event.callbacks = callbacks[done:]
-            self.schedule(event, EventPriority(-1))
-            raise
-        if not event._ok and not hasattr(event, "_defused"):  # a failed event nobody handled: the run fails
-            exc = type(event._value)(*event._value.args)
-            exc.__cause__ = event._value
-            raise exc
+        if cal is None:
+            simpy.Environment.step(self)
+        else:
+            cal.step()
 
 
 def _before(t: float, priority: int, number: int, at: float, at_priority: int, at_number: int) -> bool:
@@ -112,6 +111,10 @@ class Day:
 class Calendar:
     def __init__(self, env: Environment, handler: Callable[[int, int, int], None], tokens: vec[i64]) -> None:
         self.env = env
+        self.clock = env.clock
+        # SimPy's heap (its times are numbers, its priorities ints) and event counter, the same for env's life
+        self._queue = cast(list[Heaped], env._queue)
+        self._eid: Iterator[int] = env._eid
         self.handler = handler  # handler(pid, kind, token)
         self.tokens = tokens
         self.clocks: dict[int, vec[i64]] = {}  # kind -> the token list its entries go stale by
@@ -139,7 +142,7 @@ class Calendar:
         """File an entry of ``kind`` for person ``pid`` at time ``t``; it is stale if ``token`` moves on (-1: never)."""
         day = int(t)
         if day < self._today:  # a day already walked: the entry waits on its own, as a timeout would
-            now = self.env.now
+            now = self.clock.now
             delay = t - now
             heappush(
                 self.late, (now + (delay if delay > 0 else 0.0), NORMAL, self._take_number(), pid, kind, token, None)
@@ -152,22 +155,56 @@ class Calendar:
 
     def start(self) -> None:
         """Begin the walk at the current time, as a SimPy process started now would (an urgent first step)."""
-        self._wait(self.env.now, URGENT)
+        self._wait(self.clock.now, URGENT)
 
-    def start_pathway(self, generator: Process) -> None:
+    def start_pathway(self, generator: Steps) -> None:
         """Run a pathway's generator from now, as ``env.process`` would (an urgent first step), as a
         :class:`Pathway`: for processes that nothing waits for, nor interrupts."""
-        heappush(self.late, (self.env.now, URGENT, self._take_number(), -1, 0, -1, Pathway(generator)))
+        heappush(self.late, (self.clock.now, URGENT, self._take_number(), -1, 0, -1, Pathway(generator, self)))
+
+    def after(self, delay: float, action: Pathway | Callable[[], None]) -> None:
+        """Run ``action`` (a pathway: go on with it) ``delay`` days from now, in the turn of a timeout made now
+        (``env.timeout(delay)`` with ``action`` as its callback), without making one."""
+        if not delay >= 0:
+            raise ValueError(f"a wait must be a number of days, at least 0: got {delay!r}")
+        heappush(self.late, (self.clock.now + delay, NORMAL, self._take_number(), -1, 0, -1, action))
 
     def _take_number(self) -> int:
         """The number SimPy's event counter would give a timeout made now (the count goes on as if one were)."""
         self.waits += 1
-        return next(self.env._eid)
+        return next(self._eid)
 
     def _wait(self, at: float, priority: int) -> None:
         """The walk waits until ``at``."""
         self._waiting = True
         self._at, self._priority, self._number = at, priority, self._take_number()
+
+    def step(self) -> None:
+        """The environment's next step: the calendar's first wait if it comes before the heap's next event,
+        else that event, processed as SimPy's own ``step`` processes it."""
+        queue = self._queue
+        if self.due_before(queue[0] if queue else None):
+            self.resume()
+            return
+        if not queue:
+            raise EmptySchedule
+        at, _priority, _number, event = heappop(queue)
+        self.clock.now = at
+        callbacks = event.callbacks
+        event.callbacks = None  # type: ignore[assignment]  # as SimPy marks an event processed
+        done = 0
+        try:
+            for callback in callbacks:
+                done += 1
+                callback(event)
+        except StopSimulation:  # run(until=...) ends: the rest of the callbacks run when the run goes on
+            event.callbacks = callbacks[done:]
+            self.env.schedule(event, EventPriority(-1))
+            raise
+        if not event._ok and not hasattr(event, "_defused"):  # a failed event nobody handled: the run fails
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
 
     def due_before(self, event: Heaped | None) -> bool:
         """Does one of the calendar's waits come before ``event``, the heap's next (None: the heap is empty)?"""
@@ -184,7 +221,7 @@ class Calendar:
 
     def _clear(self, at: float) -> bool:
         """Nothing scheduled, on the heap or late here, is due at or before ``at``: the clock may move there."""
-        queue, late = self.env._queue, self.late
+        queue, late = self._queue, self.late
         return not (queue and queue[0][0] <= at) and not (late and late[0][0] <= at)
 
     def _token(self, pid: int, kind: int) -> int:
@@ -202,17 +239,18 @@ class Calendar:
 
     def resume(self) -> None:
         """The wait ``due_before`` found first is over (the environment's ``step``): run the late entry, or walk on."""
-        env = self.env
         if self._late_first:
-            t, _priority, _number, pid, kind, token, pathway = heappop(self.late)
-            env._now = t
-            if pathway is None:
+            t, _priority, _number, pid, kind, token, action = heappop(self.late)
+            self.clock.now = t
+            if action is None:
                 self._fire(pid, kind, token)
+            elif isinstance(action, Pathway):
+                action.resume(None)
             else:
-                pathway.resume(None)
+                action()
             return
         self._waiting = False
-        env._now = self._at
+        self.clock.now = self._at
         if self._held:  # the entry the walk waited for, if it is still good
             self._held = False
             r = self._order[self._next] * ENTRY
@@ -234,7 +272,7 @@ class Calendar:
 
     def _walk(self) -> None:
         """Run the day lists' entries in order until one must wait behind something scheduled before it."""
-        env = self.env
+        clock = self.clock
         while True:
             bucket, order = self._bucket, self._order
             while self._next < len(order):
@@ -245,25 +283,25 @@ class Calendar:
                     self._next += 1
                     self.stale += 1
                     continue
-                now = env.now
+                now = clock.now
                 if t > now:
                     at = now + (t - now)  # the time a timeout of ``t - now`` would have
                     if not self._clear(at):
                         self._held = True
                         self._wait(at, NORMAL)
                         return
-                    env._now = at
+                    clock.now = at
                 self._next += 1
                 self.dispatched += 1
                 self.handler(pid, kind, token)
-            now = env.now
+            now = clock.now
             wait = self._today - now
             if wait > 0:  # to the start of the next day
                 at = now + wait
                 if not self._clear(at):
                     self._wait(at, NORMAL)
                     return
-                env._now = at
+                clock.now = at
             self._start_day()
 
 
@@ -275,27 +313,33 @@ class Pathway:
     SimPy events of its own, and no Python frame runs between the events it waits for.  It starts as a
     process does, in turn with the urgent events (``Calendar.start_pathway``); what the events send back,
     and a failed event's error, reach the generator as in SimPy; an error the generator raises stops the run.
+    A number of days yielded (``Model.wait``) is waited on the calendar, in the turn of a timeout made then.
     """
 
-    def __init__(self, generator: Process) -> None:
+    def __init__(self, generator: Steps, calendar: Calendar) -> None:
         self.generator = generator
+        self.calendar = calendar
 
     def resume(self, event: simpy.Event | None) -> None:
-        """Go on from ``event`` (None: the start) to the next event that has not yet been processed."""
+        """Go on from ``event`` (None: the start, or the end of a wait) to the next thing to wait for."""
         generator = self.generator
         while True:
             try:
                 if event is None:
-                    event = generator.send(None)
+                    step = generator.send(None)
                 elif event._ok:
-                    event = generator.send(event._value)
+                    step = generator.send(event._value)
                 else:  # a failed event: the pathway handles its error or fails with it
                     event._defused = True
                     error = type(event._value)(*event._value.args)
                     error.__cause__ = event._value
-                    event = generator.throw(error)
+                    step = generator.throw(error)
             except StopIteration:
                 return
+            if isinstance(step, float):  # days to wait
+                self.calendar.after(step, self)
+                return
+            event = step
             callbacks = event.callbacks
             if callbacks is not None:  # not yet processed: wait for it
                 callbacks.append(self.resume)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final, TypeAlias
 from librt.vecs import append, extend, vec
 from mypy_extensions import i64
 
-from sim.core.calendar import Calendar, Environment, Process
+from sim.core.calendar import Calendar, Environment, Steps
 from sim.core.distributions import Deterministic, Exponential, LogNormal
 from sim.core.hospital import Beds
 from sim.core.population import DAYS_PER_YEAR, Population
@@ -164,6 +164,7 @@ class Model:
         self.seed = seed
         self.replication = replication
         self.env = Environment()
+        self.clock = self.env.clock  # the time, read natively: ``now``
         self.streams = Streams(seed, replication)
         run_days = params.time.warmup_days + params.time.horizon_days
         for names, width in STREAM_GROUPS:
@@ -211,7 +212,7 @@ class Model:
         self.waiting_list: dict[int, tuple[float, bool]] = {}  # elective waiting list: person -> (referral, to admit)
         # home spells, six doubles each: end, pid, expected GP contacts, uniform, expected nursing visits, uniform
         self.gp_spells = vec[float]()
-        self._handlers: dict[int, Handler] = {}  # calendar kind -> its handler
+        self._handlers: list[Handler | None] = [None] * len(Kind)  # by calendar kind: its handler
         # stream name -> the stream; the pathways call its ``next`` (a direct call in the compiled build)
         self._named_streams: dict[str, PersonStream] = {}
         self.hazard_streams = tuple(self.person_stream(name) for name in HAZARD_STREAMS)  # home.schedule_next's
@@ -302,10 +303,25 @@ class Model:
         self._derive()
 
     # --- streams ------------------------------------------------------------
-    def start(self, pathway: Process) -> None:
+    @property
+    def now(self) -> float:
+        """The simulation time (the environment's clock: ``env.now``)."""
+        return self.clock.now
+
+    def start(self, pathway: Steps) -> None:
         """Start a pathway's SimPy generator now, as ``env.process`` would, for a pathway nothing waits for
         or interrupts (``sim.core.calendar.Pathway``: the same steps in the same order, fewer events)."""
         self.calendar.start_pathway(pathway)
+
+    def wait(self, days: float) -> float:
+        """What a pathway run by :meth:`start` yields to wait ``days``: ``yield m.wait(days)`` is
+        ``yield env.timeout(days)``, without the event."""
+        return float(days)
+
+    def after(self, days: float, action: Callable[[], None]) -> None:
+        """Run ``action()`` ``days`` from now: ``env.timeout(days)`` with the action as its callback, without
+        the event."""
+        self.calendar.after(days, action)
 
     def u(self, name: str, pid: int) -> float:
         """Person ``pid``'s next uniform from stream ``name``."""
@@ -342,7 +358,7 @@ class Model:
         self.calendar.track(REFERRAL, self.pop.referral_token)
 
     def band(self, pid: int) -> int:
-        return self.pop.band(pid, self.env.now)
+        return self.pop.band(pid, self.now)
 
     def los(self, pid: int) -> LogNormal:
         return self._los[self.band(pid)]
@@ -375,13 +391,13 @@ class Model:
 
     # --- GP contacts and community nursing counted in bulk from time at home ---
     def home_spell_open(self, pid: int) -> None:
-        self.home_since[pid] = self.env.now
+        self.home_since[pid] = self.now
 
     def home_spell_close(self, pid: int) -> None:
         start = self.home_since[pid]
         if start != start:  # nan: not in a spell
             return
-        now = self.env.now
+        now = self.now
         self.home_since[pid] = math.nan
         if now > start:
             days = now - start
@@ -393,7 +409,7 @@ class Model:
     # --- care held over time -------------------------------------------
     def hold(self, pid: int, pool: CapacityPool, kind: Spell, funded: int = 1) -> None:
         self.held[pid] = pool
-        self.spell[pid] = self.rec.spell_open(pid, kind, self.env.now, funded)
+        self.spell[pid] = self.rec.spell_open(pid, kind, self.now, funded)
         if pool is not self.intermediate_care:  # care at home or in a care home meets the need
             self.unmet_need_met(pid)
 
@@ -403,8 +419,8 @@ class Model:
         self.pop.care_home_need_until[pid] = -math.inf
         row = self.unmet_spell[pid]
         if row is not None:
-            if not row.end <= self.env.now:  # open (nan) or a refusal's lapse still to come
-                row.end = self.env.now
+            if not row.end <= self.now:  # open (nan) or a refusal's lapse still to come
+                row.end = self.now
             self.unmet_spell[pid] = None
 
     def release(self, pid: int) -> None:
@@ -415,7 +431,7 @@ class Model:
         self.held[pid] = None
         row = self.spell[pid]
         if row is not None:
-            row.end = self.env.now
+            row.end = self.now
             self.spell[pid] = None
         self.reablement_end[pid] = math.inf
         if self.pop.care[pid] != Care.CARE_HOME or pool is self.care_homes:
@@ -424,8 +440,8 @@ class Model:
     def delay(self, pid: int, start: float, category: Delay, responsible: Responsible, awaiting: int = -1) -> None:
         """Record the delayed days from ``start`` to now: their national category, who they are attributed to,
         and the ``Reason`` (assessment or service unit) awaited, if any (-1: none)."""
-        if self.env.now > start:
-            self.rec.delays.append((pid, start, self.env.now, int(awaiting), int(category), int(responsible)))
+        if self.now > start:
+            self.rec.delays.append((pid, start, self.now, int(awaiting), int(category), int(responsible)))
 
     # --- dispatch of calendar entries -------------------------------------
     def on(self, kind: Kind, handler: Handler) -> None:
@@ -433,4 +449,7 @@ class Model:
         self._handlers[kind.value] = handler
 
     def _dispatch(self, pid: int, kind: int, token: int) -> None:
-        self._handlers[kind](self, pid)
+        handler = self._handlers[kind]
+        if handler is None:
+            raise RuntimeError(f"no handler for calendar entries of kind {Kind(kind).name}")
+        handler(self, pid)

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import simpy
-
 from sim.core.distributions import LogNormal
 from sim.core.hospital import pressure_response
 from sim.core.records import BACKGROUND, OpenStay
@@ -74,8 +72,8 @@ class BackgroundLoad:
         if m.demand is None:
             gap = self.rng.exponential(1.0 / self.emergency_per_day)
         else:
-            gap = self._calendar_gap(m.demand) - m.env.now
-        m.env.timeout(gap).callbacks.append(self._emergency)
+            gap = self._calendar_gap(m.demand) - m.now
+        m.after(gap, self._emergency)
 
     def _calendar_gap(self, demand: CrisisCalendar) -> float:
         """The next emergency's time when the calendar multiplies the rate (winters, growth), by thinning.
@@ -85,7 +83,7 @@ class BackgroundLoad:
         The acceptances draw from a generator of their own, so a calendar of ones gives the arrivals drawn
         without one, number for number.
         """
-        rng, t = self.rng, self.m.env.now
+        rng, t = self.rng, self.m.now
         while True:
             bound, until = demand.bound(t)
             candidate = t + rng.exponential(1.0 / (self.emergency_per_day * bound))
@@ -96,42 +94,41 @@ class BackgroundLoad:
             else:
                 t = candidate
 
-    def _emergency(self, _event: simpy.Event) -> None:
+    def _emergency(self) -> None:
         m = self.m
-        arrived, u_los, key = m.env.now, float(self.rng.random()), m.beds.background_key()
+        arrived, u_los, key = m.now, float(self.rng.random()), m.beds.background_key()
         m.beds.join_queue(key).callbacks.append(lambda _e: self._admitted(arrived, u_los, key))
         self._next_emergency()
 
     def _admitted(self, arrived: float, u_los: float, key: int) -> None:
         m, a = self.m, self.m.p.acute
-        row = m.rec.stay_open(BACKGROUND, True, arrived, m.env.now)
+        row = m.rec.stay_open(BACKGROUND, True, arrived, m.now)
         shorter = pressure_response(m.beds.pressure, a.los_pressure_threshold, a.los_pressure_reduction)
         self._leave_after(self.los.ppf(u_los) * (1.0 - shorter), row, key)
 
     # --- planned admissions -----------------------------------------------------------
     def _next_elective(self) -> None:
         gap = self.rng_elective.exponential(1.0 / self.elective_per_day)
-        self.m.env.timeout(gap).callbacks.append(self._elective)
+        self.m.after(gap, self._elective)
 
-    def _elective(self, _event: simpy.Event) -> None:
+    def _elective(self) -> None:
         self.planned_day(float(self.rng_elective.random()), self.m.beds.background_key(), cancelled=False)
         self._next_elective()
 
     def planned_day(self, u_los: float, key: int, cancelled: bool) -> None:
         """The booked day (or a later try): admitted if a ring-fenced or free core bed allows, else cancelled."""
         m = self.m
-        now = m.env.now
+        now = m.now
         if m.beds.take_planned(key):
             self._leave_after(self.los.ppf(u_los), m.rec.stay_open(BACKGROUND, False, now, now), key)
             return
         if not cancelled:
             m.rec.event(now, BACKGROUND, Ev.ELECTIVE_CANCELLATION)
-        retry = m.env.timeout(m.p.elective.rebook_days)
-        retry.callbacks.append(lambda _e: self.planned_day(u_los, key, cancelled=True))
+        m.after(m.p.elective.rebook_days, lambda: self.planned_day(u_los, key, cancelled=True))
 
     def _leave_after(self, days: float, row: OpenStay, key: int) -> None:
-        def leave(_e: simpy.Event) -> None:
-            row.fit = row.left = self.m.env.now
+        def leave() -> None:
+            row.fit = row.left = self.m.now
             self.m.beds.give_back(key)
 
-        self.m.env.timeout(days).callbacks.append(leave)
+        self.m.after(days, leave)

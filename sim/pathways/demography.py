@@ -75,7 +75,7 @@ class Demography:
     def join(self, band: int) -> int:
         """Somebody joins ``band`` now: new complex needs (0), turning 65 (1), or moving in (2, 3)."""
         m = self.m
-        now = m.env.now
+        now = m.now
         pid = m.pop.entrant(now, young=band == 0) if band < 2 else m.pop.arrival(now, band)
         m.new_person_slots()
         m.rec.event(now, pid, Ev.ENTRY, 1, band)
@@ -85,7 +85,7 @@ class Demography:
     # --- leaving at a band's edge ------------------------------------------------------------------------
     def on_band_change(self, m: Model, pid: int) -> None:
         """A person at home or in a care home crosses into the next band: they leave with the month's share."""
-        now = m.env.now
+        now = m.now
         band = m.pop.band(pid, now + PAST_EDGE)
         if self.u_moving(pid) < self.plan.leave_share[self.plan.step(now), band]:
             move_away(m, pid)
@@ -96,7 +96,7 @@ class Demography:
     def _years(self) -> Process:
         m = self.m
         for t, mortality, onset in self.plan.years:
-            yield m.env.timeout(t - m.env.now)
+            yield m.env.timeout(t - m.now)
             m.set_year(mortality, onset)
             for pid in range(len(m.pop)):
                 if m.pop.place[pid] in (Place.HOME, Place.CARE_HOME):

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Final
 
 import simpy
 
-from sim.core.calendar import Process
+from sim.core.calendar import Process, Steps
 from sim.core.distributions import Exponential
 from sim.core.records import OpenStay
 from sim.core.services import CapacityPool
@@ -185,7 +185,7 @@ def leave_acute_bed(m: Model, pid: int, stay: OpenStay) -> Process:
         if not waits.triggered:  # died in the bed, medically fit, before the way out was ready
             waits.interrupt()  # its waits end now: a unit it waited for goes to the next in line
             home.die(m, pid, Place.ACUTE)
-            stay.left, stay.died = env.now, True
+            stay.left, stay.died = m.now, True
             m.beds.give_back(pid)
             return
         taken: Dest | None = waits.value
@@ -193,11 +193,11 @@ def leave_acute_bed(m: Model, pid: int, stay: OpenStay) -> Process:
             raise RuntimeError(f"person {pid}: the waits to leave hospital ended without a destination")
         dest = taken
     m.beds.give_back(pid)
-    stay.left = env.now
-    m.rec.event(env.now, pid, Ev.DISCHARGE, 1, int(dest))
-    m.rec.event(env.now, pid, Ev.KNOWS_CONTACT, 1, int(u_know < knows_contact_share(m, pid)))
-    m.last_discharge[pid] = env.now
-    pop.last_crisis[pid] = env.now  # the transient risk restarts: readmissions
+    stay.left = m.now
+    m.rec.event(m.now, pid, Ev.DISCHARGE, 1, int(dest))
+    m.rec.event(m.now, pid, Ev.KNOWS_CONTACT, 1, int(u_know < knows_contact_share(m, pid)))
+    m.last_discharge[pid] = m.now
+    pop.last_crisis[pid] = m.now  # the transient risk restarts: readmissions
     go_to(m, pid, dest, returning_resident, payer)
 
 
@@ -264,7 +264,7 @@ def awaiting_discharge(
 def _wait(m: Model, pid: int, days: float, category: Delay, responsible: Responsible) -> Process:
     """Wait ``days`` in the bed, recorded as delayed days of ``category`` (up to a death that ends it)."""
     if days > 0:
-        start = m.env.now
+        start = m.now
         try:
             yield m.env.timeout(days)
         finally:
@@ -278,7 +278,7 @@ def social_worker_assessment(m: Model, pid: int, u: float) -> Process:
     care in the team the team's social worker is trusted to assess (``mdt.trusted_assessment_share`` of
     the time left; 0: none).
     """
-    start = m.env.now
+    start = m.now
     try:
         yield from m.social_workers.take()
         assessment = Exponential(m.p.discharge.assessment_days).ppf(u)
@@ -294,10 +294,10 @@ def social_worker_assessment(m: Model, pid: int, u: float) -> Process:
         m.delay(pid, start, Delay.ASSESSMENT, SOCIAL_CARE, Reason.ASSESSMENT)
 
 
-def assessment_after_discharge(m: Model, u: float) -> Process:
+def assessment_after_discharge(m: Model, u: float) -> Steps:
     """Discharge to assess: the social worker's assessment, at the person's destination (no bed is held)."""
     yield from m.social_workers.take()
-    yield m.env.timeout(Exponential(m.p.discharge.assessment_days).ppf(u))
+    yield m.wait(Exponential(m.p.discharge.assessment_days).ppf(u))
     m.social_workers.give_back()
 
 
@@ -312,9 +312,9 @@ def take_place(m: Model, pid: int, dest: Dest, payer: Funding) -> Generator[simp
     if m.p.discharge.step_down_when_full:
         for other in STEPS[dest]:
             if pool_for(m, other).try_take():
-                m.rec.event(m.env.now, pid, Ev.DESTINATION_STEP, 1, 10 * int(dest) + int(other))
+                m.rec.event(m.now, pid, Ev.DESTINATION_STEP, 1, 10 * int(dest) + int(other))
                 return other
-    start = m.env.now
+    start = m.now
     responsible = NHS if dest == Dest.INTERMEDIATE_CARE else by_funding(payer)
     try:
         yield from pool.take()
@@ -346,8 +346,8 @@ def go_to(m: Model, pid: int, dest: Dest, returning_resident: bool = False, paye
         m.release(pid)
         m.pop.care[pid] = Care.REABLEMENT
         m.hold(pid, m.reablement, Spell.REABLEMENT)
-        m.reablement_end[pid] = m.env.now + m.p.social_care.reablement_days
-        m.calendar.add(m.env.now + 91.0, pid, Kind.CHECK_91D.value, -1)
+        m.reablement_end[pid] = m.now + m.p.social_care.reablement_days
+        m.calendar.add(m.now + 91.0, pid, Kind.CHECK_91D.value, -1)
         home.arrive_home(m, pid)
     elif dest == Dest.INTERMEDIATE_CARE:
         m.release(pid)

@@ -64,7 +64,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Final
 
-from sim.core.calendar import Process
+from sim.core.calendar import Steps
 from sim.pathways import home
 from sim.vocabulary import Care, Dest, Ev, Kind, Place
 
@@ -99,7 +99,7 @@ def follow_ups(mean: float, u: float) -> int:
 
 def on_referral(m: Model, pid: int) -> None:
     """Calendar handler: the GP refers the person to an outpatient clinic."""
-    e, now = m.p.elective, m.env.now
+    e, now = m.p.elective, m.now
     m.rec.event(now, pid, Ev.OUTPATIENT_REFERRAL)
     m.op_active[pid] = True
     m.op_left[pid] = follow_ups(e.follow_ups_mean, m.u("follow_ups", pid))
@@ -111,7 +111,7 @@ def on_referral(m: Model, pid: int) -> None:
 
 def on_outpatient(m: Model, pid: int) -> None:
     """Calendar handler: an outpatient appointment (first or follow-up)."""
-    now, place = m.env.now, m.pop.place[pid]
+    now, place = m.now, m.pop.place[pid]
     if place == DEAD:
         stop_clock(m, pid, DIED)
         end_episode(m, pid)
@@ -138,7 +138,7 @@ def book_follow_up(m: Model, pid: int) -> None:
     """
     e = m.p.elective
     substitution = m.p.mdt.follow_up_substitution
-    t = m.env.now
+    t = m.now
     while m.op_left[pid] > 0:
         m.op_left[pid] -= 1
         t += e.follow_up_interval_days
@@ -152,7 +152,7 @@ def book_follow_up(m: Model, pid: int) -> None:
 
 def decide_admission(m: Model, pid: int) -> None:
     """End of the outpatient episode: book a planned admission (its clock still running), or back to the GP."""
-    e, now = m.p.elective, m.env.now
+    e, now = m.p.elective, m.now
     u_day_case = m.u("day_case", pid)
     if pid in m.waiting_list:  # decided at referral: this episode ends in an admission
         m.elective_list[pid] = (u_day_case < e.day_case_share, False)
@@ -164,7 +164,7 @@ def decide_admission(m: Model, pid: int) -> None:
 def stop_clock(m: Model, pid: int, why: int) -> None:
     """The person leaves the elective waiting list: admitted, not to be admitted, or dead."""
     if m.waiting_list.pop(pid, None) is not None:
-        m.rec.event(m.env.now, pid, Ev.RTT_CLOCK_STOP, 1, why)
+        m.rec.event(m.now, pid, Ev.RTT_CLOCK_STOP, 1, why)
 
 
 def waiting_list_size(m: Model) -> int:
@@ -187,7 +187,7 @@ def end_episode(m: Model, pid: int) -> None:
 
 def on_elective_date(m: Model, pid: int) -> None:
     """Calendar handler: the date of a planned admission (or a later try for a bed after a cancellation)."""
-    e, now, place = m.p.elective, m.env.now, m.pop.place[pid]
+    e, now, place = m.p.elective, m.now, m.pop.place[pid]
     if place == Place.DEAD:
         stop_clock(m, pid, DIED)
         end_episode(m, pid)
@@ -209,17 +209,16 @@ def on_elective_date(m: Model, pid: int) -> None:
     m.start(elective_stay(m, pid, day_case))
 
 
-def elective_stay(m: Model, pid: int, day_case: bool) -> Process:
+def elective_stay(m: Model, pid: int, day_case: bool) -> Steps:
     """SimPy process: a planned stay in the acute bed the person has just taken, then home again."""
-    env = m.env
     u_los = m.u("elective_los", pid)  # drawn for day cases too
-    stay = m.rec.stay_open(pid, False, env.now, env.now)
-    m.rec.event(env.now, pid, Ev.ELECTIVE_ADMISSION, 1, int(day_case))
+    stay = m.rec.stay_open(pid, False, m.now, m.now)
+    m.rec.event(m.now, pid, Ev.ELECTIVE_ADMISSION, 1, int(day_case))
     length = m.day_case_stay if day_case else m.ordinary_stay  # (Model._derive)
-    yield env.timeout(length.ppf(u_los))
+    yield m.wait(length.ppf(u_los))
     m.beds.give_back(pid)
-    stay.fit = stay.left = env.now  # fit when leaving: planned stays have no delays
-    m.rec.event(env.now, pid, Ev.DISCHARGE, 1, int(Dest.HOME))
+    stay.fit = stay.left = m.now  # fit when leaving: planned stays have no delays
+    m.rec.event(m.now, pid, Ev.DISCHARGE, 1, int(Dest.HOME))
     end_episode(m, pid)
     lives_in = Place.CARE_HOME if m.pop.care[pid] == Care.CARE_HOME else Place.HOME
     home.arrive_home(m, pid, lives_in)

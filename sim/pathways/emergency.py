@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from sim.core.calendar import Process
+from sim.core.calendar import Process, Steps
 from sim.core.hospital import pressure_response
 from sim.pathways import discharge, home, mdt_risk
 from sim.vocabulary import AeExit, Care, Ev, Place
@@ -55,7 +55,7 @@ FIT_WITHOUT_BED: Final = AeExit.FIT_WITHOUT_BED
 
 def on_crisis(m: Model, pid: int) -> None:
     """Calendar handler: a crisis at home or in a care home."""
-    now = m.env.now
+    now = m.now
     pop = m.pop
     r = m.p.routing
     cm = m.p.community
@@ -68,7 +68,7 @@ def on_crisis(m: Model, pid: int) -> None:
     los_factor = 1.0  # multiplier on the days to medically fit if admitted
     rr_share = cm.spa_rapid_response_share if cm.single_point_of_access else cm.rapid_response_share
     if u_rr < rr_share and m.rapid_response.try_take():
-        m.env.timeout(cm.rapid_response_visit_days).callbacks.append(lambda _e: m.rapid_response.give_back())
+        m.after(cm.rapid_response_visit_days, m.rapid_response.give_back)
         severe = u_admit < admit  # a crisis A&E would admit
         resolved = u_rr_outcome < (cm.rapid_response_resolves_severe if severe else cm.rapid_response_resolves_minor)
         m.rec.event(now, pid, Ev.RAPID_RESPONSE, 1, int(resolved))
@@ -104,28 +104,26 @@ def days_to_fit(m: Model, pid: int, u_los: float) -> tuple[float, float]:
     return full * (1.0 - shorter), full * shorter
 
 
-def ae_visit(m: Model, pid: int, admit: float, u_admit: float, u_decision: float, los_factor: float = 1.0) -> Process:
+def ae_visit(m: Model, pid: int, admit: float, u_admit: float, u_decision: float, los_factor: float = 1.0) -> Steps:
     """SimPy process: in A&E until the decision, then sent home, or admitted (waiting for a bed if none is free).
 
     ``los_factor`` multiplies the days to medically fit of the admission (shorter for a less severe crisis).
     """
-    env, pop = m.env, m.pop
+    pop = m.pop
     lives_in = pop.place[pid]
     pop.place[pid] = Place.AE
     m.beds.ae_arrival()
-    yield env.timeout(m.ae_decision.ppf(u_decision))  # days in A&E to the decision (Model._derive)
+    yield m.wait(m.ae_decision.ppf(u_decision))  # days in A&E to the decision (Model._derive)
     m.beds.ae_decided()
     if u_admit >= admit_probability(m, admit):
-        m.rec.event(env.now, pid, Ev.AE_DEPARTURE, 1, SENT_HOME_UNDER_PRESSURE if u_admit < admit else SENT_HOME)
+        m.rec.event(m.now, pid, Ev.AE_DEPARTURE, 1, SENT_HOME_UNDER_PRESSURE if u_admit < admit else SENT_HOME)
         home.arrive_home(m, pid, lives_in)  # sent home from A&E
         return
     home.leave_home(m, pid)
-    yield from emergency_stay(m, pid, arrived=env.now, los_factor=los_factor)
+    yield from emergency_stay(m, pid, arrived=m.now, los_factor=los_factor)
 
 
-def emergency_stay(
-    m: Model, pid: int, arrived: float, elapsed: float | None = None, los_factor: float = 1.0
-) -> Process:
+def emergency_stay(m: Model, pid: int, arrived: float, elapsed: float | None = None, los_factor: float = 1.0) -> Steps:
     """SimPy process: one emergency admission, from the decision to admit to leaving the acute bed.
 
     ``arrived`` is when the person began to wait for a bed (the decision to
@@ -151,14 +149,14 @@ def emergency_stay(
         if bed is None:  # a bed at once: the course starts in it
             course = None
         else:  # a trolley wait: the course starts now, in A&E
-            m.rec.event(env.now, pid, Ev.BED_WAIT)
+            m.rec.event(m.now, pid, Ev.BED_WAIT)
             course = days_to_fit(m, pid, u_los)
             ends = course[0] * los_factor * (u_when if dies else 1.0)
             yield bed | env.timeout(ends)
             if not bed.triggered:  # the course ended before a bed was free
                 yield from course_ends_in_ae(m, pid, dies)
                 return
-        admitted = env.now
+        admitted = m.now
         m.rec.event(admitted, pid, Ev.AE_DEPARTURE, 1, ADMITTED)
         m.rec.event(admitted, pid, Ev.EMERGENCY_ADMISSION, 1, -1)
         m.recent_admissions[pid].append(admitted)
@@ -176,15 +174,15 @@ def emergency_stay(
     stay.shortened = shortened
 
     if dies:
-        yield env.timeout(max(to_fit * u_when - waited, 0.0))
+        yield m.wait(max(to_fit * u_when - waited, 0.0))
         home.die(m, pid, Place.ACUTE)
-        stay.left, stay.died = env.now, True
+        stay.left, stay.died = m.now, True
         m.beds.give_back(pid)
         return
 
-    yield env.timeout(max(to_fit - waited, 0.0))
-    stay.fit = env.now
-    m.rec.event(env.now, pid, Ev.MEDICALLY_FIT)
+    yield m.wait(max(to_fit - waited, 0.0))
+    stay.fit = m.now
+    m.rec.event(m.now, pid, Ev.MEDICALLY_FIT)
     yield from discharge.leave_acute_bed(m, pid, stay)
 
 
@@ -199,12 +197,12 @@ def course_ends_in_ae(m: Model, pid: int, dies: bool) -> Process:
     """
     m.beds.withdraw(pid)
     if dies:
-        m.rec.event(m.env.now, pid, Ev.AE_DEPARTURE, 1, DIED_WAITING)
+        m.rec.event(m.now, pid, Ev.AE_DEPARTURE, 1, DIED_WAITING)
         home.die(m, pid, Place.AE)
     else:
-        m.rec.event(m.env.now, pid, Ev.AE_DEPARTURE, 1, FIT_WITHOUT_BED)
-        m.last_discharge[pid] = m.env.now
-        m.pop.last_crisis[pid] = m.env.now  # the transient risk restarts, as after a discharge
+        m.rec.event(m.now, pid, Ev.AE_DEPARTURE, 1, FIT_WITHOUT_BED)
+        m.last_discharge[pid] = m.now
+        m.pop.last_crisis[pid] = m.now  # the transient risk restarts, as after a discharge
         home.arrive_home(m, pid, Place.CARE_HOME if m.pop.care[pid] == Care.CARE_HOME else Place.HOME)
     return
     yield  # a generator: ``yield from`` it

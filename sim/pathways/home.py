@@ -106,7 +106,7 @@ def calendar_crisis_time(
     season = m.season_stream
     tau, boost0, last = m.crisis_tau, m.crisis_boost, m.pop.last_crisis[pid]
     hr = m.unmet_need_hr
-    now = t = m.env.now
+    now = t = m.now
     while True:
         bound, until = demand.bound(t)
         boost = boost0 * math.exp(-(t - last) / tau)
@@ -148,7 +148,7 @@ def schedule_next(m: Model, pid: int) -> None:
     ``Model.crisis_rate``, ``Model.death_rate`` and ``Population.band``).
     """
     pop = m.pop
-    now = m.env.now
+    now = m.now
     token = pop.token[pid] = pop.token[pid] + 1
     age0 = pop.age0[pid]
     age = age0 + now / DAYS_PER_YEAR
@@ -263,7 +263,7 @@ def schedule_referral(m: Model, pid: int, band: int | None = None) -> None:
     token = pop.referral_token[pid] = pop.referral_token[pid] + 1
     if m.op_active[pid]:
         return
-    now = m.env.now
+    now = m.now
     if band is None:
         band = pop.band(pid, now)
     rate = m.referral[band][pop.frailty[pid]]
@@ -298,7 +298,7 @@ def leave_home(m: Model, pid: int) -> None:
 def die(m: Model, pid: int, where: int) -> None:
     """Death anywhere: every unit the person held in the community is freed."""
     gone(m, pid)
-    m.rec.event(m.env.now, pid, Ev.DEATH, 1, int(where))
+    m.rec.event(m.now, pid, Ev.DEATH, 1, int(where))
 
 
 def gone(m: Model, pid: int) -> None:
@@ -314,7 +314,7 @@ def gone(m: Model, pid: int) -> None:
     pop.care[pid] = NO_CARE
     if pop.died[pid] != pop.died[pid]:  # nan: first death (the count of the living follows it)
         pop.deaths += 1
-    pop.died[pid] = m.env.now
+    pop.died[pid] = m.now
     pop.token[pid] += 1
     pop.referral_token[pid] += 1
     m.unmet_need_met(pid)  # its spell ends with the person
@@ -328,7 +328,7 @@ def on_death(m: Model, pid: int) -> None:
 def _frailty_change(m: Model, pid: int, step: int) -> None:
     m.home_spell_close(pid)
     m.pop.frailty[pid] += step
-    m.rec.event(m.env.now, pid, Ev.FRAILTY_STEP, 1, step)
+    m.rec.event(m.now, pid, Ev.FRAILTY_STEP, 1, step)
     arrive_home(m, pid, m.pop.place[pid])
 
 
@@ -347,4 +347,4 @@ def on_band_change(m: Model, pid: int) -> None:
 
 def on_check_91d(m: Model, pid: int) -> None:
     """Still at home 91 days after discharge into reablement? (deaths count as not at home)."""
-    m.rec.event(m.env.now, pid, Ev.AT_HOME_91D, 1, int(m.pop.place[pid] == Place.HOME))
+    m.rec.event(m.now, pid, Ev.AT_HOME_91D, 1, int(m.pop.place[pid] == Place.HOME))

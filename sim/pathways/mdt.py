@@ -123,7 +123,7 @@ class Teams:
     def start(self) -> None:
         """Start case finding now (the launch) if the teams have any places, and the ramp-up of their effect."""
         if self.capacity > 0:
-            self.launch = self.m.env.now
+            self.launch = self.m.now
             self.effect = self.effects()
             self.m.env.process(self._case_finding())
             if self.ramp.changes():
@@ -169,7 +169,7 @@ class Teams:
 
     def stratify(self) -> None:
         """Rank the cohort living at home by risk and enrol the top while places are free."""
-        m, pop, now = self.m, self.m.pop, self.m.env.now
+        m, pop, now = self.m, self.m.pop, self.m.now
         self.rounds += 1
         alive_home = np.array([i for i in range(len(pop)) if pop.place[i] == Place.HOME], dtype=int)
         if not len(alive_home) or not any(self.free):
@@ -210,7 +210,7 @@ class Teams:
 
     def enrol(self, pid: int, discipline: int) -> None:
         m = self.m
-        now = m.env.now
+        now = m.now
         self.free[discipline] -= 1
         self.enrolled += 1
         self.max_enrolled = max(self.max_enrolled, self.enrolled)
@@ -235,15 +235,15 @@ class Teams:
         m.mdt[pid] = -1
         row = self.spells.pop(pid, None)
         if row is not None:
-            row.end = m.env.now
-        m.rec.event(m.env.now, pid, Ev.MDT_EXIT, 1, why)
+            row.end = m.now
+        m.rec.event(m.now, pid, Ev.MDT_EXIT, 1, why)
 
 
 def on_review(m: Model, pid: int) -> None:
     """A scheduled review: counted; people with no crisis since the last review may leave the caseload."""
     if m.mdt[pid] < 0 or m.pop.place[pid] == Place.DEAD:
         return
-    now = m.env.now
+    now = m.now
     p = m.p.mdt
     m.rec.event(now, pid, Ev.MDT_REVIEW)
     stable = m.pop.last_crisis[pid] < now - p.review_every_days

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Final
 
-from sim.core.calendar import Process
+from sim.core.calendar import Steps
 from sim.core.distributions import Exponential, categorical
 from sim.core.services import CapacityPool
 from sim.parameters.params import per_place
@@ -71,7 +71,7 @@ def enter_care_home(m: Model, pid: int, funded: int | None = None) -> None:
     m.pop.care[pid] = Care.CARE_HOME
     m.hold(pid, m.care_homes, Spell.CARE_HOME, funded)
     m.teams.leave(pid, MdtExit.CARE_HOME)
-    m.rec.event(m.env.now, pid, Ev.CARE_HOME_ADMISSION, 1, funded)
+    m.rec.event(m.now, pid, Ev.CARE_HOME_ADMISSION, 1, funded)
     home.arrive_home(m, pid, Place.CARE_HOME)
 
 
@@ -87,15 +87,15 @@ def unmet_need(m: Model, pid: int, until: float) -> None:
         return
     pop.unmet_until[pid] = until
     row = m.unmet_spell[pid]
-    if row is None or row.end <= m.env.now:  # none open (a refusal's may have lapsed)
-        row = m.unmet_spell[pid] = m.rec.spell_open(pid, Spell.UNMET_NEED, m.env.now)
+    if row is None or row.end <= m.now:  # none open (a refusal's may have lapsed)
+        row = m.unmet_spell[pid] = m.rec.spell_open(pid, Spell.UNMET_NEED, m.now)
     row.end = math.nan if until == math.inf else until
 
 
 def refused(m: Model, pid: int, care_home: bool) -> None:
     """A request turned away as the council's waiting list is full: recorded, and the need goes unmet for a while."""
-    m.rec.event(m.env.now, pid, Ev.SOCIAL_CARE_REFUSED, 1, int(care_home))
-    until = m.env.now + m.p.social_care.unmet_need_refused_days
+    m.rec.event(m.now, pid, Ev.SOCIAL_CARE_REFUSED, 1, int(care_home))
+    until = m.now + m.p.social_care.unmet_need_refused_days
     unmet_need(m, pid, until)
     if care_home:
         needs_care_home(m, pid, until)
@@ -182,7 +182,7 @@ def on_reablement_ends(m: Model, pid: int) -> None:
     outcome = categorical(m.u("reablement_outcome", pid), sc.reablement_outcome)
     m.release(pid)
     if outcome == 0:  # independent: less likely to need a package for a while (Glendinning et al. 2010)
-        m.pop.reabled_until[pid] = m.env.now + sc.reablement_effect_days
+        m.pop.reabled_until[pid] = m.now + sc.reablement_effect_days
     elif outcome == 1:
         request_home_care(m, pid)
     elif outcome == 2 and may_enter_care_home(m, pid):
@@ -192,19 +192,19 @@ def on_reablement_ends(m: Model, pid: int) -> None:
     home.schedule_next(m, pid)
 
 
-def intermediate_care_stay(m: Model, pid: int) -> Process:
+def intermediate_care_stay(m: Model, pid: int) -> Steps:
     """SimPy process: a bed-based intermediate care stay; onward care is awaited in the bed."""
-    env, sc = m.env, m.p.social_care
+    sc = m.p.social_care
     u_len, u_death, u_out = m.u("ic_length", pid), m.u("ic_death", pid), m.u("ic_outcome", pid)
     m.pop.place[pid] = Place.INTERMEDIATE_CARE
     length = Exponential(sc.intermediate_care_days).ppf(u_len)
     rate = m.death_rate(pid)
     death_after = -math.log1p(-u_death) / rate if rate > 0 else math.inf
     if death_after < length:
-        yield env.timeout(death_after)
+        yield m.wait(death_after)
         home.die(m, pid, Place.INTERMEDIATE_CARE)
         return
-    yield env.timeout(length)
+    yield m.wait(length)
     outcome = categorical(u_out, sc.intermediate_care_outcome)
     if outcome == 0:
         m.release(pid)
