@@ -210,7 +210,7 @@ def on_elective_date(m: Model, pid: int) -> None:
 
 
 def elective_stay(m: Model, pid: int, day_case: bool) -> Steps:
-    """SimPy process: a planned stay in the acute bed the person has just taken, then home again."""
+    """A pathway (``Model.start``): a planned stay in the acute bed the person has just taken, then home again."""
     u_los = m.u("elective_los", pid)  # drawn for day cases too
     stay = m.rec.stay_open(pid, False, m.now, m.now)
     m.rec.event(m.now, pid, Ev.ELECTIVE_ADMISSION, 1, int(day_case))

@@ -105,7 +105,8 @@ def days_to_fit(m: Model, pid: int, u_los: float) -> tuple[float, float]:
 
 
 def ae_visit(m: Model, pid: int, admit: float, u_admit: float, u_decision: float, los_factor: float = 1.0) -> Steps:
-    """SimPy process: in A&E until the decision, then sent home, or admitted (waiting for a bed if none is free).
+    """A pathway (``Model.start``): in A&E until the decision, then sent home, or admitted (waiting for a bed
+    if none is free).
 
     ``los_factor`` multiplies the days to medically fit of the admission (shorter for a less severe crisis).
     """
@@ -124,7 +125,8 @@ def ae_visit(m: Model, pid: int, admit: float, u_admit: float, u_decision: float
 
 
 def emergency_stay(m: Model, pid: int, arrived: float, elapsed: float | None = None, los_factor: float = 1.0) -> Steps:
-    """SimPy process: one emergency admission, from the decision to admit to leaving the acute bed.
+    """A pathway (``Model.start``, or within an A&E visit): one emergency admission, from the decision to
+    admit to leaving the acute bed.
 
     ``arrived`` is when the person began to wait for a bed (the decision to
     admit); the trolley wait runs from it to taking the bed.  The course of

@@ -193,7 +193,7 @@ def on_reablement_ends(m: Model, pid: int) -> None:
 
 
 def intermediate_care_stay(m: Model, pid: int) -> Steps:
-    """SimPy process: a bed-based intermediate care stay; onward care is awaited in the bed."""
+    """A pathway (``Model.start``): a bed-based intermediate care stay; onward care is awaited in the bed."""
     sc = m.p.social_care
     u_len, u_death, u_out = m.u("ic_length", pid), m.u("ic_death", pid), m.u("ic_outcome", pid)
     m.pop.place[pid] = Place.INTERMEDIATE_CARE
