@@ -12,13 +12,15 @@ The walk is not a SimPy process and makes no SimPy events.  When nothing
 scheduled comes before an entry's time, the clock moves straight to it and
 the entry runs.  When something does, the walk waits: it takes a number
 from SimPy's event counter, as a timeout yielded then would, and keeps the
-wait on a small heap of its own (:attr:`Calendar.soon`) keyed as SimPy keys
-its events (time, priority, number).  The environment's ``step`` takes
-whichever is first, the calendar's next wait or the heap's next event, so
-what runs, and in what order, is what a walk yielding a timeout for each
-wait would give (``tests/test_calendar.py`` holds such a walk to compare).
-An entry filed during its own day, after the walk has passed that day,
-waits on the same small heap.
+wait keyed as SimPy keys its events (time, priority, number).  The
+environment's ``step`` (:meth:`Calendar.step`) takes whichever is first,
+the calendar's next wait or the heap's next event, so what runs, and in
+what order, is what a walk yielding a timeout for each wait would give
+(``tests/test_calendar.py`` holds such a walk to compare).  A small heap of
+the calendar's own (:attr:`Calendar.late`), keyed the same way, holds the
+rest of what would otherwise be SimPy's events: an entry filed during its
+own day after the walk has passed that day, a :class:`Pathway` to start or
+go on with after a wait, an action some days ahead (:meth:`Calendar.after`).
 
 An entry is four numbers (time, person, kind, token; its kind the value of a
 ``sim.vocabulary.Kind``, not the member), kept packed as doubles in its day's
