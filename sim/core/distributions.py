@@ -49,6 +49,11 @@ def _positive(name: str, value: float) -> None:
         raise ValueError(f"{name} must be a finite number above 0, got {value!r}")
 
 
+def exponential_ppf(mean: float, u: float) -> float:
+    """The exponential's quantile at ``u`` for ``mean`` (``Exponential(mean).ppf(u)``, without making one)."""
+    return -mean * math.log1p(-u)
+
+
 class _Base:
     def ppf(self, u: float) -> float:
         """The value at which the CDF reaches ``u``: each distribution gives its own."""
@@ -76,7 +81,7 @@ class Exponential(_Base):
         return self.mean_value**2
 
     def ppf(self, u: float) -> float:
-        return -self.mean_value * math.log1p(-u)
+        return exponential_ppf(self.mean_value, u)
 
     def sample(self, rng: np.random.Generator, size: int) -> Floats:
         return -self.mean_value * np.log1p(-rng.random(size))

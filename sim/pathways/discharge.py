@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Final
 import simpy
 
 from sim.core.calendar import Process, Steps
-from sim.core.distributions import Exponential
+from sim.core.distributions import Exponential, exponential_ppf
 from sim.core.records import OpenStay
 from sim.core.services import CapacityPool
 from sim.pathways import home, social_care
@@ -142,7 +142,7 @@ def wait_days(u: float, share: float, mean_days: float) -> float:
     """A wait that happens to ``share`` of people, exponential with ``mean_days``: 0 when ``u >= share``."""
     if u >= share or mean_days <= 0:
         return 0.0
-    return Exponential(mean_days).ppf(u / share)
+    return exponential_ppf(mean_days, u / share)  # Exponential(mean_days).ppf, read at every wait
 
 
 def pool_for(m: Model, dest: Dest) -> CapacityPool:
