@@ -37,7 +37,9 @@ PACKAGE = Path(__file__).resolve().parent  # sim/
 GROUP = "sim.native"  # the group's shared library: sim/native__mypyc.<suffix>
 MODULES: tuple[str, ...] = (
     "sim.core.streams",
+    "sim.core.late",
     "sim.core.calendar",
+    "sim.core.at_hand",
     "sim.core.records",
     "sim.core.population",
     "sim.core.services",

@@ -361,7 +361,7 @@ def at_home(m: Model) -> int:
 def test_a_cancelled_booking_is_rebooked_and_counted_once_then_admitted():
     m = build(small(population=3000), seed=1, replication=0)
     pid = at_home(m)
-    m.waiting_list[pid] = (0.0, True)
+    m.waiting[pid] = elective.LISTED_TO_ADMIT
     m.elective_list[pid] = (True, False)
     holders = fill_core_beds(m)
 
@@ -370,14 +370,14 @@ def test_a_cancelled_booking_is_rebooked_and_counted_once_then_admitted():
         return int(((ev["event"] == Ev.ELECTIVE_CANCELLATION) & (ev["pid"] == pid)).sum())
 
     elective.on_elective_date(m, pid)  # no bed: the date is cancelled and rebooked
-    assert cancellations() == 1 and m.elective_list[pid] == (True, True) and pid in m.waiting_list
+    assert cancellations() == 1 and m.elective_list[pid] == (True, True) and m.waiting[pid] != elective.OFF_LIST
     elective.on_elective_date(m, pid)  # the new date, still no bed: tried again later, not counted again
     assert cancellations() == 1 and m.pop.place[pid] == Place.HOME
     m.beds.give_back(holders[0])
     elective.on_elective_date(m, pid)  # a bed: admitted, off the waiting list
     ev = m.rec.event_frame()
     assert cancellations() == 1 and m.pop.place[pid] == Place.ACUTE and pid not in m.elective_list
-    assert pid not in m.waiting_list
+    assert m.waiting[pid] == elective.OFF_LIST
     stops = ev[(ev["event"] == Ev.RTT_CLOCK_STOP) & (ev["pid"] == pid)]
     assert list(stops["detail"]) == [elective.ADMITTED]
 

@@ -16,11 +16,12 @@ wait keyed as SimPy keys its events (time, priority, number).  The
 environment's ``step`` (:meth:`Calendar.step`) takes whichever is first,
 the calendar's next wait or the heap's next event, so what runs, and in
 what order, is what a walk yielding a timeout for each wait would give
-(``tests/test_calendar.py`` holds such a walk to compare).  A small heap of
-the calendar's own (:attr:`Calendar.late`), keyed the same way, holds the
-rest of what would otherwise be SimPy's events: an entry filed during its
-own day after the walk has passed that day, a :class:`Pathway` to start or
-go on with after a wait, an action some days ahead (:meth:`Calendar.after`).
+(``tests/test_calendar.py`` holds such a walk to compare).  A heap of the
+calendar's own (:attr:`Calendar.late`, ``sim.core.late``), keyed the same
+way, holds the rest of what would otherwise be SimPy's events: an entry
+filed during its own day after the walk has passed that day, a
+:class:`Pathway` to start or go on with after a wait, an action some days
+ahead (:meth:`Calendar.after`).
 
 An entry is four numbers (time, person, kind, token; its kind the value of a
 ``sim.vocabulary.Kind``, not the member), kept packed as doubles in its day's
@@ -32,7 +33,7 @@ and a day's entries sit side by side in memory.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
-from heapq import heappop, heappush
+from heapq import heappop
 from typing import Final, TypeAlias, cast
 
 import numpy as np
@@ -42,6 +43,8 @@ from mypy_extensions import i64
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import EventPriority
 
+from sim.core.late import LateHeap, before, rank
+
 ENTRY: Final = 4  # doubles per entry: time, person, kind, token
 URGENT: Final = 0  # SimPy's priorities (simpy.events.URGENT, NORMAL): a process starting, any other event
 NORMAL: Final = 1
@@ -49,10 +52,6 @@ NORMAL: Final = 1
 Process: TypeAlias = Generator[simpy.Event, object, None]
 # a pathway run as a Pathway (Model.start): it may also yield a number of days to wait (Model.wait)
 Steps: TypeAlias = Generator[simpy.Event | float, object, None]
-# what waits on the calendar's own heap, keyed as SimPy's heap is (time, priority, number from SimPy's event
-# counter), then person, kind, token and what to run: None for an entry filed for a day already walked, or a
-# pathway to go on with, or an action (person, kind and token then unused)
-Late: TypeAlias = "tuple[float, int, int, int, int, int, Pathway | Callable[[], None] | None]"
 Heaped: TypeAlias = tuple[float, int, int, simpy.Event]  # an event on SimPy's heap: time, priority, number, event
 
 
@@ -94,15 +93,6 @@ class Environment(simpy.Environment):
             cal.step()
 
 
-def _before(t: float, priority: int, number: int, at: float, at_priority: int, at_number: int) -> bool:
-    """Is key (``t``, ``priority``, ``number``) first, in the order of SimPy's heap?"""
-    if t != at:
-        return t < at
-    if priority != at_priority:
-        return priority < at_priority
-    return number < at_number
-
-
 class Day:
     """A day's entries, ENTRY doubles each (time, pid, kind, token), in the order they were filed."""
 
@@ -116,20 +106,23 @@ class Calendar:
         self.clock = env.clock
         # SimPy's heap (its times are numbers, its priorities ints) and event counter, the same for env's life
         self._queue = cast(list[Heaped], env._queue)
-        self._eid: Iterator[int] = env._eid
+        self._count: Callable[[], int] = cast(Iterator[int], env._eid).__next__  # next(env._eid), bound once
         self.handler = handler  # handler(pid, kind, token)
         self.tokens = tokens
         self.clocks: dict[int, vec[i64]] = {}  # kind -> the token list its entries go stale by
-        self.days: dict[int, Day] = {}  # day -> its entries
+        self.days: list[Day | None] = []  # by day: its entries (None: none, or walked)
         self._today = 0  # the next day to walk; entries for days before this one are late
         self._bucket = vec[float]()  # the day being walked: its entries,
         self._order = vec[i64]()  # their order (in time; ties in the order they were added),
         self._next = 0  # and the place in that order of the next entry to run
-        # the walk's wait, keyed as SimPy's heap is (time, priority, number); none before the walk starts
+        # the walk's wait, keyed as SimPy's heap is (time; priority, then number: sim.core.late.rank); none
+        # before the walk starts
         self._waiting = False
-        self._at, self._priority, self._number = 0.0, NORMAL, 0
+        self._at, self._rank = 0.0, rank(NORMAL, 0)
         self._held = False  # the walk waits to run the entry at ``_next`` (else to start the next day)
-        self.late: list[Late] = []  # a heap: entries filed for a day already walked, pathways to start
+        # a heap keyed the same way: entries filed for a day already walked (their action None), pathways to
+        # start or go on with, actions
+        self.late = LateHeap()
         self._late_first = False  # what ``due_before`` found due first: a late entry (else the walk)
         self.dispatched = 0
         self.stale = 0
@@ -146,13 +139,15 @@ class Calendar:
         if day < self._today:  # a day already walked: the entry waits on its own, as a timeout would
             now = self.clock.now
             delay = t - now
-            heappush(
-                self.late, (now + (delay if delay > 0 else 0.0), NORMAL, self._take_number(), pid, kind, token, None)
-            )
+            at = now + (delay if delay > 0 else 0.0)
+            self.late.push(at, rank(NORMAL, self._take_number()), pid, kind, token, None)
             return
-        bucket = self.days.get(day)
+        days = self.days
+        if day >= len(days):
+            days.extend([None] * (day + 1 - len(days)))
+        bucket = days[day]
         if bucket is None:
-            bucket = self.days[day] = Day()
+            bucket = days[day] = Day()
         bucket.entries = append(append(append(append(bucket.entries, t), float(pid)), float(kind)), float(token))
 
     def start(self) -> None:
@@ -162,24 +157,24 @@ class Calendar:
     def start_pathway(self, generator: Steps) -> None:
         """Run a pathway's generator from now, as ``env.process`` would (an urgent first step), as a
         :class:`Pathway`: for processes that nothing waits for, nor interrupts."""
-        heappush(self.late, (self.clock.now, URGENT, self._take_number(), -1, 0, -1, Pathway(generator, self)))
+        self.late.push(self.clock.now, rank(URGENT, self._take_number()), -1, 0, -1, Pathway(generator, self))
 
     def after(self, delay: float, action: Pathway | Callable[[], None]) -> None:
         """Run ``action`` (a pathway: go on with it) ``delay`` days from now, in the turn of a timeout made now
         (``env.timeout(delay)`` with ``action`` as its callback), without making one."""
         if not delay >= 0:
             raise ValueError(f"a wait must be a number of days, at least 0: got {delay!r}")
-        heappush(self.late, (self.clock.now + delay, NORMAL, self._take_number(), -1, 0, -1, action))
+        self.late.push(self.clock.now + delay, rank(NORMAL, self._take_number()), -1, 0, -1, action)
 
     def _take_number(self) -> int:
         """The number SimPy's event counter would give a timeout made now (the count goes on as if one were)."""
         self.waits += 1
-        return next(self._eid)
+        return self._count()
 
     def _wait(self, at: float, priority: int) -> None:
         """The walk waits until ``at``."""
         self._waiting = True
-        self._at, self._priority, self._number = at, priority, self._take_number()
+        self._at, self._rank = at, rank(priority, self._take_number())
 
     def step(self) -> None:
         """The environment's next step: the calendar's first wait if it comes before the heap's next event,
@@ -211,20 +206,20 @@ class Calendar:
     def due_before(self, event: Heaped | None) -> bool:
         """Does one of the calendar's waits come before ``event``, the heap's next (None: the heap is empty)?"""
         late = self.late
-        if late:
-            first = late[0]
-            if not self._waiting or _before(first[0], first[1], first[2], self._at, self._priority, self._number):
+        if len(late.t):
+            t, r = late.t[0], late.rank[0]
+            if not self._waiting or before(t, r, self._at, self._rank):
                 self._late_first = True
-                return event is None or _before(first[0], first[1], first[2], event[0], event[1], event[2])
+                return event is None or before(t, r, event[0], rank(event[1], event[2]))
         self._late_first = False
         if not self._waiting:
             return False
-        return event is None or _before(self._at, self._priority, self._number, event[0], event[1], event[2])
+        return event is None or before(self._at, self._rank, event[0], rank(event[1], event[2]))
 
     def _clear(self, at: float) -> bool:
         """Nothing scheduled, on the heap or late here, is due at or before ``at``: the clock may move there."""
-        queue, late = self._queue, self.late
-        return not (queue and queue[0][0] <= at) and not (late and late[0][0] <= at)
+        queue, late = self._queue, self.late.t
+        return not (queue and queue[0][0] <= at) and not (len(late) and late[0] <= at)
 
     def _token(self, pid: int, kind: int) -> int:
         """The person's token now on the clock that entries of ``kind`` go stale by (read at each use: a
@@ -242,10 +237,12 @@ class Calendar:
     def resume(self) -> None:
         """The wait ``due_before`` found first is over (the environment's ``step``): run the late entry, or walk on."""
         if self._late_first:
-            t, _priority, _number, pid, kind, token, action = heappop(self.late)
-            self.clock.now = t
+            late = self.late
+            late.pop()
+            self.clock.now = late.first_t
+            action = late.first_action
             if action is None:
-                self._fire(pid, kind, token)
+                self._fire(late.first_pid, late.first_kind, late.first_token)
             elif isinstance(action, Pathway):
                 action.resume(None)
             else:
@@ -266,7 +263,10 @@ class Calendar:
     def _start_day(self) -> None:
         day = self._today
         self._today = day + 1
-        filed = self.days.pop(day, None)
+        days = self.days
+        filed = days[day] if day < len(days) else None
+        if filed is not None:
+            days[day] = None
         bucket = self._bucket = vec[float]() if filed is None else filed.entries
         # in order of time; entries due at the same time in the order they were added (a stable sort)
         self._order = vec[i64](np.argsort(np.frombuffer(memoryview(bucket))[::ENTRY], kind="stable"))

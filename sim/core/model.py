@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final, TypeAlias
 from librt.vecs import append, extend, vec
 from mypy_extensions import i64
 
+from sim.core.at_hand import Clinic, Crises, HomeSpells
 from sim.core.calendar import Calendar, Environment, Steps
 from sim.core.distributions import Deterministic, Exponential, LogNormal
 from sim.core.hospital import Beds
@@ -114,6 +115,8 @@ DERIVED = (
 # the distributions of times Model._derive sets beside them: read at each use (an admission, an A&E visit, a
 # planned stay), never drawn ahead, so a change needs no redraw
 STAYS = ("_los", "ae_decision", "day_case_stay", "ordinary_stay")
+# and the parameters it keeps at hand for the most frequent steps (sim.core.at_hand): read at each use too
+AT_HAND = ("clinic", "crises", "home_spells")
 
 
 def stream_width(width: int, run_days: float) -> int:
@@ -209,7 +212,7 @@ class Model:
         self.recent_admissions: list[list[float]] = []  # emergency admission times (case finding looks back a year)
         self.recent_ae: list[list[float]] = []  # A&E attendance times
         self.elective_list: dict[int, tuple[bool, bool]] = {}  # booked admissions: person -> (day case, cancelled)
-        self.waiting_list: dict[int, tuple[float, bool]] = {}  # elective waiting list: person -> (referral, to admit)
+        self.waiting = vec[i64]()  # on the elective waiting list: 0 no, 1 yes, 2 to be admitted (sim.pathways.elective)
         # home spells, six doubles each: end, pid, expected GP contacts, uniform, expected nursing visits, uniform
         self.gp_spells = vec[float]()
         self._handlers: list[Handler | None] = [None] * len(Kind)  # by calendar kind: its handler
@@ -233,6 +236,9 @@ class Model:
         self.ae_decision = LogNormal(decision, decision * p.routing.ae_decision_cv)
         self.day_case_stay = Deterministic(e.day_case_bed_days)  # a planned stay's length in the bed, days
         self.ordinary_stay = Exponential(e.ordinary_los_days)
+        self.clinic = Clinic(p)  # the parameters the most frequent steps read, at hand (sim.core.at_hand)
+        self.crises = Crises(p)
+        self.home_spells = HomeSpells(p)
         self.support_factor = 1.0 + cm.support_crisis_elasticity * (1.0 - cm.support_funding)  # cuts raise crises
         bands, levels = range(len(c.fit_per_year)), range(len(c.frailty_hr))
         self.crisis_fit_hr = [[c.fit_per_year[b] * c.frailty_hr[f] for f in levels] for b in bands]
@@ -352,6 +358,7 @@ class Model:
             self.op_active = extend(self.op_active, [False] * missing)
             self.op_left = extend(self.op_left, [0] * missing)
             self.mdt = extend(self.mdt, [-1] * missing)
+            self.waiting = extend(self.waiting, [0] * missing)
             self.recent_admissions.extend([] for _ in range(missing))
             self.recent_ae.extend([] for _ in range(missing))
         self.calendar.tokens = self.pop.token  # the columns are new objects when they grow
@@ -386,8 +393,8 @@ class Model:
         return r / DAYS_PER_YEAR
 
     def gp_rate(self, pid: int) -> float:
-        pr = self.p.primary
-        return pr.routine_gp_per_year[self.band(pid)] * pr.frailty_gp_multiplier[self.pop.frailty[pid]] / DAYS_PER_YEAR
+        """GP contacts per day at home (``primary.routine_gp_per_year`` by band, times the frailty multiplier)."""
+        return self.home_spells.gp_per_day[self.band(pid)][self.pop.frailty[pid]]
 
     # --- GP contacts and community nursing counted in bulk from time at home ---
     def home_spell_open(self, pid: int) -> None:
@@ -401,7 +408,7 @@ class Model:
         self.home_since[pid] = math.nan
         if now > start:
             days = now - start
-            nursing = self.p.community.nursing_visits_per_year[self.pop.frailty[pid]] / DAYS_PER_YEAR
+            nursing = self.home_spells.nursing_per_day[self.pop.frailty[pid]]
             spells = append(append(append(self.gp_spells, now), pid), self.gp_rate(pid) * days)
             spells = append(append(spells, self._gp_stream.next(pid)), nursing * days)
             self.gp_spells = append(spells, self._nursing_stream.next(pid))

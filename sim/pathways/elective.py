@@ -72,17 +72,25 @@ if TYPE_CHECKING:
     from sim.core.model import Model
 
 BOOKED: Final = -1  # calendar token of a booked entry: never stale
+# a person's place on the elective waiting list (Model.waiting): off it, on it, on it to be admitted
+OFF_LIST: Final = 0
+LISTED: Final = 1
+LISTED_TO_ADMIT: Final = 2
 NOT_ADMITTED: Final = 0  # why the waiting list's clock stops (the detail of Ev.RTT_CLOCK_STOP)
 ADMITTED: Final = 1
 DIED: Final = 2
 AWAY_REBOOK_DAYS: Final = 7.0  # assumption: a new appointment a week later when the person is away
 NEXT_DAY: Final = 1.0
 # read at every appointment, as module names (much quicker to read than enum attributes) and Final (read as C
-# values by the compiled build); places as their plain values, as the population's columns hold them
-AT_HOME = (Place.HOME.value, Place.CARE_HOME.value)
+# values by the compiled build); places, events and calendar kinds as their plain values, as the population's
+# columns, the records and the calendar hold them
+HOME: Final = Place.HOME.value
+CARE_HOME: Final = Place.CARE_HOME.value
 DEAD: Final = Place.DEAD.value
-ATTENDANCE: Final = Ev.OUTPATIENT_ATTENDANCE
-OUTPATIENT: Final = Kind.OUTPATIENT.value  # calendar kinds: plain values
+REFERRED: Final = Ev.OUTPATIENT_REFERRAL.value
+ATTENDANCE: Final = Ev.OUTPATIENT_ATTENDANCE.value
+CLOCK_STOP: Final = Ev.RTT_CLOCK_STOP.value
+OUTPATIENT: Final = Kind.OUTPATIENT.value
 ELECTIVE_DATE: Final = Kind.ELECTIVE_DATE.value
 
 
@@ -99,12 +107,12 @@ def follow_ups(mean: float, u: float) -> int:
 
 def on_referral(m: Model, pid: int) -> None:
     """Calendar handler: the GP refers the person to an outpatient clinic."""
-    e, now = m.p.elective, m.now
-    m.rec.event(now, pid, Ev.OUTPATIENT_REFERRAL)
+    e, now = m.clinic, m.now  # (the parameters an appointment reads, Model._derive)
+    m.rec.event(now, pid, REFERRED)
     m.op_active[pid] = True
     m.op_left[pid] = follow_ups(e.follow_ups_mean, m.u("follow_ups", pid))
     admit = m.u("elective_decision", pid) < e.admit_after_outpatients  # the episode will end in an admission
-    m.waiting_list[pid] = (now, admit)  # the referral-to-treatment clock starts
+    m.waiting[pid] = LISTED_TO_ADMIT if admit else LISTED  # the referral-to-treatment clock starts
     m.calendar.add(now + e.first_wait_days, pid, OUTPATIENT, BOOKED)
     # the person's other hazards go on as filed; no new referral while in the episode
 
@@ -116,15 +124,14 @@ def on_outpatient(m: Model, pid: int) -> None:
         stop_clock(m, pid, DIED)
         end_episode(m, pid)
         return
-    if place not in AT_HOME:
+    if place != HOME and place != CARE_HOME:
         m.calendar.add(now + AWAY_REBOOK_DAYS, pid, OUTPATIENT, BOOKED)
         return
     if not m.outpatient_slots.take(now):
         m.calendar.add(now + NEXT_DAY, pid, OUTPATIENT, BOOKED)
         return
     m.rec.event(now, pid, ATTENDANCE, 1)
-    listed = m.waiting_list.get(pid)
-    if listed is not None and not listed[1]:  # the first attendance of an episode that ends without admission
+    if m.waiting[pid] == LISTED:  # the first attendance of an episode that ends without admission
         stop_clock(m, pid, NOT_ADMITTED)
     book_follow_up(m, pid)
 
@@ -136,8 +143,8 @@ def book_follow_up(m: Model, pid: int) -> None:
     next one comes an interval after it.  When the co-ordinator takes on all
     the follow-ups left, the decision on admission is made at this attendance.
     """
-    e = m.p.elective
-    substitution = m.p.mdt.follow_up_substitution
+    e = m.clinic
+    substitution = e.follow_up_substitution
     t = m.now
     while m.op_left[pid] > 0:
         m.op_left[pid] -= 1
@@ -152,9 +159,9 @@ def book_follow_up(m: Model, pid: int) -> None:
 
 def decide_admission(m: Model, pid: int) -> None:
     """End of the outpatient episode: book a planned admission (its clock still running), or back to the GP."""
-    e, now = m.p.elective, m.now
+    e, now = m.clinic, m.now
     u_day_case = m.u("day_case", pid)
-    if pid in m.waiting_list:  # decided at referral: this episode ends in an admission
+    if m.waiting[pid] != OFF_LIST:  # decided at referral: this episode ends in an admission
         m.elective_list[pid] = (u_day_case < e.day_case_share, False)
         m.calendar.add(now + e.wait_to_admission_days, pid, ELECTIVE_DATE, BOOKED)
     else:
@@ -163,14 +170,15 @@ def decide_admission(m: Model, pid: int) -> None:
 
 def stop_clock(m: Model, pid: int, why: int) -> None:
     """The person leaves the elective waiting list: admitted, not to be admitted, or dead."""
-    if m.waiting_list.pop(pid, None) is not None:
-        m.rec.event(m.now, pid, Ev.RTT_CLOCK_STOP, 1, why)
+    if m.waiting[pid] != OFF_LIST:
+        m.waiting[pid] = OFF_LIST
+        m.rec.event(m.now, pid, CLOCK_STOP, 1, why)
 
 
 def waiting_list_size(m: Model) -> int:
     """People alive on the elective waiting list now (the dead leave it at their next booked date)."""
-    place = m.pop.place
-    return sum(1 for pid in m.waiting_list if place[pid] != DEAD)
+    place, waiting = m.pop.place, m.waiting
+    return sum(1 for pid in range(len(waiting)) if waiting[pid] != OFF_LIST and place[pid] != DEAD)
 
 
 def end_episode(m: Model, pid: int) -> None:
@@ -178,7 +186,8 @@ def end_episode(m: Model, pid: int) -> None:
     m.op_active[pid] = False
     m.op_left[pid] = 0
     m.elective_list.pop(pid, None)
-    if m.pop.place[pid] in AT_HOME:
+    place = m.pop.place[pid]
+    if place == HOME or place == CARE_HOME:
         home.schedule_referral(m, pid)
 
 
@@ -188,11 +197,11 @@ def end_episode(m: Model, pid: int) -> None:
 def on_elective_date(m: Model, pid: int) -> None:
     """Calendar handler: the date of a planned admission (or a later try for a bed after a cancellation)."""
     e, now, place = m.p.elective, m.now, m.pop.place[pid]
-    if place == Place.DEAD:
+    if place == DEAD:
         stop_clock(m, pid, DIED)
         end_episode(m, pid)
         return
-    if place not in AT_HOME:
+    if place != HOME and place != CARE_HOME:
         m.calendar.add(now + e.rebook_days, pid, ELECTIVE_DATE, BOOKED)
         return
     day_case, cancelled = m.elective_list[pid]

@@ -51,46 +51,58 @@ ADMITTED: Final = AeExit.ADMITTED
 SENT_HOME_UNDER_PRESSURE: Final = AeExit.SENT_HOME_UNDER_PRESSURE
 DIED_WAITING: Final = AeExit.DIED_WAITING
 FIT_WITHOUT_BED: Final = AeExit.FIT_WITHOUT_BED
+# read at every crisis and admission, as module names (much quicker to read than enum attributes) and Final
+# (read as C values by the compiled build); events and places as their plain values, as the records and the
+# population's columns hold them
+CRISIS: Final = Ev.CRISIS.value
+RAPID_RESPONSE: Final = Ev.RAPID_RESPONSE.value
+GP_CONTACT: Final = Ev.GP_CONTACT.value
+AE_ATTENDANCE: Final = Ev.AE_ATTENDANCE.value
+AE_DEPARTURE: Final = Ev.AE_DEPARTURE.value
+BED_WAIT: Final = Ev.BED_WAIT.value
+EMERGENCY_ADMISSION: Final = Ev.EMERGENCY_ADMISSION.value
+READMISSION_30D: Final = Ev.READMISSION_30D.value
+MEDICALLY_FIT: Final = Ev.MEDICALLY_FIT.value
+IN_AE: Final = Place.AE.value
+IN_ACUTE: Final = Place.ACUTE.value
 
 
 def on_crisis(m: Model, pid: int) -> None:
     """Calendar handler: a crisis at home or in a care home."""
     now = m.now
     pop = m.pop
-    r = m.p.routing
-    cm = m.p.community
-    m.rec.event(now, pid, Ev.CRISIS)
+    c = m.crises  # the parameters a crisis reads (routing, community), at hand (Model._derive)
+    m.rec.event(now, pid, CRISIS)
     u_route, u_gp, u_admit = m.u("route", pid), m.u("gp_outcome", pid), m.u("admit", pid)
     u_rr, u_rr_outcome = m.u("rapid_response", pid), m.u("rapid_response_outcome", pid)
     m.home_spell_close(pid)  # every route below ends in arrive_home or leave_home
     pop.last_crisis[pid] = now
-    admit = r.admit_from_ae_by_frailty[pop.frailty[pid]]
+    admit = c.admit_from_ae_by_frailty[pop.frailty[pid]]
     los_factor = 1.0  # multiplier on the days to medically fit if admitted
-    rr_share = cm.spa_rapid_response_share if cm.single_point_of_access else cm.rapid_response_share
-    if u_rr < rr_share and m.rapid_response.try_take():
-        m.after(cm.rapid_response_visit_days, m.rapid_response.give_back)
+    if u_rr < c.rapid_response_share and m.rapid_response.try_take():  # (with a single point of access, its own)
+        m.after(c.rapid_response_visit_days, m.rapid_response.give_back)
         severe = u_admit < admit  # a crisis A&E would admit
-        resolved = u_rr_outcome < (cm.rapid_response_resolves_severe if severe else cm.rapid_response_resolves_minor)
-        m.rec.event(now, pid, Ev.RAPID_RESPONSE, 1, int(resolved))
+        resolved = u_rr_outcome < (c.rapid_response_resolves_severe if severe else c.rapid_response_resolves_minor)
+        m.rec.event(now, pid, RAPID_RESPONSE, 1, int(resolved))
         if resolved:
             home.arrive_home(m, pid, pop.place[pid])  # crisis resolved at home
             return
-    elif u_route < r.gp_first and m.gp_slots.take(now):
-        m.rec.event(now, pid, Ev.GP_CONTACT)
-        if u_gp >= r.gp_refers_to_ae:
+    elif u_route < c.gp_first and m.gp_slots.take(now):
+        m.rec.event(now, pid, GP_CONTACT)
+        if u_gp >= c.gp_refers_to_ae:
             if not mdt_risk.sends_to_ae(m, pid):
                 home.arrive_home(m, pid, pop.place[pid])  # managed at home
                 return
             los_factor = m.p.mdt.ae_referral_los_multiplier  # the co-ordinator sends a crisis the GP would keep at home
-    m.rec.event(now, pid, Ev.AE_ATTENDANCE)
+    m.rec.event(now, pid, AE_ATTENDANCE)
     m.recent_ae[pid].append(now)
     m.start(ae_visit(m, pid, admit, u_admit, m.u("ae_decision", pid), los_factor))
 
 
 def admit_probability(m: Model, admit: float) -> float:
     """The chance of admission once the hospital's pressure is taken into account: lower when beds are short."""
-    r = m.p.routing
-    return admit * (1.0 - pressure_response(m.beds.pressure, r.admit_pressure_threshold, r.admit_pressure_reduction))
+    c = m.crises
+    return admit * (1.0 - pressure_response(m.beds.pressure, c.admit_pressure_threshold, c.admit_pressure_reduction))
 
 
 def days_to_fit(m: Model, pid: int, u_los: float) -> tuple[float, float]:
@@ -98,8 +110,8 @@ def days_to_fit(m: Model, pid: int, u_los: float) -> tuple[float, float]:
 
     Clinicians discharge sooner when the hospital is full.
     """
-    a = m.p.acute
-    shorter = pressure_response(m.beds.pressure, a.los_pressure_threshold, a.los_pressure_reduction)
+    c = m.crises
+    shorter = pressure_response(m.beds.pressure, c.los_pressure_threshold, c.los_pressure_reduction)
     full = m.los(pid).ppf(u_los)
     return full * (1.0 - shorter), full * shorter
 
@@ -112,12 +124,12 @@ def ae_visit(m: Model, pid: int, admit: float, u_admit: float, u_decision: float
     """
     pop = m.pop
     lives_in = pop.place[pid]
-    pop.place[pid] = Place.AE
+    pop.place[pid] = IN_AE
     m.beds.ae_arrival()
     yield m.wait(m.ae_decision.ppf(u_decision))  # days in A&E to the decision (Model._derive)
     m.beds.ae_decided()
     if u_admit >= admit_probability(m, admit):
-        m.rec.event(m.now, pid, Ev.AE_DEPARTURE, 1, SENT_HOME_UNDER_PRESSURE if u_admit < admit else SENT_HOME)
+        m.rec.event(m.now, pid, AE_DEPARTURE, 1, SENT_HOME_UNDER_PRESSURE if u_admit < admit else SENT_HOME)
         home.arrive_home(m, pid, lives_in)  # sent home from A&E
         return
     home.leave_home(m, pid)
@@ -144,14 +156,14 @@ def emergency_stay(m: Model, pid: int, arrived: float, elapsed: float | None = N
     """
     env, pop = m.env, m.pop
     u_los, u_death, u_when = m.u("los", pid), m.u("hospital_death", pid), m.u("death_time", pid)
-    dies = u_death < m.p.mortality.in_hospital_by_frailty[pop.frailty[pid]]
+    dies = u_death < m.crises.in_hospital_by_frailty[pop.frailty[pid]]
     if elapsed is None:
-        pop.place[pid] = Place.AE
+        pop.place[pid] = IN_AE
         bed = m.beds.request(pid)
         if bed is None:  # a bed at once: the course starts in it
             course = None
         else:  # a trolley wait: the course starts now, in A&E
-            m.rec.event(m.now, pid, Ev.BED_WAIT)
+            m.rec.event(m.now, pid, BED_WAIT)
             course = days_to_fit(m, pid, u_los)
             ends = course[0] * los_factor * (u_when if dies else 1.0)
             yield bed | env.timeout(ends)
@@ -159,11 +171,11 @@ def emergency_stay(m: Model, pid: int, arrived: float, elapsed: float | None = N
                 yield from course_ends_in_ae(m, pid, dies)
                 return
         admitted = m.now
-        m.rec.event(admitted, pid, Ev.AE_DEPARTURE, 1, ADMITTED)
-        m.rec.event(admitted, pid, Ev.EMERGENCY_ADMISSION, 1, -1)
+        m.rec.event(admitted, pid, AE_DEPARTURE, 1, ADMITTED)
+        m.rec.event(admitted, pid, EMERGENCY_ADMISSION, 1, -1)
         m.recent_admissions[pid].append(admitted)
         if admitted - m.last_discharge[pid] <= 30.0:
-            m.rec.event(admitted, pid, Ev.READMISSION_30D)
+            m.rec.event(admitted, pid, READMISSION_30D)
         to_fit, shortened = days_to_fit(m, pid, u_los) if course is None else course
         to_fit *= los_factor
     else:
@@ -171,20 +183,20 @@ def emergency_stay(m: Model, pid: int, arrived: float, elapsed: float | None = N
         admitted = 0.0
         to_fit, shortened = elapsed, 0.0
     waited = admitted - arrived if elapsed is None else 0.0  # days of the course already run in A&E
-    pop.place[pid] = Place.ACUTE
+    pop.place[pid] = IN_ACUTE
     stay = m.rec.stay_open(pid, True, arrived, admitted)
     stay.shortened = shortened
 
     if dies:
         yield m.wait(max(to_fit * u_when - waited, 0.0))
-        home.die(m, pid, Place.ACUTE)
+        home.die(m, pid, IN_ACUTE)
         stay.left, stay.died = m.now, True
         m.beds.give_back(pid)
         return
 
     yield m.wait(max(to_fit - waited, 0.0))
     stay.fit = m.now
-    m.rec.event(m.now, pid, Ev.MEDICALLY_FIT)
+    m.rec.event(m.now, pid, MEDICALLY_FIT)
     yield from discharge.leave_acute_bed(m, pid, stay)
 
 

@@ -53,6 +53,7 @@ HOME_CARE_REQUEST: Final = Kind.HOME_CARE_REQUEST.value
 CARE_HOME_REQUEST: Final = Kind.CARE_HOME_REQUEST.value
 HOME_CARE_ENDS: Final = Kind.HOME_CARE_ENDS.value
 REABLEMENT_ENDS: Final = Kind.REABLEMENT_ENDS.value
+FRAILTY_CHANGED: Final = Ev.FRAILTY_STEP.value  # the event recorded at a step up or down
 
 
 def crisis_delay(base: float, boost: float, tau: float, e: float) -> float:
@@ -328,7 +329,7 @@ def on_death(m: Model, pid: int) -> None:
 def _frailty_change(m: Model, pid: int, step: int) -> None:
     m.home_spell_close(pid)
     m.pop.frailty[pid] += step
-    m.rec.event(m.now, pid, Ev.FRAILTY_STEP, 1, step)
+    m.rec.event(m.now, pid, FRAILTY_CHANGED, 1, step)
     arrive_home(m, pid, m.pop.place[pid])
 
 

@@ -1,0 +1,125 @@
+"""The calendar's own heap: what waits outside the day lists, keyed as SimPy keys its events.
+
+An item is due at a time, in turn by SimPy's priority and then by a number
+from SimPy's event counter (each number used once, so no two items tie),
+and runs an entry of the day lists filed late, a pathway's next step or an
+action (``sim.core.calendar``).  Hundreds of thousands of items pass through
+it in a run.  ``heapq`` on tuples would compare their keys element by
+element through Python's rich comparison; here a key is two native numbers,
+the time and a rank (the priority, then the number), kept in arrays beside
+what each item runs.  The order items leave in is fixed by their keys alone,
+as it is for ``heapq``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final, TypeAlias
+
+from librt.vecs import append, pop, vec
+from mypy_extensions import i64
+
+if TYPE_CHECKING:
+    from sim.core.calendar import Pathway
+
+PRIORITY_STEP: Final[i64] = 1 << 48  # rank = priority * PRIORITY_STEP + number: a run numbers far fewer events
+Action: TypeAlias = "Pathway | Callable[[], None] | None"  # None: an entry of the day lists filed late
+
+
+def rank(priority: i64, number: i64) -> i64:
+    """The second part of a key: priority first, then number (SimPy's order of events due at the same time)."""
+    return priority * PRIORITY_STEP + number
+
+
+def before(t: float, r: i64, at: float, at_rank: i64) -> bool:
+    """Is key (``t``, ``r``) first, in the order of SimPy's heap (time, then priority, then number)?"""
+    if t != at:
+        return t < at
+    return r < at_rank
+
+
+class LateHeap:
+    """A binary heap of what waits: key (time, rank) and what to run (person, kind, token and action)."""
+
+    def __init__(self) -> None:
+        self.t = vec[float]()
+        self.rank = vec[i64]()
+        self.pid = vec[i64]()
+        self.kind = vec[i64]()
+        self.token = vec[i64]()
+        self.action: list[Action] = []
+        # the item :meth:`pop` took last
+        self.first_t = 0.0
+        self.first_pid = 0
+        self.first_kind = 0
+        self.first_token = 0
+        self.first_action: Action = None
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def push(self, t: float, r: i64, pid: int, kind: int, token: int, action: Action) -> None:
+        """Add an item due at ``t`` in turn ``r`` (:func:`rank`)."""
+        # room at the end; parents move down into it until the item's place is found
+        self.t = append(self.t, t)
+        self.rank = append(self.rank, r)
+        self.pid = append(self.pid, pid)
+        self.kind = append(self.kind, kind)
+        self.token = append(self.token, token)
+        self.action.append(action)
+        ts, ranks = self.t, self.rank
+        i: i64 = len(ts) - 1
+        while i > 0:
+            parent = (i - 1) >> 1
+            if not before(t, r, ts[parent], ranks[parent]):
+                break
+            self._move(i, parent)
+            i = parent
+        self._put(i, t, r, pid, kind, token, action)
+
+    def pop(self) -> None:
+        """Take the first item off the heap into ``first_*`` (the heap must not be empty)."""
+        self.first_t, self.first_pid, self.first_kind = self.t[0], self.pid[0], self.kind[0]
+        self.first_token, self.first_action = self.token[0], self.action[0]
+        # the last item leaves the end, and sinks from the top to its place
+        self.t, t = pop(self.t)
+        self.rank, r = pop(self.rank)
+        self.pid, pid = pop(self.pid)
+        self.kind, kind = pop(self.kind)
+        self.token, token = pop(self.token)
+        action = self.action.pop()
+        ts, ranks = self.t, self.rank
+        n: i64 = len(ts)
+        if n == 0:
+            return
+        i: i64 = 0
+        while True:
+            child = 2 * i + 1
+            if child >= n:
+                break
+            if child + 1 < n and before(ts[child + 1], ranks[child + 1], ts[child], ranks[child]):
+                child += 1
+            if not before(ts[child], ranks[child], t, r):
+                break
+            self._move(i, child)
+            i = child
+        self._put(i, t, r, pid, kind, token, action)
+
+    def _move(self, to: i64, source: i64) -> None:
+        self._put(
+            to,
+            self.t[source],
+            self.rank[source],
+            self.pid[source],
+            self.kind[source],
+            self.token[source],
+            self.action[source],
+        )
+
+    def _put(self, i: i64, t: float, r: i64, pid: int, kind: int, token: int, action: Action) -> None:
+        self.t[i] = t
+        self.rank[i] = r
+        self.pid[i] = pid
+        self.kind[i] = kind
+        self.token[i] = token
+        self.action[i] = action
