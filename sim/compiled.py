@@ -40,6 +40,7 @@ MODULES: tuple[str, ...] = (
     "sim.core.late",
     "sim.core.calendar",
     "sim.core.at_hand",
+    "sim.core.inverse",
     "sim.core.records",
     "sim.core.population",
     "sim.core.services",

@@ -100,14 +100,35 @@ class Day:
         self.entries = vec[float](capacity=64)
 
 
+class Dispatcher:
+    """What runs the calendar's entries: ``fire(pid, kind, token)`` for each entry that is not stale.  The
+    model is one (``Model.fire``); the compiled build calls it directly, with no Python call between."""
+
+    def fire(self, pid: int, kind: int, token: int) -> None:
+        raise NotImplementedError
+
+
+class Function(Dispatcher):
+    """A plain function ``handler(pid, kind, token)`` as a dispatcher."""
+
+    def __init__(self, handler: Callable[[int, int, int], None]) -> None:
+        self.handler = handler
+
+    def fire(self, pid: int, kind: int, token: int) -> None:
+        self.handler(pid, kind, token)
+
+
 class Calendar:
-    def __init__(self, env: Environment, handler: Callable[[int, int, int], None], tokens: vec[i64]) -> None:
+    def __init__(
+        self, env: Environment, handler: Dispatcher | Callable[[int, int, int], None], tokens: vec[i64]
+    ) -> None:
         self.env = env
         self.clock = env.clock
         # SimPy's heap (its times are numbers, its priorities ints) and event counter, the same for env's life
         self._queue = cast(list[Heaped], env._queue)
         self._count: Callable[[], int] = cast(Iterator[int], env._eid).__next__  # next(env._eid), bound once
-        self.handler = handler  # handler(pid, kind, token)
+        # what runs an entry that is not stale: handler.fire(pid, kind, token), or handler(pid, kind, token)
+        self.handler = handler if isinstance(handler, Dispatcher) else Function(handler)
         self.tokens = tokens
         self.clocks: dict[int, vec[i64]] = {}  # kind -> the token list its entries go stale by
         self.days: list[Day | None] = []  # by day: its entries (None: none, or walked)
@@ -232,7 +253,7 @@ class Calendar:
             self.stale += 1
             return
         self.dispatched += 1
-        self.handler(pid, kind, token)
+        self.handler.fire(pid, kind, token)
 
     def resume(self) -> None:
         """The wait ``due_before`` found first is over (the environment's ``step``): run the late entry, or walk on."""
@@ -295,7 +316,7 @@ class Calendar:
                     clock.now = at
                 self._next += 1
                 self.dispatched += 1
-                self.handler(pid, kind, token)
+                self.handler.fire(pid, kind, token)
             now = clock.now
             wait = self._today - now
             if wait > 0:  # to the start of the next day

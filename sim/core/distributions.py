@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from statistics import NormalDist
 from typing import Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-Floats: TypeAlias = npt.NDArray[np.float64]
+from sim.core.inverse import exponential_ppf, lognormal_ppf  # (compiled in the compiled build)
 
-_STD_NORMAL = NormalDist()
+Floats: TypeAlias = npt.NDArray[np.float64]
 
 
 @runtime_checkable
@@ -47,11 +45,6 @@ def _number(value: object) -> bool:
 def _positive(name: str, value: float) -> None:
     if not (_number(value) and math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite number above 0, got {value!r}")
-
-
-def exponential_ppf(mean: float, u: float) -> float:
-    """The exponential's quantile at ``u`` for ``mean`` (``Exponential(mean).ppf(u)``, without making one)."""
-    return -mean * math.log1p(-u)
 
 
 class _Base:
@@ -93,15 +86,15 @@ class LogNormal(_Base):
 
     mean_value: float
     sd: float
-    _mu: float = field(init=False, repr=False, compare=False)  # the log's mean and sd, from the two above
-    _sigma: float = field(init=False, repr=False, compare=False)
+    mu: float = field(init=False, repr=False, compare=False)  # the log's mean and sd, from the two above
+    sigma: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _positive("LogNormal mean", self.mean_value)
         _positive("LogNormal sd", self.sd)
         s2 = math.log1p((self.sd / self.mean_value) ** 2)
-        object.__setattr__(self, "_sigma", math.sqrt(s2))
-        object.__setattr__(self, "_mu", math.log(self.mean_value) - s2 / 2)
+        object.__setattr__(self, "sigma", math.sqrt(s2))
+        object.__setattr__(self, "mu", math.log(self.mean_value) - s2 / 2)
 
     @property
     def mean(self) -> float:
@@ -111,16 +104,8 @@ class LogNormal(_Base):
     def variance(self) -> float:
         return self.sd**2
 
-    @property
-    def mu(self) -> float:
-        return self._mu
-
-    @property
-    def sigma(self) -> float:
-        return self._sigma
-
     def ppf(self, u: float) -> float:
-        return math.exp(self._mu + self._sigma * _STD_NORMAL.inv_cdf(min(max(u, 1e-12), 1 - 1e-12)))
+        return lognormal_ppf(self.mu, self.sigma, u)
 
     def sample(self, rng: np.random.Generator, size: int) -> Floats:
         u = np.clip(rng.random(size), 1e-12, 1 - 1e-12)
@@ -224,13 +209,3 @@ def poisson_counts(u: Floats, mean: Floats) -> npt.NDArray[np.int64]:
     if rest.size:
         out[rest] = np.maximum(stats.poisson.ppf(flat_u[rest], flat_mean[rest]), 0).astype(np.int64)
     return out.reshape(u.shape)
-
-
-def categorical(u: float, shares: Sequence[float]) -> int:
-    """The category a uniform falls in, by inverse transform of the given shares (the last absorbs rounding)."""
-    acc = 0.0
-    for i, s in enumerate(shares):
-        acc += s
-        if u < acc:
-            return i
-    return len(shares) - 1

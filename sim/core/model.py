@@ -15,7 +15,7 @@ from librt.vecs import append, extend, vec
 from mypy_extensions import i64
 
 from sim.core.at_hand import Clinic, Crises, HomeSpells
-from sim.core.calendar import Calendar, Environment, Steps
+from sim.core.calendar import Calendar, Dispatcher, Environment, Steps
 from sim.core.distributions import Deterministic, Exponential, LogNormal
 from sim.core.hospital import Beds
 from sim.core.population import DAYS_PER_YEAR, Population
@@ -157,8 +157,11 @@ def _differs(a: object, b: object) -> bool:
         return True
 
 
-class Model:
-    """One replication's place: its people, services, calendar and records, and the rates its pathways read."""
+class Model(Dispatcher):
+    """One replication's place: its people, services, calendar and records, and the rates its pathways read.
+
+    It runs its calendar's entries (:meth:`fire`), each by the handler of its kind (:meth:`on`).
+    """
 
     teams: Teams  # the MDTs; they read the model, so whoever builds it adds them (sim.replication.single.build)
 
@@ -196,7 +199,7 @@ class Model:
             self.care_homes,
             self.rapid_response,
         )
-        self.calendar = Calendar(env, self._dispatch, self.pop.token)
+        self.calendar = Calendar(env, self, self.pop.token)
         self.calendar.track(REFERRAL, self.pop.referral_token)  # referrals have a clock of their own
         self.delayed_now = 0
         # per-person bookkeeping beside the population (numbers in vecs, as the population's columns)
@@ -455,7 +458,8 @@ class Model:
         """Run ``handler(model, pid)`` for each calendar entry of ``kind`` that is not stale."""
         self._handlers[kind.value] = handler
 
-    def _dispatch(self, pid: int, kind: int, token: int) -> None:
+    def fire(self, pid: int, kind: int, token: int) -> None:
+        """Run a calendar entry of ``kind`` for person ``pid`` (not stale): its handler (``on``)."""
         handler = self._handlers[kind]
         if handler is None:
             raise RuntimeError(f"no handler for calendar entries of kind {Kind(kind).name}")

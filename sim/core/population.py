@@ -26,7 +26,7 @@ from librt.vecs import append, vec
 from mypy_extensions import i64
 
 from sim.core.deprivation import gradients, own_sigma
-from sim.core.distributions import categorical
+from sim.core.inverse import categorical
 from sim.core.streams import Streams
 from sim.parameters.params import Params
 from sim.vocabulary import Care, Place
@@ -36,6 +36,8 @@ BAND_EDGES = (65.0, 75.0, 85.0)  # the ages at which a person moves into the nex
 YOUNGEST: Final = 18.0  # the youngest adult with complex needs
 OLDEST_DRAWN: Final = 105.0  # ages within the 85+ band are drawn up to this (people then age on)
 _NORMAL = NormalDist()
+HOME: Final = Place.HOME.value  # a new person's place and care, as the columns hold them
+NO_CARE: Final = Care.NONE.value
 
 
 def cohort_sizes(p: Params) -> npt.NDArray[np.int_]:
@@ -129,6 +131,11 @@ class Population:
         # the person's own part of persistent risk: its log-sd, less what the IMD fifth's crisis ratio explains
         self._risk_sigma = own_sigma(math.sqrt(math.log1p(sd * sd)) if sd > 0 else 0.0, self.deprivation)
         self.imd_stream = streams.person("imd", width=1) if self.deprivation else None  # one draw a person
+        # the shares new people are drawn from, by band, read once
+        pp = p.people
+        self._frailty_shares = (pp.frailty_under65_complex, pp.frailty_65_74, pp.frailty_75_84, pp.frailty_85plus)
+        self._need_shares = (pp.need_under65_complex, pp.need_65plus)  # under 65, 65 and over
+        self._lives_alone = tuple(pp.lives_alone)
 
     def __len__(self) -> int:
         return len(self.age0)
@@ -139,16 +146,15 @@ class Population:
         pid = len(self.age0)
         self.streams.ensure(pid + 1)
         u = self.init_stream.next
-        pp = self.p.people
-        frail_shares = (pp.frailty_under65_complex, pp.frailty_65_74, pp.frailty_75_84, pp.frailty_85plus)[band]
+        frail_shares = self._frailty_shares[band]
         dep, imd, death_hr, up, down = self.deprivation, 0, 1.0, 1.0, 1.0
         if dep is not None and self.imd_stream is not None:  # the fifth, from the person's own stream
             imd = categorical(self.imd_stream.next(pid), dep.profile) + 1
             frail_shares, death_hr = dep.frailty[band][imd - 1], dep.death[imd - 1]
             up, down = dep.frailty_up[imd - 1], dep.frailty_down[imd - 1]
         frailty = categorical(u(pid), frail_shares)
-        need = categorical(u(pid), pp.need_under65_complex if band == 0 else pp.need_65plus)
-        alone = u(pid) < pp.lives_alone[band]
+        need = categorical(u(pid), self._need_shares[0 if band == 0 else 1])
+        alone = u(pid) < self._lives_alone[band]
         z = _NORMAL.inv_cdf(min(max(u(pid), 1e-12), 1 - 1e-12)) if self._risk_sigma else 0.0
         risk = math.exp(self._risk_sigma * z - self._risk_sigma**2 / 2)
         if dep is not None:
@@ -164,8 +170,8 @@ class Population:
         self.frailty_up_hr = append(self.frailty_up_hr, up)
         self.frailty_down_hr = append(self.frailty_down_hr, down)
         self.last_crisis = append(self.last_crisis, -math.inf)
-        self.place = append(self.place, Place.HOME)
-        self.care = append(self.care, Care.NONE)
+        self.place = append(self.place, HOME)
+        self.care = append(self.care, NO_CARE)
         self.died = append(self.died, math.nan)
         self.token = append(self.token, 0)
         self.referral_token = append(self.referral_token, 0)

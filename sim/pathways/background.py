@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from sim.core.distributions import LogNormal
 from sim.core.hospital import pressure_response
+from sim.core.inverse import lognormal_ppf
 from sim.core.records import BACKGROUND, OpenStay
 from sim.vocabulary import Ev
 
@@ -48,6 +49,7 @@ class BackgroundLoad:
         self.emergency_per_day = rate * (1.0 - a.background_elective_share)
         self.elective_per_day = rate * a.background_elective_share
         self.los = LogNormal(a.background_los_mean_days, a.background_los_mean_days * a.los_cv)
+        self.los_mu, self.los_sigma = self.los.mu, self.los.sigma  # its quantile: lognormal_ppf, read natively
         self.rng = m.streams.generator("background")
         self.rng_elective = m.streams.generator("background_elective")
         self.rng_season = m.streams.generator("background_season")  # thinning's acceptances (a calendar)
@@ -101,10 +103,10 @@ class BackgroundLoad:
         self._next_emergency()
 
     def _admitted(self, arrived: float, u_los: float, key: int) -> None:
-        m, a = self.m, self.m.p.acute
+        m, c = self.m, self.m.crises  # (acute.los_pressure_*, at hand: Model._derive)
         row = m.rec.stay_open(BACKGROUND, True, arrived, m.now)
-        shorter = pressure_response(m.beds.pressure, a.los_pressure_threshold, a.los_pressure_reduction)
-        self._leave_after(self.los.ppf(u_los) * (1.0 - shorter), row, key)
+        shorter = pressure_response(m.beds.pressure, c.los_pressure_threshold, c.los_pressure_reduction)
+        self._leave_after(lognormal_ppf(self.los_mu, self.los_sigma, u_los) * (1.0 - shorter), row, key)
 
     # --- planned admissions -----------------------------------------------------------
     def _next_elective(self) -> None:
@@ -120,7 +122,8 @@ class BackgroundLoad:
         m = self.m
         now = m.now
         if m.beds.take_planned(key):
-            self._leave_after(self.los.ppf(u_los), m.rec.stay_open(BACKGROUND, False, now, now), key)
+            stay = lognormal_ppf(self.los_mu, self.los_sigma, u_los)
+            self._leave_after(stay, m.rec.stay_open(BACKGROUND, False, now, now), key)
             return
         if not cancelled:
             m.rec.event(now, BACKGROUND, Ev.ELECTIVE_CANCELLATION)

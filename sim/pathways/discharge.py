@@ -54,7 +54,8 @@ from typing import TYPE_CHECKING, Final
 import simpy
 
 from sim.core.calendar import Process, Steps
-from sim.core.distributions import Exponential, exponential_ppf
+from sim.core.distributions import Exponential
+from sim.core.inverse import exponential_ppf
 from sim.core.records import OpenStay
 from sim.core.services import CapacityPool
 from sim.pathways import home, social_care

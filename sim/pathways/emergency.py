@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Final
 
 from sim.core.calendar import Process, Steps
 from sim.core.hospital import pressure_response
+from sim.core.inverse import lognormal_ppf
 from sim.pathways import discharge, home, mdt_risk
 from sim.vocabulary import AeExit, Care, Ev, Place
 
@@ -112,7 +113,8 @@ def days_to_fit(m: Model, pid: int, u_los: float) -> tuple[float, float]:
     """
     c = m.crises
     shorter = pressure_response(m.beds.pressure, c.los_pressure_threshold, c.los_pressure_reduction)
-    full = m.los(pid).ppf(u_los)
+    los = m.los(pid)
+    full = lognormal_ppf(los.mu, los.sigma, u_los)  # los.ppf(u_los), read natively
     return full * (1.0 - shorter), full * shorter
 
 
@@ -126,7 +128,8 @@ def ae_visit(m: Model, pid: int, admit: float, u_admit: float, u_decision: float
     lives_in = pop.place[pid]
     pop.place[pid] = IN_AE
     m.beds.ae_arrival()
-    yield m.wait(m.ae_decision.ppf(u_decision))  # days in A&E to the decision (Model._derive)
+    decision = m.ae_decision  # days in A&E to the decision (Model._derive): its quantile, read natively
+    yield m.wait(lognormal_ppf(decision.mu, decision.sigma, u_decision))
     m.beds.ae_decided()
     if u_admit >= admit_probability(m, admit):
         m.rec.event(m.now, pid, AE_DEPARTURE, 1, SENT_HOME_UNDER_PRESSURE if u_admit < admit else SENT_HOME)

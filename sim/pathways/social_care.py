@@ -32,7 +32,8 @@ import math
 from typing import TYPE_CHECKING, Final
 
 from sim.core.calendar import Steps
-from sim.core.distributions import Exponential, categorical
+from sim.core.distributions import Exponential
+from sim.core.inverse import categorical
 from sim.core.services import CapacityPool
 from sim.parameters.params import per_place
 from sim.pathways import home
