@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.core.records import Records
-from sim.vocabulary import Ev, Place
+from sim.core.records import SPELL_COLUMNS, STAY_COLUMNS, Records
+from sim.vocabulary import Ev, Place, Spell
 
 
 def test_packed_events_round_trip_with_integer_columns():
@@ -34,3 +34,30 @@ def test_packed_events_round_trip_with_integer_columns():
 def test_no_events_gives_the_empty_table():
     ev = Records().frames()["events"]
     assert list(ev.columns) == ["time", "pid", "event", "count", "detail"] and ev.empty
+
+
+def test_stays_and_spells_come_back_as_tables_of_their_rows_fields():
+    """The columns are named by hand (rows are plain classes): each must be a field, every field a column."""
+    rec = Records()
+    stay = rec.stay_open(7, True, 1.0, 1.5)
+    stay.fit, stay.left, stay.shortened = 4.0, 6.0, 0.5
+    spell = rec.spell_open(8, Spell.HOME_CARE, 2.0, funded=0)
+    spell.end = 9.0
+    frames = rec.frames()
+    assert frames["stays"].to_dict("records") == [
+        {
+            "pid": 7,
+            "emergency": True,
+            "arrived": 1.0,
+            "admitted": 1.5,
+            "fit": 4.0,
+            "left": 6.0,
+            "died": False,
+            "shortened": 0.5,
+        }
+    ]
+    assert frames["spells"].to_dict("records") == [
+        {"pid": 8, "kind": Spell.HOME_CARE, "start": 2.0, "end": 9.0, "funded": 0}
+    ]
+    assert set(STAY_COLUMNS) == {n for n in dir(stay) if not n.startswith("_")}
+    assert set(SPELL_COLUMNS) == {n for n in dir(spell) if not n.startswith("_")}

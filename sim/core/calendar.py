@@ -130,7 +130,7 @@ class Calendar:
         # what runs an entry that is not stale: handler.fire(pid, kind, token), or handler(pid, kind, token)
         self.handler = handler if isinstance(handler, Dispatcher) else Function(handler)
         self.tokens = tokens
-        self.clocks: dict[int, vec[i64]] = {}  # kind -> the token list its entries go stale by
+        self.clocks: list[vec[i64] | None] = []  # by kind: the token list its entries go stale by (None: tokens)
         self.days: list[Day | None] = []  # by day: its entries (None: none, or walked)
         self._today = 0  # the next day to walk; entries for days before this one are late
         self._bucket = vec[float]()  # the day being walked: its entries,
@@ -152,7 +152,10 @@ class Calendar:
 
     def track(self, kind: int, tokens: vec[i64]) -> None:
         """Entries of ``kind`` go stale by ``tokens`` instead of the calendar's own list: a clock of their own."""
-        self.clocks[kind] = tokens
+        clocks = self.clocks
+        if kind >= len(clocks):
+            clocks.extend([None] * (kind + 1 - len(clocks)))
+        clocks[kind] = tokens
 
     def add(self, t: float, pid: int, kind: int, token: int) -> None:
         """File an entry of ``kind`` for person ``pid`` at time ``t``; it is stale if ``token`` moves on (-1: never)."""
@@ -246,7 +249,8 @@ class Calendar:
         """The person's token now on the clock that entries of ``kind`` go stale by (read at each use: a
         column is a new object when the population grows)."""
         clocks = self.clocks
-        return (clocks.get(kind, self.tokens) if clocks else self.tokens)[pid]
+        own = clocks[kind] if kind < len(clocks) else None
+        return (self.tokens if own is None else own)[pid]
 
     def _fire(self, pid: int, kind: int, token: int) -> None:
         if token >= 0 and self._token(pid, kind) != token:

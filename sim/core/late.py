@@ -39,15 +39,21 @@ def before(t: float, r: i64, at: float, at_rank: i64) -> bool:
 
 
 class LateHeap:
-    """A binary heap of what waits: key (time, rank) and what to run (person, kind, token and action)."""
+    """A binary heap of what waits: key (time, rank) and what to run (person, kind, token and action).
+
+    The heap moves keys and a slot number; what an item runs stays in its slot until it leaves (slots are
+    used again), so a step of the heap moves three numbers and no Python object.
+    """
 
     def __init__(self) -> None:
-        self.t = vec[float]()
+        self.t = vec[float]()  # the heap: keys, and the slot of each item
         self.rank = vec[i64]()
-        self.pid = vec[i64]()
+        self.slot = vec[i64]()
+        self.pid = vec[i64]()  # by slot: what the item runs
         self.kind = vec[i64]()
         self.token = vec[i64]()
         self.action: list[Action] = []
+        self.free = vec[i64]()  # slots free to use again
         # the item :meth:`pop` took last
         self.first_t = 0.0
         self.first_pid = 0
@@ -60,14 +66,20 @@ class LateHeap:
 
     def push(self, t: float, r: i64, pid: int, kind: int, token: int, action: Action) -> None:
         """Add an item due at ``t`` in turn ``r`` (:func:`rank`)."""
-        # room at the end; parents move down into it until the item's place is found
-        self.t = append(self.t, t)
-        self.rank = append(self.rank, r)
-        self.pid = append(self.pid, pid)
-        self.kind = append(self.kind, kind)
-        self.token = append(self.token, token)
-        self.action.append(action)
-        ts, ranks = self.t, self.rank
+        if len(self.free):
+            self.free, slot = pop(self.free)
+            self.pid[slot], self.kind[slot], self.token[slot] = pid, kind, token
+            self.action[slot] = action
+        else:
+            slot = len(self.pid)
+            self.pid = append(self.pid, pid)
+            self.kind = append(self.kind, kind)
+            self.token = append(self.token, token)
+            self.action.append(action)
+        # room at the end of the heap; parents move down into it until the item's place is found
+        self.t = ts = append(self.t, t)
+        self.rank = ranks = append(self.rank, r)
+        self.slot = append(self.slot, slot)
         i: i64 = len(ts) - 1
         while i > 0:
             parent = (i - 1) >> 1
@@ -75,19 +87,19 @@ class LateHeap:
                 break
             self._move(i, parent)
             i = parent
-        self._put(i, t, r, pid, kind, token, action)
+        self._put(i, t, r, slot)
 
     def pop(self) -> None:
         """Take the first item off the heap into ``first_*`` (the heap must not be empty)."""
-        self.first_t, self.first_pid, self.first_kind = self.t[0], self.pid[0], self.kind[0]
-        self.first_token, self.first_action = self.token[0], self.action[0]
+        first = self.slot[0]
+        self.first_t, self.first_pid, self.first_kind = self.t[0], self.pid[first], self.kind[first]
+        self.first_token, self.first_action = self.token[first], self.action[first]
+        self.action[first] = None  # the slot is free: it holds nothing alive
+        self.free = append(self.free, first)
         # the last item leaves the end, and sinks from the top to its place
         self.t, t = pop(self.t)
         self.rank, r = pop(self.rank)
-        self.pid, pid = pop(self.pid)
-        self.kind, kind = pop(self.kind)
-        self.token, token = pop(self.token)
-        action = self.action.pop()
+        self.slot, slot = pop(self.slot)
         ts, ranks = self.t, self.rank
         n: i64 = len(ts)
         if n == 0:
@@ -103,23 +115,12 @@ class LateHeap:
                 break
             self._move(i, child)
             i = child
-        self._put(i, t, r, pid, kind, token, action)
+        self._put(i, t, r, slot)
 
     def _move(self, to: i64, source: i64) -> None:
-        self._put(
-            to,
-            self.t[source],
-            self.rank[source],
-            self.pid[source],
-            self.kind[source],
-            self.token[source],
-            self.action[source],
-        )
+        self._put(to, self.t[source], self.rank[source], self.slot[source])
 
-    def _put(self, i: i64, t: float, r: i64, pid: int, kind: int, token: int, action: Action) -> None:
+    def _put(self, i: i64, t: float, r: i64, slot: i64) -> None:
         self.t[i] = t
         self.rank[i] = r
-        self.pid[i] = pid
-        self.kind[i] = kind
-        self.token[i] = token
-        self.action[i] = action
+        self.slot[i] = slot

@@ -212,8 +212,10 @@ class Model(Dispatcher):
         self.op_active = vec[bool]()  # in an outpatient episode (referral to last attendance or admission)
         self.op_left = vec[i64]()  # follow-up attendances still to come in the episode
         self.mdt = vec[i64]()  # co-ordinator's discipline (index), -1 when not on a caseload
-        self.recent_admissions: list[list[float]] = []  # emergency admission times (case finding looks back a year)
-        self.recent_ae: list[list[float]] = []  # A&E attendance times
+        # emergency admissions and A&E attendances, in the order they happen: who and when (case finding counts
+        # each person's last year, sim.pathways.mdt.recent_counts)
+        self.admission_pids, self.admission_times = vec[i64](), vec[float]()
+        self.ae_pids, self.ae_times = vec[i64](), vec[float]()
         self.elective_list: dict[int, tuple[bool, bool]] = {}  # booked admissions: person -> (day case, cancelled)
         self.waiting = vec[i64]()  # on the elective waiting list: 0 no, 1 yes, 2 to be admitted (sim.pathways.elective)
         # home spells, six doubles each: end, pid, expected GP contacts, uniform, expected nursing visits, uniform
@@ -362,8 +364,6 @@ class Model(Dispatcher):
             self.op_left = extend(self.op_left, [0] * missing)
             self.mdt = extend(self.mdt, [-1] * missing)
             self.waiting = extend(self.waiting, [0] * missing)
-            self.recent_admissions.extend([] for _ in range(missing))
-            self.recent_ae.extend([] for _ in range(missing))
         self.calendar.tokens = self.pop.token  # the columns are new objects when they grow
         self.calendar.track(REFERRAL, self.pop.referral_token)
 

@@ -12,7 +12,6 @@ are filled in as they happen; one still open at the end keeps them blank (nan).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import Final
 
@@ -25,33 +24,35 @@ from sim.vocabulary import Spell
 BACKGROUND: Final = -1  # the pid of a background patient (somebody outside the simulated cohort)
 
 
-@dataclass(slots=True)
+# (plain classes, not dataclasses: a dataclass's generated __init__ stays Python in the compiled build, and
+# tens of thousands of rows are made a run)
 class OpenStay:
     """An acute stay, from arrival (an emergency waits for a bed in A&E) to leaving the bed."""
 
-    pid: int  # BACKGROUND for background patients
-    emergency: bool
-    arrived: float
-    admitted: float
-    fit: float = math.nan  # nan if not (yet) medically fit
-    left: float = math.nan  # nan if still in a bed
-    died: bool = False
-    shortened: float = 0.0  # days taken off the stay to medically fit because beds were short
+    def __init__(self, pid: int, emergency: bool, arrived: float, admitted: float, fit: float = math.nan) -> None:
+        self.pid = pid  # BACKGROUND for background patients
+        self.emergency = emergency
+        self.arrived = arrived
+        self.admitted = admitted
+        self.fit = fit  # nan if not (yet) medically fit
+        self.left = math.nan  # nan if still in a bed
+        self.died = False
+        self.shortened = 0.0  # days taken off the stay to medically fit because beds were short
 
 
-@dataclass(slots=True)
 class OpenSpell:
     """Care held over time, from ``start`` to ``end`` (nan while held)."""
 
-    pid: int
-    kind: Spell
-    start: float
-    end: float = math.nan
-    funded: int = 1  # care homes: 1 council-supported, 0 self-funded
+    def __init__(self, pid: int, kind: Spell, start: float, funded: int = 1) -> None:
+        self.pid = pid
+        self.kind = kind
+        self.start = start
+        self.end = math.nan
+        self.funded = funded  # care homes: 1 council-supported, 0 self-funded
 
 
-STAY_COLUMNS = tuple(f.name for f in fields(OpenStay))
-SPELL_COLUMNS = tuple(f.name for f in fields(OpenSpell))
+STAY_COLUMNS = ("pid", "emergency", "arrived", "admitted", "fit", "left", "died", "shortened")  # OpenStay's fields
+SPELL_COLUMNS = ("pid", "kind", "start", "end", "funded")  # OpenSpell's
 DELAY_COLUMNS = ("pid", "start", "end", "reason", "category", "responsible")  # Reason (-1: none), Delay, Responsible
 EVENT_COLUMNS = ("time", "pid", "event", "count", "detail")
 

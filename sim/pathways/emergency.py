@@ -38,6 +38,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from librt.vecs import append
+
 from sim.core.calendar import Process, Steps
 from sim.core.hospital import pressure_response
 from sim.core.inverse import lognormal_ppf
@@ -96,7 +98,7 @@ def on_crisis(m: Model, pid: int) -> None:
                 return
             los_factor = m.p.mdt.ae_referral_los_multiplier  # the co-ordinator sends a crisis the GP would keep at home
     m.rec.event(now, pid, AE_ATTENDANCE)
-    m.recent_ae[pid].append(now)
+    m.ae_pids, m.ae_times = append(m.ae_pids, pid), append(m.ae_times, now)
     m.start(ae_visit(m, pid, admit, u_admit, m.u("ae_decision", pid), los_factor))
 
 
@@ -176,7 +178,7 @@ def emergency_stay(m: Model, pid: int, arrived: float, elapsed: float | None = N
         admitted = m.now
         m.rec.event(admitted, pid, AE_DEPARTURE, 1, ADMITTED)
         m.rec.event(admitted, pid, EMERGENCY_ADMISSION, 1, -1)
-        m.recent_admissions[pid].append(admitted)
+        m.admission_pids, m.admission_times = append(m.admission_pids, pid), append(m.admission_times, admitted)
         if admitted - m.last_discharge[pid] <= 30.0:
             m.rec.event(admitted, pid, READMISSION_30D)
         to_fit, shortened = days_to_fit(m, pid, u_los) if course is None else course

@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
+from librt.vecs import vec
+from mypy_extensions import i64
 
 from sim.core.calendar import Process
 from sim.core.ramp import Ramp
@@ -62,11 +64,15 @@ _NORMAL = NormalDist()
 AT_HOME = (Place.HOME.value, Place.CARE_HOME.value)
 
 
-def recent(times: list[float], now: float) -> int:
-    """Events in the last year; drops older ones from the list as it goes."""
-    while times and times[0] < now - LOOKBACK_DAYS:
-        times.pop(0)
-    return len(times)
+def recent_counts(who: vec[i64], times: vec[float], people: int, now: float) -> npt.NDArray[np.int64]:
+    """Events of each of ``people`` persons in the last year (at or after ``now - LOOKBACK_DAYS``), from a log
+    of who and when (``Model.admission_pids`` and ``admission_times``, ``ae_pids`` and ``ae_times``)."""
+    if not len(times):
+        return np.zeros(people, dtype=np.int64)
+    pids = np.frombuffer(memoryview(who), dtype=np.int64)
+    last_year = np.frombuffer(memoryview(times), dtype=np.float64) >= now - LOOKBACK_DAYS
+    counts: npt.NDArray[np.int64] = np.bincount(pids[last_year], minlength=people)
+    return counts
 
 
 def risk_scores(m: Model, pids: npt.NDArray[np.int_], now: float) -> npt.NDArray[np.float64]:
@@ -74,14 +80,15 @@ def risk_scores(m: Model, pids: npt.NDArray[np.int_], now: float) -> npt.NDArray
     pop, people = m.pop, pids.tolist()  # Python ints, as the typed code (and its compiled build) takes them
     age = np.array([pop.age(i, now) for i in people])
     frailty = np.array([pop.frailty[i] for i in people])
-    adm = np.array([recent(m.recent_admissions[i], now) for i in people])
-    ae = np.array([recent(m.recent_ae[i], now) for i in people])
-    return (
+    adm = recent_counts(m.admission_pids, m.admission_times, len(pop), now)[pids]
+    ae = recent_counts(m.ae_pids, m.ae_times, len(pop), now)[pids]
+    scores: npt.NDArray[np.float64] = (
         SCORE_AGE_PER_YEAR * np.clip(age - 65.0, 0, None)
         + SCORE_PER_FRAILTY_LEVEL * frailty
         + SCORE_PER_ADMISSION * adm
         + SCORE_PER_AE_VISIT * ae
     )
+    return scores
 
 
 def clinician_views(m: Model, pids: npt.NDArray[np.int_], scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
