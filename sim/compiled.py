@@ -56,9 +56,10 @@ MODULES: tuple[str, ...] = (
     "sim.pathways.mdt",
     "sim.pathways.mdt_risk",
     "sim.pathways.social_care",
+    "sim.replication.initial_state",
 )
 # what the compiled code was type-checked against as well: a change to any of these files makes a build stale
-READS = ("vocabulary.py", "parameters", "core", "pathways")
+READS = ("vocabulary.py", "parameters", "core", "pathways", "replication/initial_state.py")
 MANIFEST = "compiled.json"  # beside the package's modules: the sources' hashes when the build was made
 PURE = "CARESIM_PURE"  # set to 1: load the pure-Python modules even where a current build is present
 

@@ -17,7 +17,8 @@ def add_commands(commands) -> None:
     cmd = commands.add_parser(
         "compile",
         help="compile the model's core and pathways with mypyc (optional: faster, same numbers)",
-        description="Compile the model's core and pathways (sim/core, sim/pathways) to C extensions with mypyc, "
+        description="Compile the model's core, pathways and initial state (sim/core, sim/pathways, "
+        "sim/replication/initial_state.py) to C extensions with mypyc, "
         "from the same source, beside the sources. Runs then use them and give the same numbers faster. A build "
         "that no longer matches its sources (after an edit) is never used: the sources run, with a warning, "
         "until you compile again. CARESIM_PURE=1 runs the sources. Needs mypyc (pip install mypy) and a C "

@@ -25,11 +25,16 @@ def exponential_ppf(mean: float, u: float) -> float:
     return -mean * math.log1p(-u)
 
 
-def lognormal_ppf(mu: float, sigma: float, u: float) -> float:
-    """The quantile at ``u`` of the log-normal whose log has mean ``mu`` and sd ``sigma`` (``LogNormal.ppf``)."""
+def std_normal_ppf(u: float) -> float:
+    """The standard normal's quantile at ``u`` (``NormalDist().inv_cdf``), ``u`` kept within ``CLIP`` of 0 and 1."""
     p = CLIP if CLIP > u else u  # min(max(u, CLIP), 1 - CLIP), as comparisons the compiled build makes natively
     p = 1 - CLIP if 1 - CLIP < p else p
-    return math.exp(mu + sigma * _INV_CDF(p, 0.0, 1.0))
+    return _INV_CDF(p, 0.0, 1.0)
+
+
+def lognormal_ppf(mu: float, sigma: float, u: float) -> float:
+    """The quantile at ``u`` of the log-normal whose log has mean ``mu`` and sd ``sigma`` (``LogNormal.ppf``)."""
+    return math.exp(mu + sigma * std_normal_ppf(u))
 
 
 def categorical(u: float, shares: Sequence[float]) -> int:

@@ -17,7 +17,6 @@ other draw.
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 from typing import Final
 
 import numpy as np
@@ -26,7 +25,7 @@ from librt.vecs import append, vec
 from mypy_extensions import i64
 
 from sim.core.deprivation import gradients, own_sigma
-from sim.core.inverse import categorical
+from sim.core.inverse import categorical, std_normal_ppf
 from sim.core.streams import Streams
 from sim.parameters.params import Params
 from sim.vocabulary import Care, Place
@@ -35,7 +34,6 @@ DAYS_PER_YEAR: Final = 365.25
 BAND_EDGES = (65.0, 75.0, 85.0)  # the ages at which a person moves into the next band
 YOUNGEST: Final = 18.0  # the youngest adult with complex needs
 OLDEST_DRAWN: Final = 105.0  # ages within the 85+ band are drawn up to this (people then age on)
-_NORMAL = NormalDist()
 HOME: Final = Place.HOME.value  # a new person's place and care, as the columns hold them
 NO_CARE: Final = Care.NONE.value
 
@@ -155,7 +153,7 @@ class Population:
         frailty = categorical(u(pid), frail_shares)
         need = categorical(u(pid), self._need_shares[0 if band == 0 else 1])
         alone = u(pid) < self._lives_alone[band]
-        z = _NORMAL.inv_cdf(min(max(u(pid), 1e-12), 1 - 1e-12)) if self._risk_sigma else 0.0
+        z = std_normal_ppf(u(pid)) if self._risk_sigma else 0.0
         risk = math.exp(self._risk_sigma * z - self._risk_sigma**2 / 2)
         if dep is not None:
             risk *= dep.crisis[imd - 1]  # exactly 1 for a flat gradient

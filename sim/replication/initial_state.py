@@ -9,7 +9,7 @@ whose rate is calibrated so that the baseline cohort stays stable.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +30,8 @@ CARE_HOME_WEIGHT_BAND = (0.0, 1.0, 3.0, 10.0)
 HOME_CARE_WEIGHT_FRAILTY = (0.2, 1.0, 3.0, 6.0)  # assumption
 HOME_CARE_WEIGHT_BAND = (0.5, 0.7, 1.5, 3.0)  # assumption
 CARE_HOME_WEIGHT_DEMENTIA = 3.0  # assumption: dementia makes a care home three times as likely
+HOME: Final = Place.HOME.value  # places as the population's column holds them
+CARE_HOME: Final = Place.CARE_HOME.value
 
 
 def _choose(m: Model, stream: str, weights: npt.NDArray[np.float64], k: int) -> list[int]:
@@ -83,7 +85,7 @@ def populate(m: Model) -> None:
 
     # in hospital: occupancy share of each person is admission rate x mean stay (stationary M/G/inf)
     rate = np.array([admission_rate(m, i) for i in range(n)])
-    los_mean = np.array([m.los(i).mean for i in range(n)])
+    los_mean = np.array([m.los(i).mean_value for i in range(n)])  # (LogNormal.mean: a field, read directly)
     occupancy = rate * los_mean
     n_in = min(int(round(occupancy.sum())), m.beds.capacity)
     for pid in _choose(m, "init_hospital", occupancy, n_in):
@@ -94,8 +96,9 @@ def populate(m: Model) -> None:
         m.start(emergency.emergency_stay(m, pid, arrived=0.0, elapsed=elapsed))
 
     for pid in range(n):
-        if pop.place[pid] in (Place.HOME, Place.CARE_HOME):
-            home.arrive_home(m, pid, pop.place[pid])
+        place = pop.place[pid]
+        if place == HOME or place == CARE_HOME:
+            home.arrive_home(m, pid, place)
 
 
 class Entrants:
