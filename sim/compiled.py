@@ -52,6 +52,7 @@ MODULES: tuple[str, ...] = (
     "sim.pathways.discharge",
     "sim.pathways.elective",
     "sim.pathways.emergency",
+    "sim.pathways.entries",
     "sim.pathways.home",
     "sim.pathways.mdt",
     "sim.pathways.mdt_risk",

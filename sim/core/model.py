@@ -458,6 +458,10 @@ class Model(Dispatcher):
         """Run ``handler(model, pid)`` for each calendar entry of ``kind`` that is not stale."""
         self._handlers[kind.value] = handler
 
+    def handler(self, kind: int) -> Handler | None:
+        """The handler registered for calendar entries of ``kind`` (a ``Kind``'s value), if any."""
+        return self._handlers[kind]
+
     def fire(self, pid: int, kind: int, token: int) -> None:
         """Run a calendar entry of ``kind`` for person ``pid`` (not stale): its handler (``on``)."""
         handler = self._handlers[kind]

@@ -150,7 +150,7 @@ def book_follow_up(m: Model, pid: int) -> None:
         m.op_left[pid] -= 1
         t += e.follow_up_interval_days
         u = m.u("follow_up_substitution", pid)  # drawn for every follow-up, on a caseload or not
-        if m.mdt[pid] >= 0 and u < substitution:
+        if u < substitution and m.mdt[pid] >= 0:  # (the uniform first: most follow-ups read no more)
             continue
         m.calendar.add(t, pid, OUTPATIENT, BOOKED)
         return

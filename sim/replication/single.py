@@ -27,10 +27,10 @@ from sim.outcomes.metrics import kpi_table, mdt_cohorts, standard_cohorts
 from sim.outcomes.rundata import RunData
 from sim.outcomes.yearly import SPLIT_STREAMS, YearMarks, year_marks, yearly_table, years_of
 from sim.parameters.params import Params
-from sim.pathways import demography, elective, emergency, home, mdt, social_care
+from sim.pathways import demography, elective, entries, home, mdt
 from sim.pathways.background import BackgroundLoad
 from sim.replication.initial_state import Entrants, populate
-from sim.vocabulary import Ev, Kind, Place
+from sim.vocabulary import Ev, Place
 
 GC_OBJECTS = 100_000  # new container objects between passes of the cycle collector during a run (Python's: 700)
 
@@ -54,23 +54,6 @@ class RunResult:
         return yearly_table(self.data, self.marks)
 
 
-def _register(m: Model) -> None:
-    m.on(Kind.CRISIS, emergency.on_crisis)
-    m.on(Kind.DEATH, home.on_death)
-    m.on(Kind.FRAILTY_STEP, home.on_frailty_step)
-    m.on(Kind.BAND_CHANGE, home.on_band_change)
-    m.on(Kind.FRAILTY_RECOVERY, home.on_frailty_recovery)
-    m.on(Kind.HOME_CARE_REQUEST, social_care.on_home_care_request)
-    m.on(Kind.CARE_HOME_REQUEST, social_care.on_care_home_request)
-    m.on(Kind.HOME_CARE_ENDS, social_care.on_home_care_ends)
-    m.on(Kind.REABLEMENT_ENDS, social_care.on_reablement_ends)
-    m.on(Kind.CHECK_91D, home.on_check_91d)
-    m.on(Kind.REFERRAL, elective.on_referral)
-    m.on(Kind.OUTPATIENT, elective.on_outpatient)
-    m.on(Kind.ELECTIVE_DATE, elective.on_elective_date)
-    m.on(Kind.MDT_REVIEW, mdt.on_review)
-
-
 def before_launch(params: Params, prelaunch: Params | None) -> Params:
     """The parameters of the warm-up: ``prelaunch`` services with the scenario's own place and people."""
     if prelaunch is None:
@@ -86,7 +69,7 @@ def build(params: Params, seed: int, replication: int, prelaunch: Params | None 
     """
     m = Model(before_launch(params, prelaunch), seed, replication)
     m.teams = mdt.Teams(m)
-    _register(m)
+    entries.register(m)
     populate(m)
     if params.place.hold_age_structure:  # each band on its path (sim.core.projection)
         demography.start(m, params)
