@@ -43,7 +43,7 @@ from mypy_extensions import i64
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import EventPriority
 
-from sim.core.late import LateHeap, before, rank
+from sim.core.late import before, late_heap, rank
 
 ENTRY: Final = 4  # doubles per entry: time, person, kind, token
 URGENT: Final = 0  # SimPy's priorities (simpy.events.URGENT, NORMAL): a process starting, any other event
@@ -143,7 +143,7 @@ class Calendar:
         self._held = False  # the walk waits to run the entry at ``_next`` (else to start the next day)
         # a heap keyed the same way: entries filed for a day already walked (their action None), pathways to
         # start or go on with, actions
-        self.late = LateHeap()
+        self.late = late_heap()
         self._late_first = False  # what ``due_before`` found due first: a late entry (else the walk)
         self.dispatched = 0
         self.stale = 0
@@ -230,8 +230,8 @@ class Calendar:
     def due_before(self, event: Heaped | None) -> bool:
         """Does one of the calendar's waits come before ``event``, the heap's next (None: the heap is empty)?"""
         late = self.late
-        if len(late.t):
-            t, r = late.t[0], late.rank[0]
+        if len(late):
+            t, r = late.first_time(), late.first_rank()
             if not self._waiting or before(t, r, self._at, self._rank):
                 self._late_first = True
                 return event is None or before(t, r, event[0], rank(event[1], event[2]))
@@ -242,8 +242,8 @@ class Calendar:
 
     def _clear(self, at: float) -> bool:
         """Nothing scheduled, on the heap or late here, is due at or before ``at``: the clock may move there."""
-        queue, late = self._queue, self.late.t
-        return not (queue and queue[0][0] <= at) and not (len(late) and late[0] <= at)
+        queue, late = self._queue, self.late
+        return not (queue and queue[0][0] <= at) and not (len(late) and late.first_time() <= at)
 
     def _token(self, pid: int, kind: int) -> int:
         """The person's token now on the clock that entries of ``kind`` go stale by (read at each use: a

@@ -4,20 +4,26 @@ An item is due at a time, in turn by SimPy's priority and then by a number
 from SimPy's event counter (each number used once, so no two items tie),
 and runs an entry of the day lists filed late, a pathway's next step or an
 action (``sim.core.calendar``).  Hundreds of thousands of items pass through
-it in a run.  ``heapq`` on tuples would compare their keys element by
-element through Python's rich comparison; here a key is two native numbers,
-the time and a rank (the priority, then the number), kept in arrays beside
-what each item runs.  The order items leave in is fixed by their keys alone,
-as it is for ``heapq``.
+it in a run.  There are two heaps with the same methods, one for each build
+(:func:`late_heap` picks): compiled, :class:`LateHeap` keeps a key as two
+native numbers, the time and a rank (the priority, then the number), in
+arrays beside what each item runs, where ``heapq`` on tuples would compare
+keys element by element through Python's rich comparison; in pure Python,
+where a heap written in Python is slow, :class:`TupleHeap` is ``heapq`` on
+tuples.  The order items leave in is fixed by their keys alone, the same in
+both (``tests/test_late.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Final, TypeAlias
 
 from librt.vecs import append, pop, vec
 from mypy_extensions import i64
+
+from sim import compiled
 
 if TYPE_CHECKING:
     from sim.core.calendar import Pathway
@@ -63,6 +69,14 @@ class LateHeap:
 
     def __len__(self) -> int:
         return len(self.t)
+
+    def first_time(self) -> float:
+        """When the first item is due (the heap must not be empty)."""
+        return self.t[0]
+
+    def first_rank(self) -> i64:
+        """The first item's rank (the heap must not be empty)."""
+        return self.rank[0]
 
     def push(self, t: float, r: i64, pid: int, kind: int, token: int, action: Action) -> None:
         """Add an item due at ``t`` in turn ``r`` (:func:`rank`)."""
@@ -124,3 +138,31 @@ class LateHeap:
         self.t[i] = t
         self.rank[i] = r
         self.slot[i] = slot
+
+
+class TupleHeap(LateHeap):
+    """The same heap as ``heapq`` on tuples (time, rank, person, kind, token, action): the pure-Python build's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[tuple[float, i64, int, int, int, Action]] = []
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def first_time(self) -> float:
+        return self.items[0][0]
+
+    def first_rank(self) -> i64:
+        return self.items[0][1]
+
+    def push(self, t: float, r: i64, pid: int, kind: int, token: int, action: Action) -> None:
+        heappush(self.items, (t, r, pid, kind, token, action))  # (ranks never tie: nothing after them compared)
+
+    def pop(self) -> None:
+        self.first_t, _, self.first_pid, self.first_kind, self.first_token, self.first_action = heappop(self.items)
+
+
+def late_heap() -> LateHeap:
+    """The heap for this process's build: :class:`LateHeap` compiled, :class:`TupleHeap` in pure Python."""
+    return LateHeap() if compiled.build_name() == "mypyc" else TupleHeap()

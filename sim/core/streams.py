@@ -158,7 +158,7 @@ class PersonStream:
         k = data[i]
         data[i] = k + 1.0
         if k < self._width:
-            n = i64(k)  # (a native conversion in the compiled build)
+            n: i64 = int(k)
             return data[i + (n + 1) * self._stride]
         return self._later(pid, int(k))
 
