@@ -80,8 +80,9 @@ def risk_scores(m: Model, pids: npt.NDArray[np.int_], now: float) -> npt.NDArray
     pop, people = m.pop, pids.tolist()  # Python ints, as the typed code (and its compiled build) takes them
     age = np.array([pop.age(i, now) for i in people])
     frailty = np.array([pop.frailty[i] for i in people])
-    adm = recent_counts(m.admission_pids, m.admission_times, len(pop), now)[pids]
-    ae = recent_counts(m.ae_pids, m.ae_times, len(pop), now)[pids]
+    rows = np.asarray(pids, dtype=np.int64)  # (an empty list of people may come as floats)
+    adm = recent_counts(m.admission_pids, m.admission_times, len(pop), now)[rows]
+    ae = recent_counts(m.ae_pids, m.ae_times, len(pop), now)[rows]
     scores: npt.NDArray[np.float64] = (
         SCORE_AGE_PER_YEAR * np.clip(age - 65.0, 0, None)
         + SCORE_PER_FRAILTY_LEVEL * frailty
