@@ -290,3 +290,18 @@ def test_poisson_counts_monotone_in_u(mu, u, v):
     lo, hi = _pairs(u, v)
     k = poisson_counts(np.array([lo, hi]), np.array([mu, mu]))
     assert 0 <= k[0] <= k[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(u=st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1e-13, 1e-12, 0.5, 1 - 1e-12, 1 - 1e-13, 1.0])))
+def test_the_compiled_quantiles_are_the_standard_librarys_to_the_last_digit(u):
+    """``sim.core.inverse`` calls the standard library's inverse normal directly: the same numbers as
+    ``NormalDist().inv_cdf`` of the clipped uniform, which the model used before, bit for bit."""
+    from statistics import NormalDist
+
+    from sim.core.inverse import lognormal_ppf, std_normal_ppf
+
+    clipped = min(max(u, 1e-12), 1 - 1e-12)
+    assert std_normal_ppf(u) == NormalDist().inv_cdf(clipped)
+    d = LogNormal(7.9, 6.0)
+    assert lognormal_ppf(d.mu, d.sigma, u) == d.ppf(u) == math.exp(d.mu + d.sigma * NormalDist().inv_cdf(clipped))
