@@ -116,7 +116,7 @@ def days_to_fit(m: Model, pid: int, u_los: float) -> tuple[float, float]:
     c = m.crises
     shorter = pressure_response(m.beds.pressure, c.los_pressure_threshold, c.los_pressure_reduction)
     los = m.los(pid)
-    full = lognormal_ppf(los.mu, los.sigma, u_los)  # los.ppf(u_los), read natively
+    full = lognormal_ppf(los.mu, los.sigma, u_los)  # los.ppf(u_los), by the compiled quantile (no Python frame)
     return full * (1.0 - shorter), full * shorter
 
 
@@ -130,7 +130,7 @@ def ae_visit(m: Model, pid: int, admit: float, u_admit: float, u_decision: float
     lives_in = pop.place[pid]
     pop.place[pid] = IN_AE
     m.beds.ae_arrival()
-    decision = m.ae_decision  # days in A&E to the decision (Model._derive): its quantile, read natively
+    decision = m.ae_decision  # days in A&E to the decision (Model._derive), by the compiled quantile
     yield m.wait(lognormal_ppf(decision.mu, decision.sigma, u_decision))
     m.beds.ae_decided()
     if u_admit >= admit_probability(m, admit):
